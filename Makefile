@@ -45,6 +45,9 @@ all: deps-check-quiet
 -include controller/controller.mk
 -include tests/tests.mk
 -include scripts/scripts.mk
+-include sim/icd/icd.mk
+-include controller/node/node.mk
+-include bench/bench.mk
 
 all: $(ALL_TARGETS)
 
