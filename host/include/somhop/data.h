@@ -1,0 +1,112 @@
+/*
+ * somhop/data.h — datasets in (CSV, NumPy .npy, built-ins) and arrays out
+ * (CSV, .npy), plus the atomic-write and CRC32 helpers every writer uses.
+ *
+ * Dataset specs accepted by somhop_dataset_load:
+ *   path ending in .csv   comma-separated text, optional header row
+ *   path ending in .npy   NumPy array, 1-D (n,) -> n x 1, or 2-D (n, d)
+ *   builtin:iris          150 x 4, labels = species names
+ *   builtin:digits        1797 x 64 (8x8 pixels 0..16), labels "0".."9"
+ * Any other path is read as CSV.
+ */
+#ifndef SOMHOP_DATA_H
+#define SOMHOP_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "somhop/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A loaded dataset. Everything is owned by the struct; free with
+ * somhop_dataset_free. */
+typedef struct somhop_dataset {
+  size_t n;               /* number of samples (rows), >= 1 */
+  size_t d;               /* number of features per sample (columns, label column excluded), >= 1 */
+  double *x;              /* n*d feature values, row-major; all finite */
+  int32_t *labels;        /* n label indices into label_names, or NULL when unlabelled */
+  char **label_names;     /* n_labels distinct label strings in order of first appearance
+                             (numeric labels: sorted ascending), or NULL */
+  size_t n_labels;        /* number of entries in label_names (0 when unlabelled) */
+  char **feature_names;   /* d column names from the header, or NULL when there was none */
+} somhop_dataset;
+
+/* Load options. NULL means defaults: header auto-detected, no label column
+ * (built-ins always carry their labels). Note header 0 means "no header row",
+ * so start from SOMHOP_LOAD_OPTS_INIT rather than a zeroed struct. */
+typedef struct somhop_load_opts {
+  const char *label_col;  /* CSV: header name of the label column, or a 1-based column number
+                             ("5") when there is no header; NULL = no labels */
+  int header;             /* -1 auto-detect (first row has a non-numeric field -> header),
+                             0 no header row, 1 first row is a header */
+} somhop_load_opts;
+#define SOMHOP_LOAD_OPTS_INIT {NULL, -1}
+
+/* Load a dataset from spec (see top of file). On success *out owns a new
+ * dataset; on error *out is NULL, the return is negative and err->msg names
+ * the file, line and column (1-based) of the first problems (up to ~20 listed).
+ * Codes: EIO (cannot open/read), EFORMAT (bad value, ragged row, bad npy header),
+ * ERANGE (NaN/Inf), ETRUNC (npy data shorter than the header says),
+ * EUNSUPPORTED (npy dtype/fortran order), EINVAL (unknown builtin, bad label_col). */
+int somhop_dataset_load(const char *spec, const somhop_load_opts *opts,
+                        somhop_dataset **out, somhop_err *err);
+
+/* Parse CSV text held in memory (name is used in messages only). */
+int somhop_dataset_from_csv_text(const char *text, size_t len, const char *name,
+                                 const somhop_load_opts *opts, somhop_dataset **out,
+                                 somhop_err *err);
+
+/* Parse an .npy image held in memory (name is used in messages only). */
+int somhop_dataset_from_npy_mem(const void *buf, size_t len, const char *name,
+                                somhop_dataset **out, somhop_err *err);
+
+void somhop_dataset_free(somhop_dataset *ds);   /* accepts NULL */
+
+/* Built-in datasets. names: "iris", "digits" (with or without "builtin:").
+ * Attribution text (source, authors, licence) or NULL for an unknown name. */
+const char *somhop_builtin_attribution(const char *name);
+/* NULL-terminated list of built-in names ("iris", "digits"). */
+const char *const *somhop_builtin_names(void);
+
+/* ---- writers: all go to a temp file in the target's directory, fsync, rename ---- */
+
+/* CSV with an optional header (colnames: cols strings or NULL). Values are
+ * printed with %.17g so they read back bit-for-bit. */
+int somhop_write_csv(const char *path, const double *x, size_t rows, size_t cols,
+                     const char *const *colnames, somhop_err *err);
+
+/* NumPy .npy (format 1.0; 2.0 if the header would not fit), little-endian,
+ * C order. cols == 0 writes a 1-D array of `rows` elements. */
+int somhop_write_npy_f64(const char *path, const double *x, size_t rows, size_t cols, somhop_err *err);
+int somhop_write_npy_f32(const char *path, const float *x, size_t rows, size_t cols, somhop_err *err);
+int somhop_write_npy_i32(const char *path, const int32_t *x, size_t rows, size_t cols, somhop_err *err);
+
+/* Write buf to path atomically: temp file "path.tmp.XXXXXX" in the same
+ * directory, write all, fsync, rename over path. On any error the temp file is
+ * removed and an existing file at path is left untouched. Returns 0 or EIO. */
+int somhop_atomic_write(const char *path, const void *buf, size_t len, somhop_err *err);
+
+/* Same, but several buffers written in order (avoids a copy). */
+typedef struct somhop_iovec { const void *base; size_t len; } somhop_iovec;
+int somhop_atomic_writev(const char *path, const somhop_iovec *iov, size_t n, somhop_err *err);
+
+/* Read a whole file into a malloc'ed buffer (+1 NUL byte not counted in *len).
+ * Caller frees *buf. Returns 0 or EIO/ENOMEM. */
+int somhop_read_file(const char *path, void **buf, size_t *len, somhop_err *err);
+
+/* CRC-32 (IEEE 802.3, zlib-compatible). Start with crc = 0; chain calls to
+ * checksum data in pieces: crc = somhop_crc32(crc, piece, n). */
+uint32_t somhop_crc32(uint32_t crc, const void *buf, size_t len);
+
+/* Test hook: when set non-zero, the next atomic write fails after writing
+ * this many bytes (simulates a full disk); it resets itself after firing. */
+extern size_t somhop_io_fail_after_bytes_for_test;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOMHOP_DATA_H */
