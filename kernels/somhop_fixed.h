@@ -1,6 +1,6 @@
 /*
  * somhop_fixed.h — THE fixed-point contract shared by the host reference
- * (host/src/fixed_ref.c), the Vitis HLS kernels (kernels/*.cpp) and the
+ * (host/src/fixed_ref.c), the Vitis HLS kernels (kernels/som_bmu.cpp, hopfield_update.cpp) and the
  * SystemVerilog RTL (rtl/). All three implement exactly this integer
  * arithmetic, so equivalence tests compare their outputs bit for bit.
  *
