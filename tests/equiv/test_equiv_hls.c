@@ -1,0 +1,237 @@
+/*
+ * test_equiv_hls.c — bit-exact equivalence of the HLS kernels built with
+ * g++ (libsomhop_hls.a) and the host fixed-point reference (fixed_ref.c).
+ *
+ * SOMHOP_EQUIV_CASES cases per kernel (default 1000; minimum 1000 unless
+ * the variable lowers it) from tests/equiv/cases.h under seed
+ * SOMHOP_EQUIV_SEED (default below). Output buffers are pre-filled with
+ * the same sentinel for both sides, so words one side writes and the other
+ * does not also show up as a mismatch. On failure the seed, case index,
+ * kind, sizes and first differing word are printed; rerun one case with
+ * SOMHOP_EQUIV_SEED=<seed> SOMHOP_EQUIV_ONLY=<index>.
+ *
+ * Also checks the contract's section 5: out-of-range sizes return at once
+ * without touching memory (input pointers NULL, output sentinel intact).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "equiv/cases.h"
+#include "somhop/error.h"
+#include "somhop/fixed.h"
+#include "somhop_kernels.h"
+
+#define DEFAULT_SEED 0x50A4F1C3ull
+#define SENTINEL32 0xA5A5A5A5u
+#define SENTINEL64 0xA5A5A5A5A5A5A5A5ull
+
+typedef struct {
+  uint32_t cases, fails;
+  const char *kind;
+} kind_tally;
+
+static void tally(kind_tally *t, size_t nt, const char *kind, int failed) {
+  for (size_t i = 0; i < nt; i++) {
+    if (!t[i].kind || strcmp(t[i].kind, kind) == 0) {
+      t[i].kind = kind;
+      t[i].cases++;
+      t[i].fails += failed ? 1u : 0u;
+      return;
+    }
+  }
+}
+
+static void report(const char *kernel, const kind_tally *t, size_t nt) {
+  for (size_t i = 0; i < nt && t[i].kind; i++) {
+    char name[160];
+    snprintf(name, sizeof name, "hls %s == reference, kind %s (%u cases; mismatching cases)",
+             kernel, t[i].kind, t[i].cases);
+    CHECK_INT(name, t[i].fails, 0);
+  }
+}
+
+/* Returns 1 if the case failed. */
+static int bmu_case(uint64_t seed, uint32_t idx, const somhop_case_limits *lim, const char **kind) {
+  somhop_bmu_case c;
+  uint32_t *ref = NULL, *hls = NULL;
+  int failed = 1;
+  if (somhop_bmu_case_make(seed, idx, lim, &c) != 0) {
+    printf("# bmu case %u: out of memory\n", idx);
+    *kind = "alloc";
+    return 1;
+  }
+  *kind = c.kind;
+  size_t words = (size_t)c.N * SOMHOP_BMU_RECORD_WORDS;
+  ref = malloc(words * sizeof *ref);
+  hls = malloc(words * sizeof *hls);
+  if (!ref || !hls) goto out;
+  for (size_t i = 0; i < words; i++) ref[i] = hls[i] = SENTINEL32;
+  int rc = somhop_fx_som_bmu(c.codebook, c.samples, c.M, c.D, c.N, c.flags, ref);
+  if (rc != 0) {
+    printf("# seed=%" PRIu64 " bmu case=%u kind=%s M=%u D=%u N=%u: reference returned %d\n",
+           seed, idx, c.kind, c.M, c.D, c.N, rc);
+    goto out;
+  }
+  som_bmu(c.codebook, c.samples, hls, c.M, c.D, c.N, c.flags);
+  failed = 0;
+  for (size_t i = 0; i < words; i++) {
+    if (ref[i] != hls[i]) {
+      printf("# MISMATCH seed=%" PRIu64 " bmu case=%u kind=%s M=%u D=%u N=%u flags=%u: "
+             "sample %zu word %zu: hls 0x%08" PRIx32 ", reference 0x%08" PRIx32 "\n",
+             seed, idx, c.kind, c.M, c.D, c.N, c.flags, i / SOMHOP_BMU_RECORD_WORDS,
+             i % SOMHOP_BMU_RECORD_WORDS, hls[i], ref[i]);
+      failed = 1;
+      break;
+    }
+  }
+out:
+  free(ref);
+  free(hls);
+  somhop_bmu_case_free(&c);
+  return failed;
+}
+
+static int hop_case(uint64_t seed, uint32_t idx, const somhop_case_limits *lim, const char **kind,
+                    uint32_t *sweep_hist /* [4]: capped, converged, zero, total sweeps */) {
+  somhop_hop_case c;
+  uint64_t *rs = NULL, *hs = NULL;
+  uint32_t *rw = NULL, *hw = NULL;
+  int failed = 1;
+  if (somhop_hop_case_make(seed, idx, lim, &c) != 0) {
+    printf("# hopfield case %u: out of memory\n", idx);
+    *kind = "alloc";
+    return 1;
+  }
+  *kind = c.kind;
+  size_t words = (size_t)c.B * SOMHOP_HOP_WORDS(c.N);
+  rs = malloc(words * sizeof *rs);
+  hs = malloc(words * sizeof *hs);
+  rw = malloc(c.B * sizeof *rw);
+  hw = malloc(c.B * sizeof *hw);
+  if (!rs || !hs || !rw || !hw) goto out;
+  for (size_t i = 0; i < words; i++) rs[i] = hs[i] = SENTINEL64;
+  for (size_t i = 0; i < c.B; i++) rw[i] = hw[i] = SENTINEL32;
+  int rc = somhop_fx_hopfield_update(c.weights, c.probes, c.N, c.B, c.max_sweeps, c.mode, rs, rw);
+  if (rc != 0) {
+    printf("# seed=%" PRIu64 " hopfield case=%u kind=%s N=%u B=%u: reference returned %d\n", seed,
+           idx, c.kind, c.N, c.B, rc);
+    goto out;
+  }
+  hopfield_update(c.weights, c.probes, hs, hw, c.N, c.B, c.max_sweeps, c.mode);
+  failed = 0;
+  for (size_t i = 0; i < c.B && !failed; i++) {
+    if (rw[i] != hw[i]) {
+      printf("# MISMATCH seed=%" PRIu64 " hopfield case=%u kind=%s N=%u B=%u max_sweeps=%u "
+             "mode=%u: probe %zu sweep word: hls 0x%08" PRIx32 ", reference 0x%08" PRIx32 "\n",
+             seed, idx, c.kind, c.N, c.B, c.max_sweeps, c.mode, i, hw[i], rw[i]);
+      failed = 1;
+    }
+  }
+  for (size_t i = 0; i < words && !failed; i++) {
+    if (rs[i] != hs[i]) {
+      printf("# MISMATCH seed=%" PRIu64 " hopfield case=%u kind=%s N=%u B=%u max_sweeps=%u "
+             "mode=%u: state word %zu: hls 0x%016" PRIx64 ", reference 0x%016" PRIx64 "\n",
+             seed, idx, c.kind, c.N, c.B, c.max_sweeps, c.mode, i, hs[i], rs[i]);
+      failed = 1;
+    }
+  }
+  for (size_t i = 0; i < c.B; i++) {
+    if (c.max_sweeps == 0) sweep_hist[2]++;
+    else if (rw[i] & SOMHOP_HOP_CONVERGED) sweep_hist[1]++;
+    else sweep_hist[0]++;
+    sweep_hist[3] += rw[i] & SOMHOP_HOP_SWEEPS_MASK;
+  }
+out:
+  free(rs);
+  free(hs);
+  free(rw);
+  free(hw);
+  somhop_hop_case_free(&c);
+  return failed;
+}
+
+/* Section 5: the kernel must return without reading (NULL inputs) or
+ * writing (sentinel outputs) memory. */
+static void out_of_range(void) {
+  static const struct { uint32_t M, D, N; const char *what; } bmu[] = {
+      {0, 4, 1, "M=0"}, {SOMHOP_BMU_MAX_M + 1, 4, 1, "M=MAX_M+1"}, {4, 0, 1, "D=0"},
+      {4, SOMHOP_BMU_MAX_D + 1, 1, "D=MAX_D+1"}, {4, 4, 0, "N=0"}};
+  uint32_t out[8];
+  for (size_t t = 0; t < sizeof bmu / sizeof bmu[0]; t++) {
+    char name[120];
+    int intact = 1;
+    for (int i = 0; i < 8; i++) out[i] = SENTINEL32;
+    som_bmu(NULL, NULL, out, bmu[t].M, bmu[t].D, bmu[t].N, SOMHOP_BMU_FLAG_SECOND);
+    for (int i = 0; i < 8; i++) intact &= out[i] == SENTINEL32;
+    snprintf(name, sizeof name, "hls som_bmu %s returns without touching memory", bmu[t].what);
+    CHECK(name, intact);
+  }
+  static const struct { uint32_t N, B, mode; const char *what; } hop[] = {
+      {0, 1, 0, "N=0"}, {SOMHOP_HOP_MAX_N + 1, 1, 0, "N=MAX_N+1"}, {4, 0, 0, "B=0"},
+      {4, 1, 2, "mode=2"}};
+  uint64_t st[4];
+  uint32_t sw[4];
+  for (size_t t = 0; t < sizeof hop / sizeof hop[0]; t++) {
+    char name[120];
+    int intact = 1;
+    for (int i = 0; i < 4; i++) {
+      st[i] = SENTINEL64;
+      sw[i] = SENTINEL32;
+    }
+    hopfield_update(NULL, NULL, st, sw, hop[t].N, hop[t].B, 5, hop[t].mode);
+    for (int i = 0; i < 4; i++) intact &= st[i] == SENTINEL64 && sw[i] == SENTINEL32;
+    snprintf(name, sizeof name, "hls hopfield_update %s returns without touching memory",
+             hop[t].what);
+    CHECK(name, intact);
+  }
+}
+
+static uint64_t env_u64(const char *name, uint64_t dflt) {
+  const char *v = getenv(name);
+  return v && *v ? strtoull(v, NULL, 0) : dflt;
+}
+
+int main(void) {
+  uint64_t seed = env_u64("SOMHOP_EQUIV_SEED", DEFAULT_SEED);
+  uint32_t ncases = (uint32_t)env_u64("SOMHOP_EQUIV_CASES", 1000);
+  const char *only = getenv("SOMHOP_EQUIV_ONLY");
+  somhop_case_limits lim = somhop_case_limits_default();
+  kind_tally bt[16], ht[16];
+  uint32_t hist[4] = {0, 0, 0, 0};
+  uint32_t first = 0, last = ncases;
+  memset(bt, 0, sizeof bt);
+  memset(ht, 0, sizeof ht);
+  if (only && *only) {
+    first = (uint32_t)strtoul(only, NULL, 0);
+    last = first + 1;
+  }
+  printf("# seed=%" PRIu64 " cases %u..%u per kernel, BMU lanes %u, Hopfield lanes %u\n", seed,
+         first, last - 1, (unsigned)SOMHOP_HLS_BMU_LANES, (unsigned)SOMHOP_HLS_HOP_LANES);
+
+  for (uint32_t i = first; i < last; i++) {
+    const char *kind = "";
+    int failed = bmu_case(seed, i, &lim, &kind);
+    tally(bt, 16, kind, failed);
+  }
+  report("som_bmu", bt, 16);
+
+  for (uint32_t i = first; i < last; i++) {
+    const char *kind = "";
+    int failed = hop_case(seed, i, &lim, &kind, hist);
+    tally(ht, 16, kind, failed);
+  }
+  report("hopfield_update", ht, 16);
+  printf("# hopfield probes: %u hit max_sweeps, %u converged, %u with max_sweeps=0; %u sweeps\n",
+         hist[0], hist[1], hist[2], hist[3]);
+  if (!only) {
+    /* The generator must actually reach the interesting outcomes. */
+    CHECK("equivalence cases include probes that hit max_sweeps (oscillation)", hist[0] > 0);
+    CHECK("equivalence cases include converged probes", hist[1] > 0);
+    CHECK("equivalence cases include max_sweeps=0 probes", hist[2] > 0);
+  }
+  out_of_range();
+  return check_done();
+}
