@@ -142,7 +142,7 @@ static void bmu_errors(void) {
 static void hop_tie_keeps_state(void) {
   /* Zero weights: every h == 0, so nothing changes: one sweep, converged.
    * Probe (+1,-1) = bit0 set = 0b01. */
-  int16_t W[2 * 4] = {0};
+  int16_t W[3 * 4] = {0}; /* room for N = 3 below */
   uint64_t p = 0x1, s = S64;
   uint32_t sw = S32;
   for (uint32_t mode = 0; mode < 2; mode++) {
