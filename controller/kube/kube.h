@@ -2,7 +2,7 @@
  * controller/kube/kube.h — a small Kubernetes REST client (libcurl + cJSON + libyaml).
  *
  * NOTE to the k8s-controller helper: this header is shared by somhop-node (controller/node/) and
- * somhop-controller (controller/*.c). Link $(BUILD)/lib/libsomhop_kube.a (rule in
+ * somhop-controller (controller/ctrl*.c). Link $(BUILD)/lib/libsomhop_kube.a (rule in
  * controller/node/node.mk; write the literal path, node.mk is read after controller.mk) followed
  * by -lcurl -lcjson -lyaml. Include as "kube/kube.h" with -Icontroller.
  * You may EXTEND this header (add functions/fields at the end of structs); please keep existing
@@ -124,7 +124,8 @@ typedef int (*somhop_kube_watch_cb)(void *ud, const char *type, cJSON *object);
  * error message). An "ERROR" event is passed to the callback like any other (its object is a
  * metav1.Status; code 410 means relist). idle_timeout_s: abort with SOMHOP_ETIMEOUT if no byte
  * arrives for that long (0 = no idle limit; the server's timeoutSeconds still applies).
- * A separate abort flag (may be NULL) is polled about every 200 ms; when it becomes non-zero the
+ * A separate abort flag (may be NULL) is polled about once a second (libcurl progress callback);
+ * when it becomes non-zero the
  * watch ends with SOMHOP_OK. */
 int somhop_kube_watch(somhop_kube_client *c, const char *path, int idle_timeout_s,
                       somhop_kube_watch_cb cb, void *ud, const volatile int *abort_flag,
