@@ -23,8 +23,9 @@ HLS_CXXFLAGS = $(ALL_CXXFLAGS) -fPIC -Wno-unknown-pragmas -Wno-unused-label -Ike
 EQUIV_HLS_BIN := $(BUILD)/tests/test_equiv_hls
 FXQ_BENCH_BIN := $(BUILD)/bench/bench_fixed_quality
 
-ALL_TARGETS += $(LIBSOMHOP_HLS) $(EQUIV_HLS_BIN)
+ALL_TARGETS += $(LIBSOMHOP_HLS) $(EQUIV_HLS_BIN) $(FXQ_BENCH_BIN)
 TEST_CMDS   += $(EQUIV_HLS_BIN)
+BENCH_CMDS  += $(FXQ_BENCH_BIN)
 
 $(BUILD)/obj/kernels/%.o: kernels/%.cpp
 	@mkdir -p $(dir $@)
@@ -40,7 +41,7 @@ $(EQUIV_HLS_BIN): tests/equiv/test_equiv_hls.c tests/equiv/cases.h $(LIBSOMHOP_H
 	$(CC) $(ALL_CFLAGS) $(HOST_INC) -Itests $(HLS_DEFS) -c $< -o $(BUILD)/obj/tests/equiv/test_equiv_hls.o
 	$(CXX) $(ALL_LDFLAGS) -o $@ $(BUILD)/obj/tests/equiv/test_equiv_hls.o $(LIBSOMHOP_HLS) $(LIBSOMHOP) $(SOMHOP_LIBS)
 
-$(FXQ_BENCH_BIN): tests/equiv/bench_fixed_quality.c $(LIBSOMHOP)
+$(FXQ_BENCH_BIN): tests/equiv/bench_fixed_quality.c $(LIBSOMHOP_HLS) $(LIBSOMHOP)
 	@mkdir -p $(dir $@) $(BUILD)/obj/tests/equiv
-	$(CC) $(ALL_CFLAGS) $(HOST_INC) -Itests -c $< -o $(BUILD)/obj/tests/equiv/bench_fixed_quality.o
-	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/obj/tests/equiv/bench_fixed_quality.o $(LIBSOMHOP) $(SOMHOP_LIBS)
+	$(CC) $(ALL_CFLAGS) $(HOST_INC) -Itests $(HLS_DEFS) -c $< -o $(BUILD)/obj/tests/equiv/bench_fixed_quality.o
+	$(CXX) $(ALL_LDFLAGS) -o $@ $(BUILD)/obj/tests/equiv/bench_fixed_quality.o $(LIBSOMHOP_HLS) $(LIBSOMHOP) $(SOMHOP_LIBS)
