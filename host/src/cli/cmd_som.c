@@ -1,0 +1,1033 @@
+/*
+ * cmd_som.c — `somhop som train|bmu|eval|predict|render`.
+ *
+ * Sections
+ *   1. Option tables and usage texts
+ *   2. Shared helpers (data loading, model loading, label mapping, output)
+ *   3. som train
+ *   4. som bmu
+ *   5. som eval
+ *   6. som predict
+ *   7. som render
+ *   8. dispatcher
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "cli_backend.h"
+#include "somhop/data.h"
+#include "somhop/fixed.h"
+#include "somhop/render.h"
+#include "somhop/som.h"
+
+/* ---- 1. Option tables -------------------------------------------------- */
+
+#define OPT_DATA                                                                          \
+  {"label-col", 0, "NAME", "CSV column holding the labels (header name or 1-based number)"}, \
+  {"header", 0, "auto|yes|no", "whether the CSV's first row is a header (default auto)"}
+#define OPT_BACKEND                                                                             \
+  {"backend", 'b', "NAME", "cpu|ref|sw_emu|hw_emu|hw (default cpu); see 'Backends' below"},    \
+  {"precision", 0, "f32|f64", "cpu backend arithmetic: f32 fast path (default) or the float64\n" \
+                              "reference loops"}
+#define OPT_THREADS {"threads", 't', "N", "worker threads (default 0 = all CPUs)"}
+#define OPT_JSON {"json", 0, NULL, "print a machine-readable JSON summary on stdout"}
+
+static const char backends_epilog[] =
+    "Backends:\n"
+    "  cpu     float path of the host library (float32 fast path; --precision f64 for the\n"
+    "          float64 reference)\n"
+    "  ref     host fixed-point reference: the kernels' exact integer arithmetic\n"
+    "  sw_emu  OpenCL emulation platform running the HLS C++ kernels natively\n"
+    "  hw_emu  OpenCL emulation platform running the RTL kernels under Verilator\n"
+    "  hw      a real XRT device (F1 / Alveo)\n"
+    "Non-cpu backends report agreement with the float64 CPU reference; OpenCL backends also\n"
+    "report bit-exactness with the host fixed-point reference, the MODELED F1 kernel time\n"
+    "and the measured simulation wall time.\n";
+
+static const cli_opt train_opts[] = {
+    {"output", 'o', "MODEL", "model file to write (required)"},
+    OPT_DATA,
+    {"rows", 0, "N", "grid rows (default 10)"},
+    {"cols", 0, "N", "grid columns (default 10)"},
+    {"grid", 0, "rect|hex", "grid topology (default rect)"},
+    {"toroidal", 0, NULL, "wrap both grid axes (hex needs an even row count)"},
+    {"init", 0, "random|sample|pca", "codebook initialisation (default pca)"},
+    {"mode", 0, "online|batch", "training algorithm (default batch)"},
+    {"neighbourhood", 0, "gaussian|bubble|mexican", "neighbourhood function (default gaussian)"},
+    {"lr", 0, "START:END", "online learning rate (default 0.5:0.01, exponential decay)"},
+    {"radius", 0, "START:END",
+     "neighbourhood radius in grid units (default max(rows,cols)/2:1,\nlinear decay)"},
+    {"schedule", 0, "linear|exp|inverse",
+     "decay of --lr and --radius (default: exp for lr, linear for radius)"},
+    {"epochs", 'e', "N", "passes over the data (default 10)"},
+    {"norm", 0, "minmax|zscore|none", "per-feature normalisation stored in the model (default minmax)"},
+    {"precision", 0, "f32|f64", "BMU arithmetic during training (default f32)"},
+    {"seed", 's', "N", "random seed (default 1)"},
+    OPT_THREADS,
+    OPT_JSON,
+    {NULL, 0, NULL, NULL}};
+
+static const cli_cmd train_cmd = {
+    "som train", "[OPTIONS] DATA -o MODEL",
+    "Train a self-organising map. DATA is a CSV file, a .npy file or builtin:NAME\n"
+    "(builtin:iris, builtin:digits). Prints the quantisation error (QE: mean distance to\n"
+    "the BMU in normalised space), the topographic error (TE: fraction of samples whose\n"
+    "two best units are not grid neighbours) and, when the data has labels, the label\n"
+    "purity (fraction of samples whose label equals their BMU's majority label). Neurons\n"
+    "are labelled by majority vote and the labels stored in the model for `som predict`.\n"
+    "A progress bar is drawn on stderr when stderr is a terminal.",
+    train_opts, NULL};
+
+static const cli_opt bmu_opts[] = {
+    {"output", 'o', "FILE", "write BMUs to FILE (.csv or .npy); default: CSV on stdout"},
+    {"second", 0, NULL, "also write the second-best unit (column 'second')"},
+    OPT_DATA,
+    OPT_BACKEND,
+    OPT_THREADS,
+    OPT_JSON,
+    {NULL, 0, NULL, NULL}};
+
+static const cli_cmd bmu_cmd = {
+    "som bmu", "[OPTIONS] MODEL DATA [-o FILE]",
+    "Best-matching unit of every sample. Columns: bmu (neuron index r*cols+c), row, col,\n"
+    "dist (Euclidean distance in normalised space)[, second]. A .npy output holds the\n"
+    "same columns as float64 (n x 4 or n x 5).",
+    bmu_opts, backends_epilog};
+
+static const cli_opt eval_opts[] = {
+    OPT_DATA,
+    OPT_BACKEND,
+    OPT_THREADS,
+    OPT_JSON,
+    {NULL, 0, NULL, NULL}};
+
+static const cli_cmd eval_cmd = {
+    "som eval", "[OPTIONS] MODEL DATA",
+    "Quantisation error, topographic error and (for labelled data and a labelled model)\n"
+    "label purity: the fraction of samples whose label equals the model's label of their\n"
+    "BMU (unlabelled BMU: the nearest labelled neuron, as `som predict`).",
+    eval_opts, backends_epilog};
+
+static const cli_opt predict_opts[] = {
+    {"output", 'o', "FILE", "write labels to FILE (.csv: names; .npy: int32 label indices);\n"
+                            "default: one label per line on stdout"},
+    OPT_DATA,
+    OPT_BACKEND,
+    OPT_THREADS,
+    OPT_JSON,
+    {NULL, 0, NULL, NULL}};
+
+static const cli_cmd predict_cmd = {
+    "som predict", "[OPTIONS] MODEL DATA [-o FILE]",
+    "Label samples with the label of their BMU (majority label from training; a BMU\n"
+    "without label uses the nearest labelled neuron). If DATA has labels, the accuracy\n"
+    "is reported too.",
+    predict_opts, backends_epilog};
+
+static const cli_opt render_opts[] = {
+    {"output", 'o', "DIR", "directory for the PNGs (created if missing; required)"},
+    {"components", 0, "LIST", "component planes to draw: all, none, or comma-separated\n"
+                              "feature names / 1-based numbers (default: all if <= 16 features,\n"
+                              "else none)"},
+    {"title", 0, "TEXT", "title prefix drawn above each map"},
+    OPT_DATA,
+    OPT_THREADS,
+    OPT_JSON,
+    {NULL, 0, NULL, NULL}};
+
+static const cli_cmd render_cmd = {
+    "som render", "[OPTIONS] MODEL [DATA] -o DIR",
+    "Draw the map: DIR/umatrix.png (mean distance of each neuron to its grid neighbours,\n"
+    "neuron labels drawn on top), DIR/hits.png (how many samples of DATA each neuron\n"
+    "wins, with the neuron's label; needs DATA) and DIR/component-K-NAME.png (one\n"
+    "feature's codebook value in raw units per neuron).",
+    render_opts, NULL};
+
+/* ---- 2. Shared helpers ----------------------------------------------- */
+
+static int usage_from_lib(const cli_cmd *cmd, const char *opt, const somhop_err *e) {
+  return cli_usage_error(cmd, "option '--%s': %s", opt, e->msg);
+}
+
+/* Load DATA with --label-col / --header. Returns an exit code. */
+static int load_data(const cli_args *a, const char *spec, somhop_dataset **ds) {
+  somhop_load_opts lo = SOMHOP_LOAD_OPTS_INIT;
+  int hdr = 0, rc;
+  lo.label_col = cli_get(a, "label-col");
+  if ((rc = cli_get_choice(a, "header", "auto|yes|no", &hdr))) return rc;
+  lo.header = hdr == 0 ? -1 : (hdr == 1 ? 1 : 0);
+  somhop_err e = {0};
+  rc = somhop_dataset_load(spec, &lo, ds, &e);
+  if (rc < 0) {
+    /* a bad --label-col is a usage error */
+    if (rc == SOMHOP_EINVAL && lo.label_col && strstr(e.msg, "label")) {
+      cli_report(&e, rc);
+      return EXIT_USAGE;
+    }
+    return cli_fail(&e, rc);
+  }
+  return 0;
+}
+
+static int load_model(const char *path, somhop_som **som) {
+  somhop_err e = {0};
+  int rc = somhop_som_load(path, som, &e);
+  if (rc < 0) return cli_fail_model(&e, rc);
+  return 0;
+}
+
+static int check_dims(const somhop_som *som, const somhop_dataset *ds, const char *spec,
+                      const char *model) {
+  if (ds->d != som->d)
+    return cli_errorf(EXIT_RUNTIME,
+                      "dimension mismatch: model %s has %zu features, data %s has %zu%s", model,
+                      som->d, spec, ds->d,
+                      ds->d == som->d + 1 ? " (is a label column missing --label-col?)" : "");
+  return 0;
+}
+
+/* Map the dataset's label indices onto the model's label names (by name).
+ * out[i] = model label index or -1 (unknown name / unlabelled sample). */
+static int map_labels(const somhop_som *som, const somhop_dataset *ds, int32_t **out) {
+  *out = NULL;
+  if (!ds->labels || !som->label_names) return 0;
+  int32_t *lut = calloc(ds->n_labels ? ds->n_labels : 1, sizeof *lut);
+  int32_t *m = calloc(ds->n, sizeof *m);
+  if (!lut || !m) {
+    free(lut);
+    free(m);
+    return cli_errorf(EXIT_RUNTIME, "out of memory");
+  }
+  for (size_t k = 0; k < ds->n_labels; k++) {
+    lut[k] = -1;
+    for (size_t j = 0; j < som->n_labels; j++)
+      if (strcmp(ds->label_names[k], som->label_names[j]) == 0) lut[k] = (int32_t)j;
+  }
+  for (size_t i = 0; i < ds->n; i++) {
+    int32_t l = ds->labels[i];
+    m[i] = (l >= 0 && (size_t)l < ds->n_labels) ? lut[l] : -1;
+  }
+  free(lut);
+  *out = m;
+  return 0;
+}
+
+static int parse_precision(const cli_args *a, int *prec) {
+  int p = 0, rc;
+  *prec = SOMHOP_PREC_F32;
+  if ((rc = cli_get_choice(a, "precision", "f32|f64", &p))) return rc;
+  *prec = p == 1 ? SOMHOP_PREC_F64 : SOMHOP_PREC_F32;
+  return 0;
+}
+
+/* Kernel options of bmu/eval/predict: backend, precision, threads, json. */
+static int get_kernel_opts(const cli_args *a, cli_common *c, int *prec) {
+  int rc;
+  if ((rc = cli_get_common(a, c))) return rc;
+  if ((rc = parse_precision(a, prec))) return rc;
+  if (cli_has(a, "precision") && c->backend != CLI_BACKEND_CPU)
+    return cli_usage_error(a->cmd, "option '--precision' applies to the cpu backend only");
+  return 0;
+}
+
+/* Label purity: fraction of samples whose (model) label equals pred. */
+static double purity_of(const int32_t *truth, const int32_t *pred, size_t n, size_t *counted) {
+  size_t ok = 0, cnt = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (truth[i] < 0) continue;
+    cnt++;
+    if (pred[i] == truth[i]) ok++;
+  }
+  *counted = cnt;
+  return cnt ? (double)ok / (double)cnt : NAN;
+}
+
+/* Predicted label per sample from precomputed BMUs: the BMU's label, else
+ * the nearest labelled neuron in codebook space (as somhop_som_predict). */
+static void labels_from_bmu(const somhop_som *som, const uint32_t *bmu, size_t n, int32_t *pred) {
+  for (size_t i = 0; i < n; i++) {
+    int32_t l = som->labels ? som->labels[bmu[i]] : -1;
+    if (l < 0 && som->labels) {
+      double best = INFINITY;
+      for (size_t j = 0; j < som->m; j++) {
+        if (som->labels[j] < 0) continue;
+        double s = 0;
+        for (size_t k = 0; k < som->d; k++) {
+          double dd = som->codebook[(size_t)bmu[i] * som->d + k] - som->codebook[j * som->d + k];
+          s += dd * dd;
+        }
+        if (s < best) {
+          best = s;
+          l = som->labels[j];
+        }
+      }
+    }
+    pred[i] = l;
+  }
+}
+
+static void print_model_line(FILE *f, const somhop_som *som) {
+  fprintf(f, "%ux%u %s%s SOM, %zu features, %s normalisation", som->rows, som->cols,
+          somhop_som_grid_name(som->grid), som->toroidal ? " toroidal" : "", som->d,
+          somhop_som_norm_name(som->norm.kind));
+}
+
+/* ---- 3. som train ------------------------------------------------------- */
+
+typedef struct train_progress {
+  cli_progress bar;
+  int batch;
+} train_progress;
+
+static void on_progress(void *user, uint64_t done, uint64_t total, double qe) {
+  train_progress *tp = user;
+  char detail[96];
+  if (tp->batch)
+    snprintf(detail, sizeof detail, "epoch %llu/%llu", (unsigned long long)done,
+             (unsigned long long)total);
+  else
+    snprintf(detail, sizeof detail, "%llu/%llu presentations", (unsigned long long)done,
+             (unsigned long long)total);
+  if (isfinite(qe)) {
+    size_t l = strlen(detail);
+    snprintf(detail + l, sizeof detail - l, "  QE %.4f", qe);
+  }
+  cli_progress_update(&tp->bar, total ? (double)done / (double)total : 1.0, detail);
+}
+
+static int cmd_train(int argc, char **argv) {
+  cli_args a;
+  cli_common c;
+  int rc = cli_parse(&train_cmd, argc, argv, &a);
+  if (rc) return rc > 0 ? 0 : EXIT_USAGE;
+  if ((rc = cli_get_common(&a, &c))) return rc;
+  if (a.npos != 1)
+    return a.npos ? cli_usage_error(&train_cmd, "expected one DATA argument, got %d", a.npos)
+                  : cli_usage_error(&train_cmd, "missing DATA argument");
+  const char *out = cli_get(&a, "output");
+  if (!out || !*out) return cli_usage_error(&train_cmd, "missing -o MODEL");
+
+  long rows = 10, cols = 10, epochs = 10;
+  if ((rc = cli_get_long(&a, "rows", 1, 4096, &rows))) return rc;
+  if ((rc = cli_get_long(&a, "cols", 1, 4096, &cols))) return rc;
+  if ((rc = cli_get_long(&a, "epochs", 1, 1000000, &epochs))) return rc;
+
+  somhop_err e = {0};
+  somhop_som_train_opts to;
+  memset(&to, 0, sizeof to);
+  int grid = SOMHOP_GRID_RECT;
+  const char *s;
+  if ((s = cli_get(&a, "grid")) && somhop_som_parse_grid(s, &grid, &e) < 0)
+    return usage_from_lib(&train_cmd, "grid", &e);
+  if ((s = cli_get(&a, "init")) && somhop_som_parse_init(s, &to.init, &e) < 0)
+    return usage_from_lib(&train_cmd, "init", &e);
+  if ((s = cli_get(&a, "mode")) && somhop_som_parse_mode(s, &to.mode, &e) < 0)
+    return usage_from_lib(&train_cmd, "mode", &e);
+  if ((s = cli_get(&a, "neighbourhood")) && somhop_som_parse_neigh(s, &to.neigh, &e) < 0)
+    return usage_from_lib(&train_cmd, "neighbourhood", &e);
+  if ((s = cli_get(&a, "norm")) && somhop_som_parse_norm(s, &to.norm, &e) < 0)
+    return usage_from_lib(&train_cmd, "norm", &e);
+  int sched = -1;
+  if ((s = cli_get(&a, "schedule")) && somhop_schedule_kind_parse(s, &sched, &e) < 0)
+    return usage_from_lib(&train_cmd, "schedule", &e);
+  /* Defaults written out so --schedule can apply to them. */
+  to.lr = (somhop_schedule){sched >= 0 ? sched : SOMHOP_SCHED_EXP, 0.5, 0.01};
+  double r0 = (double)(rows > cols ? rows : cols) / 2.0;
+  if (r0 < 1.0) r0 = 1.0;
+  to.radius = (somhop_schedule){sched >= 0 ? sched : SOMHOP_SCHED_LINEAR, r0, 1.0};
+  if ((s = cli_get(&a, "lr")) &&
+      somhop_schedule_parse(s, sched >= 0 ? sched : SOMHOP_SCHED_EXP, &to.lr, &e) < 0)
+    return usage_from_lib(&train_cmd, "lr", &e);
+  if ((s = cli_get(&a, "radius")) &&
+      somhop_schedule_parse(s, sched >= 0 ? sched : SOMHOP_SCHED_LINEAR, &to.radius, &e) < 0)
+    return usage_from_lib(&train_cmd, "radius", &e);
+  if (!(to.radius.start > 0) || !(to.radius.end > 0))
+    return cli_usage_error(&train_cmd, "option '--radius': start and end must be > 0");
+  if (to.mode == SOMHOP_TRAIN_ONLINE && (!(to.lr.start > 0) || !(to.lr.end > 0)))
+    return cli_usage_error(&train_cmd, "option '--lr': start and end must be > 0");
+  if (to.mode == SOMHOP_TRAIN_BATCH && cli_has(&a, "lr"))
+    cli_warnf("--lr has no effect with --mode batch (batch training has no learning rate)");
+  if ((rc = parse_precision(&a, &to.precision))) return rc;
+  if (grid == SOMHOP_GRID_HEX && cli_has(&a, "toroidal") && rows % 2)
+    return cli_usage_error(&train_cmd, "a toroidal hex grid needs an even --rows (got %ld)", rows);
+  to.epochs = (uint32_t)epochs;
+  to.seed = c.seed;
+  to.threads = (unsigned)c.threads;
+
+  somhop_dataset *ds = NULL;
+  somhop_som *som = NULL;
+  uint32_t *bmu = NULL;
+  int32_t *pred = NULL;
+  int ex = 0;
+  const char *spec = a.pos[0];
+  if ((ex = load_data(&a, spec, &ds))) goto out;
+
+  rc = somhop_som_create((uint32_t)rows, (uint32_t)cols, ds->d, grid, cli_has(&a, "toroidal"),
+                         &som, &e);
+  if (rc < 0) {
+    ex = rc == SOMHOP_EINVAL ? (cli_report(&e, rc), EXIT_USAGE) : cli_fail(&e, rc);
+    goto out;
+  }
+  if (ds->feature_names &&
+      (rc = somhop_som_set_feature_names(som, (const char *const *)ds->feature_names, &e)) < 0) {
+    ex = cli_fail(&e, rc);
+    goto out;
+  }
+  train_progress tp;
+  cli_progress_init(&tp.bar, "training");
+  tp.batch = to.mode == SOMHOP_TRAIN_BATCH;
+  to.progress = on_progress;
+  to.progress_user = &tp;
+  double t0 = cli_now();
+  rc = somhop_som_train(som, ds->x, ds->n, &to, &e);
+  double secs = cli_now() - t0;
+  cli_progress_done(&tp.bar);
+  if (rc < 0) {
+    ex = rc == SOMHOP_EINVAL ? (cli_report(&e, rc), EXIT_USAGE) : cli_fail(&e, rc);
+    goto out;
+  }
+  double purity = NAN;
+  size_t counted = 0;
+  if (ds->labels) {
+    bmu = calloc(ds->n, sizeof *bmu);
+    pred = calloc(ds->n, sizeof *pred);
+    if (!bmu || !pred) {
+      ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+      goto out;
+    }
+    if ((rc = somhop_som_set_label_names(som, (const char *const *)ds->label_names, ds->n_labels,
+                                         &e)) < 0 ||
+        (rc = somhop_som_bmu(som, ds->x, ds->n, to.precision, to.threads, bmu, NULL, NULL, &e)) <
+            0 ||
+        (rc = somhop_som_label_neurons(som, bmu, ds->labels, ds->n, ds->n_labels, &e)) < 0) {
+      ex = cli_fail(&e, rc);
+      goto out;
+    }
+    labels_from_bmu(som, bmu, ds->n, pred);
+    purity = purity_of(ds->labels, pred, ds->n, &counted);
+  }
+  if ((rc = somhop_som_save(som, out, &e)) < 0) {
+    ex = cli_fail(&e, rc);
+    goto out;
+  }
+  if (c.json) {
+    cli_json j;
+    cj_begin(&j, stdout);
+    cj_str(&j, "command", "som train");
+    cj_str(&j, "data", spec);
+    cj_str(&j, "model", out);
+    cj_int(&j, "samples", (long long)ds->n);
+    cj_int(&j, "features", (long long)ds->d);
+    cj_int(&j, "rows", som->rows);
+    cj_int(&j, "cols", som->cols);
+    cj_str(&j, "grid", somhop_som_grid_name(som->grid));
+    cj_bool(&j, "toroidal", som->toroidal);
+    cj_str(&j, "mode", somhop_som_mode_name(to.mode));
+    cj_str(&j, "neighbourhood", somhop_som_neigh_name(to.neigh));
+    cj_str(&j, "init", somhop_som_init_name(to.init));
+    cj_str(&j, "norm", somhop_som_norm_name(som->norm.kind));
+    cj_int(&j, "epochs", (long long)to.epochs);
+    cj_int(&j, "seed", (long long)c.seed);
+    cj_num(&j, "qe", som->train.qe);
+    cj_num(&j, "te", som->train.te);
+    if (ds->labels) cj_num(&j, "purity", purity);
+    else cj_null(&j, "purity");
+    cj_num(&j, "seconds", secs);
+    cj_end(&j);
+  } else {
+    printf("trained ");
+    print_model_line(stdout, som);
+    printf("\n  on %s: %zu samples, %u epochs %s, %.2f s\n", spec, ds->n, to.epochs,
+           somhop_som_mode_name(to.mode), secs);
+    printf("quantisation error (QE)  %.6f\n", som->train.qe);
+    printf("topographic error (TE)   %.6f\n", som->train.te);
+    if (ds->labels)
+      printf("label purity             %.4f  (%zu labelled samples, %zu classes)\n", purity,
+             counted, ds->n_labels);
+    printf("wrote %s\n", out);
+  }
+out:
+  free(bmu);
+  free(pred);
+  somhop_som_free(som);
+  somhop_dataset_free(ds);
+  return ex;
+}
+
+/* ---- 4. som bmu ------------------------------------------------------------ */
+
+/* Common start of bmu/eval/predict: parse, load model and data, check dims. */
+typedef struct use_ctx {
+  cli_args a;
+  cli_common c;
+  int prec;
+  somhop_som *som;
+  somhop_dataset *ds;
+} use_ctx;
+
+static int use_begin(const cli_cmd *cmd, int argc, char **argv, use_ctx *u, int *done) {
+  memset(u, 0, sizeof *u);
+  *done = 0;
+  int rc = cli_parse(cmd, argc, argv, &u->a);
+  if (rc) {
+    *done = 1;
+    return rc > 0 ? 0 : EXIT_USAGE;
+  }
+  if ((rc = get_kernel_opts(&u->a, &u->c, &u->prec))) return rc;
+  if (u->a.npos != 2)
+    return cli_usage_error(cmd, "expected MODEL and DATA arguments, got %d argument%s", u->a.npos,
+                           u->a.npos == 1 ? "" : "s");
+  if ((rc = load_model(u->a.pos[0], &u->som))) return rc;
+  if ((rc = load_data(&u->a, u->a.pos[1], &u->ds))) return rc;
+  if ((rc = check_dims(u->som, u->ds, u->a.pos[1], u->a.pos[0]))) return rc;
+  return 0;
+}
+
+static void use_end(use_ctx *u) {
+  somhop_som_free(u->som);
+  somhop_dataset_free(u->ds);
+}
+
+static int out_is_stdout(const char *out) { return !out || strcmp(out, "-") == 0; }
+
+static int cmd_bmu(int argc, char **argv) {
+  use_ctx u;
+  int done, ex = use_begin(&bmu_cmd, argc, argv, &u, &done);
+  uint32_t *bmu = NULL, *second = NULL;
+  double *dist2 = NULL, *tab = NULL;
+  char *text = NULL;
+  if (ex || done) goto out;
+  const char *out = cli_get(&u.a, "output");
+  int want_second = cli_has(&u.a, "second");
+  if (out_is_stdout(out) && u.c.json) {
+    ex = cli_usage_error(&bmu_cmd, "--json needs -o FILE (stdout would carry both)");
+    goto out;
+  }
+  size_t n = u.ds->n;
+  bmu = calloc(n, sizeof *bmu);
+  second = calloc(n, sizeof *second);
+  dist2 = calloc(n, sizeof *dist2);
+  if (!bmu || !second || !dist2) {
+    ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+    goto out;
+  }
+  cli_kreport rep;
+  if ((ex = cli_som_bmu(u.som, u.ds->x, n, &u.c, u.prec, bmu, second, dist2, &rep))) goto out;
+  size_t ncol = want_second ? 5 : 4;
+  static const char *const names[] = {"bmu", "row", "col", "dist", "second"};
+  somhop_err e = {0};
+  int rc = 0;
+  if (!out_is_stdout(out) && cli_has_ext(out, ".npy")) {
+    tab = calloc(n, ncol * sizeof *tab);
+    if (!tab) {
+      ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+      goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+      double *r = tab + i * ncol;
+      r[0] = bmu[i];
+      r[1] = bmu[i] / u.som->cols;
+      r[2] = bmu[i] % u.som->cols;
+      r[3] = sqrt(dist2[i]);
+      if (want_second) r[4] = second[i] == SOMHOP_BMU_NONE ? -1.0 : (double)second[i];
+    }
+    rc = somhop_write_npy_f64(out, tab, n, ncol, &e);
+  } else {
+    /* CSV text built in memory, then one atomic write (or stdout). */
+    size_t cap = 64 + n * 96;
+    text = malloc(cap);
+    if (!text) {
+      ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+      goto out;
+    }
+    size_t len = 0;
+    for (size_t k = 0; k < ncol; k++)
+      len += (size_t)snprintf(text + len, cap - len, "%s%s", k ? "," : "", names[k]);
+    text[len++] = '\n';
+    for (size_t i = 0; i < n; i++) {
+      len += (size_t)snprintf(text + len, cap - len, "%u,%u,%u,%.17g", bmu[i],
+                              bmu[i] / u.som->cols, bmu[i] % u.som->cols, sqrt(dist2[i]));
+      if (want_second) {
+        if (second[i] == SOMHOP_BMU_NONE) len += (size_t)snprintf(text + len, cap - len, ",-1");
+        else len += (size_t)snprintf(text + len, cap - len, ",%u", second[i]);
+      }
+      text[len++] = '\n';
+    }
+    if (out_is_stdout(out)) {
+      if (fwrite(text, 1, len, stdout) != len) {
+        ex = cli_errorf(EXIT_RUNTIME, "cannot write to stdout");
+        goto out;
+      }
+    } else {
+      rc = somhop_atomic_write(out, text, len, &e);
+    }
+  }
+  if (rc < 0) {
+    ex = cli_fail(&e, rc);
+    goto out;
+  }
+  FILE *info = out_is_stdout(out) ? stderr : stdout;
+  if (u.c.json) {
+    cli_json j;
+    cj_begin(&j, stdout);
+    cj_str(&j, "command", "som bmu");
+    cj_str(&j, "model", u.a.pos[0]);
+    cj_str(&j, "data", u.a.pos[1]);
+    cj_str(&j, "output", out);
+    cj_int(&j, "samples", (long long)n);
+    cli_kreport_json(&j, &rep);
+    cj_end(&j);
+  } else {
+    cli_kreport_print(info, &rep);
+    if (!out_is_stdout(out)) fprintf(info, "wrote %zu BMUs to %s\n", n, out);
+  }
+out:
+  free(bmu);
+  free(second);
+  free(dist2);
+  free(tab);
+  free(text);
+  use_end(&u);
+  return ex;
+}
+
+/* ---- 5. som eval ------------------------------------------------------------ */
+
+static int cmd_eval(int argc, char **argv) {
+  use_ctx u;
+  int done, ex = use_begin(&eval_cmd, argc, argv, &u, &done);
+  uint32_t *bmu = NULL, *second = NULL;
+  double *dist2 = NULL;
+  int32_t *truth = NULL, *pred = NULL;
+  if (ex || done) goto out;
+  size_t n = u.ds->n;
+  bmu = calloc(n, sizeof *bmu);
+  second = calloc(n, sizeof *second);
+  dist2 = calloc(n, sizeof *dist2);
+  pred = calloc(n, sizeof *pred);
+  if (!bmu || !second || !dist2 || !pred) {
+    ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+    goto out;
+  }
+  cli_kreport rep;
+  if ((ex = cli_som_bmu(u.som, u.ds->x, n, &u.c, u.prec, bmu, second, dist2, &rep))) goto out;
+  double qe = somhop_som_qe_from(dist2, n);
+  double te = somhop_som_te_from(u.som, bmu, second, n);
+  double purity = NAN;
+  size_t counted = 0;
+  int have_purity = 0;
+  if ((ex = map_labels(u.som, u.ds, &truth))) goto out;
+  if (truth && u.som->labels) {
+    labels_from_bmu(u.som, bmu, n, pred);
+    purity = purity_of(truth, pred, n, &counted);
+    have_purity = 1;
+  }
+  if (u.c.json) {
+    cli_json j;
+    cj_begin(&j, stdout);
+    cj_str(&j, "command", "som eval");
+    cj_str(&j, "model", u.a.pos[0]);
+    cj_str(&j, "data", u.a.pos[1]);
+    cj_int(&j, "samples", (long long)n);
+    cj_num(&j, "qe", qe);
+    cj_num(&j, "te", te);
+    if (have_purity) cj_num(&j, "purity", purity);
+    else cj_null(&j, "purity");
+    cli_kreport_json(&j, &rep);
+    cj_end(&j);
+  } else {
+    print_model_line(stdout, u.som);
+    printf("\n%s: %zu samples\n", u.a.pos[1], n);
+    printf("quantisation error (QE)  %.6f\n", qe);
+    printf("topographic error (TE)   %.6f\n", te);
+    if (have_purity)
+      printf("label purity             %.4f  (%zu samples with labels known to the model)\n",
+             purity, counted);
+    else if (u.ds->labels)
+      printf("label purity             n/a (the model has no neuron labels)\n");
+    cli_kreport_print(stdout, &rep);
+  }
+out:
+  free(bmu);
+  free(second);
+  free(dist2);
+  free(truth);
+  free(pred);
+  use_end(&u);
+  return ex;
+}
+
+/* ---- 6. som predict ------------------------------------------------------------ */
+
+static int cmd_predict(int argc, char **argv) {
+  use_ctx u;
+  int done, ex = use_begin(&predict_cmd, argc, argv, &u, &done);
+  uint32_t *bmu = NULL;
+  double *dist2 = NULL;
+  int32_t *truth = NULL, *pred = NULL;
+  char *text = NULL;
+  if (ex || done) goto out;
+  const char *out = cli_get(&u.a, "output");
+  if (out_is_stdout(out) && u.c.json) {
+    ex = cli_usage_error(&predict_cmd, "--json needs -o FILE (stdout would carry both)");
+    goto out;
+  }
+  if (!u.som->labels || !u.som->label_names) {
+    ex = cli_errorf(EXIT_RUNTIME,
+                    "model %s has no neuron labels (train it on labelled data, e.g. --label-col)",
+                    u.a.pos[0]);
+    goto out;
+  }
+  size_t n = u.ds->n;
+  bmu = calloc(n, sizeof *bmu);
+  dist2 = calloc(n, sizeof *dist2);
+  pred = calloc(n, sizeof *pred);
+  if (!bmu || !dist2 || !pred) {
+    ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+    goto out;
+  }
+  cli_kreport rep;
+  if ((ex = cli_som_bmu(u.som, u.ds->x, n, &u.c, u.prec, bmu, NULL, dist2, &rep))) goto out;
+  labels_from_bmu(u.som, bmu, n, pred);
+  for (size_t i = 0; i < n; i++)
+    if (pred[i] < 0 || (size_t)pred[i] >= u.som->n_labels) {
+      ex = cli_errorf(EXIT_MODEL, "model %s has no labelled neuron", u.a.pos[0]);
+      goto out;
+    }
+  somhop_err e = {0};
+  int rc = 0;
+  if (!out_is_stdout(out) && cli_has_ext(out, ".npy")) {
+    rc = somhop_write_npy_i32(out, pred, n, 0, &e);
+  } else {
+    size_t maxname = 1;
+    for (size_t k = 0; k < u.som->n_labels; k++) {
+      size_t l = strlen(u.som->label_names[k]);
+      if (l > maxname) maxname = l;
+    }
+    size_t cap = 16 + n * (2 * maxname + 4);
+    text = malloc(cap);
+    if (!text) {
+      ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+      goto out;
+    }
+    size_t len = 0;
+    int csv = !out_is_stdout(out);
+    if (csv) len += (size_t)snprintf(text, cap, "label\n");
+    for (size_t i = 0; i < n; i++) {
+      const char *nm = u.som->label_names[pred[i]];
+      if (csv && strpbrk(nm, ",\"\n")) {
+        text[len++] = '"';
+        for (const char *p = nm; *p; p++) {
+          if (*p == '"') text[len++] = '"';
+          text[len++] = *p;
+        }
+        text[len++] = '"';
+        text[len++] = '\n';
+      } else {
+        len += (size_t)snprintf(text + len, cap - len, "%s\n", nm);
+      }
+    }
+    if (out_is_stdout(out)) {
+      if (fwrite(text, 1, len, stdout) != len) {
+        ex = cli_errorf(EXIT_RUNTIME, "cannot write to stdout");
+        goto out;
+      }
+    } else {
+      rc = somhop_atomic_write(out, text, len, &e);
+    }
+  }
+  if (rc < 0) {
+    ex = cli_fail(&e, rc);
+    goto out;
+  }
+  double acc = NAN;
+  size_t counted = 0;
+  if ((ex = map_labels(u.som, u.ds, &truth))) goto out;
+  if (truth) acc = purity_of(truth, pred, n, &counted);
+  FILE *info = out_is_stdout(out) ? stderr : stdout;
+  if (u.c.json) {
+    cli_json j;
+    cj_begin(&j, stdout);
+    cj_str(&j, "command", "som predict");
+    cj_str(&j, "model", u.a.pos[0]);
+    cj_str(&j, "data", u.a.pos[1]);
+    cj_str(&j, "output", out);
+    cj_int(&j, "samples", (long long)n);
+    if (truth) cj_num(&j, "accuracy", acc);
+    else cj_null(&j, "accuracy");
+    cli_kreport_json(&j, &rep);
+    cj_end(&j);
+  } else {
+    if (truth) fprintf(info, "accuracy %.4f (%zu labelled samples)\n", acc, counted);
+    cli_kreport_print(info, &rep);
+    if (!out_is_stdout(out)) fprintf(info, "wrote %zu labels to %s\n", n, out);
+  }
+out:
+  free(bmu);
+  free(dist2);
+  free(truth);
+  free(pred);
+  free(text);
+  use_end(&u);
+  return ex;
+}
+
+/* ---- 7. som render ---------------------------------------------------------------- */
+
+static int mkdir_p(const char *dir) {
+  char buf[4096];
+  size_t l = strlen(dir);
+  if (l == 0 || l >= sizeof buf) return -1;
+  memcpy(buf, dir, l + 1);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+  struct stat st;
+  return (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : -1;
+}
+
+/* File-name-safe copy of a feature name. */
+static void safe_name(const char *in, char *out, size_t cap) {
+  size_t j = 0;
+  for (const char *p = in; *p && j + 1 < cap; p++) {
+    char ch = *p;
+    int okc = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_' || ch == '.';
+    out[j++] = okc ? ch : '_';
+  }
+  out[j] = '\0';
+}
+
+/* Parse --components into a 0/1 mask over d features. */
+static int parse_components(const cli_args *a, const somhop_som *som, unsigned char *mask) {
+  const char *s = cli_get(a, "components");
+  memset(mask, 0, som->d);
+  if (!s) {
+    if (som->d <= 16) memset(mask, 1, som->d);
+    return 0;
+  }
+  if (strcmp(s, "all") == 0) {
+    memset(mask, 1, som->d);
+    return 0;
+  }
+  if (strcmp(s, "none") == 0) return 0;
+  char *dup = strdup(s);
+  if (!dup) return cli_errorf(EXIT_RUNTIME, "out of memory");
+  int rc = 0;
+  for (char *save = NULL, *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    long idx = -1;
+    if (som->feature_names)
+      for (size_t k = 0; k < som->d; k++)
+        if (strcmp(som->feature_names[k], tok) == 0) idx = (long)k;
+    if (idx < 0) {
+      char *end;
+      long v = strtol(tok, &end, 10);
+      if (*tok && *end == '\0' && v >= 1 && (size_t)v <= som->d) idx = v - 1;
+    }
+    if (idx < 0) {
+      rc = cli_usage_error(a->cmd, "option '--components': no feature '%s' (model has %zu)", tok,
+                           som->d);
+      break;
+    }
+    mask[idx] = 1;
+  }
+  free(dup);
+  return rc;
+}
+
+static int cmd_render(int argc, char **argv) {
+  cli_args a;
+  cli_common c;
+  int rc = cli_parse(&render_cmd, argc, argv, &a);
+  if (rc) return rc > 0 ? 0 : EXIT_USAGE;
+  if ((rc = cli_get_common(&a, &c))) return rc;
+  if (a.npos < 1 || a.npos > 2)
+    return cli_usage_error(&render_cmd, "expected MODEL [DATA], got %d arguments", a.npos);
+  const char *dir = cli_get(&a, "output");
+  if (!dir || !*dir) return cli_usage_error(&render_cmd, "missing -o DIR");
+  const char *title = cli_get(&a, "title");
+
+  somhop_som *som = NULL;
+  somhop_dataset *ds = NULL;
+  double *vals = NULL, *raw = NULL;
+  uint32_t *bmu = NULL, *hits = NULL;
+  char **text = NULL;
+  unsigned char *mask = NULL;
+  char *path = NULL;
+  int ex = 0;
+  size_t written = 0;
+  char (*files)[96] = NULL;
+  if ((ex = load_model(a.pos[0], &som))) goto out;
+  mask = calloc(som->d, 1);
+  if (!mask) {
+    ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+    goto out;
+  }
+  if ((ex = parse_components(&a, som, mask))) goto out;
+  if (a.npos == 2) {
+    if ((ex = load_data(&a, a.pos[1], &ds))) goto out;
+    if ((ex = check_dims(som, ds, a.pos[1], a.pos[0]))) goto out;
+  }
+  if (mkdir_p(dir) != 0) {
+    ex = cli_errorf(EXIT_RUNTIME, "cannot create output directory %s: %s", dir, strerror(errno));
+    goto out;
+  }
+  size_t m = som->m;
+  size_t pathcap = strlen(dir) + 600;
+  vals = calloc(m, sizeof *vals);
+  text = calloc(m, sizeof *text);
+  path = malloc(pathcap);
+  files = calloc(som->d + 2, sizeof *files);
+  if (!vals || !text || !path || !files) {
+    ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+    goto out;
+  }
+  /* neuron labels as cell text */
+  const char *const *cell_text = NULL;
+  if (som->labels && som->label_names) {
+    for (size_t i = 0; i < m; i++)
+      text[i] = som->labels[i] >= 0 ? som->label_names[som->labels[i]] : NULL;
+    cell_text = (const char *const *)text;
+  }
+  somhop_err e = {0};
+  char ttl[256];
+  somhop_grid_opts go;
+
+  /* U-matrix */
+  somhop_som_umatrix(som, vals);
+  memset(&go, 0, sizeof go);
+  go.hex = som->grid == SOMHOP_GRID_HEX;
+  go.cell_text = cell_text;
+  snprintf(ttl, sizeof ttl, "%s%sU-matrix", title ? title : "", title ? ": " : "");
+  go.title = ttl;
+  snprintf(path, pathcap, "%s/umatrix.png", dir);
+  if ((rc = somhop_render_grid_map_ex(path, vals, som->rows, som->cols, &go, &e)) < 0) {
+    ex = cli_fail(&e, rc);
+    goto out;
+  }
+  snprintf(files[written++], 96, "umatrix.png");
+
+  /* hit map */
+  if (ds) {
+    bmu = calloc(ds->n, sizeof *bmu);
+    hits = calloc(m, sizeof *hits);
+    if (!bmu || !hits) {
+      ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+      goto out;
+    }
+    if ((rc = somhop_som_bmu(som, ds->x, ds->n, SOMHOP_PREC_F32, (unsigned)c.threads, bmu, NULL,
+                             NULL, &e)) < 0) {
+      ex = cli_fail(&e, rc);
+      goto out;
+    }
+    somhop_som_hits(som, bmu, ds->n, hits);
+    for (size_t i = 0; i < m; i++) vals[i] = hits[i];
+    memset(&go, 0, sizeof go);
+    go.hex = som->grid == SOMHOP_GRID_HEX;
+    go.cell_text = cell_text;
+    go.zero_white = 1;
+    snprintf(ttl, sizeof ttl, "%s%shit map (%zu samples)", title ? title : "", title ? ": " : "",
+             ds->n);
+    go.title = ttl;
+    snprintf(path, pathcap, "%s/hits.png", dir);
+    if ((rc = somhop_render_grid_map_ex(path, vals, som->rows, som->cols, &go, &e)) < 0) {
+      ex = cli_fail(&e, rc);
+      goto out;
+    }
+    snprintf(files[written++], 96, "hits.png");
+  }
+
+  /* component planes, raw units */
+  raw = calloc(m, som->d * sizeof *raw);
+  if (!raw) {
+    ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+    goto out;
+  }
+  somhop_norm_invert(&som->norm, som->codebook, m, raw);
+  for (size_t k = 0; k < som->d; k++) {
+    if (!mask[k]) continue;
+    char nm[48], fname[96];
+    if (som->feature_names) safe_name(som->feature_names[k], nm, sizeof nm);
+    else snprintf(nm, sizeof nm, "f%zu", k + 1);
+    for (size_t i = 0; i < m; i++) vals[i] = raw[i * som->d + k];
+    memset(&go, 0, sizeof go);
+    go.hex = som->grid == SOMHOP_GRID_HEX;
+    snprintf(ttl, sizeof ttl, "%s%scomponent %zu: %s", title ? title : "", title ? ": " : "", k + 1,
+             som->feature_names ? som->feature_names[k] : nm);
+    go.title = ttl;
+    snprintf(fname, sizeof fname, "component-%zu-%s.png", k + 1, nm);
+    snprintf(path, pathcap, "%s/%s", dir, fname);
+    if ((rc = somhop_render_grid_map_ex(path, vals, som->rows, som->cols, &go, &e)) < 0) {
+      ex = cli_fail(&e, rc);
+      goto out;
+    }
+    if (written < som->d + 2) snprintf(files[written++], 96, "%s", fname);
+  }
+  if (c.json) {
+    cli_json j;
+    cj_begin(&j, stdout);
+    cj_str(&j, "command", "som render");
+    cj_str(&j, "model", a.pos[0]);
+    cj_str(&j, "dir", dir);
+    cj_arr(&j, "files");
+    for (size_t i = 0; i < written; i++) cj_str(&j, NULL, files[i]);
+    cj_close_arr(&j);
+    cj_end(&j);
+  } else {
+    for (size_t i = 0; i < written; i++) printf("wrote %s/%s\n", dir, files[i]);
+    if (!ds) printf("(no DATA given: hit map not drawn)\n");
+  }
+out:
+  free(files);
+  free(path);
+  free(mask);
+  free(text);
+  free(vals);
+  free(raw);
+  free(bmu);
+  free(hits);
+  somhop_dataset_free(ds);
+  somhop_som_free(som);
+  return ex;
+}
+
+/* ---- 8. dispatcher ---------------------------------------------------------------- */
+
+static const char som_usage[] =
+    "Usage: somhop som SUBCOMMAND [OPTIONS] ...\n"
+    "\n"
+    "Subcommands:\n"
+    "  train    train a map:                   somhop som train DATA -o MODEL\n"
+    "  bmu      best-matching units:           somhop som bmu MODEL DATA [-o FILE]\n"
+    "  eval     QE, TE, label purity:          somhop som eval MODEL DATA\n"
+    "  predict  labels by BMU majority label:  somhop som predict MODEL DATA [-o FILE]\n"
+    "  render   U-matrix, hit map, components: somhop som render MODEL [DATA] -o DIR\n"
+    "\n"
+    "Run 'somhop som SUBCOMMAND --help' for the options of each.\n";
+
+int somhop_cmd_som(int argc, char **argv) {
+  if (argc < 2) {
+    fputs(som_usage, stderr);
+    return EXIT_USAGE;
+  }
+  const char *s = argv[1];
+  if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
+    fputs(som_usage, stdout);
+    return 0;
+  }
+  if (strcmp(s, "train") == 0) return cmd_train(argc - 1, argv + 1);
+  if (strcmp(s, "bmu") == 0) return cmd_bmu(argc - 1, argv + 1);
+  if (strcmp(s, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
+  if (strcmp(s, "predict") == 0) return cmd_predict(argc - 1, argv + 1);
+  if (strcmp(s, "render") == 0) return cmd_render(argc - 1, argv + 1);
+  fprintf(stderr, "somhop som: unknown subcommand '%s'\nTry 'somhop som --help'.\n", s);
+  return EXIT_USAGE;
+}
