@@ -3,3 +3,4 @@
 # (golden dry runs, stand-in tools) and runs shellcheck on every script.
 TEST_CMDS += tests/f1/test_f1_scripts.sh tests/f1/test_images.sh
 LINT_CMDS += tests/f1/test_f1_scripts.sh
+BENCH_CMDS += scripts/bench-peers.sh

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# bench-peers.sh — somhop's CPU backend against the peers, side by side in
+# one run (issue 7). Called by `make bench`.
+#
+# Installs the peers once into a cache outside the tree (pinned versions):
+#   PyPI: MiniSom 2.3.6, Somoclu 1.7.6, neurolab 0.3.5 (+ numpy, matplotlib)
+#   Go module proxy: gosom, gopfield (github.com/milosgajdos/...)
+# A peer that cannot be installed is reported in the results as such.
+# Generates the workloads (bench/peers/peers.py gen), runs every peer and
+# somhop-bench-cpu on the same files, and writes bench/results.json,
+# bench/results.md and bench/chart.png.
+#
+# Environment: SOMHOP_CACHE (default ~/.cache/somhop), SOMHOP_BUILD (build
+# dir, default ./build), SOMHOP_BENCH_REPEAT (best of, default 3),
+# SOMHOP_BENCH_SKIP_SLOW=1 skips MiniSom's online training (~1 min).
+set -euo pipefail
+SCRIPT_NAME="bench-peers"
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${SOMHOP_BUILD:-$ROOT/build}
+CACHE=${SOMHOP_CACHE:-$HOME/.cache/somhop}
+VENV=$CACHE/peers-venv-1
+OUTDIR=$ROOT/bench
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+RESULTS=$WORK/results.jsonl
+PEERS_PY=$ROOT/bench/peers/peers.py
+BENCH_CPU=$BUILD/bin/somhop-bench-cpu
+[ -x "$BENCH_CPU" ] || die "$BENCH_CPU not built (run make first)"
+
+# --- peers: install ---------------------------------------------------------
+declare -A INSTALL_ERR=()
+if [ ! -f "$VENV/.complete" ]; then
+  note "installing the Python peers into $VENV"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check \
+    numpy==1.26.4 scipy==1.11.4 matplotlib==3.8.4 setuptools wheel >"$WORK/pip.log" 2>&1 ||
+    die "could not install numpy/scipy/matplotlib from PyPI: $(tail -3 "$WORK/pip.log")"
+  for spec in minisom==2.3.6 neurolab==0.3.5; do
+    "$VENV/bin/pip" install -q --disable-pip-version-check "$spec" >>"$WORK/pip.log" 2>&1 ||
+      echo "$spec" >>"$VENV/.failed"
+  done
+  # Somoclu builds a C++ extension against the numpy already installed.
+  "$VENV/bin/pip" install -q --disable-pip-version-check --no-build-isolation somoclu==1.7.6 \
+    >>"$WORK/pip.log" 2>&1 || echo somoclu==1.7.6 >>"$VENV/.failed"
+  touch "$VENV/.complete"
+fi
+if [ -f "$VENV/.failed" ]; then
+  while read -r spec; do INSTALL_ERR[${spec%%==*}]="pip install $spec failed"; done <"$VENV/.failed"
+fi
+PY=$VENV/bin/python
+
+go_peer_error() { # module -> prints why it cannot be installed, or nothing
+  local mod=$1 dir=$WORK/go-$2 out
+  mkdir -p "$dir"
+  (cd "$dir" && go mod init peerprobe >/dev/null 2>&1)
+  if out=$(cd "$dir" && GOFLAGS=-mod=mod timeout 120 go get "$mod@latest" 2>&1); then
+    return 0
+  fi
+  printf 'not installable from the Go module proxy: %s' "$(printf '%s' "$out" | tr '\n' ' ' | cut -c1-200)"
+}
+GOSOM_ERR=$(go_peer_error github.com/milosgajdos/gosom gosom || true)
+GOPFIELD_ERR=$(go_peer_error github.com/milosgajdos/gopfield gopfield || true)
+
+# --- workloads ----------------------------------------------------------------
+DATA=$WORK/data
+"$PY" "$PEERS_PY" gen "$DATA" >/dev/null
+
+add_error() { # peer workload message
+  "$PY" -c 'import json,sys; print(json.dumps({"peer": sys.argv[1], "workload": sys.argv[2], "error": sys.argv[3]}))' \
+    "$1" "$2" "$3" >>"$RESULTS"
+}
+
+run_peer() { # peer-label install-key subcommand workload
+  local label=$1 key=$2 sub=$3 wl=$4 out
+  if [ -n "${INSTALL_ERR[$key]:-}" ]; then add_error "$label" "$wl" "${INSTALL_ERR[$key]}"; return; fi
+  note "running $label $wl"
+  if out=$(timeout 900 "$PY" "$PEERS_PY" "$sub" "$DATA" 2>"$WORK/err"); then
+    printf '%s\n' "$out" | tail -1 >>"$RESULTS"
+  else
+    add_error "$label" "$wl" "failed: $(tail -2 "$WORK/err" | tr '\n' ' ' | cut -c1-200)"
+  fi
+}
+
+run_somhop() { # workload args...
+  local wl=$1 out; shift
+  note "running somhop $wl"
+  if out=$("$BENCH_CPU" "$wl" "$@" --repeat "${SOMHOP_BENCH_REPEAT:-3}" 2>"$WORK/err"); then
+    printf '%s\n' "$out" | tail -1 | "$PY" -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+r.setdefault("peer", "somhop (cpu backend)")
+r["workload"] = sys.argv[1]
+print(json.dumps(r))' "$wl" >>"$RESULTS"
+  else
+    add_error "somhop (cpu backend)" "$wl" "failed: $(tail -2 "$WORK/err" | tr '\n' ' ')"
+  fi
+}
+
+# BMU search
+run_somhop bmu --data "$DATA/data.npy" --codebook "$DATA/init.npy"
+run_peer "Somoclu 1.7.6" somoclu somoclu-bmu bmu
+run_peer "MiniSom 2.3.6" minisom minisom-bmu bmu
+run_peer "numpy float32 GEMM (reference, not a peer)" numpy numpy-bmu bmu
+[ -n "$GOSOM_ERR" ] && add_error "gosom" bmu "$GOSOM_ERR"
+
+# SOM training
+run_somhop train --data "$DATA/data.npy" --codebook "$DATA/init.npy" --rows 32 --cols 32 \
+  --epochs 10 --out-codebook "$WORK/somhop-codebook.npy"
+if [ -f "$WORK/somhop-codebook.npy" ]; then
+  # Score somhop's codebook with the same evaluator as the peers'.
+  q=$("$PY" "$PEERS_PY" eval "$DATA" "$WORK/somhop-codebook.npy")
+  "$PY" - "$RESULTS" "$q" <<'PY'
+import json, sys
+path, q = sys.argv[1], json.loads(sys.argv[2])
+rows = [json.loads(l) for l in open(path)]
+for r in rows:
+    if r.get("workload") == "train" and r.get("peer", "").startswith("somhop") and "seconds" in r:
+        r["qe"], r["te"] = q["qe"], q["te"]
+open(path, "w").write("".join(json.dumps(r) + "\n" for r in rows))
+PY
+fi
+run_peer "Somoclu 1.7.6" somoclu somoclu-train train
+if [ "${SOMHOP_BENCH_SKIP_SLOW:-0}" = 1 ]; then
+  add_error "MiniSom 2.3.6" train "skipped by SOMHOP_BENCH_SKIP_SLOW=1"
+else
+  run_peer "MiniSom 2.3.6" minisom minisom-train train
+fi
+[ -n "$GOSOM_ERR" ] && add_error "gosom" train "$GOSOM_ERR"
+
+# Hopfield recall
+run_somhop hopfield --patterns "$DATA/patterns.npy" --probes "$DATA/probes.npy" --max-sweeps 20
+run_peer "neurolab 0.3.5" neurolab neurolab-hopfield hopfield
+run_peer "numpy float32 GEMM (reference, not a peer)" numpy numpy-hopfield hopfield
+[ -n "$GOPFIELD_ERR" ] && add_error "gopfield" hopfield "$GOPFIELD_ERR"
+
+# --- machine peak and the report ------------------------------------------------------
+"$PY" - "$RESULTS" "$OUTDIR/results.json" <<'PY'
+import json, os, platform, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+flags, mhz, model = set(), 0.0, "?"
+for line in open("/proc/cpuinfo"):
+    k, _, v = line.partition(":")
+    k = k.strip()
+    if k == "flags":
+        flags = set(v.split())
+    elif k == "cpu MHz" and not mhz:
+        mhz = float(v)
+    elif k == "model name":
+        model = v.strip()
+cores = os.cpu_count() or 1
+lanes = 16 if "avx512f" in flags else (8 if "avx2" in flags and "fma" in flags else 4)
+pipes = 2  # two FMA ports per core on every x86 core with AVX2/AVX-512 FMA of the last decade
+peak = {"cores": cores, "fma_pipes": pipes, "lanes": lanes, "ghz": mhz / 1000.0,
+        "gfma": cores * pipes * lanes * mhz / 1000.0,
+        "basis": "nominal clock from /proc/cpuinfo 'cpu MHz'; flags " +
+                 ("avx512f" if lanes == 16 else "avx2+fma" if lanes == 8 else "sse") +
+                 "; turbo clocks can exceed it"}
+for r in rows:
+    if r.get("workload") == "bmu" and r.get("peer", "").startswith("somhop") and "seconds" in r:
+        gmac = 20000 * 1024 * 64 / r["seconds"] / 1e9
+        peak["somhop_gmac"] = gmac
+        peak["fraction"] = gmac / peak["gfma"]
+out = {"machine": {"summary": f"{model}, {cores} CPUs, {mhz:.0f} MHz, {platform.platform()}",
+                   "flags_used": sorted(f for f in flags if f in ("avx2", "fma", "avx512f"))},
+       "peak": peak, "results": rows}
+json.dump(out, open(sys.argv[2], "w"), indent=2)
+PY
+"$PY" "$PEERS_PY" report "$OUTDIR/results.json" "$OUTDIR" >/dev/null
+cat "$OUTDIR/results.md"
