@@ -1,0 +1,67 @@
+/*
+ * algo_internal.h — private helpers shared by the SOM and Hopfield sources
+ * (host/src/som*.c, hopfield*.c, algo_util.c): seeded RNG, a tiny
+ * fork-join thread helper, overflow-checked allocation.
+ * Not installed; not part of the public API.
+ */
+#ifndef SOMHOP_ALGO_INTERNAL_H
+#define SOMHOP_ALGO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- RNG: xoshiro256** seeded through splitmix64 (own implementation). ---- */
+typedef struct algo_rng { uint64_t s[4]; } algo_rng;
+
+uint64_t algo_splitmix64(uint64_t *state);
+void algo_rng_seed(algo_rng *r, uint64_t seed);
+uint64_t algo_rng_next(algo_rng *r);
+/* Uniform double in [0,1) with 53 random bits. */
+double algo_rng_uniform(algo_rng *r);
+/* Uniform integer in [0, bound) without modulo bias (bound >= 1). */
+uint64_t algo_rng_below(algo_rng *r, uint64_t bound);
+/* Standard normal (Box-Muller, one value per call). */
+double algo_rng_normal(algo_rng *r);
+/* In-place Fisher-Yates shuffle of idx[0..n). */
+void algo_shuffle_u32(algo_rng *r, uint32_t *idx, size_t n);
+
+/* ---- fork-join: run fn(ctx, t, nthreads) for t in [0, nthreads) ----
+ * Thread 0 runs on the caller. If a thread cannot be created, its share is
+ * run on the caller afterwards (results never depend on the thread count by
+ * construction of the callers). */
+typedef void (*algo_task_fn)(void *ctx, unsigned t, unsigned nthreads);
+void algo_parallel(unsigned nthreads, algo_task_fn fn, void *ctx);
+
+/* Split [0,total) into nthreads nearly equal contiguous parts; part t. */
+static inline void algo_split(size_t total, unsigned t, unsigned nthreads, size_t *begin,
+                              size_t *end) {
+  size_t q = total / nthreads, r = total % nthreads;
+  *begin = (size_t)t * q + (t < r ? t : r);
+  *end = *begin + q + (t < r ? 1 : 0);
+}
+
+/* ---- overflow-checked sizes ---- */
+/* 1 and *out = a*b if no overflow, else 0. */
+static inline int algo_mul(size_t a, size_t b, size_t *out) {
+  if (a != 0 && b > SIZE_MAX / a) return 0;
+  *out = a * b;
+  return 1;
+}
+/* malloc of a*b*elem bytes (NULL on overflow or failure; never 0 bytes). */
+void *algo_malloc3(size_t a, size_t b, size_t elem);
+void *algo_calloc3(size_t a, size_t b, size_t elem);
+/* Aligned (64 bytes) allocation of a*b*elem bytes; free with free(). */
+void *algo_aligned3(size_t a, size_t b, size_t elem);
+
+/* ---- internal SOM entry points (som_bmu.c) ---- */
+#include "somhop/som.h"
+int somhop__bmu_f64_norm(const double *cb, size_t m, size_t d, const double *x, size_t n,
+                         const somhop_norm *nm, unsigned threads, uint32_t *bmu,
+                         uint32_t *second, double *dist2, somhop_err *err);
+int somhop__bmu_plan_run_any(somhop_bmu_plan *p, const void *x, int is_f32,
+                             const somhop_norm *nm, size_t n, unsigned threads, uint32_t *bmu,
+                             uint32_t *second, double *dist2, somhop_err *err);
+int somhop__norm_alloc(somhop_norm *nm, size_t d);
+size_t somhop__som_neighbours(const somhop_som *s, size_t i, size_t out[8]);
+
+#endif

@@ -1,0 +1,658 @@
+/*
+ * som_bmu.c — best-matching-unit search on the CPU.
+ *
+ * Map of this file
+ *   1. Shared helpers (row normalisation, exact float64 distance)
+ *   2. Float64 reference path (somhop_bmu_f64 and the normalising variant)
+ *   3. The float32 plan: blocked codebook layout, half norms, centring
+ *   4. Micro-kernels: AVX-512, AVX2+FMA (target attributes, chosen at run
+ *      time with __builtin_cpu_supports) and portable C
+ *   5. Per-thread driver: tiles of samples, top-2 per lane, reduction,
+ *      near-tie re-decision in float64
+ *
+ * Numerics of the fast path. Both samples and codebook are shifted by the
+ * codebook mean c (distances do not change) and rounded to float32. The
+ * kernel computes score_j = |w_j|^2/2 - x.w_j (= d2/2 - |x|^2/2) with one
+ * FMA chain of length d per neuron. A rigorous bound E on the float32 error
+ * of one score (rounding of x - c, w - c, |w|^2/2, the chain and the final
+ * subtraction) is
+ *     E = u (d + 8) (W^2 + |x| W) * 1.05,   u = 2^-24, W = max_j |w_j - c|.
+ * If the float32 runner-up is within 2E of the winner, every neuron with a
+ * float32 score within 4E of the best is re-scored with the float64
+ * reference formula and the first two are decided there; otherwise the
+ * float32 winner is provably the float64 winner.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algo_internal.h"
+#include "somhop/som.h"
+#include "somhop_fixed.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SOMHOP_X86 1
+#else
+#define SOMHOP_X86 0
+#endif
+
+/* ====================================================================== */
+/* 1. Shared helpers                                                      */
+/* ====================================================================== */
+
+/* Normalise one raw row (identity if nm is NULL). The same expression is
+ * used everywhere so that the f32 path's re-decision matches the reference. */
+static inline void norm_row(const somhop_norm *nm, const double *x, size_t d, double *y) {
+  if (!nm) {
+    memcpy(y, x, d * sizeof *y);
+    return;
+  }
+  for (size_t k = 0; k < d; k++) y[k] = (x[k] - nm->offset[k]) * nm->scale[k];
+}
+
+/* The reference distance: sum over k ascending of (x_k - w_k)^2 in double. */
+static inline double dist2_f64(const double *x, const double *w, size_t d) {
+  double s = 0.0;
+  for (size_t k = 0; k < d; k++) {
+    double t = x[k] - w[k];
+    s += t * t;
+  }
+  return s;
+}
+
+/* ====================================================================== */
+/* 2. Float64 reference                                                   */
+/* ====================================================================== */
+
+typedef struct ref_job {
+  const double *cb;
+  size_t m, d;
+  const double *x;
+  const somhop_norm *nm;
+  uint32_t *bmu, *second;
+  double *dist2;
+  size_t n;
+  int fail;
+} ref_job;
+
+static void ref_task(void *ctx, unsigned t, unsigned nt) {
+  ref_job *j = ctx;
+  size_t b, e;
+  algo_split(j->n, t, nt, &b, &e);
+  double *row = NULL;
+  if (j->nm) {
+    row = malloc(j->d * sizeof *row);
+    if (!row) {
+      j->fail = 1;
+      return;
+    }
+  }
+  for (size_t i = b; i < e; i++) {
+    const double *xi = j->x + i * j->d;
+    if (row) {
+      norm_row(j->nm, xi, j->d, row);
+      xi = row;
+    }
+    double best = INFINITY, sec = INFINITY;
+    uint32_t bi = SOMHOP_BMU_NONE, si = SOMHOP_BMU_NONE;
+    for (size_t q = 0; q < j->m; q++) {
+      double dd = dist2_f64(xi, j->cb + q * j->d, j->d);
+      if (dd < best) {
+        sec = best;
+        si = bi;
+        best = dd;
+        bi = (uint32_t)q;
+      } else if (dd < sec) {
+        sec = dd;
+        si = (uint32_t)q;
+      }
+    }
+    j->bmu[i] = bi;
+    if (j->second) j->second[i] = si;
+    if (j->dist2) j->dist2[i] = best;
+  }
+  free(row);
+}
+
+/* Internal: reference search on raw rows normalised by nm (NULL = none). */
+int somhop__bmu_f64_norm(const double *cb, size_t m, size_t d, const double *x, size_t n,
+                         const somhop_norm *nm, unsigned threads, uint32_t *bmu,
+                         uint32_t *second, double *dist2, somhop_err *err) {
+  if (!cb || !bmu || (n && !x) || m == 0 || d == 0)
+    return somhop_err_set(err, SOMHOP_EINVAL, "bmu: NULL array or zero size");
+  if (m > UINT32_MAX - 1)
+    return somhop_err_set(err, SOMHOP_EINVAL, "bmu: too many neurons (%zu)", m);
+  if (n == 0) return 0;
+  unsigned nt = somhop_threads_resolve(threads);
+  if (nt > n) nt = (unsigned)n;
+  ref_job j = {cb, m, d, x, nm, bmu, second, dist2, n, 0};
+  algo_parallel(nt, ref_task, &j);
+  if (j.fail) return somhop_err_set(err, SOMHOP_ENOMEM, "bmu: out of memory");
+  return 0;
+}
+
+int somhop_bmu_f64(const double *codebook, size_t m, size_t d, const double *x, size_t n,
+                   unsigned threads, uint32_t *bmu, uint32_t *second, double *dist2,
+                   somhop_err *err) {
+  return somhop__bmu_f64_norm(codebook, m, d, x, n, NULL, threads, bmu, second, dist2, err);
+}
+
+/* ====================================================================== */
+/* 3. The float32 plan                                                    */
+/* ====================================================================== */
+
+#define PANEL 16         /* neurons per panel (one zmm, two ymm) */
+#define MGROUP 32        /* neurons padded to a multiple of this */
+#define MT_MAX 12        /* samples per micro-tile (largest of the kernels) */
+
+enum { LVL_C = 0, LVL_AVX2 = 1, LVL_AVX512 = 2 };
+
+struct somhop_bmu_plan {
+  const double *cb;   /* caller's float64 codebook, m x d */
+  size_t m, d;
+  size_t mp;          /* m rounded up to MGROUP */
+  float *wp;          /* mp/PANEL panels of d x PANEL floats: wp[(p*d + k)*PANEL + l] */
+  float *hn;          /* mp half squared norms of w - c; +inf for padding neurons */
+  double *c;          /* d: codebook mean */
+  double wmax;        /* max_j |w_j - c| */
+  int level;          /* LVL_* */
+  uint64_t rechecks;  /* samples re-decided in float64 during the last run */
+};
+
+static int simd_level(void) {
+  static int level = -1;
+  if (level >= 0) return level;
+  int l = LVL_C;
+#if SOMHOP_X86 && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f"))
+    l = LVL_AVX512;
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    l = LVL_AVX2;
+#endif
+  const char *force = getenv("SOMHOP_SIMD");   /* testing/benchmark override: c|avx2|avx512 */
+  if (force) {
+    if (!strcmp(force, "c")) l = LVL_C;
+    else if (!strcmp(force, "avx2") && l >= LVL_AVX2) l = LVL_AVX2;
+  }
+  level = l;
+  return l;
+}
+
+const char *somhop_bmu_simd_level(void) {
+  static const char *names[] = {"c", "avx2", "avx512"};
+  return names[simd_level()];
+}
+
+void somhop_bmu_plan_update(somhop_bmu_plan *p) {
+  size_t m = p->m, d = p->d;
+  for (size_t k = 0; k < d; k++) p->c[k] = 0.0;
+  for (size_t j = 0; j < m; j++)
+    for (size_t k = 0; k < d; k++) p->c[k] += p->cb[j * d + k];
+  for (size_t k = 0; k < d; k++) p->c[k] /= (double)m;
+  double wmax2 = 0.0;
+  for (size_t j = 0; j < p->mp; j++) {
+    size_t panel = j / PANEL, lane = j % PANEL;
+    float *dst = p->wp + panel * d * PANEL + lane;
+    if (j >= m) {
+      for (size_t k = 0; k < d; k++) dst[k * PANEL] = 0.0f;
+      p->hn[j] = INFINITY;
+      continue;
+    }
+    const double *w = p->cb + j * d;
+    double s = 0.0;
+    for (size_t k = 0; k < d; k++) {
+      float v = (float)(w[k] - p->c[k]);
+      dst[k * PANEL] = v;
+      s += (double)v * (double)v;
+    }
+    p->hn[j] = (float)(0.5 * s);
+    if (s > wmax2) wmax2 = s;
+  }
+  p->wmax = sqrt(wmax2);
+}
+
+int somhop_bmu_plan_create(const double *codebook, size_t m, size_t d, somhop_bmu_plan **out,
+                           somhop_err *err) {
+  *out = NULL;
+  if (!codebook || m == 0 || d == 0)
+    return somhop_err_set(err, SOMHOP_EINVAL, "bmu plan: NULL codebook or zero size");
+  if (m > UINT32_MAX - MGROUP)
+    return somhop_err_set(err, SOMHOP_EINVAL, "bmu plan: too many neurons (%zu)", m);
+  somhop_bmu_plan *p = calloc(1, sizeof *p);
+  if (!p) return somhop_err_set(err, SOMHOP_ENOMEM, "bmu plan: out of memory");
+  p->cb = codebook;
+  p->m = m;
+  p->d = d;
+  p->mp = (m + MGROUP - 1) / MGROUP * MGROUP;
+  p->level = simd_level();
+  p->wp = algo_aligned3(p->mp, d, sizeof(float));
+  p->hn = algo_aligned3(p->mp, 1, sizeof(float));
+  p->c = malloc(d * sizeof(double));
+  if (!p->wp || !p->hn || !p->c) {
+    somhop_bmu_plan_free(p);
+    return somhop_err_set(err, SOMHOP_ENOMEM, "bmu plan: out of memory (%zu x %zu)", m, d);
+  }
+  somhop_bmu_plan_update(p);
+  *out = p;
+  return 0;
+}
+
+void somhop_bmu_plan_free(somhop_bmu_plan *p) {
+  if (!p) return;
+  free(p->wp);
+  free(p->hn);
+  free(p->c);
+  free(p);
+}
+
+uint64_t somhop_bmu_plan_rechecks(const somhop_bmu_plan *p) { return p ? p->rechecks : 0; }
+
+/* ====================================================================== */
+/* 4. Micro-kernels                                                       */
+/* ====================================================================== */
+
+/* Per-sample, per-lane top-2 state: best/second score and index per lane. */
+typedef struct lane_state {
+  float b1[PANEL], b2[PANEL];
+  int32_t i1[PANEL], i2[PANEL];
+} lane_state;
+
+static void lane_state_init(lane_state *st, size_t count) {
+  for (size_t s = 0; s < count; s++)
+    for (int l = 0; l < PANEL; l++) {
+      st[s].b1[l] = st[s].b2[l] = INFINITY;
+      st[s].i1[l] = st[s].i2[l] = -1;
+    }
+}
+
+/* Portable C kernel: ns samples (xt rows of stride d) against panels
+ * [p0, p1). Plain loops the compiler can vectorise over the 16 lanes. */
+static void kernel_c(const somhop_bmu_plan *p, const float *xt, size_t ns, size_t p0, size_t p1,
+                     lane_state *st) {
+  size_t d = p->d;
+  for (size_t pan = p0; pan < p1; pan++) {
+    const float *w = p->wp + pan * d * PANEL;
+    const float *hn = p->hn + pan * PANEL;
+    for (size_t s = 0; s < ns; s++) {
+      float acc[PANEL] = {0};
+      const float *x = xt + s * d;
+      for (size_t k = 0; k < d; k++) {
+        float xv = x[k];
+        for (int l = 0; l < PANEL; l++) acc[l] += xv * w[k * PANEL + l];
+      }
+      lane_state *q = &st[s];
+      for (int l = 0; l < PANEL; l++) {
+        float sc = hn[l] - acc[l];
+        int32_t idx = (int32_t)(pan * PANEL + (size_t)l);
+        if (sc < q->b1[l]) {
+          q->b2[l] = q->b1[l];
+          q->i2[l] = q->i1[l];
+          q->b1[l] = sc;
+          q->i1[l] = idx;
+        } else if (sc < q->b2[l]) {
+          q->b2[l] = sc;
+          q->i2[l] = idx;
+        }
+      }
+    }
+  }
+}
+
+#if SOMHOP_X86 && defined(__GNUC__)
+
+/* ---- AVX-512: micro-tile 12 samples x 32 neurons (24 accumulators) ---- */
+
+#define A512 __attribute__((target("avx512f,avx2,fma")))
+
+A512 static inline void upd512(lane_state *q, __m512 sc, __m512i idx) {
+  __m512 b1 = _mm512_load_ps(q->b1), b2 = _mm512_load_ps(q->b2);
+  __m512i i1 = _mm512_load_si512(q->i1), i2 = _mm512_load_si512(q->i2);
+  __mmask16 m1 = _mm512_cmp_ps_mask(sc, b1, _CMP_LT_OQ);
+  __mmask16 m2 = _mm512_cmp_ps_mask(sc, b2, _CMP_LT_OQ);
+  if (m2) {   /* rare after the first panels: most scores beat nothing */
+    b2 = _mm512_mask_mov_ps(_mm512_mask_mov_ps(b2, m2, sc), m1, b1);
+    i2 = _mm512_mask_mov_epi32(_mm512_mask_mov_epi32(i2, m2, idx), m1, i1);
+    b1 = _mm512_mask_mov_ps(b1, m1, sc);
+    i1 = _mm512_mask_mov_epi32(i1, m1, idx);
+    _mm512_store_ps(q->b1, b1);
+    _mm512_store_ps(q->b2, b2);
+    _mm512_store_si512(q->i1, i1);
+    _mm512_store_si512(q->i2, i2);
+  }
+}
+
+A512 static void kernel_avx512(const somhop_bmu_plan *p, const float *xt, size_t ns, size_t p0,
+                               size_t p1, lane_state *st) {
+  size_t d = p->d;
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  /* p0 and p1 are even (MGROUP = 2 panels). */
+  for (size_t pan = p0; pan < p1; pan += 2) {
+    const float *wa = p->wp + pan * d * PANEL;
+    const float *wb = wa + d * PANEL;
+    __m512 hna = _mm512_load_ps(p->hn + pan * PANEL);
+    __m512 hnb = _mm512_load_ps(p->hn + (pan + 1) * PANEL);
+    __m512i ia = _mm512_add_epi32(iota, _mm512_set1_epi32((int)(pan * PANEL)));
+    __m512i ib = _mm512_add_epi32(ia, _mm512_set1_epi32(PANEL));
+    size_t s = 0;
+    for (; s + 12 <= ns; s += 12) {
+      const float *x = xt + s * d;
+      __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+             a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+      __m512 c0 = a0, c1 = a0, c2 = a0, c3 = a0, c4 = a0, c5 = a0, c6 = a0, c7 = a0, c8 = a0,
+             c9 = a0, c10 = a0, c11 = a0;
+      for (size_t k = 0; k < d; k++) {
+        __m512 va = _mm512_load_ps(wa + k * PANEL), vb = _mm512_load_ps(wb + k * PANEL);
+        __m512 xv;
+#define STEP(i)                                  \
+  xv = _mm512_set1_ps(x[(i) * d + k]);           \
+  a##i = _mm512_fmadd_ps(xv, va, a##i);          \
+  c##i = _mm512_fmadd_ps(xv, vb, c##i);
+        STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5)
+        STEP(6) STEP(7) STEP(8) STEP(9) STEP(10) STEP(11)
+#undef STEP
+      }
+#define FIN(i)                                                    \
+  upd512(&st[s + (i)], _mm512_sub_ps(hna, a##i), ia);             \
+  upd512(&st[s + (i)], _mm512_sub_ps(hnb, c##i), ib);
+      FIN(0) FIN(1) FIN(2) FIN(3) FIN(4) FIN(5)
+      FIN(6) FIN(7) FIN(8) FIN(9) FIN(10) FIN(11)
+#undef FIN
+    }
+    for (; s < ns; s++) {   /* tail samples, one at a time */
+      const float *x = xt + s * d;
+      __m512 a = _mm512_setzero_ps(), c = a;
+      for (size_t k = 0; k < d; k++) {
+        __m512 xv = _mm512_set1_ps(x[k]);
+        a = _mm512_fmadd_ps(xv, _mm512_load_ps(wa + k * PANEL), a);
+        c = _mm512_fmadd_ps(xv, _mm512_load_ps(wb + k * PANEL), c);
+      }
+      upd512(&st[s], _mm512_sub_ps(hna, a), ia);
+      upd512(&st[s], _mm512_sub_ps(hnb, c), ib);
+    }
+  }
+}
+
+/* ---- AVX2+FMA: micro-tile 6 samples x 16 neurons (12 accumulators) ---- */
+
+#define A256 __attribute__((target("avx2,fma")))
+
+A256 static inline void upd256(float *b1p, float *b2p, int32_t *i1p, int32_t *i2p, __m256 sc,
+                               __m256i idx) {
+  __m256 b1 = _mm256_load_ps(b1p), b2 = _mm256_load_ps(b2p);
+  __m256 m2 = _mm256_cmp_ps(sc, b2, _CMP_LT_OQ);
+  if (_mm256_movemask_ps(m2)) {
+    __m256 m1 = _mm256_cmp_ps(sc, b1, _CMP_LT_OQ);
+    __m256i i1 = _mm256_load_si256((const __m256i *)i1p), i2 = _mm256_load_si256((const __m256i *)i2p);
+    __m256i m1i = _mm256_castps_si256(m1), m2i = _mm256_castps_si256(m2);
+    b2 = _mm256_blendv_ps(_mm256_blendv_ps(b2, sc, m2), b1, m1);
+    i2 = _mm256_blendv_epi8(_mm256_blendv_epi8(i2, idx, m2i), i1, m1i);
+    b1 = _mm256_blendv_ps(b1, sc, m1);
+    i1 = _mm256_blendv_epi8(i1, idx, m1i);
+    _mm256_store_ps(b1p, b1);
+    _mm256_store_ps(b2p, b2);
+    _mm256_store_si256((__m256i *)i1p, i1);
+    _mm256_store_si256((__m256i *)i2p, i2);
+  }
+}
+
+A256 static void kernel_avx2(const somhop_bmu_plan *p, const float *xt, size_t ns, size_t p0,
+                             size_t p1, lane_state *st) {
+  size_t d = p->d;
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (size_t pan = p0; pan < p1; pan++) {
+    const float *w = p->wp + pan * d * PANEL;
+    __m256 hlo = _mm256_load_ps(p->hn + pan * PANEL), hhi = _mm256_load_ps(p->hn + pan * PANEL + 8);
+    __m256i ilo = _mm256_add_epi32(iota, _mm256_set1_epi32((int)(pan * PANEL)));
+    __m256i ihi = _mm256_add_epi32(ilo, _mm256_set1_epi32(8));
+    size_t s = 0;
+    for (; s + 6 <= ns; s += 6) {
+      const float *x = xt + s * d;
+      __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+      __m256 c0 = a0, c1 = a0, c2 = a0, c3 = a0, c4 = a0, c5 = a0;
+      for (size_t k = 0; k < d; k++) {
+        __m256 va = _mm256_load_ps(w + k * PANEL), vb = _mm256_load_ps(w + k * PANEL + 8);
+        __m256 xv;
+#define STEP(i)                                  \
+  xv = _mm256_broadcast_ss(x + (i) * d + k);     \
+  a##i = _mm256_fmadd_ps(xv, va, a##i);          \
+  c##i = _mm256_fmadd_ps(xv, vb, c##i);
+        STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5)
+#undef STEP
+      }
+#define FIN(i)                                                                          \
+  upd256(st[s + (i)].b1, st[s + (i)].b2, st[s + (i)].i1, st[s + (i)].i2,                \
+         _mm256_sub_ps(hlo, a##i), ilo);                                                \
+  upd256(st[s + (i)].b1 + 8, st[s + (i)].b2 + 8, st[s + (i)].i1 + 8, st[s + (i)].i2 + 8, \
+         _mm256_sub_ps(hhi, c##i), ihi);
+      FIN(0) FIN(1) FIN(2) FIN(3) FIN(4) FIN(5)
+#undef FIN
+    }
+    for (; s < ns; s++) {
+      const float *x = xt + s * d;
+      __m256 a = _mm256_setzero_ps(), c = a;
+      for (size_t k = 0; k < d; k++) {
+        __m256 xv = _mm256_broadcast_ss(x + k);
+        a = _mm256_fmadd_ps(xv, _mm256_load_ps(w + k * PANEL), a);
+        c = _mm256_fmadd_ps(xv, _mm256_load_ps(w + k * PANEL + 8), c);
+      }
+      upd256(st[s].b1, st[s].b2, st[s].i1, st[s].i2, _mm256_sub_ps(hlo, a), ilo);
+      upd256(st[s].b1 + 8, st[s].b2 + 8, st[s].i1 + 8, st[s].i2 + 8, _mm256_sub_ps(hhi, c), ihi);
+    }
+  }
+}
+#endif /* x86 */
+
+static void run_kernel(const somhop_bmu_plan *p, const float *xt, size_t ns, size_t p0, size_t p1,
+                       lane_state *st) {
+#if SOMHOP_X86 && defined(__GNUC__)
+  if (p->level == LVL_AVX512) {
+    kernel_avx512(p, xt, ns, p0, p1, st);
+    return;
+  }
+  if (p->level == LVL_AVX2) {
+    kernel_avx2(p, xt, ns, p0, p1, st);
+    return;
+  }
+#endif
+  kernel_c(p, xt, ns, p0, p1, st);
+}
+
+/* ====================================================================== */
+/* 5. Driver                                                              */
+/* ====================================================================== */
+
+#define TILE 48              /* samples per tile (4 AVX-512 micro-tiles) */
+#define PANEL_BLOCK 16       /* panels per block (= 256 neurons; W block 64*d bytes*... in L1/L2) */
+
+typedef struct run_job {
+  somhop_bmu_plan *p;
+  const void *x;             /* rows: double or float */
+  int is_f32;
+  const somhop_norm *nm;     /* raw -> normalised, or NULL */
+  size_t n;
+  uint32_t *bmu, *second;
+  double *dist2;
+  uint64_t rechecks[256];
+  int fail;
+} run_job;
+
+/* Row i as normalised doubles into y. */
+static inline void load_row_f64(const run_job *j, size_t i, double *y) {
+  size_t d = j->p->d;
+  if (j->is_f32) {
+    const float *xf = (const float *)j->x + i * d;
+    if (j->nm)
+      for (size_t k = 0; k < d; k++) y[k] = ((double)xf[k] - j->nm->offset[k]) * j->nm->scale[k];
+    else
+      for (size_t k = 0; k < d; k++) y[k] = (double)xf[k];
+  } else {
+    norm_row(j->nm, (const double *)j->x + i * d, d, y);
+  }
+}
+
+/* Re-decide sample with normalised row y (double) and centred float row xf:
+ * float32 scores of every neuron, candidates within 4E of the best,
+ * float64 reference distance on those. */
+static void redecide(const somhop_bmu_plan *p, const double *y, const float *xf, double E,
+                     float *scores, uint32_t *b_out, uint32_t *s_out) {
+  size_t d = p->d;
+  float best = INFINITY;
+  for (size_t pan = 0; pan < p->mp / PANEL; pan++) {
+    const float *w = p->wp + pan * d * PANEL;
+    float acc[PANEL] = {0};
+    for (size_t k = 0; k < d; k++)
+      for (int l = 0; l < PANEL; l++) acc[l] += xf[k] * w[k * PANEL + l];
+    for (int l = 0; l < PANEL; l++) {
+      float sc = p->hn[pan * PANEL + l] - acc[l];
+      scores[pan * PANEL + l] = sc;
+      if (sc < best) best = sc;
+    }
+  }
+  double lim = (double)best + 4.0 * E;
+  double b1 = INFINITY, b2 = INFINITY;
+  uint32_t i1 = SOMHOP_BMU_NONE, i2 = SOMHOP_BMU_NONE;
+  for (size_t q = 0; q < p->m; q++) {
+    if ((double)scores[q] > lim) continue;
+    double dd = dist2_f64(y, p->cb + q * d, d);
+    if (dd < b1) {
+      b2 = b1;
+      i2 = i1;
+      b1 = dd;
+      i1 = (uint32_t)q;
+    } else if (dd < b2) {
+      b2 = dd;
+      i2 = (uint32_t)q;
+    }
+  }
+  *b_out = i1;
+  *s_out = i2;
+}
+
+static void run_task(void *ctx, unsigned t, unsigned nt) {
+  run_job *j = ctx;
+  somhop_bmu_plan *p = j->p;
+  size_t d = p->d, b, e;
+  algo_split(j->n, t, nt, &b, &e);
+  float *xt = algo_aligned3(TILE, d, sizeof(float));
+  lane_state *st = algo_aligned3(TILE, 1, sizeof(lane_state));
+  double *y = malloc(d * sizeof *y);
+  float *scores = algo_aligned3(p->mp, 1, sizeof(float));
+  double xn[TILE];
+  uint64_t rechecks = 0;
+  const double u = 0x1.0p-24;
+  if (!xt || !st || !y || !scores) {
+    j->fail = 1;
+    goto out;
+  }
+  size_t npan = p->mp / PANEL;
+  for (size_t s0 = b; s0 < e; s0 += TILE) {
+    size_t ns = e - s0 < TILE ? e - s0 : TILE;
+    /* Load the tile: normalise, centre, round to float; remember |x - c|. */
+    for (size_t s = 0; s < ns; s++) {
+      load_row_f64(j, s0 + s, y);
+      double nn = 0.0;
+      float *dst = xt + s * d;
+      for (size_t k = 0; k < d; k++) {
+        float v = (float)(y[k] - p->c[k]);
+        dst[k] = v;
+        nn += (double)v * (double)v;
+      }
+      xn[s] = sqrt(nn);
+    }
+    lane_state_init(st, ns);
+    for (size_t p0 = 0; p0 < npan; p0 += PANEL_BLOCK) {
+      size_t p1 = p0 + PANEL_BLOCK < npan ? p0 + PANEL_BLOCK : npan;
+      run_kernel(p, xt, ns, p0, p1, st);
+    }
+    /* Reduce the 16 lanes, decide, re-decide near-ties. */
+    for (size_t s = 0; s < ns; s++) {
+      const lane_state *q = &st[s];
+      float b1 = INFINITY, b2 = INFINITY;
+      int32_t i1 = -1, i2 = -1;
+      for (int l = 0; l < PANEL; l++) {   /* lane winners, lexicographic (score, index) */
+        float v = q->b1[l];
+        int32_t ix = q->i1[l];
+        if (ix < 0) continue;
+        if (v < b1 || (v == b1 && ix < i1)) {
+          b2 = b1;
+          i2 = i1;
+          b1 = v;
+          i1 = ix;
+        } else if (v < b2 || (v == b2 && (i2 < 0 || ix < i2))) {
+          b2 = v;
+          i2 = ix;
+        }
+      }
+      for (int l = 0; l < PANEL; l++) {   /* lane runners-up */
+        float v = q->b2[l];
+        int32_t ix = q->i2[l];
+        if (ix < 0) continue;
+        if (v < b2 || (v == b2 && (i2 < 0 || ix < i2))) {
+          b2 = v;
+          i2 = ix;
+        }
+      }
+      size_t i = s0 + s;
+      double E = u * (double)(d + 8) * (p->wmax * p->wmax + xn[s] * p->wmax) * 1.05 + 1e-30;
+      uint32_t rb = (uint32_t)i1, rs = i2 < 0 ? SOMHOP_BMU_NONE : (uint32_t)i2;
+      if (i2 >= 0 && (double)b2 - (double)b1 <= 2.0 * E) {
+        rechecks++;
+        load_row_f64(j, i, y);
+        redecide(p, y, xt + s * d, E, scores, &rb, &rs);
+      }
+      j->bmu[i] = rb;
+      if (j->second) j->second[i] = rs;
+      if (j->dist2) {
+        load_row_f64(j, i, y);
+        j->dist2[i] = dist2_f64(y, p->cb + (size_t)rb * d, d);
+      }
+    }
+  }
+out:
+  if (t < 256) j->rechecks[t] = rechecks;
+  free(xt);
+  free(st);
+  free(y);
+  free(scores);
+}
+
+/* Internal entry: x is double (is_f32 = 0) or float rows, raw if nm != NULL. */
+int somhop__bmu_plan_run_any(somhop_bmu_plan *p, const void *x, int is_f32,
+                             const somhop_norm *nm, size_t n, unsigned threads, uint32_t *bmu,
+                             uint32_t *second, double *dist2, somhop_err *err) {
+  if (!p || !bmu || (n && !x)) return somhop_err_set(err, SOMHOP_EINVAL, "bmu: NULL argument");
+  p->rechecks = 0;
+  if (n == 0) return 0;
+  unsigned nt = somhop_threads_resolve(threads);
+  size_t maxt = (n + TILE - 1) / TILE;
+  if (nt > maxt) nt = (unsigned)maxt;
+  run_job *j = calloc(1, sizeof *j);
+  if (!j) return somhop_err_set(err, SOMHOP_ENOMEM, "bmu: out of memory");
+  j->p = p;
+  j->x = x;
+  j->is_f32 = is_f32;
+  j->nm = nm;
+  j->n = n;
+  j->bmu = bmu;
+  j->second = second;
+  j->dist2 = dist2;
+  algo_parallel(nt, run_task, j);
+  int fail = j->fail;
+  for (unsigned t = 0; t < nt; t++) p->rechecks += j->rechecks[t];
+  free(j);
+  if (fail) return somhop_err_set(err, SOMHOP_ENOMEM, "bmu: out of memory");
+  return 0;
+}
+
+int somhop_bmu_plan_run(somhop_bmu_plan *p, const double *x, size_t n, unsigned threads,
+                        uint32_t *bmu, uint32_t *second, double *dist2, somhop_err *err) {
+  return somhop__bmu_plan_run_any(p, x, 0, NULL, n, threads, bmu, second, dist2, err);
+}
+
+int somhop_bmu_plan_run_f32(somhop_bmu_plan *p, const float *x, size_t n, unsigned threads,
+                            uint32_t *bmu, uint32_t *second, double *dist2, somhop_err *err) {
+  return somhop__bmu_plan_run_any(p, x, 1, NULL, n, threads, bmu, second, dist2, err);
+}
