@@ -1,0 +1,171 @@
+/*
+ * somhop-mkxclbin — build an emulation xclbin from rtl/<kernel>/kernel.xml.
+ *
+ *   somhop-mkxclbin --target sw_emu|hw_emu [--platform VBNV] -o OUT KERNEL_XML...
+ *   somhop-mkxclbin --info FILE
+ *
+ * The output follows XRT's xclbin2 (axlf) container layout: header with the
+ * platform VBNV and the mode (XCLBIN_SW_EMU / XCLBIN_HW_EMU), one
+ * EMBEDDED_METADATA section per kernel holding its kernel.xml, and a
+ * MEM_TOPOLOGY section with F1's four DDR banks. It carries no bitstream:
+ * the emulation ICD runs the HLS C++ (sw_emu) or the Verilated RTL (hw_emu)
+ * that it is linked with. --target hw writes the same container with mode
+ * XCLBIN_FLAT (no bitstream either); it exists so tests can check that the
+ * emulation devices reject hardware binaries.
+ *
+ * Exit status: 0 ok, 1 error (message on stderr), 2 usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emu_xclbin.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: somhop-mkxclbin --target sw_emu|hw_emu|hw [--platform VBNV] -o OUT KERNEL_XML...\n"
+          "       somhop-mkxclbin --info FILE\n"
+          "Builds an emulation xclbin (XRT xclbin2 layout, kernel.xml in EMBEDDED_METADATA).\n"
+          "Default platform: " EMU_PLATFORM_VBNV "\n");
+}
+
+static int read_file(const char *path, char **buf, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  long n;
+  *buf = NULL;
+  if (!f) return -1;
+  if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    fclose(f);
+    return -1;
+  }
+  *buf = malloc((size_t)n + 1);
+  if (!*buf || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
+    free(*buf);
+    *buf = NULL;
+    fclose(f);
+    return -1;
+  }
+  (*buf)[n] = 0;
+  *len = (size_t)n;
+  fclose(f);
+  return 0;
+}
+
+static int info(const char *path) {
+  char *buf;
+  size_t len;
+  char err[512];
+  emu_xclbin_info xi;
+  if (read_file(path, &buf, &len) != 0) {
+    fprintf(stderr, "somhop-mkxclbin: %s: %s\n", path, strerror(errno));
+    return 1;
+  }
+  if (emu_xclbin_parse((unsigned char *)buf, len, &xi, err, sizeof err) != 0) {
+    fprintf(stderr, "somhop-mkxclbin: %s: %s\n", path, err);
+    free(buf);
+    return 1;
+  }
+  printf("file: %s (%zu bytes)\nplatform: %s\nmode: %u (%s)\nunique_id: %016llx\n", path, len, xi.vbnv,
+         xi.mode, emu_mode_name(xi.mode), (unsigned long long)xi.unique_id);
+  for (uint32_t b = 0; b < xi.nbanks; b++)
+    printf("bank %s: base 0x%llx size %llu MiB\n", xi.banks[b].tag, (unsigned long long)xi.banks[b].base,
+           (unsigned long long)(xi.banks[b].size >> 20));
+  for (uint32_t k = 0; k < xi.nkernels; k++) {
+    const emu_kdesc *kd = &xi.kernels[k];
+    printf("kernel %s (%s), %u args:\n", kd->name, kd->protocol, kd->nargs);
+    for (uint32_t a = 0; a < kd->nargs; a++)
+      printf("  %u %-12s %-10s %s size %u offset 0x%02x port %s\n", a, kd->args[a].name,
+             kd->args[a].addr_qual ? "global" : "scalar", kd->args[a].type, kd->args[a].size,
+             kd->args[a].offset, kd->args[a].port);
+  }
+  free(buf);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *target = NULL, *platform = EMU_PLATFORM_VBNV, *outp = NULL;
+  const char *xml_paths[EMU_MAX_KERNELS];
+  size_t nxml = 0;
+  int rc = 1;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      usage(stdout);
+      return 0;
+    } else if (!strcmp(argv[i], "--info") && i + 1 < argc) {
+      return info(argv[i + 1]);
+    } else if (!strcmp(argv[i], "--target") && i + 1 < argc) {
+      target = argv[++i];
+    } else if (!strcmp(argv[i], "--platform") && i + 1 < argc) {
+      platform = argv[++i];
+    } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+      outp = argv[++i];
+    } else if (argv[i][0] == '-') {
+      fprintf(stderr, "somhop-mkxclbin: unknown option '%s'\n", argv[i]);
+      usage(stderr);
+      return 2;
+    } else {
+      if (nxml >= EMU_MAX_KERNELS) {
+        fprintf(stderr, "somhop-mkxclbin: at most %u kernels\n", EMU_MAX_KERNELS);
+        return 2;
+      }
+      xml_paths[nxml++] = argv[i];
+    }
+  }
+  uint32_t mode;
+  if (!target || !outp || nxml == 0) {
+    usage(stderr);
+    return 2;
+  }
+  if (!strcmp(target, "sw_emu")) mode = EMU_XCLBIN_SW_EMU;
+  else if (!strcmp(target, "hw_emu")) mode = EMU_XCLBIN_HW_EMU;
+  else if (!strcmp(target, "hw")) mode = EMU_XCLBIN_FLAT;
+  else {
+    fprintf(stderr, "somhop-mkxclbin: unknown target '%s' (sw_emu, hw_emu or hw)\n", target);
+    return 2;
+  }
+  char *xmls[EMU_MAX_KERNELS] = {0};
+  size_t lens[EMU_MAX_KERNELS];
+  unsigned char *img = NULL;
+  size_t img_len = 0;
+  char err[512], tmp[4096];
+  FILE *f = NULL;
+  for (size_t i = 0; i < nxml; i++) {
+    if (read_file(xml_paths[i], &xmls[i], &lens[i]) != 0) {
+      fprintf(stderr, "somhop-mkxclbin: %s: %s\n", xml_paths[i], strerror(errno));
+      goto out;
+    }
+  }
+  uint64_t ts = 0;
+  const char *sde = getenv("SOURCE_DATE_EPOCH");
+  ts = sde ? strtoull(sde, NULL, 10) : (uint64_t)time(NULL);
+  if (emu_xclbin_build(mode, platform, (const char *const *)xmls, lens, nxml, ts, &img, &img_len, err,
+                       sizeof err) != 0) {
+    fprintf(stderr, "somhop-mkxclbin: %s\n", err);
+    goto out;
+  }
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", outp, (long)getpid()) >= sizeof tmp) {
+    fprintf(stderr, "somhop-mkxclbin: output path too long\n");
+    goto out;
+  }
+  f = fopen(tmp, "wb");
+  if (!f || fwrite(img, 1, img_len, f) != img_len || fclose(f) != 0) {
+    fprintf(stderr, "somhop-mkxclbin: %s: %s\n", tmp, strerror(errno));
+    if (f) unlink(tmp);
+    f = NULL;
+    goto out;
+  }
+  f = NULL;
+  if (rename(tmp, outp) != 0) {
+    fprintf(stderr, "somhop-mkxclbin: rename to %s: %s\n", outp, strerror(errno));
+    unlink(tmp);
+    goto out;
+  }
+  rc = 0;
+out:
+  for (size_t i = 0; i < nxml; i++) free(xmls[i]);
+  free(img);
+  return rc;
+}
