@@ -118,6 +118,7 @@ int somhop_mf_read_mem(const void *buf, size_t len, const char *name, uint32_t *
   if (out) *out = NULL;
   if (!name) name = "(memory)";
   if (!out || (len && !buf)) return somhop_err_set(err, SOMHOP_EINVAL, "model read: NULL argument");
+  if (len == 0) return somhop_err_set(err, SOMHOP_EFORMAT, "%s: empty file, not a somhop model file", name);
   if (len < 8 || memcmp(p, SOMHOP_MF_MAGIC, 8) != 0) {
     if (len < 8 && len > 0 && memcmp(p, SOMHOP_MF_MAGIC, len) == 0)
       return somhop_err_set(err, SOMHOP_ETRUNC,
