@@ -11,7 +11,7 @@
 /* A fresh directory under $TMPDIR (or /tmp); removed by tmp_cleanup. */
 static char tmp_dir_[512];
 
-static const char *tmp_init(const char *tag) {
+static inline const char *tmp_init(const char *tag) {
   const char *base = getenv("TMPDIR");
   snprintf(tmp_dir_, sizeof tmp_dir_, "%s/somhop-%s-XXXXXX", base && *base ? base : "/tmp", tag);
   if (!mkdtemp(tmp_dir_)) {
@@ -22,7 +22,7 @@ static const char *tmp_init(const char *tag) {
 }
 
 /* Path of name inside the temp dir (static buffer ring of 8). */
-static const char *tmp_path(const char *name) {
+static inline const char *tmp_path(const char *name) {
   static char ring[8][640];
   static int k;
   char *p = ring[k++ & 7];
@@ -30,7 +30,7 @@ static const char *tmp_path(const char *name) {
   return p;
 }
 
-static int write_bytes(const char *path, const void *buf, size_t len) {
+static inline int write_bytes(const char *path, const void *buf, size_t len) {
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
   size_t w = fwrite(buf, 1, len, f);
@@ -38,7 +38,7 @@ static int write_bytes(const char *path, const void *buf, size_t len) {
 }
 
 /* Number of entries (other than . and ..) in the temp dir. */
-static int tmp_count_entries(void) {
+static inline int tmp_count_entries(void) {
   DIR *d = opendir(tmp_dir_);
   if (!d) return -1;
   int n = 0;
@@ -49,7 +49,7 @@ static int tmp_count_entries(void) {
   return n;
 }
 
-static void tmp_cleanup(void) {
+static inline void tmp_cleanup(void) {
   DIR *d = opendir(tmp_dir_);
   if (!d) return;
   struct dirent *e;
