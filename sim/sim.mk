@@ -1,0 +1,66 @@
+# sim/sim.mk — the Verilator harness: $(BUILD)/lib/libsomhop_sim.a
+#
+# Verilates each RTL kernel (rtl/<k>/<k>.f) single-threaded with
+#   -O3 --x-assign fast --x-initial fast --assert --trace-fst
+# compiles the generated model, the Verilator runtime and sim/harness/*.cpp
+# with -fPIC (the emulation ICD links them into a shared library) and archives
+# everything into one static library. The Verilated model and runtime are
+# built without sanitizers even in `make asan` (they are generated code and
+# slow to instrument); the harness itself is built with $(SAN).
+#
+# Link line for users of the harness (C or C++):
+#   $(SOMHOP_SIM_LIBS)  = the archive plus the system libraries it needs.
+
+VERILATOR      ?= verilator
+SIM_VL_ROOT    := $(shell $(VERILATOR) --getenv VERILATOR_ROOT 2>/dev/null)
+SIM_VL_INC     := $(SIM_VL_ROOT)/include
+SIM_DIR        := $(BUILD)/sim
+SIM_LIB        := $(BUILD)/lib/libsomhop_sim.a
+SOMHOP_SIM_LIBS = $(abspath $(SIM_LIB)) -lz -lpthread -lstdc++ -lm
+SIM_KERNELS    := som_bmu hopfield_update
+SIM_VL_FLAGS   := --cc -O3 --x-assign fast --x-initial fast --assert --trace-fst -Wall \
+                  --unroll-count 1024
+SIM_VL_DEFS    := -DVM_COVERAGE=0 -DVM_SC=0 -DVM_TRACE=1 -DVM_TRACE_FST=1 -DVM_TRACE_VCD=0 \
+                  -DVM_TIMING=0
+SIM_MODEL_CXX  := $(CXX) -std=gnu++17 -O2 -fPIC -w $(SIM_VL_DEFS) -I$(SIM_VL_INC) \
+                  -I$(SIM_VL_INC)/vltstd
+SIM_RT_SRCS    := verilated verilated_fst_c verilated_threads
+SIM_RT_OBJS    := $(SIM_RT_SRCS:%=$(SIM_DIR)/rt/%.o)
+SIM_HARN_SRCS  := $(wildcard sim/harness/*.cpp)
+SIM_HARN_OBJS  := $(SIM_HARN_SRCS:%.cpp=$(SIM_DIR)/obj/%.o)
+SIM_MODEL_LIBS := $(SIM_KERNELS:%=$(SIM_DIR)/%/V%__ALL.a)
+
+ALL_TARGETS += $(SIM_LIB)
+
+# Verilate: one output directory per kernel; the stamp is the generated header.
+define SIM_VERILATE
+$(SIM_DIR)/$(1)/V$(1).h: rtl/$(1)/$(1).f rtl/lint.vlt $(shell cat rtl/$(1)/$(1).f 2>/dev/null)
+	@rm -rf $(SIM_DIR)/$(1) && mkdir -p $(SIM_DIR)/$(1)
+	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f rtl/$(1)/$(1).f --top-module $(1) \
+	  --prefix V$(1) --Mdir $(SIM_DIR)/$(1)
+
+# Compile every generated .cpp of the model into one archive.
+$(SIM_DIR)/$(1)/V$(1)__ALL.a: $(SIM_DIR)/$(1)/V$(1).h
+	@set -e; cd $(SIM_DIR)/$(1); rm -f *.o $$(@F); \
+	  for f in V$(1)*.cpp; do echo "  CXX $(1)/$$$$f"; \
+	    $(SIM_MODEL_CXX) -I. -c $$$$f -o $$$${f%.cpp}.o & \
+	  done; wait; ar rcs $$(@F) V$(1)*.o
+endef
+$(foreach k,$(SIM_KERNELS),$(eval $(call SIM_VERILATE,$(k))))
+
+$(SIM_DIR)/rt/%.o: $(SIM_VL_INC)/%.cpp
+	@mkdir -p $(dir $@)
+	$(SIM_MODEL_CXX) -c $< -o $@
+
+$(SIM_DIR)/obj/sim/harness/%.o: sim/harness/%.cpp $(SIM_KERNELS:%=$(SIM_DIR)/%/V%.h)
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -fPIC $(WARN) $(DEPFLAGS) $(SAN) $(CXXFLAGS) -Isim/include \
+	  $(SIM_KERNELS:%=-I$(SIM_DIR)/%) -isystem $(SIM_VL_INC) -isystem $(SIM_VL_INC)/vltstd \
+	  $(SIM_VL_DEFS) -c $< -o $@
+
+# One archive: harness + both models + the Verilator runtime.
+$(SIM_LIB): $(SIM_HARN_OBJS) $(SIM_MODEL_LIBS) $(SIM_RT_OBJS)
+	@mkdir -p $(dir $@) $(SIM_DIR)/ar
+	@set -e; rm -f $@ $(SIM_DIR)/ar/*.o; \
+	  for a in $(abspath $(SIM_MODEL_LIBS)); do (cd $(SIM_DIR)/ar && ar x $$a); done
+	ar rcs $@ $(SIM_HARN_OBJS) $(SIM_RT_OBJS) $(SIM_DIR)/ar/*.o
