@@ -521,7 +521,7 @@ static void test_builtin(void) {
     CHECK_INT("builtin:digits: 10 labels", ds->n_labels, 10);
     int names_ok = 1, range_ok = 1, idx_ok = 1;
     for (int k = 0; k < 10 && ds->n_labels == 10; k++) {
-      char want[4];
+      char want[12];
       snprintf(want, sizeof want, "%d", k);
       names_ok &= strcmp(ds->label_names[k], want) == 0;
     }
