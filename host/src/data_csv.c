@@ -348,7 +348,10 @@ static int detect_header(const csv_table *t, const char *label_col) {
   size_t f0 = t->row_first[0], n0 = t->row_first[1] - f0;
   size_t nonnum = 0;
   for (size_t j = 0; j < n0; j++) {
-    if (!is_numeric(t->field[f0 + j])) nonnum++;
+    if (is_numeric(t->field[f0 + j])) continue;
+    nonnum++;
+    /* A text field naming the label column marks a header (a numeric field
+     * equal to a column number like "3" is data, not a name). */
     if (label_col && strcmp(t->field[f0 + j], label_col) == 0) return 1;
   }
   if (nonnum == 0) return 0;
