@@ -1,0 +1,210 @@
+/*
+ * ctrl_http.c — /healthz, /readyz and /metrics on a plain-socket HTTP/1.0 server
+ * (one thread, one connection at a time, 2 s I/O timeouts; bind 127.0.0.1 by default).
+ *
+ *   /healthz  200 "ok" while the process runs its loops
+ *   /readyz   200 once every informer completed its first list, else 503
+ *   /metrics  Prometheus text format (names below)
+ */
+#include "ctrl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+size_t ctrl_hist_format(ctrl *c, char *buf, size_t len);
+
+static int lfd = -1;
+static pthread_t th;
+static int started;
+
+typedef struct { long n[5]; } phase_count;
+static void count_phase(const char *k, void *v, void *arg) {
+  (void)k;
+  phase_count *pc = arg;
+  const char *p = js(((job_ent *)v)->obj, "status.phase");
+  static const char *names[] = {"Pending", "Scheduled", "Running", "Succeeded", "Failed"};
+  int idx = 0; /* no phase yet counts as Pending */
+  for (int i = 0; p && i < 5; i++)
+    if (strcmp(p, names[i]) == 0) idx = i;
+  pc->n[idx]++;
+}
+
+static size_t metrics(ctrl *c, char *buf, size_t len) {
+  size_t off = 0;
+#define OUT(...) do { if (off < len) off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__); } while (0)
+  phase_count pc = {{0}};
+  size_t pods, nodes, pend, resv;
+  pthread_mutex_lock(&c->mu);
+  ctrl_map_each(&c->jobs, count_phase, &pc);
+  pods = c->pods.n;
+  nodes = c->nodes.n;
+  pend = c->pending.n;
+  resv = c->resv.n;
+  pthread_mutex_unlock(&c->mu);
+  OUT("# HELP somhop_controller_workqueue_depth Job keys ready for a worker.\n# TYPE somhop_controller_workqueue_depth gauge\n");
+  OUT("somhop_controller_workqueue_depth %zu\n", ctrl_queue_len(c->q));
+  OUT("# HELP somhop_controller_workqueue_delayed Job keys waiting for their back-off or a timed look.\n# TYPE somhop_controller_workqueue_delayed gauge\n");
+  OUT("somhop_controller_workqueue_delayed %zu\n", ctrl_queue_delayed(c->q));
+  OUT("# HELP somhop_controller_reconciles_total Reconciles by result.\n# TYPE somhop_controller_reconciles_total counter\n");
+  OUT("somhop_controller_reconciles_total{result=\"success\"} %lu\n", atomic_load(&c->reconciles_ok));
+  OUT("somhop_controller_reconciles_total{result=\"error\"} %lu\n", atomic_load(&c->reconciles_err));
+  OUT("somhop_controller_reconciles_total{result=\"requeue_after\"} %lu\n", atomic_load(&c->reconciles_requeue));
+  OUT("# HELP somhop_controller_scheduling_latency_seconds From a job becoming pending to its Pod created.\n# TYPE somhop_controller_scheduling_latency_seconds histogram\n");
+  char h[2048];
+  ctrl_hist_format(c, h, sizeof h);
+  OUT("%s", h);
+  OUT("# HELP somhop_controller_jobs FPGAJobs in the cache by phase.\n# TYPE somhop_controller_jobs gauge\n");
+  static const char *names[] = {"Pending", "Scheduled", "Running", "Succeeded", "Failed"};
+  for (int i = 0; i < 5; i++) OUT("somhop_controller_jobs{phase=\"%s\"} %ld\n", names[i], pc.n[i]);
+  OUT("# TYPE somhop_controller_pods gauge\nsomhop_controller_pods %zu\n", pods);
+  OUT("# TYPE somhop_controller_nodes gauge\nsomhop_controller_nodes %zu\n", nodes);
+  OUT("# TYPE somhop_controller_pending_jobs gauge\nsomhop_controller_pending_jobs %zu\n", pend);
+  OUT("# TYPE somhop_controller_reservations gauge\nsomhop_controller_reservations %zu\n", resv);
+  OUT("# TYPE somhop_controller_pods_created_total counter\nsomhop_controller_pods_created_total %lu\n",
+      atomic_load(&c->pods_created));
+  OUT("# TYPE somhop_controller_status_conflicts_total counter\nsomhop_controller_status_conflicts_total %lu\n",
+      atomic_load(&c->status_conflicts));
+  OUT("# TYPE somhop_controller_scheduling_passes_total counter\nsomhop_controller_scheduling_passes_total %lu\n",
+      atomic_load(&c->sched_passes));
+  OUT("# HELP somhop_controller_is_leader 1 while this replica acts.\n# TYPE somhop_controller_is_leader gauge\n");
+  OUT("somhop_controller_is_leader %d\n", atomic_load(&c->acting));
+  OUT("# TYPE somhop_controller_leader_acquisitions_total counter\nsomhop_controller_leader_acquisitions_total %lu\n",
+      atomic_load(&c->leader_transitions));
+  OUT("# HELP somhop_controller_watch_lists_total Complete LISTs per resource (initial + relists).\n# TYPE somhop_controller_watch_lists_total counter\n");
+  for (int i = 0; i < c->ninf; i++)
+    OUT("somhop_controller_watch_lists_total{resource=\"%s\"} %lu\n", c->inf[i].what, atomic_load(&c->inf[i].relists));
+  OUT("# TYPE somhop_controller_watch_restarts_total counter\n");
+  for (int i = 0; i < c->ninf; i++)
+    OUT("somhop_controller_watch_restarts_total{resource=\"%s\"} %lu\n", c->inf[i].what, atomic_load(&c->inf[i].restarts));
+  OUT("# TYPE somhop_controller_watch_events_total counter\n");
+  for (int i = 0; i < c->ninf; i++)
+    OUT("somhop_controller_watch_events_total{resource=\"%s\"} %lu\n", c->inf[i].what, atomic_load(&c->inf[i].events));
+#undef OUT
+  return off < len ? off : len;
+}
+
+static void respond(int fd, int code, const char *ctype, const char *body, size_t n) {
+  char hdr[256];
+  const char *text = code == 200 ? "OK" : code == 404 ? "Not Found" : "Service Unavailable";
+  int h = snprintf(hdr, sizeof hdr, "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                   code, text, ctype, n);
+  if (write(fd, hdr, (size_t)h) < 0) return;
+  size_t off = 0;
+  while (off < n) {
+    ssize_t w = write(fd, body + off, n - off);
+    if (w <= 0) return;
+    off += (size_t)w;
+  }
+}
+
+static void serve(ctrl *c, int fd) {
+  struct timeval tv = {2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  char req[2048];
+  size_t got = 0;
+  while (got < sizeof req - 1) {
+    ssize_t r = read(fd, req + got, sizeof req - 1 - got);
+    if (r <= 0) break;
+    got += (size_t)r;
+    req[got] = '\0';
+    if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n")) break;
+  }
+  req[got] = '\0';
+  char method[8] = "", path[256] = "";
+  if (sscanf(req, "%7s %255s", method, path) != 2) return;
+  char *q = strchr(path, '?');
+  if (q) *q = '\0';
+  if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0) {
+    respond(fd, 200, "text/plain", "ok\n", 3);
+  } else if (strcmp(path, "/readyz") == 0) {
+    if (ctrl_all_synced(c)) respond(fd, 200, "text/plain", "ok\n", 3);
+    else respond(fd, 503, "text/plain", "caches not synced\n", 18);
+  } else if (strcmp(path, "/metrics") == 0) {
+    size_t cap = 16384;
+    char *buf = malloc(cap);
+    if (!buf) return;
+    size_t n = metrics(c, buf, cap);
+    respond(fd, 200, "text/plain; version=0.0.4", buf, n);
+    free(buf);
+  } else {
+    respond(fd, 404, "text/plain", "not found\n", 10);
+  }
+}
+
+static void *http_main(void *arg) {
+  ctrl *c = arg;
+  while (!atomic_load(&c->stop)) {
+    struct pollfd p = {lfd, POLLIN, 0};
+    int r = poll(&p, 1, 200);
+    if (r <= 0) continue;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0) continue;
+    serve(c, fd);
+    close(fd);
+  }
+  return NULL;
+}
+
+int ctrl_http_start(ctrl *c) {
+  const char *addr = c->o.metrics_addr;
+  if (!addr || strcmp(addr, "0") == 0 || !*addr) return 0;
+  char host[64] = "127.0.0.1";
+  const char *colon = strrchr(addr, ':');
+  int port;
+  if (colon) {
+    size_t hl = (size_t)(colon - addr);
+    if (hl >= sizeof host) return -1;
+    if (hl > 0) {
+      memcpy(host, addr, hl);
+      host[hl] = '\0';
+    }
+    port = atoi(colon + 1);
+  } else {
+    port = atoi(addr);
+  }
+  if (port < 0 || port > 65535) {
+    ctrl_log("--metrics-addr %s: bad port", addr);
+    return -1;
+  }
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)port);
+  if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+    ctrl_log("--metrics-addr %s: \"%s\" is not an IPv4 address", addr, host);
+    return -1;
+  }
+  lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lfd < 0) return -1;
+  int one = 1;
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(lfd, 16) != 0) {
+    ctrl_log("--metrics-addr %s: cannot listen: %s", addr, strerror(errno));
+    close(lfd);
+    lfd = -1;
+    return -1;
+  }
+  if (pthread_create(&th, NULL, http_main, c) != 0) {
+    close(lfd);
+    lfd = -1;
+    return -1;
+  }
+  started = 1;
+  return 0;
+}
+
+void ctrl_http_stop(void) {
+  if (started) pthread_join(th, NULL);
+  started = 0;
+  if (lfd >= 0) close(lfd);
+  lfd = -1;
+}

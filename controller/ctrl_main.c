@@ -1,0 +1,239 @@
+/*
+ * ctrl_main.c — somhop-controller: flags, configuration, thread start-up and shutdown.
+ * The design is described in ctrl.h; the Kubernetes-facing behaviour in docs/kubernetes.md.
+ */
+#include "ctrl.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *usage_text =
+    "usage: somhop-controller [options]\n"
+    "\n"
+    "Schedules somhop.dev/v1alpha1 FPGAJobs onto nodes labelled somhop.dev/fpga and runs one\n"
+    "runner Pod per attempt. Connects with --kubeconfig, else in-cluster service-account files\n"
+    "when KUBERNETES_SERVICE_HOST is set, else $KUBECONFIG or ~/.kube/config.\n"
+    "\n"
+    "  --kubeconfig PATH         kubeconfig file (YAML or JSON)\n"
+    "  --context NAME            kubeconfig context (default: current-context)\n"
+    "  --workers N               reconcile workers (default 4, 1..64)\n"
+    "  --metrics-addr HOST:PORT  /healthz /readyz /metrics server (default 127.0.0.1:8080; 0 = off)\n"
+    "  --leader-elect / --no-leader-elect   Lease-based leader election (default on)\n"
+    "  --lease-namespace NS      namespace of the Lease (default: the config's namespace)\n"
+    "  --lease-name NAME         Lease name (default somhop-controller)\n"
+    "  --id NAME                 identity in the Lease (default <hostname>_<pid>)\n"
+    "  --lease-duration S        default 15\n"
+    "  --renew-deadline S        default 10 (must be < lease duration)\n"
+    "  --retry-period S          default 2 (must be < renew deadline / 1.2)\n"
+    "  --image IMAGE             runner image when spec.image is empty (default somhop:dev)\n"
+    "  --runner-command JSON     runner container command as a JSON array\n"
+    "                            (default [\"somhop\",\"run\"]; the job is in $SOMHOP_JOB)\n"
+    "  --sim-resource NAME       extended resource of sim nodes (default somhop.dev/fpga-sim)\n"
+    "  --f1-resource NAME        extended resource of F1 nodes (Xilinx device plugin; default\n"
+    "                            xilinx.com/fpga-xilinx_aws-vu9p-f1_shell-v04261818_201920_3)\n"
+    "  --node-grace S            a node whose Ready heartbeat / node Lease is older is NotReady\n"
+    "                            (default 40; 0 = trust the Ready condition only)\n"
+    "  --no-node-leases          do not watch kube-node-lease Leases\n"
+    "  --resync S                re-examine every job this often (default 60)\n"
+    "  --watch-timeout S         server-side watch timeout base (default 300; random S..2S)\n"
+    "  --backoff-max S           cap of the list/watch error back-off (default 30)\n"
+    "  --pending-report S        how long a job waits before its Pending reason is written (default 0.2)\n"
+    "  -v, --verbose             log more\n"
+    "  -h, --help                this text\n";
+
+enum {
+  O_KUBECONFIG = 1000, O_CONTEXT, O_WORKERS, O_METRICS, O_LE, O_NO_LE, O_LEASE_NS, O_LEASE_NAME, O_ID,
+  O_LEASE_DUR, O_RENEW, O_RETRY, O_IMAGE, O_RUNNER, O_SIMRES, O_F1RES, O_GRACE, O_NO_NODE_LEASES, O_RESYNC,
+  O_WATCH_TMO, O_BACKOFF, O_PENDREP
+};
+
+static int num_arg(const char *flag, const char *v, double lo, double hi, double *out) {
+  char *end;
+  double d = strtod(v, &end);
+  if (!*v || *end || d < lo || d > hi) {
+    fprintf(stderr, "somhop-controller: %s: \"%s\" is not a number in %g..%g\n", flag, v, lo, hi);
+    return -1;
+  }
+  *out = d;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  static ctrl C;
+  ctrl *c = &C;
+  char idbuf[300];
+  char host[256] = "controller";
+  gethostname(host, sizeof host - 1);
+  snprintf(idbuf, sizeof idbuf, "%s_%d", host, (int)getpid());
+  c->o = (ctrl_opts){.lease_name = "somhop-controller", .id = idbuf, .leader_elect = 1, .lease_duration = 15,
+                     .renew_deadline = 10, .retry_period = 2, .workers = 4, .metrics_addr = "127.0.0.1:8080",
+                     .image = "somhop:dev", .sim_resource = "somhop.dev/fpga-sim",
+                     .f1_resource = "xilinx.com/fpga-xilinx_aws-vu9p-f1_shell-v04261818_201920_3",
+                     .node_grace = 40, .resync = 60, .watch_timeout = 300, .backoff_max = 30,
+                     .pending_report = 0.2, .node_leases = 1};
+  const char *runner = "[\"somhop\",\"run\"]";
+  static const struct option opts[] = {
+      {"kubeconfig", required_argument, 0, O_KUBECONFIG}, {"context", required_argument, 0, O_CONTEXT},
+      {"workers", required_argument, 0, O_WORKERS}, {"metrics-addr", required_argument, 0, O_METRICS},
+      {"leader-elect", no_argument, 0, O_LE}, {"no-leader-elect", no_argument, 0, O_NO_LE},
+      {"lease-namespace", required_argument, 0, O_LEASE_NS}, {"lease-name", required_argument, 0, O_LEASE_NAME},
+      {"id", required_argument, 0, O_ID}, {"lease-duration", required_argument, 0, O_LEASE_DUR},
+      {"renew-deadline", required_argument, 0, O_RENEW}, {"retry-period", required_argument, 0, O_RETRY},
+      {"image", required_argument, 0, O_IMAGE}, {"runner-command", required_argument, 0, O_RUNNER},
+      {"sim-resource", required_argument, 0, O_SIMRES}, {"f1-resource", required_argument, 0, O_F1RES},
+      {"node-grace", required_argument, 0, O_GRACE}, {"no-node-leases", no_argument, 0, O_NO_NODE_LEASES},
+      {"resync", required_argument, 0, O_RESYNC}, {"watch-timeout", required_argument, 0, O_WATCH_TMO},
+      {"backoff-max", required_argument, 0, O_BACKOFF}, {"pending-report", required_argument, 0, O_PENDREP},
+      {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+  int ch;
+  double d;
+  while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+    switch (ch) {
+    case O_KUBECONFIG: c->o.kubeconfig = optarg; break;
+    case O_CONTEXT: c->o.context = optarg; break;
+    case O_WORKERS:
+      if (num_arg("--workers", optarg, 1, 64, &d)) return 2;
+      c->o.workers = (int)d;
+      break;
+    case O_METRICS: c->o.metrics_addr = optarg; break;
+    case O_LE: c->o.leader_elect = 1; break;
+    case O_NO_LE: c->o.leader_elect = 0; break;
+    case O_LEASE_NS: c->o.lease_ns = optarg; break;
+    case O_LEASE_NAME: c->o.lease_name = optarg; break;
+    case O_ID: c->o.id = optarg; break;
+    case O_LEASE_DUR:
+      if (num_arg("--lease-duration", optarg, 1, 3600, &c->o.lease_duration)) return 2;
+      break;
+    case O_RENEW:
+      if (num_arg("--renew-deadline", optarg, 0.5, 3600, &c->o.renew_deadline)) return 2;
+      break;
+    case O_RETRY:
+      if (num_arg("--retry-period", optarg, 0.1, 3600, &c->o.retry_period)) return 2;
+      break;
+    case O_IMAGE: c->o.image = optarg; break;
+    case O_RUNNER: runner = optarg; break;
+    case O_SIMRES: c->o.sim_resource = optarg; break;
+    case O_F1RES: c->o.f1_resource = optarg; break;
+    case O_GRACE:
+      if (num_arg("--node-grace", optarg, 0, 86400, &c->o.node_grace)) return 2;
+      break;
+    case O_NO_NODE_LEASES: c->o.node_leases = 0; break;
+    case O_RESYNC:
+      if (num_arg("--resync", optarg, 0, 86400, &c->o.resync)) return 2;
+      break;
+    case O_WATCH_TMO:
+      if (num_arg("--watch-timeout", optarg, 1, 3600, &d)) return 2;
+      c->o.watch_timeout = (int)d;
+      break;
+    case O_BACKOFF:
+      if (num_arg("--backoff-max", optarg, 0.1, 3600, &c->o.backoff_max)) return 2;
+      break;
+    case O_PENDREP:
+      if (num_arg("--pending-report", optarg, 0, 3600, &c->o.pending_report)) return 2;
+      break;
+    case 'v': c->o.verbose = 1; break;
+    case 'h': fputs(usage_text, stdout); return 0;
+    default: fputs(usage_text, stderr); return 2;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "somhop-controller: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+    return 2;
+  }
+  if (!(c->o.lease_duration > c->o.renew_deadline && c->o.renew_deadline > 1.2 * c->o.retry_period)) {
+    fprintf(stderr, "somhop-controller: need --lease-duration (%g) > --renew-deadline (%g) > 1.2 x --retry-period (%g)\n",
+            c->o.lease_duration, c->o.renew_deadline, c->o.retry_period);
+    return 2;
+  }
+  c->o.runner_cmd = cJSON_Parse(runner);
+  int bad = !cJSON_IsArray(c->o.runner_cmd) || cJSON_GetArraySize(c->o.runner_cmd) == 0;
+  cJSON *it;
+  cJSON_ArrayForEach(it, c->o.runner_cmd) bad |= !cJSON_IsString(it);
+  if (bad) {
+    fprintf(stderr, "somhop-controller: --runner-command must be a non-empty JSON array of strings, got %s\n", runner);
+    cJSON_Delete(c->o.runner_cmd);
+    return 2;
+  }
+  char err[512] = "";
+  int rc = somhop_kube_config_auto(c->o.kubeconfig, &c->cfg, err, sizeof err);
+  if (rc == 0 && c->o.context && !c->o.kubeconfig) {
+    fprintf(stderr, "somhop-controller: --context needs --kubeconfig\n");
+    rc = -1;
+  } else if (rc == 0 && c->o.context) {
+    somhop_kube_config_free(c->cfg);
+    rc = somhop_kube_config_load(c->o.kubeconfig, c->o.context, &c->cfg, err, sizeof err);
+  }
+  if (rc != 0) {
+    if (err[0]) fprintf(stderr, "somhop-controller: cannot load the cluster configuration: %s\n", err);
+    cJSON_Delete(c->o.runner_cmd);
+    return 1;
+  }
+  snprintf(c->lease_ns, sizeof c->lease_ns, "%s",
+           c->o.lease_ns ? c->o.lease_ns : (c->cfg->namespace_[0] ? c->cfg->namespace_ : "default"));
+
+  /* every thread inherits a mask without SIGTERM/SIGINT; main waits for them */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  pthread_mutex_init(&c->mu, NULL);
+  pthread_mutex_init(&c->smu, NULL);
+  pthread_mutex_init(&c->hmu, NULL);
+  pthread_cond_init(&c->scv, NULL);
+  c->started_mono = ctrl_mono();
+  c->q = ctrl_queue_new(0, 0);
+  pthread_t *workers = calloc((size_t)c->o.workers, sizeof *workers);
+  pthread_t sched_th, leader_th, event_th;
+  int nworkers = 0, have_sched = 0, have_leader = 0, have_event = 0;
+  rc = 1;
+  if (!c->q || !workers || ctrl_informers_init(c) != 0) {
+    fprintf(stderr, "somhop-controller: out of memory\n");
+    goto out;
+  }
+  if (ctrl_http_start(c) != 0) {
+    fprintf(stderr, "somhop-controller: cannot start the metrics server on %s\n", c->o.metrics_addr);
+    goto out;
+  }
+  ctrl_log("%s starting: server %s, lease %s/%s%s, %d workers, runner %s", c->o.id, c->cfg->server, c->lease_ns,
+           c->o.lease_name, c->o.leader_elect ? "" : " (election off)", c->o.workers, runner);
+  if (ctrl_informers_start(c) != 0) goto out;
+  have_event = pthread_create(&event_th, NULL, ctrl_event_main, c) == 0;
+  have_sched = pthread_create(&sched_th, NULL, ctrl_scheduler_main, c) == 0;
+  for (int i = 0; i < c->o.workers; i++)
+    if (pthread_create(&workers[i], NULL, ctrl_worker_main, c) == 0) nworkers++;
+  have_leader = pthread_create(&leader_th, NULL, ctrl_leader_main, c) == 0;
+  if (!have_event || !have_sched || !nworkers || !have_leader) {
+    fprintf(stderr, "somhop-controller: cannot start threads\n");
+    goto stop;
+  }
+  int sig = 0;
+  sigwait(&set, &sig);
+  ctrl_log("signal %d: shutting down", sig);
+  rc = 0;
+stop:
+  atomic_store(&c->stop, 1);
+  atomic_store(&c->acting, 0);
+  ctrl_queue_shutdown(c->q);
+  ctrl_kick_scheduler(c);
+  ctrl_events_stop();
+  if (have_leader) pthread_join(leader_th, NULL);
+  for (int i = 0; i < nworkers; i++) pthread_join(workers[i], NULL);
+  if (have_sched) pthread_join(sched_th, NULL);
+  if (have_event) pthread_join(event_th, NULL);
+  ctrl_informers_stop(c);
+out:
+  ctrl_http_stop();
+  free(workers);
+  ctrl_queue_free(c->q);
+  ctrl_free_caches(c);
+  cJSON_Delete(c->o.runner_cmd);
+  somhop_kube_config_free(c->cfg);
+  return rc;
+}

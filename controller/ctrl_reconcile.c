@@ -1,0 +1,1084 @@
+/*
+ * ctrl_reconcile.c — reconcile(), the scheduler thread, workers and Events.
+ *
+ * Sections: snapshots | API writes (status, finalizer, Pods) | spec validation |
+ *           reconcile | scheduler | workers | events
+ *
+ * Job state machine (status.attempts = A, the Pods created so far; the current Pod is
+ * <job>-a<A>; a Pod in the cache with a higher attempt wins over a stale status):
+ *   A == 0, or phase Pending with the Pod of attempt A finished  -> needs attempt A+1:
+ *       pending set -> scheduler reserves a slot -> worker creates Pod a<A+1> (409 = already
+ *       created, fine) -> status Scheduled, attempts A+1.
+ *   Pod a<A> Pending/Running on a healthy node                    -> Scheduled / Running.
+ *   Pod a<A> on a NotReady/vanished node                          -> Pod deleted (grace 0),
+ *       failed attempt (NodeLost).
+ *   Pod a<A> Failed, or gone while the job said Scheduled/Running -> failed attempt: retry while
+ *       A < 1 + retryLimit (status Pending, attempts A), else Failed RetryLimitExceeded.
+ *   Pod a<A> Succeeded                                             -> Succeeded, result copied.
+ *   creation + deadlineSeconds passed                               -> live Pods deleted, Failed
+ *       DeadlineExceeded.
+ *   deletionTimestamp                                               -> delete Pods, wait until they
+ *       are gone, remove the finalizer.
+ * Status is written through /status with the cached resourceVersion (409 -> requeue).
+ */
+#include "ctrl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- snapshots ------------------------------------------------------------- */
+typedef struct {
+  char name[300];
+  char node[256];
+  int attempt, phase, deleting, exit_code, node_ok;
+  char msg[4097];
+  char reason[128];
+  double started;
+} pod_snap;
+
+typedef struct {
+  ctrl *c;
+  const char *ns, *job, *uid;
+  pod_snap *v;
+  size_t n, cap;
+  double now;
+} snap_ctx;
+
+static void snap_pod(const char *key, void *val, void *arg) {
+  (void)key;
+  snap_ctx *s = arg;
+  pod_ent *p = val;
+  if (strcmp(p->ns, s->ns) != 0 || strcmp(p->job, s->job) != 0 || strcmp(p->job_uid, s->uid) != 0) return;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 4;
+    pod_snap *v = realloc(s->v, cap * sizeof *v);
+    if (!v) return;
+    s->v = v;
+    s->cap = cap;
+  }
+  pod_snap *d = &s->v[s->n++];
+  memset(d, 0, sizeof *d);
+  snprintf(d->name, sizeof d->name, "%s", p->name);
+  snprintf(d->node, sizeof d->node, "%s", p->node);
+  d->attempt = p->attempt;
+  d->phase = p->phase;
+  d->deleting = p->deleting;
+  d->exit_code = p->exit_code;
+  d->started = p->started;
+  if (p->term_msg) snprintf(d->msg, sizeof d->msg, "%s", p->term_msg);
+  if (p->term_reason) snprintf(d->reason, sizeof d->reason, "%s", p->term_reason);
+  node_ent *n = p->node[0] ? ctrl_map_get(&s->c->nodes, p->node) : NULL;
+  d->node_ok = n && ctrl_node_healthy(s->c, n, s->now);
+}
+
+static int terminal(int phase) { return phase == POD_SUCCEEDED || phase == POD_FAILED; }
+
+/* ---- API writes -------------------------------------------------------------- */
+typedef struct {
+  ctrl *c;
+  somhop_kube_client *kc;
+  cJSON *job;          /* our copy of the job (replaced after successful writes) */
+  char key[600];
+  const char *ns, *name, *uid;
+} rctx;
+
+static void refresh_names(rctx *r) {
+  r->ns = js(r->job, "metadata.namespace");
+  r->name = js(r->job, "metadata.name");
+  r->uid = js(r->job, "metadata.uid");
+}
+
+/* Adopts a job object returned by a write. */
+static void adopt(rctx *r, cJSON *obj) {
+  if (!obj || !js(obj, "metadata.resourceVersion")) {
+    cJSON_Delete(obj);
+    return;
+  }
+  ctrl_job_store_copy(r->c, obj);
+  cJSON_Delete(r->job);
+  r->job = obj;
+  refresh_names(r);
+}
+
+/* PATCH .../status with the given status and the cached resourceVersion.
+ * Returns 0, 1 if the job is gone, -1 on conflict or error. */
+static int write_status(rctx *r, cJSON *status) {
+  cJSON *old = jget(r->job, "status");
+  if (old && cJSON_Compare(old, status, 1)) return 0;
+  if (!atomic_load(&r->c->acting)) return -1;
+  char path[800];
+  snprintf(path, sizeof path, "/apis/%s/%s/namespaces/%s/%s/%s/status", CTRL_GROUP, CTRL_VERSION, r->ns,
+           CTRL_PLURAL, r->name);
+  cJSON *body = cJSON_CreateObject();
+  cJSON *md = cJSON_AddObjectToObject(body, "metadata");
+  cJSON_AddStringToObject(md, "resourceVersion", js(r->job, "metadata.resourceVersion"));
+  cJSON_AddItemToObject(body, "status", cJSON_Duplicate(status, 1));
+  long st = 0;
+  cJSON *resp = NULL;
+  int rc = somhop_kube_send(r->kc, "PATCH", path, SOMHOP_KUBE_MERGE_PATCH, body, &st, &resp);
+  cJSON_Delete(body);
+  if (rc == 0 && st == 200) {
+    adopt(r, resp);
+    return 0;
+  }
+  char msg[300] = "";
+  if (resp) somhop_kube_status_message(resp, msg, sizeof msg);
+  cJSON_Delete(resp);
+  if (rc == 0 && st == 404) return 1;
+  if (rc == 0 && st == 409) {
+    atomic_fetch_add(&r->c->status_conflicts, 1);
+    if (r->c->o.verbose) ctrl_log("%s: status conflict, requeued", r->key);
+  } else {
+    ctrl_log("%s: status update failed: %s (HTTP %ld) %s", r->key, rc ? somhop_kube_errmsg(r->kc) : "",
+             st, msg);
+  }
+  return -1;
+}
+
+/* Sets finalizers via a merge patch guarded by resourceVersion. add=1 adds ours, 0 removes it.
+ * Returns 0, 1 if gone, -1 on error/conflict. */
+static int patch_finalizer(rctx *r, int add) {
+  if (!atomic_load(&r->c->acting)) return -1;
+  cJSON *list = cJSON_CreateArray(), *f;
+  cJSON_ArrayForEach(f, jget(r->job, "metadata.finalizers")) {
+    if (cJSON_IsString(f) && strcmp(f->valuestring, CTRL_FINALIZER) != 0)
+      cJSON_AddItemToArray(list, cJSON_CreateString(f->valuestring));
+  }
+  if (add) cJSON_AddItemToArray(list, cJSON_CreateString(CTRL_FINALIZER));
+  cJSON *body = cJSON_CreateObject();
+  cJSON *md = cJSON_AddObjectToObject(body, "metadata");
+  cJSON_AddStringToObject(md, "resourceVersion", js(r->job, "metadata.resourceVersion"));
+  cJSON_AddItemToObject(md, "finalizers", list);
+  char path[800];
+  snprintf(path, sizeof path, "/apis/%s/%s/namespaces/%s/%s/%s", CTRL_GROUP, CTRL_VERSION, r->ns, CTRL_PLURAL,
+           r->name);
+  long st = 0;
+  cJSON *resp = NULL;
+  int rc = somhop_kube_send(r->kc, "PATCH", path, SOMHOP_KUBE_MERGE_PATCH, body, &st, &resp);
+  cJSON_Delete(body);
+  if (rc == 0 && st == 200) {
+    adopt(r, resp);
+    return 0;
+  }
+  cJSON_Delete(resp);
+  if (rc == 0 && st == 404) return 1;
+  if (st != 409) ctrl_log("%s: finalizer update failed (HTTP %ld) %s", r->key, st, rc ? somhop_kube_errmsg(r->kc) : "");
+  return -1;
+}
+
+static int has_finalizer(const cJSON *job) {
+  cJSON *f;
+  cJSON_ArrayForEach(f, jget(job, "metadata.finalizers"))
+    if (cJSON_IsString(f) && strcmp(f->valuestring, CTRL_FINALIZER) == 0) return 1;
+  return 0;
+}
+
+/* DELETE a Pod; grace0 forces immediate removal (node gone or Pod finished). 0 ok/absent, -1 error. */
+static int delete_pod(rctx *r, const char *pod, int grace0) {
+  if (!atomic_load(&r->c->acting)) return -1;
+  char path[800];
+  snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s%s", r->ns, pod, grace0 ? "?gracePeriodSeconds=0" : "");
+  long st = 0;
+  int rc = somhop_kube_request(r->kc, "DELETE", path, NULL, NULL, 0, &st, NULL, NULL);
+  if (rc == 0 && (st == 200 || st == 202 || st == 404)) return 0;
+  ctrl_log("%s: delete pod %s failed (HTTP %ld) %s", r->key, pod, st, rc ? somhop_kube_errmsg(r->kc) : "");
+  return -1;
+}
+
+static const char *pool_resource(ctrl *c, const char *pool) {
+  return strcmp(pool, "aws-f1") == 0 ? c->o.f1_resource : c->o.sim_resource;
+}
+
+/* POST the Pod of attempt `attempt` on `node`. 0 created or already there, -1 error. */
+static int create_pod(rctx *r, int attempt, const char *node, const char *pool, long fpgas) {
+  if (!atomic_load(&r->c->acting)) return -1;
+  ctrl *c = r->c;
+  char podname[300], buf[64];
+  snprintf(podname, sizeof podname, "%s-a%d", r->name, attempt);
+  cJSON *pod = cJSON_CreateObject();
+  cJSON_AddStringToObject(pod, "apiVersion", "v1");
+  cJSON_AddStringToObject(pod, "kind", "Pod");
+  cJSON *md = cJSON_AddObjectToObject(pod, "metadata");
+  cJSON_AddStringToObject(md, "name", podname);
+  cJSON_AddStringToObject(md, "namespace", r->ns);
+  cJSON *labels = cJSON_AddObjectToObject(md, "labels");
+  cJSON_AddStringToObject(labels, CTRL_MANAGED_BY_KEY, CTRL_MANAGED_BY);
+  if (strlen(r->name) <= 63) cJSON_AddStringToObject(labels, CTRL_JOB_LABEL, r->name);
+  snprintf(buf, sizeof buf, "%d", attempt);
+  cJSON_AddStringToObject(labels, CTRL_ATTEMPT_LABEL, buf);
+  cJSON *ann = cJSON_AddObjectToObject(md, "annotations");
+  snprintf(buf, sizeof buf, "%ld", fpgas);
+  cJSON_AddStringToObject(ann, CTRL_FPGAS_ANN, buf);
+  cJSON *refs = cJSON_AddArrayToObject(md, "ownerReferences");
+  cJSON *ref = cJSON_CreateObject();
+  cJSON_AddStringToObject(ref, "apiVersion", CTRL_API_VERSION);
+  cJSON_AddStringToObject(ref, "kind", CTRL_KIND);
+  cJSON_AddStringToObject(ref, "name", r->name);
+  cJSON_AddStringToObject(ref, "uid", r->uid);
+  cJSON_AddBoolToObject(ref, "controller", 1);
+  cJSON_AddBoolToObject(ref, "blockOwnerDeletion", 1);
+  cJSON_AddItemToArray(refs, ref);
+  cJSON *spec = cJSON_AddObjectToObject(pod, "spec");
+  cJSON_AddStringToObject(spec, "nodeName", node);
+  cJSON_AddStringToObject(spec, "restartPolicy", "Never");
+  cJSON_AddBoolToObject(spec, "automountServiceAccountToken", 0);
+  cJSON_AddBoolToObject(spec, "enableServiceLinks", 0);
+  cJSON *ctrs = cJSON_AddArrayToObject(spec, "containers");
+  cJSON *ctr = cJSON_CreateObject();
+  cJSON_AddItemToArray(ctrs, ctr);
+  cJSON_AddStringToObject(ctr, "name", "runner");
+  const char *img = js(r->job, "spec.image");
+  cJSON_AddStringToObject(ctr, "image", img ? img : c->o.image);
+  cJSON_AddItemToObject(ctr, "command", cJSON_Duplicate(c->o.runner_cmd, 1));
+  cJSON_AddStringToObject(ctr, "terminationMessagePath", "/dev/termination-log");
+  cJSON_AddStringToObject(ctr, "terminationMessagePolicy", "File");
+  /* SOMHOP_JOB: the job object reduced to what the runner needs */
+  cJSON *jobenv = cJSON_CreateObject();
+  cJSON_AddStringToObject(jobenv, "apiVersion", CTRL_API_VERSION);
+  cJSON_AddStringToObject(jobenv, "kind", CTRL_KIND);
+  cJSON *jmd = cJSON_AddObjectToObject(jobenv, "metadata");
+  cJSON_AddStringToObject(jmd, "name", r->name);
+  cJSON_AddStringToObject(jmd, "namespace", r->ns);
+  cJSON_AddStringToObject(jmd, "uid", r->uid);
+  cJSON_AddItemToObject(jobenv, "spec", cJSON_Duplicate(jget(r->job, "spec"), 1));
+  char *jobjson = cJSON_PrintUnformatted(jobenv);
+  cJSON_Delete(jobenv);
+  cJSON *env = cJSON_AddArrayToObject(ctr, "env");
+  const char *names[] = {"SOMHOP_JOB", "SOMHOP_JOB_NAMESPACE", "SOMHOP_JOB_NAME", "SOMHOP_TARGET", "SOMHOP_ATTEMPT"};
+  char att[16];
+  snprintf(att, sizeof att, "%d", attempt);
+  const char *vals[] = {jobjson ? jobjson : "{}", r->ns, r->name, js(r->job, "spec.target"), att};
+  for (int i = 0; i < 5; i++) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "name", names[i]);
+    cJSON_AddStringToObject(e, "value", vals[i] ? vals[i] : "");
+    cJSON_AddItemToArray(env, e);
+  }
+  free(jobjson);
+  cJSON *res = cJSON_AddObjectToObject(ctr, "resources");
+  cJSON *lim = cJSON_AddObjectToObject(res, "limits");
+  snprintf(buf, sizeof buf, "%ld", fpgas);
+  cJSON_AddStringToObject(lim, pool_resource(c, pool), buf);
+  char path[600];
+  snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", r->ns);
+  long st = 0;
+  cJSON *resp = NULL;
+  int rc = somhop_kube_send(r->kc, "POST", path, NULL, pod, &st, &resp);
+  cJSON_Delete(pod);
+  char msg[300] = "";
+  if (resp) somhop_kube_status_message(resp, msg, sizeof msg);
+  cJSON_Delete(resp);
+  if (rc == 0 && (st == 201 || st == 200)) {
+    atomic_fetch_add(&c->pods_created, 1);
+    return 0;
+  }
+  if (rc == 0 && st == 409) return 0; /* AlreadyExists: the deterministic name makes this idempotent */
+  ctrl_log("%s: create pod %s on %s failed (HTTP %ld) %s %s", r->key, podname, node, st,
+           rc ? somhop_kube_errmsg(r->kc) : "", msg);
+  return -1;
+}
+
+/* ---- status building ----------------------------------------------------------- */
+static cJSON *status_copy(const cJSON *job) {
+  cJSON *s = jget(job, "status");
+  return s ? cJSON_Duplicate(s, 1) : cJSON_CreateObject();
+}
+
+static void set_str(cJSON *o, const char *k, const char *v) {
+  cJSON *cur = cJSON_GetObjectItemCaseSensitive(o, k);
+  if (cJSON_IsString(cur) && strcmp(cur->valuestring, v) == 0) return;
+  cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+  cJSON_AddStringToObject(o, k, v);
+}
+
+static void set_num(cJSON *o, const char *k, double v) {
+  cJSON *cur = cJSON_GetObjectItemCaseSensitive(o, k);
+  if (cJSON_IsNumber(cur) && cur->valuedouble == v) return;
+  cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+  cJSON_AddNumberToObject(o, k, v);
+}
+
+static void set_time_once(cJSON *o, const char *k, double t) {
+  if (cJSON_GetObjectItemCaseSensitive(o, k)) return;
+  char ts[40];
+  ctrl_format_time(t, 0, ts, sizeof ts);
+  cJSON_AddStringToObject(o, k, ts);
+}
+
+/* Sets condition `type`; lastTransitionTime changes only when status changes. */
+static void set_cond(cJSON *st, const char *type, const char *status, const char *reason, const char *msg) {
+  cJSON *conds = cJSON_GetObjectItemCaseSensitive(st, "conditions");
+  if (!cJSON_IsArray(conds)) {
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "conditions");
+    conds = cJSON_AddArrayToObject(st, "conditions");
+  }
+  cJSON *c = NULL, *it;
+  cJSON_ArrayForEach(it, conds) {
+    const char *t = js(it, "type");
+    if (t && strcmp(t, type) == 0) c = it;
+  }
+  char ts[40];
+  ctrl_format_time(ctrl_wall(), 0, ts, sizeof ts);
+  if (!c) {
+    c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "type", type);
+    cJSON_AddItemToArray(conds, c);
+  }
+  const char *old = js(c, "status");
+  if (!old || strcmp(old, status) != 0) set_str(c, "lastTransitionTime", ts);
+  set_str(c, "status", status);
+  set_str(c, "reason", reason);
+  set_str(c, "message", msg);
+}
+
+static const char *cond_reason(const cJSON *job, const char *type) {
+  cJSON *it;
+  cJSON_ArrayForEach(it, jget(job, "status.conditions")) {
+    const char *t = js(it, "type");
+    if (t && strcmp(t, type) == 0) return js(it, "reason");
+  }
+  return NULL;
+}
+
+/* ---- spec validation ------------------------------------------------------------ */
+/* Returns NULL if the spec can be scheduled, else a message (static or in buf). */
+static const char *validate(ctrl *c, const cJSON *job, char *buf, size_t len, const char **pool, long *fpgas) {
+  const char *task = js(job, "spec.task"), *target = js(job, "spec.target");
+  static const char *tasks[] = {"som-train", "som-bmu", "hopfield-store", "hopfield-recall"};
+  int ok = 0;
+  for (size_t i = 0; task && i < 4; i++) ok |= strcmp(task, tasks[i]) == 0;
+  if (!task) return "spec.task is missing";
+  if (!ok) {
+    snprintf(buf, len, "spec.task \"%.60s\" is not one of som-train, som-bmu, hopfield-store, hopfield-recall", task);
+    return buf;
+  }
+  if (!target) return "spec.target is missing";
+  *pool = ctrl_target_pool(target);
+  if (!*pool) {
+    snprintf(buf, len, "spec.target \"%.60s\" is not one of hw, hw_emu, sw_emu, cpu", target);
+    return buf;
+  }
+  double f = jnum(job, "spec.fpgas", 1);
+  if (f < 1 || f > 8 || f != (long)f) {
+    snprintf(buf, len, "spec.fpgas %g is not an integer in 1..8", f);
+    return buf;
+  }
+  *fpgas = (long)f;
+  const char *name = js(job, "metadata.name");
+  if (!name || strlen(name) > 240) return "metadata.name is longer than 240 characters (Pod names add -a<N>)";
+  if (!cJSON_IsArray(c->o.runner_cmd)) return "controller has no runner command";
+  return NULL;
+}
+
+/* ---- reconcile --------------------------------------------------------------------- */
+static void drop_sched(ctrl *c, const char *key) {
+  pthread_mutex_lock(&c->mu);
+  free(ctrl_map_del(&c->pending, key));
+  free(ctrl_map_del(&c->resv, key));
+  pthread_mutex_unlock(&c->mu);
+}
+
+static int fail_job(rctx *r, cJSON *st, const char *reason, const char *msg) {
+  set_str(st, "phase", "Failed");
+  set_str(st, "message", msg);
+  set_cond(st, "Failed", "True", reason, msg);
+  set_time_once(st, "completionTime", ctrl_wall());
+  int rc = write_status(r, st);
+  if (rc == 0) {
+    ctrl_event(r->c, r->job, "Warning", reason, "%s", msg);
+    drop_sched(r->c, r->key);
+  }
+  return rc < 0 ? -1 : 0;
+}
+
+/* Puts the job into the pending set for `attempt`; writes a Pending condition once the
+ * scheduler has said why it cannot place it. *after: when to look again. */
+static int want_attempt(rctx *r, cJSON *st, int attempt, const char *pool, long fpgas, int prio, double *after) {
+  ctrl *c = r->c;
+  resv_ent rv;
+  int have_resv = 0;
+  pend_ent pe;
+  int have_pend = 0;
+  pthread_mutex_lock(&c->mu);
+  resv_ent *re = ctrl_map_get(&c->resv, r->key);
+  if (re && re->attempt == attempt) {
+    rv = *re;
+    have_resv = 1;
+  } else {
+    if (re) free(ctrl_map_del(&c->resv, r->key));
+    pend_ent *p = ctrl_map_get(&c->pending, r->key);
+    if (!p || p->attempt != attempt) {
+      if (!p) {
+        p = calloc(1, sizeof *p);
+        if (p && ctrl_map_put(&c->pending, r->key, p, NULL) != 0) {
+          free(p);
+          p = NULL;
+        }
+        if (p) p->since = ctrl_mono();
+      }
+      if (p) {
+        p->attempt = attempt;
+        p->fit = -1;
+      }
+    }
+    if (p) {
+      p->priority = prio;
+      p->created = ctrl_parse_time(js(r->job, "metadata.creationTimestamp"));
+      p->fpgas = fpgas;
+      snprintf(p->pool, sizeof p->pool, "%s", pool);
+      pe = *p;
+      have_pend = 1;
+    }
+  }
+  pthread_mutex_unlock(&c->mu);
+  if (have_resv) {
+    if (create_pod(r, attempt, rv.node, pool, fpgas) != 0) {
+      pthread_mutex_lock(&c->mu);
+      free(ctrl_map_del(&c->resv, r->key));
+      pthread_mutex_unlock(&c->mu);
+      ctrl_kick_scheduler(c);
+      return -1;
+    }
+    ctrl_observe_latency(c, ctrl_mono() - rv.pend_since);
+    char podname[300], msg[1200];
+    snprintf(podname, sizeof podname, "%s-a%d", r->name, attempt);
+    snprintf(msg, sizeof msg, "attempt %d: pod %s on node %s", attempt, podname, rv.node);
+    set_str(st, "phase", "Scheduled");
+    set_str(st, "nodeName", rv.node);
+    set_str(st, "podName", podname);
+    set_num(st, "attempts", attempt);
+    set_str(st, "message", msg);
+    set_cond(st, "Scheduled", "True", "PodCreated", msg);
+    ctrl_event(c, r->job, "Normal", "PodCreated", "%s", msg);
+    int rc = write_status(r, st);
+    return rc < 0 ? -1 : 0;
+  }
+  if (!have_pend) return -1;
+  ctrl_kick_scheduler(c);
+  if (pe.fit == -1 || pe.fit == CTRL_FIT_OK) return 0; /* the scheduler will enqueue us */
+  double waited = ctrl_mono() - pe.since;
+  if (waited < c->o.pending_report) {
+    *after = c->o.pending_report - waited;
+    return 0;
+  }
+  const char *reason = pe.fit == CTRL_FIT_NO_NODE ? "NoEligibleNode" : "AllSlotsBusy";
+  const char *phase = js(r->job, "status.phase");
+  const char *old = cond_reason(r->job, "Scheduled");
+  if (phase && strcmp(phase, "Pending") == 0 && old && strcmp(old, reason) == 0) return 0;
+  set_str(st, "phase", "Pending");
+  set_str(st, "message", pe.msg);
+  set_cond(st, "Scheduled", "False", reason, pe.msg);
+  int rc = write_status(r, st);
+  if (rc == 0) ctrl_event(c, r->job, "Normal", reason, "%s", pe.msg);
+  return rc < 0 ? -1 : 0;
+}
+
+/* A finished attempt that did not succeed: retry or fail. Takes ownership of st. */
+static int failed_attempt(rctx *r, cJSON *st, int A, const char *reason, const char *detail, const char *pool,
+                          long fpgas, int prio, double *after) {
+  int limit = (int)jnum(r->job, "spec.retryLimit", 2);
+  char msg[2000];
+  int rc;
+  if (A >= 1 + limit) {
+    snprintf(msg, sizeof msg, "attempt %d of %d failed (%s): %s", A, 1 + limit, reason, detail);
+    set_cond(st, "Scheduled", "False", reason, msg);
+    rc = fail_job(r, st, "RetryLimitExceeded", msg);
+    cJSON_Delete(st);
+    return rc;
+  }
+  snprintf(msg, sizeof msg, "attempt %d failed (%s): %s; retrying (attempt %d of %d)", A, reason, detail, A + 1,
+           1 + limit);
+  set_str(st, "phase", "Pending");
+  set_num(st, "attempts", A);
+  set_str(st, "message", msg);
+  set_cond(st, "Scheduled", "False", reason, msg);
+  rc = write_status(r, st);
+  cJSON_Delete(st);
+  if (rc < 0) return -1;
+  if (rc > 0) return 0;
+  ctrl_event(r->c, r->job, "Warning", reason, "%s", msg);
+  st = status_copy(r->job);
+  rc = want_attempt(r, st, A + 1, pool, fpgas, prio, after);
+  cJSON_Delete(st);
+  return rc;
+}
+
+/* Returns 0 (done; *after >= 0 asks for a delayed look) or -1 (retry with back-off). */
+static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *after) {
+  rctx r = {c, kc, NULL, "", NULL, NULL, NULL};
+  snprintf(r.key, sizeof r.key, "%s", key);
+  snap_ctx s = {c, NULL, NULL, NULL, NULL, 0, 0, ctrl_wall()};
+  pthread_mutex_lock(&c->mu);
+  job_ent *je = ctrl_map_get(&c->jobs, key);
+  if (!je) {
+    free(ctrl_map_del(&c->pending, key));
+    free(ctrl_map_del(&c->resv, key));
+    pthread_mutex_unlock(&c->mu);
+    ctrl_kick_scheduler(c);
+    return 0;
+  }
+  r.job = cJSON_Duplicate(je->obj, 1);
+  if (r.job) {
+    refresh_names(&r);
+    s.ns = r.ns;
+    s.job = r.name;
+    s.uid = r.uid;
+    if (s.ns && s.job && s.uid) ctrl_map_each(&c->pods, snap_pod, &s);
+  }
+  pthread_mutex_unlock(&c->mu);
+  if (!r.job) return -1;
+  int rc = 0;
+  cJSON *st = NULL;
+  if (!r.ns || !r.name || !r.uid) goto out;
+
+  /* deletion: remove our Pods, then our finalizer */
+  if (js(r.job, "metadata.deletionTimestamp")) {
+    drop_sched(c, key);
+    for (size_t i = 0; i < s.n; i++)
+      if (!s.v[i].deleting || !s.v[i].node_ok)
+        if (delete_pod(&r, s.v[i].name, terminal(s.v[i].phase) || !s.v[i].node_ok) != 0) rc = -1;
+    if (s.n > 0) {
+      *after = 1.0;
+      goto out;
+    }
+    if (has_finalizer(r.job)) rc = patch_finalizer(&r, 0) < 0 ? -1 : 0;
+    goto out;
+  }
+
+  const char *phase = js(r.job, "status.phase");
+  if (!phase) phase = "";
+  int is_terminal = strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
+  if (is_terminal) {
+    drop_sched(c, key);
+    for (size_t i = 0; i < s.n; i++)
+      if (!terminal(s.v[i].phase) && !s.v[i].deleting) delete_pod(&r, s.v[i].name, !s.v[i].node_ok);
+    goto out;
+  }
+  if (!has_finalizer(r.job)) {
+    int f = patch_finalizer(&r, 1);
+    if (f != 0) {
+      rc = f < 0 ? -1 : 0;
+      goto out;
+    }
+  }
+  st = status_copy(r.job);
+  set_num(st, "observedGeneration", jnum(r.job, "metadata.generation", 0));
+
+  char vbuf[300];
+  const char *pool = NULL;
+  long fpgas = 1;
+  const char *bad = validate(c, r.job, vbuf, sizeof vbuf, &pool, &fpgas);
+  if (bad) {
+    drop_sched(c, key);
+    const char *old = cond_reason(r.job, "Scheduled");
+    if (old && strcmp(old, "InvalidSpec") == 0 && strcmp(phase, "Pending") == 0) goto out;
+    set_str(st, "phase", "Pending");
+    set_str(st, "message", bad);
+    set_cond(st, "Scheduled", "False", "InvalidSpec", bad);
+    int w = write_status(&r, st);
+    if (w == 0) ctrl_event(c, r.job, "Warning", "InvalidSpec", "%s", bad);
+    rc = w < 0 ? -1 : 0;
+    goto out; /* not retried: a spec change brings the job back through the watch */
+  }
+  int prio = (int)jnum(r.job, "spec.priority", 0);
+
+  /* deadline, counted from creation */
+  double dl = jnum(r.job, "spec.deadlineSeconds", 0);
+  if (dl > 0) {
+    double created = ctrl_parse_time(js(r.job, "metadata.creationTimestamp"));
+    double left = created + dl - ctrl_wall();
+    if (created > 0 && left <= 0) {
+      drop_sched(c, key);
+      for (size_t i = 0; i < s.n; i++)
+        if (!terminal(s.v[i].phase) && !s.v[i].deleting) delete_pod(&r, s.v[i].name, !s.v[i].node_ok);
+      char msg[200];
+      snprintf(msg, sizeof msg, "deadline of %g s after creation exceeded", dl);
+      rc = fail_job(&r, st, "DeadlineExceeded", msg);
+      goto out;
+    }
+    if (created > 0) *after = left + 0.05;
+  }
+
+  int A = (int)jnum(r.job, "status.attempts", 0);
+  for (size_t i = 0; i < s.n; i++)
+    if (s.v[i].attempt > A) A = s.v[i].attempt;
+  pod_snap *cur = NULL;
+  for (size_t i = 0; i < s.n; i++)
+    if (s.v[i].attempt == A) cur = &s.v[i];
+  int st_attempts = (int)jnum(r.job, "status.attempts", 0);
+  int waiting = A == 0 || ((phase[0] == '\0' || strcmp(phase, "Pending") == 0) && st_attempts == A &&
+                           (!cur || terminal(cur->phase) || cur->deleting));
+  double next_look = -1;
+  if (cur && !terminal(cur->phase) && !cur->deleting) {
+    if (!cur->node_ok) {
+      if (delete_pod(&r, cur->name, 1) != 0) {
+        rc = -1;
+        goto out;
+      }
+      char d[1200];
+      snprintf(d, sizeof d, "node %s is NotReady or gone; pod %s deleted", cur->node, cur->name);
+      rc = failed_attempt(&r, st, A, "NodeLost", d, pool, fpgas, prio, &next_look);
+      st = NULL;
+    } else {
+      int running = cur->phase == POD_RUNNING;
+      char msg[1200];
+      snprintf(msg, sizeof msg, "attempt %d: pod %s %s on node %s", A, cur->name, running ? "running" : "created",
+               cur->node);
+      set_str(st, "phase", running ? "Running" : "Scheduled");
+      set_str(st, "nodeName", cur->node);
+      set_str(st, "podName", cur->name);
+      set_num(st, "attempts", A);
+      if (running) {
+        set_time_once(st, "startTime", cur->started > 0 ? cur->started : ctrl_wall());
+        set_str(st, "message", msg);
+      }
+      if (!cond_reason(r.job, "Scheduled") || strcmp(cond_reason(r.job, "Scheduled"), "PodCreated") != 0)
+        set_cond(st, "Scheduled", "True", "PodCreated", msg);
+      int w = write_status(&r, st);
+      rc = w < 0 ? -1 : 0;
+      drop_sched(c, key);
+    }
+  } else if (cur && cur->phase == POD_SUCCEEDED) {
+    drop_sched(c, key);
+    cJSON *res = cur->msg[0] ? cJSON_Parse(cur->msg) : NULL;
+    if (res && !cJSON_IsObject(res)) {
+      cJSON_Delete(res);
+      res = NULL;
+    }
+    if (!res && cur->msg[0]) {
+      res = cJSON_CreateObject();
+      cJSON_AddStringToObject(res, "message", cur->msg);
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "result");
+    if (res) cJSON_AddItemToObject(st, "result", res);
+    char msg[1200];
+    snprintf(msg, sizeof msg, "attempt %d: pod %s succeeded on node %s", A, cur->name, cur->node);
+    set_str(st, "phase", "Succeeded");
+    set_str(st, "nodeName", cur->node);
+    set_str(st, "podName", cur->name);
+    set_num(st, "attempts", A);
+    set_str(st, "message", msg);
+    set_time_once(st, "startTime", cur->started > 0 ? cur->started : ctrl_wall());
+    set_time_once(st, "completionTime", ctrl_wall());
+    set_cond(st, "Complete", "True", "Succeeded", msg);
+    int w = write_status(&r, st);
+    if (w == 0) ctrl_event(c, r.job, "Normal", "Succeeded", "%s", msg);
+    rc = w < 0 ? -1 : 0;
+    *after = -1;
+  } else if (waiting) {
+    rc = want_attempt(&r, st, A + 1, pool, fpgas, prio, &next_look);
+  } else if (cur && (cur->phase == POD_FAILED || cur->deleting)) {
+    char d[1400];
+    if (cur->phase == POD_FAILED)
+      snprintf(d, sizeof d, "pod %s exited with code %d%s%s%s%.300s", cur->name, cur->exit_code,
+               cur->reason[0] ? " (" : "", cur->reason, cur->reason[0] ? ") " : " ", cur->msg);
+    else
+      snprintf(d, sizeof d, "pod %s was deleted", cur->name);
+    if (cur->deleting && !terminal(cur->phase) && cur->node_ok) {
+      *after = 1.0; /* wait for the kubelet to finish the deletion */
+      goto out;
+    }
+    if (cur->deleting && !terminal(cur->phase)) delete_pod(&r, cur->name, 1);
+    rc = failed_attempt(&r, st, A, cur->phase == POD_FAILED ? "PodFailed" : "PodDeleted", d, pool, fpgas, prio,
+                        &next_look);
+    st = NULL;
+  } else {
+    /* the Pod of attempt A is not in the cache: still being created, or gone */
+    pthread_mutex_lock(&c->mu);
+    resv_ent *re = ctrl_map_get(&c->resv, key);
+    int inflight = re && re->attempt == A;
+    pthread_mutex_unlock(&c->mu);
+    if (inflight) {
+      rc = want_attempt(&r, st, A, pool, fpgas, prio, &next_look);
+    } else {
+      char d[600];
+      snprintf(d, sizeof d, "pod %s-a%d disappeared", r.name, A);
+      rc = failed_attempt(&r, st, A, "PodDeleted", d, pool, fpgas, prio, &next_look);
+      st = NULL;
+    }
+  }
+  if (next_look >= 0 && (*after < 0 || next_look < *after)) *after = next_look;
+out:
+  cJSON_Delete(st);
+  cJSON_Delete(r.job);
+  free(s.v);
+  return rc;
+}
+
+/* ---- scheduler ------------------------------------------------------------------------ */
+void ctrl_kick_scheduler(ctrl *c) {
+  pthread_mutex_lock(&c->smu);
+  c->sched_dirty = 1;
+  pthread_cond_signal(&c->scv);
+  pthread_mutex_unlock(&c->smu);
+}
+
+typedef struct {
+  ctrl *c;
+  ctrl_sched_node *nodes;
+  size_t nn;
+  ctrl_map idx; /* node name -> index + 1 */
+  ctrl_sched_job *jobs;
+  size_t nj, capj;
+  double now;
+} pass_ctx;
+
+static void add_node(const char *key, void *val, void *arg) {
+  (void)key;
+  pass_ctx *p = arg;
+  node_ent *n = val;
+  ctrl_sched_node *d = &p->nodes[p->nn];
+  d->name = n->name;
+  d->pool = n->pool;
+  d->ready = ctrl_node_healthy(p->c, n, p->now);
+  d->schedulable = !n->unschedulable;
+  d->allocatable = ctrl_node_alloc(p->c, n);
+  d->used = 0;
+  if (ctrl_map_put(&p->idx, n->name, (void *)(intptr_t)(p->nn + 1), NULL) == 0) p->nn++;
+}
+
+static void count_pod(const char *key, void *val, void *arg) {
+  (void)key;
+  pass_ctx *p = arg;
+  pod_ent *pod = val;
+  if (terminal(pod->phase) || !pod->node[0]) return;
+  intptr_t i = (intptr_t)ctrl_map_get(&p->idx, pod->node);
+  if (i > 0) p->nodes[i - 1].used += pod->fpgas;
+}
+
+static void count_resv(const char *key, void *val, void *arg) {
+  pass_ctx *p = arg;
+  resv_ent *r = val;
+  /* counted unless its Pod is already in the cache (then count_pod counted it) */
+  const char *slash = strchr(key, '/');
+  if (slash) {
+    char pk[700];
+    snprintf(pk, sizeof pk, "%s-a%d", key, r->attempt);
+    if (ctrl_map_has(&p->c->pods, pk)) return;
+  }
+  intptr_t i = (intptr_t)ctrl_map_get(&p->idx, r->node);
+  if (i > 0) p->nodes[i - 1].used += r->fpgas;
+}
+
+static void add_job(const char *key, void *val, void *arg) {
+  pass_ctx *p = arg;
+  pend_ent *pe = val;
+  if (ctrl_map_has(&p->c->resv, key)) return;
+  if (p->nj == p->capj) {
+    size_t cap = p->capj ? p->capj * 2 : 64;
+    ctrl_sched_job *j = realloc(p->jobs, cap * sizeof *j);
+    if (!j) return;
+    p->jobs = j;
+    p->capj = cap;
+  }
+  ctrl_sched_job *j = &p->jobs[p->nj++];
+  j->key = key;
+  j->pool = pe->pool;
+  j->priority = pe->priority;
+  j->created = pe->created;
+  j->fpgas = pe->fpgas;
+}
+
+/* One scheduling pass (caller holds mu). Returns the keys to enqueue (malloc'd array). */
+static char **sched_pass(ctrl *c, size_t *nkeys) {
+  pass_ctx p = {c, NULL, 0, {0}, NULL, 0, 0, ctrl_wall()};
+  char **keys = NULL;
+  size_t nk = 0;
+  *nkeys = 0;
+  p.nodes = calloc(c->nodes.n ? c->nodes.n : 1, sizeof *p.nodes);
+  if (!p.nodes) return NULL;
+  ctrl_map_each(&c->nodes, add_node, &p);
+  ctrl_map_each(&c->pods, count_pod, &p);
+  ctrl_map_each(&c->resv, count_resv, &p);
+  ctrl_map_each(&c->pending, add_job, &p);
+  ctrl_sched_sort(p.jobs, p.nj);
+  keys = calloc(p.nj ? p.nj : 1, sizeof *keys);
+  char busy_pools[4][16];
+  int nbusy = 0;
+  for (size_t i = 0; keys && i < p.nj; i++) {
+    ctrl_sched_job *j = &p.jobs[i];
+    pend_ent *pe = ctrl_map_get(&c->pending, j->key);
+    int blocked = 0;
+    for (int b = 0; b < nbusy; b++) blocked |= strcmp(busy_pools[b], j->pool) == 0;
+    size_t pick = 0;
+    int fit = blocked ? CTRL_FIT_BUSY : ctrl_sched_pick(p.nodes, p.nn, j, &pick);
+    int old_fit = pe->fit;
+    if (fit == CTRL_FIT_OK) {
+      resv_ent *r = calloc(1, sizeof *r);
+      if (!r) continue;
+      r->attempt = pe->attempt;
+      snprintf(r->node, sizeof r->node, "%s", p.nodes[pick].name);
+      r->fpgas = j->fpgas;
+      r->made = ctrl_mono();
+      r->pend_since = pe->since;
+      char *k = strdup(j->key);
+      if (!k || ctrl_map_put(&c->resv, j->key, r, NULL) != 0) {
+        free(k);
+        free(r);
+        continue;
+      }
+      p.nodes[pick].used += j->fpgas;
+      keys[nk++] = k;
+      free(ctrl_map_del(&c->pending, k)); /* j->key pointed into the map; use k from here */
+      continue;
+    }
+    if (fit == CTRL_FIT_BUSY && !blocked && nbusy < 4) snprintf(busy_pools[nbusy++], 16, "%s", j->pool);
+    long elig = 0;
+    for (size_t n = 0; n < p.nn; n++)
+      if (p.nodes[n].pool && strcmp(p.nodes[n].pool, j->pool) == 0 && p.nodes[n].ready && p.nodes[n].schedulable)
+        elig++;
+    if (fit == CTRL_FIT_NO_NODE)
+      snprintf(pe->msg, sizeof pe->msg, "no Ready, schedulable node labelled %s=%s with >= %ld %s (%ld such nodes Ready)",
+               CTRL_POOL_LABEL, j->pool, j->fpgas, strcmp(j->pool, "aws-f1") == 0 ? c->o.f1_resource : c->o.sim_resource,
+               elig);
+    else
+      snprintf(pe->msg, sizeof pe->msg, "%ld %s node(s) Ready, none with %ld free FPGA slot(s)%s", elig, j->pool,
+               j->fpgas, blocked ? " after higher-priority jobs" : "");
+    pe->fit = fit;
+    if (old_fit != fit) {
+      char *k = strdup(j->key);
+      if (k) keys[nk++] = k;
+    }
+  }
+  free(p.jobs);
+  free(p.nodes);
+  ctrl_map_clear(&p.idx);
+  *nkeys = nk;
+  return keys;
+}
+
+void *ctrl_scheduler_main(void *arg) {
+  ctrl *c = arg;
+  while (!atomic_load(&c->stop)) {
+    pthread_mutex_lock(&c->smu);
+    while (!c->sched_dirty && !atomic_load(&c->stop)) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_sec += 1;
+      pthread_cond_timedwait(&c->scv, &c->smu, &ts);
+      if (!c->sched_dirty) c->sched_dirty = atomic_load(&c->acting) ? 1 : 0; /* periodic pass */
+    }
+    c->sched_dirty = 0;
+    pthread_mutex_unlock(&c->smu);
+    if (atomic_load(&c->stop)) break;
+    if (!atomic_load(&c->acting)) continue;
+    size_t nk = 0;
+    pthread_mutex_lock(&c->mu);
+    char **keys = sched_pass(c, &nk);
+    pthread_mutex_unlock(&c->mu);
+    atomic_fetch_add(&c->sched_passes, 1);
+    for (size_t i = 0; i < nk; i++) {
+      ctrl_queue_add(c->q, keys[i]);
+      free(keys[i]);
+    }
+    free(keys);
+    struct timespec ts = {0, 2 * 1000 * 1000}; /* coalesce bursts of kicks */
+    nanosleep(&ts, NULL);
+  }
+  return NULL;
+}
+
+/* ---- workers ------------------------------------------------------------------------ */
+void *ctrl_worker_main(void *arg) {
+  ctrl *c = arg;
+  somhop_kube_client *kc = NULL;
+  if (somhop_kube_client_new(c->cfg, 15, &kc) != 0) {
+    ctrl_log("worker: cannot create a client");
+    return NULL;
+  }
+  for (;;) {
+    char *key = ctrl_queue_get(c->q, -1, NULL);
+    if (!key) break;
+    if (!atomic_load(&c->acting)) { /* everything is enqueued again on acquisition */
+      ctrl_queue_done(c->q, key);
+      free(key);
+      continue;
+    }
+    double after = -1;
+    int rc = reconcile(c, kc, key, &after);
+    if (rc < 0) {
+      atomic_fetch_add(&c->reconciles_err, 1);
+      ctrl_queue_add_rate_limited(c->q, key);
+    } else {
+      ctrl_queue_forget(c->q, key);
+      if (after >= 0) {
+        atomic_fetch_add(&c->reconciles_requeue, 1);
+        ctrl_queue_add_after(c->q, key, after);
+      }
+      atomic_fetch_add(&c->reconciles_ok, 1);
+    }
+    ctrl_queue_done(c->q, key);
+    free(key);
+  }
+  somhop_kube_client_free(kc);
+  return NULL;
+}
+
+typedef struct { ctrl *c; } enq_ctx;
+static void enq_job(const char *key, void *val, void *arg) {
+  (void)val;
+  ctrl_queue_add(((enq_ctx *)arg)->c->q, key);
+}
+
+void ctrl_enqueue_all_jobs(ctrl *c) {
+  enq_ctx e = {c};
+  pthread_mutex_lock(&c->mu);
+  ctrl_map_each(&c->jobs, enq_job, &e);
+  pthread_mutex_unlock(&c->mu);
+}
+
+static const double hist_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+#define NBOUNDS (sizeof hist_bounds / sizeof hist_bounds[0])
+
+void ctrl_observe_latency(ctrl *c, double s) {
+  pthread_mutex_lock(&c->hmu);
+  size_t i = 0;
+  while (i < NBOUNDS && s > hist_bounds[i]) i++;
+  c->hist[i]++;
+  c->hist_sum += s;
+  c->hist_n++;
+  pthread_mutex_unlock(&c->hmu);
+}
+
+/* Appends the histogram in Prometheus text format. */
+size_t ctrl_hist_format(ctrl *c, char *buf, size_t len) {
+  size_t off = 0;
+  unsigned long cum = 0;
+  pthread_mutex_lock(&c->hmu);
+  for (size_t i = 0; i <= NBOUNDS && off < len; i++) {
+    cum += c->hist[i];
+    if (i < NBOUNDS)
+      off += (size_t)snprintf(buf + off, len - off, "somhop_controller_scheduling_latency_seconds_bucket{le=\"%g\"} %lu\n",
+                              hist_bounds[i], cum);
+    else
+      off += (size_t)snprintf(buf + off, len - off, "somhop_controller_scheduling_latency_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+  }
+  if (off < len)
+    off += (size_t)snprintf(buf + off, len - off,
+                            "somhop_controller_scheduling_latency_seconds_sum %.6f\nsomhop_controller_scheduling_latency_seconds_count %lu\n",
+                            c->hist_sum, c->hist_n);
+  pthread_mutex_unlock(&c->hmu);
+  return off < len ? off : len;
+}
+
+/* ---- events ------------------------------------------------------------------------- */
+typedef struct ev {
+  char *ns;
+  char *body;
+  struct ev *next;
+} ev;
+
+static pthread_mutex_t ev_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ev_cv = PTHREAD_COND_INITIALIZER;
+static ev *ev_head, *ev_tail;
+static size_t ev_n;
+static int ev_stop;
+static const char *ev_instance = "";
+
+void ctrl_event(ctrl *c, const cJSON *job, const char *type, const char *reason, const char *fmt, ...) {
+  (void)c;
+  char msg[1024], ts[40];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  ctrl_format_time(ctrl_wall(), 0, ts, sizeof ts);
+  const char *ns = js(job, "metadata.namespace"), *name = js(job, "metadata.name");
+  if (!ns || !name) return;
+  if (c->o.verbose) ctrl_log("event %s/%s %s %s: %s", ns, name, type, reason, msg);
+  cJSON *e = cJSON_CreateObject();
+  cJSON *md = cJSON_AddObjectToObject(e, "metadata");
+  char gen[300];
+  snprintf(gen, sizeof gen, "%.200s.", name);
+  cJSON_AddStringToObject(md, "generateName", gen);
+  cJSON_AddStringToObject(md, "namespace", ns);
+  cJSON *io = cJSON_AddObjectToObject(e, "involvedObject");
+  cJSON_AddStringToObject(io, "apiVersion", CTRL_API_VERSION);
+  cJSON_AddStringToObject(io, "kind", CTRL_KIND);
+  cJSON_AddStringToObject(io, "name", name);
+  cJSON_AddStringToObject(io, "namespace", ns);
+  if (js(job, "metadata.uid")) cJSON_AddStringToObject(io, "uid", js(job, "metadata.uid"));
+  cJSON_AddStringToObject(e, "reason", reason);
+  cJSON_AddStringToObject(e, "message", msg);
+  cJSON_AddStringToObject(e, "type", type);
+  cJSON_AddStringToObject(e, "firstTimestamp", ts);
+  cJSON_AddStringToObject(e, "lastTimestamp", ts);
+  cJSON_AddNumberToObject(e, "count", 1);
+  cJSON *src = cJSON_AddObjectToObject(e, "source");
+  cJSON_AddStringToObject(src, "component", CTRL_MANAGED_BY);
+  cJSON_AddStringToObject(e, "reportingComponent", CTRL_MANAGED_BY);
+  cJSON_AddStringToObject(e, "reportingInstance", c->o.id);
+  ev_instance = c->o.id;
+  char *body = cJSON_PrintUnformatted(e);
+  cJSON_Delete(e);
+  ev *x = calloc(1, sizeof *x);
+  char *nsd = strdup(ns);
+  if (!body || !x || !nsd) {
+    free(body);
+    free(x);
+    free(nsd);
+    return;
+  }
+  x->ns = nsd;
+  x->body = body;
+  pthread_mutex_lock(&ev_mu);
+  if (ev_n >= 2000 || ev_stop) { /* bounded: drop rather than grow without limit */
+    pthread_mutex_unlock(&ev_mu);
+    free(x->ns);
+    free(x->body);
+    free(x);
+    return;
+  }
+  if (ev_tail) ev_tail->next = x;
+  else ev_head = x;
+  ev_tail = x;
+  ev_n++;
+  pthread_cond_signal(&ev_cv);
+  pthread_mutex_unlock(&ev_mu);
+}
+
+void ctrl_events_stop(void) {
+  pthread_mutex_lock(&ev_mu);
+  ev_stop = 1;
+  pthread_cond_broadcast(&ev_cv);
+  pthread_mutex_unlock(&ev_mu);
+}
+
+void *ctrl_event_main(void *arg) {
+  ctrl *c = arg;
+  somhop_kube_client *kc = NULL;
+  if (somhop_kube_client_new(c->cfg, 10, &kc) != 0) return NULL;
+  for (;;) {
+    pthread_mutex_lock(&ev_mu);
+    while (!ev_head && !ev_stop) pthread_cond_wait(&ev_cv, &ev_mu);
+    ev *x = ev_head;
+    if (x) {
+      ev_head = x->next;
+      if (!ev_head) ev_tail = NULL;
+      ev_n--;
+    }
+    int stop = ev_stop;
+    pthread_mutex_unlock(&ev_mu);
+    if (!x) {
+      if (stop) break;
+      continue;
+    }
+    if (!stop) {
+      char path[400];
+      snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", x->ns);
+      long st = 0;
+      int rc = somhop_kube_request(kc, "POST", path, SOMHOP_KUBE_JSON, x->body, strlen(x->body), &st, NULL, NULL);
+      if (rc != 0 || (st != 201 && st != 200)) {
+        if (c->o.verbose) ctrl_log("event post failed (HTTP %ld)", st);
+      }
+    }
+    free(x->ns);
+    free(x->body);
+    free(x);
+  }
+  somhop_kube_client_free(kc);
+  return NULL;
+}

@@ -1,0 +1,101 @@
+/* Unit tests of the scheduler arithmetic (controller/ctrl_util.c): job ordering,
+ * eligibility (pool label, Ready, schedulable, capacity), slot math, target pools,
+ * RFC 3339 parsing and the string map. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "ctrl_util.h"
+
+int main(void) {
+  ctrl_sched_job jobs[] = {
+      {"ns/low-old", "sim", 0, 100.0, 1},
+      {"ns/high-new", "sim", 10, 300.0, 1},
+      {"ns/high-old", "sim", 10, 200.0, 1},
+      {"ns/neg", "sim", -5, 50.0, 1},
+      {"ns/b-same", "sim", 0, 100.0, 1},
+      {"ns/a-same", "sim", 0, 100.0, 1},
+  };
+  ctrl_sched_sort(jobs, 6);
+  const char *want[] = {"ns/high-old", "ns/high-new", "ns/a-same", "ns/b-same", "ns/low-old", "ns/neg"};
+  for (int i = 0; i < 6; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "order position %d", i);
+    CHECK_STR(name, jobs[i].key, want[i]);
+  }
+
+  ctrl_sched_node nodes[] = {
+      {"sim-a", "sim", 1, 1, 2, 2},     /* full */
+      {"sim-b", "sim", 1, 1, 2, 1},     /* 1 free */
+      {"sim-c", "sim", 0, 1, 4, 0},     /* not ready */
+      {"sim-d", "sim", 1, 0, 4, 0},     /* cordoned */
+      {"f1-a", "aws-f1", 1, 1, 8, 0},   /* other pool */
+      {"plain", NULL, 1, 1, 8, 0},      /* no label */
+  };
+  ctrl_sched_job j = {"ns/j", "sim", 0, 0, 1};
+  size_t pick = 99;
+  CHECK_INT("fits on the only node with a free slot", ctrl_sched_pick(nodes, 6, &j, &pick), CTRL_FIT_OK);
+  CHECK_STR("picked sim-b", nodes[pick].name, "sim-b");
+  j.fpgas = 2;
+  CHECK_INT("2 slots: eligible nodes exist but are busy", ctrl_sched_pick(nodes, 6, &j, &pick), CTRL_FIT_BUSY);
+  j.fpgas = 3;
+  CHECK_INT("3 slots: no ready schedulable node has 3", ctrl_sched_pick(nodes, 6, &j, &pick), CTRL_FIT_NO_NODE);
+  ctrl_sched_job f = {"ns/f", "aws-f1", 0, 0, 8};
+  CHECK_INT("F1 job fits the F1 node", ctrl_sched_pick(nodes, 6, &f, &pick), CTRL_FIT_OK);
+  CHECK_STR("picked f1-a", nodes[pick].name, "f1-a");
+  ctrl_sched_job none = {"ns/n", NULL, 0, 0, 1};
+  CHECK_INT("job without a pool fits nowhere", ctrl_sched_pick(nodes, 6, &none, &pick), CTRL_FIT_NO_NODE);
+
+  /* slot math over many placements: never more than allocatable per node */
+  ctrl_sched_node many[3] = {{"n0", "sim", 1, 1, 2, 0}, {"n1", "sim", 1, 1, 2, 0}, {"n2", "sim", 1, 1, 2, 0}};
+  int placed = 0, busy = 0;
+  for (int i = 0; i < 10; i++) {
+    ctrl_sched_job x = {"ns/x", "sim", 0, 0, 1};
+    int r = ctrl_sched_pick(many, 3, &x, &pick);
+    if (r == CTRL_FIT_OK) {
+      many[pick].used++;
+      placed++;
+    } else if (r == CTRL_FIT_BUSY) {
+      busy++;
+    }
+  }
+  CHECK_INT("3 nodes x 2 slots place 6 jobs", placed, 6);
+  CHECK_INT("the other 4 are AllSlotsBusy", busy, 4);
+  int over = 0;
+  for (int i = 0; i < 3; i++) over |= many[i].used > many[i].allocatable;
+  CHECK("no node over-committed", !over);
+  CHECK("spread: every node got 2", many[0].used == 2 && many[1].used == 2 && many[2].used == 2);
+
+  CHECK_STR("hw -> aws-f1", ctrl_target_pool("hw"), "aws-f1");
+  CHECK_STR("hw_emu -> sim", ctrl_target_pool("hw_emu"), "sim");
+  CHECK_STR("sw_emu -> sim", ctrl_target_pool("sw_emu"), "sim");
+  CHECK_STR("cpu -> sim", ctrl_target_pool("cpu"), "sim");
+  CHECK("unknown target -> NULL", ctrl_target_pool("gpu") == NULL);
+
+  CHECK_NEAR("epoch", ctrl_parse_time("1970-01-01T00:00:00Z"), 0, 0);
+  CHECK_NEAR("2026-11-26T15:04:05Z", ctrl_parse_time("2026-11-26T15:04:05Z"), 1795705445.0, 0);
+  CHECK_NEAR("fraction", ctrl_parse_time("2026-11-26T15:04:05.250000Z"), 1795705445.25, 1e-6);
+  CHECK_NEAR("offset", ctrl_parse_time("2026-11-26T16:04:05+01:00"), 1795705445.0, 0);
+  CHECK_NEAR("malformed", ctrl_parse_time("2026-11-26 junk"), -1, 0);
+  char buf[40];
+  ctrl_format_time(1795705445.25, 1, buf, sizeof buf);
+  CHECK_STR("format micro", buf, "2026-11-26T15:04:05.250000Z");
+
+  ctrl_map m = {0};
+  char key[32];
+  int ok = 1;
+  for (int i = 0; i < 1000; i++) {
+    snprintf(key, sizeof key, "k%d", i);
+    ok &= ctrl_map_put(&m, key, (void *)(intptr_t)(i + 1), NULL) == 0;
+  }
+  CHECK("map: 1000 puts", ok && m.n == 1000);
+  for (int i = 0; i < 1000; i += 2) {
+    snprintf(key, sizeof key, "k%d", i);
+    ok &= (intptr_t)ctrl_map_del(&m, key) == i + 1;
+  }
+  CHECK("map: deletes return values", ok);
+  CHECK_INT("map: 500 left", m.n, 500);
+  CHECK("map: k1 present, k0 absent", ctrl_map_get(&m, "k1") == (void *)2 && !ctrl_map_has(&m, "k0"));
+  ctrl_map_clear(&m);
+  return check_done();
+}
