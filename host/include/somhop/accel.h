@@ -91,15 +91,18 @@ int somhop_accel_hopfield_update(somhop_accel *a, const int16_t *W, const uint64
  * emulation platform they are MODELED F1 times (hw_emu kernel: measured RTL
  * cycles / kernel clock; transfers: bytes / PCIe bandwidth + latency); on
  * sw_emu the kernel time is the measured native run time of the C++ kernel
- * (kernel_modeled = 0, cycles = 0); on real hardware they are measured. */
+ * (kernel_modeled = 0, cycles = 0); on real hardware they are measured.
+ * Buffers: caller arrays that are 4 KiB-aligned are used in place
+ * (CL_MEM_USE_HOST_PTR); others are staged through aligned copies. */
 typedef struct somhop_accel_timing {
   double kernel_s;      /* kernel execution, seconds (see above) */
   double h2d_s;         /* host->device migrations, seconds, summed */
   double d2h_s;         /* device->host migrations, seconds, summed */
   double wall_s;        /* measured host wall time of the whole call */
-  uint64_t cycles;      /* kernel clock cycles (kernel_s * clock); 0 when not modeled */
+  uint64_t cycles;      /* kernel clock cycles (kernel_s * clock) when kernel_modeled, else 0 */
   double clock_mhz;     /* kernel clock the device reports (CL_DEVICE_MAX_CLOCK_FREQUENCY) */
-  int kernel_modeled;   /* 1: kernel_s is cycles / clock (hw_emu, hw); 0: sw_emu wall time */
+  int kernel_modeled;   /* 1: kernel_s is measured RTL cycles / clock (hw_emu, a MODEL of F1);
+                           0: sw_emu (measured native time) or hw (measured on the card) */
   uint64_t h2d_bytes;   /* bytes moved host->device */
   uint64_t d2h_bytes;   /* bytes moved device->host */
 } somhop_accel_timing;
