@@ -6,10 +6,11 @@
 // section 5 (limits). The same file builds with g++ (pragmas ignored).
 //
 // Architecture (cycle formula in docs/kernels.md, "HLS: hopfield_update"):
-//   1. load_w : one burst over the N x STRIDE(N) weights into U on-chip
-//               banks; W[i][j] lives in bank j % U at row i*MAX_C + j / U,
-//               so one cycle reads the U weights that meet one U-bit slice
-//               of a packed state word. Row tails up to C*U are zeroed.
+//   1. load_w : one burst over the N x STRIDE(N) weights into U/4 on-chip
+//               banks of 64-bit words (4 weights each); W[i][j] lives in
+//               bank (j % U) / 4, word i*MAX_C + j / U, slot j % 4, so one
+//               cycle reads the U weights that meet one U-bit slice of a
+//               packed state word. Row tails up to C*U are zeroed.
 //   2. per probe: read the packed probe into cur[] (tail bits cleared);
 //      sweep: row i's field h_i = sum over C = ceil(N/U) chunks of U
 //      add/subtracts (s_j = +-1 selects +w or -w: no multipliers), II=1 per
@@ -30,12 +31,14 @@
 namespace {
 
 constexpr uint32_t U = SOMHOP_HLS_HOP_LANES;
+constexpr uint32_t F = 4;                         // weights per bank word (one 64-bit beat)
+constexpr uint32_t NB = U / F;                    // weight banks
 constexpr uint32_t MAX_N = SOMHOP_HOP_MAX_N;
 constexpr uint32_t MAX_C = (MAX_N + U - 1) / U;   // chunks per row
 constexpr uint32_t MAX_W = (MAX_N + 63) / 64;     // state words
-constexpr uint32_t BANK = MAX_N * MAX_C;          // weights per bank
+constexpr uint32_t BANK = MAX_N * MAX_C;          // words per bank
 
-static_assert(U >= 1 && U <= 64 && 64 % U == 0, "SOMHOP_HLS_HOP_LANES must divide 64");
+static_assert(U >= F && U <= 64 && 64 % U == 0, "SOMHOP_HLS_HOP_LANES must be 4, 8, 16, 32 or 64");
 
 static bool get_bit(const uint64_t *s, uint32_t i) {
 #pragma HLS INLINE
@@ -48,22 +51,27 @@ static void put_bit(uint64_t *s, uint32_t i, bool v) {
   s[i / 64] = v ? (s[i / 64] | m) : (s[i / 64] & ~m);
 }
 
-// h_i = sum_j W_ij s_j over C chunks of U lanes, int32 (|h| < 2^31 for
-// N <= 65536 by the contract's bound).
-static int32_t field(const int16_t w[U][BANK], const uint64_t *s, uint32_t i, uint32_t C) {
+// h_i = sum_j W_ij s_j over C chunks of U lanes (NB bank words of 4
+// weights), int32 (|h| < 2^31 for N <= 65536 by the contract's bound).
+static int32_t field(const uint64_t w[NB][BANK], const uint64_t *s, uint32_t i, uint32_t C) {
 #pragma HLS INLINE off
   int32_t h = 0;
 chunks:
   for (uint32_t c = 0; c < C; c++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=32 avg=8
 #pragma HLS PIPELINE II=1
-    const uint64_t word = s[(c * U) / 64] >> ((c * U) % 64);
+    const uint64_t bits = s[(c * U) / 64] >> ((c * U) % 64);
     int32_t part = 0;
-  lanes:
-    for (uint32_t u = 0; u < U; u++) {
+  banks:
+    for (uint32_t bk = 0; bk < NB; bk++) {
 #pragma HLS UNROLL
-      const int32_t wij = w[u][i * MAX_C + c];
-      part += ((word >> u) & 1u) ? wij : -wij;
+      const uint64_t word = w[bk][i * MAX_C + c];
+    lanes:
+      for (uint32_t f = 0; f < F; f++) {
+#pragma HLS UNROLL
+        const int32_t wij = (int16_t)(uint16_t)(word >> (16 * f));
+        part += ((bits >> (bk * F + f)) & 1u) ? wij : -wij;
+      }
     }
     h += part;
   }
@@ -97,12 +105,12 @@ extern "C" void hopfield_update(const int16_t *weights, const uint64_t *probes, 
   if (max_sweeps > SOMHOP_HOP_SWEEPS_MASK) max_sweeps = SOMHOP_HOP_SWEEPS_MASK;
 
 #ifdef __SYNTHESIS__
-  int16_t w[U][BANK];
+  uint64_t w[NB][BANK];
 #else
   // 8 MiB does not belong on a thread stack under g++.
-  std::unique_ptr<int16_t[][BANK]> w_heap(new (std::nothrow) int16_t[U][BANK]);
+  std::unique_ptr<uint64_t[][BANK]> w_heap(new (std::nothrow) uint64_t[NB][BANK]);
   if (!w_heap) return;
-  int16_t(*w)[BANK] = w_heap.get();
+  uint64_t(*w)[BANK] = w_heap.get();
 #endif
 #pragma HLS ARRAY_PARTITION variable=w type=complete dim=1
 #pragma HLS BIND_STORAGE variable=w type=ram_1p impl=uram
@@ -113,25 +121,32 @@ extern "C" void hopfield_update(const int16_t *weights, const uint64_t *probes, 
   const uint32_t WORDS = SOMHOP_HOP_WORDS(N);
   const bool sync = mode == SOMHOP_HOP_SYNC;
 
-  // 1. Weights: one burst over N x S words. Columns N .. C*U-1 must be zero
-  // on chip: a padding bit of a state reads as -1 and must contribute 0.
+  // 1. Weights: one burst over N x S elements, packed 4 per bank word.
+  // Columns N .. C*U-1 must be zero on chip: a padding bit of a state reads
+  // as -1 and must contribute 0, so they are zeroed whatever memory holds.
+  uint64_t pack = 0;
 load_w:
   for (uint32_t t = 0, i = 0, j = 0; t < N * S; t++) {
 #pragma HLS LOOP_TRIPCOUNT min=4 max=4194304 avg=65536
 #pragma HLS PIPELINE II=1
     int16_t v = weights[t];
-    w[j % U][i * MAX_C + j / U] = (j < N) ? v : (int16_t)0;
+    pack |= (uint64_t)(uint16_t)(j < N ? v : (int16_t)0) << (16 * (j % F));
+    if (j % F == F - 1) {
+      w[(j % U) / F][i * MAX_C + j / U] = pack;
+      pack = 0;
+    }
     if (++j == S) {
       j = 0;
       i++;
     }
   }
 zero_tail:
-  for (uint32_t t = 0, i = 0, j = S; t < N * (C * U - S); t++) {
-#pragma HLS LOOP_TRIPCOUNT min=0 max=122880 avg=1024
+  for (uint32_t t = 0, i = 0, j = S; t < N * ((C * U - S) / F); t++) {
+#pragma HLS LOOP_TRIPCOUNT min=0 max=30720 avg=256
 #pragma HLS PIPELINE II=1
-    w[j % U][i * MAX_C + j / U] = 0;
-    if (++j == C * U) {
+    w[(j % U) / F][i * MAX_C + j / U] = 0;
+    j += F;
+    if (j == C * U) {
       j = S;
       i++;
     }

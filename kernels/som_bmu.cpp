@@ -6,12 +6,13 @@
 //
 // Architecture (cycle formula in docs/kernels.md, "HLS: som_bmu"):
 //   1. load_cb   : one burst over the whole codebook (M x STRIDE(D)) into
-//                  P on-chip banks; neuron m lives in bank m % P at row
-//                  m / P. Phantom neurons of the last group are zeroed.
-//   2. per sample: read_x bursts the sample row into x[]; scan visits
-//                  group g (neurons gP .. gP+P-1) feature by feature, P
-//                  distance lanes in parallel, II=1 over the flattened
-//                  (group, feature) space; at the last feature of a group
+//                  P on-chip banks of 64-bit words (4 features each);
+//                  neuron m lives in bank m % P at row m / P. Phantom
+//                  neurons of the last group are zeroed.
+//   2. per sample: read_x bursts the sample row into packed x[]; scan
+//                  visits group g (neurons gP .. gP+P-1) four features
+//                  per cycle, P distance lanes in parallel, II=1 over the
+//                  flattened (group, word) space; at the last word of a group
 //                  the P lane distances are reduced by a top-2 tree (left
 //                  = lower index wins ties) and merged into the running
 //                  top-2; write_rec writes the 16-byte record.
@@ -33,14 +34,17 @@
 namespace {
 
 constexpr uint32_t P = SOMHOP_HLS_BMU_LANES;
+constexpr uint32_t F = 4;                       // features per bank word (one 64-bit beat)
 constexpr uint32_t MAX_M = SOMHOP_BMU_MAX_M;
 constexpr uint32_t MAX_D = SOMHOP_BMU_MAX_D;
+constexpr uint32_t MAX_Q = MAX_D / F;           // bank words per neuron
 constexpr uint32_t MAX_G = (MAX_M + P - 1) / P; // neuron groups
-constexpr uint32_t BANK = MAX_G * MAX_D;        // codebook words per lane
+constexpr uint32_t BANK = MAX_G * MAX_Q;        // bank words per lane
 constexpr uint64_t DIST_NONE = ~(uint64_t)0;    // phantom neuron distance
 
 static_assert(P >= 1 && (P & (P - 1)) == 0, "SOMHOP_HLS_BMU_LANES must be a power of two");
 static_assert(P <= MAX_M, "more lanes than neurons");
+static_assert(MAX_D % F == 0, "SOMHOP_BMU_MAX_D must be a multiple of 4");
 
 // A top-2 candidate set: (d1, i1) best, (d2, i2) second best.
 struct top2 {
@@ -69,10 +73,18 @@ static top2 merge2(const top2 &a, const top2 &b) {
   return r;
 }
 
-static uint32_t sq_diff(uint16_t x, uint16_t w) {
+// Sum of the F squared differences of two packed words (4 x 16 bit).
+// Each term is exact in 32 bits; the sum of 4 fits 34 bits.
+static uint64_t sq_diff4(uint64_t x, uint64_t w) {
 #pragma HLS INLINE
-  int32_t d = (int32_t)x - (int32_t)w;
-  return (uint32_t)((int64_t)d * (int64_t)d);
+  uint64_t s = 0;
+feat:
+  for (uint32_t f = 0; f < F; f++) {
+#pragma HLS UNROLL
+    int32_t d = (int32_t)(uint16_t)(x >> (16 * f)) - (int32_t)(uint16_t)(w >> (16 * f));
+    s += (uint32_t)((int64_t)d * (int64_t)d);
+  }
+  return s;
 }
 
 } // namespace
@@ -98,32 +110,39 @@ extern "C" void som_bmu(const uint16_t *codebook, const uint16_t *samples, uint3
   // read port per lane) and a broadcast sample buffer. Under g++ the 2 MiB
   // codebook goes to the heap instead of the thread stack.
 #ifdef __SYNTHESIS__
-  uint16_t cb[P][BANK];
+  uint64_t cb[P][BANK];
 #else
-  std::unique_ptr<uint16_t[][BANK]> cb_heap(new (std::nothrow) uint16_t[P][BANK]);
+  std::unique_ptr<uint64_t[][BANK]> cb_heap(new (std::nothrow) uint64_t[P][BANK]);
   if (!cb_heap) return;
-  uint16_t(*cb)[BANK] = cb_heap.get();
+  uint64_t(*cb)[BANK] = cb_heap.get();
 #endif
 #pragma HLS ARRAY_PARTITION variable=cb type=complete dim=1
 #pragma HLS BIND_STORAGE variable=cb type=ram_2p impl=uram
-  uint16_t x[MAX_D];
+  uint64_t x[MAX_Q];
   uint64_t acc[P];
 #pragma HLS ARRAY_PARTITION variable=acc type=complete
   top2 lane[P];
 #pragma HLS ARRAY_PARTITION variable=lane type=complete
 
   const uint32_t S = SOMHOP_SOM_STRIDE(D);
+  const uint32_t Q = S / F; // bank words per row
   const uint32_t G = (M + P - 1) / P;
   const bool want_second = (flags & SOMHOP_BMU_FLAG_SECOND) != 0;
 
-  // 1. Codebook: one burst over M x S words; padding words are read and
-  // dropped (they are zero by contract, but the banks never store them).
+  // 1. Codebook: one burst over M x S elements, packed 4 per bank word.
+  // Padding features (k >= D) are stored as zero whatever memory holds, so
+  // they add 0 to every distance.
+  uint64_t pack = 0;
 load_cb:
   for (uint32_t t = 0, m = 0, k = 0; t < M * S; t++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=1048576 avg=4096
+#pragma HLS LOOP_TRIPCOUNT min=4 max=1048576 avg=4096
 #pragma HLS PIPELINE II=1
     uint16_t v = codebook[t];
-    if (k < D) cb[m % P][(m / P) * MAX_D + k] = v;
+    pack |= (uint64_t)(k < D ? v : 0) << (16 * (k % F));
+    if (k % F == F - 1) {
+      cb[m % P][(m / P) * MAX_Q + k / F] = pack;
+      pack = 0;
+    }
     if (++k == S) {
       k = 0;
       m++;
@@ -132,12 +151,12 @@ load_cb:
   // Phantom neurons M .. G*P-1 of the last group: defined contents (their
   // results are masked anyway).
 zero_phantoms:
-  for (uint32_t t = 0, m = M, k = 0; t < (G * P - M) * D; t++) {
-#pragma HLS LOOP_TRIPCOUNT min=0 max=15360 avg=64
+  for (uint32_t t = 0, m = M, q = 0; t < (G * P - M) * Q; t++) {
+#pragma HLS LOOP_TRIPCOUNT min=0 max=3840 avg=64
 #pragma HLS PIPELINE II=1
-    cb[m % P][(m / P) * MAX_D + k] = 0;
-    if (++k == D) {
-      k = 0;
+    cb[m % P][(m / P) * MAX_Q + q] = 0;
+    if (++q == Q) {
+      q = 0;
       m++;
     }
   }
@@ -145,27 +164,32 @@ zero_phantoms:
 sample_loop:
   for (uint32_t n = 0; n < N; n++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=65536 avg=1024
+    uint64_t xp = 0;
   read_x:
     for (uint32_t k = 0; k < S; k++) {
 #pragma HLS LOOP_TRIPCOUNT min=4 max=1024 avg=64
 #pragma HLS PIPELINE II=1
       uint16_t v = samples[(size_t)n * S + k];
-      if (k < D) x[k] = v;
+      xp |= (uint64_t)(k < D ? v : 0) << (16 * (k % F));
+      if (k % F == F - 1) {
+        x[k / F] = xp;
+        xp = 0;
+      }
     }
 
     top2 best = {DIST_NONE, DIST_NONE, SOMHOP_BMU_NONE, SOMHOP_BMU_NONE};
   scan:
-    for (uint32_t t = 0, g = 0, k = 0; t < G * D; t++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=65536 avg=1024
+    for (uint32_t t = 0, g = 0, q = 0; t < G * Q; t++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=16384 avg=256
 #pragma HLS PIPELINE II=1
-      const uint16_t xk = x[k];
+      const uint64_t xq = x[q];
     lanes:
       for (uint32_t l = 0; l < P; l++) {
 #pragma HLS UNROLL
-        uint64_t prev = (k == 0) ? 0 : acc[l];
-        acc[l] = prev + sq_diff(xk, cb[l][g * MAX_D + k]);
+        uint64_t prev = (q == 0) ? 0 : acc[l];
+        acc[l] = prev + sq_diff4(xq, cb[l][g * MAX_Q + q]);
       }
-      if (k == D - 1) {
+      if (q == Q - 1) {
         // Reduce the group's P lanes to its top-2, lowest index winning ties.
       lane_init:
         for (uint32_t l = 0; l < P; l++) {
@@ -188,8 +212,8 @@ sample_loop:
         }
         best = merge2(best, lane[0]);
       }
-      if (++k == D) {
-        k = 0;
+      if (++q == Q) {
+        q = 0;
         g++;
       }
     }
