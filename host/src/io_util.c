@@ -14,27 +14,23 @@
 
 #include "somhop/data.h"
 
-/* ---- CRC-32 (IEEE, reflected polynomial 0xEDB88320), table built once ---- */
+/* ---- CRC-32 (IEEE, reflected polynomial 0xEDB88320) ----
+ * Half-byte table: constant data, so no lazy initialisation and no data race
+ * when several threads checksum at once. */
 
-static uint32_t crc_table[256];
-static int crc_ready;
-
-static void crc_init(void) {
-  for (uint32_t i = 0; i < 256; i++) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    crc_table[i] = c;
-  }
-  crc_ready = 1;
-}
+static const uint32_t crc_nibble[16] = {
+    0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,
+    0x4DB26158u, 0x5005713Cu, 0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+    0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu,
+};
 
 uint32_t somhop_crc32(uint32_t crc, const void *buf, size_t len) {
-  /* The table is deterministic, so a benign race on first use writes the
-   * same values; callers that care can call once before spawning threads. */
-  if (!crc_ready) crc_init();
   const unsigned char *p = buf;
   crc = ~crc;
-  for (size_t i = 0; i < len; i++) crc = crc_table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);
+  for (size_t i = 0; i < len; i++) {
+    crc = crc_nibble[(crc ^ p[i]) & 0x0Fu] ^ (crc >> 4);
+    crc = crc_nibble[(crc ^ (p[i] >> 4)) & 0x0Fu] ^ (crc >> 4);
+  }
   return ~crc;
 }
 

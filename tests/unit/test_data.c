@@ -560,6 +560,11 @@ static void test_io(void) {
   CHECK_U64("crc32('123456789')", somhop_crc32(0, "123456789", 9), 0xCBF43926u);
   CHECK_U64("crc32 chained", somhop_crc32(somhop_crc32(0, "1234", 4), "56789", 5), 0xCBF43926u);
   CHECK_U64("crc32 empty", somhop_crc32(0, "", 0), 0);
+  CHECK_U64("crc32 quick brown fox (zlib value)",
+            somhop_crc32(0, "The quick brown fox jumps over the lazy dog", 43), 0x414FA339u);
+  unsigned char all[768];
+  for (int i = 0; i < 768; i++) all[i] = (unsigned char)i;
+  CHECK_U64("crc32 bytes 0..255 x3 (zlib value)", somhop_crc32(0, all, sizeof all), 0xb0c0df2au);
   somhop_err e = {0};
   const char *p = tmp_path("atomic.bin");
   int rc = somhop_atomic_write(p, "old contents", 12, &e);
