@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 /* ---- JSON helpers ---------------------------------------------------------- */
+/* Dotted path lookup ("metadata.name"); keys that contain dots (labels) need
+ * cJSON_GetObjectItemCaseSensitive instead. */
 cJSON *jget(const cJSON *o, const char *path) {
   char part[128];
   const cJSON *cur = o;
@@ -238,7 +240,8 @@ static pod_ent *pod_parse(const cJSON *obj) {
   const char *dash = p->name ? strrchr(p->name, '-') : NULL;
   if (dash && dash[1] == 'a') p->attempt = atoi(dash + 2);
   cJSON *ann = jget(obj, "metadata.annotations");
-  const char *f = js(ann, CTRL_FPGAS_ANN);
+  cJSON *fa = cJSON_GetObjectItemCaseSensitive(ann, CTRL_FPGAS_ANN); /* key has dots: no js() */
+  const char *f = cJSON_IsString(fa) ? fa->valuestring : NULL;
   p->fpgas = f ? atol(f) : 1;
   if (p->fpgas < 1) p->fpgas = 1;
   p->phase = phase_of(js(obj, "status.phase"));
@@ -404,7 +407,8 @@ static node_ent *node_parse(ctrl *c, const cJSON *obj) {
   if (!n) return NULL;
   n->name = xstrdup(js(obj, "metadata.name"));
   cJSON *labels = jget(obj, "metadata.labels");
-  const char *pool = js(labels, CTRL_POOL_LABEL);
+  cJSON *pl = cJSON_GetObjectItemCaseSensitive(labels, CTRL_POOL_LABEL); /* key has dots */
+  const char *pool = cJSON_IsString(pl) ? pl->valuestring : NULL;
   n->pool = pool ? strdup(pool) : NULL;
   n->unschedulable = cJSON_IsTrue(jget(obj, "spec.unschedulable"));
   cJSON *alloc = jget(obj, "status.allocatable");

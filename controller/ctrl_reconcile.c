@@ -383,6 +383,7 @@ static void drop_sched(ctrl *c, const char *key) {
 
 static int fail_job(rctx *r, cJSON *st, const char *reason, const char *msg) {
   set_str(st, "phase", "Failed");
+  set_str(st, "reason", reason);
   set_str(st, "message", msg);
   set_cond(st, "Failed", "True", reason, msg);
   set_time_once(st, "completionTime", ctrl_wall());
@@ -447,6 +448,7 @@ static int want_attempt(rctx *r, cJSON *st, int attempt, const char *pool, long 
     snprintf(podname, sizeof podname, "%s-a%d", r->name, attempt);
     snprintf(msg, sizeof msg, "attempt %d: pod %s on node %s", attempt, podname, rv.node);
     set_str(st, "phase", "Scheduled");
+    set_str(st, "reason", "PodCreated");
     set_str(st, "nodeName", rv.node);
     set_str(st, "podName", podname);
     set_num(st, "attempts", attempt);
@@ -469,6 +471,7 @@ static int want_attempt(rctx *r, cJSON *st, int attempt, const char *pool, long 
   const char *old = cond_reason(r->job, "Scheduled");
   if (phase && strcmp(phase, "Pending") == 0 && old && strcmp(old, reason) == 0) return 0;
   set_str(st, "phase", "Pending");
+  set_str(st, "reason", reason);
   set_str(st, "message", pe.msg);
   set_cond(st, "Scheduled", "False", reason, pe.msg);
   int rc = write_status(r, st);
@@ -492,6 +495,7 @@ static int failed_attempt(rctx *r, cJSON *st, int A, const char *reason, const c
   snprintf(msg, sizeof msg, "attempt %d failed (%s): %s; retrying (attempt %d of %d)", A, reason, detail, A + 1,
            1 + limit);
   set_str(st, "phase", "Pending");
+  set_str(st, "reason", reason);
   set_num(st, "attempts", A);
   set_str(st, "message", msg);
   set_cond(st, "Scheduled", "False", reason, msg);
@@ -576,6 +580,7 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     const char *old = cond_reason(r.job, "Scheduled");
     if (old && strcmp(old, "InvalidSpec") == 0 && strcmp(phase, "Pending") == 0) goto out;
     set_str(st, "phase", "Pending");
+    set_str(st, "reason", "InvalidSpec");
     set_str(st, "message", bad);
     set_cond(st, "Scheduled", "False", "InvalidSpec", bad);
     int w = write_status(&r, st);
@@ -628,6 +633,7 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
       snprintf(msg, sizeof msg, "attempt %d: pod %s %s on node %s", A, cur->name, running ? "running" : "created",
                cur->node);
       set_str(st, "phase", running ? "Running" : "Scheduled");
+      set_str(st, "reason", running ? "PodRunning" : "PodCreated");
       set_str(st, "nodeName", cur->node);
       set_str(st, "podName", cur->name);
       set_num(st, "attempts", A);
@@ -657,6 +663,7 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     char msg[1200];
     snprintf(msg, sizeof msg, "attempt %d: pod %s succeeded on node %s", A, cur->name, cur->node);
     set_str(st, "phase", "Succeeded");
+    set_str(st, "reason", "Succeeded");
     set_str(st, "nodeName", cur->node);
     set_str(st, "podName", cur->name);
     set_num(st, "attempts", A);
