@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# scripts/demo.sh — the built-in demo (`make demo` runs it after the build).
+#
+#   1. SOM on builtin:digits (1797 8x8 handwritten digits): train a 12x12
+#      hexagonal map, print QE / TE / label purity, draw the U-matrix and the
+#      hit map with the majority digit of every neuron, and a few component
+#      planes; check the fixed-point reference against the float64 BMUs.
+#   2. Hopfield network: store the ten digit prototypes (binarised class
+#      means), recall noisy versions, draw probe -> recalled -> stored.
+#   3. Accelerator steps (hw_emu) — see the marked section below.
+#
+# Output goes to demo-out/ (gitignored). Environment: SOMHOP_BUILD (build
+# directory, default build/), DEMO_OUT (output directory, default demo-out/).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${SOMHOP_BUILD:-$ROOT/build}
+OUT=${DEMO_OUT:-$ROOT/demo-out}
+SOMHOP="$BUILD/bin/somhop"
+if [ ! -x "$SOMHOP" ]; then
+  echo "demo: $SOMHOP not found; run 'make' first (or 'make demo', which builds)" >&2
+  exit 1
+fi
+mkdir -p "$OUT"
+t_start=$(date +%s.%N)
+
+step() { printf '\n== %s\n' "$*"; }
+show() { printf '$ somhop %s\n' "$*"; "$SOMHOP" "$@"; }
+
+# ---------------------------------------------------------------------------
+step "1. Self-organising map on builtin:digits"
+show info builtin:digits
+show som train builtin:digits --rows 12 --cols 12 --grid hex --epochs 20 --seed 1 \
+  -o "$OUT/digits.som"
+show som render "$OUT/digits.som" builtin:digits -o "$OUT/som" --title "digits 12x12" \
+  --components p19,p27,p35,p43
+step "1b. The kernels' fixed-point arithmetic (host reference) against the float64 BMUs"
+show som eval "$OUT/digits.som" builtin:digits --backend ref
+
+# ---------------------------------------------------------------------------
+step "2. Hopfield network storing the ten digit prototypes"
+show info builtin:digits-prototypes
+show hopfield store builtin:digits-prototypes --rule pinv -o "$OUT/digits.hop"
+show hopfield recall "$OUT/digits.hop" --noise 0.1 --seed 3 --mode async \
+  -o "$OUT/recalled.pbm" --png "$OUT/hopfield-recall.png"
+
+# ---------------------------------------------------------------------------
+# >>> ACCELERATOR STEPS (hw_emu) — the OpenCL part adds them here:
+#   somhop som bmu  "$OUT/digits.som" builtin:digits --backend hw_emu -o "$OUT/bmu-hw_emu.csv"
+#   somhop hopfield recall "$OUT/digits.hop" --noise 0.1 --seed 3 --mode async --backend hw_emu
+# Each prints agreement with the float64 CPU reference, bit-exactness with the
+# host fixed-point reference, the MODELED F1 kernel time and the measured
+# simulation wall time. Keep the whole demo under ~30 s.
+# <<< END ACCELERATOR STEPS
+
+# ---------------------------------------------------------------------------
+t_end=$(date +%s.%N)
+step "Done in $(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.1f", b - a }') s. Pictures:"
+for f in "$OUT"/som/umatrix.png "$OUT"/som/hits.png "$OUT"/hopfield-recall.png; do
+  echo "  ${f#"$ROOT"/}"
+done
+echo "  (component planes: ${OUT#"$ROOT"/}/som/component-*.png)"
