@@ -509,6 +509,82 @@ static void test_npy_bad(void) {
   CHECK_INT("npy with a label column: EUNSUPPORTED", rc, SOMHOP_EUNSUPPORTED);
 }
 
+/* ---- seeded mutation fuzz: never a crash, only documented codes ---- */
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+static uint64_t rnd(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+static void test_fuzz(void) {
+  static const char csv_seed[] = "a,\"b c\",lab\n1.5,2,x\n\"3\",-4e2,\"y \"\"q\"\"\"\r\n5,6,x\n";
+  static const char alphabet[] = ",\"\n\r 0123456789.-+eEnaifNI\tx\0";
+  int iters = getenv("SOMHOP_ASAN") ? 3000 : 10000, ok = 1;
+  somhop_err e;
+  for (int it = 0; it < iters; it++) {
+    char buf[sizeof csv_seed + 8];
+    size_t len = sizeof csv_seed - 1;
+    memcpy(buf, csv_seed, len);
+    int nm = 1 + (int)(rnd() % 4);
+    for (int k = 0; k < nm; k++) {
+      uint64_t r = rnd();
+      size_t at = (size_t)(r % len);
+      char ch = alphabet[(r >> 20) % (sizeof alphabet - 1)];
+      if ((r >> 40) % 3 == 0 && len < sizeof buf - 1) { /* insert */
+        memmove(buf + at + 1, buf + at, len - at);
+        buf[at] = ch;
+        len++;
+      } else if ((r >> 40) % 3 == 1 && len > 1) { /* delete */
+        memmove(buf + at, buf + at + 1, len - at - 1);
+        len--;
+      } else {
+        buf[at] = ch;
+      }
+    }
+    char *exact = malloc(len ? len : 1); /* exact size so ASan sees overreads */
+    memcpy(exact, buf, len);
+    somhop_load_opts o = {(it & 1) ? "lab" : NULL, (int)(rnd() % 3) - 1};
+    somhop_dataset *ds = NULL;
+    int rc = somhop_dataset_from_csv_text(exact, len, "f.csv", &o, &ds, &e);
+    free(exact);
+    if (rc == 0) {
+      for (size_t i = 0; i < ds->n * ds->d; i++) if (!isfinite(ds->x[i])) ok = 0;
+      if (ds->labels) for (size_t i = 0; i < ds->n; i++) if (ds->labels[i] < 0 || (size_t)ds->labels[i] >= ds->n_labels) ok = 0;
+      somhop_dataset_free(ds);
+    } else if (rc != SOMHOP_EFORMAT && rc != SOMHOP_ERANGE && rc != SOMHOP_EINVAL) {
+      ok = 0;
+    }
+  }
+  CHECK("csv mutation fuzz: finite values, labels in range, or EFORMAT/ERANGE/EINVAL", ok);
+
+  unsigned char seed[256];
+  double v[4] = {1, 2, 3, 4};
+  size_t n = make_npy(seed, 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", v, sizeof v);
+  ok = 1;
+  for (int it = 0; it < iters; it++) {
+    unsigned char *b = malloc(n);
+    memcpy(b, seed, n);
+    int nm = 1 + (int)(rnd() % 3);
+    for (int k = 0; k < nm; k++) {
+      uint64_t r = rnd();
+      size_t at = (it & 1) ? 8 + (size_t)(r % 70) : (size_t)(r % n); /* focus on the header half the time */
+      b[at] = (it & 2) ? (unsigned char)(r >> 32) : (unsigned char)"{}(),: '0123456789TF<f8u1i4"[(r >> 32) % 27];
+    }
+    size_t l = (it % 5 == 0) ? (size_t)(rnd() % (n + 1)) : n;
+    somhop_dataset *ds = NULL;
+    int rc = somhop_dataset_from_npy_mem(b, l, "f.npy", &ds, &e);
+    free(b);
+    if (rc == 0) somhop_dataset_free(ds);
+    else if (rc != SOMHOP_EFORMAT && rc != SOMHOP_ETRUNC && rc != SOMHOP_ERANGE && rc != SOMHOP_EUNSUPPORTED &&
+             rc != SOMHOP_EVERSION)
+      ok = 0;
+  }
+  CHECK("npy mutation fuzz: only documented error codes", ok);
+}
+
 /* ---- built-ins ---- */
 
 static void test_builtin(void) {
@@ -616,6 +692,7 @@ int main(void) {
   test_csv_write();
   test_npy_roundtrip();
   test_npy_bad();
+  test_fuzz();
   test_builtin();
   test_io();
   tmp_cleanup();
