@@ -38,8 +38,10 @@
 #define AGREEMENT_TARGET 0.995
 
 typedef struct {
-  const char *spec;  /* dataset */
+  const char *spec;    /* dataset */
   uint32_t rows, cols; /* codebook grid (M = rows * cols) */
+  int som;             /* 1 = somhop_som_train (batch, gaussian, PCA init, 20 epochs);
+                          0 = k-means-like averaging (a second codebook shape) */
 } bench_set;
 
 static FILE *g_out; /* results file or NULL */
@@ -56,7 +58,7 @@ static void say(const char *fmt, ...) {
   }
 }
 
-/* Codebook by k-means-like averaging (until the SOM trainer is used):
+/* Codebook by k-means-like averaging (the second codebook shape):
  * m rows drawn from the data with a seeded generator, then `iters` rounds
  * of "assign each row to its float64 BMU, move each neuron to the mean of
  * its rows" (a neuron without rows keeps its weights). Every codebook
@@ -104,6 +106,7 @@ static double float_dist(const double *x, const double *w, size_t d) {
 static int run_set(const bench_set *bs) {
   somhop_err err = {0};
   somhop_dataset *ds = NULL;
+  somhop_som *som = NULL;
   somhop_norm nm;
   double *y = NULL, *cb = NULL, *fdist = NULL;
   uint16_t *qx = NULL, *qcb = NULL;
@@ -121,10 +124,6 @@ static int run_set(const bench_set *bs) {
     say("%s: exceeds the kernel limits\n", bs->spec);
     goto out;
   }
-  if (somhop_norm_fit(SOMHOP_NORM_MINMAX, ds->x, n, d, &nm, &err) != 0) {
-    say("%s: normalisation: %s\n", bs->spec, err.msg);
-    goto out;
-  }
   y = malloc(n * d * sizeof *y);
   cb = malloc(m * d * sizeof *cb);
   fdist = malloc(n * sizeof *fdist);
@@ -137,16 +136,42 @@ static int run_set(const bench_set *bs) {
     say("%s: out of memory\n", bs->spec);
     goto out;
   }
-  somhop_norm_apply(&nm, ds->x, n, y);
-  if (train_kmeans(y, n, d, m, 20261126u, 25, cb) != 0) {
-    say("%s: training failed\n", bs->spec);
-    goto out;
+  const char *how;
+  const double *qlo, *qhi;
+  if (bs->som) {
+    somhop_som_train_opts o;
+    memset(&o, 0, sizeof o); /* batch, gaussian, PCA init, min-max normalisation */
+    o.epochs = 20;
+    o.seed = 20261126u;
+    o.threads = 1;
+    if (somhop_som_create(bs->rows, bs->cols, d, SOMHOP_GRID_RECT, 0, &som, &err) != 0 ||
+        somhop_som_train(som, ds->x, n, &o, &err) != 0) {
+      say("%s: SOM training failed: %s\n", bs->spec, err.msg);
+      goto out;
+    }
+    memcpy(cb, som->codebook, m * d * sizeof *cb);
+    somhop_som_normalize(som, ds->x, n, y);
+    qlo = som->norm.qlo; /* the model's quantisation range */
+    qhi = som->norm.qhi;
+    how = "somhop_som_train: batch, gaussian, PCA init, 20 epochs";
+  } else {
+    if (somhop_norm_fit(SOMHOP_NORM_MINMAX, ds->x, n, d, &nm, &err) != 0) {
+      say("%s: normalisation: %s\n", bs->spec, err.msg);
+      goto out;
+    }
+    somhop_norm_apply(&nm, ds->x, n, y);
+    qlo = nm.qlo;
+    qhi = nm.qhi;
+    if (train_kmeans(y, n, d, m, 20261126u, 25, cb) != 0) {
+      say("%s: training failed\n", bs->spec);
+      goto out;
+    }
+    how = "k-means-like averaging, 25 rounds";
   }
-  const char *how = "k-means-like averaging, 25 rounds";
 
   if (somhop_bmu_f64(cb, m, d, y, n, 1, fbmu, NULL, fdist, &err) != 0 ||
-      somhop_fx_quantize_rows(y, n, d, nm.qlo, nm.qhi, qx) != 0 ||
-      somhop_fx_quantize_rows(cb, m, d, nm.qlo, nm.qhi, qcb) != 0 ||
+      somhop_fx_quantize_rows(y, n, d, qlo, qhi, qx) != 0 ||
+      somhop_fx_quantize_rows(cb, m, d, qlo, qhi, qcb) != 0 ||
       somhop_fx_som_bmu(qcb, qx, (uint32_t)m, (uint32_t)d, (uint32_t)n, SOMHOP_BMU_FLAG_SECOND,
                         ref) != 0) {
     say("%s: BMU search failed: %s\n", bs->spec, err.msg);
@@ -159,7 +184,7 @@ static int run_set(const bench_set *bs) {
   size_t clamped = 0;
   for (size_t j = 0; j < m * d; j++) {
     size_t k = j % d;
-    if (cb[j] < nm.qlo[k] || cb[j] > nm.qhi[k]) clamped++;
+    if (cb[j] < qlo[k] || cb[j] > qhi[k]) clamped++;
   }
 
   const double bound = SOMHOP_SOM_DIST_ERR_BOUND(d);
@@ -207,12 +232,81 @@ out:
   free(hls);
   free(ref);
   somhop_norm_clear(&nm);
+  somhop_som_free(som);
   somhop_dataset_free(ds);
   return status;
 }
 
+/* Adversarial near-ties: a random codebook in [0,1] (M = 256, D = 64) and
+ * samples within 1e-5 (relative) of the midpoint of two random neurons,
+ * whose float64 distances to both differ by less than ~1e-4, i.e. about
+ * the quantisation error. The two BMUs then disagree
+ * often — this exercises the bound, not the agreement target: returns 1
+ * only if a disagreement's gap exceeds 2 * SOMHOP_SOM_DIST_ERR_BOUND(D). */
+static int run_near_ties(void) {
+  const size_t m = 256, d = 64, n = 4000, stride = SOMHOP_SOM_STRIDE(64);
+  double *cb = malloc(m * d * sizeof *cb), *y = malloc(n * d * sizeof *y);
+  double *fdist = malloc(n * sizeof *fdist);
+  uint16_t *qcb = malloc(m * stride * sizeof *qcb), *qx = malloc(n * stride * sizeof *qx);
+  uint32_t *fbmu = malloc(n * sizeof *fbmu), *rec = malloc(n * 4 * sizeof *rec);
+  uint64_t r = 0x9E3779B97F4A7C15ull;
+  int status = 2;
+  if (!cb || !y || !fdist || !qcb || !qx || !fbmu || !rec) goto out;
+  for (size_t j = 0; j < m * d; j++) {
+    r = r * 6364136223846793005ull + 1442695040888963407ull;
+    cb[j] = (double)(r >> 11) / 9007199254740992.0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    r = r * 6364136223846793005ull + 1442695040888963407ull;
+    size_t a = (r >> 33) % m, b = ((r >> 13) % (m - 1) + a + 1) % m;
+    /* midpoint moved by t * (b - a), t in [-1e-5, 1e-5): float64 gaps of
+     * up to ~1e-4, around the quantisation error */
+    double t = ((double)(r & 0xFFFFF) / 1048576.0 - 0.5) * 2e-5;
+    for (size_t k = 0; k < d; k++)
+      y[i * d + k] = 0.5 * (cb[a * d + k] + cb[b * d + k]) + t * (cb[b * d + k] - cb[a * d + k]);
+  }
+  if (somhop_bmu_f64(cb, m, d, y, n, 1, fbmu, NULL, fdist, NULL) != 0 ||
+      somhop_fx_quantize_rows(cb, m, d, NULL, NULL, qcb) != 0 ||
+      somhop_fx_quantize_rows(y, n, d, NULL, NULL, qx) != 0)
+    goto out;
+  som_bmu(qcb, qx, rec, (uint32_t)m, (uint32_t)d, (uint32_t)n, 0);
+  const double bound = SOMHOP_SOM_DIST_ERR_BOUND(d);
+  size_t agree = 0, outside = 0;
+  double worst = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t b = rec[i * 4];
+    if (b == fbmu[i]) {
+      agree++;
+      continue;
+    }
+    double gap = float_dist(y + i * d, cb + (size_t)b * d, d) - fdist[i];
+    if (gap > worst) worst = gap;
+    if (gap > 2.0 * bound) outside++;
+  }
+  say("near-ties       N=%-5zu D=%-3zu M=%-4zu (random codebook, samples near midpoints of two neurons)\n",
+      n, d, m);
+  say("  BMU agreement fixed vs float64: %zu / %zu = %.2f %% (adversarial: no target)\n", agree, n,
+      100.0 * (double)agree / (double)n);
+  say("  disagreements: %zu, outside 2*bound (%.3g): %zu, largest gap %.3g\n", n - agree,
+      2.0 * bound, outside, worst);
+  status = outside ? 1 : 0;
+out:
+  if (status == 2) say("near-ties: out of memory or BMU failure\n");
+  free(cb);
+  free(y);
+  free(fdist);
+  free(qcb);
+  free(qx);
+  free(fbmu);
+  free(rec);
+  return status;
+}
+
 int main(void) {
-  static const bench_set sets[] = {{"builtin:iris", 8, 8}, {"builtin:digits", 16, 16}};
+  static const bench_set sets[] = {{"builtin:iris", 8, 8, 1},
+                                   {"builtin:digits", 16, 16, 1},
+                                   {"builtin:iris", 8, 8, 0},
+                                   {"builtin:digits", 16, 16, 0}};
   const char *root = getenv("SOMHOP_ROOT");
   char dir[4096], path[4200], tmp[4300];
   int worst = 0;
@@ -229,6 +323,10 @@ int main(void) {
   say("# fixed-point (Q0.16) BMU vs float64 BMU — measured on this machine\n");
   for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
     int s = run_set(&sets[i]);
+    if (s > worst) worst = s;
+  }
+  {
+    int s = run_near_ties();
     if (s > worst) worst = s;
   }
   say("# result: %s\n", worst == 0 ? "PASS" : (worst == 1 ? "FAIL (target missed)" : "ERROR"));
