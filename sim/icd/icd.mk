@@ -9,8 +9,9 @@
 #   tests/ocl/bench_ocl_overhead.c -> $(BUILD)/bench/bench_ocl_overhead (BENCH_CMDS)
 #
 # The ICD links the HLS kernels ($(LIBSOMHOP_HLS), sw_emu) and the Verilator
-# harness ($(SOMHOP_SIM_LIB) + $(SOMHOP_SIM_LIBS), hw_emu) when those parts
-# of the tree exist; without them the device reports the engine missing.
+# harness ($(SIM_LIB) via $(SOMHOP_SIM_LIBS), hw_emu) when those parts of the
+# tree exist; without them the device reports the engine missing
+# (ICD_HAVE_HLS=0 / ICD_HAVE_SIM=0 on the command line force that).
 # Only clIcdGetPlatformIDsKHR, clGetPlatformInfo and
 # clGetExtensionFunctionAddress are exported (sim/icd/icd.map).
 #
@@ -25,12 +26,12 @@ ICD_OBJS     := $(ICD_SRCS:%.c=$(BUILD)/obj/pic/%.o)
 ICD_CL_ICD_H ?= $(firstword $(wildcard /usr/include/CL/cl_icd.h) /usr/include/CL/cl_icd.h)
 
 # Engines present in this tree?
-ICD_HAVE_HLS := $(if $(LIBSOMHOP_HLS),1,0)
-ICD_HAVE_SIM := $(if $(SOMHOP_SIM_LIB),1,0)
+ICD_HAVE_HLS ?= $(if $(LIBSOMHOP_HLS),1,0)
+ICD_HAVE_SIM ?= $(if $(SIM_LIB),1,0)
 ICD_ENGINE_LIBS := $(if $(filter 1,$(ICD_HAVE_HLS)),$(LIBSOMHOP_HLS)) \
-                   $(if $(filter 1,$(ICD_HAVE_SIM)),$(SOMHOP_SIM_LIB) $(SOMHOP_SIM_LIBS))
+                   $(if $(filter 1,$(ICD_HAVE_SIM)),$(SOMHOP_SIM_LIBS))
 ICD_ENGINE_DEPS := $(if $(filter 1,$(ICD_HAVE_HLS)),$(LIBSOMHOP_HLS)) \
-                   $(if $(filter 1,$(ICD_HAVE_SIM)),$(SOMHOP_SIM_LIB))
+                   $(if $(filter 1,$(ICD_HAVE_SIM)),$(SIM_LIB))
 ICD_CFLAGS   := $(ALL_CFLAGS) -fPIC -fvisibility=hidden -Isim/icd -I$(ICD_GEN) -Ikernels -Isim/include \
                 -DSOMHOP_EMU_HAVE_HLS=$(ICD_HAVE_HLS) -DSOMHOP_EMU_HAVE_SIM=$(ICD_HAVE_SIM)
 
