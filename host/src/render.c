@@ -209,45 +209,96 @@ static int write_png(const char *path, const canvas *c, somhop_err *err) {
 
 static void fmt_val(char *buf, size_t cap, double v) { snprintf(buf, cap, "%.3g", v); }
 
+/* Geometry of one map of rows x cols cells of `cell` pixels. */
+typedef struct map_geom {
+  int cell;       /* pixels per cell (flat-to-flat width for hexagons) */
+  int hex;        /* hexagonal layout */
+  double pitch_y; /* row spacing */
+  double hexR;    /* hexagon circumradius */
+  long w, h;      /* pixels including the 1-pixel outer border */
+} map_geom;
+
+static map_geom geom(size_t rows, size_t cols, int cell, int hex) {
+  map_geom g;
+  g.cell = cell;
+  g.hex = hex != 0;
+  g.pitch_y = g.hex ? cell * sqrt(3.0) / 2 : cell;
+  g.hexR = cell / sqrt(3.0);
+  g.w = (long)cols * cell + (g.hex ? cell / 2 : 0) + 2;
+  g.h = g.hex ? (long)ceil((double)(rows - 1) * g.pitch_y + 2 * g.hexR) + 2 : (long)rows * cell + 2;
+  return g;
+}
+
+/* Colour range of the finite values (skipping zeros when zero_white). */
+static void data_range(const double *v, size_t n, int zero_white, double *lo, double *hi) {
+  *lo = INFINITY;
+  *hi = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(v[i]) || (zero_white && v[i] == 0)) continue;
+    if (v[i] < *lo) *lo = v[i];
+    if (v[i] > *hi) *hi = v[i];
+  }
+  if (!(*lo <= *hi)) *lo = *hi = 0; /* nothing finite */
+}
+
+/* Draw one map with its top-left corner at (ox, oy). */
+static void draw_map(canvas *c, int ox, int oy, const map_geom *g, const double *values, size_t rows,
+                     size_t cols, const char *const *cell_text, double lo, double hi, int zero_white) {
+  double span = hi > lo ? hi - lo : 1.0;
+  int cell = g->cell;
+  if (!g->hex) fill_rect(c, ox, oy, (int)g->w, (int)g->h, GRID_BG);
+  for (size_t r = 0; r < rows; r++) {
+    for (size_t q = 0; q < cols; q++) {
+      double v = values[r * cols + q];
+      uint32_t col;
+      if (!isfinite(v)) col = NAN_GREY;
+      else if (zero_white && v == 0) col = 0xFFFFFF;
+      else col = somhop_viridis((v - lo) / span);
+      double cx, cy;
+      if (g->hex) {
+        cx = ox + 1 + (double)q * cell + cell / 2.0 + ((r & 1) ? cell / 2.0 : 0);
+        cy = oy + 1 + g->hexR + (double)r * g->pitch_y;
+        fill_hex(c, cx, cy, cell, GRID_BG);
+        fill_hex(c, cx, cy, cell > 6 ? cell - 2 : cell - 1, col);
+      } else {
+        int x = ox + 1 + (int)q * cell, y = oy + 1 + (int)r * cell;
+        fill_rect(c, x, y, cell - 1, cell - 1, col);
+        cx = x + (cell - 1) / 2.0;
+        cy = y + (cell - 1) / 2.0;
+      }
+      const char *t = cell_text ? cell_text[r * cols + q] : NULL;
+      if (t && *t && cell >= 10) draw_text_fit(c, cx, cy, t, cell >= 30 ? 3 : 2, cell - 4, contrast(col));
+    }
+  }
+}
+
 int somhop_render_grid_map_ex(const char *path, const double *values, size_t rows, size_t cols,
                               const somhop_grid_opts *opts, somhop_err *err) {
   static const somhop_grid_opts defaults;
   if (!opts) opts = &defaults;
   if (!path || !values || rows == 0 || cols == 0)
     return somhop_err_set(err, SOMHOP_EINVAL, "render grid: NULL path/values or empty grid (%zu x %zu)", rows, cols);
-  if (rows > 4096 || cols > 4096)
+  if (rows > 4096 || cols > 4096 || (opts->cell_px > 0 && opts->cell_px > MAX_DIM))
     return somhop_err_set(err, SOMHOP_ERANGE, "%s: grid %zu x %zu too large to draw", path, rows, cols);
-  /* Colour range. */
-  double lo = INFINITY, hi = -INFINITY;
+  double lo, hi;
   if (opts->fixed_range) {
     lo = opts->vmin;
     hi = opts->vmax;
   } else {
-    for (size_t i = 0; i < rows * cols; i++) {
-      double v = values[i];
-      if (!isfinite(v) || (opts->zero_white && v == 0)) continue;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    if (!(lo <= hi)) lo = hi = 0; /* nothing finite */
+    data_range(values, rows * cols, opts->zero_white, &lo, &hi);
   }
-  double span = hi > lo ? hi - lo : 1.0;
-
   size_t big = rows > cols ? rows : cols;
-  int cell = opts->cell_px > 0 ? opts->cell_px : (int)(720 / big);
-  if (opts->cell_px <= 0) {
+  int cell = opts->cell_px;
+  if (cell <= 0) {
+    cell = (int)(720 / big);
     if (cell > 40) cell = 40;
     if (cell < 24) cell = 24;
   }
-  int hex = opts->hex != 0;
-  double pitch_y = hex ? cell * sqrt(3.0) / 2 : cell; /* row spacing */
-  double hexR = cell / sqrt(3.0);
-  long map_w = (long)cols * cell + (hex ? cell / 2 : 0) + 2;
-  long map_h = hex ? (long)ceil((rows - 1) * pitch_y + 2 * hexR) + 2 : (long)rows * cell + 2;
+  map_geom g = geom(rows, cols, cell, opts->hex);
   int title_h = opts->title ? GLYPH_H * 2 + 10 : 0;
   int bar_w = opts->no_colorbar ? 0 : 20 + 10 + 6 * GLYPH_W * 2;
-  long W = MARGIN + map_w + (bar_w ? MARGIN + bar_w : 0) + MARGIN;
-  long H = MARGIN + title_h + map_h + MARGIN;
+  long W = MARGIN + g.w + (bar_w ? MARGIN + bar_w : 0) + MARGIN;
+  long H = MARGIN + title_h + g.h + MARGIN;
   if (opts->title) {
     long tw = text_width(opts->title, 2) + 2 * MARGIN;
     if (tw > W) W = tw;
@@ -257,34 +308,11 @@ int somhop_render_grid_map_ex(const char *path, const double *values, size_t row
   if (rc < 0) return rc;
   if (opts->title) draw_text(&c, MARGIN, MARGIN, opts->title, 2, 0x000000);
   int ox = MARGIN, oy = MARGIN + title_h;
-  if (!hex) fill_rect(&c, ox, oy, (int)map_w, (int)map_h, GRID_BG);
-
-  for (size_t r = 0; r < rows; r++) {
-    for (size_t q = 0; q < cols; q++) {
-      double v = values[r * cols + q];
-      uint32_t col;
-      if (!isfinite(v)) col = NAN_GREY;
-      else if (opts->zero_white && v == 0) col = 0xFFFFFF;
-      else col = somhop_viridis((v - lo) / span);
-      double cx, cy;
-      if (hex) {
-        cx = ox + 1 + q * cell + cell / 2.0 + ((r & 1) ? cell / 2.0 : 0);
-        cy = oy + 1 + hexR + r * pitch_y;
-        fill_hex(&c, cx, cy, cell, GRID_BG);
-        fill_hex(&c, cx, cy, cell - 2, col);
-      } else {
-        int x = ox + 1 + (int)q * cell, y = oy + 1 + (int)r * cell;
-        fill_rect(&c, x, y, cell - 1, cell - 1, col);
-        cx = x + (cell - 1) / 2.0;
-        cy = y + (cell - 1) / 2.0;
-      }
-      const char *t = opts->cell_text ? opts->cell_text[r * cols + q] : NULL;
-      if (t && *t) draw_text_fit(&c, cx, cy, t, cell >= 30 ? 3 : 2, cell - 4, contrast(col));
-    }
-  }
+  draw_map(&c, ox, oy, &g, values, rows, cols, opts->cell_text, lo, hi, opts->zero_white);
   if (bar_w) { /* colour bar: gradient, frame, max at top, min at bottom */
-    int bx = ox + (int)map_w + MARGIN, by = oy, bh = (int)map_h;
-    for (int y = 0; y < bh; y++) fill_rect(&c, bx, by + y, 20, 1, somhop_viridis(1.0 - (double)y / (bh > 1 ? bh - 1 : 1)));
+    int bx = ox + (int)g.w + MARGIN, by = oy, bh = (int)g.h;
+    for (int y = 0; y < bh; y++)
+      fill_rect(&c, bx, by + y, 20, 1, somhop_viridis(1.0 - (double)y / (bh > 1 ? bh - 1 : 1)));
     frame_rect(&c, bx, by, 20, bh, 0x000000);
     char buf[32];
     fmt_val(buf, sizeof buf, hi);
@@ -305,6 +333,56 @@ int somhop_render_grid_map(const char *path, const double *values, size_t rows, 
   o.cell_text = cell_text;
   o.title = title;
   return somhop_render_grid_map_ex(path, values, rows, cols, &o, err);
+}
+
+int somhop_render_grid_panels(const char *path, const double *values, size_t count, size_t rows, size_t cols,
+                              int hex, const char *const *captions, size_t per_row, const char *title,
+                              somhop_err *err) {
+  if (!path || !values || count == 0 || rows == 0 || cols == 0)
+    return somhop_err_set(err, SOMHOP_EINVAL, "render panels: NULL path/values or empty (%zu maps of %zu x %zu)",
+                          count, rows, cols);
+  if (rows > 4096 || cols > 4096 || count > 4096)
+    return somhop_err_set(err, SOMHOP_ERANGE, "%s: %zu maps of %zu x %zu too large to draw", path, count, rows,
+                          cols);
+  if (rows * cols > SIZE_MAX / count)
+    return somhop_err_set(err, SOMHOP_ERANGE, "%s: panels too large", path);
+  if (per_row == 0) per_row = count < 8 ? count : 8;
+  if (per_row > count) per_row = count;
+  size_t nrows = (count + per_row - 1) / per_row;
+  size_t big = rows > cols ? rows : cols;
+  int cell = (int)(160 / big); /* each panel about 160 px */
+  if (cell > 24) cell = 24;
+  if (cell < 4) cell = 4;
+  map_geom g = geom(rows, cols, cell, hex);
+  int cap_h = captions ? GLYPH_H + 6 : 0, gap = 14;
+  int title_h = title ? GLYPH_H * 2 + 10 : 0;
+  long pw = g.w;
+  if ((double)(pw + gap) * (double)per_row > MAX_DIM || (double)(g.h + cap_h + gap) * (double)nrows > MAX_DIM)
+    return somhop_err_set(err, SOMHOP_ERANGE, "%s: %zu panels make too large an image", path, count);
+  long W = 2 * MARGIN + (long)per_row * pw + (long)(per_row - 1) * gap;
+  long H = 2 * MARGIN + title_h + (long)nrows * (cap_h + g.h) + (long)(nrows - 1) * gap;
+  if (title && text_width(title, 2) + 2 * MARGIN > W) W = text_width(title, 2) + 2 * MARGIN;
+  canvas c;
+  int rc = canvas_new(&c, W, H, BG, path, err);
+  if (rc < 0) return rc;
+  if (title) draw_text(&c, MARGIN, MARGIN, title, 2, 0x000000);
+  for (size_t k = 0; k < count; k++) {
+    int x0 = MARGIN + (int)((k % per_row) * (size_t)(pw + gap));
+    int y0 = MARGIN + title_h + (int)((k / per_row) * (size_t)(cap_h + g.h + gap));
+    const double *v = values + k * rows * cols;
+    double lo, hi;
+    data_range(v, rows * cols, 0, &lo, &hi);
+    if (captions && captions[k]) { /* caption, truncated to the panel width */
+      char buf[64];
+      snprintf(buf, sizeof buf, "%s", captions[k]);
+      while (strlen(buf) > 1 && text_width(buf, 1) > pw) buf[strlen(buf) - 1] = '\0';
+      draw_text(&c, x0, y0, buf, 1, 0x000000);
+    }
+    draw_map(&c, x0, y0 + cap_h, &g, v, rows, cols, NULL, lo, hi, 0);
+  }
+  rc = write_png(path, &c, err);
+  free(c.px);
+  return rc;
 }
 
 /* ---- pattern grid ---- */

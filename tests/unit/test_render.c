@@ -207,11 +207,40 @@ static void test_patterns(void) {
             somhop_render_patterns(tmp_path("q.png"), strip, 2000, 1, 1, 0, NULL, &e), SOMHOP_ERANGE);
 }
 
+static void test_panels(void) {
+  somhop_err e = {0};
+  enum { K = 3, R = 4, C = 5 };
+  double v[K * R * C];
+  for (int k = 0; k < K; k++)
+    for (int i = 0; i < R * C; i++) v[k * R * C + i] = (k + 1) * 100.0 + i; /* each panel its own range */
+  const char *cap[K] = {"f0", "f1", "f2"};
+  int rc = somhop_render_grid_panels(tmp_path("pan.png"), v, K, R, C, 0, cap, 2, "planes", &e);
+  CHECK_INT("panels: rc", rc, 0);
+  img m;
+  CHECK_INT("panels: decodes", load_png(tmp_path("pan.png"), &m), 0);
+  /* Cell size 160/5 = 32 -> clamped to 24; panel = 5*24+2 wide; gap 14; caption 14; title 26. */
+  unsigned cell = 24, pw = 5 * cell + 2, top = 12 + 26 + 14;
+  unsigned c00 = 12 + 1 + cell / 2;
+  CHECK_HEX("panels: panel 0 first cell = its min", pixel(&m, c00, top + 1 + cell / 2), 0x440154);
+  CHECK_HEX("panels: panel 1 first cell = its own min", pixel(&m, c00 + pw + 14, top + 1 + cell / 2), 0x440154);
+  CHECK_HEX("panels: panel 1 last cell = its own max",
+            pixel(&m, c00 + pw + 14 + 4 * cell, top + 1 + 3 * cell + cell / 2), 0xFDE725);
+  CHECK("panels: 2 per row -> 2 rows", m.w == 2 * 12 + 2 * pw + 14 && m.h > 2 * (4 * cell));
+  free(m.px);
+  CHECK_INT("panels: NULL values EINVAL", somhop_render_grid_panels(tmp_path("q.png"), NULL, 1, 2, 2, 0, NULL, 0, NULL, &e),
+            SOMHOP_EINVAL);
+  CHECK_INT("panels: 0 maps EINVAL", somhop_render_grid_panels(tmp_path("q.png"), v, 0, 2, 2, 0, NULL, 0, NULL, &e),
+            SOMHOP_EINVAL);
+  rc = somhop_render_grid_panels(tmp_path("hexpan.png"), v, K, R, C, 1, NULL, 0, NULL, &e);
+  CHECK_INT("panels hex, no captions/title: rc", rc, 0);
+}
+
 int main(void) {
   tmp_init("render");
   test_viridis();
   test_grid();
   test_patterns();
+  test_panels();
   tmp_cleanup();
   return check_done();
 }

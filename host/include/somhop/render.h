@@ -44,6 +44,16 @@ typedef struct somhop_grid_opts {
 int somhop_render_grid_map_ex(const char *path, const double *values, size_t rows, size_t cols,
                               const somhop_grid_opts *opts, somhop_err *err);
 
+/* Several maps of the same grid side by side (component planes): count maps
+ * of rows x cols (values[k*rows*cols + r*cols + c]), per_row panels per row
+ * (0 = up to 8), each coloured over its own min..max (no colour bars; dark =
+ * low, yellow = high), with an optional caption above each (captions: count
+ * strings or NULL) and an overall title (or NULL). Cells are sized so each
+ * panel is about 160 px. */
+int somhop_render_grid_panels(const char *path, const double *values, size_t count, size_t rows,
+                              size_t cols, int hex, const char *const *captions, size_t per_row,
+                              const char *title, somhop_err *err);
+
 /* Pattern grid for Hopfield: count patterns of w x h bipolar cells
  * (states[k*w*h + y*w + x], +1 = black, -1 = white, anything else grey),
  * laid out per_row patterns per row (0 = all in one row), each with an
