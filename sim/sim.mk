@@ -28,7 +28,8 @@ SIM_RT_SRCS    := verilated verilated_fst_c verilated_threads
 SIM_RT_OBJS    := $(SIM_RT_SRCS:%=$(SIM_DIR)/rt/%.o)
 SIM_HARN_SRCS  := $(wildcard sim/harness/*.cpp)
 SIM_HARN_OBJS  := $(SIM_HARN_SRCS:%.cpp=$(SIM_DIR)/obj/%.o)
-SIM_MODEL_LIBS := $(SIM_KERNELS:%=$(SIM_DIR)/%/V%__ALL.a)
+SIM_MODEL_LIBS := $(foreach k,$(SIM_KERNELS),$(SIM_DIR)/$(k)/V$(k)__ALL.a)
+SIM_MODEL_HDRS := $(foreach k,$(SIM_KERNELS),$(SIM_DIR)/$(k)/V$(k).h)
 
 ALL_TARGETS += $(SIM_LIB)
 
@@ -39,12 +40,12 @@ $(SIM_DIR)/$(1)/V$(1).h: rtl/$(1)/$(1).f rtl/lint.vlt $(shell cat rtl/$(1)/$(1).
 	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f rtl/$(1)/$(1).f --top-module $(1) \
 	  --prefix V$(1) --Mdir $(SIM_DIR)/$(1)
 
-# Compile every generated .cpp of the model into one archive.
+# Compile every generated .cpp of the model (two at a time) into one archive.
 $(SIM_DIR)/$(1)/V$(1)__ALL.a: $(SIM_DIR)/$(1)/V$(1).h
 	@set -e; cd $(SIM_DIR)/$(1); rm -f *.o $$(@F); \
-	  for f in V$(1)*.cpp; do echo "  CXX $(1)/$$$$f"; \
-	    $(SIM_MODEL_CXX) -I. -c $$$$f -o $$$${f%.cpp}.o & \
-	  done; wait; ar rcs $$(@F) V$(1)*.o
+	  ls V$(1)*.cpp | xargs -P 2 -I{} sh -c \
+	    'echo "  CXX $(1)/{}" && $(SIM_MODEL_CXX) -I. -c {} -o $$$$(basename {} .cpp).o'; \
+	  ar rcs $$(@F) V$(1)*.o
 endef
 $(foreach k,$(SIM_KERNELS),$(eval $(call SIM_VERILATE,$(k))))
 
@@ -52,7 +53,7 @@ $(SIM_DIR)/rt/%.o: $(SIM_VL_INC)/%.cpp
 	@mkdir -p $(dir $@)
 	$(SIM_MODEL_CXX) -c $< -o $@
 
-$(SIM_DIR)/obj/sim/harness/%.o: sim/harness/%.cpp $(SIM_KERNELS:%=$(SIM_DIR)/%/V%.h)
+$(SIM_DIR)/obj/sim/harness/%.o: sim/harness/%.cpp $(SIM_MODEL_HDRS)
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -fPIC $(WARN) $(DEPFLAGS) $(SAN) $(CXXFLAGS) -Isim/include \
 	  $(SIM_KERNELS:%=-I$(SIM_DIR)/%) -isystem $(SIM_VL_INC) -isystem $(SIM_VL_INC)/vltstd \
