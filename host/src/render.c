@@ -406,11 +406,13 @@ int somhop_render_patterns(const char *path, const int8_t *states, size_t count,
   if (captions) { /* largest scale at which every caption fits under its pattern */
     for (size_t k = 0; k < count; k++) {
       const char *s = captions[k] ? captions[k] : "";
-      while (cap_scale > 1 && text_width(s, cap_scale) > pw + 12) cap_scale--;
+      /* Captions may be wider than their pattern (the column widens), up to 1.5x. */
+      long room = pw + pw / 2 > pw + 48 ? pw + pw / 2 : pw + 48;
+      while (cap_scale > 1 && text_width(s, cap_scale) > room) cap_scale--;
     }
   }
   int cap_h = captions ? GLYPH_H * cap_scale + 6 : 0;
-  int gap = 16;
+  int gap = 16, vgap = 24; /* between columns, between rows */
   long cellw = pw, capw = 0;
   if (captions)
     for (size_t k = 0; k < count; k++) {
@@ -418,18 +420,18 @@ int somhop_render_patterns(const char *path, const int8_t *states, size_t count,
       if (tw > capw) capw = tw;
     }
   if (capw > cellw) cellw = capw;
-  if ((double)cellw * per_row > MAX_DIM || (double)(ph + cap_h + gap) * nrows > MAX_DIM)
+  if ((double)cellw * per_row > MAX_DIM || (double)(ph + cap_h + vgap) * nrows > MAX_DIM)
     return somhop_err_set(err, SOMHOP_ERANGE, "%s: %zu patterns of %zu x %zu make too large an image", path,
                           count, w, h);
   long W = 2 * MARGIN + (long)per_row * cellw + (long)(per_row - 1) * gap;
-  long H = 2 * MARGIN + (long)nrows * (ph + cap_h) + (long)(nrows - 1) * gap;
+  long H = 2 * MARGIN + (long)nrows * (ph + cap_h) + (long)(nrows - 1) * vgap;
   canvas c;
   int rc = canvas_new(&c, W, H, BG, path, err);
   if (rc < 0) return rc;
   for (size_t k = 0; k < count; k++) {
     size_t gr = k / per_row, gc = k % per_row;
     int x0 = MARGIN + (int)(gc * (size_t)(cellw + gap)) + (int)(cellw - pw) / 2;
-    int y0 = MARGIN + (int)(gr * (size_t)(ph + cap_h + gap));
+    int y0 = MARGIN + (int)(gr * (size_t)(ph + cap_h + vgap));
     frame_rect(&c, x0, y0, (int)pw, (int)ph, 0x808080);
     const int8_t *s = states + k * w * h;
     /* With big enough cells, white cells leave a 1-pixel light grid between
