@@ -158,6 +158,7 @@ static inline double neigh(int kind, double d2, double sigma) {
   switch (kind) {
     case SOMHOP_NEIGH_BUBBLE: return d2 <= sigma * sigma ? 1.0 : 0.0;
     case SOMHOP_NEIGH_MEXICAN: return (1.0 - q) * exp(-0.5 * q);
+    case 100: return q < 1.0 ? (1.0 - q) * exp(-0.5 * q) : 0.0;   /* clipped hat (batch) */
     default: return exp(-0.5 * q);
   }
 }
@@ -237,10 +238,14 @@ static void smooth_task(void *ctx, unsigned t, unsigned nt) {
   }
 }
 
-/* num = H * A for the epoch's neighbourhood (m x d1 each). */
+/* num = H * A for the epoch's neighbourhood (m x d1 each). Batch updates
+ * are weighted means, so a Mexican hat's negative lobe is clipped to 0
+ * there (SOMHOP_NEIGH_MEXICAN_CLIPPED); online training uses the full hat. */
+#define SOMHOP_NEIGH_MEXICAN_CLIPPED 100
 static void smooth(const somhop_som *s, int kind, double sigma, const double *A, double *num,
                    double *U, double *gx, double *gy, unsigned nt) {
   size_t d1 = s->d + 1, rows = s->rows, cols = s->cols;
+  if (kind == SOMHOP_NEIGH_MEXICAN) kind = SOMHOP_NEIGH_MEXICAN_CLIPPED;
   smooth_job j = {s, A, U, num, gx, gy, kind, sigma, d1, 0};
   if (kind == SOMHOP_NEIGH_GAUSSIAN) {
     int hex = s->grid == SOMHOP_GRID_HEX;
@@ -279,17 +284,20 @@ typedef struct acc_job {
   const double *y;
   const uint32_t *bmu;
   size_t n, d, m;
-  double *part;   /* nt x m x d1 partial sums */
+  double *A;      /* m x d1 sums; thread t owns a contiguous neuron range */
 } acc_job;
 
+/* Each thread owns a neuron range and adds its samples in sample order, so
+ * the sums (and the trained map) do not depend on the thread count. */
 static void acc_task(void *ctx, unsigned t, unsigned nt) {
   acc_job *j = ctx;
   size_t b, e, d1 = j->d + 1;
-  algo_split(j->n, t, nt, &b, &e);
-  double *A = j->part + (size_t)t * j->m * d1;
-  memset(A, 0, j->m * d1 * sizeof *A);
-  for (size_t i = b; i < e; i++) {
-    double *a = A + (size_t)j->bmu[i] * d1;
+  algo_split(j->m, t, nt, &b, &e);
+  memset(j->A + b * d1, 0, (e - b) * d1 * sizeof(double));
+  for (size_t i = 0; i < j->n; i++) {
+    size_t q = j->bmu[i];
+    if (q < b || q >= e) continue;
+    double *a = j->A + q * d1;
     const double *x = j->y + i * j->d;
     for (size_t k = 0; k < j->d; k++) a[k] += x[k];
     a[j->d] += 1.0;
@@ -301,10 +309,10 @@ static int train_batch(somhop_som *s, const double *y, size_t n, const somhop_so
   size_t m = s->m, d = s->d, d1 = d + 1;
   unsigned nt = somhop_threads_resolve(o->threads);
   unsigned nacc = nt;
-  if (nacc > n) nacc = (unsigned)n;
+  if (nacc > m) nacc = (unsigned)m;
   uint32_t *bmu = algo_malloc3(n, 1, sizeof(uint32_t));
   double *dist2 = algo_malloc3(n, 1, sizeof(double));
-  double *part = algo_malloc3((size_t)nacc * m, d1, sizeof(double));
+  double *part = algo_malloc3(m, d1, sizeof(double));
   double *num = algo_malloc3(m, d1, sizeof(double));
   size_t npar = s->grid == SOMHOP_GRID_HEX ? 2 : 1;
   double *U = algo_malloc3(npar * m, d1, sizeof(double));
@@ -332,10 +340,6 @@ static int train_batch(somhop_som *s, const double *y, size_t n, const somhop_so
     if (rc) goto out;
     acc_job aj = {y, bmu, n, d, m, part};
     algo_parallel(nacc, acc_task, &aj);
-    for (unsigned q = 1; q < nacc; q++) {
-      const double *p = part + (size_t)q * m * d1;
-      for (size_t i = 0; i < m * d1; i++) part[i] += p[i];
-    }
     smooth(s, o->neigh, sigma, part, num, U, gx, gy, nt);
     for (size_t j = 0; j < m; j++) {
       double den = num[j * d1 + d];
@@ -392,6 +396,27 @@ static int train_online(somhop_som *s, const double *y, size_t n, const somhop_s
     free(order); free(dx2); free(dy2); free(ex); free(ey);
     return somhop_err_set(err, SOMHOP_ENOMEM, "online training: out of memory");
   }
+  /* Mexican hat: the negative lobe pushes neurons away from the sample;
+   * online, that would grow without bound, so weights are clamped to the
+   * training data's bounding box (per feature). */
+  double *lo = NULL, *hi = NULL;
+  if (o->neigh == SOMHOP_NEIGH_MEXICAN) {
+    lo = malloc(d * sizeof *lo);
+    hi = malloc(d * sizeof *hi);
+    if (!lo || !hi) {
+      free(order); free(dx2); free(dy2); free(ex); free(ey); free(lo); free(hi);
+      return somhop_err_set(err, SOMHOP_ENOMEM, "online training: out of memory");
+    }
+    for (size_t k = 0; k < d; k++) {
+      lo[k] = INFINITY;
+      hi[k] = -INFINITY;
+    }
+    for (size_t i = 0; i < n; i++)
+      for (size_t k = 0; k < d; k++) {
+        lo[k] = fmin(lo[k], y[i * d + k]);
+        hi[k] = fmax(hi[k], y[i * d + k]);
+      }
+  }
   algo_rng rng;
   algo_rng_seed(&rng, o->seed ^ 0x0411E7ull);
   uint64_t total = (uint64_t)epochs * n, step = 0;
@@ -436,13 +461,15 @@ static int train_online(somhop_som *s, const double *y, size_t n, const somhop_s
           if (f == 0.0) continue;
           double *w = s->codebook + (r * cols + c) * d;
           for (size_t k = 0; k < d; k++) w[k] += f * (x[k] - w[k]);
+          if (f < 0)
+            for (size_t k = 0; k < d; k++) w[k] = w[k] < lo[k] ? lo[k] : w[k] > hi[k] ? hi[k] : w[k];
         }
       }
       if (o->progress && ((step + 1) % report == 0 || step + 1 == total))
         o->progress(o->progress_user, step + 1, total, NAN);
     }
   }
-  free(order); free(dx2); free(dy2); free(ex); free(ey);
+  free(order); free(dx2); free(dy2); free(ex); free(ey); free(lo); free(hi);
   return 0;
 }
 

@@ -246,9 +246,12 @@ typedef struct somhop_som_train_opts {
  * training data in som->train. Batch epochs: BMUs of all samples with the
  * current codebook, then w_j = sum_i h(j,bmu_i) x_i / sum_i h(j,bmu_i) with
  * the epoch's radius (a neuron whose denominator is <= 1e-12 keeps its
- * weights — only possible with BUBBLE or MEXICAN). Online: each epoch visits
+ * weights — only possible with BUBBLE or MEXICAN; batch updates are weighted
+ * means, so the Mexican hat's negative lobe is clipped to 0 there). Online: each epoch visits
  * all samples in a seeded random order; w_j += lr(t) h(j,bmu) (x - w_j) with
- * lr and radius decayed per presentation. Radius schedules apply per epoch
+ * lr and radius decayed per presentation (Mexican hat: the full hat, with
+ * weights clamped to the training data's bounding box so the negative lobe
+ * cannot push neurons away without bound). Radius schedules apply per epoch
  * in batch mode (t = epoch/(epochs-1)).
  * EDIM if d differs from the model, ERANGE on NaN/Inf, EINVAL on bad options. */
 int somhop_som_train(somhop_som *som, const double *x, size_t n,
