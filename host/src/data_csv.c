@@ -273,6 +273,7 @@ static int build_labels(somhop_dataset *ds, char **lab, const char *name, somhop
   int rc = 0;
   size_t n = ds->n;
   double *vals = NULL, *uniq = NULL;
+  size_t *slots = NULL;
   int all_num = 1;
   ds->labels = malloc(n * sizeof *ds->labels);
   ds->label_names = calloc(n, sizeof *ds->label_names);
@@ -317,27 +318,37 @@ static int build_labels(somhop_dataset *ds, char **lab, const char *name, somhop
       ds->labels[i] = (int32_t)lo;
     }
   } else {
-    /* Distinct strings in order of first appearance (quadratic in the number
-     * of distinct labels, which is small for classification data). */
+    /* Distinct strings in order of first appearance, found through an
+     * open-addressing hash table of label indices (size a power of two >= 2n). */
+    size_t cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    slots = malloc(cap * sizeof *slots);
+    if (!slots) {
+      rc = somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory", name);
+      goto out;
+    }
+    for (size_t k = 0; k < cap; k++) slots[k] = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
-      size_t k;
-      for (k = 0; k < ds->n_labels; k++)
-        if (strcmp(ds->label_names[k], lab[i]) == 0) break;
-      if (k == ds->n_labels) {
-        if (k >= INT32_MAX) {
+      uint64_t hsh = 1469598103934665603ull; /* FNV-1a */
+      for (const unsigned char *c = (const unsigned char *)lab[i]; *c; c++) hsh = (hsh ^ *c) * 1099511628211ull;
+      size_t k = (size_t)hsh & (cap - 1);
+      while (slots[k] != SIZE_MAX && strcmp(ds->label_names[slots[k]], lab[i]) != 0) k = (k + 1) & (cap - 1);
+      if (slots[k] == SIZE_MAX) {
+        if (ds->n_labels >= INT32_MAX) {
           rc = somhop_err_set(err, SOMHOP_ELIMIT, "%s: too many distinct labels", name);
           goto out;
         }
-        if (!(ds->label_names[k] = somhop__strdup(lab[i]))) {
+        if (!(ds->label_names[ds->n_labels] = somhop__strdup(lab[i]))) {
           rc = somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory", name);
           goto out;
         }
-        ds->n_labels++;
+        slots[k] = ds->n_labels++;
       }
-      ds->labels[i] = (int32_t)k;
+      ds->labels[i] = (int32_t)slots[k];
     }
   }
 out:
+  free(slots);
   free(vals);
   free(uniq);
   return rc;

@@ -103,6 +103,21 @@ static void test_csv_basic(void) {
   if (rc == 0) CHECK("csv header found by label name: 2 rows", ds->n == 2 && ds->n_labels == 2);
   somhop_dataset_free(ds);
 
+  /* Many distinct string labels (hash table path): index = order of first appearance. */
+  {
+    size_t cap = 20000 * 24, used = 0;
+    char *big = malloc(cap);
+    used += (size_t)snprintf(big, cap, "v,id\n");
+    for (int i = 0; i < 20000; i++) used += (size_t)snprintf(big + used, cap - used, "%d,k%d\n", i, i % 5000);
+    rc = csv(big, "id", -1, &ds, &e);
+    free(big);
+    int ok = rc == 0 && ds->n == 20000 && ds->n_labels == 5000;
+    for (size_t i = 0; ok && i < ds->n; i++) ok = ds->labels[i] == (int32_t)(i % 5000);
+    if (ok) ok = strcmp(ds->label_names[4999], "k4999") == 0;
+    CHECK("csv 5000 distinct string labels: indices by first appearance", ok);
+    somhop_dataset_free(ds);
+  }
+
   /* Mixed first row with header detection from row 2. */
   rc = csv("x,3\n1,2\n", NULL, -1, &ds, &e);
   CHECK_INT("csv mixed first row -> header: rc", rc, 0);
