@@ -527,7 +527,10 @@ int somhop_dataset_load(const char *spec, const somhop_load_opts *opts, somhop_d
   size_t len = 0;
   int rc = somhop_read_file(spec, &buf, &len, err);
   if (rc < 0) return rc;
-  if (ends_with(spec, ".npy")) {
+  int npy_magic = len >= 6 && memcmp(buf, "\x93NUMPY", 6) == 0;
+  if (len >= 8 && memcmp(buf, "SOMHOPMF", 8) == 0) {
+    rc = somhop_err_set(err, SOMHOP_EFORMAT, "%s: this is a somhop model file, not a dataset", spec);
+  } else if (ends_with(spec, ".npy") || npy_magic) {
     if (opts && opts->label_col)
       rc = somhop_err_set(err, SOMHOP_EUNSUPPORTED,
                           "%s: a label column is only supported for CSV input", spec);

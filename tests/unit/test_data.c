@@ -257,6 +257,10 @@ static void test_csv_bad(void) {
   write_bytes(tmp_path("empty.npy"), "", 0);
   rc = somhop_dataset_load(tmp_path("empty.npy"), NULL, &ds, &e);
   CHECK_INT("load empty .npy file: EFORMAT", rc, SOMHOP_EFORMAT);
+  write_bytes(tmp_path("model.csv"), "SOMHOPMF\1\0\0\0", 12);
+  rc = somhop_dataset_load(tmp_path("model.csv"), NULL, &ds, &e);
+  CHECK_INT("load a model file as data: EFORMAT", rc, SOMHOP_EFORMAT);
+  CHECK_CONTAINS("load a model file as data: says so", e.msg, "model file, not a dataset");
   rc = somhop_dataset_load(NULL, NULL, &ds, &e);
   CHECK_INT("load NULL spec: EINVAL", rc, SOMHOP_EINVAL);
 }
@@ -365,6 +369,17 @@ static void test_npy_roundtrip(void) {
   CHECK("npy writer: dict text", r && memcmp(r + 10, want_dict, strlen(want_dict)) == 0);
   CHECK_INT("npy writer: file size", len, 10 + hl + sizeof f64);
   free(raw);
+  /* An .npy file under another name is recognised by its magic. */
+  {
+    void *img = NULL;
+    size_t il = 0;
+    somhop_read_file(tmp_path("a.npy"), &img, &il, &e);
+    write_bytes(tmp_path("a.dat"), img, il);
+    free(img);
+    rc = somhop_dataset_load(tmp_path("a.dat"), NULL, &ds, &e);
+    CHECK("npy recognised by magic (a.dat)", rc == 0 && ds->n == 2 && ds->d == 3);
+    somhop_dataset_free(ds);
+  }
 
   /* Hand-built files: uint8 v1, f64 v2.0, i32 v3.0, '<u1', Python-2 long shapes. */
   unsigned char buf[512];

@@ -7,7 +7,8 @@
  *   path ending in .npy   NumPy array, 1-D (n,) -> n x 1, or 2-D (n, d)
  *   builtin:iris          150 x 4, labels = species names
  *   builtin:digits        1797 x 64 (8x8 pixels 0..16), labels "0".."9"
- * Any other path is read as CSV.
+ * Any other path is read as CSV, unless its content starts with the .npy
+ * magic (then it is read as .npy) or is a somhop model file (EFORMAT).
  */
 #ifndef SOMHOP_DATA_H
 #define SOMHOP_DATA_H
