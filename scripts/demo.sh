@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/demo.sh — the built-in demo (`make demo` runs it after the build).
 #
-#   1. SOM on builtin:digits (1797 8x8 handwritten digits): train a 12x12
+#   1. SOM on builtin:digits (1797 8x8 handwritten digits): train a 16x16
 #      hexagonal map, print QE / TE / label purity, draw the U-matrix and the
 #      hit map with the majority digit of every neuron, and a few component
 #      planes; check the fixed-point reference against the float64 BMUs.
@@ -14,8 +14,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
 BUILD=${SOMHOP_BUILD:-$ROOT/build}
-OUT=${DEMO_OUT:-$ROOT/demo-out}
+OUT=${DEMO_OUT:-demo-out}
 SOMHOP="$BUILD/bin/somhop"
 if [ ! -x "$SOMHOP" ]; then
   echo "demo: $SOMHOP not found; run 'make' first (or 'make demo', which builds)" >&2
@@ -25,14 +26,20 @@ mkdir -p "$OUT"
 t_start=$(date +%s.%N)
 
 step() { printf '\n== %s\n' "$*"; }
-show() { printf '$ somhop %s\n' "$*"; "$SOMHOP" "$@"; }
+# Print the command (shell-quoted, so it can be pasted) and run it.
+show() {
+  printf '$ somhop'
+  printf ' %q' "$@"
+  printf '\n'
+  "$SOMHOP" "$@"
+}
 
 # ---------------------------------------------------------------------------
 step "1. Self-organising map on builtin:digits"
 show info builtin:digits
-show som train builtin:digits --rows 12 --cols 12 --grid hex --epochs 20 --seed 1 \
+show som train builtin:digits --rows 16 --cols 16 --grid hex --epochs 20 --seed 1 \
   -o "$OUT/digits.som"
-show som render "$OUT/digits.som" builtin:digits -o "$OUT/som" --title "digits 12x12" \
+show som render "$OUT/digits.som" builtin:digits -o "$OUT/som" --title "digits 16x16" \
   --components p19,p27,p35,p43
 step "1b. The kernels' fixed-point arithmetic (host reference) against the float64 BMUs"
 show som eval "$OUT/digits.som" builtin:digits --backend ref
@@ -41,13 +48,16 @@ show som eval "$OUT/digits.som" builtin:digits --backend ref
 step "2. Hopfield network storing the ten digit prototypes"
 show info builtin:digits-prototypes
 show hopfield store builtin:digits-prototypes --rule pinv -o "$OUT/digits.hop"
-show hopfield recall "$OUT/digits.hop" --noise 0.1 --seed 3 --mode async \
+show hopfield recall "$OUT/digits.hop" --noise 0.15 --seed 1 \
   -o "$OUT/recalled.pbm" --png "$OUT/hopfield-recall.png"
+step "2b. How often recall succeeds: 100 noisy copies of every prototype (15% noise)"
+show hopfield recall "$OUT/digits.hop" --noise 0.15 --seed 1 --repeat 100 --mode sync
+show hopfield recall "$OUT/digits.hop" --noise 0.15 --seed 1 --repeat 100 --mode async
 
 # ---------------------------------------------------------------------------
 # >>> ACCELERATOR STEPS (hw_emu) — the OpenCL part adds them here:
 #   somhop som bmu  "$OUT/digits.som" builtin:digits --backend hw_emu -o "$OUT/bmu-hw_emu.csv"
-#   somhop hopfield recall "$OUT/digits.hop" --noise 0.1 --seed 3 --mode async --backend hw_emu
+#   somhop hopfield recall "$OUT/digits.hop" --noise 0.15 --seed 1 --repeat 100 --backend hw_emu
 # Each prints agreement with the float64 CPU reference, bit-exactness with the
 # host fixed-point reference, the MODELED F1 kernel time and the measured
 # simulation wall time. Keep the whole demo under ~30 s.
@@ -57,6 +67,6 @@ show hopfield recall "$OUT/digits.hop" --noise 0.1 --seed 3 --mode async \
 t_end=$(date +%s.%N)
 step "Done in $(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.1f", b - a }') s. Pictures:"
 for f in "$OUT"/som/umatrix.png "$OUT"/som/hits.png "$OUT"/hopfield-recall.png; do
-  echo "  ${f#"$ROOT"/}"
+  echo "  $f"
 done
-echo "  (component planes: ${OUT#"$ROOT"/}/som/component-*.png)"
+echo "  (component planes: $OUT/som/component-*.png)"

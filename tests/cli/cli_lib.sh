@@ -16,6 +16,10 @@
 : "${SOMHOP_BUILD:?SOMHOP_BUILD must point at the build directory}"
 : "${SOMHOP_ROOT:?SOMHOP_ROOT must point at the repository root}"
 SOMHOP="$SOMHOP_BUILD/bin/somhop"
+if [ ! -x "$SOMHOP" ]; then
+  echo "not ok - somhop binary present: $SOMHOP not found (build it first)"
+  exit 1
+fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 

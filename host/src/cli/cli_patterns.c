@@ -47,9 +47,11 @@ static void guess_shape(cli_patterns *p) {
 /* ---- digits prototypes -------------------------------------------------- */
 
 /* Class means of builtin:digits, binarised: a pixel is +1 (ink) when the
- * class mean exceeds `thresh` on the 0..16 scale. The threshold 5.0 keeps
- * the strokes of every digit while dropping the faint halo of the blur. */
-#define PROTO_THRESH 5.0
+ * class mean exceeds half the pixel range (8 of 0..16). Lower thresholds
+ * merge strokes into blobs (8 loses its holes); with the pseudo-inverse rule
+ * the ten 8x8 prototypes are then all fixed points and recalled from 15%
+ * noise (seed 3). */
+#define PROTO_THRESH 8.0
 
 static int load_digit_prototypes(cli_patterns *p, somhop_err *err) {
   somhop_dataset *ds = NULL;

@@ -28,7 +28,7 @@ static const char patterns_epilog[] =
     "  FILE.csv, FILE.npy          values +-1 or 0/1 (1 = +1 = black)\n"
     "  FILE.pbm                    PBM images, P1 or P4, several per file allowed (black = +1)\n"
     "  builtin:digits-prototypes   10 patterns of 8x8: the class means of builtin:digits,\n"
-    "                              binarised (mean pixel > 5 of 16 -> +1)\n";
+    "                              binarised (mean pixel > 8 of 16 -> +1)\n";
 
 static const cli_opt store_opts[] = {
     {"output", 'o', "MODEL", "model file to write (required)"},
@@ -48,13 +48,15 @@ static const cli_cmd store_cmd = {
 
 static const cli_opt recall_opts[] = {
     {"output", 'o', "FILE", "write recalled states (.csv +-1, .npy int32 +-1, .pbm images)"},
-    {"png", 0, "FILE", "PNG grid: one row per probe, probe -> recalled -> stored"},
+    {"png", 0, "FILE", "PNG grid of probe -> recalled -> stored triples (two per row;\n"
+                       "at most the first 20 probes)"},
     {"noise", 'n', "FRACTION", "flip this fraction of the neurons of each probe (seeded);\n"
                                "without PROBES the probes are the stored patterns"},
     {"mode", 'm', "sync|async", "update mode (default sync)"},
     {"order", 0, "fixed|random", "async update order (default fixed = index order; random =\n"
                                  "a seeded random order each sweep, cpu backend only)"},
     {"max-sweeps", 0, "N", "cap on sweeps per probe (default 100)"},
+    {"repeat", 0, "K", "without PROBES: K noisy probes per stored pattern (default 1)"},
     {"shape", 0, "WxH", "image shape for --png / .pbm (default: the model's)"},
     {"seed", 's', "N", "seed for --noise and --order random (default 1)"},
     {"backend", 'b', "NAME", "cpu|ref|sw_emu|hw_emu|hw (default cpu)"},
@@ -275,13 +277,16 @@ static int cmd_recall(int argc, char **argv) {
   if ((rc = cli_get_common(&a, &c))) return rc;
   if (a.npos < 1) return cli_usage_error(&recall_cmd, "missing MODEL argument");
   int mode = 0, order = 0, prec_i = 0;
-  long max_sweeps = 100;
+  long max_sweeps = 100, repeat = 1;
   double noise = 0.0;
   if ((rc = cli_get_choice(&a, "mode", "sync|async", &mode))) return rc;
   if ((rc = cli_get_choice(&a, "order", "fixed|random", &order))) return rc;
   if ((rc = cli_get_choice(&a, "precision", "f32|f64", &prec_i))) return rc;
   if ((rc = cli_get_long(&a, "max-sweeps", 1, 1000000, &max_sweeps))) return rc;
   if ((rc = cli_get_double(&a, "noise", 0.0, 1.0, &noise))) return rc;
+  if ((rc = cli_get_long(&a, "repeat", 1, 100000, &repeat))) return rc;
+  if (cli_has(&a, "repeat") && a.npos > 1)
+    return cli_usage_error(&recall_cmd, "option '--repeat' applies only without PROBES");
   if (order == 1 && mode == 0)
     return cli_usage_error(&recall_cmd, "option '--order random' needs --mode async");
   if (order == 1 && c.backend != CLI_BACKEND_CPU)
@@ -316,13 +321,15 @@ static int cmd_recall(int argc, char **argv) {
       ex = cli_errorf(EXIT_MODEL, "model %s holds no stored patterns to use as probes", a.pos[0]);
       goto out;
     }
-    count = h->n_patterns;
+    /* copy-major order: probe b comes from stored pattern b % n_patterns */
+    count = (size_t)h->n_patterns * (size_t)repeat;
     probes = malloc(count * n);
     if (!probes) {
       ex = cli_errorf(EXIT_RUNTIME, "out of memory");
       goto out;
     }
-    memcpy(probes, h->patterns, count * n);
+    for (long r = 0; r < repeat; r++)
+      memcpy(probes + (size_t)r * h->n_patterns * n, h->patterns, (size_t)h->n_patterns * n);
   } else {
     if ((ex = load_patterns(&a, 1, &p))) goto out;
     if (p.n != n) {
@@ -370,12 +377,12 @@ static int cmd_recall(int argc, char **argv) {
     total_sweeps += sweeps[b] & SOMHOP_HOP_SWEEPS_MASK;
     long m = somhop_hopfield_match(h, res + b * n);
     if (m >= 0) on_stored++;
-    origin[b] = from_stored ? (long)b : nearest_stored(h, probes + b * n, NULL);
-    if (from_stored && m == (long)b) exact_origin++;
+    origin[b] = from_stored ? (long)(b % h->n_patterns) : nearest_stored(h, probes + b * n, NULL);
+    if (from_stored && m == origin[b]) exact_origin++;
   }
   if (out && (ex = write_states(out, res, count, n, iw, ih))) goto out;
   if (png) {
-    size_t rows = count;
+    size_t rows = count < 20 ? count : 20;
     trip = calloc(3 * rows * n, 1);
     caps = calloc(3 * rows, sizeof *caps);
     if (!trip || !caps) {
@@ -399,11 +406,13 @@ static int cmd_recall(int argc, char **argv) {
         goto out;
       }
       snprintf(caps[3 * b], 48, "probe %zu (%zu off)", b, dp);
-      snprintf(caps[3 * b + 1], 48, "%s %zu off", dr == 0 ? "ok" : "recalled", dr);
+      if (dr == 0) snprintf(caps[3 * b + 1], 48, "recalled: exact");
+      else snprintf(caps[3 * b + 1], 48, "recalled: %zu off", dr);
       if (o >= 0) snprintf(caps[3 * b + 2], 48, "stored %ld", o);
       else snprintf(caps[3 * b + 2], 48, "none");
     }
-    if ((rc = somhop_render_patterns(png, trip, 3 * rows, iw, ih, 3, (const char *const *)caps,
+    if ((rc = somhop_render_patterns(png, trip, 3 * rows, iw, ih, rows > 1 ? 6 : 3,
+                                     (const char *const *)caps,
                                      &e)) < 0) {
       ex = cli_fail(&e, rc);
       goto out;

@@ -50,7 +50,7 @@ static int info_builtin(const char *spec, int json) {
       cj_end(&j);
     } else {
       printf("%s: %zu bipolar patterns of %zux%zu = %zu neurons\n", spec, p.count, p.w, p.h, p.n);
-      printf("binarised class means (mean pixel > 5 of 16) of builtin:digits\n");
+      printf("binarised class means (mean pixel > 8 of 16) of builtin:digits\n");
       if (attr) printf("source: %s\n", attr);
     }
     cli_patterns_free(&p);
