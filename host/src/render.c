@@ -68,12 +68,14 @@ typedef struct canvas {
 } canvas;
 
 #define MAX_DIM 16384
+#define MAX_PIXELS 40e6 /* 120 MB of RGB */
 
 static int canvas_new(canvas *c, long w, long h, uint32_t bg, const char *path, somhop_err *err) {
   c->px = NULL;
-  if (w <= 0 || h <= 0 || w > MAX_DIM || h > MAX_DIM)
-    return somhop_err_set(err, SOMHOP_ERANGE, "%s: image would be %ld x %ld pixels (limit %d)", path, w, h,
-                          MAX_DIM);
+  if (w <= 0 || h <= 0 || w > MAX_DIM || h > MAX_DIM || (double)w * (double)h > MAX_PIXELS)
+    return somhop_err_set(err, SOMHOP_ERANGE,
+                          "%s: image would be %ld x %ld pixels (limits: %d per side, %.0f million in all)", path,
+                          w, h, MAX_DIM, MAX_PIXELS / 1e6);
   c->w = (int)w;
   c->h = (int)h;
   c->px = malloc((size_t)w * (size_t)h * 3);

@@ -203,6 +203,14 @@ static void test_patterns(void) {
             SOMHOP_EINVAL);
   CHECK_INT("patterns zero width: EINVAL", somhop_render_patterns(tmp_path("q.png"), s, 1, 0, 2, 1, NULL, &e),
             SOMHOP_EINVAL);
+  {
+    int8_t *many = calloc(4000 * 64, 1);
+    for (int i = 0; i < 4000 * 64; i++) many[i] = 1;
+    CHECK_INT("patterns: 4000 8x8 at 64 per row exceeds the pixel budget: ERANGE",
+              somhop_render_patterns(tmp_path("q.png"), many, 4000, 8, 8, 64, NULL, &e), SOMHOP_ERANGE);
+    CHECK_CONTAINS("patterns pixel budget: message", e.msg, "million");
+    free(many);
+  }
   CHECK_INT("patterns too many in a row: ERANGE",
             somhop_render_patterns(tmp_path("q.png"), strip, 2000, 1, 1, 0, NULL, &e), SOMHOP_ERANGE);
 }
