@@ -1,0 +1,13 @@
+# bench/bench.mk — the CPU benchmark program (host-algo) and its quick run.
+#
+#   $(BUILD)/bin/somhop-bench-cpu   bmu | train | hopfield | gen (tests/bench/somhop_bench_cpu.c)
+#   bench/cpu.sh                    generates the issue-7 workloads and prints somhop's figures
+# The side-by-side peer comparison (scripts/bench-peers.sh) calls the same program.
+
+BENCH_CPU_BIN := $(BUILD)/bin/somhop-bench-cpu
+ALL_TARGETS += $(BENCH_CPU_BIN)
+BENCH_CMDS  += bench/cpu.sh
+
+$(BENCH_CPU_BIN): tests/bench/somhop_bench_cpu.c $(LIBSOMHOP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(HOST_INC) -o $@ $< $(LIBSOMHOP) $(SOMHOP_LIBS) $(ALL_LDFLAGS)

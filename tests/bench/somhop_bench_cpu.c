@@ -1,0 +1,587 @@
+/*
+ * somhop_bench_cpu.c — timing of the CPU backend on the issue-7 workloads.
+ *
+ *   somhop-bench-cpu bmu      --data X.npy [--codebook C.npy | --rows R --cols C]
+ *   somhop-bench-cpu train    --data X.npy [--codebook C.npy] --rows R --cols C --epochs E
+ *                             [--radius start:end] [--out-codebook OUT.npy]
+ *   somhop-bench-cpu hopfield --patterns P.npy --probes Q.npy [--max-sweeps S]
+ *   somhop-bench-cpu gen      --out DIR [--seed S]   (workload files without numpy)
+ *   common: [--threads T] [--repeat K] [--seed S] [--no-check] [--precision f32|f64]
+ *
+ * Prints one JSON object on stdout: seconds (best of K, compute call only —
+ * file loading and model construction excluded), quality figures, peak RSS,
+ * and for bmu the fraction of this machine's fp32 FMA peak, with its inputs.
+ * Exit 0 on success, 1 on a runtime error, 2 on a usage error.
+ *
+ * The .npy reader here is deliberately minimal (C order, <f4 <f8 <i4 |i1 |u1,
+ * 1-D or 2-D) and reads straight into the working array so that peak RSS
+ * reflects the computation, not the loader.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "somhop/data.h"
+#include "somhop/hopfield.h"
+#include "somhop/som.h"
+#include "somhop_fixed.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static long rss_peak_kb(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+static long rss_now_kb(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  long pages = 0, res = 0;
+  if (f) {
+    if (fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
+    fclose(f);
+  }
+  return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void die(int code, const char *fmt, const char *a) {
+  fprintf(stderr, "somhop-bench-cpu: ");
+  fprintf(stderr, fmt, a ? a : "");
+  fprintf(stderr, "\n");
+  exit(code);
+}
+
+/* ------------------------------------------------------------------ npy */
+
+enum { AS_F32, AS_I8 };
+
+/* Load a 1-D/2-D C-order array into float (AS_F32) or int8 (AS_I8). */
+static void *npy_load(const char *path, int as, size_t *rows, size_t *cols) {
+  FILE *f = fopen(path, "rb");
+  if (!f) die(1, "cannot open %s", path);
+  unsigned char pre[10];
+  if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6)) die(1, "%s: not an .npy file", path);
+  size_t hl = pre[6] == 1 ? (size_t)(pre[8] | pre[9] << 8) : 0;
+  if (pre[6] >= 2) {
+    unsigned char b2[2];
+    if (fread(b2, 1, 2, f) != 2) die(1, "%s: truncated header", path);
+    hl = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)b2[0] << 16 | (size_t)b2[1] << 24;
+  }
+  if (hl == 0 || hl > 65536) die(1, "%s: bad header length", path);
+  char *h = calloc(1, hl + 1);
+  if (!h || fread(h, 1, hl, f) != hl) die(1, "%s: truncated header", path);
+  const char *dt = strstr(h, "'descr'");
+  const char *sh = strstr(h, "'shape'");
+  if (!dt || !sh || strstr(h, "'fortran_order': True")) die(1, "%s: unsupported header (need C order)", path);
+  dt = strchr(dt + 7, '\'');
+  int esz = 0, kind = 0;   /* kind: 1 float, 2 signed int, 3 unsigned int */
+  if (!strncmp(dt, "'<f4'", 5)) esz = 4, kind = 1;
+  else if (!strncmp(dt, "'<f8'", 5)) esz = 8, kind = 1;
+  else if (!strncmp(dt, "'<i4'", 5)) esz = 4, kind = 2;
+  else if (!strncmp(dt, "'|i1'", 5)) esz = 1, kind = 2;
+  else if (!strncmp(dt, "'|u1'", 5)) esz = 1, kind = 3;
+  else die(1, "%s: dtype not supported (f4 f8 i4 i1 u1)", path);
+  sh = strchr(sh, '(');
+  unsigned long long a = 0, b = 1;
+  int got = sh ? sscanf(sh, "(%llu, %llu", &a, &b) : 0;
+  if (got < 1) die(1, "%s: bad shape", path);
+  if (got == 1) b = 1;
+  free(h);
+  *rows = (size_t)a;
+  *cols = (size_t)b;
+  size_t cnt = (size_t)(a * b);
+  void *out = malloc(cnt * (as == AS_F32 ? 4 : 1) + 64);
+  if (!out) die(1, "%s: out of memory", path);
+  if (kind == 1 && esz == 4 && as == AS_F32) {   /* straight read, no second copy */
+    if (fread(out, 4, cnt, f) != cnt) die(1, "%s: truncated data", path);
+  } else {
+    unsigned char buf[8192];
+    size_t done = 0;
+    while (done < cnt) {
+      size_t k = cnt - done < sizeof buf / (size_t)esz ? cnt - done : sizeof buf / (size_t)esz;
+      if (fread(buf, (size_t)esz, k, f) != k) die(1, "%s: truncated data", path);
+      for (size_t i = 0; i < k; i++) {
+        double v;
+        if (kind == 1 && esz == 4) { float t; memcpy(&t, buf + 4 * i, 4); v = t; }
+        else if (kind == 1) memcpy(&v, buf + 8 * i, 8);
+        else if (esz == 4) { int32_t t; memcpy(&t, buf + 4 * i, 4); v = t; }
+        else if (kind == 2) v = (int8_t)buf[i];
+        else v = buf[i];
+        if (as == AS_F32) ((float *)out)[done + i] = (float)v;
+        else ((int8_t *)out)[done + i] = v > 0 ? 1 : -1;
+      }
+      done += k;
+    }
+  }
+  fclose(f);
+  return out;
+}
+
+/* ---------------------------------------------------------------- peak */
+
+typedef struct peak_info {
+  int lanes;          /* fp32 lanes per FMA: 16 avx512f, 8 avx2+fma, 4 otherwise */
+  int pipes;          /* FMA pipes per core assumed */
+  unsigned cores;
+  double ghz;         /* nominal, /proc/cpuinfo "cpu MHz" */
+  double gfma_nominal;
+  double gfma_measured;   /* in-process FMA loop on all cores, 0 if not run */
+  char flags[64];
+} peak_info;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f"))) static double fma_loop512(long iters) {
+  __m512 m = _mm512_set1_ps(0.99999f), c = _mm512_set1_ps(1e-6f);
+  __m512 a0 = _mm512_set1_ps(1), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0,
+         a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+  for (long i = 0; i < iters; i++) {
+#define F(x) x = _mm512_fmadd_ps(x, m, c);
+    F(a0) F(a1) F(a2) F(a3) F(a4) F(a5) F(a6) F(a7) F(a8) F(a9) F(a10) F(a11)
+#undef F
+    __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5));
+    __asm__ volatile("" : "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9), "+v"(a10), "+v"(a11));
+  }
+  __m512 s = _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3));
+  s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+  s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
+  return (double)_mm512_reduce_add_ps(s);
+}
+__attribute__((target("avx2,fma"))) static double fma_loop256(long iters) {
+  __m256 m = _mm256_set1_ps(0.99999f), c = _mm256_set1_ps(1e-6f);
+  __m256 a0 = _mm256_set1_ps(1), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0,
+         a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+  for (long i = 0; i < iters; i++) {
+#define F(x) x = _mm256_fmadd_ps(x, m, c);
+    F(a0) F(a1) F(a2) F(a3) F(a4) F(a5) F(a6) F(a7) F(a8) F(a9) F(a10) F(a11)
+#undef F
+    __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4), "+x"(a5));
+    __asm__ volatile("" : "+x"(a6), "+x"(a7), "+x"(a8), "+x"(a9), "+x"(a10), "+x"(a11));
+  }
+  float t[8];
+  _mm256_storeu_ps(t, _mm256_add_ps(a0, a11));
+  return t[0];
+}
+#endif
+
+typedef struct peak_job { int lanes; long iters; double sink; } peak_job;
+static void *peak_thread(void *p) {
+  peak_job *j = p;
+#if defined(__x86_64__) && defined(__GNUC__)
+  j->sink = j->lanes == 16 ? fma_loop512(j->iters) : fma_loop256(j->iters);
+#endif
+  return NULL;
+}
+
+static void peak_probe(peak_info *pk, int measure) {
+  memset(pk, 0, sizeof *pk);
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  char line[8192];
+  int have512 = 0, have2 = 0, havefma = 0;
+  while (f && fgets(line, sizeof line, f)) {
+    if (!strncmp(line, "flags", 5) && !pk->flags[0]) {
+      have512 = strstr(line, " avx512f") != NULL;
+      have2 = strstr(line, " avx2") != NULL;
+      havefma = strstr(line, " fma") != NULL;
+      snprintf(pk->flags, sizeof pk->flags, "%s%s%s", have512 ? "avx512f " : "", have2 ? "avx2 " : "",
+               havefma ? "fma" : "");
+    } else if (!strncmp(line, "cpu MHz", 7) && pk->ghz == 0) {
+      const char *c = strchr(line, ':');
+      if (c) pk->ghz = atof(c + 1) / 1000.0;
+    }
+  }
+  if (f) fclose(f);
+  pk->lanes = have512 ? 16 : (have2 && havefma) ? 8 : 4;
+  pk->pipes = 2;
+  pk->cores = somhop_threads_resolve(0);
+  pk->gfma_nominal = pk->cores * pk->pipes * pk->lanes * pk->ghz;
+  if (!measure || pk->lanes < 8) return;
+  long iters = 20000000;
+  pthread_t tid[256];
+  peak_job jobs[256];
+  double t0 = now();
+  for (unsigned t = 0; t < pk->cores && t < 256; t++) {
+    jobs[t] = (peak_job){pk->lanes, iters, 0};
+    pthread_create(&tid[t], NULL, peak_thread, &jobs[t]);
+  }
+  for (unsigned t = 0; t < pk->cores && t < 256; t++) pthread_join(tid[t], NULL);
+  double dt = now() - t0;
+  pk->gfma_measured = (double)pk->cores * (double)iters * 12.0 * pk->lanes / dt / 1e9;
+}
+
+static void print_peak(const peak_info *pk, double gmac) {
+  printf("\"peak\": {\"cores\": %u, \"fma_pipes\": %d, \"lanes\": %d, \"ghz\": %.3f, \"flags\": \"%s\", "
+         "\"gfma_nominal\": %.1f, \"gfma_measured\": %.1f, \"fraction_nominal\": %.4f, "
+         "\"fraction_measured\": %.4f, \"basis\": \"nominal = cores x 2 FMA pipes x lanes x cpu MHz; "
+         "measured = 12 independent FMA chains per core, all cores, in this process\"}",
+         pk->cores, pk->pipes, pk->lanes, pk->ghz, pk->flags, pk->gfma_nominal, pk->gfma_measured,
+         pk->gfma_nominal > 0 ? gmac / pk->gfma_nominal : 0.0,
+         pk->gfma_measured > 0 ? gmac / pk->gfma_measured : 0.0);
+}
+
+/* ---------------------------------------------------------------- args */
+
+typedef struct args {
+  const char *mode, *data, *codebook, *patterns, *probes, *out_codebook, *out_dir, *radius;
+  size_t rows, cols;
+  unsigned epochs, threads, repeat, max_sweeps;
+  uint64_t seed;
+  int check, precision, peak;
+} args;
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: somhop-bench-cpu bmu|train|hopfield|gen [--data X.npy] [--codebook C.npy]\n"
+          "       [--rows R --cols C --epochs E --radius S:E --out-codebook F.npy]\n"
+          "       [--patterns P.npy --probes Q.npy --max-sweeps S] [--out DIR]\n"
+          "       [--threads T] [--repeat K] [--seed S] [--no-check] [--no-peak] [--precision f32|f64]\n");
+  exit(2);
+}
+
+static unsigned long long num(const char *s, const char *opt) {
+  char *e;
+  errno = 0;
+  unsigned long long v = strtoull(s, &e, 10);
+  if (*e || errno || s[0] == '-') die(2, "bad number for %s", opt);
+  return v;
+}
+
+static args parse(int argc, char **argv) {
+  args a;
+  memset(&a, 0, sizeof a);
+  a.repeat = 3;
+  a.max_sweeps = 20;
+  a.epochs = 10;
+  a.check = 1;
+  a.peak = 1;
+  a.seed = 12345;
+  a.radius = "8:0.5";
+  if (argc < 2) usage();
+  a.mode = argv[1];
+  for (int i = 2; i < argc; i++) {
+    const char *o = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define OPT(name) (!strcmp(o, name) && (v || (die(2, "missing value for %s", name), 0)) && ++i)
+    if (OPT("--data")) a.data = v;
+    else if (OPT("--codebook")) a.codebook = v;
+    else if (OPT("--patterns")) a.patterns = v;
+    else if (OPT("--probes")) a.probes = v;
+    else if (OPT("--out-codebook")) a.out_codebook = v;
+    else if (OPT("--out")) a.out_dir = v;
+    else if (OPT("--radius")) a.radius = v;
+    else if (OPT("--rows")) a.rows = num(v, o);
+    else if (OPT("--cols")) a.cols = num(v, o);
+    else if (OPT("--epochs")) a.epochs = (unsigned)num(v, o);
+    else if (OPT("--threads")) a.threads = (unsigned)num(v, o);
+    else if (OPT("--repeat")) a.repeat = (unsigned)num(v, o);
+    else if (OPT("--max-sweeps")) a.max_sweeps = (unsigned)num(v, o);
+    else if (OPT("--seed")) a.seed = num(v, o);
+    else if (OPT("--precision")) {
+      if (!strcmp(v, "f32")) a.precision = SOMHOP_PREC_F32;
+      else if (!strcmp(v, "f64")) a.precision = SOMHOP_PREC_F64;
+      else die(2, "--precision must be f32 or f64, not %s", v);
+    } else if (!strcmp(o, "--no-check")) a.check = 0;
+    else if (!strcmp(o, "--no-peak")) a.peak = 0;
+    else if (!strcmp(o, "-h") || !strcmp(o, "--help")) usage();
+    else die(2, "unknown option %s", o);
+#undef OPT
+  }
+  if (a.repeat == 0) a.repeat = 1;
+  return a;
+}
+
+/* Same checksum as bench/peers/peers.py bmu_checksum. */
+static uint64_t bmu_checksum(const uint32_t *b, size_t n) {
+  unsigned __int128 s = 0;
+  for (size_t i = 0; i < n; i++) s += (unsigned __int128)b[i] * (uint64_t)(i % 9973 + 1);
+  return (uint64_t)(s % ((unsigned __int128)1 << 61));
+}
+
+static double *random_codebook(size_t m, size_t d, uint64_t seed) {
+  double *cb = malloc(m * d * sizeof *cb);
+  if (!cb) die(1, "out of memory%s", NULL);
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (size_t i = 0; i < m * d; i++) {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    cb[i] = (double)(float)((double)(s >> 11) * 0x1.0p-53);
+  }
+  return cb;
+}
+
+/* ------------------------------------------------------------------ bmu */
+
+static int run_bmu(const args *a) {
+  if (!a->data) die(2, "bmu needs --data%s", NULL);
+  long rss0 = rss_now_kb();
+  size_t n, d, m, d2;
+  float *x = npy_load(a->data, AS_F32, &n, &d);
+  double *cb;
+  if (a->codebook) {
+    float *cf = npy_load(a->codebook, AS_F32, &m, &d2);
+    if (d2 != d) die(1, "codebook and data have different feature counts%s", NULL);
+    cb = malloc(m * d * sizeof *cb);
+    for (size_t i = 0; i < m * d; i++) cb[i] = cf[i];
+    free(cf);
+  } else {
+    if (!a->rows || !a->cols) die(2, "bmu needs --codebook or --rows/--cols%s", NULL);
+    m = a->rows * a->cols;
+    cb = random_codebook(m, d, a->seed);
+  }
+  uint32_t *bmu = malloc(n * sizeof *bmu);
+  somhop_err e = {0};
+  double best = INFINITY;
+  uint64_t rechecks = 0;
+  for (unsigned r = 0; r < a->repeat; r++) {
+    double t0 = now();
+    int rc;
+    if (a->precision == SOMHOP_PREC_F64) {
+      /* reference path on float data: convert in chunks (not timed separately) */
+      double *xd = malloc(4096 * d * sizeof *xd);
+      rc = 0;
+      for (size_t s = 0; s < n && !rc; s += 4096) {
+        size_t k = n - s < 4096 ? n - s : 4096;
+        for (size_t i = 0; i < k * d; i++) xd[i] = x[s * d + i];
+        rc = somhop_bmu_f64(cb, m, d, xd, k, a->threads, bmu + s, NULL, NULL, &e);
+      }
+      free(xd);
+    } else {
+      somhop_bmu_plan *p = NULL;   /* plan construction is part of the timed call */
+      rc = somhop_bmu_plan_create(cb, m, d, &p, &e);
+      if (!rc) rc = somhop_bmu_plan_run_f32(p, x, n, a->threads, bmu, NULL, NULL, &e);
+      rechecks = somhop_bmu_plan_rechecks(p);
+      somhop_bmu_plan_free(p);
+    }
+    double t = now() - t0;
+    if (rc) die(1, "bmu failed: %s", e.msg);
+    if (t < best) best = t;
+  }
+  long peak_kb = rss_peak_kb();
+  double agree = -1;
+  if (a->check) {   /* float64 reference in chunks, after the peak-RSS reading */
+    double *xd = malloc(2048 * d * sizeof *xd);
+    uint32_t *rb = malloc(2048 * sizeof *rb);
+    size_t same = 0;
+    for (size_t s = 0; s < n; s += 2048) {
+      size_t k = n - s < 2048 ? n - s : 2048;
+      for (size_t i = 0; i < k * d; i++) xd[i] = x[s * d + i];
+      somhop_bmu_f64(cb, m, d, xd, k, a->threads, rb, NULL, NULL, NULL);
+      for (size_t i = 0; i < k; i++) same += rb[i] == bmu[s + i];
+    }
+    agree = (double)same / (double)n;
+    free(xd);
+    free(rb);
+  }
+  peak_info pk;
+  peak_probe(&pk, a->peak);
+  double gmac = (double)n * (double)m * (double)d / best / 1e9;
+  double bytes = (double)n * d * 4 + (double)m * d * 4;
+  printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"bmu\", \"seconds\": %.6f, "
+         "\"n\": %zu, \"d\": %zu, \"m\": %zu, \"threads\": %u, \"precision\": \"%s\", \"simd\": \"%s\", "
+         "\"gmac_per_s\": %.2f, \"checksum\": %llu, \"bmu_agreement\": %.6f, \"rechecks\": %llu, "
+         "\"rss_baseline_kb\": %ld, \"peak_rss_kb\": %ld, \"data_plus_codebook_kb\": %.0f, "
+         "\"peak_rss_over_data\": %.3f, \"peak_rss_above_baseline_over_data\": %.3f, "
+         "\"call\": \"somhop_bmu_plan_create + somhop_bmu_plan_run_f32 (float32 blocked, float64 "
+         "re-decision of near ties)\", ",
+         best, n, d, m, somhop_threads_resolve(a->threads), a->precision ? "f64" : "f32",
+         somhop_bmu_simd_level(), gmac, (unsigned long long)bmu_checksum(bmu, n), agree,
+         (unsigned long long)rechecks, rss0, peak_kb, bytes / 1024, peak_kb * 1024.0 / bytes,
+         (peak_kb - rss0) * 1024.0 / bytes);
+  print_peak(&pk, gmac);
+  printf("}\n");
+  free(x);
+  free(cb);
+  free(bmu);
+  return 0;
+}
+
+/* ---------------------------------------------------------------- train */
+
+static int run_train(const args *a) {
+  if (!a->data) die(2, "train needs --data%s", NULL);
+  size_t n, d, m, d2;
+  float *xf = npy_load(a->data, AS_F32, &n, &d);
+  if (!a->rows || !a->cols) die(2, "train needs --rows and --cols%s", NULL);
+  m = a->rows * a->cols;
+  double *init;
+  if (a->codebook) {
+    size_t mm;
+    float *cf = npy_load(a->codebook, AS_F32, &mm, &d2);
+    if (d2 != d || mm != m) die(1, "initial codebook shape does not match rows*cols x d%s", NULL);
+    init = malloc(m * d * sizeof *init);
+    for (size_t i = 0; i < m * d; i++) init[i] = cf[i];
+    free(cf);
+  } else {
+    init = random_codebook(m, d, a->seed);
+  }
+  double *x = malloc(n * d * sizeof *x);
+  for (size_t i = 0; i < n * d; i++) x[i] = xf[i];
+  free(xf);
+  somhop_err e = {0};
+  somhop_schedule rad;
+  if (somhop_schedule_parse(a->radius, SOMHOP_SCHED_LINEAR, &rad, &e)) die(2, "%s", e.msg);
+  double best = INFINITY, qe = NAN, te = NAN;
+  somhop_som *s = NULL;
+  for (unsigned r = 0; r < a->repeat; r++) {
+    somhop_som_free(s);
+    s = NULL;
+    if (somhop_som_create((uint32_t)a->rows, (uint32_t)a->cols, d, SOMHOP_GRID_RECT, 0, &s, &e))
+      die(1, "%s", e.msg);
+    memcpy(s->codebook, init, m * d * sizeof *init);
+    somhop_som_train_opts o;
+    memset(&o, 0, sizeof o);
+    o.mode = SOMHOP_TRAIN_BATCH;
+    o.neigh = SOMHOP_NEIGH_GAUSSIAN;
+    o.keep_codebook = 1;   /* identity normalisation, start from the shared codebook */
+    o.epochs = a->epochs;
+    o.radius = rad;
+    o.threads = a->threads;
+    o.precision = a->precision;
+    o.seed = a->seed;
+    double t0 = now();
+    if (somhop_som_train(s, x, n, &o, &e)) die(1, "train failed: %s", e.msg);
+    double t = now() - t0;
+    if (t < best) best = t;
+    qe = s->train.qe;
+    te = s->train.te;
+  }
+  if (a->out_codebook) {
+    float *cf = malloc(m * d * sizeof *cf);
+    for (size_t i = 0; i < m * d; i++) cf[i] = (float)s->codebook[i];
+    if (somhop_write_npy_f32(a->out_codebook, cf, m, d, &e)) die(1, "%s", e.msg);
+    free(cf);
+  }
+  printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"train\", \"seconds\": %.6f, "
+         "\"qe\": %.6f, \"te\": %.6f, \"n\": %zu, \"d\": %zu, \"rows\": %zu, \"cols\": %zu, "
+         "\"epochs\": %u, \"threads\": %u, \"precision\": \"%s\", \"peak_rss_kb\": %ld, \"mode\": \"batch\", "
+         "\"call\": \"somhop_som_train batch, gaussian sigma %s linear (= Somoclu radius 16->1 x std_coeff 0.5), "
+         "initial codebook shared, QE/TE pass included\"}\n",
+         best, qe, te, n, d, a->rows, a->cols, a->epochs, somhop_threads_resolve(a->threads),
+         a->precision ? "f64" : "f32", rss_peak_kb(), a->radius);
+  somhop_som_free(s);
+  free(x);
+  free(init);
+  return 0;
+}
+
+/* ------------------------------------------------------------- hopfield */
+
+static int run_hopfield(const args *a) {
+  if (!a->patterns || !a->probes) die(2, "hopfield needs --patterns and --probes%s", NULL);
+  size_t p, n, b, n2;
+  int8_t *pat = npy_load(a->patterns, AS_I8, &p, &n);
+  int8_t *probes = npy_load(a->probes, AS_I8, &b, &n2);
+  if (n != n2) die(1, "patterns and probes have different neuron counts%s", NULL);
+  somhop_err e = {0};
+  somhop_hopfield *h = NULL;
+  if (somhop_hopfield_create((uint32_t)n, SOMHOP_RULE_HEBBIAN, &h, &e)) die(1, "%s", e.msg);
+  double t0 = now();
+  if (somhop_hopfield_store_s8(h, pat, p, &e)) die(1, "%s", e.msg);
+  double tstore = now() - t0;
+  int8_t *out = malloc(b * n);
+  uint32_t *sw = malloc(b * sizeof *sw);
+  somhop_recall_opts o = {SOMHOP_RECALL_SYNC, a->max_sweeps, a->seed, a->threads, a->precision};
+  double best = INFINITY;
+  for (unsigned r = 0; r < a->repeat; r++) {
+    t0 = now();
+    if (somhop_hopfield_recall_s8(h, probes, b, &o, out, sw, &e)) die(1, "%s", e.msg);
+    double t = now() - t0;
+    if (t < best) best = t;
+  }
+  size_t exact = 0, conv = 0;
+  double sweeps = 0;
+  uint64_t cks = 0;
+  for (size_t q = 0; q < b; q++) {
+    exact += memcmp(out + q * n, pat + (q % p) * n, n) == 0;
+    conv += (sw[q] & SOMHOP_HOP_CONVERGED) != 0;
+    sweeps += sw[q] & SOMHOP_HOP_SWEEPS_MASK;
+  }
+  for (size_t i = 0; i < b * n; i += 8) {   /* np.packbits(out > 0).sum() */
+    unsigned v = 0;
+    for (size_t k = 0; k < 8; k++) v |= (i + k < b * n && out[i + k] > 0) ? 0x80u >> k : 0;
+    cks += v;
+  }
+  char warn[300];
+  somhop_hopfield_capacity_warning(h, warn, sizeof warn);
+  printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"hopfield\", \"seconds\": %.6f, "
+         "\"store_seconds\": %.6f, \"exact\": %.6f, \"converged\": %.6f, \"mean_sweeps\": %.3f, "
+         "\"checksum\": %llu, \"n\": %zu, \"patterns\": %zu, \"probes\": %zu, \"max_sweeps\": %u, "
+         "\"threads\": %u, \"precision\": \"%s\", \"simd\": \"%s\", \"peak_rss_kb\": %ld, \"warning\": \"%s\", "
+         "\"call\": \"somhop_hopfield_recall_s8 sync, int16 weights, incremental int32 fields\"}\n",
+         best, tstore, (double)exact / (double)b, (double)conv / (double)b, sweeps / (double)b,
+         (unsigned long long)cks, n, p, b, a->max_sweeps, somhop_threads_resolve(a->threads),
+         a->precision ? "f64" : "f32", somhop_bmu_simd_level(), rss_peak_kb(), warn);
+  somhop_hopfield_free(h);
+  free(pat);
+  free(probes);
+  free(out);
+  free(sw);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ gen */
+
+/* The issue-7 workloads without numpy (own generator; same shapes and
+ * distributions as bench/peers/peers.py gen, not the same numbers). */
+static int run_gen(const args *a) {
+  if (!a->out_dir) die(2, "gen needs --out DIR%s", NULL);
+  mkdir(a->out_dir, 0777);
+  char path[4096];
+  somhop_err e = {0};
+  uint64_t s = a->seed * 0x9E3779B97F4A7C15ull + 7;
+#define RND() (s ^= s << 13, s ^= s >> 7, s ^= s << 17, (double)(s >> 11) * 0x1.0p-53)
+  size_t n = 20000, d = 64, m = 1024;
+  float *x = malloc(n * d * sizeof *x);
+  for (size_t i = 0; i < n * d; i++) x[i] = (float)RND();
+  snprintf(path, sizeof path, "%s/data.npy", a->out_dir);
+  if (somhop_write_npy_f32(path, x, n, d, &e)) die(1, "%s", e.msg);
+  for (size_t i = 0; i < m * d; i++) x[i] = (float)RND();
+  snprintf(path, sizeof path, "%s/init.npy", a->out_dir);
+  if (somhop_write_npy_f32(path, x, m, d, &e)) die(1, "%s", e.msg);
+  free(x);
+  size_t hn = 1024, hp = 100, hb = 1000;
+  int8_t *pat = malloc(hp * hn), *pr = malloc(hb * hn);
+  for (size_t i = 0; i < hp * hn; i++) pat[i] = RND() < 0.5 ? -1 : 1;
+  for (size_t q = 0; q < hb; q++) memcpy(pr + q * hn, pat + (q % hp) * hn, hn);
+  if (somhop_hopfield_add_noise(pr, hb, (uint32_t)hn, 102.0 / 1024.0, a->seed, &e)) die(1, "%s", e.msg);
+  int32_t *tmp = malloc(hb * hn * sizeof *tmp);
+  for (size_t i = 0; i < hp * hn; i++) tmp[i] = pat[i];
+  snprintf(path, sizeof path, "%s/patterns.npy", a->out_dir);
+  if (somhop_write_npy_i32(path, tmp, hp, hn, &e)) die(1, "%s", e.msg);
+  for (size_t i = 0; i < hb * hn; i++) tmp[i] = pr[i];
+  snprintf(path, sizeof path, "%s/probes.npy", a->out_dir);
+  if (somhop_write_npy_i32(path, tmp, hb, hn, &e)) die(1, "%s", e.msg);
+#undef RND
+  free(tmp);
+  free(pat);
+  free(pr);
+  printf("{\"gen\": \"%s\", \"n\": %zu, \"d\": %zu, \"m\": %zu, \"hopfield\": [%zu, %zu, %zu]}\n",
+         a->out_dir, n, d, m, hn, hp, hb);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  args a = parse(argc, argv);
+  if (!strcmp(a.mode, "bmu")) return run_bmu(&a);
+  if (!strcmp(a.mode, "train")) return run_train(&a);
+  if (!strcmp(a.mode, "hopfield")) return run_hopfield(&a);
+  if (!strcmp(a.mode, "gen")) return run_gen(&a);
+  usage();
+  return 2;
+}
