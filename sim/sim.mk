@@ -65,3 +65,30 @@ $(SIM_LIB): $(SIM_HARN_OBJS) $(SIM_MODEL_LIBS) $(SIM_RT_OBJS)
 	@set -e; rm -f $@ $(SIM_DIR)/ar/*.o; \
 	  for a in $(abspath $(SIM_MODEL_LIBS)); do (cd $(SIM_DIR)/ar && ar x $$a); done
 	ar rcs $@ $(SIM_HARN_OBJS) $(SIM_RT_OBJS) $(SIM_DIR)/ar/*.o
+
+# ---- tests ------------------------------------------------------------------------
+# 3-way equivalence (reference, HLS on g++, RTL), register-level tests of the
+# harness and the control slave, and the kernel.xml <-> somhop_fixed.h check.
+SIM_TEST_DIR   := $(BUILD)/tests
+EQUIV_RTL_BIN  := $(SIM_TEST_DIR)/test_equiv_rtl
+SIM_REGS_BIN   := $(SIM_TEST_DIR)/test_sim_regs
+KXML_BIN       := $(SIM_TEST_DIR)/test_kernel_xml
+SIM_TEST_CFLAGS = $(ALL_CFLAGS) $(HOST_INC) -Itests
+
+ALL_TARGETS += $(EQUIV_RTL_BIN) $(SIM_REGS_BIN) $(KXML_BIN)
+TEST_CMDS   += $(KXML_BIN) $(SIM_REGS_BIN) $(EQUIV_RTL_BIN)
+
+$(EQUIV_RTL_BIN): tests/equiv/test_equiv_rtl.c tests/equiv/cases.h $(SIM_LIB) $(LIBSOMHOP_HLS) \
+                  $(LIBSOMHOP)
+	@mkdir -p $(dir $@)
+	$(CC) $(SIM_TEST_CFLAGS) -c $< -o $@.o
+	$(CXX) $(ALL_LDFLAGS) -o $@ $@.o $(LIBSOMHOP_HLS) $(LIBSOMHOP) $(SOMHOP_SIM_LIBS)
+
+$(SIM_REGS_BIN): tests/sim/test_sim_regs.c $(SIM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SIM_TEST_CFLAGS) -c $< -o $@.o
+	$(CXX) $(ALL_LDFLAGS) -o $@ $@.o $(SOMHOP_SIM_LIBS)
+
+$(KXML_BIN): tests/sim/test_kernel_xml.c kernels/somhop_fixed.h
+	@mkdir -p $(dir $@)
+	$(CC) $(SIM_TEST_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
