@@ -247,11 +247,12 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
   char *jobjson = cJSON_PrintUnformatted(jobenv);
   cJSON_Delete(jobenv);
   cJSON *env = cJSON_AddArrayToObject(ctr, "env");
-  const char *names[] = {"SOMHOP_JOB", "SOMHOP_JOB_NAMESPACE", "SOMHOP_JOB_NAME", "SOMHOP_TARGET", "SOMHOP_ATTEMPT"};
+  const char *names[] = {"SOMHOP_JOB", "SOMHOP_JOB_NAMESPACE", "SOMHOP_JOB_NAME", "SOMHOP_TARGET", "SOMHOP_ATTEMPT",
+                         "SOMHOP_NODE"};
   char att[16];
   snprintf(att, sizeof att, "%d", attempt);
-  const char *vals[] = {jobjson ? jobjson : "{}", r->ns, r->name, js(r->job, "spec.target"), att};
-  for (int i = 0; i < 5; i++) {
+  const char *vals[] = {jobjson ? jobjson : "{}", r->ns, r->name, js(r->job, "spec.target"), att, node};
+  for (int i = 0; i < 6; i++) {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "name", names[i]);
     cJSON_AddStringToObject(e, "value", vals[i] ? vals[i] : "");
