@@ -27,7 +27,7 @@ ALL_TARGETS += $(KUBE_LIB) $(K8S_UNIT_BINS)
 ifneq ($(NODE_SRCS),)
 ALL_TARGETS += $(NODE_BIN)
 endif
-TEST_CMDS   += $(K8S_UNIT_BINS) $(wildcard tests/k8s/test_crd*.sh tests/k8s/test_node*.sh)
+TEST_CMDS   += $(K8S_UNIT_BINS) $(wildcard tests/k8s/test_crd*.sh tests/k8s/test_node*.sh tests/k8s/test_run*.sh)
 
 $(BUILD)/obj/controller/kube/%.o: controller/kube/%.c
 	@mkdir -p $(dir $@)
@@ -64,3 +64,9 @@ cluster-down:
 cluster-demo: deps
 	@$(MAKE) --no-print-directory all
 	@SOMHOP_BUILD=$(abspath $(BUILD)) scripts/cluster-demo.sh
+
+# `somhop run` (host/src/cli/cmd_run.c) reads ConfigMaps through the kube client and fetches
+# URLs with libcurl: the CLI links the kube library and its libraries (no edit to host.mk).
+$(BUILD)/obj/host/src/cli/cmd_run.o: HOST_INC += -Icontroller
+$(SOMHOP_BIN): $(KUBE_LIB)
+$(SOMHOP_BIN): SOMHOP_LIBS += $(KUBE_LIB) $(KUBE_LIBS)

@@ -1,0 +1,921 @@
+/*
+ * cmd_run.c — `somhop run`: the FPGAJob runner (the program inside a job's Pod).
+ *
+ * Reads the job (a whole FPGAJob object or just its spec, as JSON: a file, "-" for stdin, or
+ * $SOMHOP_JOB), validates it (the same rules as the CRD, so a spec that bypassed the API still
+ * fails clearly), fetches the inputs (a path, a ConfigMap key through the Kubernetes API, an
+ * http(s) URL through libcurl, or a builtin data set), runs the task through the same command
+ * code as `somhop som ...` / `somhop hopfield ...` (so on the node's backend: cpu, sw_emu,
+ * hw_emu, hw), writes the outputs (path, ConfigMap key, HTTP PUT) and writes a JSON summary of at
+ * most 4096 bytes to the termination-message file:
+ *   $SOMHOP_TERMINATION_LOG, else --termination-log PATH, else /dev/termination-log.
+ * Exit codes are the CLI's: 0 ok, 1 runtime/data/input error, 2 bad spec/usage, 3 model file
+ * error, 4 accelerator/device error.
+ *
+ * Sections: 1 options and context · 2 small helpers (files, base64) · 3 spec validation ·
+ * 4 inputs · 5 running a step · 6 tasks · 7 outputs · 8 summary · 9 entry point.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "cli.h"
+#include "kube/kube.h"
+
+#define RUN_SUMMARY_MAX 4096          /* Kubernetes' per-container termination message limit */
+#define RUN_FETCH_MAX (1LL << 30)     /* largest input fetched over HTTP, bytes */
+#define RUN_MAX_ARGS 96
+
+/* ---- 1. Options and context ------------------------------------------------------------ */
+
+static const cli_opt run_opts[] = {
+    {"termination-log", 0, "PATH", "where the JSON summary goes (default: $SOMHOP_TERMINATION_LOG,\n"
+                                   "else /dev/termination-log)"},
+    {"backend", 'b', "NAME", "override the job's target: cpu|ref|sw_emu|hw_emu|hw"},
+    {"kubeconfig", 0, "PATH", "for ConfigMap inputs/outputs (default: in-cluster, $KUBECONFIG,\n"
+                              "~/.kube/config)"},
+    {"namespace", 'n', "NS", "namespace of ConfigMaps (default: $SOMHOP_JOB_NAMESPACE, the job's,\n"
+                             "the kubeconfig's, default)"},
+    {"workdir", 0, "DIR", "directory for fetched inputs and staged outputs (default: a new\n"
+                          "temporary directory, removed at the end)"},
+    {"plan", 0, NULL, "validate the job and print the commands it would run; run nothing"},
+    {NULL, 0, NULL, NULL}};
+
+static const cli_cmd run_cmd = {
+    "run", "[OPTIONS] [JOB.json | -]",
+    "Run an FPGAJob: JOB is a JSON file holding a whole FPGAJob object or just its spec\n"
+    "(`kubectl get fj NAME -o json` works); '-' reads stdin; without JOB the environment\n"
+    "variable SOMHOP_JOB holds the JSON (this is how somhop-controller's Pods call it).\n"
+    "Tasks: som-train, som-bmu, hopfield-store, hopfield-recall. Inputs: path, configMapKeyRef,\n"
+    "url (http/https), builtin (iris, digits). Outputs: path, configMapKeyRef, url (HTTP PUT).\n"
+    "A JSON summary (at most 4096 bytes) goes to the termination-message file.",
+    run_opts,
+    "Field reference: docs/kubernetes.md (FPGAJob spec).\n"};
+
+typedef struct io_item {
+  const char *name;     /* input/output name */
+  const cJSON *src;     /* the spec item */
+  char local[PATH_MAX]; /* local file (input fetched / output staged); "" = builtin */
+  char spec[PATH_MAX];  /* what the command gets (path or builtin:NAME) */
+  int staged;           /* output: written locally, then uploaded */
+} io_item;
+
+typedef struct run_ctx {
+  cJSON *doc;                      /* parsed job document */
+  const cJSON *spec;               /* doc or doc.spec */
+  const char *task, *target;       /* spec.task / spec.target */
+  const char *backend;             /* --backend or target */
+  char job_name[300];              /* "ns/name" or "" */
+  char ns[254];                    /* namespace for ConfigMaps */
+  const char *kubeconfig;          /* --kubeconfig or NULL */
+  somhop_kube_config *kcfg;        /* created on first ConfigMap use */
+  somhop_kube_client *kc;
+  char workdir[3072];              /* fetched inputs, staged outputs (short enough for names) */
+  int own_workdir;                 /* 1 = remove at the end */
+  io_item in[8], out[8];
+  int n_in, n_out;
+  int plan;                        /* --plan */
+  cJSON *steps;                    /* [{cmd, exit, seconds, summary}] */
+  cJSON *ignored;                  /* params the task does not use */
+  char err[1024];                  /* the failure message (summary "error") */
+  int step_no;
+} run_ctx;
+
+/* Record the failure (first one wins) and return exit code. */
+static int fail(run_ctx *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(run_ctx *r, int code, const char *fmt, ...) {
+  if (!r->err[0]) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    va_end(ap);
+  }
+  fprintf(stderr, "somhop run: error: %s\n", r->err);
+  return code;
+}
+
+/* ---- 2. Small helpers ------------------------------------------------------------------ */
+
+static char *slurp(const char *path, size_t max, size_t *len) {
+  FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+  if (!f) return NULL;
+  size_t cap = 65536, n = 0;
+  char *buf = malloc(cap + 1);
+  while (buf) {
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (n < cap) break;
+    if (cap >= max) { free(buf); buf = NULL; errno = EFBIG; break; }
+    char *nb = realloc(buf, cap * 2 + 1);
+    if (!nb) { free(buf); buf = NULL; break; }
+    buf = nb;
+    cap *= 2;
+  }
+  if (f != stdin) fclose(f);
+  if (!buf) return NULL;
+  buf[n] = 0;
+  if (len) *len = n;
+  return buf;
+}
+
+static int write_all(const char *path, const void *data, size_t len) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  const char *p = data;
+  while (len) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0) { if (errno == EINTR) continue; close(fd); return -1; }
+    p += w;
+    len -= (size_t)w;
+  }
+  return close(fd);
+}
+
+static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *b64enc(const unsigned char *in, size_t n) {
+  if (n > ((size_t)1 << 40)) return NULL;
+  char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
+  if (!out) return NULL;
+  for (size_t i = 0; i < n; i += 3) {
+    unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                 (i + 2 < n ? in[i + 2] : 0);
+    *o++ = b64chars[(v >> 18) & 63];
+    *o++ = b64chars[(v >> 12) & 63];
+    *o++ = i + 1 < n ? b64chars[(v >> 6) & 63] : '=';
+    *o++ = i + 2 < n ? b64chars[v & 63] : '=';
+  }
+  *o = 0;
+  return out;
+}
+
+static unsigned char *b64dec(const char *in, size_t *outlen) {
+  size_t n = strlen(in), o = 0;
+  unsigned acc = 0;
+  int bits = 0;
+  unsigned char *out = malloc(n / 4 * 3 + 4);
+  if (!out) return NULL;
+  for (size_t i = 0; i < n && in[i] != '='; i++) {
+    const char *p = strchr(b64chars, in[i]);
+    if (in[i] == '\n' || in[i] == '\r') continue;
+    if (!p || !in[i]) { free(out); return NULL; }
+    acc = acc << 6 | (unsigned)(p - b64chars);
+    bits += 6;
+    if (bits >= 8) { bits -= 8; out[o++] = (unsigned char)(acc >> bits); }
+  }
+  *outlen = o;
+  return out;
+}
+
+/* Extension (".csv") of the last path segment of s (URL query/fragment ignored), or "". */
+static void ext_of(const char *s, char *out, size_t cap) {
+  char tmp[PATH_MAX];
+  snprintf(tmp, sizeof tmp, "%s", s);
+  tmp[strcspn(tmp, "?#")] = 0;
+  const char *base = strrchr(tmp, '/');
+  base = base ? base + 1 : tmp;
+  const char *dot = strrchr(base, '.');
+  snprintf(out, cap, "%s", (dot && strlen(dot) <= 8 && dot[1]) ? dot : "");
+}
+
+static const char *jstr(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ---- 3. Spec validation ---------------------------------------------------------------- */
+
+typedef struct task_def {
+  const char *task;
+  const char *inputs[3];   /* required input names */
+  const char *outputs[3];  /* allowed output names besides "summary" */
+  const char *params[5];   /* params the task uses */
+} task_def;
+
+static const task_def tasks[] = {
+    {"som-train", {"data"}, {"model"}, {"rows", "cols", "epochs", "seed", "topology"}},
+    {"som-bmu", {"model", "data"}, {"bmu"}, {"labelColumn"}},
+    {"hopfield-store", {"patterns"}, {"model"}, {"rule"}},
+    {"hopfield-recall", {"model", "probes"}, {"states"}, {"maxSweeps", "updateMode", "seed"}},
+};
+
+static int in_list(const char *const *list, size_t n, const char *s) {
+  for (size_t i = 0; i < n && list[i]; i++)
+    if (!strcmp(list[i], s)) return 1;
+  return 0;
+}
+
+static int valid_name(const char *s) {
+  if (!s || !(*s >= 'a' && *s <= 'z') || strlen(s) > 32) return 0;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-')) return 0;
+  return 1;
+}
+
+static int check_int(run_ctx *r, const cJSON *params, const char *k, double lo, double hi) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, k);
+  if (!v) return 0;
+  if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
+      v->valuedouble < lo || v->valuedouble > hi)
+    return fail(r, EXIT_USAGE, "spec.params.%s must be an integer in %.0f..%.0f", k, lo, hi);
+  return 0;
+}
+
+static int check_enum(run_ctx *r, const cJSON *o, const char *where, const char *k,
+                      const char *const *allowed, int required) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  if (!v) return required ? fail(r, EXIT_USAGE, "%s.%s is required", where, k) : 0;
+  if (cJSON_IsString(v))
+    for (const char *const *a = allowed; *a; a++)
+      if (!strcmp(*a, v->valuestring)) return 0;
+  char list[256] = "";
+  for (const char *const *a = allowed; *a; a++)
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", a == allowed ? "" : ", ", *a);
+  return fail(r, EXIT_USAGE, "%s.%s must be one of: %s", where, k, list);
+}
+
+static int check_io(run_ctx *r, const cJSON *arr, const char *where, int is_input, io_item *items,
+                    int *n_items) {
+  const cJSON *it;
+  int i = 0;
+  if (arr && !cJSON_IsArray(arr)) return fail(r, EXIT_USAGE, "spec.%s must be a list", where);
+  if (cJSON_GetArraySize(arr) > 8) return fail(r, EXIT_USAGE, "spec.%s has more than 8 items", where);
+  cJSON_ArrayForEach(it, arr) {
+    const char *name = jstr(it, "name");
+    if (!cJSON_IsObject(it) || !valid_name(name))
+      return fail(r, EXIT_USAGE, "spec.%s[%d].name must match ^[a-z][a-z0-9-]{0,31}$", where, i);
+    for (int j = 0; j < i; j++)
+      if (!strcmp(items[j].name, name))
+        return fail(r, EXIT_USAGE, "spec.%s[%d].name: duplicate name \"%s\"", where, i, name);
+    int sources = 0;
+    const char *path = jstr(it, "path"), *url = jstr(it, "url"), *builtin = jstr(it, "builtin");
+    const cJSON *cm = cJSON_GetObjectItemCaseSensitive(it, "configMapKeyRef");
+    sources = !!cJSON_GetObjectItemCaseSensitive(it, "path") + !!cm + !!cJSON_GetObjectItemCaseSensitive(it, "url") +
+              !!cJSON_GetObjectItemCaseSensitive(it, "builtin");
+    if (sources != 1)
+      return fail(r, EXIT_USAGE, "spec.%s[%d] (%s): exactly one of path, configMapKeyRef, url%s must be set",
+                  where, i, name, is_input ? ", builtin" : "");
+    if (cJSON_GetObjectItemCaseSensitive(it, "path") && (!path || path[0] != '/' || strlen(path) >= PATH_MAX - 16))
+      return fail(r, EXIT_USAGE, "spec.%s[%d].path must be an absolute path", where, i);
+    if (cJSON_GetObjectItemCaseSensitive(it, "url") &&
+        (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strlen(url) > 2048))
+      return fail(r, EXIT_USAGE, "spec.%s[%d].url must start with http:// or https://", where, i);
+    if (cm && (!jstr(cm, "name") || !jstr(cm, "key") || !jstr(cm, "name")[0] || !jstr(cm, "key")[0]))
+      return fail(r, EXIT_USAGE, "spec.%s[%d].configMapKeyRef needs name and key", where, i);
+    if (cJSON_GetObjectItemCaseSensitive(it, "builtin")) {
+      if (!is_input) return fail(r, EXIT_USAGE, "spec.%s[%d].builtin: outputs cannot be builtin", where, i);
+      if (!builtin || (strcmp(builtin, "iris") && strcmp(builtin, "digits")))
+        return fail(r, EXIT_USAGE, "spec.%s[%d].builtin must be iris or digits", where, i);
+    }
+    items[i].name = name;
+    items[i].src = it;
+    i++;
+  }
+  *n_items = i;
+  return 0;
+}
+
+static int validate(run_ctx *r, const task_def **td_out) {
+  static const char *const task_names[] = {"som-train", "som-bmu", "hopfield-store", "hopfield-recall", NULL};
+  static const char *const targets[] = {"hw", "hw_emu", "sw_emu", "cpu", NULL};
+  static const char *const topo[] = {"rect", "hex", NULL};
+  static const char *const rules[] = {"hebbian", "storkey", "pinv", NULL};
+  static const char *const modes[] = {"sync", "async", NULL};
+  const cJSON *s = r->spec;
+  int rc;
+  if (!cJSON_IsObject(s)) return fail(r, EXIT_USAGE, "the job is not a JSON object");
+  if ((rc = check_enum(r, s, "spec", "task", task_names, 1)) ||
+      (rc = check_enum(r, s, "spec", "target", targets, 1)))
+    return rc;
+  r->task = jstr(s, "task");
+  r->target = jstr(s, "target");
+  const task_def *td = NULL;
+  for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++)
+    if (!strcmp(tasks[i].task, r->task)) td = &tasks[i];
+  const cJSON *fp = cJSON_GetObjectItemCaseSensitive(s, "fpgas");
+  if (fp && (!cJSON_IsNumber(fp) || fp->valuedouble < 1 || fp->valuedouble > 8))
+    return fail(r, EXIT_USAGE, "spec.fpgas must be an integer in 1..8");
+  if ((rc = check_io(r, cJSON_GetObjectItemCaseSensitive(s, "inputs"), "inputs", 1, r->in, &r->n_in)) ||
+      (rc = check_io(r, cJSON_GetObjectItemCaseSensitive(s, "outputs"), "outputs", 0, r->out, &r->n_out)))
+    return rc;
+  for (int i = 0; i < 3 && td->inputs[i]; i++) {
+    int found = 0;
+    for (int j = 0; j < r->n_in; j++) found |= !strcmp(r->in[j].name, td->inputs[i]);
+    if (!found) return fail(r, EXIT_USAGE, "task %s needs an input named %s (spec.inputs)", r->task, td->inputs[i]);
+  }
+  for (int j = 0; j < r->n_in; j++)
+    if (!in_list(td->inputs, 3, r->in[j].name))
+      return fail(r, EXIT_USAGE, "spec.inputs[%d]: task %s has no input named \"%s\"", j, r->task, r->in[j].name);
+  for (int j = 0; j < r->n_out; j++)
+    if (strcmp(r->out[j].name, "summary") && !in_list(td->outputs, 3, r->out[j].name))
+      return fail(r, EXIT_USAGE, "spec.outputs[%d]: task %s has no output named \"%s\"", j, r->task, r->out[j].name);
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(s, "params");
+  if (p && !cJSON_IsObject(p)) return fail(r, EXIT_USAGE, "spec.params must be an object");
+  if ((rc = check_int(r, p, "rows", 1, 256)) || (rc = check_int(r, p, "cols", 1, 256)) ||
+      (rc = check_int(r, p, "epochs", 1, 100000)) || (rc = check_int(r, p, "seed", 0, 2147483647)) ||
+      (rc = check_int(r, p, "maxSweeps", 1, 10000)) ||
+      (rc = check_enum(r, p, "spec.params", "topology", topo, 0)) ||
+      (rc = check_enum(r, p, "spec.params", "rule", rules, 0)) ||
+      (rc = check_enum(r, p, "spec.params", "updateMode", modes, 0)))
+    return rc;
+  const cJSON *lc = cJSON_GetObjectItemCaseSensitive(p, "labelColumn");
+  if (lc && (!cJSON_IsString(lc) || !lc->valuestring[0]))
+    return fail(r, EXIT_USAGE, "spec.params.labelColumn must be a non-empty string");
+  const cJSON *extra = cJSON_GetObjectItemCaseSensitive(p, "extra"), *e;
+  if (extra && !cJSON_IsObject(extra)) return fail(r, EXIT_USAGE, "spec.params.extra must be a string map");
+  cJSON_ArrayForEach(e, extra) {
+    if (!cJSON_IsString(e) || !valid_name(e->string))
+      return fail(r, EXIT_USAGE, "spec.params.extra.%s must be a string option with a lower-case name", e->string);
+    static const char *const reserved[] = {"output", "json", "help", "backend", "o", NULL};
+    if (in_list(reserved, 5, e->string))
+      return fail(r, EXIT_USAGE, "spec.params.extra.%s is set by the runner (use spec.target / spec.outputs)", e->string);
+  }
+  /* Which typed params this task ignores (reported, not an error). */
+  r->ignored = cJSON_CreateArray();
+  cJSON_ArrayForEach(e, p) {
+    if (strcmp(e->string, "extra") && strcmp(e->string, "labelColumn") && !in_list(td->params, 5, e->string))
+      cJSON_AddItemToArray(r->ignored, cJSON_CreateString(e->string));
+  }
+  *td_out = td;
+  return 0;
+}
+
+/* ---- 4. Inputs ------------------------------------------------------------------------- */
+
+static int kube(run_ctx *r) {
+  char err[512];
+  if (r->kc) return 0;
+  if (somhop_kube_config_auto(r->kubeconfig, &r->kcfg, err, sizeof err) < 0)
+    return fail(r, EXIT_RUNTIME, "ConfigMap access needs a cluster configuration: %s", err);
+  if (somhop_kube_client_new(r->kcfg, 60, &r->kc) < 0)
+    return fail(r, EXIT_RUNTIME, "cannot create a Kubernetes client");
+  return 0;
+}
+
+static size_t curl_to_file(char *p, size_t sz, size_t n, void *ud) { return fwrite(p, sz, n, ud); }
+
+static int http_get(run_ctx *r, const char *url, const char *dst, const char *what) {
+  FILE *f = fopen(dst, "wb");
+  if (!f) return fail(r, EXIT_RUNTIME, "%s: cannot create %s: %s", what, dst, strerror(errno));
+  CURL *h = curl_easy_init();
+  if (!h) { fclose(f); return fail(r, EXIT_RUNTIME, "%s: out of memory", what); }
+  char ebuf[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, 600L);
+  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)RUN_FETCH_MAX);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_to_file);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "somhop-run/0.1");
+  CURLcode cc = curl_easy_perform(h);
+  curl_easy_cleanup(h);
+  if (fclose(f) != 0 && cc == CURLE_OK) return fail(r, EXIT_RUNTIME, "%s: writing %s failed", what, dst);
+  if (cc != CURLE_OK)
+    return fail(r, EXIT_RUNTIME, "%s: GET %s failed: %s", what, url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+  return 0;
+}
+
+static int configmap_get(run_ctx *r, const char *name, const char *key, const char *dst, const char *what) {
+  char path[700];
+  long st = 0;
+  cJSON *cm = NULL;
+  int rc = kube(r);
+  if (rc) return rc;
+  snprintf(path, sizeof path, "/api/v1/namespaces/%s/configmaps/%s", r->ns, name);
+  if (somhop_kube_get(r->kc, path, &st, &cm) < 0)
+    return fail(r, EXIT_RUNTIME, "%s: %s", what, somhop_kube_errmsg(r->kc));
+  if (st != 200) {
+    cJSON_Delete(cm);
+    return fail(r, EXIT_RUNTIME, "%s: ConfigMap %s/%s: %s", what, r->ns, name, somhop_kube_errmsg(r->kc));
+  }
+  const char *text = jstr(cJSON_GetObjectItemCaseSensitive(cm, "data"), key);
+  const char *bin = jstr(cJSON_GetObjectItemCaseSensitive(cm, "binaryData"), key);
+  if (text) {
+    rc = write_all(dst, text, strlen(text)) ? fail(r, EXIT_RUNTIME, "%s: cannot write %s", what, dst) : 0;
+  } else if (bin) {
+    size_t n = 0;
+    unsigned char *b = b64dec(bin, &n);
+    rc = !b ? fail(r, EXIT_RUNTIME, "%s: binaryData.%s is not base64", what, key)
+            : write_all(dst, b, n) ? fail(r, EXIT_RUNTIME, "%s: cannot write %s", what, dst) : 0;
+    free(b);
+  } else {
+    rc = fail(r, EXIT_RUNTIME, "%s: ConfigMap %s/%s has no key \"%s\"", what, r->ns, name, key);
+  }
+  cJSON_Delete(cm);
+  return rc;
+}
+
+static int fetch_inputs(run_ctx *r) {
+  for (int i = 0; i < r->n_in; i++) {
+    io_item *it = &r->in[i];
+    const cJSON *s = it->src;
+    char what[64], ext[16];
+    snprintf(what, sizeof what, "input %s", it->name);
+    const char *path = jstr(s, "path"), *url = jstr(s, "url"), *builtin = jstr(s, "builtin");
+    const cJSON *cm = cJSON_GetObjectItemCaseSensitive(s, "configMapKeyRef");
+    if (builtin) {
+      int patterns = !strcmp(it->name, "patterns") || !strcmp(it->name, "probes");
+      if (patterns && strcmp(builtin, "digits"))
+        return fail(r, EXIT_USAGE, "input %s: builtin %s is not a pattern set (use digits)", it->name, builtin);
+      snprintf(it->spec, sizeof it->spec, "builtin:%s", patterns ? "digits-prototypes" : builtin);
+      continue;
+    }
+    if (path) {
+      struct stat sb;
+      if (stat(path, &sb) != 0)
+        return fail(r, !strcmp(it->name, "model") ? EXIT_MODEL : EXIT_RUNTIME, "input %s: %s: %s", it->name, path, strerror(errno));
+      snprintf(it->spec, sizeof it->spec, "%s", path);
+      continue;
+    }
+    ext_of(url ? url : jstr(cm, "key"), ext, sizeof ext);
+    if (!ext[0]) snprintf(ext, sizeof ext, "%s", !strcmp(it->name, "model") ? ".smf" : ".csv");
+    snprintf(it->local, sizeof it->local, "%s/in-%s%s", r->workdir, it->name, ext);
+    memcpy(it->spec, it->local, strlen(it->local) + 1);
+    if (r->plan) continue;
+    int rc = url ? http_get(r, url, it->local, what) : configmap_get(r, jstr(cm, "name"), jstr(cm, "key"), it->local, what);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static const char *input(run_ctx *r, const char *name) {
+  for (int i = 0; i < r->n_in; i++)
+    if (!strcmp(r->in[i].name, name)) return r->in[i].spec;
+  return NULL;
+}
+
+/* Local file for output name: its path, or a staged file to upload; default_ext when the
+ * destination has no extension. Unrequested outputs go to the workdir and are dropped. */
+static const char *output(run_ctx *r, const char *name, const char *default_ext) {
+  for (int i = 0; i < r->n_out; i++) {
+    io_item *it = &r->out[i];
+    if (strcmp(it->name, name)) continue;
+    if (it->spec[0]) return it->spec;
+    const char *path = jstr(it->src, "path");
+    if (path) {
+      snprintf(it->spec, sizeof it->spec, "%s", path);
+    } else {
+      char ext[16];
+      const cJSON *cm = cJSON_GetObjectItemCaseSensitive(it->src, "configMapKeyRef");
+      ext_of(cm ? jstr(cm, "key") : jstr(it->src, "url"), ext, sizeof ext);
+      snprintf(it->local, sizeof it->local, "%s/out-%s%s", r->workdir, name, ext[0] ? ext : default_ext);
+      memcpy(it->spec, it->local, strlen(it->local) + 1);
+      it->staged = 1;
+    }
+    return it->spec;
+  }
+  static char scratch[4][PATH_MAX];
+  static int k;
+  char *s = scratch[k++ % 4];
+  snprintf(s, PATH_MAX, "%s/unrequested-%s%s", r->workdir, name, default_ext);
+  return s;
+}
+
+/* ---- 5. Running a step ----------------------------------------------------------------- */
+
+/* Run one CLI command in this process with stdout/stderr captured; the captured stderr is
+ * echoed to the real stderr, the JSON summary (stdout) is kept in the step record. */
+static int run_step(run_ctx *r, int (*fn)(int, char **), char **argv, int argc) {
+  char cmdline[2048] = "";
+  for (int i = 0; i < argc; i++)
+    snprintf(cmdline + strlen(cmdline), sizeof cmdline - strlen(cmdline), "%s%s", i ? " " : "somhop ", argv[i]);
+  if (r->plan) {
+    printf("%s\n", cmdline);
+    return 0;
+  }
+  char outp[PATH_MAX + 32], errp[PATH_MAX + 32];
+  int n = r->step_no++;
+  snprintf(outp, sizeof outp, "%s/step%d.out", r->workdir, n);
+  snprintf(errp, sizeof errp, "%s/step%d.err", r->workdir, n);
+  fflush(stdout);
+  fflush(stderr);
+  int so = dup(1), se = dup(2);
+  int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (so < 0 || se < 0 || fo < 0 || fe < 0) {
+    if (so >= 0) close(so);
+    if (se >= 0) close(se);
+    if (fo >= 0) close(fo);
+    if (fe >= 0) close(fe);
+    return fail(r, EXIT_RUNTIME, "cannot capture the output of '%s': %s", cmdline, strerror(errno));
+  }
+  dup2(fo, 1);
+  dup2(fe, 2);
+  close(fo);
+  close(fe);
+  double t0 = cli_now();
+  int rc = fn(argc, argv);
+  double dt = cli_now() - t0;
+  fflush(stdout);
+  fflush(stderr);
+  dup2(so, 1);
+  dup2(se, 2);
+  close(so);
+  close(se);
+
+  char *out = slurp(outp, 16u << 20, NULL), *err = slurp(errp, 16u << 20, NULL);
+  if (err && *err) fputs(err, stderr);
+  cJSON *step = cJSON_CreateObject();
+  cJSON_AddStringToObject(step, "cmd", cmdline);
+  cJSON_AddNumberToObject(step, "exit", rc);
+  cJSON_AddNumberToObject(step, "seconds", (double)(long long)(dt * 1000 + 0.5) / 1000);
+  const char *brace = out ? strchr(out, '{') : NULL;
+  cJSON *summary = brace ? cJSON_Parse(brace) : NULL;
+  if (summary) cJSON_AddItemToObject(step, "summary", summary);
+  cJSON_AddItemToArray(r->steps, step);
+  if (rc != 0) {
+    /* The command's own message: the last "error:" line of its stderr. */
+    char msg[700] = "";
+    for (char *line = err ? strtok(err, "\n") : NULL; line; line = strtok(NULL, "\n"))
+      if (strstr(line, "error")) snprintf(msg, sizeof msg, "%s", line);
+    fail(r, rc, "'%s' failed (exit %d)%s%s", cmdline, rc, msg[0] ? ": " : "", msg);
+  }
+  free(out);
+  free(err);
+  return rc;
+}
+
+/* ---- 6. Tasks -------------------------------------------------------------------------- */
+
+typedef struct argb {
+  char *v[RUN_MAX_ARGS];
+  char buf[RUN_MAX_ARGS][PATH_MAX];
+  int n;
+} argb;
+
+static void add(argb *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(argb *a, const char *fmt, ...) {
+  if (a->n >= RUN_MAX_ARGS - 1) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(a->buf[a->n], PATH_MAX, fmt, ap);
+  va_end(ap);
+  a->v[a->n] = a->buf[a->n];
+  a->n++;
+  a->v[a->n] = NULL;
+}
+
+static void add_int(argb *a, const cJSON *params, const char *key, const char *opt) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, key);
+  if (cJSON_IsNumber(v)) {
+    add(a, "--%s", opt);
+    add(a, "%lld", (long long)v->valuedouble);
+  }
+}
+
+static void add_str(argb *a, const cJSON *params, const char *key, const char *opt) {
+  const char *v = jstr(params, key);
+  if (v) {
+    add(a, "--%s", opt);
+    add(a, "%s", v);
+  }
+}
+
+/* params.extra: "true" -> --flag, "false" -> nothing, else --key value. */
+static void add_extra(argb *a, const cJSON *params) {
+  const cJSON *e;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(params, "extra")) {
+    if (!strcmp(e->valuestring, "false")) continue;
+    add(a, "--%s", e->string);
+    if (strcmp(e->valuestring, "true")) add(a, "%s", e->valuestring);
+  }
+}
+
+static int run_task(run_ctx *r) {
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(r->spec, "params");
+  argb *a = calloc(1, sizeof *a);
+  int rc;
+  if (!a) return fail(r, EXIT_RUNTIME, "out of memory");
+  if (!strcmp(r->task, "som-train")) {
+    const char *model = output(r, "model", ".smf");
+    add(a, "som"); add(a, "train"); add(a, "%s", input(r, "data")); add(a, "-o"); add(a, "%s", model);
+    add_int(a, p, "rows", "rows"); add_int(a, p, "cols", "cols"); add_int(a, p, "epochs", "epochs");
+    add_int(a, p, "seed", "seed"); add_str(a, p, "topology", "grid"); add_str(a, p, "labelColumn", "label-col");
+    add_extra(a, p);
+    add(a, "--json");
+    rc = run_step(r, somhop_cmd_som, a->v, a->n);
+    if (rc == 0 && strcmp(r->backend, "cpu")) {
+      /* Training runs on the host; the BMU kernel then runs on the node's backend. */
+      memset(a, 0, sizeof *a);
+      add(a, "som"); add(a, "eval"); add(a, "%s", model); add(a, "%s", input(r, "data"));
+      add_str(a, p, "labelColumn", "label-col");
+      add(a, "--backend"); add(a, "%s", r->backend); add(a, "--json");
+      rc = run_step(r, somhop_cmd_som, a->v, a->n);
+    }
+  } else if (!strcmp(r->task, "som-bmu")) {
+    add(a, "som"); add(a, "bmu"); add(a, "%s", input(r, "model")); add(a, "%s", input(r, "data"));
+    add(a, "-o"); add(a, "%s", output(r, "bmu", ".csv"));
+    add_str(a, p, "labelColumn", "label-col");
+    add(a, "--backend"); add(a, "%s", r->backend);
+    add_extra(a, p);
+    add(a, "--json");
+    rc = run_step(r, somhop_cmd_som, a->v, a->n);
+  } else if (!strcmp(r->task, "hopfield-store")) {
+    add(a, "hopfield"); add(a, "store"); add(a, "%s", input(r, "patterns"));
+    add(a, "-o"); add(a, "%s", output(r, "model", ".smf"));
+    add_str(a, p, "rule", "rule");
+    add_extra(a, p);
+    add(a, "--json");
+    rc = run_step(r, somhop_cmd_hopfield, a->v, a->n);
+  } else {
+    add(a, "hopfield"); add(a, "recall"); add(a, "%s", input(r, "model")); add(a, "%s", input(r, "probes"));
+    add(a, "-o"); add(a, "%s", output(r, "states", ".csv"));
+    add_str(a, p, "updateMode", "mode"); add_int(a, p, "maxSweeps", "max-sweeps"); add_int(a, p, "seed", "seed");
+    add(a, "--backend"); add(a, "%s", r->backend);
+    add_extra(a, p);
+    add(a, "--json");
+    rc = run_step(r, somhop_cmd_hopfield, a->v, a->n);
+  }
+  free(a);
+  return rc;
+}
+
+/* ---- 7. Outputs ------------------------------------------------------------------------ */
+
+static int is_text(const unsigned char *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (b[i] == 0 || b[i] >= 0x80) return 0;
+  return 1;
+}
+
+static int configmap_put(run_ctx *r, const char *name, const char *key, const char *file, const char *what) {
+  size_t n = 0;
+  char *data = slurp(file, 1u << 20, &n), path[700];
+  long st = 0;
+  int rc = 0;
+  if (!data) return fail(r, EXIT_RUNTIME, "%s: cannot read %s (or larger than the 1 MiB ConfigMap limit)", what, file);
+  if ((rc = kube(r))) { free(data); return rc; }
+  int text = is_text((unsigned char *)data, n);
+  char *b64 = text ? NULL : b64enc((unsigned char *)data, n);
+  cJSON *body = cJSON_CreateObject();
+  cJSON *md = cJSON_AddObjectToObject(body, "metadata");
+  cJSON_AddStringToObject(md, "name", name);
+  cJSON *d = cJSON_AddObjectToObject(body, text ? "data" : "binaryData");
+  cJSON_AddStringToObject(d, key, text ? data : (b64 ? b64 : ""));
+  cJSON_AddNullToObject(cJSON_AddObjectToObject(body, text ? "binaryData" : "data"), key);
+  snprintf(path, sizeof path, "/api/v1/namespaces/%s/configmaps/%s", r->ns, name);
+  if (somhop_kube_send(r->kc, "PATCH", path, SOMHOP_KUBE_MERGE_PATCH, body, &st, NULL) < 0) {
+    rc = fail(r, EXIT_RUNTIME, "%s: %s", what, somhop_kube_errmsg(r->kc));
+  } else if (st == 404) {
+    cJSON_DeleteItemFromObjectCaseSensitive(body, text ? "binaryData" : "data");
+    snprintf(path, sizeof path, "/api/v1/namespaces/%s/configmaps", r->ns);
+    if (somhop_kube_send(r->kc, "POST", path, NULL, body, &st, NULL) < 0 || st >= 300)
+      rc = fail(r, EXIT_RUNTIME, "%s: creating ConfigMap %s/%s: %s", what, r->ns, name, somhop_kube_errmsg(r->kc));
+  } else if (st >= 300) {
+    rc = fail(r, EXIT_RUNTIME, "%s: updating ConfigMap %s/%s: %s", what, r->ns, name, somhop_kube_errmsg(r->kc));
+  }
+  cJSON_Delete(body);
+  free(b64);
+  free(data);
+  return rc;
+}
+
+static int http_put(run_ctx *r, const char *url, const char *file, const char *what) {
+  struct stat sb;
+  FILE *f = fopen(file, "rb");
+  if (!f || fstat(fileno(f), &sb) != 0) {
+    if (f) fclose(f);
+    return fail(r, EXIT_RUNTIME, "%s: cannot read %s", what, file);
+  }
+  CURL *h = curl_easy_init();
+  if (!h) { fclose(f); return fail(r, EXIT_RUNTIME, "%s: out of memory", what); }
+  char ebuf[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(h, CURLOPT_READDATA, f);
+  curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)sb.st_size);
+  curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, 600L);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+  CURLcode cc = curl_easy_perform(h);
+  curl_easy_cleanup(h);
+  fclose(f);
+  if (cc != CURLE_OK)
+    return fail(r, EXIT_RUNTIME, "%s: PUT %s failed: %s", what, url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+  return 0;
+}
+
+static int upload_outputs(run_ctx *r, cJSON *outputs) {
+  for (int i = 0; i < r->n_out; i++) {
+    io_item *it = &r->out[i];
+    if (!strcmp(it->name, "summary") || !it->spec[0]) continue;
+    char what[64];
+    snprintf(what, sizeof what, "output %s", it->name);
+    struct stat sb;
+    if (stat(it->spec, &sb) != 0) return fail(r, EXIT_RUNTIME, "%s: %s was not written", what, it->spec);
+    if (it->staged) {
+      const cJSON *cm = cJSON_GetObjectItemCaseSensitive(it->src, "configMapKeyRef");
+      int rc = cm ? configmap_put(r, jstr(cm, "name"), jstr(cm, "key"), it->local, what)
+                  : http_put(r, jstr(it->src, "url"), it->local, what);
+      if (rc) return rc;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", it->name);
+    cJSON_AddNumberToObject(o, "bytes", (double)sb.st_size);
+    cJSON_AddItemToArray(outputs, o);
+  }
+  return 0;
+}
+
+/* ---- 8. Summary ------------------------------------------------------------------------ */
+
+/* Keep only scalar members of each step's summary (and nested objects one level down). */
+static void shrink(cJSON *steps, int keep_nested) {
+  cJSON *st;
+  cJSON_ArrayForEach(st, steps) {
+    cJSON *sum = cJSON_GetObjectItemCaseSensitive(st, "summary");
+    if (!sum) continue;
+    for (cJSON *c = sum->child; c;) {
+      cJSON *next = c->next;
+      if (cJSON_IsArray(c) || (cJSON_IsObject(c) && !keep_nested)) cJSON_Delete(cJSON_DetachItemViaPointer(sum, c));
+      c = next;
+    }
+  }
+}
+
+/* JSON text of the summary, at most RUN_SUMMARY_MAX bytes (details dropped to fit). */
+static char *render_summary(cJSON *s) {
+  char *txt = cJSON_PrintUnformatted(s);
+  cJSON *steps = cJSON_GetObjectItemCaseSensitive(s, "steps");
+  for (int pass = 0; txt && strlen(txt) > RUN_SUMMARY_MAX && pass < 4; pass++) {
+    free(txt);
+    if (pass == 0) shrink(steps, 1);
+    else if (pass == 1) shrink(steps, 0);
+    else if (pass == 2) {
+      cJSON *st;
+      cJSON_ArrayForEach(st, steps) cJSON_DeleteItemFromObjectCaseSensitive(st, "summary");
+      cJSON_AddTrueToObject(s, "truncated");
+    } else {
+      cJSON_DeleteItemFromObjectCaseSensitive(s, "steps");
+      cJSON *e = cJSON_GetObjectItemCaseSensitive(s, "error");
+      if (cJSON_IsString(e) && strlen(e->valuestring) > 1024) e->valuestring[1024] = 0;
+    }
+    txt = cJSON_PrintUnformatted(s);
+  }
+  return txt;
+}
+
+/* The termination-message file is written in place, not via rename: the kubelet bind-mounts
+ * it into the container, and a rename over a mount point fails. */
+static void write_summary(const char *path, const char *txt) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    fprintf(stderr, "somhop run: warning: cannot write the summary to %s: %s\n", path, strerror(errno));
+    return;
+  }
+  size_t n = strlen(txt);
+  if (write(fd, txt, n) != (ssize_t)n) fprintf(stderr, "somhop run: warning: short write to %s\n", path);
+  close(fd);
+}
+
+/* Remove the (flat) work directory this run created. */
+static void rm_tree(const char *dir) {
+  DIR *d = opendir(dir);
+  char p[PATH_MAX + 300];
+  if (d) {
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+      unlink(p);
+    }
+    closedir(d);
+  }
+  rmdir(dir);
+}
+
+/* ---- 9. Entry point -------------------------------------------------------------------- */
+
+int somhop_cmd_run(int argc, char **argv) {
+  cli_args a;
+  run_ctx r;
+  memset(&r, 0, sizeof r);
+  int prc = cli_parse(&run_cmd, argc, argv, &a);
+  if (prc == 1) return 0;
+  if (prc < 0) return EXIT_USAGE;
+  if (a.npos > 1) return cli_usage_error(&run_cmd, "at most one JOB file");
+
+  const char *term = getenv("SOMHOP_TERMINATION_LOG");
+  if (!term || !*term) term = cli_get(&a, "termination-log");
+  if (!term) term = "/dev/termination-log";
+  r.plan = cli_get(&a, "plan") != NULL;
+  r.kubeconfig = cli_get(&a, "kubeconfig");
+  r.steps = cJSON_CreateArray();
+  cJSON *outputs = cJSON_CreateArray();
+  double t0 = cli_now();
+  int rc = 0;
+  const task_def *td = NULL;
+
+  /* The job document. */
+  char *text = NULL;
+  size_t len = 0;
+  const char *src = a.npos ? a.pos[0] : "$SOMHOP_JOB";
+  if (a.npos) {
+    text = slurp(a.pos[0], 64u << 20, &len);
+    if (!text) { rc = fail(&r, EXIT_USAGE, "cannot read job %s: %s", a.pos[0], strerror(errno)); goto done; }
+  } else {
+    const char *env = getenv("SOMHOP_JOB");
+    if (!env || !*env) { rc = fail(&r, EXIT_USAGE, "no job: give JOB.json, '-' or set SOMHOP_JOB"); goto done; }
+    text = strdup(env);
+  }
+  const char *ep = NULL;
+  r.doc = text ? cJSON_ParseWithOpts(text, &ep, 0) : NULL;
+  if (!r.doc) {
+    rc = fail(&r, EXIT_USAGE, "job %s is not valid JSON (near byte %ld)", src, text && ep ? (long)(ep - text) : 0L);
+    goto done;
+  }
+  const cJSON *spec = cJSON_GetObjectItemCaseSensitive(r.doc, "spec");
+  r.spec = spec ? spec : r.doc;
+  const cJSON *md = cJSON_GetObjectItemCaseSensitive(r.doc, "metadata");
+  const char *jns = jstr(md, "namespace"), *jname = jstr(md, "name");
+  if (jname) snprintf(r.job_name, sizeof r.job_name, "%s/%s", jns ? jns : "default", jname);
+  const char *ns = cli_get(&a, "namespace");
+  if (!ns) ns = getenv("SOMHOP_JOB_NAMESPACE");
+  if (!ns || !*ns) ns = jns;
+  snprintf(r.ns, sizeof r.ns, "%s", ns && *ns ? ns : "default");
+
+  if ((rc = validate(&r, &td))) goto done;
+  r.backend = cli_get(&a, "backend") ? cli_get(&a, "backend") : r.target;
+  {
+    static const char *const bk[] = {"cpu", "ref", "sw_emu", "hw_emu", "hw", NULL};
+    if (!in_list(bk, 5, r.backend)) { rc = fail(&r, EXIT_USAGE, "--backend must be cpu|ref|sw_emu|hw_emu|hw"); goto done; }
+  }
+  if (cli_get(&a, "workdir") && strlen(cli_get(&a, "workdir")) >= sizeof r.workdir) {
+    rc = fail(&r, EXIT_USAGE, "--workdir path too long");
+    goto done;
+  } else if (cli_get(&a, "workdir")) {
+    snprintf(r.workdir, sizeof r.workdir, "%s", cli_get(&a, "workdir"));
+    if (mkdir(r.workdir, 0700) != 0 && errno != EEXIST) {
+      rc = fail(&r, EXIT_RUNTIME, "cannot create workdir %s: %s", r.workdir, strerror(errno));
+      goto done;
+    }
+  } else {
+    const char *t = getenv("TMPDIR");
+    if (!t || !*t || strlen(t) > 2048) t = "/tmp";
+    snprintf(r.workdir, sizeof r.workdir, "%s/somhop-run-XXXXXX", t);
+    if (!mkdtemp(r.workdir)) { rc = fail(&r, EXIT_RUNTIME, "cannot create a temporary directory: %s", strerror(errno)); goto done; }
+    r.own_workdir = 1;
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  if ((rc = fetch_inputs(&r))) goto done;
+  if ((rc = run_task(&r))) goto done;
+  if (!r.plan && (rc = upload_outputs(&r, outputs))) goto done;
+
+done:;
+  cJSON *s = cJSON_CreateObject();
+  cJSON_AddBoolToObject(s, "ok", rc == 0);
+  if (r.job_name[0]) cJSON_AddStringToObject(s, "job", r.job_name);
+  if (r.task) cJSON_AddStringToObject(s, "task", r.task);
+  if (r.target) cJSON_AddStringToObject(s, "target", r.target);
+  if (r.backend) cJSON_AddStringToObject(s, "backend", r.backend);
+  cJSON_AddNumberToObject(s, "exitCode", rc);
+  cJSON_AddNumberToObject(s, "wallSeconds", (double)(long long)((cli_now() - t0) * 1000 + 0.5) / 1000);
+  if (rc) cJSON_AddStringToObject(s, "error", r.err);
+  cJSON_AddItemToObject(s, "outputs", outputs);
+  if (r.ignored && cJSON_GetArraySize(r.ignored)) cJSON_AddItemToObject(s, "ignored", r.ignored);
+  else cJSON_Delete(r.ignored);
+  cJSON_AddItemToObject(s, "steps", r.steps);
+  char *txt = render_summary(s);
+  if (txt && !r.plan) {
+    write_summary(term, txt);
+    for (int i = 0; i < r.n_out; i++) { /* the optional "summary" output */
+      if (strcmp(r.out[i].name, "summary")) continue;
+      const char *p = output(&r, "summary", ".json");
+      if (write_all(p, txt, strlen(txt)) != 0) {
+        fprintf(stderr, "somhop run: warning: cannot write the summary output %s\n", p);
+      } else if (r.out[i].staged) {
+        const cJSON *cm = cJSON_GetObjectItemCaseSensitive(r.out[i].src, "configMapKeyRef");
+        if (cm) configmap_put(&r, jstr(cm, "name"), jstr(cm, "key"), p, "output summary");
+        else http_put(&r, jstr(r.out[i].src, "url"), p, "output summary");
+      }
+    }
+  }
+  if (txt && !r.plan) printf("%s\n", txt);
+  free(txt);
+  cJSON_Delete(s);
+  cJSON_Delete(r.doc);
+  free(text);
+  somhop_kube_client_free(r.kc);
+  somhop_kube_config_free(r.kcfg);
+  if (r.own_workdir) rm_tree(r.workdir);
+  (void)td;
+  return rc;
+}
