@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# scripts/cluster-demo.sh — `make cluster-demo`: a real control plane (etcd + kube-apiserver from
+# scripts/local-cluster.sh), somhop-controller, two simulated FPGA nodes (somhop-node, 2 slots
+# each), the example FPGAJobs applied with kubectl, and `kubectl get fj` until they finish.
+#
+# Environment: SOMHOP_BUILD (default ./build), DEMO_KEEP=1 leaves everything running (prints how
+# to stop it), DEMO_TIMEOUT seconds to wait for the jobs (default 180).
+# Exit status: 0 when every example job Succeeded.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export SCRIPT_NAME=cluster-demo.sh
+# shellcheck source=scripts/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
+BUILD=${SOMHOP_BUILD:-$ROOT/build}
+TIMEOUT=${DEMO_TIMEOUT:-180}
+for b in somhop somhop-node somhop-controller; do
+  [ -x "$BUILD/bin/$b" ] || die "$BUILD/bin/$b is missing: run 'make' first" 3
+done
+
+SOMHOP_CLUSTER_DIR=${SOMHOP_CLUSTER_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/somhop-demo.XXXXXX")}
+export SOMHOP_CLUSTER_DIR
+LOGS=$SOMHOP_CLUSTER_DIR/demo-logs
+pids=()
+cleanup() {
+  local p
+  if [ "${DEMO_KEEP:-0}" = 1 ]; then
+    note "left running (DEMO_KEEP=1): pids ${pids[*]}; stop with: kill ${pids[*]}; SOMHOP_CLUSTER_DIR=$SOMHOP_CLUSTER_DIR scripts/local-cluster.sh down"
+    return
+  fi
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  "$ROOT/scripts/local-cluster.sh" down >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+note "starting the control plane (first run builds etcd/kube-apiserver/kubectl: minutes)"
+"$ROOT/scripts/local-cluster.sh" up
+eval "$("$ROOT/scripts/local-cluster.sh" env)"
+mkdir -p "$LOGS" /tmp/somhop-jobs
+
+kubectl apply -f "$ROOT/controller/deploy/crd-fpgajobs.yaml"
+kubectl wait --for condition=established --timeout=60s crd/fpgajobs.somhop.dev >/dev/null
+
+# The runner Pods are local processes of somhop-node: `somhop` must be on PATH, and the
+# emulation OpenCL platform is selected through the ICD loader.
+export PATH=$BUILD/bin:$PATH
+export OCL_ICD_VENDORS=$BUILD/lib/libsomhop_emu_icd.so
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BUILD/bin/somhop-controller" --kubeconfig "$KUBECONFIG" --metrics-addr "127.0.0.1:$port" \
+  --lease-namespace default >"$LOGS/controller.log" 2>&1 &
+pids+=($!)
+for n in sim-0 sim-1; do
+  "$BUILD/bin/somhop-node" --kubeconfig "$KUBECONFIG" --name "$n" --fpgas 2 \
+    --workdir "$SOMHOP_CLUSTER_DIR/$n" >"$LOGS/$n.log" 2>&1 &
+  pids+=($!)
+done
+for _ in $(seq 1 100); do
+  [ "$(kubectl get nodes -l somhop.dev/fpga=sim --no-headers 2>/dev/null | grep -c ' Ready ')" = 2 ] && break
+  sleep 0.2
+done
+kubectl get nodes -L somhop.dev/fpga
+
+ex=$ROOT/controller/deploy/examples
+note "applying the example jobs"
+kubectl apply -f "$ex/som-train-iris-cpu.yaml" -f "$ex/som-train-digits.yaml" -f "$ex/hopfield-store-digits.yaml"
+# The BMU job reads the model the iris job writes: submit it once that model exists.
+for _ in $(seq 1 $((TIMEOUT * 5))); do
+  [ "$(kubectl get fj som-train-iris -o jsonpath='{.status.phase}')" = Succeeded ] && break
+  sleep 0.2
+done
+kubectl apply -f "$ex/som-bmu-configmap.yaml"
+
+jobs="som-train-iris som-train-digits hopfield-store-digits som-bmu-iris"
+deadline=$((SECONDS + TIMEOUT))
+while :; do
+  done_n=0 failed=0
+  for j in $jobs; do
+    ph=$(kubectl get fj "$j" -o jsonpath='{.status.phase}' 2>/dev/null || true)
+    case "$ph" in Succeeded) done_n=$((done_n + 1)) ;; Failed) failed=$((failed + 1)) ;; esac
+  done
+  [ $((done_n + failed)) -eq 4 ] && break
+  if [ $SECONDS -ge $deadline ]; then
+    note "timed out after $TIMEOUT s"
+    break
+  fi
+  sleep 1
+done
+echo
+kubectl get fj -o wide
+echo
+for j in $jobs; do
+  echo "$j: $(kubectl get fj "$j" -o jsonpath='{.status.phase} on {.status.nodeName}; result: {.status.result}')" | cut -c1-400
+done
+echo
+kubectl get pods -o wide
+[ "$done_n" -eq 4 ] || { note "not every job succeeded; logs in $LOGS"; tail -20 "$LOGS/controller.log" >&2; exit 1; }
+note "all 4 example jobs Succeeded"
