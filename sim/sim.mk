@@ -55,7 +55,7 @@ $(SIM_DIR)/rt/%.o: $(SIM_VL_INC)/%.cpp
 
 $(SIM_DIR)/obj/sim/harness/%.o: sim/harness/%.cpp $(SIM_MODEL_HDRS)
 	@mkdir -p $(dir $@)
-	$(CXX) -std=c++17 -fPIC $(WARN) $(DEPFLAGS) $(SAN) $(CXXFLAGS) -Isim/include \
+	$(CXX) -std=c++17 -fPIC $(WARN) $(DEPFLAGS) $(SAN) $(CXXFLAGS) -Isim/include -Isim/harness \
 	  $(SIM_KERNELS:%=-I$(SIM_DIR)/%) -isystem $(SIM_VL_INC) -isystem $(SIM_VL_INC)/vltstd \
 	  $(SIM_VL_DEFS) -c $< -o $@
 
@@ -73,7 +73,7 @@ SIM_TEST_DIR   := $(BUILD)/tests
 EQUIV_RTL_BIN  := $(SIM_TEST_DIR)/test_equiv_rtl
 SIM_REGS_BIN   := $(SIM_TEST_DIR)/test_sim_regs
 KXML_BIN       := $(SIM_TEST_DIR)/test_kernel_xml
-SIM_TEST_CFLAGS = $(ALL_CFLAGS) $(HOST_INC) -Itests
+SIM_TEST_CFLAGS = $(ALL_CFLAGS) $(HOST_INC) -Itests -Isim/harness
 
 ALL_TARGETS += $(EQUIV_RTL_BIN) $(SIM_REGS_BIN) $(KXML_BIN)
 TEST_CMDS   += $(KXML_BIN) $(SIM_REGS_BIN) $(EQUIV_RTL_BIN)

@@ -24,6 +24,7 @@
  * message on the handle.
  */
 #include "somhop_sim.h"
+#include "somhop_sim_test.h"
 
 #include <cstdarg>
 #include <cstdio>
@@ -49,6 +50,7 @@ struct somhop_sim {
                   size_t nregs, somhop_sim_stats *stats) = 0;
   virtual int read_reg(uint32_t offset, uint32_t *value) = 0;
   virtual int write_reg(uint32_t offset, uint32_t value) = 0;
+  virtual int interrupt_line() const = 0;
   std::string msg; /* detail of the last error ("" after success) */
 
   int fail(int code, const char *fmt, ...) __attribute__((format(printf, 3, 4))) {
@@ -143,6 +145,7 @@ class Harness final : public somhop_sim {
           size_t nregs, somhop_sim_stats *stats) override;
   int read_reg(uint32_t offset, uint32_t *value) override;
   int write_reg(uint32_t offset, uint32_t value) override;
+  int interrupt_line() const override { return top_->__SYM__interrupt ? 1 : 0; }
 
  private:
   somhop_sim_config cfg_{};
@@ -161,7 +164,8 @@ class Harness final : public somhop_sim {
   std::deque<Resp> bq_;
   bool r_on_ = false, b_on_ = false; /* R / B presented, waiting for ready */
   uint64_t read_beats_ = 0, write_beats_ = 0;
-  int mem_err_ = 0; /* first memory-model error of this run (code) */
+  int mem_err_ = 0;       /* first memory-model error of this run (code) */
+  bool in_reset_ = false; /* kernel held in reset: memory model idle */
 
   /* AXI4-Lite master state: one access at a time */
   struct Lite {
@@ -212,10 +216,17 @@ class Harness final : public somhop_sim {
     bq_.clear();
     r_on_ = b_on_ = false;
     lite_ = Lite{};
+    /* The memory model ignores the kernel while it is held in reset. */
+    in_reset_ = true;
     top_->ap_rst_n = 0;
     for (int i = 0; i < kResetCycles; i++) tick();
     top_->ap_rst_n = 1;
     for (int i = 0; i < 2; i++) tick();
+    in_reset_ = false;
+    rq_.clear();
+    wq_.clear();
+    bq_.clear();
+    r_on_ = b_on_ = false;
     irq_prev_ = top_->__SYM__interrupt;
   }
 
@@ -328,6 +339,7 @@ void Harness<Model>::mem_update(bool ar, bool r, bool aw, bool w, bool b, uint64
                                 uint32_t arlen, uint32_t arsize, uint32_t arburst,
                                 uint64_t awaddr, uint32_t awlen, uint32_t awsize,
                                 uint32_t awburst, uint64_t wdata, uint32_t wstrb, bool wlast) {
+  if (in_reset_) return;
   if (ar) {
     uint64_t beats = (uint64_t)arlen + 1, len = beats * 8;
     if (arsize != 3 || arburst != 1) {
@@ -405,6 +417,11 @@ void Harness<Model>::mem_update(bool ar, bool r, bool aw, bool w, bool b, uint64
 template <class Model>
 void Harness<Model>::mem_drive() {
   Model &m = *top_;
+  if (in_reset_) {
+    m.m_axi_gmem_arready = m.m_axi_gmem_awready = m.m_axi_gmem_wready = 0;
+    m.m_axi_gmem_rvalid = m.m_axi_gmem_bvalid = 0;
+    return;
+  }
   m.m_axi_gmem_arready = !mem_err_ && !stall();
   m.m_axi_gmem_awready = !mem_err_ && !stall();
   /* The slave takes W beats only for a burst whose AW it has accepted. */
@@ -650,6 +667,8 @@ int somhop_sim_write_reg(somhop_sim *sim, uint32_t offset, uint32_t value) {
   if (!sim) return SOMHOP_SIM_EINVAL;
   return sim->write_reg(offset, value);
 }
+
+int somhop_sim_test_interrupt(const somhop_sim *sim) { return sim ? sim->interrupt_line() : -1; }
 
 const char *somhop_sim_errmsg(const somhop_sim *sim) {
   return sim ? sim->msg.c_str() : "no simulator handle";

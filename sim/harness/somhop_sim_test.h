@@ -1,0 +1,21 @@
+/*
+ * somhop_sim_test.h — test-only hooks of the Verilator harness (not part of
+ * the public API in sim/include/somhop_sim.h; tests/sim uses them).
+ */
+#ifndef SOMHOP_SIM_TEST_H
+#define SOMHOP_SIM_TEST_H
+
+#include "somhop_sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Level of the kernel's `interrupt` output right now: 1 high, 0 low, -1 NULL handle. */
+int somhop_sim_test_interrupt(const somhop_sim *sim);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
