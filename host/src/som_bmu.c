@@ -156,6 +156,7 @@ struct somhop_bmu_plan {
   float *wp;          /* mp/PANEL panels of d x PANEL floats: wp[(p*d + k)*PANEL + l] */
   float *hn;          /* mp half squared norms of w - c; +inf for padding neurons */
   double *c;          /* d: codebook mean */
+  float *cf;          /* d: the mean rounded to float — the centre actually used */
   double wmax;        /* max_j |w_j - c| */
   int level;          /* LVL_* */
   uint64_t rechecks;  /* samples re-decided in float64 during the last run */
@@ -191,7 +192,10 @@ void somhop_bmu_plan_update(somhop_bmu_plan *p) {
   for (size_t k = 0; k < d; k++) p->c[k] = 0.0;
   for (size_t j = 0; j < m; j++)
     for (size_t k = 0; k < d; k++) p->c[k] += p->cb[j * d + k];
-  for (size_t k = 0; k < d; k++) p->c[k] /= (double)m;
+  for (size_t k = 0; k < d; k++) {
+    p->c[k] /= (double)m;
+    p->cf[k] = (float)p->c[k];
+  }
   double wmax2 = 0.0;
   for (size_t j = 0; j < p->mp; j++) {
     size_t panel = j / PANEL, lane = j % PANEL;
@@ -204,7 +208,7 @@ void somhop_bmu_plan_update(somhop_bmu_plan *p) {
     const double *w = p->cb + j * d;
     double s = 0.0;
     for (size_t k = 0; k < d; k++) {
-      float v = (float)(w[k] - p->c[k]);
+      float v = (float)(w[k] - (double)p->cf[k]);
       dst[k * PANEL] = v;
       s += (double)v * (double)v;
     }
@@ -231,7 +235,8 @@ int somhop_bmu_plan_create(const double *codebook, size_t m, size_t d, somhop_bm
   p->wp = algo_aligned3(p->mp, d, sizeof(float));
   p->hn = algo_aligned3(p->mp, 1, sizeof(float));
   p->c = malloc(d * sizeof(double));
-  if (!p->wp || !p->hn || !p->c) {
+  p->cf = malloc(d * sizeof(float));
+  if (!p->wp || !p->hn || !p->c || !p->cf) {
     somhop_bmu_plan_free(p);
     return somhop_err_set(err, SOMHOP_ENOMEM, "bmu plan: out of memory (%zu x %zu)", m, d);
   }
@@ -245,6 +250,7 @@ void somhop_bmu_plan_free(somhop_bmu_plan *p) {
   free(p->wp);
   free(p->hn);
   free(p->c);
+  free(p->cf);
   free(p);
 }
 
@@ -254,7 +260,10 @@ uint64_t somhop_bmu_plan_rechecks(const somhop_bmu_plan *p) { return p ? p->rech
 /* 4. Micro-kernels                                                       */
 /* ====================================================================== */
 
-/* Per-sample, per-lane top-2 state: best/second score and index per lane. */
+/* Per-sample, per-lane state: best score and index per lane, the lane's
+ * runner-up score, and (only when the second BMU is wanted) its index.
+ * Updates are branchless: a data-dependent branch per score vector costs
+ * more in mispredictions than the few masked moves it would save. */
 typedef struct lane_state {
   float b1[PANEL], b2[PANEL];
   int32_t i1[PANEL], i2[PANEL];
@@ -271,8 +280,9 @@ static void lane_state_init(lane_state *st, size_t count) {
 /* Portable C kernel: ns samples (xt rows of stride d) against panels
  * [p0, p1). Plain loops the compiler can vectorise over the 16 lanes. */
 static void kernel_c(const somhop_bmu_plan *p, const float *xt, size_t ns, size_t p0, size_t p1,
-                     lane_state *st) {
+                     lane_state *st, int second) {
   size_t d = p->d;
+  (void)second;
   for (size_t pan = p0; pan < p1; pan++) {
     const float *w = p->wp + pan * d * PANEL;
     const float *hn = p->hn + pan * PANEL;
@@ -307,25 +317,34 @@ static void kernel_c(const somhop_bmu_plan *p, const float *xt, size_t ns, size_
 
 #define A512 __attribute__((target("avx512f,avx2,fma")))
 
-A512 static inline void upd512(lane_state *q, __m512 sc, __m512i idx) {
+/* One score vector into the lane state held in registers. */
+#define UPD512(sc, idx)                                                   \
+  do {                                                                    \
+    __mmask16 m1_ = _mm512_cmp_ps_mask((sc), b1, _CMP_LT_OQ);             \
+    if (second) {                                                         \
+      __mmask16 m2_ = _mm512_cmp_ps_mask((sc), b2, _CMP_LT_OQ);           \
+      i2 = _mm512_mask_mov_epi32(_mm512_mask_mov_epi32(i2, m2_, (idx)), m1_, i1); \
+    }                                                                     \
+    b2 = _mm512_min_ps(b2, _mm512_max_ps(b1, (sc)));                      \
+    b1 = _mm512_min_ps(b1, (sc));                                         \
+    i1 = _mm512_mask_mov_epi32(i1, m1_, (idx));                           \
+  } while (0)
+
+A512 static inline void fin512(lane_state *q, __m512 sa, __m512i ia, __m512 sb, __m512i ib,
+                               int second) {
   __m512 b1 = _mm512_load_ps(q->b1), b2 = _mm512_load_ps(q->b2);
-  __m512i i1 = _mm512_load_si512(q->i1), i2 = _mm512_load_si512(q->i2);
-  __mmask16 m1 = _mm512_cmp_ps_mask(sc, b1, _CMP_LT_OQ);
-  __mmask16 m2 = _mm512_cmp_ps_mask(sc, b2, _CMP_LT_OQ);
-  if (m2) {   /* rare after the first panels: most scores beat nothing */
-    b2 = _mm512_mask_mov_ps(_mm512_mask_mov_ps(b2, m2, sc), m1, b1);
-    i2 = _mm512_mask_mov_epi32(_mm512_mask_mov_epi32(i2, m2, idx), m1, i1);
-    b1 = _mm512_mask_mov_ps(b1, m1, sc);
-    i1 = _mm512_mask_mov_epi32(i1, m1, idx);
-    _mm512_store_ps(q->b1, b1);
-    _mm512_store_ps(q->b2, b2);
-    _mm512_store_si512(q->i1, i1);
-    _mm512_store_si512(q->i2, i2);
-  }
+  __m512i i1 = _mm512_load_si512(q->i1), i2 = _mm512_setzero_si512();
+  if (second) i2 = _mm512_load_si512(q->i2);
+  UPD512(sa, ia);
+  UPD512(sb, ib);
+  _mm512_store_ps(q->b1, b1);
+  _mm512_store_ps(q->b2, b2);
+  _mm512_store_si512(q->i1, i1);
+  if (second) _mm512_store_si512(q->i2, i2);
 }
 
-A512 static void kernel_avx512(const somhop_bmu_plan *p, const float *xt, size_t ns, size_t p0,
-                               size_t p1, lane_state *st) {
+A512 static inline void kernel_avx512_body(const somhop_bmu_plan *p, const float *xt, size_t ns,
+                                           size_t p0, size_t p1, lane_state *st, int second) {
   size_t d = p->d;
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   /* p0 and p1 are even (MGROUP = 2 panels). */
@@ -354,9 +373,7 @@ A512 static void kernel_avx512(const somhop_bmu_plan *p, const float *xt, size_t
         STEP(6) STEP(7) STEP(8) STEP(9) STEP(10) STEP(11)
 #undef STEP
       }
-#define FIN(i)                                                    \
-  upd512(&st[s + (i)], _mm512_sub_ps(hna, a##i), ia);             \
-  upd512(&st[s + (i)], _mm512_sub_ps(hnb, c##i), ib);
+#define FIN(i) fin512(&st[s + (i)], _mm512_sub_ps(hna, a##i), ia, _mm512_sub_ps(hnb, c##i), ib, second);
       FIN(0) FIN(1) FIN(2) FIN(3) FIN(4) FIN(5)
       FIN(6) FIN(7) FIN(8) FIN(9) FIN(10) FIN(11)
 #undef FIN
@@ -369,10 +386,19 @@ A512 static void kernel_avx512(const somhop_bmu_plan *p, const float *xt, size_t
         a = _mm512_fmadd_ps(xv, _mm512_load_ps(wa + k * PANEL), a);
         c = _mm512_fmadd_ps(xv, _mm512_load_ps(wb + k * PANEL), c);
       }
-      upd512(&st[s], _mm512_sub_ps(hna, a), ia);
-      upd512(&st[s], _mm512_sub_ps(hnb, c), ib);
+      fin512(&st[s], _mm512_sub_ps(hna, a), ia, _mm512_sub_ps(hnb, c), ib, second);
     }
   }
+}
+
+/* Two instantiations so the `second` tests fold away. */
+A512 static void kernel_avx512_1(const somhop_bmu_plan *p, const float *xt, size_t ns, size_t p0,
+                                 size_t p1, lane_state *st) {
+  kernel_avx512_body(p, xt, ns, p0, p1, st, 0);
+}
+A512 static void kernel_avx512_2(const somhop_bmu_plan *p, const float *xt, size_t ns, size_t p0,
+                                 size_t p1, lane_state *st) {
+  kernel_avx512_body(p, xt, ns, p0, p1, st, 1);
 }
 
 /* ---- AVX2+FMA: micro-tile 6 samples x 16 neurons (12 accumulators) ---- */
@@ -380,26 +406,26 @@ A512 static void kernel_avx512(const somhop_bmu_plan *p, const float *xt, size_t
 #define A256 __attribute__((target("avx2,fma")))
 
 A256 static inline void upd256(float *b1p, float *b2p, int32_t *i1p, int32_t *i2p, __m256 sc,
-                               __m256i idx) {
+                               __m256i idx, int second) {
   __m256 b1 = _mm256_load_ps(b1p), b2 = _mm256_load_ps(b2p);
-  __m256 m2 = _mm256_cmp_ps(sc, b2, _CMP_LT_OQ);
-  if (_mm256_movemask_ps(m2)) {
-    __m256 m1 = _mm256_cmp_ps(sc, b1, _CMP_LT_OQ);
-    __m256i i1 = _mm256_load_si256((const __m256i *)i1p), i2 = _mm256_load_si256((const __m256i *)i2p);
-    __m256i m1i = _mm256_castps_si256(m1), m2i = _mm256_castps_si256(m2);
-    b2 = _mm256_blendv_ps(_mm256_blendv_ps(b2, sc, m2), b1, m1);
-    i2 = _mm256_blendv_epi8(_mm256_blendv_epi8(i2, idx, m2i), i1, m1i);
-    b1 = _mm256_blendv_ps(b1, sc, m1);
-    i1 = _mm256_blendv_epi8(i1, idx, m1i);
-    _mm256_store_ps(b1p, b1);
-    _mm256_store_ps(b2p, b2);
-    _mm256_store_si256((__m256i *)i1p, i1);
+  __m256i i1 = _mm256_load_si256((const __m256i *)i1p);
+  __m256i m1 = _mm256_castps_si256(_mm256_cmp_ps(sc, b1, _CMP_LT_OQ));
+  if (second) {
+    __m256i i2 = _mm256_load_si256((const __m256i *)i2p);
+    __m256i m2 = _mm256_castps_si256(_mm256_cmp_ps(sc, b2, _CMP_LT_OQ));
+    i2 = _mm256_blendv_epi8(_mm256_blendv_epi8(i2, idx, m2), i1, m1);
     _mm256_store_si256((__m256i *)i2p, i2);
   }
+  b2 = _mm256_min_ps(b2, _mm256_max_ps(b1, sc));
+  b1 = _mm256_min_ps(b1, sc);
+  i1 = _mm256_blendv_epi8(i1, idx, m1);
+  _mm256_store_ps(b1p, b1);
+  _mm256_store_ps(b2p, b2);
+  _mm256_store_si256((__m256i *)i1p, i1);
 }
 
 A256 static void kernel_avx2(const somhop_bmu_plan *p, const float *xt, size_t ns, size_t p0,
-                             size_t p1, lane_state *st) {
+                             size_t p1, lane_state *st, int second) {
   size_t d = p->d;
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   for (size_t pan = p0; pan < p1; pan++) {
@@ -424,9 +450,9 @@ A256 static void kernel_avx2(const somhop_bmu_plan *p, const float *xt, size_t n
       }
 #define FIN(i)                                                                          \
   upd256(st[s + (i)].b1, st[s + (i)].b2, st[s + (i)].i1, st[s + (i)].i2,                \
-         _mm256_sub_ps(hlo, a##i), ilo);                                                \
+         _mm256_sub_ps(hlo, a##i), ilo, second);                                        \
   upd256(st[s + (i)].b1 + 8, st[s + (i)].b2 + 8, st[s + (i)].i1 + 8, st[s + (i)].i2 + 8, \
-         _mm256_sub_ps(hhi, c##i), ihi);
+         _mm256_sub_ps(hhi, c##i), ihi, second);
       FIN(0) FIN(1) FIN(2) FIN(3) FIN(4) FIN(5)
 #undef FIN
     }
@@ -438,26 +464,27 @@ A256 static void kernel_avx2(const somhop_bmu_plan *p, const float *xt, size_t n
         a = _mm256_fmadd_ps(xv, _mm256_load_ps(w + k * PANEL), a);
         c = _mm256_fmadd_ps(xv, _mm256_load_ps(w + k * PANEL + 8), c);
       }
-      upd256(st[s].b1, st[s].b2, st[s].i1, st[s].i2, _mm256_sub_ps(hlo, a), ilo);
-      upd256(st[s].b1 + 8, st[s].b2 + 8, st[s].i1 + 8, st[s].i2 + 8, _mm256_sub_ps(hhi, c), ihi);
+      upd256(st[s].b1, st[s].b2, st[s].i1, st[s].i2, _mm256_sub_ps(hlo, a), ilo, second);
+      upd256(st[s].b1 + 8, st[s].b2 + 8, st[s].i1 + 8, st[s].i2 + 8, _mm256_sub_ps(hhi, c), ihi, second);
     }
   }
 }
 #endif /* x86 */
 
 static void run_kernel(const somhop_bmu_plan *p, const float *xt, size_t ns, size_t p0, size_t p1,
-                       lane_state *st) {
+                       lane_state *st, int second) {
 #if SOMHOP_X86 && defined(__GNUC__)
   if (p->level == LVL_AVX512) {
-    kernel_avx512(p, xt, ns, p0, p1, st);
+    if (second) kernel_avx512_2(p, xt, ns, p0, p1, st);
+    else kernel_avx512_1(p, xt, ns, p0, p1, st);
     return;
   }
   if (p->level == LVL_AVX2) {
-    kernel_avx2(p, xt, ns, p0, p1, st);
+    kernel_avx2(p, xt, ns, p0, p1, st, second);
     return;
   }
 #endif
-  kernel_c(p, xt, ns, p0, p1, st);
+  kernel_c(p, xt, ns, p0, p1, st, second);
 }
 
 /* ====================================================================== */
@@ -465,7 +492,6 @@ static void run_kernel(const somhop_bmu_plan *p, const float *xt, size_t ns, siz
 /* ====================================================================== */
 
 #define TILE 48              /* samples per tile (4 AVX-512 micro-tiles) */
-#define PANEL_BLOCK 16       /* panels per block (= 256 neurons; W block 64*d bytes*... in L1/L2) */
 
 typedef struct run_job {
   somhop_bmu_plan *p;
@@ -491,6 +517,80 @@ static inline void load_row_f64(const run_job *j, size_t i, double *y) {
   } else {
     norm_row(j->nm, (const double *)j->x + i * d, d, y);
   }
+}
+
+#if SOMHOP_X86 && defined(__GNUC__)
+/* dst = x - cf (float), returns the float sum of squares of dst. */
+A512 static float center_avx512(const float *x, const float *cf, float *dst, size_t d) {
+  __m512 acc = _mm512_setzero_ps();
+  size_t k = 0;
+  for (; k + 16 <= d; k += 16) {
+    __m512 v = _mm512_sub_ps(_mm512_loadu_ps(x + k), _mm512_loadu_ps(cf + k));
+    _mm512_storeu_ps(dst + k, v);
+    acc = _mm512_fmadd_ps(v, v, acc);
+  }
+  if (k < d) {
+    __mmask16 m = (__mmask16)((1u << (d - k)) - 1u);
+    __m512 v = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + k), _mm512_maskz_loadu_ps(m, cf + k));
+    _mm512_mask_storeu_ps(dst + k, m, v);
+    acc = _mm512_fmadd_ps(v, v, acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+/* Vector form of reduce_lanes (same results). */
+A512 static void reduce_avx512(const lane_state *q, int want_second, float *pb1, int32_t *pi1,
+                               float *pb2, int32_t *pi2) {
+  __m512 b1 = _mm512_load_ps(q->b1), b2 = _mm512_load_ps(q->b2);
+  __m512i i1 = _mm512_load_si512(q->i1);
+  const __m512i big = _mm512_set1_epi32(INT32_MAX);
+  float m = _mm512_reduce_min_ps(b1);
+  __mmask16 eq = _mm512_cmp_ps_mask(b1, _mm512_set1_ps(m), _CMP_EQ_OQ);
+  int32_t idx = _mm512_reduce_min_epi32(_mm512_mask_blend_epi32(eq, big, i1));
+  __mmask16 wl = _mm512_cmpeq_epi32_mask(i1, _mm512_set1_epi32(idx));
+  float sec = _mm512_reduce_min_ps(_mm512_mask_blend_ps(wl, b1, b2));
+  int32_t i2 = -1;
+  if (want_second && sec < INFINITY) {
+    __m512 vs = _mm512_set1_ps(sec);
+    __mmask16 c1 = _mm512_cmp_ps_mask(b1, vs, _CMP_EQ_OQ) & (__mmask16)~wl;
+    __mmask16 c2 = _mm512_cmp_ps_mask(b2, vs, _CMP_EQ_OQ);
+    int32_t a = _mm512_reduce_min_epi32(_mm512_mask_blend_epi32(c1, big, i1));
+    int32_t bb = _mm512_reduce_min_epi32(_mm512_mask_blend_epi32(c2, big, _mm512_load_si512(q->i2)));
+    i2 = a < bb ? a : bb;
+    if (i2 == INT32_MAX) i2 = -1;
+  }
+  *pb1 = m;
+  *pi1 = m < INFINITY ? idx : -1;
+  *pb2 = sec;
+  *pi2 = i2;
+}
+#endif
+
+/* Centred float row of sample i into dst; returns an upper bound of its norm. */
+static inline double load_row_f32(const run_job *j, size_t i, float *dst, double *y) {
+  const somhop_bmu_plan *p = j->p;
+  size_t d = p->d;
+  const float *cf = p->cf;
+  float nn = 0.0f;
+  if (j->is_f32 && !j->nm) {
+    const float *xf = (const float *)j->x + i * d;
+#if SOMHOP_X86 && defined(__GNUC__)
+    if (p->level == LVL_AVX512) {
+      nn = center_avx512(xf, cf, dst, d);
+      goto done;
+    }
+#endif
+    for (size_t k = 0; k < d; k++) dst[k] = xf[k] - cf[k];
+  } else {
+    load_row_f64(j, i, y);
+    for (size_t k = 0; k < d; k++) dst[k] = (float)(y[k] - (double)cf[k]);
+  }
+  for (size_t k = 0; k < d; k++) nn += dst[k] * dst[k];
+#if SOMHOP_X86 && defined(__GNUC__)
+done:
+#endif
+  /* float sum of d squares (any order): relative error below (d+1) u; inflate. */
+  return sqrt((double)nn * (1.0 + (double)(d + 2) * 0x1.0p-23));
 }
 
 /* Re-decide sample with normalised row y (double) and centred float row xf:
@@ -531,6 +631,41 @@ static void redecide(const somhop_bmu_plan *p, const double *y, const float *xf,
   *s_out = i2;
 }
 
+/* Reduce a lane state: winner (lowest index among the lowest score), the
+ * runner-up score, and (if want_second) the runner-up index. */
+static inline void reduce_lanes(const lane_state *q, int want_second, float *pb1, int32_t *pi1,
+                                float *pb2, int32_t *pi2) {
+  float b1 = INFINITY, b2 = INFINITY;
+  int32_t i1 = -1, i2 = -1;
+  int wl = -1;
+  for (int l = 0; l < PANEL; l++) {
+    float v = q->b1[l];
+    int32_t ix = q->i1[l];
+    if (ix >= 0 && (v < b1 || (v == b1 && ix < i1))) {
+      b1 = v;
+      i1 = ix;
+      wl = l;
+    }
+  }
+  for (int l = 0; l < PANEL; l++) {
+    float v = l == wl ? q->b2[l] : q->b1[l];   /* other lanes' winners, the winner lane's runner-up */
+    if (v < b2) b2 = v;
+    if (l != wl && q->b2[l] < b2) b2 = q->b2[l];
+  }
+  if (want_second && b2 < INFINITY) {
+    for (int l = 0; l < PANEL; l++) {
+      int32_t c1 = l == wl ? -1 : (q->b1[l] == b2 ? q->i1[l] : -1);
+      int32_t c2 = q->b2[l] == b2 ? q->i2[l] : -1;
+      if (c1 >= 0 && (i2 < 0 || c1 < i2)) i2 = c1;
+      if (c2 >= 0 && (i2 < 0 || c2 < i2)) i2 = c2;
+    }
+  }
+  *pb1 = b1;
+  *pi1 = i1;
+  *pb2 = b2;
+  *pi2 = i2;
+}
+
 static void run_task(void *ctx, unsigned t, unsigned nt) {
   run_job *j = ctx;
   somhop_bmu_plan *p = j->p;
@@ -543,62 +678,31 @@ static void run_task(void *ctx, unsigned t, unsigned nt) {
   double xn[TILE];
   uint64_t rechecks = 0;
   const double u = 0x1.0p-24;
+  int want_second = j->second != NULL;
   if (!xt || !st || !y || !scores) {
     j->fail = 1;
     goto out;
   }
   size_t npan = p->mp / PANEL;
+  double w2 = p->wmax * p->wmax;
   for (size_t s0 = b; s0 < e; s0 += TILE) {
     size_t ns = e - s0 < TILE ? e - s0 : TILE;
-    /* Load the tile: normalise, centre, round to float; remember |x - c|. */
-    for (size_t s = 0; s < ns; s++) {
-      load_row_f64(j, s0 + s, y);
-      double nn = 0.0;
-      float *dst = xt + s * d;
-      for (size_t k = 0; k < d; k++) {
-        float v = (float)(y[k] - p->c[k]);
-        dst[k] = v;
-        nn += (double)v * (double)v;
-      }
-      xn[s] = sqrt(nn);
-    }
+    for (size_t s = 0; s < ns; s++) xn[s] = load_row_f32(j, s0 + s, xt + s * d, y);
     lane_state_init(st, ns);
-    for (size_t p0 = 0; p0 < npan; p0 += PANEL_BLOCK) {
-      size_t p1 = p0 + PANEL_BLOCK < npan ? p0 + PANEL_BLOCK : npan;
-      run_kernel(p, xt, ns, p0, p1, st);
-    }
-    /* Reduce the 16 lanes, decide, re-decide near-ties. */
+    run_kernel(p, xt, ns, 0, npan, st, want_second);
     for (size_t s = 0; s < ns; s++) {
-      const lane_state *q = &st[s];
-      float b1 = INFINITY, b2 = INFINITY;
-      int32_t i1 = -1, i2 = -1;
-      for (int l = 0; l < PANEL; l++) {   /* lane winners, lexicographic (score, index) */
-        float v = q->b1[l];
-        int32_t ix = q->i1[l];
-        if (ix < 0) continue;
-        if (v < b1 || (v == b1 && ix < i1)) {
-          b2 = b1;
-          i2 = i1;
-          b1 = v;
-          i1 = ix;
-        } else if (v < b2 || (v == b2 && (i2 < 0 || ix < i2))) {
-          b2 = v;
-          i2 = ix;
-        }
-      }
-      for (int l = 0; l < PANEL; l++) {   /* lane runners-up */
-        float v = q->b2[l];
-        int32_t ix = q->i2[l];
-        if (ix < 0) continue;
-        if (v < b2 || (v == b2 && (i2 < 0 || ix < i2))) {
-          b2 = v;
-          i2 = ix;
-        }
-      }
+      float b1, b2;
+      int32_t i1, i2;
+#if SOMHOP_X86 && defined(__GNUC__)
+      if (p->level == LVL_AVX512)
+        reduce_avx512(&st[s], want_second, &b1, &i1, &b2, &i2);
+      else
+#endif
+        reduce_lanes(&st[s], want_second, &b1, &i1, &b2, &i2);
       size_t i = s0 + s;
-      double E = u * (double)(d + 8) * (p->wmax * p->wmax + xn[s] * p->wmax) * 1.05 + 1e-30;
+      double E = u * (double)(d + 8) * (w2 + xn[s] * p->wmax) * 1.05 + 1e-30;
       uint32_t rb = (uint32_t)i1, rs = i2 < 0 ? SOMHOP_BMU_NONE : (uint32_t)i2;
-      if (i2 >= 0 && (double)b2 - (double)b1 <= 2.0 * E) {
+      if (b2 < INFINITY && (double)b2 - (double)b1 <= 2.0 * E) {
         rechecks++;
         load_row_f64(j, i, y);
         redecide(p, y, xt + s * d, E, scores, &rb, &rs);
