@@ -36,12 +36,16 @@ $(LIBSOMHOP_HLS): $(HLS_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(EQUIV_HLS_BIN): tests/equiv/test_equiv_hls.c tests/equiv/cases.h $(LIBSOMHOP_HLS) $(LIBSOMHOP)
-	@mkdir -p $(dir $@) $(BUILD)/obj/tests/equiv
-	$(CC) $(ALL_CFLAGS) $(HOST_INC) -Itests $(HLS_DEFS) -c $< -o $(BUILD)/obj/tests/equiv/test_equiv_hls.o
-	$(CXX) $(ALL_LDFLAGS) -o $@ $(BUILD)/obj/tests/equiv/test_equiv_hls.o $(LIBSOMHOP_HLS) $(LIBSOMHOP) $(SOMHOP_LIBS)
+# Test and bench objects get their own rule so -MMD dependency files track
+# the headers they include (cases.h, somhop_kernels.h, fixed.h, ...).
+$(BUILD)/obj/tests/equiv/%.o: tests/equiv/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(HOST_INC) -Itests $(HLS_DEFS) -c $< -o $@
 
-$(FXQ_BENCH_BIN): tests/equiv/bench_fixed_quality.c $(LIBSOMHOP_HLS) $(LIBSOMHOP)
-	@mkdir -p $(dir $@) $(BUILD)/obj/tests/equiv
-	$(CC) $(ALL_CFLAGS) $(HOST_INC) -Itests $(HLS_DEFS) -c $< -o $(BUILD)/obj/tests/equiv/bench_fixed_quality.o
-	$(CXX) $(ALL_LDFLAGS) -o $@ $(BUILD)/obj/tests/equiv/bench_fixed_quality.o $(LIBSOMHOP_HLS) $(LIBSOMHOP) $(SOMHOP_LIBS)
+$(EQUIV_HLS_BIN): $(BUILD)/obj/tests/equiv/test_equiv_hls.o $(LIBSOMHOP_HLS) $(LIBSOMHOP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_LDFLAGS) -o $@ $< $(LIBSOMHOP_HLS) $(LIBSOMHOP) $(SOMHOP_LIBS)
+
+$(FXQ_BENCH_BIN): $(BUILD)/obj/tests/equiv/bench_fixed_quality.o $(LIBSOMHOP_HLS) $(LIBSOMHOP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(ALL_LDFLAGS) -o $@ $< $(LIBSOMHOP_HLS) $(LIBSOMHOP) $(SOMHOP_LIBS)
