@@ -430,7 +430,9 @@ static int cmd_recall(int argc, char **argv) {
     cj_int(&j, "neurons", (long long)n);
     cj_num(&j, "noise", noise);
     cj_int(&j, "seed", (long long)c.seed);
-    cj_str(&j, "mode", mode_name);
+    cj_str(&j, "mode", rmode == SOMHOP_RECALL_SYNC ? "sync" : "async");
+    cj_str(&j, "order", rmode == SOMHOP_RECALL_ASYNC_RANDOM ? "random" : "fixed");
+    cj_int(&j, "repeat", repeat);
     cj_int(&j, "max_sweeps", max_sweeps);
     cj_int(&j, "converged", (long long)converged);
     cj_num(&j, "mean_sweeps", count ? (double)total_sweeps / (double)count : 0.0);
