@@ -41,14 +41,12 @@ static int open_accel(int backend, somhop_accel **out, cli_kreport *rep) {
   return 0;
 }
 
+/* Report a failed kernel call: out of memory is a runtime error, every
+ * other failure (OpenCL, limits, timeout) a device error. */
 static int accel_fail(somhop_accel *a, int rc) {
   const char *m = somhop_accel_errmsg(a);
-  cli_errorf(rc == SOMHOP_ELIMIT || rc == SOMHOP_EOCL || rc == SOMHOP_ENODEV ||
-                     rc == SOMHOP_ETIMEOUT
-                 ? EXIT_DEVICE
-                 : (rc == SOMHOP_ENOMEM ? EXIT_RUNTIME : EXIT_DEVICE),
-             "accelerator: %s", (m && m[0]) ? m : somhop_strerror(rc));
-  return rc == SOMHOP_ENOMEM ? EXIT_RUNTIME : EXIT_DEVICE;
+  return cli_errorf(rc == SOMHOP_ENOMEM ? EXIT_RUNTIME : EXIT_DEVICE, "accelerator: %s",
+                    (m && m[0]) ? m : somhop_strerror(rc));
 }
 
 /* ---- 2. SOM BMU ------------------------------------------------------------ */
