@@ -48,7 +48,7 @@ $(NODE_BIN): $(NODE_OBJS) $(KUBE_LIB)
 
 $(BUILD)/tests/test_kube_%: tests/k8s/test_kube_%.c $(KUBE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(KUBE_INC) -Itests -o $@ $< $(KUBE_LIB) $(KUBE_LIBS) $(ALL_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(NODE_CFLAGS) $(KUBE_INC) -Itests -o $@ $< $(KUBE_LIB) $(KUBE_LIBS) $(ALL_LDFLAGS)
 
 .PHONY: cluster-deps cluster-up cluster-down cluster-demo
 cluster-deps:
