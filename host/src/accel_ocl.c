@@ -550,6 +550,10 @@ static int run_kernel(somhop_accel *a, cl_kernel k, const char *kname, xbuf *buf
   t.h2d_s = event_s(ev_in, &ok);
   t.kernel_s = event_s(ev_k, &ok);
   t.d2h_s = event_s(ev_out, &ok);
+  if (a->emulation) {
+    cl_ulong eng = 0; /* the emulation ICD's vendor query SOMHOP_EMU_PROFILING_ENGINE_NS */
+    if (clGetEventProfilingInfo(ev_k, 0x10EE0100, sizeof eng, &eng, NULL) == CL_SUCCESS) t.engine_s = (double)eng * 1e-9;
+  }
   t.clock_mhz = a->clock_mhz;
   t.kernel_modeled = a->emulation && strcmp(a->target, "hw_emu") == 0;
   t.cycles = t.kernel_modeled ? (uint64_t)(t.kernel_s * a->clock_mhz * 1e6 + 0.5) : 0;

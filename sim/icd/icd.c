@@ -141,8 +141,15 @@ struct _cl_event {
   cl_command_queue queue;
   cl_command_type type;
   cl_int status;                     /* CL_COMPLETE or a negative error */
-  cl_ulong t_queued, t_submit, t_start, t_end;
+  cl_ulong t_queued, t_submit, t_start, t_end;  /* modeled device timeline, ns */
+  cl_ulong engine_ns;                /* measured host time inside the engine (kernels) */
 };
+
+/* Vendor query of clGetEventProfilingInfo: measured host wall time the
+ * emulation engine (native kernel or Verilator run) took for a kernel
+ * command, ns. Lets a host separate its own and the ICD's overhead from
+ * the simulation it wraps. */
+#define SOMHOP_EMU_PROFILING_ENGINE_NS 0x10EE0100
 
 static const struct _cl_icd_dispatch emu_dispatch;
 static struct _cl_platform_id g_platform = {&emu_dispatch, MAGIC_PLATFORM, 1};
@@ -1103,6 +1110,7 @@ static cl_int CL_API_CALL emu_clGetEventProfilingInfo(cl_event ev, cl_profiling_
     case CL_PROFILING_COMMAND_START: INFO_VAL(cl_ulong, ev->t_start);
     case CL_PROFILING_COMMAND_END: INFO_VAL(cl_ulong, ev->t_end);
     case CL_PROFILING_COMMAND_COMPLETE: INFO_VAL(cl_ulong, ev->t_end);
+    case SOMHOP_EMU_PROFILING_ENGINE_NS: INFO_VAL(cl_ulong, ev->engine_ns);
     default: return CL_INVALID_VALUE;
   }
 }
@@ -1131,7 +1139,7 @@ static cl_int enqueue_begin(cl_command_queue q, cl_uint nwait, const cl_event *w
 /* Finish a command: advance the queue's modeled timeline by dur_ns and
  * hand out an event if asked. */
 static cl_int enqueue_end(cl_command_queue q, cl_command_type type, uint64_t t_enq, uint64_t dur_ns,
-                          cl_int status, cl_event *out) {
+                          uint64_t engine_ns, cl_int status, cl_event *out) {
   pthread_mutex_lock(&g_lock);
   uint64_t start = q->timeline_ns > t_enq ? q->timeline_ns : t_enq;
   q->timeline_ns = start + dur_ns;
@@ -1150,6 +1158,7 @@ static cl_int enqueue_end(cl_command_queue q, cl_command_type type, uint64_t t_e
   ev->t_submit = start;
   ev->t_start = start;
   ev->t_end = start + dur_ns;
+  ev->engine_ns = engine_ns;
   emu_clRetainCommandQueue(q);
   *out = ev;
   return CL_SUCCESS;
@@ -1166,7 +1175,7 @@ static cl_int CL_API_CALL emu_clEnqueueWriteBuffer(cl_command_queue q, cl_mem m,
   uint64_t t = emu_now_ns();
   memcpy(m->store + off, ptr, n);
   m->on_device = 1;
-  return enqueue_end(q, CL_COMMAND_WRITE_BUFFER, t, xfer_ns(n), CL_COMPLETE, ev);
+  return enqueue_end(q, CL_COMMAND_WRITE_BUFFER, t, xfer_ns(n), 0, CL_COMPLETE, ev);
 }
 
 static cl_int CL_API_CALL emu_clEnqueueReadBuffer(cl_command_queue q, cl_mem m, cl_bool blocking, size_t off,
@@ -1179,7 +1188,7 @@ static cl_int CL_API_CALL emu_clEnqueueReadBuffer(cl_command_queue q, cl_mem m, 
   if (!ptr || off > m->size || n > m->size - off) return CL_INVALID_VALUE;
   uint64_t t = emu_now_ns();
   memcpy(ptr, m->store + off, n);
-  return enqueue_end(q, CL_COMMAND_READ_BUFFER, t, xfer_ns(n), CL_COMPLETE, ev);
+  return enqueue_end(q, CL_COMMAND_READ_BUFFER, t, xfer_ns(n), 0, CL_COMPLETE, ev);
 }
 
 static cl_int CL_API_CALL emu_clEnqueueMigrateMemObjects(cl_command_queue q, cl_uint n, const cl_mem *mems,
@@ -1208,7 +1217,7 @@ static cl_int CL_API_CALL emu_clEnqueueMigrateMemObjects(cl_command_queue q, cl_
       m->on_device = 1;
     }
   }
-  return enqueue_end(q, CL_COMMAND_MIGRATE_MEM_OBJECTS, t, bytes ? xfer_ns(bytes) : 0, CL_COMPLETE, ev);
+  return enqueue_end(q, CL_COMMAND_MIGRATE_MEM_OBJECTS, t, bytes ? xfer_ns(bytes) : 0, 0, CL_COMPLETE, ev);
 }
 
 static cl_int launch(cl_command_queue q, cl_kernel k, cl_uint nwait, const cl_event *wait, cl_event *ev,
@@ -1267,7 +1276,7 @@ static cl_int launch(cl_command_queue q, cl_kernel k, cl_uint nwait, const cl_ev
     notifyf(c, "%s%s", rc == EMU_RUN_TIMEOUT ? "[timeout] " : rc == EMU_RUN_BOUNDS ? "[bounds] " : "",
             res.msg);
   }
-  return enqueue_end(q, type, t, dur, status, ev);
+  return enqueue_end(q, type, t, dur, res.wall_ns, status, ev);
 }
 
 static cl_int CL_API_CALL emu_clEnqueueTask(cl_command_queue q, cl_kernel k, cl_uint nwait, const cl_event *wait,
@@ -1290,14 +1299,14 @@ static cl_int CL_API_CALL emu_clEnqueueMarkerWithWaitList(cl_command_queue q, cl
                                                           cl_event *ev) {
   cl_int e = enqueue_begin(q, nwait, wait);
   if (e != CL_SUCCESS) return e;
-  return enqueue_end(q, CL_COMMAND_MARKER, emu_now_ns(), 0, CL_COMPLETE, ev);
+  return enqueue_end(q, CL_COMMAND_MARKER, emu_now_ns(), 0, 0, CL_COMPLETE, ev);
 }
 
 static cl_int CL_API_CALL emu_clEnqueueBarrierWithWaitList(cl_command_queue q, cl_uint nwait, const cl_event *wait,
                                                            cl_event *ev) {
   cl_int e = enqueue_begin(q, nwait, wait);
   if (e != CL_SUCCESS) return e;
-  return enqueue_end(q, CL_COMMAND_BARRIER, emu_now_ns(), 0, CL_COMPLETE, ev);
+  return enqueue_end(q, CL_COMMAND_BARRIER, emu_now_ns(), 0, 0, CL_COMPLETE, ev);
 }
 
 /* ---- 9. extension lookup and the dispatch table --------------------------- */

@@ -43,7 +43,7 @@ ICD_XCLBINS  := $(if $(ICD_KERNEL_XMLS),$(BUILD)/xclbin/somhop.sw_emu.xclbin $(B
 OCL_TEST_SRCS := $(wildcard tests/ocl/test_*.c)
 OCL_TEST_BINS := $(OCL_TEST_SRCS:tests/ocl/%.c=$(BUILD)/tests/ocl/%)
 OCL_TEST_SH   := $(wildcard tests/ocl/test_*.sh)
-OCL_BENCH     := $(if $(wildcard tests/ocl/bench_ocl_overhead.c),$(BUILD)/bench/bench_ocl_overhead)
+OCL_BENCH     := $(if $(and $(LIBSOMHOP_HLS),$(SIM_LIB)),$(BUILD)/bench/bench_ocl_overhead)
 
 ALL_TARGETS += $(ICD_SO) $(MKXCLBIN) $(ICD_XCLBINS) $(OCL_TEST_BINS) $(OCL_BENCH)
 TEST_CMDS   += $(OCL_TEST_BINS) $(OCL_TEST_SH)
@@ -80,6 +80,10 @@ $(BUILD)/tests/ocl/%: tests/ocl/%.c tests/ocl/ocl_test.h $(LIBSOMHOP) $(ICD_SO) 
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(OCL_TEST_INC) $(PNG_CFLAGS) -o $@ $< $(LIBSOMHOP) $(SOMHOP_LIBS) $(ALL_LDFLAGS)
 
-$(BUILD)/bench/bench_ocl_overhead: tests/ocl/bench_ocl_overhead.c tests/ocl/ocl_test.h $(LIBSOMHOP) $(ICD_SO) $(ICD_XCLBINS)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(OCL_TEST_INC) $(PNG_CFLAGS) -o $@ $< $(LIBSOMHOP) $(SOMHOP_LIBS) $(ALL_LDFLAGS)
+# The benchmark also calls the engines directly (HLS kernels, harness).
+$(BUILD)/bench/bench_ocl_overhead: tests/ocl/bench_ocl_overhead.c tests/ocl/ocl_test.h $(LIBSOMHOP) $(ICD_SO) \
+    $(ICD_XCLBINS) $(LIBSOMHOP_HLS) $(SIM_LIB)
+	@mkdir -p $(dir $@) $(BUILD)/obj/tests/ocl
+	$(CC) $(ALL_CFLAGS) $(OCL_TEST_INC) -c $< -o $(BUILD)/obj/tests/ocl/bench_ocl_overhead.o
+	$(CXX) $(ALL_LDFLAGS) -o $@ $(BUILD)/obj/tests/ocl/bench_ocl_overhead.o $(LIBSOMHOP) $(LIBSOMHOP_HLS) \
+	  $(SOMHOP_SIM_LIBS) $(SOMHOP_LIBS)

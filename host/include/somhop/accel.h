@@ -105,6 +105,10 @@ typedef struct somhop_accel_timing {
                            0: sw_emu (measured native time) or hw (measured on the card) */
   uint64_t h2d_bytes;   /* bytes moved host->device */
   uint64_t d2h_bytes;   /* bytes moved device->host */
+  double engine_s;      /* measured host wall time spent inside the emulation engine
+                           (Verilator run or native C++ kernel) for the kernel command;
+                           wall_s - engine_s is the host + ICD overhead. 0 when the
+                           platform does not report it (XRT) */
 } somhop_accel_timing;
 
 void somhop_accel_last_timing(const somhop_accel *a, somhop_accel_timing *t);
