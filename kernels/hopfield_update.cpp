@@ -14,8 +14,9 @@
 //   2. per probe: read the packed probe into cur[] (tail bits cleared);
 //      sweep: row i's field h_i = sum over C = ceil(N/U) chunks of U
 //      add/subtracts (s_j = +-1 selects +w or -w: no multipliers), II=1 per
-//      chunk; the new bit goes to nxt[] (sync: applied after the sweep) or
-//      straight into cur[] (async: seen by later rows of the same sweep).
+//      chunk. SYNC: rows x chunks are one flattened pipeline writing nxt[]
+//      (applied after the sweep). ASYNC: row by row, the new bit going
+//      straight into cur[] (seen by later rows of the same sweep).
 //      Sweeps stop on "no neuron changed" or after max_sweeps; then the
 //      state and the sweep record are written.
 #include <stddef.h>
@@ -51,8 +52,29 @@ static void put_bit(uint64_t *s, uint32_t i, bool v) {
   s[i / 64] = v ? (s[i / 64] | m) : (s[i / 64] & ~m);
 }
 
-// h_i = sum_j W_ij s_j over C chunks of U lanes (NB bank words of 4
-// weights), int32 (|h| < 2^31 for N <= 65536 by the contract's bound).
+// One chunk of row i's field: sum over the U lanes of chunk c of W_ij s_j
+// (NB bank words of 4 weights; the state bit selects +w or -w).
+static int32_t chunk_sum(const uint64_t w[NB][BANK], const uint64_t *s, uint32_t i, uint32_t c) {
+#pragma HLS INLINE
+  const uint64_t bits = s[(c * U) / 64] >> ((c * U) % 64);
+  int32_t part = 0;
+banks:
+  for (uint32_t bk = 0; bk < NB; bk++) {
+#pragma HLS UNROLL
+    const uint64_t word = w[bk][i * MAX_C + c];
+  lanes:
+    for (uint32_t f = 0; f < F; f++) {
+#pragma HLS UNROLL
+      const int32_t wij = (int16_t)(uint16_t)(word >> (16 * f));
+      part += ((bits >> (bk * F + f)) & 1u) ? wij : -wij;
+    }
+  }
+  return part;
+}
+
+// h_i = sum_j W_ij s_j over C chunks, int32 (|h| < 2^31 for N <= 65536 by
+// the contract's bound). Used by ASYNC sweeps, where row i+1 must see row
+// i's new bit, so each row's pipeline drains before the next starts.
 static int32_t field(const uint64_t w[NB][BANK], const uint64_t *s, uint32_t i, uint32_t C) {
 #pragma HLS INLINE off
   int32_t h = 0;
@@ -60,20 +82,7 @@ chunks:
   for (uint32_t c = 0; c < C; c++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=32 avg=8
 #pragma HLS PIPELINE II=1
-    const uint64_t bits = s[(c * U) / 64] >> ((c * U) % 64);
-    int32_t part = 0;
-  banks:
-    for (uint32_t bk = 0; bk < NB; bk++) {
-#pragma HLS UNROLL
-      const uint64_t word = w[bk][i * MAX_C + c];
-    lanes:
-      for (uint32_t f = 0; f < F; f++) {
-#pragma HLS UNROLL
-        const int32_t wij = (int16_t)(uint16_t)(word >> (16 * f));
-        part += ((bits >> (bk * F + f)) & 1u) ? wij : -wij;
-      }
-    }
-    h += part;
+    h += chunk_sum(w, s, i, c);
   }
   return h;
 }
@@ -115,6 +124,8 @@ extern "C" void hopfield_update(const int16_t *weights, const uint64_t *probes, 
 #pragma HLS ARRAY_PARTITION variable=w type=complete dim=1
 #pragma HLS BIND_STORAGE variable=w type=ram_1p impl=uram
   uint64_t cur[MAX_W], nxt[MAX_W];
+#pragma HLS ARRAY_PARTITION variable=cur type=complete
+#pragma HLS ARRAY_PARTITION variable=nxt type=complete
 
   const uint32_t S = SOMHOP_HOP_STRIDE(N);
   const uint32_t C = (N + U - 1) / U;
@@ -177,14 +188,36 @@ probe_loop:
           nxt[k] = cur[k];
         }
       }
-    rows:
-      for (uint32_t i = 0; i < N; i++) {
+      if (sync) {
+        // Every row reads only the sweep's starting state: rows x chunks
+        // form one flattened II=1 pipeline (no per-row drain).
+        int32_t h = 0;
+      sync_sweep:
+        for (uint32_t t = 0, i = 0, c = 0; t < N * C; t++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=65536 avg=4096
+#pragma HLS PIPELINE II=1
+          h = (c == 0 ? 0 : h) + chunk_sum(w, cur, i, c);
+          if (c == C - 1) {
+            const bool old = get_bit(cur, i);
+            const bool v = h > 0 ? true : (h < 0 ? false : old);
+            changed = changed || (v != old);
+            put_bit(nxt, i, v);
+          }
+          if (++c == C) {
+            c = 0;
+            i++;
+          }
+        }
+      } else {
+      async_rows:
+        for (uint32_t i = 0; i < N; i++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=2048 avg=256
-        const bool old = get_bit(cur, i);
-        const int32_t h = field(w, cur, i, C);
-        const bool v = h > 0 ? true : (h < 0 ? false : old);
-        changed = changed || (v != old);
-        put_bit(sync ? nxt : cur, i, v);
+          const bool old = get_bit(cur, i);
+          const int32_t h = field(w, cur, i, C);
+          const bool v = h > 0 ? true : (h < 0 ? false : old);
+          changed = changed || (v != old);
+          put_bit(cur, i, v);
+        }
       }
       if (sync) {
       copy_out:
