@@ -566,6 +566,49 @@ A512 static void reduce_avx512(const lane_state *q, int want_second, float *pb1,
 }
 #endif
 
+#if SOMHOP_X86 && defined(__GNUC__)
+/* dst = (float)(y - cf) from a double row, returns the float sum of squares. */
+A512 static float center_avx512_f64(const double *y, const float *cf, float *dst, size_t d) {
+  __m512 acc = _mm512_setzero_ps();
+  size_t k = 0;
+  for (; k + 8 <= d; k += 8) {
+    __m512d c = _mm512_cvtps_pd(_mm256_loadu_ps(cf + k));
+    __m256 v = _mm512_cvtpd_ps(_mm512_sub_pd(_mm512_loadu_pd(y + k), c));
+    _mm256_storeu_ps(dst + k, v);
+    __m512 v5 = _mm512_castps256_ps512(v);
+    acc = _mm512_mask3_fmadd_ps(v5, v5, acc, 0xFF);
+  }
+  float tail = 0.0f;
+  for (; k < d; k++) {
+    dst[k] = (float)(y[k] - (double)cf[k]);
+    tail += dst[k] * dst[k];
+  }
+  return _mm512_reduce_add_ps(acc) + tail;
+}
+
+/* Squared distance in double, 8 lanes (the dist2 output; summation order
+ * differs from the reference scan, so the last bits may differ). */
+A512 static double dist2_avx512(const double *x, const double *w, size_t d) {
+  __m512d acc = _mm512_setzero_pd();
+  size_t k = 0;
+  for (; k + 8 <= d; k += 8) {
+    __m512d t = _mm512_sub_pd(_mm512_loadu_pd(x + k), _mm512_loadu_pd(w + k));
+    acc = _mm512_fmadd_pd(t, t, acc);
+  }
+  double s = _mm512_reduce_add_pd(acc);
+  for (; k < d; k++) s += (x[k] - w[k]) * (x[k] - w[k]);
+  return s;
+}
+#endif
+
+/* Normalised double row i: a pointer into the input when it already is one,
+ * else filled into ybuf. */
+static inline const double *row_f64(const run_job *j, size_t i, double *ybuf) {
+  if (!j->is_f32 && !j->nm) return (const double *)j->x + i * j->p->d;
+  load_row_f64(j, i, ybuf);
+  return ybuf;
+}
+
 /* Centred float row of sample i into dst; returns an upper bound of its norm. */
 static inline double load_row_f32(const run_job *j, size_t i, float *dst, double *y) {
   const somhop_bmu_plan *p = j->p;
@@ -582,8 +625,14 @@ static inline double load_row_f32(const run_job *j, size_t i, float *dst, double
 #endif
     for (size_t k = 0; k < d; k++) dst[k] = xf[k] - cf[k];
   } else {
-    load_row_f64(j, i, y);
-    for (size_t k = 0; k < d; k++) dst[k] = (float)(y[k] - (double)cf[k]);
+    const double *yr = row_f64(j, i, y);
+#if SOMHOP_X86 && defined(__GNUC__)
+    if (p->level == LVL_AVX512) {
+      nn = center_avx512_f64(yr, cf, dst, d);
+      goto done;
+    }
+#endif
+    for (size_t k = 0; k < d; k++) dst[k] = (float)(yr[k] - (double)cf[k]);
   }
   for (size_t k = 0; k < d; k++) nn += dst[k] * dst[k];
 #if SOMHOP_X86 && defined(__GNUC__)
@@ -702,16 +751,22 @@ static void run_task(void *ctx, unsigned t, unsigned nt) {
       size_t i = s0 + s;
       double E = u * (double)(d + 8) * (w2 + xn[s] * p->wmax) * 1.05 + 1e-30;
       uint32_t rb = (uint32_t)i1, rs = i2 < 0 ? SOMHOP_BMU_NONE : (uint32_t)i2;
+      const double *yr = NULL;
       if (b2 < INFINITY && (double)b2 - (double)b1 <= 2.0 * E) {
         rechecks++;
-        load_row_f64(j, i, y);
-        redecide(p, y, xt + s * d, E, scores, &rb, &rs);
+        yr = row_f64(j, i, y);
+        redecide(p, yr, xt + s * d, E, scores, &rb, &rs);
       }
       j->bmu[i] = rb;
       if (j->second) j->second[i] = rs;
       if (j->dist2) {
-        load_row_f64(j, i, y);
-        j->dist2[i] = dist2_f64(y, p->cb + (size_t)rb * d, d);
+        if (!yr) yr = row_f64(j, i, y);
+#if SOMHOP_X86 && defined(__GNUC__)
+        if (p->level == LVL_AVX512)
+          j->dist2[i] = dist2_avx512(yr, p->cb + (size_t)rb * d, d);
+        else
+#endif
+          j->dist2[i] = dist2_f64(yr, p->cb + (size_t)rb * d, d);
       }
     }
   }

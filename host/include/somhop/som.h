@@ -325,7 +325,8 @@ int somhop_bmu_f64(const double *codebook, size_t m, size_t d, const double *x, 
  * is within a rigorous float32 rounding bound of the winner, every neuron
  * within that bound is re-scored with the float64 reference formula, so the
  * BMU equals somhop_bmu_f64's except where the float64 reference itself is
- * not exact. dist2 is the float64 distance of the returned BMU. The second
+ * not exact. dist2 is the float64 distance of the returned BMU (vectorised
+ * summation: it may differ from the reference's in the last bits). The second
  * BMU is decided in float32 unless it was part of a re-decision. */
 typedef struct somhop_bmu_plan somhop_bmu_plan;
 
