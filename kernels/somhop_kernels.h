@@ -36,6 +36,52 @@ extern "C" {
 #define SOMHOP_HLS_HOP_LANES 64u
 #endif
 
+/* ---- Modeled cycle counts -------------------------------------------------
+ * The cycle counts the HLS design is built to achieve (docs/kernels.md,
+ * sections "HLS: som_bmu" / "HLS: hopfield_update"): pipelined loops at
+ * II=1 plus estimated pipeline depths. A model for sw_emu's modeled timing,
+ * NOT a csynth or hardware figure — these sources were never synthesised. */
+#define SOMHOP_HLS_L0 30u /* start-up: AXI4-Lite start, first m_axi latency (estimate) */
+
+static inline uint32_t somhop_hls_log2(uint32_t x) {
+  uint32_t r = 0;
+  while (x > 1u) {
+    x >>= 1;
+    r++;
+  }
+  return r;
+}
+
+/* som_bmu: L0 + M*S + (G*P - M)*Q + N*(S + G*Q + Ls + 4), S = STRIDE(D),
+ * Q = S/4, G = ceil(M/P), Ls = 8 + log2(P). Out-of-range sizes: L0. */
+static inline uint64_t somhop_hls_bmu_cycles(uint32_t M, uint32_t D, uint32_t N) {
+  const uint64_t P = SOMHOP_HLS_BMU_LANES;
+  if (M == 0 || M > SOMHOP_BMU_MAX_M || D == 0 || D > SOMHOP_BMU_MAX_D || N == 0)
+    return SOMHOP_HLS_L0;
+  const uint64_t S = SOMHOP_SOM_STRIDE(D), Q = S / 4u, G = (M + P - 1u) / P;
+  const uint64_t Ls = 8u + somhop_hls_log2((uint32_t)P);
+  return SOMHOP_HLS_L0 + (uint64_t)M * S + (G * P - M) * Q + (uint64_t)N * (S + G * Q + Ls + 4u);
+}
+
+/* hopfield_update, given the sweep records the call produced (B words):
+ * L0 + N*S + N*(C*U - S)/4 + sum_b [2W + 1 + s_b * sweep], with
+ * sweep = 2W + N*C + Lf (SYNC: one flattened pipeline plus the state
+ * copies) or N*(C + Lf) (ASYNC: each row drains), C = ceil(N/U),
+ * W = WORDS(N), Lf = 3 + log2(U). Out-of-range arguments: L0. */
+static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mode,
+                                             const uint32_t *sweeps) {
+  const uint64_t U = SOMHOP_HLS_HOP_LANES;
+  if (N == 0 || N > SOMHOP_HOP_MAX_N || B == 0 || (mode != SOMHOP_HOP_SYNC && mode != SOMHOP_HOP_ASYNC))
+    return SOMHOP_HLS_L0;
+  const uint64_t S = SOMHOP_HOP_STRIDE(N), C = (N + U - 1u) / U, W = SOMHOP_HOP_WORDS(N);
+  const uint64_t Lf = 3u + somhop_hls_log2((uint32_t)U);
+  const uint64_t sweep = mode == SOMHOP_HOP_SYNC ? 2u * W + (uint64_t)N * C + Lf : (uint64_t)N * (C + Lf);
+  uint64_t cyc = SOMHOP_HLS_L0 + (uint64_t)N * S + (uint64_t)N * (C * U - S) / 4u;
+  for (uint32_t b = 0; b < B; b++)
+    cyc += 2u * W + 1u + (uint64_t)(sweeps[b] & SOMHOP_HOP_SWEEPS_MASK) * sweep;
+  return cyc;
+}
+
 void som_bmu(const uint16_t *codebook, const uint16_t *samples, uint32_t *out, uint32_t M,
              uint32_t D, uint32_t N, uint32_t flags);
 

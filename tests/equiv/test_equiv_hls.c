@@ -189,6 +189,32 @@ static void out_of_range(void) {
   }
 }
 
+/* The modeled cycle helpers reproduce the worked examples in
+ * docs/kernels.md (default lanes only: P = 16, U = 64). */
+static void cycle_model(void) {
+  if (SOMHOP_HLS_BMU_LANES == 16u) {
+    CHECK_U64("model: som_bmu 256 x 64 costs 336 cycles per sample",
+              somhop_hls_bmu_cycles(256, 64, 2) - somhop_hls_bmu_cycles(256, 64, 1), 336);
+    CHECK_U64("model: som_bmu 1024 x 1024 costs 17424 cycles per sample",
+              somhop_hls_bmu_cycles(1024, 1024, 2) - somhop_hls_bmu_cycles(1024, 1024, 1), 17424);
+    CHECK_U64("model: som_bmu 64 x 4 costs 24 cycles per sample",
+              somhop_hls_bmu_cycles(64, 4, 2) - somhop_hls_bmu_cycles(64, 4, 1), 24);
+    CHECK_U64("model: som_bmu 256 x 64 codebook load 16384 cycles",
+              somhop_hls_bmu_cycles(256, 64, 1) - 336 - SOMHOP_HLS_L0, 256u * 64u);
+  }
+  if (SOMHOP_HLS_HOP_LANES == 64u) {
+    uint32_t one = 1, two = 2;
+    CHECK_U64("model: hopfield N=1024 async sweep 25600 cycles",
+              somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_ASYNC, &two) -
+                  somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_ASYNC, &one), 25600);
+    CHECK_U64("model: hopfield N=1024 sync sweep 16425 cycles",
+              somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_SYNC, &two) -
+                  somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_SYNC, &one), 16425);
+  }
+  CHECK_U64("model: out-of-range som_bmu costs only start-up", somhop_hls_bmu_cycles(0, 4, 4),
+            SOMHOP_HLS_L0);
+}
+
 static uint64_t env_u64(const char *name, uint64_t dflt) {
   const char *v = getenv(name);
   return v && *v ? strtoull(v, NULL, 0) : dflt;
@@ -233,5 +259,6 @@ int main(void) {
     CHECK("equivalence cases include max_sweeps=0 probes", hist[2] > 0);
   }
   out_of_range();
+  cycle_model();
   return check_done();
 }
