@@ -76,14 +76,54 @@ const char *somhop_hopfield_rule_name(int rule) {
 /* 2. Storage                                                             */
 /* ====================================================================== */
 
-static void store_hebbian(somhop_hopfield *h, const int8_t *s) {
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* acc[0..n) += v * s[0..n) for v = +1/-1 (int32 += int8). */
+__attribute__((target("avx512f,avx512bw"))) static void acc_row_avx512(int32_t *acc, const int8_t *s,
+                                                                      size_t n, int v) {
+  size_t j = 0;
+  if (v > 0)
+    for (; j + 16 <= n; j += 16)
+      _mm512_storeu_si512(acc + j, _mm512_add_epi32(_mm512_loadu_si512(acc + j),
+                                                    _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(s + j)))));
+  else
+    for (; j + 16 <= n; j += 16)
+      _mm512_storeu_si512(acc + j, _mm512_sub_epi32(_mm512_loadu_si512(acc + j),
+                                                    _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(s + j)))));
+  for (; j < n; j++) acc[j] += v * s[j];
+}
+#endif
+
+/* Hebbian: w_ij += sum_p s_i^p s_j^p over the count new patterns, summed
+ * exactly in int32 per row, then added to the double weights. */
+static int store_hebbian(somhop_hopfield *h, const int8_t *s, size_t count) {
   size_t n = h->n;
+  int32_t *acc = malloc(n * sizeof *acc);
+  if (!acc) return SOMHOP_ENOMEM;
+  int fast = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  fast = __builtin_cpu_supports("avx512bw") && strcmp(somhop_bmu_simd_level(), "avx512") == 0;
+#endif
   for (size_t i = 0; i < n; i++) {
+    memset(acc, 0, n * sizeof *acc);
+    for (size_t p = 0; p < count; p++) {
+      const int8_t *sp = s + p * n;
+      int v = sp[i];
+#if defined(__x86_64__) && defined(__GNUC__)
+      if (fast) {
+        acc_row_avx512(acc, sp, n, v);
+        continue;
+      }
+#endif
+      for (size_t j = 0; j < n; j++) acc[j] += v * sp[j];
+    }
     double *wi = h->w + i * n;
-    double si = s[i];
-    for (size_t j = 0; j < n; j++) wi[j] += si * (double)s[j];
+    for (size_t j = 0; j < n; j++) wi[j] += (double)acc[j];
     wi[i] = 0.0;
   }
+  free(acc);
+  return 0;
 }
 
 /* Storkey (1997), in place, exactly symmetric (upper triangle mirrored). */
@@ -170,11 +210,9 @@ int somhop_hopfield_store_s8(somhop_hopfield *h, const int8_t *s, size_t count, 
   free(h->patterns);
   h->patterns = np;
   int rc = 0;
-  for (size_t a = 0; a < count && !rc; a++) {
-    const int8_t *pa = dst + a * n;
-    if (h->rule == SOMHOP_RULE_HEBBIAN) store_hebbian(h, pa);
-    else if (h->rule == SOMHOP_RULE_STORKEY) rc = store_storkey(h, pa);
-  }
+  if (h->rule == SOMHOP_RULE_HEBBIAN) rc = store_hebbian(h, dst, count);
+  for (size_t a = 0; a < count && !rc && h->rule == SOMHOP_RULE_STORKEY; a++)
+    rc = store_storkey(h, dst + a * n);
   h->n_patterns = (uint32_t)total;
   if (!rc && h->rule == SOMHOP_RULE_PINV) rc = store_pinv(h);
   if (!rc) rc = somhop_fx_quantize_weights(h->w, n, h->wq, &h->wq_scale);

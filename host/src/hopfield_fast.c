@@ -132,19 +132,50 @@ T256 static void addcol_avx2(int32_t *h, const int16_t *col, size_t ns, int v) {
 }
 #endif
 
+/* Indices i < n whose state flips under h (h > 0 and s < 0, or h < 0 and
+ * s > 0) into out; returns the count. */
+static size_t changes_c(const int32_t *h, const int8_t *s, size_t n, uint32_t *out) {
+  size_t nc = 0;
+  for (size_t i = 0; i < n; i++)
+    if ((h[i] > 0 && s[i] < 0) || (h[i] < 0 && s[i] > 0)) out[nc++] = (uint32_t)i;
+  return nc;
+}
+
+#if HOP_X86
+T512 static size_t changes_avx512(const int32_t *h, const int8_t *s, size_t n, uint32_t *out) {
+  size_t nc = 0, i = 0;
+  const __m512i z = _mm512_setzero_si512();
+  for (; i + 16 <= n; i += 16) {
+    __m512i hv = _mm512_load_si512(h + i);
+    __m512i sv = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(s + i)));
+    __mmask16 m = (_mm512_cmpgt_epi32_mask(hv, z) & _mm512_cmplt_epi32_mask(sv, z)) |
+                  (_mm512_cmplt_epi32_mask(hv, z) & _mm512_cmpgt_epi32_mask(sv, z));
+    while (m) {
+      out[nc++] = (uint32_t)(i + (size_t)__builtin_ctz(m));
+      m &= (__mmask16)(m - 1);
+    }
+  }
+  size_t t = changes_c(h + i, s + i, n - i, out + nc);   /* tail, indices relative to i */
+  for (size_t q = nc; q < nc + t; q++) out[q] += (uint32_t)i;
+  return nc + t;
+}
+#endif
+
 typedef struct hop_kern {
   void (*fields)(const int16_t *, const int16_t *, size_t, size_t, int32_t *);
   void (*addcol)(int32_t *, const int16_t *, size_t, int);
+  size_t (*changes)(const int32_t *, const int8_t *, size_t, uint32_t *);
 } hop_kern;
 
 static hop_kern pick_kernels(void) {
-  hop_kern k = {fields_c, addcol_c};
+  hop_kern k = {fields_c, addcol_c, changes_c};
 #if HOP_X86
   const char *lvl = somhop_bmu_simd_level();   /* same CPU probe and override as the SOM path */
   __builtin_cpu_init();
   if (!strcmp(lvl, "avx512") && __builtin_cpu_supports("avx512bw")) {
     k.fields = fields_avx512;
     k.addcol = addcol_avx512;
+    k.changes = changes_avx512;
   } else if (strcmp(lvl, "c") && __builtin_cpu_supports("avx2")) {
     k.fields = fields_avx2;
     k.addcol = addcol_avx2;
@@ -185,11 +216,7 @@ static uint32_t run_probe(const fast_job *j, int8_t *s, int32_t *hf, size_t p, u
     sw++;
     size_t nc = 0;
     if (j->mode == SOMHOP_RECALL_SYNC) {
-      for (size_t i = 0; i < n; i++) {
-        int32_t a = hf[i];
-        int8_t v = a > 0 ? 1 : a < 0 ? -1 : s[i];
-        if (v != s[i]) changed[nc++] = (uint32_t)i;
-      }
+      nc = j->k.changes(hf, s, n, changed);
       if (nc && sw < j->max_sweeps) {   /* fields are not needed after the last sweep */
         for (size_t c = 0; c < nc; c++) {
           uint32_t i = changed[c];
