@@ -189,6 +189,55 @@ static void out_of_range(void) {
   }
 }
 
+/* Hand-picked edges at the kernel limits, each checked against the
+ * reference and against a value worked out by hand. */
+static void limit_edges(void) {
+  /* D = 1024 (MAX_D), M = 17 (one more than 16 lanes), all codebook
+   * values 65535, samples all 0: every distance is 65535^2 * 1024 =
+   * 4397912294400 = 1023 * 2^32 + 4160750592; bmu 0, second 1. */
+  const uint32_t D = SOMHOP_BMU_MAX_D, M = 17, N = 2, S = SOMHOP_SOM_STRIDE(D);
+  uint16_t *cb = malloc((size_t)M * S * sizeof *cb), *x = calloc((size_t)N * S, sizeof *x);
+  uint32_t hls[8], ref[8];
+  if (!cb || !x) {
+    CHECK("limit edges: allocation", 0);
+    free(cb);
+    free(x);
+    return;
+  }
+  for (size_t i = 0; i < (size_t)M * S; i++) cb[i] = 65535;
+  som_bmu(cb, x, hls, M, D, N, SOMHOP_BMU_FLAG_SECOND);
+  somhop_fx_som_bmu(cb, x, M, D, N, SOMHOP_BMU_FLAG_SECOND, ref);
+  CHECK("limit D=1024 all-max: hls == reference", memcmp(hls, ref, sizeof hls) == 0);
+  CHECK_U64("limit D=1024 all-max: bmu 0", hls[0], 0);
+  CHECK_U64("limit D=1024 all-max: distance low word", hls[1], 4160750592u);
+  CHECK_U64("limit D=1024 all-max: distance high word", hls[2], 1023);
+  CHECK_U64("limit D=1024 all-max: second 1", hls[3], 1);
+  free(cb);
+  free(x);
+
+  /* M = 1024 (MAX_M) identical rows, D = 1: bmu 0, second 1; a sample
+   * equal to the rows gives distance 0. */
+  uint16_t *cb2 = malloc(1024u * 4u * sizeof *cb2);
+  uint16_t x2[4] = {777, 0, 0, 0};
+  if (!cb2) {
+    CHECK("limit edges: allocation", 0);
+    return;
+  }
+  for (uint32_t m = 0; m < 1024; m++) {
+    cb2[m * 4] = 777;
+    cb2[m * 4 + 1] = cb2[m * 4 + 2] = cb2[m * 4 + 3] = 0;
+  }
+  som_bmu(cb2, x2, hls, 1024, 1, 1, SOMHOP_BMU_FLAG_SECOND);
+  CHECK("limit M=1024 identical rows: bmu 0, distance 0, second 1",
+        hls[0] == 0 && hls[1] == 0 && hls[2] == 0 && hls[3] == 1);
+  cb2[1023 * 4] = 778; /* only the last neuron differs ...                   */
+  x2[0] = 778;          /* ... and matches the sample: bmu 1023 (d 0), second 0 */
+  som_bmu(cb2, x2, hls, 1024, 1, 1, SOMHOP_BMU_FLAG_SECOND);
+  CHECK("limit M=1024: unique best in the last lane of the last group",
+        hls[0] == 1023 && hls[1] == 0 && hls[3] == 0);
+  free(cb2);
+}
+
 /* The modeled cycle helpers reproduce the worked examples in
  * docs/kernels.md (default lanes only: P = 16, U = 64). */
 static void cycle_model(void) {
@@ -259,6 +308,7 @@ int main(void) {
     CHECK("equivalence cases include max_sweeps=0 probes", hist[2] > 0);
   }
   out_of_range();
+  limit_edges();
   cycle_model();
   return check_done();
 }
