@@ -5,6 +5,8 @@
 #                                    emulation ICD shared library links it)
 #   tests/equiv/test_equiv_hls.c  -> $(BUILD)/tests/test_equiv_hls   (TEST_CMDS)
 #   tests/equiv/bench_fixed_quality.c -> $(BUILD)/bench/bench_fixed_quality (BENCH_CMDS)
+#   kernels/lint_hls.sh           -> LINT_CMDS (synthesis branch compiles, interface and
+#                                    loop-label conventions)
 #
 # Programs that link libsomhop_hls.a need the C++ runtime: link them with
 # $(CXX) (or add -lstdc++).
@@ -26,6 +28,7 @@ FXQ_BENCH_BIN := $(BUILD)/bench/bench_fixed_quality
 ALL_TARGETS += $(LIBSOMHOP_HLS) $(EQUIV_HLS_BIN) $(FXQ_BENCH_BIN)
 TEST_CMDS   += $(EQUIV_HLS_BIN)
 BENCH_CMDS  += $(FXQ_BENCH_BIN)
+LINT_CMDS   += kernels/lint_hls.sh
 
 $(BUILD)/obj/kernels/%.o: kernels/%.cpp
 	@mkdir -p $(dir $@)
