@@ -53,7 +53,9 @@ int somhop_fx_som_bmu(const uint16_t *codebook, const uint16_t *samples, uint32_
  * W         : N rows of SOMHOP_HOP_STRIDE(N) int16 (padding zero)
  * probes    : B packed states of SOMHOP_HOP_WORDS(N) uint64 words each;
  *             bits >= N are ignored
- * max_sweeps: cap on sweeps per probe (0 = copy the probe, 0 sweeps)
+ * max_sweeps: cap on sweeps per probe (0 = copy the probe, 0 sweeps);
+ *             values above SOMHOP_HOP_SWEEPS_MASK count as that mask (the
+ *             record keeps 31 bits), as in the kernels
  * mode      : SOMHOP_HOP_SYNC or SOMHOP_HOP_ASYNC (anything else: EINVAL)
  * states    : B packed final states (bits >= N written as zero)
  * sweeps    : B words: sweep count | SOMHOP_HOP_CONVERGED
@@ -65,8 +67,8 @@ int somhop_fx_hopfield_update(const int16_t *W, const uint64_t *probes, uint32_t
 /* ---- 3. Quantisation helpers ---------------------------------------------
  * somhop_fx_quantize_rows: x is n x d row-major doubles. Feature k maps
  * (x - qlo[k]) / (qhi[k] - qlo[k]) into [0,1] and quantises it with
- * somhop_q16_from_unit (clamped; NaN -> 0). qlo/qhi NULL means the values
- * are already in [0,1]. A feature with qhi[k] <= qlo[k] (constant in the
+ * somhop_q16_from_unit (clamped; NaN -> 0). qlo and qhi are both NULL
+ * (the values are already in [0,1]) or both given (else EINVAL). A feature with qhi[k] <= qlo[k] (constant in the
  * training data) quantises to 0. out is n x SOMHOP_SOM_STRIDE(d), padding
  * written as zero. n == 0 is valid; d == 0 is EINVAL. */
 int somhop_fx_quantize_rows(const double *x, size_t n, size_t d, const double *qlo,
