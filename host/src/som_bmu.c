@@ -150,7 +150,8 @@ int somhop_bmu_f64(const double *codebook, size_t m, size_t d, const double *x, 
 enum { LVL_C = 0, LVL_AVX2 = 1, LVL_AVX512 = 2 };
 
 struct somhop_bmu_plan {
-  const double *cb;   /* caller's float64 codebook, m x d */
+  const double *cb;   /* caller's float64 codebook, m x d (or NULL) */
+  const float *cb32;  /* caller's float32 codebook, m x d (when cb is NULL) */
   size_t m, d;
   size_t mp;          /* m rounded up to MGROUP */
   float *wp;          /* mp/PANEL panels of d x PANEL floats: wp[(p*d + k)*PANEL + l] */
@@ -162,8 +163,11 @@ struct somhop_bmu_plan {
   uint64_t rechecks;  /* samples re-decided in float64 during the last run */
 };
 
+static int simd_override = -1;   /* somhop_bmu_simd_force (tests, benchmarks) */
+
 static int simd_level(void) {
   static int level = -1;
+  if (simd_override >= 0) return simd_override;
   if (level >= 0) return level;
   int l = LVL_C;
 #if SOMHOP_X86 && defined(__GNUC__)
@@ -182,6 +186,29 @@ static int simd_level(void) {
   return l;
 }
 
+int somhop_bmu_simd_force(const char *name) {
+  int best = LVL_C;
+#if SOMHOP_X86 && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+    best = LVL_AVX512;
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    best = LVL_AVX2;
+#endif
+  int want;
+  if (!name || !strcmp(name, "auto")) {
+    simd_override = -1;
+    return 0;
+  }
+  if (!strcmp(name, "c")) want = LVL_C;
+  else if (!strcmp(name, "avx2")) want = LVL_AVX2;
+  else if (!strcmp(name, "avx512")) want = LVL_AVX512;
+  else return SOMHOP_EINVAL;
+  if (want > best) return SOMHOP_EUNSUPPORTED;
+  simd_override = want;
+  return 0;
+}
+
 const char *somhop_bmu_simd_level(void) {
   static const char *names[] = {"c", "avx2", "avx512"};
   return names[simd_level()];
@@ -191,7 +218,7 @@ void somhop_bmu_plan_update(somhop_bmu_plan *p) {
   size_t m = p->m, d = p->d;
   for (size_t k = 0; k < d; k++) p->c[k] = 0.0;
   for (size_t j = 0; j < m; j++)
-    for (size_t k = 0; k < d; k++) p->c[k] += p->cb[j * d + k];
+    for (size_t k = 0; k < d; k++) p->c[k] += p->cb ? p->cb[j * d + k] : (double)p->cb32[j * d + k];
   for (size_t k = 0; k < d; k++) {
     p->c[k] /= (double)m;
     p->cf[k] = (float)p->c[k];
@@ -205,10 +232,10 @@ void somhop_bmu_plan_update(somhop_bmu_plan *p) {
       p->hn[j] = INFINITY;
       continue;
     }
-    const double *w = p->cb + j * d;
     double s = 0.0;
     for (size_t k = 0; k < d; k++) {
-      float v = (float)(w[k] - (double)p->cf[k]);
+      double wk = p->cb ? p->cb[j * d + k] : (double)p->cb32[j * d + k];
+      float v = (float)(wk - (double)p->cf[k]);
       dst[k * PANEL] = v;
       s += (double)v * (double)v;
     }
@@ -218,16 +245,17 @@ void somhop_bmu_plan_update(somhop_bmu_plan *p) {
   p->wmax = sqrt(wmax2);
 }
 
-int somhop_bmu_plan_create(const double *codebook, size_t m, size_t d, somhop_bmu_plan **out,
-                           somhop_err *err) {
+static int plan_create(const double *codebook, const float *cb32, size_t m, size_t d,
+                       somhop_bmu_plan **out, somhop_err *err) {
   *out = NULL;
-  if (!codebook || m == 0 || d == 0)
+  if ((!codebook && !cb32) || m == 0 || d == 0)
     return somhop_err_set(err, SOMHOP_EINVAL, "bmu plan: NULL codebook or zero size");
   if (m > UINT32_MAX - MGROUP)
     return somhop_err_set(err, SOMHOP_EINVAL, "bmu plan: too many neurons (%zu)", m);
   somhop_bmu_plan *p = calloc(1, sizeof *p);
   if (!p) return somhop_err_set(err, SOMHOP_ENOMEM, "bmu plan: out of memory");
   p->cb = codebook;
+  p->cb32 = cb32;
   p->m = m;
   p->d = d;
   p->mp = (m + MGROUP - 1) / MGROUP * MGROUP;
@@ -243,6 +271,26 @@ int somhop_bmu_plan_create(const double *codebook, size_t m, size_t d, somhop_bm
   somhop_bmu_plan_update(p);
   *out = p;
   return 0;
+}
+
+int somhop_bmu_plan_create(const double *codebook, size_t m, size_t d, somhop_bmu_plan **out,
+                           somhop_err *err) {
+  if (!codebook) return somhop_err_set(err, SOMHOP_EINVAL, "bmu plan: NULL codebook");
+  return plan_create(codebook, NULL, m, d, out, err);
+}
+
+int somhop_bmu_plan_create_f32(const float *codebook, size_t m, size_t d, somhop_bmu_plan **out,
+                               somhop_err *err) {
+  if (!codebook) return somhop_err_set(err, SOMHOP_EINVAL, "bmu plan: NULL codebook");
+  return plan_create(NULL, codebook, m, d, out, err);
+}
+
+/* Row q of the codebook as doubles (a pointer into it, or converted into tmp). */
+static inline const double *cb_row(const somhop_bmu_plan *p, size_t q, double *tmp) {
+  if (p->cb) return p->cb + q * p->d;
+  const float *w = p->cb32 + q * p->d;
+  for (size_t k = 0; k < p->d; k++) tmp[k] = (double)w[k];
+  return tmp;
 }
 
 void somhop_bmu_plan_free(somhop_bmu_plan *p) {
@@ -646,7 +694,7 @@ done:
  * float32 scores of every neuron, candidates within 4E of the best,
  * float64 reference distance on those. */
 static void redecide(const somhop_bmu_plan *p, const double *y, const float *xf, double E,
-                     float *scores, uint32_t *b_out, uint32_t *s_out) {
+                     float *scores, double *tmp, uint32_t *b_out, uint32_t *s_out) {
   size_t d = p->d;
   float best = INFINITY;
   for (size_t pan = 0; pan < p->mp / PANEL; pan++) {
@@ -665,7 +713,7 @@ static void redecide(const somhop_bmu_plan *p, const double *y, const float *xf,
   uint32_t i1 = SOMHOP_BMU_NONE, i2 = SOMHOP_BMU_NONE;
   for (size_t q = 0; q < p->m; q++) {
     if ((double)scores[q] > lim) continue;
-    double dd = dist2_f64(y, p->cb + q * d, d);
+    double dd = dist2_f64(y, cb_row(p, q, tmp), d);
     if (dd < b1) {
       b2 = b1;
       i2 = i1;
@@ -722,7 +770,7 @@ static void run_task(void *ctx, unsigned t, unsigned nt) {
   algo_split(j->n, t, nt, &b, &e);
   float *xt = algo_aligned3(TILE, d, sizeof(float));
   lane_state *st = algo_aligned3(TILE, 1, sizeof(lane_state));
-  double *y = malloc(d * sizeof *y);
+  double *y = malloc(2 * d * sizeof *y), *wrow = y ? y + d : NULL;
   float *scores = algo_aligned3(p->mp, 1, sizeof(float));
   double xn[TILE];
   uint64_t rechecks = 0;
@@ -755,7 +803,7 @@ static void run_task(void *ctx, unsigned t, unsigned nt) {
       if (b2 < INFINITY && (double)b2 - (double)b1 <= 2.0 * E) {
         rechecks++;
         yr = row_f64(j, i, y);
-        redecide(p, yr, xt + s * d, E, scores, &rb, &rs);
+        redecide(p, yr, xt + s * d, E, scores, wrow, &rb, &rs);
       }
       j->bmu[i] = rb;
       if (j->second) j->second[i] = rs;
@@ -763,10 +811,10 @@ static void run_task(void *ctx, unsigned t, unsigned nt) {
         if (!yr) yr = row_f64(j, i, y);
 #if SOMHOP_X86 && defined(__GNUC__)
         if (p->level == LVL_AVX512)
-          j->dist2[i] = dist2_avx512(yr, p->cb + (size_t)rb * d, d);
+          j->dist2[i] = dist2_avx512(yr, cb_row(p, rb, wrow), d);
         else
 #endif
-          j->dist2[i] = dist2_f64(yr, p->cb + (size_t)rb * d, d);
+          j->dist2[i] = dist2_f64(yr, cb_row(p, rb, wrow), d);
       }
     }
   }

@@ -343,17 +343,17 @@ static int run_bmu(const args *a) {
   long rss0 = rss_now_kb();
   size_t n, d, m, d2;
   float *x = npy_load(a->data, AS_F32, &n, &d);
-  double *cb;
+  float *cbf;   /* the codebook stays float32, like the data */
   if (a->codebook) {
-    float *cf = npy_load(a->codebook, AS_F32, &m, &d2);
+    cbf = npy_load(a->codebook, AS_F32, &m, &d2);
     if (d2 != d) die(1, "codebook and data have different feature counts%s", NULL);
-    cb = malloc(m * d * sizeof *cb);
-    for (size_t i = 0; i < m * d; i++) cb[i] = cf[i];
-    free(cf);
   } else {
     if (!a->rows || !a->cols) die(2, "bmu needs --codebook or --rows/--cols%s", NULL);
     m = a->rows * a->cols;
-    cb = random_codebook(m, d, a->seed);
+    double *t = random_codebook(m, d, a->seed);
+    cbf = malloc(m * d * sizeof *cbf);
+    for (size_t i = 0; i < m * d; i++) cbf[i] = (float)t[i];
+    free(t);
   }
   uint32_t *bmu = malloc(n * sizeof *bmu);
   somhop_err e = {0};
@@ -364,6 +364,8 @@ static int run_bmu(const args *a) {
     int rc;
     if (a->precision == SOMHOP_PREC_F64) {
       /* reference path on float data: convert in chunks (not timed separately) */
+      double *cb = malloc(m * d * sizeof *cb);
+      for (size_t i = 0; i < m * d; i++) cb[i] = cbf[i];
       double *xd = malloc(4096 * d * sizeof *xd);
       rc = 0;
       for (size_t s = 0; s < n && !rc; s += 4096) {
@@ -372,9 +374,10 @@ static int run_bmu(const args *a) {
         rc = somhop_bmu_f64(cb, m, d, xd, k, a->threads, bmu + s, NULL, NULL, &e);
       }
       free(xd);
+      free(cb);
     } else {
       somhop_bmu_plan *p = NULL;   /* plan construction is part of the timed call */
-      rc = somhop_bmu_plan_create(cb, m, d, &p, &e);
+      rc = somhop_bmu_plan_create_f32(cbf, m, d, &p, &e);
       if (!rc) rc = somhop_bmu_plan_run_f32(p, x, n, a->threads, bmu, NULL, NULL, &e);
       rechecks = somhop_bmu_plan_rechecks(p);
       somhop_bmu_plan_free(p);
@@ -387,6 +390,8 @@ static int run_bmu(const args *a) {
   long peak_kb = rss_peak_kb();
   double agree = -1;
   if (a->check) {   /* float64 reference in chunks, after the peak-RSS reading */
+    double *cb = malloc(m * d * sizeof *cb);
+    for (size_t i = 0; i < m * d; i++) cb[i] = cbf[i];
     double *xd = malloc(2048 * d * sizeof *xd);
     uint32_t *rb = malloc(2048 * sizeof *rb);
     size_t same = 0;
@@ -397,6 +402,7 @@ static int run_bmu(const args *a) {
       for (size_t i = 0; i < k; i++) same += rb[i] == bmu[s + i];
     }
     agree = (double)same / (double)n;
+    free(cb);
     free(xd);
     free(rb);
   }
@@ -410,7 +416,7 @@ static int run_bmu(const args *a) {
          "\"gmac_per_s\": %.2f, \"cpu_seconds\": %.6f, \"gmac_per_cpu_s\": %.2f, \"checksum\": %llu, \"bmu_agreement\": %.6f, \"rechecks\": %llu, "
          "\"rss_baseline_kb\": %ld, \"peak_rss_kb\": %ld, \"data_plus_codebook_kb\": %.0f, "
          "\"peak_rss_over_data\": %.3f, \"peak_rss_above_baseline_over_data\": %.3f, "
-         "\"call\": \"somhop_bmu_plan_create + somhop_bmu_plan_run_f32 (float32 blocked, float64 "
+         "\"call\": \"somhop_bmu_plan_create_f32 + somhop_bmu_plan_run_f32 (float32 blocked, float64 "
          "re-decision of near ties)\", ",
          best, n, d, m, somhop_threads_resolve(a->threads), a->precision ? "f64" : "f32",
          somhop_bmu_simd_level(), gmac, best_cpu, gmac_cpu, (unsigned long long)bmu_checksum(bmu, n), agree,
@@ -419,7 +425,7 @@ static int run_bmu(const args *a) {
   print_peak(&pk, gmac, gmac_cpu);
   printf("}\n");
   free(x);
-  free(cb);
+  free(cbf);
   free(bmu);
   return 0;
 }

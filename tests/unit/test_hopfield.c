@@ -316,6 +316,16 @@ static void test_save_load(void) {
 }
 
 int main(void) {
+  static const char *levels[] = {"c", "avx2", "avx512"};
+  for (int l = 0; l < 3; l++) {
+    if (somhop_bmu_simd_force(levels[l]) != 0) {
+      printf("# SIMD level %s not supported by this CPU: its run is omitted (not counted)\n", levels[l]);
+      continue;
+    }
+    printf("# SIMD level %s\n", levels[l]);
+    test_paths_agree();
+  }
+  somhop_bmu_simd_force("auto");
   test_orthogonal_recall();
   test_paths_agree();
   test_energy();

@@ -250,7 +250,41 @@ static void test_norm(void) {
   CHECK_CONTAINS("NaN message names sample", e.msg, "sample 2");
 }
 
+static void test_plan_f32_codebook(void) {
+  size_t m = 77, d = 19, n = 64;
+  float *cbf = malloc(m * d * sizeof *cbf), *xf = malloc(n * d * sizeof *xf);
+  double *cb = malloc(m * d * sizeof *cb), *x = malloc(n * d * sizeof *x), d2a[64], d2b[64];
+  for (size_t i = 0; i < m * d; i++) cb[i] = cbf[i] = (float)urand();
+  for (size_t i = 0; i < n * d; i++) x[i] = xf[i] = (float)urand();
+  uint32_t a[64], b[64], sa[64], sb[64];
+  somhop_bmu_plan *p = NULL;
+  CHECK_INT("plan from a float32 codebook", somhop_bmu_plan_create_f32(cbf, m, d, &p, NULL), 0);
+  somhop_bmu_plan_run_f32(p, xf, n, 2, a, sa, d2a, NULL);
+  somhop_bmu_plan_free(p);
+  somhop_bmu_f64(cb, m, d, x, n, 1, b, sb, d2b, NULL);
+  int ok = 1;
+  for (size_t i = 0; i < n; i++) ok &= a[i] == b[i] && sa[i] == sb[i] && fabs(d2a[i] - d2b[i]) <= 1e-12 * d2b[i];
+  CHECK("float32-codebook plan == float64 reference (bmu, second, dist2)", ok);
+  free(cbf); free(xf); free(cb); free(x);
+}
+
 int main(void) {
+  static const char *levels[] = {"c", "avx2", "avx512"};
+  for (int l = 0; l < 3; l++) {
+    int rc = somhop_bmu_simd_force(levels[l]);
+    if (rc == SOMHOP_EUNSUPPORTED) {
+      printf("# SIMD level %s not supported by this CPU: its run is omitted (not counted)\n", levels[l]);
+      continue;
+    }
+    printf("# SIMD level %s\n", levels[l]);
+    CHECK_INT("simd force", rc, 0);
+    CHECK_STR("simd level in use", somhop_bmu_simd_level(), levels[l]);
+    test_bmu_random();
+    test_bmu_all_tied();
+    test_plan_f32_codebook();
+  }
+  CHECK_INT("simd force unknown name", somhop_bmu_simd_force("neon"), SOMHOP_EINVAL);
+  somhop_bmu_simd_force("auto");
   test_bmu_random();
   test_bmu_all_tied();
   test_schedules();

@@ -332,6 +332,11 @@ typedef struct somhop_bmu_plan somhop_bmu_plan;
 
 int somhop_bmu_plan_create(const double *codebook, size_t m, size_t d, somhop_bmu_plan **out,
                            somhop_err *err);
+/* Same from a float32 codebook (kept by pointer, like the float64 one; the
+ * re-decisions use its values promoted to double). Saves the float64 copy
+ * when the data and codebook are float32 anyway (benchmarks). */
+int somhop_bmu_plan_create_f32(const float *codebook, size_t m, size_t d, somhop_bmu_plan **out,
+                               somhop_err *err);
 /* Refresh the plan after the codebook values (same pointer, same m, d) changed. */
 void somhop_bmu_plan_update(somhop_bmu_plan *plan);
 void somhop_bmu_plan_free(somhop_bmu_plan *plan);   /* accepts NULL */
@@ -347,6 +352,13 @@ int somhop_bmu_plan_run_f32(somhop_bmu_plan *plan, const float *x, size_t n, uns
  * re-decided in float64, and the SIMD level used ("avx512", "avx2", "c"). */
 uint64_t somhop_bmu_plan_rechecks(const somhop_bmu_plan *plan);
 const char *somhop_bmu_simd_level(void);
+
+/* Force the SIMD level of plans created afterwards and of the Hopfield
+ * fast path: "c", "avx2", "avx512" or "auto"/NULL (the default: the best the
+ * CPU supports; the environment variable SOMHOP_SIMD=c|avx2 lowers it).
+ * EUNSUPPORTED if the CPU lacks it, EINVAL for an unknown name. Not thread
+ * safe; meant for tests and benchmarks. */
+int somhop_bmu_simd_force(const char *level);
 
 /* Resolve a thread count: 0 -> online CPUs (>= 1), else the value capped at 256. */
 unsigned somhop_threads_resolve(unsigned threads);
