@@ -122,6 +122,8 @@ module somhop_axi_rd #(
   assign busy_o = remain_q != '0 || arvalid_q || outst_q != '0 || dat_valid_o;
 
   // ---- Assertions (active under verilator --assert) ------------------------
+  // (synthesis tools skip them; Verilator does not define SYNTHESIS)
+`ifndef SYNTHESIS
   logic        ar_stall_q;
   logic [63:0] araddr_past_q;
   logic [7:0]  arlen_past_q;
@@ -150,6 +152,8 @@ module somhop_axi_rd #(
       end
     end
   end
+
+`endif  // SYNTHESIS
 
 endmodule
 `resetall

@@ -70,6 +70,8 @@ module somhop_skid #(
   assign m_data_o  = m_data_q;
 
   // ---- Assertions (active under verilator --assert) ------------------------
+  // (synthesis tools skip them; Verilator does not define SYNTHESIS)
+`ifndef SYNTHESIS
   logic             past_stall_q;
   logic [WIDTH-1:0] past_data_q;
   always_ff @(posedge clk_i) begin
@@ -80,6 +82,8 @@ module somhop_skid #(
       assert (m_data_o == past_data_q) else $error("skid: data changed while stalled (%m)");
     end
   end
+
+`endif  // SYNTHESIS
 
 endmodule
 `resetall

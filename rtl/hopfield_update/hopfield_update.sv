@@ -150,7 +150,7 @@ module hopfield_update #(
 
   // argument words (byte offset 0x10 + 4k)
   function automatic logic [31:0] arg_word(input int unsigned off);
-    return args[32 * ((off - 16) / 4) +: 32];
+    arg_word = args[32 * ((off - 16) / 4) +: 32];
   endfunction
 
   // ---- AXI reader / writer ----------------------------------------------------------
@@ -338,7 +338,6 @@ module hopfield_update #(
 
   // ---- row issue ----------------------------------------------------------------------------
   typedef struct packed {
-    logic           v;       // a beat is in this stage
     logic           first;   // first cycle of a row
     logic           last;    // last cycle of a row
     logic [N_W-1:0] row;     // neuron index
@@ -351,7 +350,8 @@ module hopfield_update #(
   logic             issued_q;         // all rows of this sweep issued
   logic             issue, i_last_c;
   meta_t            meta0;
-  meta_t            meta_q [PIPE];
+  meta_t            meta_q [PIPE];   // stage s+1 metadata (datapath, not reset)
+  logic [PIPE-1:0]  vld_q;            // stage s+1 holds a beat (control, reset)
   logic [4*P-1:0]   s_slice_q;        // state bits of this cycle's 4P columns
   logic [C_W-1:0]   ic_s1_q;          // cycle index at stage 1
   logic             upd_v;            // update stage fires this cycle
@@ -361,7 +361,6 @@ module hopfield_update #(
   assign i_last_c = ic_q == c_q - 1'b1;
 
   always_comb begin
-    meta0.v     = issue;
     meta0.first = ic_q == '0;
     meta0.last  = i_last_c;
     meta0.row   = i_q;
@@ -385,9 +384,8 @@ module hopfield_update #(
         ic_q <= ic_q + 1'b1;
       end
     end
-    if (!rst_n_q) begin
-      for (int s = 0; s < PIPE; s++) meta_q[s].v <= 1'b0;
-    end
+    if (!rst_n_q) vld_q <= '0;
+    else vld_q <= {vld_q[PIPE-2:0], issue};
   end
 
   always_ff @(posedge ap_clk) begin
@@ -436,9 +434,11 @@ module hopfield_update #(
   logic signed [H_W-1:0] acc_q;
   logic                  old_bit, new_bit;
 
+  meta_t                 m_s1;
+  assign m_s1    = meta_q[0];
   assign m_acc   = meta_q[PIPE-2];   // tree root valid for this beat
   assign m_upd   = meta_q[PIPE-1];   // acc_q holds the field when last
-  assign upd_v   = m_upd.v && m_upd.last;
+  assign upd_v   = vld_q[PIPE-1] && m_upd.last;
   assign old_bit = cur_q[m_upd.row[IX_W-1:0]];
   always_comb begin
     if (acc_q > 0) new_bit = 1'b1;
@@ -447,7 +447,7 @@ module hopfield_update #(
   end
 
   always_ff @(posedge ap_clk) begin
-    if (m_acc.v) acc_q <= (m_acc.first ? '0 : acc_q) + H_W'(tsum);
+    if (vld_q[PIPE-2]) acc_q <= (m_acc.first ? '0 : acc_q) + H_W'(tsum);
     // state registers
     if (pl_fire) cur_q[32'(word_q) * 64 +: 64] <= rd_data;
     if (upd_v && async_q) cur_q[m_upd.row[IX_W-1:0]] <= new_bit;
@@ -528,6 +528,8 @@ module hopfield_update #(
   end
 
   // ---- Assertions (active under verilator --assert) -------------------------------------------
+  // (synthesis tools skip them; Verilator does not define SYNTHESIS)
+`ifndef SYNTHESIS
   always_ff @(posedge ap_clk) begin
     if (rst_n_q) begin
       assert (!(ld_fire && ld_cnt_q >= w_beats_q)) else $error("hopfield: extra weight beat");
@@ -541,7 +543,7 @@ module hopfield_update #(
         assert (state_q == StSweep) else $error("hopfield: update outside a sweep");
       end
       if (issue && async_q) begin
-        assert (!meta_q[0].v || !meta_q[0].last || meta_q[0].row == i_q)
+        assert (!vld_q[0] || !m_s1.last || m_s1.row == i_q)
           else $error("hopfield: ASYNC row issued before the previous update");
       end
       if (state_q == StSweepEnd) begin
@@ -553,6 +555,8 @@ module hopfield_update #(
       end
     end
   end
+
+`endif  // SYNTHESIS
 
 endmodule
 `resetall

@@ -145,7 +145,7 @@ module som_bmu #(
 
   // argument words (byte offset 0x10 + 4k)
   function automatic logic [31:0] arg_word(input int unsigned off);
-    return args[32 * ((off - 16) / 4) +: 32];
+    arg_word = args[32 * ((off - 16) / 4) +: 32];
   endfunction
 
   // ---- AXI reader / writer ----------------------------------------------------------
@@ -311,7 +311,6 @@ module som_bmu #(
 
   // ---- issue sequencer --------------------------------------------------------------------
   typedef struct packed {
-    logic           v;       // a beat is in this stage
     logic           first;   // first beat of a row
     logic           last;    // last beat of a row
     logic           gfirst;  // first group of a sample
@@ -332,7 +331,9 @@ module som_bmu #(
   logic [4:0]       fifo_cnt_q;
   logic             push;
   meta_t            meta0;
-  meta_t            meta_q [PIPE];
+  meta_t            meta_q [PIPE];   // stage s+1 metadata (datapath, not reset)
+  logic [PIPE-1:0]  vld_q;            // stage s+1 holds a beat (control, reset)
+  meta_t            s3_meta, s4_meta;
 
   assign start    = !act_q && state_q == StRun && full_q[csel_q] && started_q != n_q &&
                     32'(inflight_q) + 32'(fifo_cnt_q) < FIFO_D;
@@ -344,7 +345,6 @@ module som_bmu #(
   assign i_last_g = ig == g_q - 1'b1;
 
   always_comb begin
-    meta0.v      = issue;
     meta0.first  = ib == '0;
     meta0.last   = i_last_b;
     meta0.gfirst = ig == '0;
@@ -367,9 +367,8 @@ module som_bmu #(
     end
     meta_q[0] <= meta0;
     for (int s = 1; s < PIPE; s++) meta_q[s] <= meta_q[s-1];
-    if (!rst_n_q) begin
-      for (int s = 0; s < PIPE; s++) meta_q[s].v <= 1'b0;
-    end
+    if (!rst_n_q) vld_q <= '0;
+    else vld_q <= {vld_q[PIPE-2:0], issue};
   end
 
   always_ff @(posedge ap_clk) begin
@@ -424,11 +423,11 @@ module som_bmu #(
       .wr_data_i  (rd_data),
       .rd_addr_i  (ia),
       .x_i        (x_q),
-      .first_s3_i (meta_q[2].first),
+      .first_s3_i (s3_meta.first),
       .acc_o      (acc)
     );
-    // stage 4: the row's distance is in acc when meta_q[3].last
-    assign idx = IDX_W'(32'(meta_q[3].g) * P + l);
+    // stage 4: the row's distance is in acc when s4_meta.last
+    assign idx = IDX_W'(32'(s4_meta.g) * P + l);
     assign keys[l*KEY_W +: KEY_W] =
         (32'(idx) < m_q) ? {1'b0, acc, idx} : '1;
   end
@@ -444,7 +443,9 @@ module som_bmu #(
   meta_t            root;
   logic [KEY_W-1:0] r_best_q, r_second_q, m_best, m_second;
 
-  assign root = meta_q[PIPE-1];
+  assign s3_meta = meta_q[2];
+  assign s4_meta = meta_q[3];
+  assign root    = meta_q[PIPE-1];
 
   always_comb begin
     if (root.gfirst) begin
@@ -460,13 +461,13 @@ module som_bmu #(
   end
 
   always_ff @(posedge ap_clk) begin
-    if (root.v && root.last) begin
+    if (vld_q[PIPE-1] && root.last) begin
       r_best_q   <= m_best;
       r_second_q <= m_second;
     end
   end
 
-  assign push = root.v && root.last && root.glast;
+  assign push = vld_q[PIPE-1] && root.last && root.glast;
 
   // ---- result FIFO and write stream -----------------------------------------------------------
   logic [127:0] fifo [FIFO_D];
@@ -535,6 +536,8 @@ module som_bmu #(
   assign wr_cmd_beats = CNT_W'(n_q) << 1;
 
   // ---- Assertions (active under verilator --assert) -------------------------------------------
+  // (synthesis tools skip them; Verilator does not define SYNTHESIS)
+`ifndef SYNTHESIS
   always_ff @(posedge ap_clk) begin
     if (rst_n_q) begin
       assert (!(push && fifo_cnt_q == 5'(FIFO_D))) else $error("som_bmu: result FIFO overflow");
@@ -555,6 +558,8 @@ module som_bmu #(
       end
     end
   end
+
+`endif  // SYNTHESIS
 
 endmodule
 `resetall

@@ -52,7 +52,7 @@ module som_bmu_lane #(
     logic signed [33:0] p;
     d = $signed({1'b0, x}) - $signed({1'b0, w});
     p = d * d;
-    return p[31:0];
+    sq_diff = p[31:0];
   endfunction
 
   always_ff @(posedge clk_i) begin

@@ -304,6 +304,7 @@ void Harness<Model>::tick() {
   uint32_t c_rdata = m.s_axi_control_rdata;
 
   m.ap_clk = 1;
+  ctx_->timeInc(1);
   m.eval();
   dump(2 * cycle_ + 1);
   cycle_++;
@@ -326,6 +327,7 @@ void Harness<Model>::tick() {
 
   /* Falling edge: new inputs, away from the sampling edge. */
   m.ap_clk = 0;
+  ctx_->timeInc(1);
   mem_drive();
   lite_drive();
   m.eval();
