@@ -55,12 +55,21 @@ show hopfield recall "$OUT/digits.hop" --noise 0.15 --seed 1 --repeat 100 --mode
 show hopfield recall "$OUT/digits.hop" --noise 0.15 --seed 1 --repeat 100 --mode async
 
 # ---------------------------------------------------------------------------
-# >>> ACCELERATOR STEPS (hw_emu) — the OpenCL part adds them here:
-#   somhop som bmu  "$OUT/digits.som" builtin:digits --backend hw_emu -o "$OUT/bmu-hw_emu.csv"
-#   somhop hopfield recall "$OUT/digits.hop" --noise 0.15 --seed 1 --repeat 100 --backend hw_emu
-# Each prints agreement with the float64 CPU reference, bit-exactness with the
-# host fixed-point reference, the MODELED F1 kernel time and the measured
-# simulation wall time. Keep the whole demo under ~30 s.
+# >>> ACCELERATOR STEPS (hw_emu) — written by the OpenCL part (docs/opencl.md)
+step "3. The same kernels through OpenCL: the somhop emulation platform, hw_emu (RTL under Verilator)"
+# The ICD loader finds the emulation platform through OCL_ICD_VENDORS (ocl-icd)
+# or OCL_ICD_FILENAMES (Khronos loader); scripts/install-emu-icd.sh would
+# register it system-wide instead.
+export OCL_ICD_VENDORS="${OCL_ICD_VENDORS:-$BUILD/lib/libsomhop_emu_icd.so}"
+export OCL_ICD_FILENAMES="${OCL_ICD_FILENAMES:-$OCL_ICD_VENDORS}"
+export SOMHOP_BUILD="$BUILD"
+show devices
+step "3a. BMU search of the 1797 digits on hw_emu, checked against the CPU reference"
+show som bmu "$OUT/digits.som" builtin:digits --backend hw_emu -o "$OUT/bmu-hw_emu.csv"
+step "3b. Hopfield recall of 1000 noisy digit prototypes on hw_emu"
+show hopfield recall "$OUT/digits.hop" --noise 0.15 --seed 1 --repeat 100 --mode sync --backend hw_emu
+echo "(modeled F1 = RTL cycles counted by Verilator / 250 MHz kernel clock, transfers = bytes / 8 GB/s"
+echo " + 10 us each; a model of an AWS F1 card, never measured on hardware — see docs/opencl.md)"
 # <<< END ACCELERATOR STEPS
 
 # ---------------------------------------------------------------------------
