@@ -382,6 +382,49 @@ static inline double dist2_fast(const double *x, const double *w, size_t d) {
   return (s0 + s1) + (s2 + s3);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define ONLINE_X86 1
+/* BMU of x over m rows (strict <, lowest index), 8 double lanes per row. */
+__attribute__((target("avx512f"))) static size_t online_bmu_avx512(const double *x, const double *cb,
+                                                                  size_t m, size_t d) {
+  size_t best = 0, k8 = d & ~(size_t)7;
+  __mmask8 tm = (__mmask8)((1u << (d - k8)) - 1u);
+  double bd = INFINITY;
+  for (size_t q = 0; q < m; q++) {
+    const double *w = cb + q * d;
+    __m512d acc = _mm512_setzero_pd();
+    for (size_t k = 0; k < k8; k += 8) {
+      __m512d t = _mm512_sub_pd(_mm512_loadu_pd(x + k), _mm512_loadu_pd(w + k));
+      acc = _mm512_fmadd_pd(t, t, acc);
+    }
+    if (tm) {
+      __m512d t = _mm512_sub_pd(_mm512_maskz_loadu_pd(tm, x + k8), _mm512_maskz_loadu_pd(tm, w + k8));
+      acc = _mm512_fmadd_pd(t, t, acc);
+    }
+    double dd = _mm512_reduce_add_pd(acc);
+    if (dd < bd) {
+      bd = dd;
+      best = q;
+    }
+  }
+  return best;
+}
+/* w += f (x - w) */
+__attribute__((target("avx512f"))) static void online_update_avx512(double *w, const double *x, double f,
+                                                                   size_t d) {
+  size_t k8 = d & ~(size_t)7;
+  __m512d vf = _mm512_set1_pd(f);
+  for (size_t k = 0; k < k8; k += 8) {
+    __m512d wv = _mm512_loadu_pd(w + k);
+    _mm512_storeu_pd(w + k, _mm512_fmadd_pd(vf, _mm512_sub_pd(_mm512_loadu_pd(x + k), wv), wv));
+  }
+  for (size_t k = k8; k < d; k++) w[k] += f * (x[k] - w[k]);
+}
+#else
+#define ONLINE_X86 0
+#endif
+
 static int train_online(somhop_som *s, const double *y, size_t n, const somhop_som_train_opts *o,
                         uint32_t epochs, const somhop_schedule *lr, const somhop_schedule *radius,
                         somhop_err *err) {
@@ -417,6 +460,8 @@ static int train_online(somhop_som *s, const double *y, size_t n, const somhop_s
         hi[k] = fmax(hi[k], y[i * d + k]);
       }
   }
+  int use512 = !strcmp(somhop_bmu_simd_level(), "avx512");   /* same probe/override as the BMU path */
+  (void)use512;
   algo_rng rng;
   algo_rng_seed(&rng, o->seed ^ 0x0411E7ull);
   uint64_t total = (uint64_t)epochs * n, step = 0;
@@ -430,12 +475,19 @@ static int train_online(somhop_som *s, const double *y, size_t n, const somhop_s
       double t = total > 1 ? (double)step / (double)(total - 1) : 1.0;
       double a = somhop_schedule_value(lr, t), sigma = somhop_schedule_value(radius, t);
       size_t best = 0;
-      double bd = INFINITY;
-      for (size_t q = 0; q < m; q++) {
-        double dd = dist2_fast(x, s->codebook + q * d, d);
-        if (dd < bd) {
-          bd = dd;
-          best = q;
+#if ONLINE_X86
+      if (use512) {
+        best = online_bmu_avx512(x, s->codebook, m, d);
+      } else
+#endif
+      {
+        double bd = INFINITY;
+        for (size_t q = 0; q < m; q++) {
+          double dd = dist2_fast(x, s->codebook + q * d, d);
+          if (dd < bd) {
+            bd = dd;
+            best = q;
+          }
         }
       }
       size_t br = best / cols, bc = best % cols;
@@ -460,7 +512,12 @@ static int train_online(somhop_som *s, const double *y, size_t n, const somhop_s
           double f = a * h;
           if (f == 0.0) continue;
           double *w = s->codebook + (r * cols + c) * d;
-          for (size_t k = 0; k < d; k++) w[k] += f * (x[k] - w[k]);
+#if ONLINE_X86
+          if (use512)
+            online_update_avx512(w, x, f, d);
+          else
+#endif
+            for (size_t k = 0; k < d; k++) w[k] += f * (x[k] - w[k]);
           if (f < 0)
             for (size_t k = 0; k < d; k++) w[k] = w[k] < lo[k] ? lo[k] : w[k] > hi[k] ? hi[k] : w[k];
         }

@@ -251,7 +251,9 @@ typedef struct somhop_som_train_opts {
  * all samples in a seeded random order; w_j += lr(t) h(j,bmu) (x - w_j) with
  * lr and radius decayed per presentation (Mexican hat: the full hat, with
  * weights clamped to the training data's bounding box so the negative lobe
- * cannot push neurons away without bound). Radius schedules apply per epoch
+ * cannot push neurons away without bound). Online BMUs use a vectorised
+ * float64 sum whose order depends on the SIMD level, so online maps can
+ * differ in the last bits between machines (never between thread counts). Radius schedules apply per epoch
  * in batch mode (t = epoch/(epochs-1)).
  * EDIM if d differs from the model, ERANGE on NaN/Inf, EINVAL on bad options. */
 int somhop_som_train(somhop_som *som, const double *x, size_t n,
