@@ -92,3 +92,22 @@ $(SIM_REGS_BIN): tests/sim/test_sim_regs.c $(SIM_LIB)
 $(KXML_BIN): tests/sim/test_kernel_xml.c kernels/somhop_fixed.h
 	@mkdir -p $(dir $@)
 	$(CC) $(SIM_TEST_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
+# ---- benchmark and the cycle-formula test -----------------------------------------------
+RTL_BENCH_BIN  := $(BUILD)/bench/bench_rtl
+RTL_CYCLES_BIN := $(SIM_TEST_DIR)/test_rtl_cycles
+RTL_SYNTH_SH   := rtl/synth/yosys_resources.sh
+
+ALL_TARGETS += $(RTL_BENCH_BIN) $(RTL_CYCLES_BIN)
+TEST_CMDS   += $(RTL_CYCLES_BIN)
+BENCH_CMDS  += $(RTL_BENCH_BIN) $(abspath $(RTL_SYNTH_SH))
+
+$(RTL_BENCH_BIN): sim/bench/bench_rtl.c $(SIM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SIM_TEST_CFLAGS) -c $< -o $@.o
+	$(CXX) $(ALL_LDFLAGS) -o $@ $@.o $(SOMHOP_SIM_LIBS)
+
+$(RTL_CYCLES_BIN): sim/bench/bench_rtl.c $(SIM_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(SIM_TEST_CFLAGS) -DSOMHOP_RTL_CYCLES_TEST -c $< -o $@.o
+	$(CXX) $(ALL_LDFLAGS) -o $@ $@.o $(SOMHOP_SIM_LIBS)

@@ -1,0 +1,296 @@
+/*
+ * bench_rtl.c — RTL kernel figures from the Verilator harness.
+ *
+ *   1. Simulation speed (MEASURED): simulated ap_clk cycles per second of
+ *      wall time and of process CPU time, single-threaded models, default
+ *      configuration (P = 16 lanes each), no trace, no back-pressure.
+ *   2. Cycle counts (MEASURED) against the formulas of docs/kernels.md
+ *      ("RTL" sections); every point must match within 2 %.
+ *   3. Throughput on F1 at 250 MHz (MODELED: formula cycles / 250 MHz; never
+ *      run on hardware) for the default and the largest VU9P configuration.
+ *
+ * Built twice: bench_rtl (all of the above, BENCH_CMDS) and, with
+ * -DSOMHOP_RTL_CYCLES_TEST, test_rtl_cycles (section 2 on small sizes as
+ * TAP checks, TEST_CMDS). Exit status 1 if a formula check fails.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "somhop_fixed.h"
+#include "somhop_sim.h"
+
+/* ---- the documented formulas (docs/kernels.md, "RTL: cycle counts") ---------- */
+
+static unsigned log2u(unsigned p) {
+  unsigned l = 0;
+  while ((1u << l) < p) l++;
+  return l;
+}
+
+/* som_bmu: T = M*B + B + (N-1)*max(G*B, 2) + G*B + 3L + 16 + log2 P
+ *   B = STRIDE(D)/4 beats per row, G = ceil(M/P), L = memory latency. */
+static uint64_t bmu_formula(uint32_t M, uint32_t D, uint32_t N, unsigned P, unsigned L) {
+  uint64_t B = SOMHOP_SOM_STRIDE(D) / 4, G = (M + P - 1) / P;
+  uint64_t per = G * B > 2 ? G * B : 2;
+  return (uint64_t)M * B + B + (uint64_t)(N - 1) * per + G * B + 3ull * L + 16 + log2u(P);
+}
+
+/* hopfield_update: T = N*R + 2L + 5 + sum_p (L + 2W + 14 + s_p * S)
+ *   R = STRIDE(N)/4, C = ceil(R/P), W = WORDS(N), PIPE = 3 + log2 P,
+ *   S = N*C + PIPE + 2 (SYNC) or N*(C + PIPE) + 2 (ASYNC), s_p = sweeps run. */
+static uint64_t hop_sweep(uint32_t N, uint32_t mode, unsigned P) {
+  uint64_t R = SOMHOP_HOP_STRIDE(N) / 4, C = (R + P - 1) / P, pipe = 3 + log2u(P);
+  return mode == SOMHOP_HOP_SYNC ? (uint64_t)N * C + pipe + 2 : (uint64_t)N * (C + pipe) + 2;
+}
+
+static uint64_t hop_formula(uint32_t N, uint32_t B, const uint32_t *sweeps, uint32_t mode,
+                            unsigned P, unsigned L) {
+  uint64_t R = SOMHOP_HOP_STRIDE(N) / 4, W = SOMHOP_HOP_WORDS(N);
+  uint64_t t = (uint64_t)N * R + 2ull * L + 5;
+  for (uint32_t p = 0; p < B; p++)
+    t += L + 2 * W + 14 + (uint64_t)(sweeps[p] & SOMHOP_HOP_SWEEPS_MASK) * hop_sweep(N, mode, P);
+  return t;
+}
+
+/* ---- runs ---------------------------------------------------------------------- */
+
+static uint64_t rng_s = 0x1234567;
+static uint64_t rnd(void) {
+  rng_s = rng_s * 6364136223846793005ull + 1442695040888963407ull;
+  return rng_s >> 17;
+}
+
+static double now(clockid_t c) {
+  struct timespec ts;
+  clock_gettime(c, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct {
+  uint64_t cycles;
+  double wall_s, cpu_s;
+  int rc;
+} run_res;
+
+static run_res run_bmu(somhop_sim *s, uint32_t M, uint32_t D, uint32_t N) {
+  size_t stride = SOMHOP_SOM_STRIDE(D);
+  uint16_t *cb = calloc((size_t)M * stride, 2), *x = calloc((size_t)N * stride, 2);
+  uint32_t *out = calloc((size_t)N * 4, 4);
+  run_res r = {0, 0, 0, -1};
+  if (cb && x && out) {
+    for (size_t i = 0; i < (size_t)M * stride; i++) cb[i] = (i % stride) < D ? (uint16_t)rnd() : 0;
+    for (size_t i = 0; i < (size_t)N * stride; i++) x[i] = (i % stride) < D ? (uint16_t)rnd() : 0;
+    somhop_sim_region rg[3] = {{0x10000000, cb, (size_t)M * stride * 2},
+                               {0x40000000, x, (size_t)N * stride * 2},
+                               {0x80000000, out, (size_t)N * 16}};
+    somhop_sim_reg regs[] = {{SOMHOP_BMU_ARG_CODEBOOK, 0x10000000}, {SOMHOP_BMU_ARG_SAMPLES, 0x40000000},
+                             {SOMHOP_BMU_ARG_OUT, 0x80000000},      {SOMHOP_BMU_ARG_M, M},
+                             {SOMHOP_BMU_ARG_D, D},                 {SOMHOP_BMU_ARG_N, N},
+                             {SOMHOP_BMU_ARG_FLAGS, 1}};
+    somhop_sim_stats st;
+    double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+    r.rc = somhop_sim_run(s, rg, 3, regs, sizeof regs / sizeof regs[0], &st);
+    r.wall_s = now(CLOCK_MONOTONIC) - w0;
+    r.cpu_s = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    r.cycles = st.cycles;
+  }
+  free(cb);
+  free(x);
+  free(out);
+  return r;
+}
+
+/* Hebbian weights of a few random patterns; probes are noisy patterns. The
+ * sweep words come back in sweeps[]. */
+static run_res run_hop(somhop_sim *s, uint32_t N, uint32_t B, uint32_t ms, uint32_t mode,
+                       uint32_t *sweeps) {
+  uint32_t S = SOMHOP_HOP_STRIDE(N), W = SOMHOP_HOP_WORDS(N), P = 3;
+  int16_t *w = calloc((size_t)N * S, 2);
+  int8_t *pat = calloc((size_t)P * N, 1);
+  uint64_t *pr = calloc((size_t)B * W, 8), *st = calloc((size_t)B * W, 8);
+  run_res r = {0, 0, 0, -1};
+  if (w && pat && pr && st) {
+    for (size_t i = 0; i < (size_t)P * N; i++) pat[i] = (rnd() & 1) ? 1 : -1;
+    for (uint32_t i = 0; i < N; i++)
+      for (uint32_t j = 0; j < N; j++) {
+        int v = 0;
+        for (uint32_t p = 0; p < P && i != j; p++) v += pat[p * N + i] * pat[p * N + j];
+        w[(size_t)i * S + j] = (int16_t)v;
+      }
+    for (uint32_t b = 0; b < B; b++)
+      for (uint32_t i = 0; i < N; i++) {
+        int v = pat[(b % P) * N + i];
+        if (rnd() % 8 == 0) v = -v;
+        if (v > 0) pr[(size_t)b * W + i / 64] |= (uint64_t)1 << (i % 64);
+      }
+    somhop_sim_region rg[4] = {{0x10000000, w, (size_t)N * S * 2},
+                               {0x40000000, pr, (size_t)B * W * 8},
+                               {0x50000000, st, (size_t)B * W * 8},
+                               {0x60000000, sweeps, (size_t)B * 4}};
+    somhop_sim_reg regs[] = {{SOMHOP_HOP_ARG_WEIGHTS, 0x10000000}, {SOMHOP_HOP_ARG_PROBES, 0x40000000},
+                             {SOMHOP_HOP_ARG_STATES, 0x50000000},  {SOMHOP_HOP_ARG_SWEEPS, 0x60000000},
+                             {SOMHOP_HOP_ARG_N, N},                {SOMHOP_HOP_ARG_B, B},
+                             {SOMHOP_HOP_ARG_MAX_SWEEPS, ms},      {SOMHOP_HOP_ARG_MODE, mode}};
+    somhop_sim_stats stt;
+    double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+    r.rc = somhop_sim_run(s, rg, 4, regs, sizeof regs / sizeof regs[0], &stt);
+    r.wall_s = now(CLOCK_MONOTONIC) - w0;
+    r.cpu_s = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    r.cycles = stt.cycles;
+  }
+  free(w);
+  free(pat);
+  free(pr);
+  free(st);
+  return r;
+}
+
+/* ---- 2. formula checks ----------------------------------------------------------- */
+
+static int formula_checks(int big) {
+  static const uint32_t bmu_small[][3] = {{1, 1, 1},   {16, 4, 10},  {17, 5, 9},  {33, 64, 20},
+                                          {100, 3, 50}, {64, 64, 3}, {1, 9, 40}, {200, 48, 8}};
+  static const uint32_t bmu_big[][3] = {{400, 64, 500}, {1024, 64, 200}, {256, 784, 20},
+                                        {1024, 1024, 4}, {100, 4, 5000}};
+  static const uint32_t hop_small[][4] = {{64, 1, 0, 0},  {64, 2, 3, 0},  {64, 2, 3, 1},
+                                          {200, 2, 4, 0}, {200, 1, 4, 1}, {1, 3, 2, 1},
+                                          {129, 3, 5, 0}, {65, 2, 5, 1}};
+  static const uint32_t hop_big[][4] = {{1024, 2, 10, 0}, {1024, 1, 5, 1}, {2048, 1, 3, 0},
+                                        {2048, 1, 2, 1}, {300, 8, 20, 0}};
+  static const unsigned lats[] = {8, 32};
+  int fails = 0;
+  printf("# kernel          sizes                         L   measured    formula  diff\n");
+  for (size_t li = 0; li < 2; li++) {
+    somhop_sim_config c;
+    somhop_sim *s = NULL;
+    memset(&c, 0, sizeof c);
+    c.mem_latency = lats[li];
+    if (somhop_sim_create("som_bmu", &c, &s) != 0) return 1;
+    size_t n = big ? sizeof bmu_big / sizeof bmu_big[0] : sizeof bmu_small / sizeof bmu_small[0];
+    for (size_t i = 0; i < n; i++) {
+      const uint32_t *z = big ? bmu_big[i] : bmu_small[i];
+      run_res r = run_bmu(s, z[0], z[1], z[2]);
+      uint64_t f = bmu_formula(z[0], z[1], z[2], 16, lats[li]);
+      double d = f ? 100.0 * ((double)r.cycles - (double)f) / (double)f : 100.0;
+      char name[200], det[200];
+      snprintf(name, sizeof name, "som_bmu cycles M=%u D=%u N=%u L=%u within 2%% of formula",
+               z[0], z[1], z[2], lats[li]);
+      snprintf(det, sizeof det, "measured %" PRIu64 ", formula %" PRIu64 " (%+.2f%%), rc %d",
+               r.cycles, f, d, r.rc);
+      printf("# som_bmu         M=%-5u D=%-5u N=%-6u        %2u %10" PRIu64 " %10" PRIu64
+             " %+.2f%%\n", z[0], z[1], z[2], lats[li], r.cycles, f, d);
+      if (r.rc != 0 || fabs(d) > 2.0) fails++;
+      check_report_(r.rc == 0 && fabs(d) <= 2.0, name, det, __FILE__, __LINE__);
+    }
+    somhop_sim_destroy(s);
+    if (somhop_sim_create("hopfield_update", &c, &s) != 0) return 1;
+    n = big ? sizeof hop_big / sizeof hop_big[0] : sizeof hop_small / sizeof hop_small[0];
+    for (size_t i = 0; i < n; i++) {
+      const uint32_t *z = big ? hop_big[i] : hop_small[i];
+      uint32_t *sw = calloc(z[1], 4);
+      if (!sw) return 1;
+      run_res r = run_hop(s, z[0], z[1], z[2], z[3], sw);
+      uint64_t f = hop_formula(z[0], z[1], sw, z[3], 16, lats[li]);
+      double d = f ? 100.0 * ((double)r.cycles - (double)f) / (double)f : 100.0;
+      char name[200], det[200];
+      snprintf(name, sizeof name,
+               "hopfield_update cycles N=%u B=%u max_sweeps=%u %s L=%u within 2%% of formula", z[0],
+               z[1], z[2], z[3] ? "async" : "sync", lats[li]);
+      snprintf(det, sizeof det, "measured %" PRIu64 ", formula %" PRIu64 " (%+.2f%%), rc %d",
+               r.cycles, f, d, r.rc);
+      printf("# hopfield_update N=%-5u B=%-2u sweeps(p0)=%-3u %-5s %2u %10" PRIu64 " %10" PRIu64
+             " %+.2f%%\n", z[0], z[1], sw[0] & SOMHOP_HOP_SWEEPS_MASK, z[3] ? "async" : "sync",
+             lats[li], r.cycles, f, d);
+      if (r.rc != 0 || fabs(d) > 2.0) fails++;
+      check_report_(r.rc == 0 && fabs(d) <= 2.0, name, det, __FILE__, __LINE__);
+      free(sw);
+    }
+    somhop_sim_destroy(s);
+  }
+  return fails;
+}
+
+#ifndef SOMHOP_RTL_CYCLES_TEST
+/* ---- 1. simulation speed ---------------------------------------------------------- */
+
+static void speed(void) {
+  somhop_sim *s = NULL;
+  somhop_sim_config c;
+  memset(&c, 0, sizeof c);
+  if (somhop_sim_create("som_bmu", &c, &s) == 0) {
+    run_res r = run_bmu(s, 400, 64, 4000);
+    printf("som_bmu (P=16) M=400 D=64 N=4000: %" PRIu64 " cycles in %.3f s wall / %.3f s CPU = "
+           "%.2f M cycles/s (wall), %.2f M cycles/s (CPU) [MEASURED, Verilator 1 thread]%s\n",
+           r.cycles, r.wall_s, r.cpu_s, (double)r.cycles / r.wall_s / 1e6,
+           (double)r.cycles / r.cpu_s / 1e6, r.rc ? " RUN FAILED" : "");
+    somhop_sim_destroy(s);
+  }
+  if (somhop_sim_create("hopfield_update", &c, &s) == 0) {
+    uint32_t sw[4];
+    run_res r = run_hop(s, 1024, 4, 8, SOMHOP_HOP_SYNC, sw);
+    printf("hopfield_update (P=16) N=1024 B=4 sync: %" PRIu64 " cycles in %.3f s wall / %.3f s CPU "
+           "= %.2f M cycles/s (wall), %.2f M cycles/s (CPU) [MEASURED, Verilator 1 thread]%s\n",
+           r.cycles, r.wall_s, r.cpu_s, (double)r.cycles / r.wall_s / 1e6,
+           (double)r.cycles / r.cpu_s / 1e6, r.rc ? " RUN FAILED" : "");
+    somhop_sim_destroy(s);
+  }
+}
+
+/* ---- 3. modeled F1 throughput ------------------------------------------------------ */
+
+static void modeled(void) {
+  static const struct {
+    uint32_t M, D;
+    const char *what;
+  } b[] = {{100, 4, "10x10 map, iris (D=4)"},
+           {400, 64, "20x20 map, digits (D=64)"},
+           {1024, 64, "32x32 map, D=64"},
+           {1024, 784, "32x32 map, MNIST (D=784)"},
+           {1024, 1024, "limits M=1024, D=1024"}};
+  static const unsigned bmuP[] = {16, 256};
+  static const uint32_t hn[] = {256, 1024, 2048};
+  static const unsigned hopP[] = {16, 128};
+  const double f = 250e6;
+  printf("\nMODELED F1 throughput at 250 MHz (formula cycles / 250e6; not run on hardware;\n"
+         "steady state, one compute unit, excluding the one-time codebook/weight load)\n");
+  for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+    for (size_t k = 0; k < 2; k++) {
+      uint64_t B = SOMHOP_SOM_STRIDE(b[i].D) / 4, G = (b[i].M + bmuP[k] - 1) / bmuP[k];
+      uint64_t per = G * B > 2 ? G * B : 2;
+      uint64_t load = (uint64_t)b[i].M * B;
+      printf("  som_bmu P=%-3u %-28s %6" PRIu64 " cycles/sample = %9.0f samples/s; "
+             "codebook load %7" PRIu64 " cycles = %.1f us\n",
+             bmuP[k], b[i].what, per, f / (double)per, load, (double)load / f * 1e6);
+    }
+  for (size_t i = 0; i < sizeof hn / sizeof hn[0]; i++)
+    for (size_t k = 0; k < 2; k++) {
+      uint64_t ss = hop_sweep(hn[i], SOMHOP_HOP_SYNC, hopP[k]);
+      uint64_t sa = hop_sweep(hn[i], SOMHOP_HOP_ASYNC, hopP[k]);
+      uint64_t load = (uint64_t)hn[i] * (SOMHOP_HOP_STRIDE(hn[i]) / 4);
+      printf("  hopfield_update P=%-3u N=%-5u sweep: sync %7" PRIu64 " cycles = %7.2f us, "
+             "async %7" PRIu64 " cycles = %7.2f us; weight load %.1f us\n",
+             hopP[k], hn[i], ss, (double)ss / f * 1e6, sa, (double)sa / f * 1e6,
+             (double)load / f * 1e6);
+    }
+}
+#endif
+
+int main(void) {
+#ifdef SOMHOP_RTL_CYCLES_TEST
+  formula_checks(0);
+  return check_done();
+#else
+  printf("== 1. Verilator simulation speed (MEASURED)\n");
+  speed();
+  printf("\n== 2. measured cycles vs docs/kernels.md formulas (L = memory latency)\n");
+  int fails = formula_checks(1);
+  modeled();
+  printf("\nformula checks: %d outside 2%%\n", fails);
+  return fails ? 1 : 0;
+#endif
+}
