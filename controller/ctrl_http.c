@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 size_t ctrl_hist_format(ctrl *c, char *buf, size_t len);
+size_t ctrl_api_format(char *buf, size_t len);
 
 static int lfd = -1;
 static pthread_t th;
@@ -60,6 +61,8 @@ static size_t metrics(ctrl *c, char *buf, size_t len) {
   OUT("# HELP somhop_controller_scheduling_latency_seconds From a job becoming pending to its Pod created.\n# TYPE somhop_controller_scheduling_latency_seconds histogram\n");
   char h[2048];
   ctrl_hist_format(c, h, sizeof h);
+  OUT("%s", h);
+  ctrl_api_format(h, sizeof h);
   OUT("%s", h);
   OUT("# HELP somhop_controller_jobs FPGAJobs in the cache by phase.\n# TYPE somhop_controller_jobs gauge\n");
   static const char *names[] = {"Pending", "Scheduled", "Running", "Succeeded", "Failed"};

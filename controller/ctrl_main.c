@@ -20,7 +20,7 @@ static const char *usage_text =
     "\n"
     "  --kubeconfig PATH         kubeconfig file (YAML or JSON)\n"
     "  --context NAME            kubeconfig context (default: current-context)\n"
-    "  --workers N               reconcile workers (default 4, 1..64)\n"
+    "  --workers N               reconcile workers (default 16, 1..64)\n"
     "  --metrics-addr HOST:PORT  /healthz /readyz /metrics server (default 127.0.0.1:8080; 0 = off)\n"
     "  --leader-elect / --no-leader-elect   Lease-based leader election (default on)\n"
     "  --lease-namespace NS      namespace of the Lease (default: the config's namespace)\n"
@@ -41,7 +41,7 @@ static const char *usage_text =
     "  --resync S                re-examine every job this often (default 60)\n"
     "  --watch-timeout S         server-side watch timeout base (default 300; random S..2S)\n"
     "  --backoff-max S           cap of the list/watch error back-off (default 30)\n"
-    "  --pending-report S        how long a job waits before its Pending reason is written (default 0.2)\n"
+    "  --pending-report S        how long a job waits before its Pending reason is written (default 1)\n"
     "  -v, --verbose             log more\n"
     "  -h, --help                this text\n";
 
@@ -70,11 +70,11 @@ int main(int argc, char **argv) {
   gethostname(host, sizeof host - 1);
   snprintf(idbuf, sizeof idbuf, "%s_%d", host, (int)getpid());
   c->o = (ctrl_opts){.lease_name = "somhop-controller", .id = idbuf, .leader_elect = 1, .lease_duration = 15,
-                     .renew_deadline = 10, .retry_period = 2, .workers = 4, .metrics_addr = "127.0.0.1:8080",
+                     .renew_deadline = 10, .retry_period = 2, .workers = 16, .metrics_addr = "127.0.0.1:8080",
                      .image = "somhop:dev", .sim_resource = "somhop.dev/fpga-sim",
                      .f1_resource = "xilinx.com/fpga-xilinx_aws-vu9p-f1_shell-v04261818_201920_3",
                      .node_grace = 40, .resync = 60, .watch_timeout = 300, .backoff_max = 30,
-                     .pending_report = 0.2, .node_leases = 1};
+                     .pending_report = 1.0, .node_leases = 1};
   const char *runner = "[\"somhop\",\"run\"]";
   static const struct option opts[] = {
       {"kubeconfig", required_argument, 0, O_KUBECONFIG}, {"context", required_argument, 0, O_CONTEXT},

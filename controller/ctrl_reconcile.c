@@ -76,6 +76,51 @@ static void snap_pod(const char *key, void *val, void *arg) {
 
 static int terminal(int phase) { return phase == POD_SUCCEEDED || phase == POD_FAILED; }
 
+/* ---- API call accounting (metrics: somhop_controller_api_*) ---------------------------- */
+static const char *api_verbs[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+static atomic_ulong api_n[5];
+static atomic_ulong api_us[5]; /* summed wall time, microseconds */
+
+static void api_account(const char *method, double t0) {
+  for (int i = 0; i < 5; i++)
+    if (strcmp(method, api_verbs[i]) == 0) {
+      atomic_fetch_add(&api_n[i], 1);
+      atomic_fetch_add(&api_us[i], (unsigned long)((ctrl_mono() - t0) * 1e6));
+    }
+}
+
+static int api_send(somhop_kube_client *kc, const char *method, const char *path, const char *ctype,
+                    const cJSON *body, long *st, cJSON **out) {
+  double t0 = ctrl_mono();
+  int rc = somhop_kube_send(kc, method, path, ctype, body, st, out);
+  api_account(method, t0);
+  return rc;
+}
+
+static int api_request(somhop_kube_client *kc, const char *method, const char *path, const char *ctype,
+                       const char *body, size_t len, long *st) {
+  double t0 = ctrl_mono();
+  int rc = somhop_kube_request(kc, method, path, ctype, body, len, st, NULL, NULL);
+  api_account(method, t0);
+  return rc;
+}
+
+size_t ctrl_api_format(char *buf, size_t len) {
+  size_t off = 0;
+  off += (size_t)snprintf(buf + off, len - off,
+                          "# HELP somhop_controller_api_requests_total Writes and reads by reconcile workers, the "
+                          "event thread and the leader thread.\n# TYPE somhop_controller_api_requests_total counter\n");
+  for (int i = 0; i < 5 && off < len; i++)
+    off += (size_t)snprintf(buf + off, len - off, "somhop_controller_api_requests_total{verb=\"%s\"} %lu\n",
+                            api_verbs[i], atomic_load(&api_n[i]));
+  if (off < len)
+    off += (size_t)snprintf(buf + off, len - off, "# TYPE somhop_controller_api_request_seconds_total counter\n");
+  for (int i = 0; i < 5 && off < len; i++)
+    off += (size_t)snprintf(buf + off, len - off, "somhop_controller_api_request_seconds_total{verb=\"%s\"} %.3f\n",
+                            api_verbs[i], atomic_load(&api_us[i]) / 1e6);
+  return off < len ? off : len;
+}
+
 /* ---- API writes -------------------------------------------------------------- */
 typedef struct {
   ctrl *c;
@@ -118,7 +163,7 @@ static int write_status(rctx *r, cJSON *status) {
   cJSON_AddItemToObject(body, "status", cJSON_Duplicate(status, 1));
   long st = 0;
   cJSON *resp = NULL;
-  int rc = somhop_kube_send(r->kc, "PATCH", path, SOMHOP_KUBE_MERGE_PATCH, body, &st, &resp);
+  int rc = api_send(r->kc, "PATCH", path, SOMHOP_KUBE_MERGE_PATCH, body, &st, &resp);
   cJSON_Delete(body);
   if (rc == 0 && st == 200) {
     adopt(r, resp);
@@ -157,7 +202,7 @@ static int patch_finalizer(rctx *r, int add) {
            r->name);
   long st = 0;
   cJSON *resp = NULL;
-  int rc = somhop_kube_send(r->kc, "PATCH", path, SOMHOP_KUBE_MERGE_PATCH, body, &st, &resp);
+  int rc = api_send(r->kc, "PATCH", path, SOMHOP_KUBE_MERGE_PATCH, body, &st, &resp);
   cJSON_Delete(body);
   if (rc == 0 && st == 200) {
     adopt(r, resp);
@@ -182,7 +227,7 @@ static int delete_pod(rctx *r, const char *pod, int grace0) {
   char path[800];
   snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods/%s%s", r->ns, pod, grace0 ? "?gracePeriodSeconds=0" : "");
   long st = 0;
-  int rc = somhop_kube_request(r->kc, "DELETE", path, NULL, NULL, 0, &st, NULL, NULL);
+  int rc = api_request(r->kc, "DELETE", path, NULL, NULL, 0, &st);
   if (rc == 0 && (st == 200 || st == 202 || st == 404)) return 0;
   ctrl_log("%s: delete pod %s failed (HTTP %ld) %s", r->key, pod, st, rc ? somhop_kube_errmsg(r->kc) : "");
   return -1;
@@ -267,7 +312,7 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
   snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", r->ns);
   long st = 0;
   cJSON *resp = NULL;
-  int rc = somhop_kube_send(r->kc, "POST", path, NULL, pod, &st, &resp);
+  int rc = api_send(r->kc, "POST", path, NULL, pod, &st, &resp);
   cJSON_Delete(pod);
   char msg[300] = "";
   if (resp) somhop_kube_status_message(resp, msg, sizeof msg);
@@ -437,6 +482,10 @@ static int want_attempt(rctx *r, cJSON *st, int attempt, const char *pool, long 
   }
   pthread_mutex_unlock(&c->mu);
   if (have_resv) {
+    if (!has_finalizer(r->job)) { /* the finalizer always precedes the Pod */
+      int f = patch_finalizer(r, 1);
+      if (f != 0) return f < 0 ? -1 : 0;
+    }
     if (create_pod(r, attempt, rv.node, pool, fpgas) != 0) {
       pthread_mutex_lock(&c->mu);
       free(ctrl_map_del(&c->resv, r->key));
@@ -445,22 +494,20 @@ static int want_attempt(rctx *r, cJSON *st, int attempt, const char *pool, long 
       return -1;
     }
     ctrl_observe_latency(c, ctrl_mono() - rv.pend_since);
-    char podname[300], msg[1200];
-    snprintf(podname, sizeof podname, "%s-a%d", r->name, attempt);
-    snprintf(msg, sizeof msg, "attempt %d: pod %s on node %s", attempt, podname, rv.node);
-    set_str(st, "phase", "Scheduled");
-    set_str(st, "reason", "PodCreated");
-    set_str(st, "nodeName", rv.node);
-    set_str(st, "podName", podname);
-    set_num(st, "attempts", attempt);
-    set_str(st, "message", msg);
-    set_cond(st, "Scheduled", "True", "PodCreated", msg);
-    ctrl_event(c, r->job, "Normal", "PodCreated", "%s", msg);
-    int rc = write_status(r, st);
-    return rc < 0 ? -1 : 0;
+    ctrl_event(c, r->job, "Normal", "PodCreated", "attempt %d: pod %s-a%d on node %s", attempt, r->name, attempt,
+               rv.node);
+    /* The status (Scheduled, attempts, nodeName, podName) is written by the reconcile that the
+     * Pod's watch event triggers: one write instead of two when the Pod finishes quickly, and
+     * workers go back to creating Pods sooner. Until then the Pod cache + reservation carry the
+     * truth (a restart derives the attempt from the Pods). */
+    return 0;
   }
   if (!have_pend) return -1;
   ctrl_kick_scheduler(c);
+  if (!has_finalizer(r->job)) { /* overlaps with the scheduler's pass */
+    int f = patch_finalizer(r, 1);
+    if (f != 0) return f < 0 ? -1 : 0;
+  }
   if (pe.fit == -1 || pe.fit == CTRL_FIT_OK) return 0; /* the scheduler will enqueue us */
   double waited = ctrl_mono() - pe.since;
   if (waited < c->o.pending_report) {
@@ -561,13 +608,6 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     for (size_t i = 0; i < s.n; i++)
       if (!terminal(s.v[i].phase) && !s.v[i].deleting) delete_pod(&r, s.v[i].name, !s.v[i].node_ok);
     goto out;
-  }
-  if (!has_finalizer(r.job)) {
-    int f = patch_finalizer(&r, 1);
-    if (f != 0) {
-      rc = f < 0 ? -1 : 0;
-      goto out;
-    }
   }
   st = status_copy(r.job);
   set_num(st, "observedGeneration", jnum(r.job, "metadata.generation", 0));
@@ -985,6 +1025,9 @@ static ev *ev_head, *ev_tail;
 static size_t ev_n;
 static int ev_stop;
 static const char *ev_instance = "";
+#define EV_RATE 25.0   /* events per second, sustained */
+#define EV_BURST 100.0 /* events in a burst */
+#define EV_QUEUE 5000  /* queued beyond this are dropped */
 
 void ctrl_event(ctrl *c, const cJSON *job, const char *type, const char *reason, const char *fmt, ...) {
   (void)c;
@@ -1033,7 +1076,7 @@ void ctrl_event(ctrl *c, const cJSON *job, const char *type, const char *reason,
   x->ns = nsd;
   x->body = body;
   pthread_mutex_lock(&ev_mu);
-  if (ev_n >= 2000 || ev_stop) { /* bounded: drop rather than grow without limit */
+  if (ev_n >= EV_QUEUE || ev_stop) { /* bounded: drop rather than grow without limit */
     pthread_mutex_unlock(&ev_mu);
     free(x->ns);
     free(x->body);
@@ -1058,6 +1101,7 @@ void ctrl_events_stop(void) {
 void *ctrl_event_main(void *arg) {
   ctrl *c = arg;
   somhop_kube_client *kc = NULL;
+  double tokens = EV_BURST, last = ctrl_mono();
   if (somhop_kube_client_new(c->cfg, 10, &kc) != 0) return NULL;
   for (;;) {
     pthread_mutex_lock(&ev_mu);
@@ -1075,10 +1119,22 @@ void *ctrl_event_main(void *arg) {
       continue;
     }
     if (!stop) {
+      /* token bucket: events are best effort and must not crowd out Pod creation */
+      double now = ctrl_mono();
+      tokens += (now - last) * EV_RATE;
+      last = now;
+      if (tokens > EV_BURST) tokens = EV_BURST;
+      if (tokens < 1) {
+        struct timespec ts = {0, (long)((1 - tokens) / EV_RATE * 1e9)};
+        nanosleep(&ts, NULL);
+        tokens = 1;
+        last = ctrl_mono();
+      }
+      tokens -= 1;
       char path[400];
       snprintf(path, sizeof path, "/api/v1/namespaces/%s/events", x->ns);
       long st = 0;
-      int rc = somhop_kube_request(kc, "POST", path, SOMHOP_KUBE_JSON, x->body, strlen(x->body), &st, NULL, NULL);
+      int rc = api_request(kc, "POST", path, SOMHOP_KUBE_JSON, x->body, strlen(x->body), &st);
       if (rc != 0 || (st != 201 && st != 200)) {
         if (c->o.verbose) ctrl_log("event post failed (HTTP %ld)", st);
       }

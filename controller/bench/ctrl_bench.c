@@ -25,6 +25,11 @@ typedef struct {
   const char *kubeconfig, *ns, *prefix, *target;
   int jobs, threads;
   double timeout;
+  double rate;       /* jobs per second across all creators, 0 = as fast as possible */
+  int create_only;   /* create and exit (no watch) */
+  int measure_only;  /* watch only: the jobs exist already */
+  double t0;         /* with measure_only: reference start time (epoch s) */
+  double start;      /* wall time the creators started */
   somhop_kube_config *cfg;
   double *created;   /* per job: wall time its create returned (0 = not yet / failed) */
   double *bound;     /* per job: wall time its Pod was first seen with a node */
@@ -92,6 +97,13 @@ static void *creator(void *arg) {
   for (;;) {
     int i = atomic_fetch_add(&b->next, 1);
     if (i >= b->jobs) break;
+    if (b->rate > 0) { /* job i is due at start + i / rate */
+      double due = b->start + i / b->rate, now = ctrl_wall();
+      if (due > now) {
+        struct timespec ts = {(time_t)(due - now), (long)((due - now - (double)(time_t)(due - now)) * 1e9)};
+        nanosleep(&ts, NULL);
+      }
+    }
     char body[1024];
     int n = snprintf(body, sizeof body,
                      "{\"apiVersion\":\"somhop.dev/v1alpha1\",\"kind\":\"FPGAJob\",\"metadata\":{\"name\":\"%s-%d\","
@@ -120,7 +132,8 @@ int main(int argc, char **argv) {
   bench b = {.ns = "default", .prefix = "bench", .target = "cpu", .jobs = 1000, .threads = 8, .timeout = 120};
   static const struct option opts[] = {{"kubeconfig", 1, 0, 'k'}, {"jobs", 1, 0, 'n'}, {"threads", 1, 0, 't'},
                                        {"namespace", 1, 0, 's'}, {"prefix", 1, 0, 'p'}, {"target", 1, 0, 'g'},
-                                       {"timeout", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+                                       {"timeout", 1, 0, 'o'}, {"rate", 1, 0, 'r'}, {"create-only", 0, 0, 'C'},
+                                       {"measure-only", 0, 0, 'M'}, {"t0", 1, 0, 'T'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     switch (ch) {
@@ -131,9 +144,13 @@ int main(int argc, char **argv) {
     case 'p': b.prefix = optarg; break;
     case 'g': b.target = optarg; break;
     case 'o': b.timeout = atof(optarg); break;
+    case 'r': b.rate = atof(optarg); break;
+    case 'C': b.create_only = 1; break;
+    case 'M': b.measure_only = 1; break;
+    case 'T': b.t0 = atof(optarg); break;
     case 'h':
       puts("usage: somhop-ctrl-bench --kubeconfig PATH [--jobs N] [--threads T] [--namespace NS] [--prefix P] "
-           "[--target cpu] [--timeout S]");
+           "[--target cpu] [--timeout S] [--rate JOBS_PER_S] [--create-only | --measure-only --t0 EPOCH]");
       return 0;
     default: return 2;
     }
@@ -166,12 +183,27 @@ int main(int argc, char **argv) {
   cJSON_Delete(list);
   somhop_kube_client_free(kc);
   pthread_t wt;
-  pthread_create(&wt, NULL, watcher, &b);
+  if (!b.create_only) pthread_create(&wt, NULL, watcher, &b);
   double t0 = ctrl_wall();
-  for (int i = 0; i < b.threads; i++) pthread_create(&th[i], NULL, creator, &b);
-  for (int i = 0; i < b.threads; i++) pthread_join(th[i], NULL);
+  b.start = t0;
+  int ok = b.jobs;
+  if (!b.measure_only) {
+    for (int i = 0; i < b.threads; i++) pthread_create(&th[i], NULL, creator, &b);
+    for (int i = 0; i < b.threads; i++) pthread_join(th[i], NULL);
+    ok = b.jobs - atomic_load(&b.failed);
+  } else {
+    for (int i = 0; i < b.jobs; i++) b.created[i] = b.t0 > 0 ? b.t0 : t0;
+  }
   double t_created = ctrl_wall();
-  int ok = b.jobs - atomic_load(&b.failed);
+  if (b.create_only) {
+    printf("{\"jobs\":%d,\"created\":%d,\"create_s\":%.3f,\"create_per_s\":%.1f}\n", b.jobs, ok, t_created - t0,
+           ok / (t_created - t0));
+    free(b.created);
+    free(b.bound);
+    free(th);
+    somhop_kube_config_free(b.cfg);
+    return ok == b.jobs ? 0 : 1;
+  }
   while (atomic_load(&b.nbound) < ok && ctrl_wall() - t0 < b.timeout) {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
