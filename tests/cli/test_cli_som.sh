@@ -18,6 +18,12 @@ check_contains "train prints TE" "$OUT" "topographic error (TE)"
 check_contains "train prints label purity" "$OUT" "label purity"
 check_eq "train is silent on stderr when stderr is not a terminal" "$ERR" ""
 
+# On a terminal (script(1) gives one) a progress bar is drawn on stderr.
+tty_out=$(script -qec "'$SOMHOP' som train builtin:iris --rows 4 --cols 4 --epochs 5 --mode online -o '$T/tty.som'" /dev/null 2>&1)
+check_contains "progress bar drawn when stderr is a terminal" "$tty_out" "training ["
+check_contains "progress bar reaches 100%" "$tty_out" "100.0%"
+assert "model written under a terminal too" "[ -s '$T/tty.som' ]"
+
 expect "train --json" 0 som train builtin:iris --rows 6 --cols 6 --epochs 20 -o "$T/iris2.som" --json
 json_ok "train --json parses" "$OUT"
 qe=$(jget "$OUT" 'j["qe"]'); te=$(jget "$OUT" 'j["te"]'); pur=$(jget "$OUT" 'j["purity"]')

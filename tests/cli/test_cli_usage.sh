@@ -52,6 +52,18 @@ for cmd in "som bmu" "som eval" "som predict"; do
   check_contains "$cmd documents --backend" "$OUT" "cpu|ref|sw_emu|hw_emu|hw"
 done
 
+# Every option a command's --help lists is documented in docs/cli.md.
+for cmd in "som train" "som bmu" "som eval" "som predict" "som render" \
+           "hopfield store" "hopfield recall" "hopfield energy" "info"; do
+  # shellcheck disable=SC2086
+  run $cmd --help
+  missing=""
+  for o in $(printf '%s\n' "$OUT" | sed -n '/^Options:/,/^$/p' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
+    grep -q -- "$o" "$SOMHOP_ROOT/docs/cli.md" || missing="$missing $o"
+  done
+  check_eq "docs/cli.md documents every option of $cmd" "$missing" ""
+done
+
 # --- unknown commands and subcommands ---------------------------------------
 expect_err "unknown command" 2 "unknown command 'frobnicate'" frobnicate
 expect_err "unknown top-level option" 2 "unknown option '--frob'" --frob
