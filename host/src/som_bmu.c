@@ -551,7 +551,19 @@ typedef struct run_job {
   double *dist2;
   uint64_t rechecks[256];
   int fail;
+  unsigned char *scratch;    /* per-thread work areas, allocated by the caller's thread */
+  size_t scratch_stride;     /* bytes per thread (multiple of 64) */
 } run_job;
+
+/* Per-thread scratch layout: xt (TILE x d floats), st (TILE lane states),
+ * y + wrow (2d doubles), scores (mp floats); each part 64-byte aligned.
+ * Allocated once per call in the calling thread so worker threads never
+ * malloc (no per-thread arenas, no allocation in the hot loop). */
+static size_t scratch_part(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+static size_t scratch_bytes(const somhop_bmu_plan *p) {
+  return scratch_part(TILE * p->d * sizeof(float)) + scratch_part(TILE * sizeof(lane_state)) +
+         scratch_part(2 * p->d * sizeof(double)) + scratch_part(p->mp * sizeof(float));
+}
 
 /* Row i as normalised doubles into y. */
 static inline void load_row_f64(const run_job *j, size_t i, double *y) {
@@ -768,18 +780,18 @@ static void run_task(void *ctx, unsigned t, unsigned nt) {
   somhop_bmu_plan *p = j->p;
   size_t d = p->d, b, e;
   algo_split(j->n, t, nt, &b, &e);
-  float *xt = algo_aligned3(TILE, d, sizeof(float));
-  lane_state *st = algo_aligned3(TILE, 1, sizeof(lane_state));
-  double *y = malloc(2 * d * sizeof *y), *wrow = y ? y + d : NULL;
-  float *scores = algo_aligned3(p->mp, 1, sizeof(float));
+  unsigned char *base = j->scratch + (size_t)t * j->scratch_stride;
+  float *xt = (float *)base;
+  base += scratch_part(TILE * d * sizeof(float));
+  lane_state *st = (lane_state *)base;
+  base += scratch_part(TILE * sizeof(lane_state));
+  double *y = (double *)base, *wrow = y + d;
+  base += scratch_part(2 * d * sizeof(double));
+  float *scores = (float *)base;
   double xn[TILE];
   uint64_t rechecks = 0;
   const double u = 0x1.0p-24;
   int want_second = j->second != NULL;
-  if (!xt || !st || !y || !scores) {
-    j->fail = 1;
-    goto out;
-  }
   size_t npan = p->mp / PANEL;
   double w2 = p->wmax * p->wmax;
   for (size_t s0 = b; s0 < e; s0 += TILE) {
@@ -818,12 +830,7 @@ static void run_task(void *ctx, unsigned t, unsigned nt) {
       }
     }
   }
-out:
   if (t < 256) j->rechecks[t] = rechecks;
-  free(xt);
-  free(st);
-  free(y);
-  free(scores);
 }
 
 /* Internal entry: x is double (is_f32 = 0) or float rows, raw if nm != NULL. */
@@ -846,7 +853,14 @@ int somhop__bmu_plan_run_any(somhop_bmu_plan *p, const void *x, int is_f32,
   j->bmu = bmu;
   j->second = second;
   j->dist2 = dist2;
+  j->scratch_stride = scratch_bytes(p);
+  j->scratch = algo_aligned3(nt, j->scratch_stride, 1);
+  if (!j->scratch) {
+    free(j);
+    return somhop_err_set(err, SOMHOP_ENOMEM, "bmu: out of memory");
+  }
   algo_parallel(nt, run_task, j);
+  free(j->scratch);
   int fail = j->fail;
   for (unsigned t = 0; t < nt; t++) p->rechecks += j->rechecks[t];
   free(j);
