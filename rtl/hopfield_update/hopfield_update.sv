@@ -350,7 +350,9 @@ module hopfield_update #(
   logic             issued_q;         // all rows of this sweep issued
   logic             issue, i_last_c;
   meta_t            meta0;
-  meta_t            meta_q [PIPE];   // stage s+1 metadata (datapath, not reset)
+  localparam int unsigned MW = 2 + N_W;   // bits of meta_t
+  // stage s+1 metadata at [s*MW +: MW] (a flat shift register; datapath, not reset)
+  logic [PIPE*MW-1:0] meta_q;
   logic [PIPE-1:0]  vld_q;            // stage s+1 holds a beat (control, reset)
   logic [4*P-1:0]   s_slice_q;        // state bits of this cycle's 4P columns
   logic [C_W-1:0]   ic_s1_q;          // cycle index at stage 1
@@ -369,8 +371,7 @@ module hopfield_update #(
   always_ff @(posedge ap_clk) begin
     s_slice_q <= cur_q[32'(ic_q) * (4 * P) +: 4 * P];
     ic_s1_q   <= ic_q;
-    meta_q[0] <= meta0;
-    for (int s = 1; s < PIPE; s++) meta_q[s] <= meta_q[s-1];
+    meta_q <= {meta_q[(PIPE-1)*MW-1:0], meta0};
     if (state_q != StSweep) begin
       i_q  <= '0;
       ic_q <= '0;
@@ -435,9 +436,9 @@ module hopfield_update #(
   logic                  old_bit, new_bit;
 
   meta_t                 m_s1;
-  assign m_s1    = meta_q[0];
-  assign m_acc   = meta_q[PIPE-2];   // tree root valid for this beat
-  assign m_upd   = meta_q[PIPE-1];   // acc_q holds the field when last
+  assign m_s1    = meta_q[0 +: MW];
+  assign m_acc   = meta_q[(PIPE-2)*MW +: MW];   // tree root valid for this beat
+  assign m_upd   = meta_q[(PIPE-1)*MW +: MW];   // acc_q holds the field when last
   assign upd_v   = vld_q[PIPE-1] && m_upd.last;
   assign old_bit = cur_q[m_upd.row[IX_W-1:0]];
   always_comb begin

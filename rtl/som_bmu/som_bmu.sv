@@ -331,7 +331,9 @@ module som_bmu #(
   logic [4:0]       fifo_cnt_q;
   logic             push;
   meta_t            meta0;
-  meta_t            meta_q [PIPE];   // stage s+1 metadata (datapath, not reset)
+  localparam int unsigned MW = 4 + G_W;   // bits of meta_t
+  // stage s+1 metadata at [s*MW +: MW] (a flat shift register; datapath, not reset)
+  logic [PIPE*MW-1:0] meta_q;
   logic [PIPE-1:0]  vld_q;            // stage s+1 holds a beat (control, reset)
   meta_t            s3_meta, s4_meta;
 
@@ -365,8 +367,7 @@ module som_bmu #(
       end
       ia_q <= ia + 1'b1;
     end
-    meta_q[0] <= meta0;
-    for (int s = 1; s < PIPE; s++) meta_q[s] <= meta_q[s-1];
+    meta_q <= {meta_q[(PIPE-1)*MW-1:0], meta0};
     if (!rst_n_q) vld_q <= '0;
     else vld_q <= {vld_q[PIPE-2:0], issue};
   end
@@ -443,9 +444,9 @@ module som_bmu #(
   meta_t            root;
   logic [KEY_W-1:0] r_best_q, r_second_q, m_best, m_second;
 
-  assign s3_meta = meta_q[2];
-  assign s4_meta = meta_q[3];
-  assign root    = meta_q[PIPE-1];
+  assign s3_meta = meta_q[2*MW +: MW];
+  assign s4_meta = meta_q[3*MW +: MW];
+  assign root    = meta_q[(PIPE-1)*MW +: MW];
 
   always_comb begin
     if (root.gfirst) begin
