@@ -90,9 +90,14 @@ static void now_micro(char *out, size_t n) {
   somhop_kube_time_format(ts.tv_sec, ts.tv_nsec / 1000, 1, out, n);
 }
 
+/* Sleep ms milliseconds in slices of at most 100 ms, returning early once g.stop is set (the
+ * stop signal may be delivered to any thread). */
 static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !g.stop) {
+  while (ms > 0 && !g.stop) {
+    long slice = ms < 100 ? ms : 100;
+    struct timespec ts = {0, slice * 1000000L};
+    nanosleep(&ts, NULL);
+    ms -= slice;
   }
 }
 
@@ -200,7 +205,7 @@ static void *writer_main(void *arg) {
     if (!it) break; /* stop requested and queue drained */
     long st = 0;
     int rc = 0;
-    for (int attempt = 0; attempt < 5; attempt++) {
+    for (int attempt = 0; attempt < (g.stop ? 1 : 5); attempt++) {
       rc = somhop_kube_request(w->client, it->method, it->path,
                                strcmp(it->method, "PATCH") ? NULL : SOMHOP_KUBE_MERGE_PATCH,
                                it->body, it->body ? strlen(it->body) : 0, &st, NULL, NULL);
