@@ -5,6 +5,7 @@
 #include "ctrl.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ static const char *usage_text =
     "  --leader-elect / --no-leader-elect   Lease-based leader election (default on)\n"
     "  --lease-namespace NS      namespace of the Lease (default: the config's namespace)\n"
     "  --lease-name NAME         Lease name (default somhop-controller)\n"
-    "  --id NAME                 identity in the Lease (default <hostname>_<pid>)\n"
+    "  --id NAME                 identity in the Lease (default $POD_NAME, else <hostname>_<pid>)\n"
     "  --lease-duration S        default 15\n"
     "  --renew-deadline S        default 10 (must be < lease duration)\n"
     "  --retry-period S          default 2 (must be < renew deadline / 1.2)\n"
@@ -34,7 +35,7 @@ static const char *usage_text =
     "                            (default [\"somhop\",\"run\"]; the job is in $SOMHOP_JOB)\n"
     "  --sim-resource NAME       extended resource of sim nodes (default somhop.dev/fpga-sim)\n"
     "  --f1-resource NAME        extended resource of F1 nodes (Xilinx device plugin; default\n"
-    "                            xilinx.com/fpga-xilinx_aws-vu9p-f1_shell-v04261818_201920_3)\n"
+    "                            xilinx.com/fpga-xilinx_aws-vu9p-f1_dynamic_5_0-43981)\n"
     "  --node-grace S            a node whose Ready heartbeat / node Lease is older is NotReady\n"
     "                            (default 40; 0 = trust the Ready condition only)\n"
     "  --no-node-leases          do not watch kube-node-lease Leases\n"
@@ -65,14 +66,18 @@ static int num_arg(const char *flag, const char *v, double lo, double hi, double
 int main(int argc, char **argv) {
   static ctrl C;
   ctrl *c = &C;
+  /* ~25 threads would otherwise get up to 8 x cores glibc arenas; two keep the RSS small */
+  mallopt(M_ARENA_MAX, 2);
   char idbuf[300];
   char host[256] = "controller";
   gethostname(host, sizeof host - 1);
-  snprintf(idbuf, sizeof idbuf, "%s_%d", host, (int)getpid());
+  const char *podname = getenv("POD_NAME"); /* the Deployment passes it through the downward API */
+  if (podname && *podname) snprintf(idbuf, sizeof idbuf, "%s", podname);
+  else snprintf(idbuf, sizeof idbuf, "%s_%d", host, (int)getpid());
   c->o = (ctrl_opts){.lease_name = "somhop-controller", .id = idbuf, .leader_elect = 1, .lease_duration = 15,
                      .renew_deadline = 10, .retry_period = 2, .workers = 16, .metrics_addr = "127.0.0.1:8080",
                      .image = "somhop:dev", .sim_resource = "somhop.dev/fpga-sim",
-                     .f1_resource = "xilinx.com/fpga-xilinx_aws-vu9p-f1_shell-v04261818_201920_3",
+                     .f1_resource = "xilinx.com/fpga-xilinx_aws-vu9p-f1_dynamic_5_0-43981",
                      .node_grace = 40, .resync = 60, .watch_timeout = 300, .backoff_max = 30,
                      .pending_report = 1.0, .node_leases = 1};
   const char *runner = "[\"somhop\",\"run\"]";
