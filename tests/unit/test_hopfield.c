@@ -315,6 +315,81 @@ static void test_save_load(void) {
   unlink(path);
 }
 
+static void test_double_and_bad_input(void) {
+  /* 0/1 patterns through the double API equal their +-1 form */
+  size_t n = 16;
+  double x01[2 * 16];
+  int8_t pm[2 * 16];
+  for (size_t i = 0; i < 2 * n; i++) {
+    x01[i] = (double)((i * 7 + i / 5) % 2);
+    pm[i] = x01[i] > 0 ? 1 : -1;
+  }
+  somhop_hopfield *a = NULL, *b = NULL;
+  somhop_hopfield_create((uint32_t)n, SOMHOP_RULE_HEBBIAN, &a, NULL);
+  somhop_hopfield_create((uint32_t)n, SOMHOP_RULE_HEBBIAN, &b, NULL);
+  CHECK_INT("store 0/1 doubles", somhop_hopfield_store(a, x01, 2, NULL), 0);
+  somhop_hopfield_store_s8(b, pm, 2, NULL);
+  CHECK("0/1 input == +-1 input", memcmp(a->w, b->w, n * n * 8) == 0);
+  int8_t out1[16], out2[16];
+  somhop_hopfield_recall(a, x01, 1, NULL, out1, NULL, NULL);
+  somhop_hopfield_recall_s8(b, pm, 1, NULL, out2, NULL, NULL);
+  CHECK("recall from 0/1 doubles", memcmp(out1, out2, n) == 0);
+  somhop_err e = {0};
+  x01[3] = NAN;
+  CHECK_INT("NaN pattern refused", somhop_hopfield_store(a, x01, 1, &e), SOMHOP_ERANGE);
+  CHECK_CONTAINS("NaN message names the neuron", e.msg, "neuron 4");
+  CHECK_INT("NaN probe refused", somhop_hopfield_recall(a, x01, 1, NULL, out1, NULL, &e), SOMHOP_ERANGE);
+  somhop_recall_opts o = {7, 0, 0, 0, 0};
+  CHECK_INT("unknown recall mode", somhop_hopfield_recall_s8(b, pm, 1, &o, out1, NULL, &e), SOMHOP_EINVAL);
+  somhop_hopfield *z = NULL;
+  CHECK_INT("zero neurons refused", somhop_hopfield_create(0, 0, &z, &e), SOMHOP_EINVAL);
+  CHECK("no network on error", z == NULL);
+  somhop_hopfield_free(a);
+  somhop_hopfield_free(b);
+  /* max_sweeps 1 on a probe that needs more: not converged */
+  somhop_hopfield *h = NULL;
+  int8_t pat[64], probe[64];
+  hadamard_row(pat, 64, 3);
+  somhop_hopfield_create(64, SOMHOP_RULE_HEBBIAN, &h, NULL);
+  somhop_hopfield_store_s8(h, pat, 1, NULL);
+  memcpy(probe, pat, 64);
+  for (int i = 0; i < 5; i++) probe[i] = (int8_t)-probe[i];
+  uint32_t sw;
+  somhop_recall_opts o1 = {SOMHOP_RECALL_SYNC, 1, 0, 1, 0};
+  somhop_hopfield_recall_s8(h, probe, 1, &o1, out1, &sw, NULL);
+  CHECK_INT("max_sweeps 1: one sweep, not converged", sw, 1);
+  somhop_hopfield_free(h);
+}
+
+static void test_load_bad(void) {
+  somhop_hopfield *h = NULL;
+  int8_t pat[3 * 20];
+  rand_pm(pat, sizeof pat);
+  somhop_hopfield_create(20, SOMHOP_RULE_STORKEY, &h, NULL);
+  somhop_hopfield_store_s8(h, pat, 3, NULL);
+  char path[] = "/tmp/somhop_hopbad_XXXXXX";
+  int fd = mkstemp(path);
+  close(fd);
+  somhop_hopfield_save(h, path, NULL);
+  FILE *f = fopen(path, "rb");
+  unsigned char buf[8192];
+  size_t len = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  int all = 1;
+  for (size_t cut = 0; cut < len; cut += 7) {
+    somhop_hopfield *g = NULL;
+    if (somhop_hopfield_load_mem(buf, cut, "cut", &g, NULL) == 0) all = 0;
+    somhop_hopfield_free(g);
+  }
+  CHECK("truncated Hopfield files are rejected", all);
+  buf[len / 2] ^= 0x40;
+  somhop_hopfield *g = NULL;
+  somhop_err e = {0};
+  CHECK_INT("corrupted Hopfield file is ECORRUPT", somhop_hopfield_load_mem(buf, len, "x", &g, &e), SOMHOP_ECORRUPT);
+  unlink(path);
+  somhop_hopfield_free(h);
+}
+
 int main(void) {
   static const char *levels[] = {"c", "avx2", "avx512"};
   for (int l = 0; l < 3; l++) {
@@ -333,5 +408,7 @@ int main(void) {
   test_noise();
   test_pbm();
   test_save_load();
+  test_double_and_bad_input();
+  test_load_bad();
   return check_done();
 }

@@ -226,6 +226,56 @@ static void test_quality_tiny(void) {
   somhop_som_free(s);
 }
 
+static void test_umatrix_hex_torus(void) {
+  /* 2x2 hex map, 1 feature: codebook 0,1,2,3. Neuron 0 (0,0) neighbours: 1 (0,1)
+   * and 2 (1,0) (x 0.5, dy 0.866 -> 1), 3 (1,1) is at x 1.5 -> distance sqrt(3). */
+  somhop_som *s = NULL;
+  somhop_som_create(2, 2, 1, SOMHOP_GRID_HEX, 0, &s, NULL);
+  for (int i = 0; i < 4; i++) s->codebook[i] = i;
+  double u[4];
+  somhop_som_umatrix(s, u);
+  CHECK_NEAR("hex umatrix neuron 0 = mean(|0-1|, |0-2|)", u[0], 1.5, 1e-15);
+  CHECK_NEAR("hex umatrix neuron 1 = mean(|1-0|,|1-2|,|1-3|)", u[1], 4.0 / 3.0, 1e-15);
+  somhop_som_free(s);
+  /* 1x2 torus: each neuron's two wrapped neighbours are the same cell -> counted once */
+  somhop_som_create(1, 2, 1, SOMHOP_GRID_RECT, 1, &s, NULL);
+  s->codebook[0] = 0;
+  s->codebook[1] = 5;
+  somhop_som_umatrix(s, u);
+  CHECK_NEAR("tiny torus umatrix counts a neighbour once", u[0], 5.0, 0);
+  somhop_som_free(s);
+}
+
+static void test_bmu_wide(void) {
+  size_t m = 50, d = 301, n = 40;
+  double *cb = malloc(m * d * sizeof *cb), *x = malloc(n * d * sizeof *x);
+  uint32_t a[40], b[40], sa[40], sb[40];
+  for (size_t i = 0; i < m * d; i++) cb[i] = 100.0 + urand();   /* far from the origin */
+  for (size_t i = 0; i < n * d; i++) x[i] = 100.0 + urand();
+  brute(cb, m, d, x, n, a, sa);
+  somhop_bmu_plan *p = NULL;
+  somhop_bmu_plan_create(cb, m, d, &p, NULL);
+  somhop_bmu_plan_run(p, x, n, 2, b, sb, NULL, NULL);
+  int ok = 1;
+  for (size_t i = 0; i < n; i++) ok &= a[i] == b[i] && sa[i] == sb[i];
+  CHECK("bmu f32, d=301, data far from the origin (centring) == brute force", ok);
+  somhop_bmu_plan_free(p);
+  free(cb);
+  free(x);
+}
+
+static void test_labels_bad(void) {
+  somhop_som *s = NULL;
+  somhop_som_create(1, 2, 1, SOMHOP_GRID_RECT, 0, &s, NULL);
+  const char *names[3] = {"a", "b", "c"};
+  somhop_som_set_label_names(s, names, 3, NULL);
+  uint32_t b[1] = {0};
+  int32_t l[1] = {0};
+  somhop_err e = {0};
+  CHECK_INT("label count mismatch is EDIM", somhop_som_label_neurons(s, b, l, 1, 2, &e), SOMHOP_EDIM);
+  somhop_som_free(s);
+}
+
 static void test_norm(void) {
   double x[6] = {1, 10, 3, 10, 5, 10};   /* 3 samples x 2 features; feature 2 constant */
   somhop_norm nm;
@@ -291,6 +341,9 @@ int main(void) {
   test_neigh();
   test_geometry();
   test_quality_tiny();
+  test_umatrix_hex_torus();
+  test_bmu_wide();
+  test_labels_bad();
   test_norm();
   return check_done();
 }
