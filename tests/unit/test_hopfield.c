@@ -356,7 +356,8 @@ static void test_double_and_bad_input(void) {
   for (int i = 0; i < 5; i++) probe[i] = (int8_t)-probe[i];
   uint32_t sw;
   somhop_recall_opts o1 = {SOMHOP_RECALL_SYNC, 1, 0, 1, 0};
-  somhop_hopfield_recall_s8(h, probe, 1, &o1, out1, &sw, NULL);
+  int8_t out64[64];
+  somhop_hopfield_recall_s8(h, probe, 1, &o1, out64, &sw, NULL);
   CHECK_INT("max_sweeps 1: one sweep, not converged", sw, 1);
   somhop_hopfield_free(h);
 }
