@@ -12,7 +12,7 @@ PKGS=(
   # host library and CLI
   build-essential pkg-config libpng-dev zlib1g-dev
   # kernels and simulation
-  verilator yosys
+  verilator yosys tcl
   # OpenCL accelerator path (ICD loader, headers, a lister)
   ocl-icd-libopencl1 ocl-icd-opencl-dev opencl-c-headers clinfo
   # controller

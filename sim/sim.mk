@@ -33,6 +33,9 @@ SIM_MODEL_HDRS := $(foreach k,$(SIM_KERNELS),$(SIM_DIR)/$(k)/V$(k).h)
 
 ALL_TARGETS += $(SIM_LIB)
 
+# verilator -Wall lint of both tops (waivers: rtl/lint.vlt)
+LINT_CMDS   += $(abspath rtl/lint.sh)
+
 # Verilate: one output directory per kernel; the stamp is the generated header.
 define SIM_VERILATE
 $(SIM_DIR)/$(1)/V$(1).h: rtl/$(1)/$(1).f rtl/lint.vlt $(shell cat rtl/$(1)/$(1).f 2>/dev/null)
@@ -76,7 +79,7 @@ KXML_BIN       := $(SIM_TEST_DIR)/test_kernel_xml
 SIM_TEST_CFLAGS = $(ALL_CFLAGS) $(HOST_INC) -Itests -Isim/harness
 
 ALL_TARGETS += $(EQUIV_RTL_BIN) $(SIM_REGS_BIN) $(KXML_BIN)
-TEST_CMDS   += $(KXML_BIN) $(SIM_REGS_BIN) $(EQUIV_RTL_BIN)
+TEST_CMDS   += $(KXML_BIN) $(abspath tests/sim/test_package_tcl.sh) $(SIM_REGS_BIN) $(EQUIV_RTL_BIN)
 
 $(EQUIV_RTL_BIN): tests/equiv/test_equiv_rtl.c tests/equiv/cases.h $(SIM_LIB) $(LIBSOMHOP_HLS) \
                   $(LIBSOMHOP)
