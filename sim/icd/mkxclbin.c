@@ -151,13 +151,18 @@ int main(int argc, char **argv) {
     goto out;
   }
   f = fopen(tmp, "wb");
-  if (!f || fwrite(img, 1, img_len, f) != img_len || fclose(f) != 0) {
+  if (!f) {
     fprintf(stderr, "somhop-mkxclbin: %s: %s\n", tmp, strerror(errno));
-    if (f) unlink(tmp);
-    f = NULL;
     goto out;
   }
+  int wok = fwrite(img, 1, img_len, f) == img_len;
+  int cok = fclose(f) == 0;
   f = NULL;
+  if (!wok || !cok) {
+    fprintf(stderr, "somhop-mkxclbin: writing %s: %s\n", tmp, strerror(errno));
+    unlink(tmp);
+    goto out;
+  }
   if (rename(tmp, outp) != 0) {
     fprintf(stderr, "somhop-mkxclbin: rename to %s: %s\n", outp, strerror(errno));
     unlink(tmp);
