@@ -160,6 +160,16 @@ kill -TERM "$fast_pid"
 gone() { [ "$(k get nodes --no-headers 2>/dev/null | grep -c '^fast-')" = 0 ]; }
 if wait_for 20 gone; then ok "--unregister deletes the nodes on SIGTERM"; else not_ok "--unregister deletes the nodes" "$(k get nodes --no-headers | tr '\n' ' ')"; fi
 
+# ---- TLS is verified: a kubeconfig whose CA did not sign the apiserver's certificate is refused
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$work/other.key" \
+  -out "$work/other.crt" -subj /CN=other-ca >/dev/null 2>&1
+sed "s|certificate-authority-data: .*|certificate-authority-data: $(base64 -w0 "$work/other.crt")|" "$KUBECONFIG" >"$work/badca.kubeconfig"
+out=$(timeout 30 "$NODE" --kubeconfig "$work/badca.kubeconfig" --name badca --workdir "$work" 2>&1)
+rc=$?
+check "wrong CA: agent exits with an error" "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
+check_contains "wrong CA: certificate problem reported" "$out" "certificate"
+check "wrong CA: nothing registered" "! k get node badca >/dev/null 2>&1"
+
 # ---- the agent log reports no API failures
 if grep -q "failed" "$work/sim-a.log"; then not_ok "no failed API calls in the agent log" "$(grep failed "$work/sim-a.log" | head -3)"; else ok "no failed API calls in the agent log"; fi
 check_done
