@@ -179,7 +179,7 @@ static cl_int info_out(const void *src, size_t n, size_t size, void *value, size
   if (ret) *ret = n;
   if (value) {
     if (size < n) return CL_INVALID_VALUE;
-    memcpy(value, src, n);
+    if (n) memcpy(value, src, n);
   }
   return CL_SUCCESS;
 }
