@@ -705,10 +705,46 @@ done:
 /* Re-decide sample with normalised row y (double) and centred float row xf:
  * float32 scores of every neuron, candidates within 4E of the best,
  * float64 reference distance on those. */
+#if SOMHOP_X86 && defined(__GNUC__)
+/* Float32 scores of one sample against every neuron (2 panels at a time,
+ * each as two half-length FMA chains: a valid float32 evaluation within
+ * the same bound E). Returns the smallest score. */
+A512 static float scan_avx512(const somhop_bmu_plan *p, const float *xf, float *scores) {
+  size_t d = p->d, npan = p->mp / PANEL, h = d / 2;
+  __m512 best = _mm512_set1_ps(INFINITY);
+  for (size_t pan = 0; pan < npan; pan += 2) {
+    const float *wa = p->wp + pan * d * PANEL, *wb = wa + d * PANEL;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
+    for (size_t k = 0; k < h; k++) {
+      __m512 x0 = _mm512_set1_ps(xf[k]), x1 = _mm512_set1_ps(xf[h + k]);
+      a0 = _mm512_fmadd_ps(x0, _mm512_load_ps(wa + k * PANEL), a0);
+      b0 = _mm512_fmadd_ps(x0, _mm512_load_ps(wb + k * PANEL), b0);
+      a1 = _mm512_fmadd_ps(x1, _mm512_load_ps(wa + (h + k) * PANEL), a1);
+      b1 = _mm512_fmadd_ps(x1, _mm512_load_ps(wb + (h + k) * PANEL), b1);
+    }
+    for (size_t k = 2 * h; k < d; k++) {
+      __m512 x0 = _mm512_set1_ps(xf[k]);
+      a1 = _mm512_fmadd_ps(x0, _mm512_load_ps(wa + k * PANEL), a1);
+      b1 = _mm512_fmadd_ps(x0, _mm512_load_ps(wb + k * PANEL), b1);
+    }
+    __m512 sa = _mm512_sub_ps(_mm512_load_ps(p->hn + pan * PANEL), _mm512_add_ps(a0, a1));
+    __m512 sb = _mm512_sub_ps(_mm512_load_ps(p->hn + (pan + 1) * PANEL), _mm512_add_ps(b0, b1));
+    _mm512_store_ps(scores + pan * PANEL, sa);
+    _mm512_store_ps(scores + (pan + 1) * PANEL, sb);
+    best = _mm512_min_ps(best, _mm512_min_ps(sa, sb));
+  }
+  return _mm512_reduce_min_ps(best);
+}
+#endif
+
 static void redecide(const somhop_bmu_plan *p, const double *y, const float *xf, double E,
                      float *scores, double *tmp, uint32_t *b_out, uint32_t *s_out) {
   size_t d = p->d;
   float best = INFINITY;
+#if SOMHOP_X86 && defined(__GNUC__)
+  if (p->level == LVL_AVX512) best = scan_avx512(p, xf, scores);
+  else
+#endif
   for (size_t pan = 0; pan < p->mp / PANEL; pan++) {
     const float *w = p->wp + pan * d * PANEL;
     float acc[PANEL] = {0};
