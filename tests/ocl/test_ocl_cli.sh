@@ -86,6 +86,26 @@ check_rc "som bmu --backend hw_emu succeeds" $? 0
 check_contains "hw_emu BMUs bit-exact with the fixed reference" "$out" "bit-exact with the host fixed-point reference: 1797/1797"
 check_contains "modeled F1 time printed and labelled" "$out" "MODELED"
 
+# kernel.xml that does not match the kernels: one argument dropped (sw_emu
+# checks the native signature at clBuildProgram), an unknown kernel (hw_emu
+# has no RTL model for it)
+sed '/name="flags"/,/\/>/d' "$ROOT/rtl/som_bmu/kernel.xml" > "$TMP/six_args.xml"
+"$MK" --target sw_emu -o "$TMP/six.xclbin" "$TMP/six_args.xml" 2>/dev/null
+check_rc "mkxclbin accepts a 6-argument som_bmu kernel.xml" $? 0
+out=$(OCL_ICD_VENDORS=$ICD SOMHOP_XCLBIN=$TMP/six.xclbin "$SOMHOP" som bmu "$model" builtin:digits --backend sw_emu -o "$TMP/b.csv" 2>&1)
+check_rc "sw_emu with a kernel.xml of the wrong arity: exit 4" $? 4
+check_contains "arity mismatch explained" "$out" "declares 6 args, the sw_emu model"
+sed 's/name="som_bmu"/name="som_bmu_x"/' "$ROOT/rtl/som_bmu/kernel.xml" > "$TMP/renamed.xml"
+"$MK" --target hw_emu -o "$TMP/renamed.xclbin" "$TMP/renamed.xml" 2>/dev/null
+out=$(OCL_ICD_VENDORS=$ICD SOMHOP_XCLBIN=$TMP/renamed.xclbin "$SOMHOP" som bmu "$model" builtin:digits --backend hw_emu -o "$TMP/b.csv" 2>&1)
+check_rc "hw_emu xclbin without som_bmu: exit 4" $? 4
+check_contains "missing kernel named with the CL error" "$out" "CL_INVALID_KERNEL_NAME"
+printf '<root><kernel name="k"><args><arg name="a" addressQualifier="1" id="0" port="p" size="0x4" offset="0x10"/></args></kernel></root>' \
+  > "$TMP/bad.xml"
+err=$("$MK" --target hw_emu -o "$TMP/bad.xclbin" "$TMP/bad.xml" 2>&1)
+check_rc "mkxclbin refuses a 4-byte pointer argument" $? 1
+check_contains "mkxclbin names the bad argument" "$err" "arg a: pointer size 4, want 8"
+
 # register offsets of the emulation xclbin = kernels/somhop_fixed.h section 4
 info=$("$MK" --info "$BUILD/xclbin/somhop.hw_emu.xclbin" 2>&1)
 check_rc "mkxclbin --info reads the hw_emu xclbin" $? 0
