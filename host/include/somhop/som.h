@@ -343,8 +343,10 @@ int somhop_bmu_plan_create_f32(const float *codebook, size_t m, size_t d, somhop
 void somhop_bmu_plan_update(somhop_bmu_plan *plan);
 void somhop_bmu_plan_free(somhop_bmu_plan *plan);   /* accepts NULL */
 
-/* Samples as float64 or float32 rows (n x d). Working memory is a few KiB
- * per thread; the data is never copied as a whole. */
+/* Samples as float64 or float32 rows (n x d), already normalised. Working
+ * memory is a few KiB per thread, allocated once per call; the data is never
+ * copied as a whole. A plan may be run by one caller at a time (the
+ * re-decision counter lives in it); different plans run concurrently. */
 int somhop_bmu_plan_run(somhop_bmu_plan *plan, const double *x, size_t n, unsigned threads,
                         uint32_t *bmu, uint32_t *second, double *dist2, somhop_err *err);
 int somhop_bmu_plan_run_f32(somhop_bmu_plan *plan, const float *x, size_t n, unsigned threads,
