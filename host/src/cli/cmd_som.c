@@ -51,7 +51,7 @@ static const char backends_epilog[] =
 static const cli_opt train_opts[] = {
     {"output", 'o', "MODEL", "model file to write (required)"},
     OPT_DATA,
-    {"rows", 0, "N", "grid rows (default 10)"},
+    {"rows", 0, "N", "grid rows (default 10; rows x cols <= 262144)"},
     {"cols", 0, "N", "grid columns (default 10)"},
     {"grid", 0, "rect|hex", "grid topology (default rect)"},
     {"toroidal", 0, NULL, "wrap both grid axes (hex needs an even row count)"},
@@ -315,6 +315,9 @@ static int cmd_train(int argc, char **argv) {
   if ((rc = cli_get_long(&a, "rows", 1, 4096, &rows))) return rc;
   if ((rc = cli_get_long(&a, "cols", 1, 4096, &cols))) return rc;
   if ((rc = cli_get_long(&a, "epochs", 1, 1000000, &epochs))) return rc;
+  if (rows * cols > 262144)
+    return cli_usage_error(&train_cmd, "a %ldx%ld map has %ld neurons; the maximum is 262144",
+                           rows, cols, rows * cols);
 
   somhop_err e = {0};
   somhop_som_train_opts to;
