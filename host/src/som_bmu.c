@@ -756,11 +756,13 @@ static void redecide(const somhop_bmu_plan *p, const double *y, const float *xf,
       if (sc < best) best = sc;
     }
   }
-  double lim = (double)best + 4.0 * E;
+  /* Values beyond float range (inf/NaN scores or bound): every neuron is a
+   * candidate, i.e. a plain float64 scan. */
+  double lim = isfinite(best) && isfinite(E) ? (double)best + 4.0 * E : INFINITY;
   double b1 = INFINITY, b2 = INFINITY;
   uint32_t i1 = SOMHOP_BMU_NONE, i2 = SOMHOP_BMU_NONE;
   for (size_t q = 0; q < p->m; q++) {
-    if ((double)scores[q] > lim) continue;
+    if (!((double)scores[q] <= lim) && lim < INFINITY) continue;
     double dd = dist2_f64(y, cb_row(p, q, tmp), d);
     if (dd < b1) {
       b2 = b1;
@@ -848,7 +850,8 @@ static void run_task(void *ctx, unsigned t, unsigned nt) {
       double E = u * (double)(d + 8) * (w2 + xn[s] * p->wmax) * 1.05 + 1e-30;
       uint32_t rb = (uint32_t)i1, rs = i2 < 0 ? SOMHOP_BMU_NONE : (uint32_t)i2;
       const double *yr = NULL;
-      if (b2 < INFINITY && (double)b2 - (double)b1 <= 2.0 * E) {
+      if ((b2 < INFINITY && (double)b2 - (double)b1 <= 2.0 * E) || !isfinite(E) || !isfinite(b1) ||
+          i1 < 0) {
         rechecks++;
         yr = row_f64(j, i, y);
         redecide(p, yr, xt + s * d, E, scores, wrow, &rb, &rs);

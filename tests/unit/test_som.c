@@ -264,6 +264,25 @@ static void test_bmu_wide(void) {
   free(x);
 }
 
+static void test_bmu_huge_values(void) {
+  /* beyond float range: squares overflow float32; the fast path must fall
+   * back to float64 and still agree with brute force */
+  size_t m = 20, d = 3, n = 10;
+  double cb[60], x[30];
+  uint32_t a[10], b[10], sa[10], sb[10];
+  for (size_t i = 0; i < m * d; i++) cb[i] = (urand() - 0.5) * 1e30;
+  cb[7] = 1e300;
+  for (size_t i = 0; i < n * d; i++) x[i] = (urand() - 0.5) * 1e30;
+  brute(cb, m, d, x, n, a, sa);
+  somhop_bmu_plan *p = NULL;
+  somhop_bmu_plan_create(cb, m, d, &p, NULL);
+  somhop_bmu_plan_run(p, x, n, 1, b, sb, NULL, NULL);
+  int ok = 1;
+  for (size_t i = 0; i < n; i++) ok &= a[i] == b[i];
+  CHECK("bmu f32 with values beyond float range == brute force", ok);
+  somhop_bmu_plan_free(p);
+}
+
 static void test_labels_bad(void) {
   somhop_som *s = NULL;
   somhop_som_create(1, 2, 1, SOMHOP_GRID_RECT, 0, &s, NULL);
@@ -343,6 +362,7 @@ int main(void) {
   test_quality_tiny();
   test_umatrix_hex_torus();
   test_bmu_wide();
+  test_bmu_huge_values();
   test_labels_bad();
   test_norm();
   return check_done();
