@@ -104,7 +104,10 @@ typedef struct resv_ent {
 } resv_ent;
 
 typedef struct job_ent {
-  cJSON *obj;           /* trimmed object (no managedFields / last-applied annotation) */
+  char *json;           /* trimmed object (no managedFields / last-applied annotation), serialised:
+                           ~5x smaller than a cJSON tree; reconcile parses its own copy */
+  unsigned long long rv;/* metadata.resourceVersion as a number (0 if not numeric) */
+  char phase[16];       /* status.phase ("" if none), for metrics */
   unsigned gen;
 } job_ent;
 

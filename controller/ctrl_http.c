@@ -30,7 +30,7 @@ typedef struct { long n[5]; } phase_count;
 static void count_phase(const char *k, void *v, void *arg) {
   (void)k;
   phase_count *pc = arg;
-  const char *p = js(((job_ent *)v)->obj, "status.phase");
+  const char *p = ((job_ent *)v)->phase;
   static const char *names[] = {"Pending", "Scheduled", "Running", "Succeeded", "Failed"};
   int idx = 0; /* no phase yet counts as Pending */
   for (int i = 0; p && i < 5; i++)

@@ -95,37 +95,51 @@ static unsigned long long rv_num(const char *rv) {
 static void job_remove(ctrl *c, const char *key) {
   job_ent *j = ctrl_map_del(&c->jobs, key);
   if (j) {
-    cJSON_Delete(j->obj);
+    free(j->json);
     free(j);
   }
   free(ctrl_map_del(&c->pending, key));
   free(ctrl_map_del(&c->resv, key));
 }
 
-/* Stores obj (takes ownership) unless the cache holds a newer resourceVersion
+/* A serialised, trimmed copy of obj plus the fields kept beside it. */
+typedef struct { char *json; unsigned long long rv; char phase[16]; } job_blob;
+
+static int job_serialise(const cJSON *obj, job_blob *b) {
+  cJSON *dup = cJSON_Duplicate(obj, 1);
+  if (!dup) return -1;
+  trim_meta(dup);
+  b->json = cJSON_PrintUnformatted(dup);
+  cJSON_Delete(dup);
+  b->rv = rv_num(js(obj, "metadata.resourceVersion"));
+  const char *ph = js(obj, "status.phase");
+  snprintf(b->phase, sizeof b->phase, "%s", ph ? ph : "");
+  return b->json ? 0 : -1;
+}
+
+/* Stores b (takes ownership of b->json) unless the cache holds a newer resourceVersion
  * (the controller also stores the objects its own writes return). Caller holds mu. */
-static int job_store(ctrl *c, const char *key, cJSON *obj, unsigned gen) {
+static int job_store(ctrl *c, const char *key, job_blob *b, unsigned gen) {
   job_ent *j = ctrl_map_get(&c->jobs, key);
   if (j) {
-    unsigned long long have = rv_num(js(j->obj, "metadata.resourceVersion"));
-    unsigned long long got = rv_num(js(obj, "metadata.resourceVersion"));
     j->gen = gen;
-    if (have && got && got < have) {
-      cJSON_Delete(obj);
+    if (j->rv && b->rv && b->rv < j->rv) {
+      free(b->json);
       return 0;
     }
-    cJSON_Delete(j->obj);
-    j->obj = obj;
-    return 0;
+    free(j->json);
+  } else {
+    j = calloc(1, sizeof *j);
+    if (!j || ctrl_map_put(&c->jobs, key, j, NULL) != 0) {
+      free(j);
+      free(b->json);
+      return -1;
+    }
+    j->gen = gen;
   }
-  j = calloc(1, sizeof *j);
-  if (!j || ctrl_map_put(&c->jobs, key, j, NULL) != 0) {
-    free(j);
-    cJSON_Delete(obj);
-    return -1;
-  }
-  j->obj = obj;
-  j->gen = gen;
+  j->json = b->json;
+  j->rv = b->rv;
+  memcpy(j->phase, b->phase, sizeof j->phase);
   return 0;
 }
 
@@ -133,13 +147,13 @@ static int job_store(ctrl *c, const char *key, cJSON *obj, unsigned gen) {
 int ctrl_job_store_copy(ctrl *c, const cJSON *obj) {
   char key[600];
   key_of(obj, key, sizeof key);
-  cJSON *dup = cJSON_Duplicate(obj, 1);
-  if (!dup) return -1;
-  trim_meta(dup);
+  job_blob b;
+  if (job_serialise(obj, &b) != 0) return -1;
   pthread_mutex_lock(&c->mu);
   int rc = 0;
-  if (ctrl_map_has(&c->jobs, key)) rc = job_store(c, key, dup, ((job_ent *)ctrl_map_get(&c->jobs, key))->gen);
-  else cJSON_Delete(dup); /* deleted meanwhile: do not resurrect */
+  job_ent *j = ctrl_map_get(&c->jobs, key);
+  if (j) rc = job_store(c, key, &b, j->gen);
+  else free(b.json); /* deleted meanwhile: do not resurrect */
   pthread_mutex_unlock(&c->mu);
   return rc;
 }
@@ -148,17 +162,12 @@ static int jobs_apply(ctrl *c, const char *type, cJSON *obj, unsigned gen) {
   char key[600];
   key_of(obj, key, sizeof key);
   int rc = 0;
+  int deleted = strcmp(type, "DELETED") == 0;
+  job_blob b = {0};
+  if (!deleted && job_serialise(obj, &b) != 0) return -1;
   pthread_mutex_lock(&c->mu);
-  if (strcmp(type, "DELETED") == 0) {
-    job_remove(c, key);
-  } else {
-    cJSON *dup = cJSON_Duplicate(obj, 1);
-    if (!dup) rc = -1;
-    else {
-      trim_meta(dup);
-      rc = job_store(c, key, dup, gen);
-    }
-  }
+  if (deleted) job_remove(c, key);
+  else rc = job_store(c, key, &b, gen);
   pthread_mutex_unlock(&c->mu);
   if (strcmp(type, "DELETED") == 0) ctrl_kick_scheduler(c);
   else ctrl_queue_add(c->q, key);
@@ -769,7 +778,7 @@ int ctrl_resync_all(ctrl *c, double timeout_s) {
 static void free_job(const char *k, void *v, void *a) {
   (void)k;
   (void)a;
-  cJSON_Delete(((job_ent *)v)->obj);
+  free(((job_ent *)v)->json);
   free(v);
 }
 static void free_pod(const char *k, void *v, void *a) {

@@ -572,7 +572,7 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     ctrl_kick_scheduler(c);
     return 0;
   }
-  r.job = cJSON_Duplicate(je->obj, 1);
+  r.job = cJSON_Parse(je->json);
   if (r.job) {
     refresh_names(&r);
     s.ns = r.ns;
