@@ -11,3 +11,6 @@ BENCH_CMDS  += bench/cpu.sh
 $(BENCH_CPU_BIN): tests/bench/somhop_bench_cpu.c $(LIBSOMHOP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(HOST_INC) -o $@ $< $(LIBSOMHOP) $(SOMHOP_LIBS) $(ALL_LDFLAGS)
+
+# End-to-end test of the benchmark program on small generated workloads.
+TEST_CMDS += tests/bench/test_bench_cpu.sh

@@ -5,7 +5,8 @@
  *   somhop-bench-cpu train    --data X.npy [--codebook C.npy] --rows R --cols C --epochs E
  *                             [--radius start:end] [--out-codebook OUT.npy]
  *   somhop-bench-cpu hopfield --patterns P.npy --probes Q.npy [--max-sweeps S]
- *   somhop-bench-cpu gen      --out DIR [--seed S]   (workload files without numpy)
+ *   somhop-bench-cpu gen      --out DIR [--seed S] [--rows N --cols B]
+ *                             (workload files without numpy; N samples, B probes)
  *   common: [--threads T] [--repeat K] [--seed S] [--no-check] [--precision f32|f64]
  *
  * Prints one JSON object on stdout: seconds (best of K, compute call only —
@@ -592,7 +593,7 @@ static int run_gen(const args *a) {
   somhop_err e = {0};
   uint64_t s = a->seed * 0x9E3779B97F4A7C15ull + 7;
 #define RND() (s ^= s << 13, s ^= s >> 7, s ^= s << 17, (double)(s >> 11) * 0x1.0p-53)
-  size_t n = 20000, d = 64, m = 1024;
+  size_t n = a->rows ? a->rows : 20000, d = 64, m = 1024;   /* --rows overrides n (tests) */
   float *x = malloc(n * d * sizeof *x);
   for (size_t i = 0; i < n * d; i++) x[i] = (float)RND();
   snprintf(path, sizeof path, "%s/data.npy", a->out_dir);
@@ -601,7 +602,7 @@ static int run_gen(const args *a) {
   snprintf(path, sizeof path, "%s/init.npy", a->out_dir);
   if (somhop_write_npy_f32(path, x, m, d, &e)) die(1, "%s", e.msg);
   free(x);
-  size_t hn = 1024, hp = 100, hb = 1000;
+  size_t hn = 1024, hp = 100, hb = a->cols ? a->cols : 1000;   /* --cols overrides the probe count */
   int8_t *pat = malloc(hp * hn), *pr = malloc(hb * hn);
   for (size_t i = 0; i < hp * hn; i++) pat[i] = RND() < 0.5 ? -1 : 1;
   for (size_t q = 0; q < hb; q++) memcpy(pr + q * hn, pat + (q % hp) * hn, hn);
