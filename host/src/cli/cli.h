@@ -22,7 +22,7 @@
 
 /* ---- 1. Exit codes --------------------------------------------------- */
 enum {
-  EXIT_OK_ = 0,       /* success */
+  EXIT_OK = 0,        /* success */
   EXIT_RUNTIME = 1,   /* runtime or data error (bad CSV, NaN, dimension mismatch, I/O) */
   EXIT_USAGE = 2,     /* usage error (unknown option, bad option value, missing argument) */
   EXIT_MODEL = 3,     /* model file error (missing, truncated, corrupt, newer version, wrong kind) */
@@ -91,9 +91,6 @@ int cli_has(const cli_args *a, const char *name);
 int cli_get_long(const cli_args *a, const char *name, long lo, long hi, long *out);
 int cli_get_u64(const cli_args *a, const char *name, uint64_t *out);
 int cli_get_double(const cli_args *a, const char *name, double lo, double hi, double *out);
-/* "start:end" (or a single number meaning start == end). */
-int cli_get_range(const cli_args *a, const char *name, double lo, double hi, double *start,
-                  double *end);
 /* One of the '|'-separated words in choices ("linear|exp|inverse"); *out is
  * the index of the match. */
 int cli_get_choice(const cli_args *a, const char *name, const char *choices, int *out);

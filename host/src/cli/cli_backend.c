@@ -76,7 +76,7 @@ int cli_som_bmu(const somhop_som *som, const double *x, size_t n, const cli_comm
   int ex = 0, rc;
   double *y = NULL;
   uint16_t *qs = NULL, *qc = NULL;
-  uint32_t *rec = NULL, *rec_fx = NULL, *ref_bmu = NULL, *sec_local = NULL;
+  uint32_t *rec = NULL, *rec_fx = NULL, *ref_bmu = NULL;
   somhop_accel *acc = NULL;
 
   memset(rep, 0, sizeof *rep);
@@ -186,7 +186,6 @@ out:
   free(rec);
   free(rec_fx);
   free(ref_bmu);
-  free(sec_local);
   return ex;
 }
 

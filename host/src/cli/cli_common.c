@@ -227,35 +227,6 @@ int cli_get_double(const cli_args *a, const char *name, double lo, double hi, do
   return 0;
 }
 
-int cli_get_range(const cli_args *a, const char *name, double lo, double hi, double *start,
-                  double *end) {
-  const char *s = cli_get(a, name);
-  if (!s) return 0;
-  char buf[128];
-  if (strlen(s) >= sizeof buf)
-    return cli_usage_error(a->cmd, "option '--%s': value too long", name);
-  strcpy(buf, s);
-  char *colon = strchr(buf, ':');
-  double v0, v1;
-  if (colon) {
-    *colon = '\0';
-    if (parse_double_str(buf, &v0) != 0 || parse_double_str(colon + 1, &v1) != 0)
-      return cli_usage_error(a->cmd, "option '--%s': '%s' is not START:END (two numbers)", name,
-                             s);
-  } else {
-    if (parse_double_str(buf, &v0) != 0)
-      return cli_usage_error(a->cmd, "option '--%s': '%s' is not START:END (two numbers)", name,
-                             s);
-    v1 = v0;
-  }
-  if (v0 < lo || v0 > hi || v1 < lo || v1 > hi)
-    return cli_usage_error(a->cmd, "option '--%s': values must lie in [%g, %g], got '%s'", name,
-                           lo, hi, s);
-  *start = v0;
-  *end = v1;
-  return 0;
-}
-
 int cli_get_choice(const cli_args *a, const char *name, const char *choices, int *out) {
   const char *s = cli_get(a, name);
   if (!s) return 0;
