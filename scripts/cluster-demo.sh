@@ -88,9 +88,22 @@ done
 echo
 kubectl get fj -o wide
 echo
-for j in $jobs; do
-  echo "$j: $(kubectl get fj "$j" -o jsonpath='{.status.phase} on {.status.nodeName}; result: {.status.result}')" | cut -c1-400
-done
+# One line per job from the runner's summary (status.result): what ran where, and its figures.
+kubectl get fj -o json | python3 -c '
+import json, sys
+for j in json.load(sys.stdin)["items"]:
+    st, r = j.get("status", {}), j.get("status", {}).get("result", {}) or {}
+    figs = []
+    for step in r.get("steps", []):
+        s = step.get("summary", {})
+        for k in ("qe", "te", "purity", "stable_patterns", "converged", "samples"):
+            if k in s and not any(f.startswith(k + "=") for f in figs): figs.append("%s=%s" % (k, round(s[k], 4) if isinstance(s[k], float) else s[k]))
+        b = s.get("backend")
+        if isinstance(b, dict) and "bit_exact_fixed_ref" in b:
+            figs.append("%s: %s/%s bit-exact vs fixed-point ref" % (b.get("name"), b["bit_exact_fixed_ref"], b.get("compared")))
+    print("%-22s %-9s on %-6s %5.2fs  %s" % (j["metadata"]["name"], st.get("phase"), st.get("nodeName"),
+          r.get("wallSeconds", 0), ", ".join(figs) or r.get("error", "")))
+' 
 echo
 kubectl get pods -o wide
 [ "$done_n" -eq 4 ] || { note "not every job succeeded; logs in $LOGS"; tail -20 "$LOGS/controller.log" >&2; exit 1; }
