@@ -157,6 +157,7 @@ void cj_close_arr(cli_json *j);
 void cj_str(cli_json *j, const char *key, const char *v);  /* NULL -> null */
 void cj_num(cli_json *j, const char *key, double v);       /* NaN/Inf -> null */
 void cj_int(cli_json *j, const char *key, long long v);
+void cj_u64(cli_json *j, const char *key, uint64_t v);
 void cj_bool(cli_json *j, const char *key, int v);
 void cj_null(cli_json *j, const char *key);
 

@@ -393,6 +393,11 @@ void cj_int(cli_json *j, const char *key, long long v) {
   fprintf(j->f, "%lld", v);
 }
 
+void cj_u64(cli_json *j, const char *key, uint64_t v) {
+  cj_sep(j, key);
+  fprintf(j->f, "%llu", (unsigned long long)v);
+}
+
 void cj_bool(cli_json *j, const char *key, int v) {
   cj_sep(j, key);
   fputs(v ? "true" : "false", j->f);

@@ -429,7 +429,7 @@ static int cmd_recall(int argc, char **argv) {
     cj_int(&j, "probes", (long long)count);
     cj_int(&j, "neurons", (long long)n);
     cj_num(&j, "noise", noise);
-    cj_int(&j, "seed", (long long)c.seed);
+    cj_u64(&j, "seed", c.seed);
     cj_str(&j, "mode", rmode == SOMHOP_RECALL_SYNC ? "sync" : "async");
     cj_str(&j, "order", rmode == SOMHOP_RECALL_ASYNC_RANDOM ? "random" : "fixed");
     cj_int(&j, "repeat", repeat);

@@ -143,7 +143,7 @@ static int info_som(const char *path, uint32_t version, size_t nsec, int json) {
     cj_str(&j, "neighbourhood", somhop_som_neigh_name(som->train.neigh));
     cj_str(&j, "init", somhop_som_init_name(som->train.init));
     cj_int(&j, "epochs", som->train.epochs);
-    cj_int(&j, "seed", (long long)som->train.seed);
+    cj_u64(&j, "seed", som->train.seed);
     cj_str(&j, "lr", lr);
     cj_str(&j, "radius", rad);
     cj_int(&j, "samples", (long long)som->train.samples);

@@ -434,7 +434,7 @@ static int cmd_train(int argc, char **argv) {
     cj_str(&j, "init", somhop_som_init_name(to.init));
     cj_str(&j, "norm", somhop_som_norm_name(som->norm.kind));
     cj_int(&j, "epochs", (long long)to.epochs);
-    cj_int(&j, "seed", (long long)c.seed);
+    cj_u64(&j, "seed", c.seed);
     cj_num(&j, "qe", som->train.qe);
     cj_num(&j, "te", som->train.te);
     if (ds->labels) cj_num(&j, "purity", purity);
