@@ -227,18 +227,24 @@ static void peak_probe(peak_info *pk, int measure) {
   pk->cores = somhop_threads_resolve(0);
   pk->gfma_nominal = pk->cores * pk->pipes * pk->lanes * pk->ghz;
   if (!measure || pk->lanes < 8) return;
-  long iters = 20000000;
+  /* Best of 7 short runs (about 20 ms each at full speed), like the BMU
+   * timing: on a shared machine the best run is the one least disturbed. */
+  long iters = 3000000;
   pthread_t tid[256];
   peak_job jobs[256];
-  double t0 = now(), c0 = cpu_now();
-  for (unsigned t = 0; t < pk->cores && t < 256; t++) {
-    jobs[t] = (peak_job){pk->lanes, iters, 0};
-    pthread_create(&tid[t], NULL, peak_thread, &jobs[t]);
+  for (int rep = 0; rep < 7; rep++) {
+    double t0 = now(), c0 = cpu_now();
+    for (unsigned t = 0; t < pk->cores && t < 256; t++) {
+      jobs[t] = (peak_job){pk->lanes, iters, 0};
+      pthread_create(&tid[t], NULL, peak_thread, &jobs[t]);
+    }
+    for (unsigned t = 0; t < pk->cores && t < 256; t++) pthread_join(tid[t], NULL);
+    double dt = now() - t0, dc = cpu_now() - c0;
+    double gw = (double)pk->cores * (double)iters * 12.0 * pk->lanes / dt / 1e9;
+    double gc = (double)pk->cores * (double)iters * 12.0 * pk->lanes / dc / 1e9;
+    if (gw > pk->gfma_measured) pk->gfma_measured = gw;
+    if (gc > pk->gfma_core_cpu) pk->gfma_core_cpu = gc;
   }
-  for (unsigned t = 0; t < pk->cores && t < 256; t++) pthread_join(tid[t], NULL);
-  double dt = now() - t0, dc = cpu_now() - c0;
-  pk->gfma_measured = (double)pk->cores * (double)iters * 12.0 * pk->lanes / dt / 1e9;
-  pk->gfma_core_cpu = (double)pk->cores * (double)iters * 12.0 * pk->lanes / dc / 1e9;
 }
 
 static void print_peak(const peak_info *pk, double gmac, double gmac_cpu) {
@@ -246,7 +252,7 @@ static void print_peak(const peak_info *pk, double gmac, double gmac_cpu) {
          "\"gfma_nominal\": %.1f, \"gfma_measured\": %.1f, \"gfma_per_core_cpu_s\": %.1f, "
          "\"fraction_nominal\": %.4f, \"fraction_measured\": %.4f, \"fraction_cpu\": %.4f, "
          "\"basis\": \"nominal = cores x 2 FMA pipes x lanes x cpu MHz; measured = 12 independent "
-         "FMA chains per core on all cores in this process (wall clock); fraction_cpu = BMU MACs per "
+         "FMA chains per core on all cores in this process (wall clock, best of 7 short runs; per CPU-second likewise); fraction_cpu = BMU MACs per "
          "CPU-second / FMA-loop FMAs per CPU-second, insensitive to other load on the machine\"}",
          pk->cores, pk->pipes, pk->lanes, pk->ghz, pk->flags, pk->gfma_nominal, pk->gfma_measured,
          pk->gfma_core_cpu, pk->gfma_nominal > 0 ? gmac / pk->gfma_nominal : 0.0,
