@@ -128,6 +128,17 @@ expect "render into a path that is a file" 1 som render "$M" -o "$T/keep.csv"
 leftover=$(find "$T" -name '*.tmp.*' | wc -l | tr -d ' ')
 check_eq "no temp files left behind" "$leftover" "0"
 
+# --- stdout that cannot be written (a full disk) is an error, not a silent success ---
+if [ -w /dev/full ]; then
+  "$SOMHOP" som eval "$M" builtin:iris --json >/dev/full 2>"$T/full.err"; rc=$?
+  check_rc "summary to a full stdout exits 1" "$rc" 1
+  check_contains "full stdout: message" "$(cat "$T/full.err")" "cannot write to stdout"
+  "$SOMHOP" som bmu "$M" builtin:iris >/dev/full 2>/dev/null; rc=$?
+  check_rc "BMUs to a full stdout exit 1" "$rc" 1
+else
+  not_ok "/dev/full available" "cannot test writes to a full stdout"
+fi
+
 # --- accelerator backends without a platform ------------------------------------------
 OCL_ICD_VENDORS="$T/no-such-icd" SOMHOP_XCLBIN="$T/no-such.xclbin" run som eval "$M" builtin:iris --backend hw
 if [ "$RC" -ge 128 ]; then not_ok "hw backend without a device" "crashed ($RC)"; else check_rc "hw backend without a device exits 4" "$RC" 4; fi

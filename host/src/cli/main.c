@@ -124,6 +124,7 @@ int main(int argc, char **argv) {
     return EXIT_USAGE;
   }
   int rc = dispatch(argc - 1, argv + 1);
-  if (fflush(stdout) != 0 && rc == 0) rc = cli_errorf(EXIT_RUNTIME, "cannot write to stdout");
+  if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0)
+    rc = cli_errorf(EXIT_RUNTIME, "cannot write to stdout");
   return rc;
 }
