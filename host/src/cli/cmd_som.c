@@ -909,7 +909,8 @@ static int cmd_render(int argc, char **argv) {
   memset(&go, 0, sizeof go);
   go.hex = som->grid == SOMHOP_GRID_HEX;
   go.cell_text = cell_text;
-  snprintf(ttl, sizeof ttl, "%s%sU-matrix", title ? title : "", title ? ": " : "");
+  snprintf(ttl, sizeof ttl, "%s%sU-matrix%s", title ? title : "", title ? ": " : "",
+           cell_text ? " (text: majority label)" : "");
   go.title = ttl;
   snprintf(path, pathcap, "%s/umatrix.png", dir);
   if ((rc = somhop_render_grid_map_ex(path, vals, som->rows, som->cols, &go, &e)) < 0) {
@@ -937,8 +938,8 @@ static int cmd_render(int argc, char **argv) {
     go.hex = som->grid == SOMHOP_GRID_HEX;
     go.cell_text = cell_text;
     go.zero_white = 1;
-    snprintf(ttl, sizeof ttl, "%s%shit map (%zu samples)", title ? title : "", title ? ": " : "",
-             ds->n);
+    snprintf(ttl, sizeof ttl, "%s%shits of %zu samples%s", title ? title : "", title ? ": " : "",
+             ds->n, cell_text ? " (text: majority label)" : "");
     go.title = ttl;
     snprintf(path, pathcap, "%s/hits.png", dir);
     if ((rc = somhop_render_grid_map_ex(path, vals, som->rows, som->cols, &go, &e)) < 0) {
