@@ -202,6 +202,7 @@ typedef struct fast_job {
   uint32_t *sweeps;
   hop_kern k;
   int fail;
+  size_t next_group;   /* next group of probes to hand out (atomic) */
 } fast_job;
 
 /* Run the sweeps of one probe whose field vector hf is current for state s. */
@@ -248,8 +249,9 @@ static uint32_t run_probe(const fast_job *j, int8_t *s, int32_t *hf, size_t p, u
 
 static void fast_task(void *ctx, unsigned t, unsigned nt) {
   fast_job *j = ctx;
-  size_t n = j->h->n, ns = j->ns, b, e;
-  algo_split(j->count, t, nt, &b, &e);
+  size_t n = j->h->n, ns = j->ns;
+  (void)t;
+  (void)nt;
   int16_t *S = algo_aligned3(GROUP, ns, sizeof(int16_t));
   int32_t *H = algo_aligned3(GROUP, ns, sizeof(int32_t));
   uint32_t *order = malloc(n * sizeof *order), *changed = malloc(n * sizeof *changed);
@@ -258,8 +260,12 @@ static void fast_task(void *ctx, unsigned t, unsigned nt) {
     j->fail = 1;
     goto out;
   }
-  for (size_t p0 = b; p0 < e; p0 += GROUP) {
-    size_t g = e - p0 < GROUP ? e - p0 : GROUP;
+  /* Groups of probes are handed out dynamically (atomic counter); results
+   * do not depend on which thread runs a probe. */
+  for (;;) {
+    size_t p0 = __atomic_fetch_add(&j->next_group, 1, __ATOMIC_RELAXED) * (size_t)GROUP;
+    if (p0 >= j->count) break;
+    size_t g = j->count - p0 < GROUP ? j->count - p0 : GROUP;
     memset(S, 0, GROUP * ns * sizeof *S);
     for (size_t q = 0; q < g; q++)
       for (size_t i = 0; i < n; i++) {
@@ -313,7 +319,7 @@ int somhop__hop_recall_fast(const somhop_hopfield *h, const int8_t *probes, size
   /* probes and out may alias: each probe is read into the group buffer
    * before its output is written, and groups never overlap. */
   fast_job j = {h, W, WT ? WT : W, ns, probes, count, mode, max_sweeps, seed, out, sweeps,
-                pick_kernels(), 0};
+                pick_kernels(), 0, 0};
   algo_parallel(nthreads, fast_task, &j);
   if (j.fail) rc = somhop_err_set(err, SOMHOP_ENOMEM, "hopfield recall: out of memory");
   free(W);

@@ -551,6 +551,7 @@ typedef struct run_job {
   double *dist2;
   uint64_t rechecks[256];
   int fail;
+  size_t next_tile;          /* next tile index to hand out (atomic) */
   unsigned char *scratch;    /* per-thread work areas, allocated by the caller's thread */
   size_t scratch_stride;     /* bytes per thread (multiple of 64) */
 } run_job;
@@ -816,8 +817,8 @@ static inline void reduce_lanes(const lane_state *q, int want_second, float *pb1
 static void run_task(void *ctx, unsigned t, unsigned nt) {
   run_job *j = ctx;
   somhop_bmu_plan *p = j->p;
-  size_t d = p->d, b, e;
-  algo_split(j->n, t, nt, &b, &e);
+  size_t d = p->d;
+  (void)nt;
   unsigned char *base = j->scratch + (size_t)t * j->scratch_stride;
   float *xt = (float *)base;
   base += scratch_part(TILE * d * sizeof(float));
@@ -832,8 +833,13 @@ static void run_task(void *ctx, unsigned t, unsigned nt) {
   int want_second = j->second != NULL;
   size_t npan = p->mp / PANEL;
   double w2 = p->wmax * p->wmax;
-  for (size_t s0 = b; s0 < e; s0 += TILE) {
-    size_t ns = e - s0 < TILE ? e - s0 : TILE;
+  /* Tiles are handed out dynamically (an atomic counter), so a thread that
+   * is descheduled on a busy machine does not hold the others up at the
+   * join. Each sample's result does not depend on which thread takes it. */
+  for (;;) {
+    size_t s0 = __atomic_fetch_add(&j->next_tile, 1, __ATOMIC_RELAXED) * (size_t)TILE;
+    if (s0 >= j->n) break;
+    size_t ns = j->n - s0 < TILE ? j->n - s0 : TILE;
     for (size_t s = 0; s < ns; s++) xn[s] = load_row_f32(j, s0 + s, xt + s * d, y);
     lane_state_init(st, ns);
     run_kernel(p, xt, ns, 0, npan, st, want_second);
