@@ -33,6 +33,12 @@ assert "iris purity > 0.85 (got $pur)" "fcmp '$pur' '>' 0.85"
 check_eq "train --json: grid" "$(jget "$OUT" 'j["grid"]')" "rect"
 check_eq "train --json: samples" "$(jget "$OUT" 'j["samples"]')" "150"
 assert "same seed, same model bytes" "cmp -s '$M' '$T/iris2.som'"
+expect "train with --threads 1" 0 som train builtin:digits --rows 5 --cols 5 --epochs 3 --mode online --init random -o "$T/t1.som" --threads 1
+expect "train with --threads 3" 0 som train builtin:digits --rows 5 --cols 5 --epochs 3 --mode online --init random -o "$T/t3.som" --threads 3
+assert "the model does not depend on the thread count" "cmp -s '$T/t1.som' '$T/t3.som'"
+expect "bmu with --threads 1" 0 som bmu "$T/t1.som" builtin:digits -o "$T/b1.csv" --threads 1
+expect "bmu with --threads 3" 0 som bmu "$T/t1.som" builtin:digits -o "$T/b3.csv" --threads 3
+assert "BMUs do not depend on the thread count" "cmp -s '$T/b1.csv' '$T/b3.csv'"
 
 expect "train with every option" 0 som train builtin:iris --rows 4 --cols 6 --grid hex \
   --toroidal --init random --mode online --neighbourhood bubble --lr 0.3:0.02 --radius 2:0.5 \
