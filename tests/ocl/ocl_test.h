@@ -28,6 +28,14 @@ static inline const char *ocl_test_path(char *buf, size_t n, const char *rel) {
 
 static inline void ocl_test_setup(void) {
   static char icd[4096];
+  /* The timing model and budget are environment knobs: tests start from the
+   * documented defaults and set what they test themselves. */
+  unsetenv("SOMHOP_EMU_KERNEL_MHZ");
+  unsetenv("SOMHOP_EMU_PCIE_GBPS");
+  unsetenv("SOMHOP_EMU_XFER_LATENCY_US");
+  unsetenv("SOMHOP_EMU_CYCLE_BUDGET");
+  unsetenv("SOMHOP_EMU_TRACE");
+  unsetenv("SOMHOP_XCLBIN");
   if (getenv("OCL_ICD_VENDORS")) return;
   const char *e = getenv("SOMHOP_EMU_ICD");
   if (e && *e) snprintf(icd, sizeof icd, "%s", e);

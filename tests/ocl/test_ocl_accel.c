@@ -222,6 +222,38 @@ int main(void) {
       somhop_accel_close(a);
     }
   }
+  /* The timing model's knobs: a 125 MHz clock doubles the modeled kernel
+   * time of the same cycles; 4 GB/s and 2 us change the transfer model. */
+  {
+    uint32_t M = 32, D = 8, N = 5, st = SOMHOP_SOM_STRIDE(D);
+    uint16_t *cb = calloc((size_t)M * st, 2), *x = calloc((size_t)N * st, 2);
+    uint32_t out[5 * 4];
+    somhop_accel_timing t250, t125;
+    somhop_err e = {0};
+    somhop_accel *a = NULL;
+    memset(&t250, 0, sizeof t250);
+    memset(&t125, 0, sizeof t125);
+    if (somhop_accel_open("hw_emu", NULL, &a, &e) == 0 && somhop_accel_som_bmu(a, cb, x, M, D, N, 0, out) == 0)
+      somhop_accel_last_timing(a, &t250);
+    somhop_accel_close(a);
+    setenv("SOMHOP_EMU_KERNEL_MHZ", "125", 1);
+    setenv("SOMHOP_EMU_PCIE_GBPS", "4", 1);
+    setenv("SOMHOP_EMU_XFER_LATENCY_US", "2", 1);
+    a = NULL;
+    if (somhop_accel_open("hw_emu", NULL, &a, &e) == 0 && somhop_accel_som_bmu(a, cb, x, M, D, N, 0, out) == 0)
+      somhop_accel_last_timing(a, &t125);
+    somhop_accel_close(a);
+    unsetenv("SOMHOP_EMU_KERNEL_MHZ");
+    unsetenv("SOMHOP_EMU_PCIE_GBPS");
+    unsetenv("SOMHOP_EMU_XFER_LATENCY_US");
+    CHECK_NEAR("hw_emu: SOMHOP_EMU_KERNEL_MHZ=125 reported as the device clock", t125.clock_mhz, 125, 0);
+    CHECK_U64("hw_emu: same cycles at any modeled clock", t125.cycles, t250.cycles);
+    CHECK("hw_emu: cycles counted", t250.cycles > 0);
+    CHECK_NEAR("hw_emu: kernel time = cycles / 125 MHz", t125.kernel_s, (double)t250.cycles / 125e6, 1e-9);
+    CHECK_NEAR("hw_emu: transfers at 4 GB/s + 2 us", t125.h2d_s, (double)t125.h2d_bytes / 4e9 + 2e-6, 2e-9);
+    free(cb);
+    free(x);
+  }
   somhop_accel_close(NULL);
   return check_done();
 }

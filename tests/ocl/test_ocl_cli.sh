@@ -11,6 +11,8 @@ BUILD=${SOMHOP_BUILD:-$ROOT/build}
 # shellcheck source=tests/check.sh
 . "$ROOT/tests/check.sh"
 
+unset SOMHOP_EMU_KERNEL_MHZ SOMHOP_EMU_PCIE_GBPS SOMHOP_EMU_XFER_LATENCY_US SOMHOP_EMU_CYCLE_BUDGET \
+  SOMHOP_EMU_TRACE SOMHOP_XCLBIN
 ICD=$BUILD/lib/libsomhop_emu_icd.so
 SOMHOP=$BUILD/bin/somhop
 MK=$BUILD/bin/somhop-mkxclbin
