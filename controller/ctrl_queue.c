@@ -2,7 +2,9 @@
  * ctrl_queue.c — the rate-limited work queue (contract in ctrl_util.h).
  *
  * State under one mutex:
- *   fifo        ring of ready keys (each key at most once)
+ *   fifo        ring of ready keys
+ *   urgent      ring of ready keys served first (may also sit in fifo: a popped key is handed
+ *               out only if it is dirty and not processing, else the stale copy is dropped)
  *   dirty       keys that need processing (in fifo, or processing + re-added)
  *   processing  keys handed out by get() and not yet done()
  *   failures    per-key failure counts for the exponential back-off
@@ -23,11 +25,18 @@ typedef struct {
   char *key;  /* owned */
 } delayed;
 
+/* A ring buffer of owned keys. */
+typedef struct {
+  char **v;
+  size_t head, count, cap;
+} ring;
+
 struct ctrl_queue {
   pthread_mutex_t mu;
   pthread_cond_t cv;
-  char **fifo; /* ring buffer of owned keys */
-  size_t head, count, cap;
+  ring fifo;   /* ready keys */
+  ring urgent; /* ready keys handed out before the fifo (ctrl_queue_add_urgent) */
+  size_t ready; /* dirty keys not processing = keys a get() can hand out */
   ctrl_map dirty, processing; /* values unused (non-NULL marker) */
   ctrl_map failures;          /* value: (void *)(intptr_t)count */
   ctrl_map due;               /* value: pointer to a malloc'd double */
@@ -59,10 +68,15 @@ static void free_due(const char *k, void *v, void *a) {
   free(v);
 }
 
+static void ring_free(ring *r) {
+  for (size_t i = 0; i < r->count; i++) free(r->v[(r->head + i) % r->cap]);
+  free(r->v);
+}
+
 void ctrl_queue_free(ctrl_queue *q) {
   if (!q) return;
-  for (size_t i = 0; i < q->count; i++) free(q->fifo[(q->head + i) % q->cap]);
-  free(q->fifo);
+  ring_free(&q->fifo);
+  ring_free(&q->urgent);
   for (size_t i = 0; i < q->nheap; i++) free(q->heap[i].key);
   free(q->heap);
   ctrl_map_each(&q->due, free_due, NULL);
@@ -75,42 +89,59 @@ void ctrl_queue_free(ctrl_queue *q) {
   free(q);
 }
 
-static int fifo_push(ctrl_queue *q, const char *key) {
-  if (q->count == q->cap) {
-    size_t cap = q->cap ? q->cap * 2 : 64;
+static int ring_push(ring *r, const char *key) {
+  if (r->count == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 64;
     if (cap > SIZE_MAX / sizeof(char *)) return -1;
     char **n = malloc(cap * sizeof *n);
     if (!n) return -1;
-    for (size_t i = 0; i < q->count; i++) n[i] = q->fifo[(q->head + i) % q->cap];
-    free(q->fifo);
-    q->fifo = n;
-    q->cap = cap;
-    q->head = 0;
+    for (size_t i = 0; i < r->count; i++) n[i] = r->v[(r->head + i) % r->cap];
+    free(r->v);
+    r->v = n;
+    r->cap = cap;
+    r->head = 0;
   }
   char *k = strdup(key);
   if (!k) return -1;
-  q->fifo[(q->head + q->count) % q->cap] = k;
-  q->count++;
+  r->v[(r->head + r->count) % r->cap] = k;
+  r->count++;
   return 0;
 }
 
+static char *ring_pop(ring *r) {
+  if (!r->count) return NULL;
+  char *k = r->v[r->head];
+  r->head = (r->head + 1) % r->cap;
+  r->count--;
+  return k;
+}
+
 /* Caller holds mu. */
-static int add_locked(ctrl_queue *q, const char *key) {
+static int add_locked(ctrl_queue *q, const char *key, int urgent) {
   if (q->shutdown) return 0;
-  if (ctrl_map_has(&q->dirty, key)) return 0;
-  if (ctrl_map_put(&q->dirty, key, MARK, NULL) != 0) return -1;
-  if (ctrl_map_has(&q->processing, key)) return 0; /* re-queued by done() */
-  if (fifo_push(q, key) != 0) {
-    ctrl_map_del(&q->dirty, key);
+  int dirty = ctrl_map_has(&q->dirty, key), busy = ctrl_map_has(&q->processing, key);
+  if (dirty && (!urgent || busy)) return 0; /* already waiting (or replayed by done()) */
+  if (!dirty && ctrl_map_put(&q->dirty, key, MARK, NULL) != 0) return -1;
+  if (busy) return 0; /* re-queued by done() */
+  if (ring_push(urgent ? &q->urgent : &q->fifo, key) != 0) {
+    if (!dirty) ctrl_map_del(&q->dirty, key);
     return -1;
   }
+  if (!dirty) q->ready++;
   pthread_cond_signal(&q->cv);
   return 0;
 }
 
+int ctrl_queue_add_urgent(ctrl_queue *q, const char *key) {
+  pthread_mutex_lock(&q->mu);
+  int rc = add_locked(q, key, 1);
+  pthread_mutex_unlock(&q->mu);
+  return rc;
+}
+
 int ctrl_queue_add(ctrl_queue *q, const char *key) {
   pthread_mutex_lock(&q->mu);
-  int rc = add_locked(q, key);
+  int rc = add_locked(q, key, 0);
   pthread_mutex_unlock(&q->mu);
   return rc;
 }
@@ -141,7 +172,7 @@ static void heap_down(ctrl_queue *q, size_t i) {
 
 static int add_after_locked(ctrl_queue *q, const char *key, double delay_s) {
   if (q->shutdown) return 0;
-  if (delay_s <= 0) return add_locked(q, key);
+  if (delay_s <= 0) return add_locked(q, key, 0);
   double due = ctrl_mono() + delay_s;
   double *cur = ctrl_map_get(&q->due, key);
   if (cur && *cur <= due) return 0; /* an earlier add is already pending */
@@ -228,7 +259,7 @@ static double promote_locked(ctrl_queue *q) {
     heap_down(q, 0);
     if (!stale) {
       free(ctrl_map_del(&q->due, top.key));
-      add_locked(q, top.key); /* ENOMEM here drops the retry; nothing better to do */
+      add_locked(q, top.key, 0); /* ENOMEM here drops the retry; nothing better to do */
     }
     free(top.key);
   }
@@ -245,7 +276,28 @@ char *ctrl_queue_get(ctrl_queue *q, double timeout_s, int *timed_out) {
       return NULL;
     }
     double next = promote_locked(q);
-    if (q->count > 0) break;
+    char *key = NULL;
+    while (!key && (q->urgent.count || q->fifo.count)) {
+      key = ring_pop(q->urgent.count ? &q->urgent : &q->fifo);
+      if (!ctrl_map_has(&q->dirty, key) || ctrl_map_has(&q->processing, key)) {
+        free(key); /* stale copy: handed out through the other ring already */
+        key = NULL;
+      }
+    }
+    if (key) {
+      ctrl_map_del(&q->dirty, key);
+      if (ctrl_map_put(&q->processing, key, MARK, NULL) != 0) {
+        /* cannot track it: put it back and report nothing this time */
+        ring_push(&q->fifo, key);
+        ctrl_map_put(&q->dirty, key, MARK, NULL);
+        free(key);
+        pthread_mutex_unlock(&q->mu);
+        return NULL;
+      }
+      q->ready--;
+      pthread_mutex_unlock(&q->mu);
+      return key;
+    }
     double wake = next;
     if (deadline >= 0 && (wake < 0 || deadline < wake)) wake = deadline;
     if (deadline >= 0 && ctrl_mono() >= deadline) {
@@ -266,37 +318,25 @@ char *ctrl_queue_get(ctrl_queue *q, double timeout_s, int *timed_out) {
       pthread_cond_timedwait(&q->cv, &q->mu, &ts);
     }
   }
-  char *key = q->fifo[q->head];
-  q->head = (q->head + 1) % q->cap;
-  q->count--;
-  ctrl_map_del(&q->dirty, key);
-  if (ctrl_map_put(&q->processing, key, MARK, NULL) != 0) {
-    /* cannot track it: put it back and report nothing this time */
-    fifo_push(q, key);
-    ctrl_map_put(&q->dirty, key, MARK, NULL);
-    free(key);
-    pthread_mutex_unlock(&q->mu);
-    return NULL;
-  }
-  pthread_mutex_unlock(&q->mu);
-  return key;
 }
 
 void ctrl_queue_done(ctrl_queue *q, const char *key) {
   pthread_mutex_lock(&q->mu);
   ctrl_map_del(&q->processing, key);
   if (ctrl_map_has(&q->dirty, key) && !q->shutdown) {
-    if (fifo_push(q, key) == 0)
+    if (ring_push(&q->fifo, key) == 0) {
+      q->ready++;
       pthread_cond_signal(&q->cv);
-    else
+    } else {
       ctrl_map_del(&q->dirty, key);
+    }
   }
   pthread_mutex_unlock(&q->mu);
 }
 
 size_t ctrl_queue_len(ctrl_queue *q) {
   pthread_mutex_lock(&q->mu);
-  size_t n = q->count;
+  size_t n = q->ready;
   pthread_mutex_unlock(&q->mu);
   return n;
 }

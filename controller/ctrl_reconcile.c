@@ -919,7 +919,7 @@ void *ctrl_scheduler_main(void *arg) {
     pthread_mutex_unlock(&c->mu);
     atomic_fetch_add(&c->sched_passes, 1);
     for (size_t i = 0; i < nk; i++) {
-      ctrl_queue_add(c->q, keys[i]);
+      ctrl_queue_add_urgent(c->q, keys[i]); /* placed jobs (and new Pending reasons) go first */
       free(keys[i]);
     }
     free(keys);

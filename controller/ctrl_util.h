@@ -78,6 +78,10 @@ void ctrl_queue_free(ctrl_queue *q); /* accepts NULL; call after shutdown */
 /* Returns 0, or -1 on allocation failure. */
 int ctrl_queue_add(ctrl_queue *q, const char *key);
 int ctrl_queue_add_after(ctrl_queue *q, const char *key, double delay_s);
+/* Like add(), but the key is handed out before every key added with add(): the scheduler
+ * uses it for jobs it has just placed, so Pod creation is not stuck behind status writes.
+ * A key already waiting in the normal order moves ahead. */
+int ctrl_queue_add_urgent(ctrl_queue *q, const char *key);
 int ctrl_queue_add_rate_limited(ctrl_queue *q, const char *key);
 /* The delay add_rate_limited() would use next for key (does not change state). */
 double ctrl_queue_when(ctrl_queue *q, const char *key);
@@ -88,7 +92,7 @@ int ctrl_queue_num_requeues(ctrl_queue *q, const char *key);
  * forever; on timeout returns NULL and sets *timed_out (if non-NULL). */
 char *ctrl_queue_get(ctrl_queue *q, double timeout_s, int *timed_out);
 void ctrl_queue_done(ctrl_queue *q, const char *key);
-/* Keys ready to be handed out (the "depth"); delayed keys not counted. */
+/* Keys ready to be handed out (the "depth"); delayed and processing keys not counted. */
 size_t ctrl_queue_len(ctrl_queue *q);
 /* Keys waiting for their back-off / delay. */
 size_t ctrl_queue_delayed(ctrl_queue *q);

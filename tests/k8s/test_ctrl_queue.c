@@ -123,6 +123,42 @@ int main(void) {
   ctrl_queue_done(q, d);
   free(d);
 
+  /* urgent keys jump the queue; a key waiting normally moves ahead; no key twice */
+  ctrl_queue_add(q, "ns/n1");
+  ctrl_queue_add(q, "ns/n2");
+  ctrl_queue_add(q, "ns/n3");
+  ctrl_queue_add_urgent(q, "ns/u1");
+  ctrl_queue_add_urgent(q, "ns/n3"); /* already waiting: moves ahead */
+  CHECK_INT("urgent: 4 distinct keys ready", ctrl_queue_len(q), 4);
+  const char *want_order[] = {"ns/u1", "ns/n3", "ns/n1", "ns/n2"};
+  for (int i = 0; i < 4; i++) {
+    char *k = ctrl_queue_get(q, 0, NULL);
+    char name[64];
+    snprintf(name, sizeof name, "urgent order position %d", i);
+    CHECK_STR(name, k, want_order[i]);
+    ctrl_queue_done(q, k);
+    free(k);
+  }
+  int t2 = 0;
+  char *dup = ctrl_queue_get(q, 0.02, &t2);
+  CHECK("urgent: the moved key is not handed out twice", dup == NULL && t2 == 1);
+  free(dup);
+  CHECK_INT("urgent: queue empty", ctrl_queue_len(q), 0);
+  /* an urgent add of a processing key waits for done() like any re-add */
+  ctrl_queue_add(q, "ns/p");
+  char *p = ctrl_queue_get(q, 0, NULL);
+  ctrl_queue_add_urgent(q, "ns/p");
+  int t3 = 0;
+  char *none2 = ctrl_queue_get(q, 0.02, &t3);
+  CHECK("urgent re-add of a processing key is not handed out", none2 == NULL && t3 == 1);
+  free(none2);
+  ctrl_queue_done(q, p);
+  char *p2 = ctrl_queue_get(q, 0, NULL);
+  CHECK_STR("urgent re-add replayed after done", p2, "ns/p");
+  ctrl_queue_done(q, p2);
+  free(p);
+  free(p2);
+
   /* shutdown wakes getters */
   ctrl_queue_shutdown(q);
   char *s = ctrl_queue_get(q, -1, NULL);
