@@ -3,9 +3,11 @@
 # Debian's yosys: `synth_xilinx -family xcup -uram` (UltraScale+, the VU9P's
 # family), default parameters (P = 16 lanes each, limits of somhop_fixed.h).
 #
-# Prints DSP48E2 / LUT / FF / RAMB36E2+RAMB18E2 / URAM288 / CARRY counts per
-# kernel. This is yosys' mapping, not Vivado's: no timing closure, no
+# Prints DSP48E2 / LUT / FF / RAMB36E2+RAMB18E2 / URAM288 / carry-chain cells
+# per kernel (yosys 0.23 emits CARRY4 cells even for xcup; Vivado would use
+# CARRY8). This is yosys' mapping, not Vivado's: no timing closure, no
 # placement; Vivado numbers will differ (it packs LUTs and SRLs differently).
+# Takes several minutes per kernel on the 2-core VM.
 # Logs and full statistics land in ${SOMHOP_BUILD:-build}/synth/.
 #
 # Usage: rtl/synth/yosys_resources.sh [kernel ...]   (default: both)
@@ -46,6 +48,7 @@ for k in "${kernels[@]}"; do
   done
   printf '%-16s DSP48E2 %5s  LUT %7s  FF %7s  RAMB36E2 %5s  RAMB18E2 %5s  URAM288 %5s  ' \
     "$k" "$(count DSP48E2)" "$luts" "$ffs" "$(count RAMB36E2)" "$(count RAMB18E2)" "$(count URAM288)"
-  printf 'LUTRAM/SRL %5s  CARRY8 %5s  (yosys %ss)\n' "$lutram" "$(count CARRY8)" "$((t1 - t0))"
+  printf 'LUTRAM/SRL %5s  CARRY4+CARRY8 %5s  (yosys %ss)\n' "$lutram" \
+    "$(( $(count CARRY4) + $(count CARRY8) ))" "$((t1 - t0))"
 done
 exit $status
