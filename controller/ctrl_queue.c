@@ -38,6 +38,8 @@ struct ctrl_queue {
   ring urgent; /* ready keys handed out before the fifo (ctrl_queue_add_urgent) */
   size_t ready; /* dirty keys not processing = keys a get() can hand out */
   ctrl_map dirty, processing; /* values unused (non-NULL marker) */
+  ctrl_map urgent_later;      /* processing keys re-added with add_urgent(): done() puts them
+                                 in the urgent ring */
   ctrl_map failures;          /* value: (void *)(intptr_t)count */
   ctrl_map due;               /* value: pointer to a malloc'd double */
   delayed *heap;
@@ -83,6 +85,7 @@ void ctrl_queue_free(ctrl_queue *q) {
   ctrl_map_clear(&q->due);
   ctrl_map_clear(&q->dirty);
   ctrl_map_clear(&q->processing);
+  ctrl_map_clear(&q->urgent_later);
   ctrl_map_clear(&q->failures);
   pthread_cond_destroy(&q->cv);
   pthread_mutex_destroy(&q->mu);
@@ -120,9 +123,16 @@ static char *ring_pop(ring *r) {
 static int add_locked(ctrl_queue *q, const char *key, int urgent) {
   if (q->shutdown) return 0;
   int dirty = ctrl_map_has(&q->dirty, key), busy = ctrl_map_has(&q->processing, key);
-  if (dirty && (!urgent || busy)) return 0; /* already waiting (or replayed by done()) */
+  if (dirty && !urgent) return 0;          /* already waiting (or replayed by done()) */
+  if (dirty && busy) {                     /* replayed by done(): make that urgent */
+    ctrl_map_put(&q->urgent_later, key, MARK, NULL);
+    return 0;
+  }
   if (!dirty && ctrl_map_put(&q->dirty, key, MARK, NULL) != 0) return -1;
-  if (busy) return 0; /* re-queued by done() */
+  if (busy) { /* re-queued by done(), in the urgent ring if asked so */
+    if (urgent) ctrl_map_put(&q->urgent_later, key, MARK, NULL);
+    return 0;
+  }
   if (ring_push(urgent ? &q->urgent : &q->fifo, key) != 0) {
     if (!dirty) ctrl_map_del(&q->dirty, key);
     return -1;
@@ -323,8 +333,9 @@ char *ctrl_queue_get(ctrl_queue *q, double timeout_s, int *timed_out) {
 void ctrl_queue_done(ctrl_queue *q, const char *key) {
   pthread_mutex_lock(&q->mu);
   ctrl_map_del(&q->processing, key);
+  int urgent = ctrl_map_del(&q->urgent_later, key) != NULL;
   if (ctrl_map_has(&q->dirty, key) && !q->shutdown) {
-    if (ring_push(&q->fifo, key) == 0) {
+    if (ring_push(urgent ? &q->urgent : &q->fifo, key) == 0) {
       q->ready++;
       pthread_cond_signal(&q->cv);
     } else {

@@ -152,9 +152,14 @@ int main(void) {
   char *none2 = ctrl_queue_get(q, 0.02, &t3);
   CHECK("urgent re-add of a processing key is not handed out", none2 == NULL && t3 == 1);
   free(none2);
+  ctrl_queue_add(q, "ns/other");
   ctrl_queue_done(q, p);
   char *p2 = ctrl_queue_get(q, 0, NULL);
-  CHECK_STR("urgent re-add replayed after done", p2, "ns/p");
+  CHECK_STR("urgent re-add replayed after done, ahead of normal keys", p2, "ns/p");
+  char *o = ctrl_queue_get(q, 0, NULL);
+  CHECK_STR("then the normal key", o, "ns/other");
+  ctrl_queue_done(q, o);
+  free(o);
   ctrl_queue_done(q, p2);
   free(p);
   free(p2);
