@@ -75,6 +75,7 @@ module somhop_axil_ctrl #(
   logic              do_write, do_read;
   logic [ADDR_W-1:0] waddr_word, raddr_word;
   logic              rd_ctrl;
+  logic [IDX_W-1:0]  warg_idx;         // argument word addressed by the write
 
   assign s_axil_awready_o = !aw_hold_q;
   assign s_axil_wready_o  = !w_hold_q;
@@ -90,6 +91,7 @@ module somhop_axil_ctrl #(
   assign waddr_word = {awaddr_q[ADDR_W-1:2], 2'b00};
   assign raddr_word = {s_axil_araddr_i[ADDR_W-1:2], 2'b00};
   assign rd_ctrl    = do_read && raddr_word == RegCtrl;
+  assign warg_idx   = IDX_W'((waddr_word - ADDR_W'(16)) >> 2);
 
   // Read mux.
   function automatic logic [31:0] reg_value(input logic [ADDR_W-1:0] a);
@@ -119,7 +121,7 @@ module somhop_axil_ctrl #(
     if (do_read) rdata_q <= reg_value(raddr_word);
     if (do_write && waddr_word >= ADDR_W'(16) && waddr_word < ADDR_W'(16 + 4 * NUM_ARGS)) begin
       for (int b = 0; b < 4; b++) begin
-        if (wstrb_q[b]) args_q[IDX_W'((waddr_word - ADDR_W'(16)) >> 2)][8*b +: 8] <= wdata_q[8*b +: 8];
+        if (wstrb_q[b]) args_q[warg_idx][8*b +: 8] <= wdata_q[8*b +: 8];
       end
     end
 
