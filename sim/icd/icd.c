@@ -107,7 +107,16 @@ struct _cl_mem {
   int bank;               /* DDR bank index */
   int on_device;          /* 1 once the device copy is current */
   struct _cl_mem *next;   /* allocation list of its bank, by address */
+  struct emu_map *maps;   /* outstanding clEnqueueMapBuffer regions */
 };
+
+/* One mapped region of a buffer (clEnqueueMapBuffer until the unmap). */
+typedef struct emu_map {
+  void *ptr;              /* pointer handed to the host */
+  size_t off, size;       /* region of the buffer */
+  cl_map_flags flags;     /* CL_MAP_READ / WRITE / WRITE_INVALIDATE_REGION */
+  struct emu_map *next;
+} emu_map;
 
 struct _cl_program {
   OBJ_HEAD;
@@ -677,6 +686,11 @@ static cl_int CL_API_CALL emu_clReleaseMemObject(cl_mem m) {
   if (last) {
     cl_context c = m->ctx;
     m->magic = MAGIC_DEAD;
+    while (m->maps) {
+      emu_map *n = m->maps->next;
+      free(m->maps);
+      m->maps = n;
+    }
     free(m->store);
     free(m);
     emu_clReleaseContext(c);
@@ -694,7 +708,11 @@ static cl_int CL_API_CALL emu_clGetMemObjectInfo(cl_mem m, cl_mem_info param, si
     case CL_MEM_FLAGS: INFO_VAL(cl_mem_flags, m->flags);
     case CL_MEM_SIZE: INFO_VAL(size_t, m->size);
     case CL_MEM_HOST_PTR: INFO_VAL(void *, m->host_ptr);
-    case CL_MEM_MAP_COUNT: INFO_VAL(cl_uint, 0);
+    case CL_MEM_MAP_COUNT: {
+      cl_uint n = 0;
+      for (const emu_map *mp = m->maps; mp; mp = mp->next) n++;
+      INFO_VAL(cl_uint, n);
+    }
     case CL_MEM_REFERENCE_COUNT: INFO_VAL(cl_uint, m->refs);
     case CL_MEM_CONTEXT: INFO_VAL(cl_context, m->ctx);
     case CL_MEM_ASSOCIATED_MEMOBJECT: INFO_VAL(cl_mem, NULL);
@@ -1251,6 +1269,77 @@ static cl_int CL_API_CALL emu_clEnqueueMigrateMemObjects(cl_command_queue q, cl_
   return enqueue_end(q, CL_COMMAND_MIGRATE_MEM_OBJECTS, t, bytes ? xfer_ns(bytes) : 0, 0, CL_COMPLETE, ev);
 }
 
+/* Map: a CL_MEM_USE_HOST_PTR buffer maps to its host memory (the device
+ * copy is transferred there first unless the map invalidates the region);
+ * other buffers map straight onto the device backing store, the way XRT maps
+ * a buffer object. Unmap after a write map transfers the region back. Each
+ * transfer is modeled like a read/write of the region. */
+static void *CL_API_CALL emu_clEnqueueMapBuffer(cl_command_queue q, cl_mem m, cl_bool blocking,
+                                                cl_map_flags flags, size_t off, size_t n, cl_uint nwait,
+                                                const cl_event *wait, cl_event *ev, cl_int *err) {
+  (void)blocking;
+  cl_int e = enqueue_begin(q, nwait, wait);
+  void *ptr = NULL;
+  uint64_t t = emu_now_ns(), bytes = 0;
+  if (e != CL_SUCCESS) goto out;
+  if (!valid(m, MAGIC_MEM) || m->ctx != q->ctx) { e = CL_INVALID_MEM_OBJECT; goto out; }
+  if (off > m->size || n > m->size - off || n == 0 ||
+      (flags & ~(cl_map_flags)(CL_MAP_READ | CL_MAP_WRITE | CL_MAP_WRITE_INVALIDATE_REGION))) {
+    e = CL_INVALID_VALUE;
+    goto out;
+  }
+  emu_map *mp = calloc(1, sizeof *mp);
+  if (!mp) { e = CL_OUT_OF_HOST_MEMORY; goto out; }
+  if (m->host_ptr) {
+    ptr = (unsigned char *)m->host_ptr + off;
+    if (!(flags & CL_MAP_WRITE_INVALIDATE_REGION) && m->on_device) {
+      memcpy(ptr, m->store + off, n);
+      bytes = n;
+    }
+  } else {
+    ptr = m->store + off;
+  }
+  mp->ptr = ptr;
+  mp->off = off;
+  mp->size = n;
+  mp->flags = flags;
+  pthread_mutex_lock(&g_lock);
+  mp->next = m->maps;
+  m->maps = mp;
+  pthread_mutex_unlock(&g_lock);
+  e = enqueue_end(q, CL_COMMAND_MAP_BUFFER, t, bytes ? xfer_ns(bytes) : 0, 0, CL_COMPLETE, ev);
+out:
+  if (err) *err = e;
+  return e == CL_SUCCESS ? ptr : NULL;
+}
+
+static cl_int CL_API_CALL emu_clEnqueueUnmapMemObject(cl_command_queue q, cl_mem m, void *ptr, cl_uint nwait,
+                                                      const cl_event *wait, cl_event *ev) {
+  cl_int e = enqueue_begin(q, nwait, wait);
+  if (e != CL_SUCCESS) return e;
+  if (!valid(m, MAGIC_MEM) || m->ctx != q->ctx) return CL_INVALID_MEM_OBJECT;
+  pthread_mutex_lock(&g_lock);
+  emu_map **link = &m->maps;
+  while (*link && (*link)->ptr != ptr) link = &(*link)->next;
+  emu_map *mp = *link;
+  if (mp) *link = mp->next;
+  pthread_mutex_unlock(&g_lock);
+  if (!mp) {
+    notifyf(q->ctx, "clEnqueueUnmapMemObject: %p is not a mapped pointer of this buffer", ptr);
+    return CL_INVALID_VALUE;
+  }
+  uint64_t t = emu_now_ns(), bytes = 0;
+  if (mp->flags & (CL_MAP_WRITE | CL_MAP_WRITE_INVALIDATE_REGION)) {
+    if (m->host_ptr) {
+      memcpy(m->store + mp->off, mp->ptr, mp->size);
+      bytes = mp->size;
+    }
+    m->on_device = 1;
+  }
+  free(mp);
+  return enqueue_end(q, CL_COMMAND_UNMAP_MEM_OBJECT, t, bytes ? xfer_ns(bytes) : 0, 0, CL_COMPLETE, ev);
+}
+
 static cl_int launch(cl_command_queue q, cl_kernel k, cl_uint nwait, const cl_event *wait, cl_event *ev,
                      cl_command_type type) {
   cl_int e = enqueue_begin(q, nwait, wait);
@@ -1402,6 +1491,8 @@ static void *CL_API_CALL emu_clGetExtensionFunctionAddressForPlatform(cl_platfor
 #define EMU_HAVE_clEnqueueWriteBuffer
 #define EMU_HAVE_clEnqueueReadBuffer
 #define EMU_HAVE_clEnqueueMigrateMemObjects
+#define EMU_HAVE_clEnqueueMapBuffer
+#define EMU_HAVE_clEnqueueUnmapMemObject
 #define EMU_HAVE_clEnqueueTask
 #define EMU_HAVE_clEnqueueNDRangeKernel
 #define EMU_HAVE_clEnqueueMarkerWithWaitList

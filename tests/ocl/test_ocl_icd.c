@@ -371,6 +371,71 @@ static void per_device(env *e, int d) {
   free(hout);
 }
 
+/* The other common XRT host pattern: CL_MEM_ALLOC_HOST_PTR buffers filled
+ * and read through clEnqueueMapBuffer / clEnqueueUnmapMemObject. */
+static void map_flow(env *e, int d) {
+  const char *t = d ? "hw_emu" : "sw_emu";
+  char name[160], log[1024];
+  size_t len = 0;
+  cl_int rc, brc;
+  unsigned char *bin = load_xclbin(t, &len);
+  cl_program p = bin ? build(e, d, bin, len, &brc, log, sizeof log) : NULL;
+  free(bin);
+  cl_kernel k = p ? clCreateKernel(p, "som_bmu", &rc) : NULL;
+  snprintf(name, sizeof name, "%s map flow: kernel created", t);
+  CHECK(name, k != NULL);
+  if (!k) {
+    if (p) clReleaseProgram(p);
+    return;
+  }
+  uint32_t M = 6, D = 3, N = 5, st = SOMHOP_SOM_STRIDE(D);
+  size_t cbb = (size_t)M * st * 2, xb = (size_t)N * st * 2, ob = (size_t)N * 16;
+  cl_mem bcb = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_ALLOC_HOST_PTR, cbb, NULL, &rc);
+  cl_mem bx = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_ALLOC_HOST_PTR, xb, NULL, &rc);
+  cl_mem bo = clCreateBuffer(e->ctx, CL_MEM_WRITE_ONLY | CL_MEM_ALLOC_HOST_PTR, ob, NULL, &rc);
+  cl_command_queue q = clCreateCommandQueue(e->ctx, e->dev[d], 0, &rc);
+  uint16_t *pcb = clEnqueueMapBuffer(q, bcb, CL_TRUE, CL_MAP_WRITE_INVALIDATE_REGION, 0, cbb, 0, NULL, NULL, &rc);
+  uint16_t *px = clEnqueueMapBuffer(q, bx, CL_TRUE, CL_MAP_WRITE, 0, xb, 0, NULL, NULL, &rc);
+  snprintf(name, sizeof name, "%s map flow: input buffers mapped", t);
+  CHECK(name, pcb && px);
+  if (!pcb || !px) goto out;
+  cl_uint mc = 0;
+  clGetMemObjectInfo(bx, CL_MEM_MAP_COUNT, sizeof mc, &mc, NULL);
+  snprintf(name, sizeof name, "%s map flow: CL_MEM_MAP_COUNT while mapped", t);
+  CHECK_INT(name, mc, 1);
+  memset(pcb, 0, cbb);
+  memset(px, 0, xb);
+  for (uint32_t m = 0; m < M; m++)
+    for (uint32_t f = 0; f < D; f++) pcb[m * st + f] = (uint16_t)(m * 10000);
+  for (uint32_t i = 0; i < N; i++)
+    for (uint32_t f = 0; f < D; f++) px[i * st + f] = (uint16_t)(i * 10000 + 4000); /* nearest: neuron i */
+  clEnqueueUnmapMemObject(q, bcb, pcb, 0, NULL, NULL);
+  clEnqueueUnmapMemObject(q, bx, px, 0, NULL, NULL);
+  snprintf(name, sizeof name, "%s map flow: unmapping twice is refused", t);
+  CHECK_INT(name, clEnqueueUnmapMemObject(q, bx, px, 0, NULL, NULL), CL_INVALID_VALUE);
+  set_bmu(k, bcb, bx, bo, M, D, N);
+  cl_mem ins[2] = {bcb, bx};
+  clEnqueueMigrateMemObjects(q, 2, ins, 0, 0, NULL, NULL);
+  clEnqueueTask(q, k, 0, NULL, NULL);
+  clEnqueueMigrateMemObjects(q, 1, &bo, CL_MIGRATE_MEM_OBJECT_HOST, 0, NULL, NULL);
+  uint32_t *po = clEnqueueMapBuffer(q, bo, CL_TRUE, CL_MAP_READ, 0, ob, 0, NULL, NULL, &rc);
+  int good = po != NULL;
+  for (uint32_t i = 0; good && i < N; i++) {
+    uint64_t dist = (uint64_t)D * 4000u * 4000u;
+    good = po[i * 4] == i && po[i * 4 + 1] == (uint32_t)dist && po[i * 4 + 2] == (uint32_t)(dist >> 32);
+  }
+  snprintf(name, sizeof name, "%s map flow: BMUs read through a read map", t);
+  CHECK(name, good);
+  if (po) clEnqueueUnmapMemObject(q, bo, po, 0, NULL, NULL);
+out:
+  clReleaseCommandQueue(q);
+  clReleaseMemObject(bcb);
+  clReleaseMemObject(bx);
+  clReleaseMemObject(bo);
+  clReleaseKernel(k);
+  clReleaseProgram(p);
+}
+
 /* hw_emu: a cycle budget the kernel cannot meet fails the event. */
 static void cycle_budget(env *e) {
   size_t len = 0;
@@ -427,6 +492,8 @@ int main(void) {
   bad_binaries(&e);
   per_device(&e, 0);
   per_device(&e, 1);
+  map_flow(&e, 0);
+  map_flow(&e, 1);
   cycle_budget(&e);
   clReleaseContext(e.ctx);
   return check_done();
