@@ -24,6 +24,14 @@ check_rc "hadolint clean" "$rc" 0
 # Packages debian:12-slim already has (priority required/important).
 BASE_PKGS="libc6 libgcc-s1 libstdc++6 zlib1g libzstd1 liblzma5 libbz2-1.0 libselinux1 libpcre2-8-0 libgcrypt20 libgpg-error0 libcap2 libsystemd0 liblz4-3 libcrypt1 libacl1 libattr1 libudev1 libtinfo6 libffi8"
 
+# Paths of the libraries a binary links directly (its DT_NEEDED entries);
+# their own dependencies come with the packages that provide them.
+direct_libs() {
+  local needed
+  needed=$(objdump -p "$1" | awk '/NEEDED/ {printf " %s", $2}')
+  ldd "$1" | awk -v want="$needed " '/=> \// { if (index(want, " " $1 " ")) print $3 }'
+}
+
 for kind in runner controller; do
   df=$IMAGES/$kind.Dockerfile
   check_contains "$kind Dockerfile builds with stage-image.sh" "$(cat "$df")" \
@@ -46,7 +54,7 @@ for kind in runner controller; do
       pkg=$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1)
       [ -n "$pkg" ] || pkg=$(dpkg -S "$(realpath "$lib")" 2>/dev/null | head -1 | cut -d: -f1)
       case " $runtime_pkgs $BASE_PKGS " in *" $pkg "*) ;; *) missing+=" $lib($pkg)" ;; esac
-    done < <(ldd "$dest/$bin" | awk '/=> \// {print $3}')
+    done < <(direct_libs "$dest/$bin")
     check_eq "$kind $(basename "$bin"): every library from an installed package" "$missing" ""
   done
 done
