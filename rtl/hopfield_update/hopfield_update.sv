@@ -346,7 +346,8 @@ module hopfield_update #(
   logic [N_W-1:0]   i_q;              // row being issued
   logic [C_W-1:0]   ic_q;             // cycle within the row
   logic [LA_W-1:0]  ia_q;             // lane address
-  logic             wait_q;           // ASYNC: waiting for the previous row's update
+  logic [3:0]       gap_q;            // ASYNC: cycles to hold before the next row
+  logic [3:0]       gap;              // hold after the row being issued
   logic             issued_q;         // all rows of this sweep issued
   logic             issue, i_last_c;
   meta_t            meta0;
@@ -359,7 +360,18 @@ module hopfield_update #(
   logic             upd_v;            // update stage fires this cycle
 
   assign sweep_issued = issued_q;
-  assign issue    = state_q == StSweep && !issued_q && !wait_q;
+  assign issue    = state_q == StSweep && !issued_q && gap_q == '0;
+
+  // ASYNC dependency: row i+1 reads neuron i's state in its cycle c_i = i / (4P)
+  // (the cycle holding column i), so that read must come after row i's update,
+  // PIPE cycles after row i's last cycle. Row i+1 therefore waits
+  // max(0, PIPE - c_i) cycles after row i; older rows are further back. Rows
+  // never wait in SYNC mode.
+  always_comb begin
+    logic [N_W-1:0] ci;
+    ci  = i_q >> (2 + LOG_P);
+    gap = (32'(ci) < PIPE) ? 4'(PIPE - 32'(ci)) : 4'd0;
+  end
   assign i_last_c = ic_q == c_q - 1'b1;
 
   always_comb begin
@@ -391,14 +403,14 @@ module hopfield_update #(
 
   always_ff @(posedge ap_clk) begin
     if (!rst_n_q) begin
-      wait_q   <= 1'b0;
+      gap_q    <= '0;
       issued_q <= 1'b0;
     end else begin
       if (state_q != StSweep) issued_q <= 1'b0;
       else if (issue && i_last_c && 32'(i_q) + 1 == n_q) issued_q <= 1'b1;
-      if (state_q != StSweep) wait_q <= 1'b0;
-      else if (issue && i_last_c && async_q) wait_q <= 1'b1;
-      else if (upd_v) wait_q <= 1'b0;
+      if (state_q != StSweep) gap_q <= '0;
+      else if (issue && i_last_c && async_q) gap_q <= gap;
+      else if (gap_q != '0) gap_q <= gap_q - 1'b1;
     end
   end
 
@@ -531,6 +543,14 @@ module hopfield_update #(
   // ---- Assertions (active under verilator --assert) -------------------------------------------
   // (synthesis tools skip them; Verilator does not define SYNTHESIS)
 `ifndef SYNTHESIS
+  logic [N_W-1:0] last_upd_row_q;     // last row whose update has been written
+  logic           upd_row_ok_q;
+  always_ff @(posedge ap_clk) begin
+    if (!rst_n_q || state_q != StSweep) upd_row_ok_q <= 1'b0;
+    else if (upd_v) upd_row_ok_q <= 1'b1;
+    if (upd_v) last_upd_row_q <= m_upd.row;
+  end
+
   always_ff @(posedge ap_clk) begin
     if (rst_n_q) begin
       assert (!(ld_fire && ld_cnt_q >= w_beats_q)) else $error("hopfield: extra weight beat");
@@ -543,9 +563,10 @@ module hopfield_update #(
         assert (32'(m_upd.row) < n_q) else $error("hopfield: update of a row >= N");
         assert (state_q == StSweep) else $error("hopfield: update outside a sweep");
       end
-      if (issue && async_q) begin
-        assert (!vld_q[0] || !m_s1.last || m_s1.row == i_q)
-          else $error("hopfield: ASYNC row issued before the previous update");
+      // ASYNC: the beat holding column i-1 is read only after row i-1's update
+      if (issue && async_q && i_q != '0 && 32'(ic_q) == (32'(i_q) - 1) >> (2 + LOG_P)) begin
+        assert (upd_row_ok_q && last_upd_row_q == i_q - 1'b1)
+          else $error("hopfield: ASYNC row read a state bit before its update");
       end
       if (state_q == StSweepEnd) begin
         assert (32'(sweeps_q) <= maxsw_q) else $error("hopfield: more sweeps than max_sweeps");

@@ -42,10 +42,17 @@ static uint64_t bmu_formula(uint32_t M, uint32_t D, uint32_t N, unsigned P, unsi
 
 /* hopfield_update: T = N*R + 2L + 5 + sum_p (L + 2W + 14 + s_p * S)
  *   R = STRIDE(N)/4, C = ceil(R/P), W = WORDS(N), PIPE = 3 + log2 P,
- *   S = N*C + PIPE + 2 (SYNC) or N*(C + PIPE) + 2 (ASYNC), s_p = sweeps run. */
+ *   S = N*C + PIPE + 2 + (ASYNC only) sum_{i=0}^{N-2} max(0, PIPE - floor(i / 4P)),
+ *   s_p = sweeps run. */
 static uint64_t hop_sweep(uint32_t N, uint32_t mode, unsigned P) {
   uint64_t R = SOMHOP_HOP_STRIDE(N) / 4, C = (R + P - 1) / P, pipe = 3 + log2u(P);
-  return mode == SOMHOP_HOP_SYNC ? (uint64_t)N * C + pipe + 2 : (uint64_t)N * (C + pipe) + 2;
+  uint64_t s = (uint64_t)N * C + pipe + 2;
+  if (mode == SOMHOP_HOP_ASYNC)
+    for (uint64_t i = 0; i + 1 < N; i++) {
+      uint64_t c = i / (4ull * P);
+      if (c < pipe) s += pipe - c;
+    }
+  return s;
 }
 
 static uint64_t hop_formula(uint32_t N, uint32_t B, const uint32_t *sweeps, uint32_t mode,
