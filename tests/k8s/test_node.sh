@@ -170,6 +170,37 @@ check "wrong CA: agent exits with an error" "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
 check_contains "wrong CA: certificate problem reported" "$out" "certificate"
 check "wrong CA: nothing registered" "! k get node badca >/dev/null 2>&1"
 
+# ---- bearer token from a tokenFile: re-read when the server says 401 (rotation)
+for sa in tok1 tok2; do
+  k -n default create serviceaccount "$sa" >/dev/null 2>&1
+  k create clusterrolebinding "somhop-test-$sa" --clusterrole=cluster-admin --serviceaccount="default:$sa" >/dev/null 2>&1
+done
+k -n default create token tok1 --duration=1h >"$work/token" 2>/dev/null
+server=$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+printf 'apiVersion: v1\nkind: Config\ncurrent-context: t\nclusters:\n- name: c\n  cluster:\n    server: %s\n    certificate-authority: %s\nusers:\n- name: u\n  user:\n    tokenFile: %s\ncontexts:\n- name: t\n  context: {cluster: c, user: u}\n' \
+  "$server" "$SOMHOP_CLUSTER_DIR/pki/ca.crt" "$work/token" >"$work/token.kubeconfig"
+start_agent rot --kubeconfig "$work/token.kubeconfig" --name rot --lease-seconds 4
+rot_pid=$LAST_AGENT
+if wait_for 20 k get node rot; then ok "token-file kubeconfig: node registered"; else not_ok "token-file kubeconfig: node registered" "$(tail -3 "$work/rot.log")"; fi
+old_token=$(cat "$work/token")
+k -n default create token tok2 --duration=1h >"$work/token.new" 2>/dev/null && mv "$work/token.new" "$work/token"
+k -n default delete serviceaccount tok1 >/dev/null 2>&1
+# The apiserver caches successful token reviews for ~10 s: wait until tok1's token is refused.
+old_refused() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$SOMHOP_CLUSTER_DIR/pki/ca.crt" \
+    -H "Authorization: Bearer $old_token" "$server/api")" = 401 ]
+}
+if wait_for 30 old_refused; then ok "old token now refused with 401"; else not_ok "old token now refused with 401" "still accepted after 30 s"; fi
+sleep 1
+r1=$(k -n kube-node-lease get lease rot -o jsonpath='{.spec.renewTime}')
+sleep 2.5
+r2=$(k -n kube-node-lease get lease rot -o jsonpath='{.spec.renewTime}')
+if [ -n "$r1" ] && [ "$r1" != "$r2" ]; then ok "rotated token picked up after 401 (lease still renewed)"; else
+  not_ok "rotated token picked up after 401" "renewTime '$r1' -> '$r2'; log: $(grep failed "$work/rot.log" | tail -2)"
+fi
+check "no failed call after the rotation" "! grep -q failed '$work/rot.log'"
+kill "$rot_pid"
+
 # ---- the agent log reports no API failures
 if grep -q "failed" "$work/sim-a.log"; then not_ok "no failed API calls in the agent log" "$(grep failed "$work/sim-a.log" | head -3)"; else ok "no failed API calls in the agent log"; fi
 check_done
