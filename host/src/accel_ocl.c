@@ -262,6 +262,17 @@ static int discover(somhop_accel *a, somhop_err *err) {
 
 static int file_exists(const char *p) { return access(p, R_OK) == 0; }
 
+/* Candidate names inside a build tree, in order. hw: the F1 image made by
+ * scripts/create-afi, then a plain hardware xclbin (Alveo) from
+ * scripts/build-xclbin. */
+static const char *const *candidates(const char *target) {
+  static const char *const sw[] = {"xclbin/somhop.sw_emu.xclbin", NULL};
+  static const char *const hwe[] = {"xclbin/somhop.hw_emu.xclbin", NULL};
+  static const char *const hw[] = {"xclbin/somhop.hw.awsxclbin", "afi/somhop.awsxclbin",
+                                   "xclbin-hw/somhop.hw.xclbin", NULL};
+  return !strcmp(target, "sw_emu") ? sw : !strcmp(target, "hw_emu") ? hwe : hw;
+}
+
 int somhop_accel_default_xclbin(const char *target, char *buf, size_t size) {
   if (!buf || size < 2 || !valid_target(target)) return SOMHOP_EINVAL;
   const char *env = getenv("SOMHOP_XCLBIN");
@@ -269,11 +280,13 @@ int somhop_accel_default_xclbin(const char *target, char *buf, size_t size) {
     if ((size_t)snprintf(buf, size, "%s", env) >= size) return SOMHOP_EINVAL;
     return file_exists(buf) ? 0 : SOMHOP_ENODEV;
   }
-  const char *ext = strcmp(target, "hw") == 0 ? "awsxclbin" : "xclbin";
+  const char *const *cand = candidates(target);
   const char *b = getenv("SOMHOP_BUILD");
   if (b && *b) {
-    snprintf(buf, size, "%s/xclbin/somhop.%s.%s", b, target, ext);
-    if (file_exists(buf)) return 0;
+    for (size_t i = 0; cand[i]; i++) {
+      snprintf(buf, size, "%s/%s", b, cand[i]);
+      if (file_exists(buf)) return 0;
+    }
   }
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -281,11 +294,13 @@ int somhop_accel_default_xclbin(const char *target, char *buf, size_t size) {
     exe[n] = 0;
     char *slash = strrchr(exe, '/');
     if (slash) *slash = 0;
-    static const char *const rel[] = {"/../xclbin", "/../../xclbin", "/xclbin"};
-    for (size_t i = 0; i < 3; i++) {
-      snprintf(buf, size, "%s%s/somhop.%s.%s", exe, rel[i], target, ext);
-      if (file_exists(buf)) return 0;
-    }
+    /* build/bin/somhop, build/tests/x/test_y, or a flat install */
+    static const char *const up[] = {"/..", "/../..", ""};
+    for (size_t u = 0; u < 3; u++)
+      for (size_t i = 0; cand[i]; i++) {
+        snprintf(buf, size, "%s%s/%s", exe, up[u], cand[i]);
+        if (file_exists(buf)) return 0;
+      }
   }
   return SOMHOP_ENODEV;
 }
@@ -369,9 +384,11 @@ int somhop_accel_open_opts(const somhop_accel_opts *opts, somhop_accel **out, so
       r = set_err(a, err, SOMHOP_EIO, "xclbin '%s' (from SOMHOP_XCLBIN) does not exist or is unreadable", env);
     else
       r = set_err(a, err, SOMHOP_ENODEV,
-                  "no xclbin for target %s: none given, SOMHOP_XCLBIN unset, and no xclbin/somhop.%s.%s in "
-                  "$SOMHOP_BUILD or next to the program (run make, or pass the path)",
-                  target, target, strcmp(target, "hw") ? "xclbin" : "awsxclbin");
+                  "no xclbin for target %s: none given, SOMHOP_XCLBIN unset, and no %s in "
+                  "$SOMHOP_BUILD or the build tree of the program (%s)",
+                  target, candidates(target)[0],
+                  strcmp(target, "hw") ? "run make, or pass the path"
+                                       : "hw needs an xclbin from scripts/build-xclbin / scripts/create-afi");
     goto fail;
   }
   if ((r = discover(a, err)) != 0) goto fail;

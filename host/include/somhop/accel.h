@@ -126,9 +126,11 @@ const char *somhop_accel_xclbin_path(const somhop_accel *a);
 
 void somhop_accel_close(somhop_accel *a); /* accepts NULL */
 
-/* Default xclbin for a target: $SOMHOP_XCLBIN if set, else
- * $SOMHOP_BUILD/xclbin/somhop.<target>.xclbin, else
- * <dir of the running executable>/../xclbin/somhop.<target>.xclbin.
+/* Default xclbin for a target: $SOMHOP_XCLBIN if set, else in
+ * $SOMHOP_BUILD, else in the build tree of the running executable
+ * (<exe dir>/.., <exe dir>/../.., <exe dir>): xclbin/somhop.<target>.xclbin
+ * for sw_emu/hw_emu; for hw xclbin/somhop.hw.awsxclbin, afi/somhop.awsxclbin,
+ * xclbin-hw/somhop.hw.xclbin (scripts/create-afi, scripts/build-xclbin).
  * Writes the path into buf (size bytes); returns 0, or SOMHOP_ENODEV when
  * none of the candidates exists (buf then holds the last candidate tried),
  * SOMHOP_EINVAL for a NULL/too small buffer. */
