@@ -33,6 +33,8 @@ expect "missing data file" 1 som train "$T/does-not-exist.csv" -o "$T/o.som"
 check_contains "missing file named" "$ERR" "does-not-exist.csv"
 expect "unknown builtin dataset" 1 som train builtin:nope -o "$T/o.som"
 check_contains "unknown builtin named" "$ERR" "nope"
+expect "CSV with a text label column not selected" 1 som train "$SOMHOP_ROOT/data/iris.csv" -o "$T/o.som"
+check_contains "text column: points at --label-col" "$ERR" "--label-col"
 expect_err "unknown --label-col" 2 "label" som train "$SOMHOP_ROOT/data/iris.csv" --label-col colour -o "$T/o.som"
 assert "no model written by failed runs" "[ ! -e '$T/o.som' ]"
 

@@ -168,7 +168,10 @@ static int load_data(const cli_args *a, const char *spec, somhop_dataset **ds) {
       cli_report(&e, rc);
       return EXIT_USAGE;
     }
-    return cli_fail(&e, rc);
+    int ex = cli_fail(&e, rc);
+    if (!lo.label_col && strstr(e.msg, "label column"))
+      fprintf(stderr, "somhop: hint: --label-col NAME makes a text column the labels\n");
+    return ex;
   }
   return 0;
 }
