@@ -28,7 +28,7 @@ cluster_start
 cluster_apply_crd || { echo "bench: CRD install failed" >&2; exit 1; }
 
 "$SOMHOP_BUILD/bin/somhop-node" --kubeconfig "$KUBECONFIG" --name bench --count "$NODES" --fpgas 2 --fast \
-  --workers 8 --workdir "$WORK/nodes" >"$WORK/node.log" 2>&1 &
+  --workers 32 --workdir "$WORK/nodes" >"$WORK/node.log" 2>&1 &
 NODE_PID=$!
 cluster_on_exit "kill $NODE_PID"
 wait_for 60 sh -c "[ \$($SOMHOP_KUBECTL get nodes -l somhop.dev/fpga=sim --no-headers 2>/dev/null | grep -cw Ready) -ge $NODES ]" ||
