@@ -10,8 +10,8 @@
 # where somhop is built and tested).
 #
 #   runner      /usr/local/bin/somhop, the emulation OpenCL platform and its
-#               .icd file, the emulation xclbins (for sim nodes; F1 nodes
-#               use XRT's platform and an .awsxclbin)
+#               .icd file, the emulation xclbins in /usr/local/xclbin/ (for
+#               sim nodes; F1 images add XRT and somhop.hw.awsxclbin there)
 #   controller  /usr/local/bin/somhop-controller
 set -euo pipefail
 SCRIPT_NAME="stage-image"
@@ -48,7 +48,8 @@ for f in "${files[@]}"; do
   case "$f" in
     bin/*) install -m 0755 "$src" "$DEST/usr/local/bin/" ;;
     lib/*) install -D -m 0644 "$src" "$DEST/usr/local/lib/somhop/$(basename "$f")" ;;
-    xclbin/*) install -D -m 0644 "$src" "$DEST/usr/local/share/somhop/$(basename "$f")" ;;
+    # <prefix>/xclbin/ is where the host library looks next to bin/ (accel_ocl.c).
+    xclbin/*) install -D -m 0644 "$src" "$DEST/usr/local/xclbin/$(basename "$f")" ;;
   esac
 done
 if [ "$KIND" = runner ]; then

@@ -42,7 +42,7 @@ for kind in runner controller; do
   [ "$rc" -eq 0 ] || { echo "# ${out:0:2000}"; continue; }
   files=$(cd "$dest" && find . -type f | sort | tr '\n' ' ')
   case "$kind" in
-    runner) want="./etc/OpenCL/vendors/somhop-emu.icd ./usr/local/bin/somhop ./usr/local/lib/somhop/libsomhop_emu_icd.so ./usr/local/share/somhop/somhop.hw_emu.xclbin ./usr/local/share/somhop/somhop.sw_emu.xclbin " ;;
+    runner) want="./etc/OpenCL/vendors/somhop-emu.icd ./usr/local/bin/somhop ./usr/local/lib/somhop/libsomhop_emu_icd.so ./usr/local/xclbin/somhop.hw_emu.xclbin ./usr/local/xclbin/somhop.sw_emu.xclbin " ;;
     controller) want="./usr/local/bin/somhop-controller " ;;
   esac
   check_eq "$kind image files" "$files" "$want"
@@ -62,6 +62,23 @@ done
 if [ -x "$TMP/runner/usr/local/bin/somhop" ]; then
   out=$("$TMP/runner/usr/local/bin/somhop" --help 2>&1); rc=$?
   check_rc "staged somhop starts" "$rc" 0
+fi
+if [ -x "$TMP/runner/usr/local/bin/somhop" ]; then
+  # The staged runner finds its xclbin next to bin/ and runs a kernel through
+  # the staged emulation platform, as it would inside the image.
+  "$TMP/runner/usr/local/bin/somhop" som train builtin:iris --rows 4 --cols 4 --epochs 3 \
+    --seed 1 -o "$TMP/tiny.som" >/dev/null 2>&1
+  check_rc "staged runner: som train" $? 0
+  for be in sw_emu hw_emu; do
+    out=$(cd "$TMP" && env -u SOMHOP_BUILD -u SOMHOP_XCLBIN \
+      OCL_ICD_VENDORS="$TMP/runner/usr/local/lib/somhop/libsomhop_emu_icd.so" \
+      "$TMP/runner/usr/local/bin/somhop" som bmu "$TMP/tiny.som" builtin:iris \
+      --backend "$be" -o "$TMP/bmu-$be.csv" 2>&1); rc=$?
+    check_rc "staged runner: som bmu --backend $be" "$rc" 0
+    [ "$rc" -eq 0 ] || echo "# ${out:0:600}"
+  done
+  check_eq "staged runner: sw_emu and hw_emu agree" "$(cksum <"$TMP/bmu-sw_emu.csv" 2>&1)" \
+    "$(cksum <"$TMP/bmu-hw_emu.csv" 2>&1)"
 fi
 if [ -x "$TMP/controller/usr/local/bin/somhop-controller" ]; then
   out=$("$TMP/controller/usr/local/bin/somhop-controller" --help 2>&1); rc=$?
