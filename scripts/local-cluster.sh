@@ -277,18 +277,18 @@ start_apiserver() {
   echo $! >"$STATE/kube-apiserver.pid"
 }
 
-stop_pid() { # stop_pid PIDFILE NAME
-  local pf=$1 pid i
+stop_pid() { # stop_pid PIDFILE NAME [GRACE_TENTHS]  (TERM, then KILL after the grace period)
+  local pf=$1 pid i grace=${3:-100}
   [ -f "$pf" ] || return 0
   pid=$(cat "$pf")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
+    for ((i = 0; i < grace; i++)); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
-      note "$2 (pid $pid) did not stop in 10 s; sending KILL"
+      [ "$grace" -lt 100 ] || note "$2 (pid $pid) did not stop in $((grace / 10)) s; sending KILL"
       kill -KILL "$pid" 2>/dev/null || true
       sleep 0.2
     fi
@@ -354,8 +354,10 @@ do_up() {
 
 do_down() {
   [ -d "$STATE" ] || return 0
-  stop_pid "$STATE/kube-apiserver.pid" kube-apiserver
-  stop_pid "$STATE/etcd.pid" etcd
+  # The state is thrown away: a short grace period is enough (kube-apiserver may otherwise
+  # wait for its long-running requests to drain).
+  stop_pid "$STATE/kube-apiserver.pid" kube-apiserver 30
+  stop_pid "$STATE/etcd.pid" etcd 30
   # Only remove a directory that looks like ours.
   if [ -f "$STATE/etcd.ports" ] || [ -d "$STATE/pki" ] || [ -z "$(ls -A "$STATE")" ]; then
     rm -rf "$STATE"
