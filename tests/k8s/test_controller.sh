@@ -128,8 +128,8 @@ wait_for 30 sh -c "[ \$($KUBECTL get nodes -l somhop.dev/fpga=sim --no-headers 2
 ok "three sim nodes registered and Ready"
 start_ctrl a
 wait_for 20 sh -c "[ \"\$(curl -s -o /dev/null -w %{http_code} http://127.0.0.1:${CPORT[a]}/readyz)\" = 200 ]"
-check_eq "controller /readyz after caches synced" "$(curl -s http://127.0.0.1:${CPORT[a]}/readyz)" "ok"
-check_eq "controller /healthz" "$(curl -s http://127.0.0.1:${CPORT[a]}/healthz)" "ok"
+check_eq "controller /readyz after caches synced" "$(curl -s "http://127.0.0.1:${CPORT[a]}/readyz")" "ok"
+check_eq "controller /healthz" "$(curl -s "http://127.0.0.1:${CPORT[a]}/healthz")" "ok"
 wait_for 10 sh -c "[ \"\$(curl -s http://127.0.0.1:${CPORT[a]}/metrics | awk '/^somhop_controller_is_leader /{print \$2}')\" = 1 ]"
 check_eq "single replica acquires the lease" "$(metric a somhop_controller_is_leader)" "1"
 
