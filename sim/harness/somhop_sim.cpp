@@ -106,6 +106,7 @@ class Harness final : public somhop_sim {
  public:
   Harness() = default;
   ~Harness() override {
+    if (ctx_) Verilated::threadContextp(ctx_.get());
     if (top_) top_->final();
     if (tfp_) tfp_->close();
   }
@@ -123,6 +124,7 @@ class Harness final : public somhop_sim {
     /* Stall when the top 53 bits of a draw fall below this threshold. */
     stall_threshold_ = (uint64_t)(cfg_.backpressure * 9007199254740992.0);
     ctx_.reset(new VerilatedContext);
+    bind();
     ctx_->fatalOnError(false);
     ctx_->assertOn(true);
     if (cfg_.trace_path) ctx_->traceEverOn(true);
@@ -179,6 +181,11 @@ class Harness final : public somhop_sim {
   bool irq_prev_ = false;
   uint64_t irq_rise_ = 0; /* cycle of the last rising edge */
   bool irq_seen_ = false;
+
+  /* Verilator reports assertion failures ($error/$stop) to the calling
+   * thread's current context, so every entry point makes ours current first
+   * (several handles may live in one process and one thread). */
+  void bind() { Verilated::threadContextp(ctx_.get()); }
 
   bool stall() { return stall_threshold_ && (rng_.next() >> 11) < stall_threshold_; }
 
@@ -506,6 +513,7 @@ int Harness<Model>::lite(bool write, uint32_t addr, uint32_t data, uint32_t *rda
 template <class Model>
 int Harness<Model>::read_reg(uint32_t offset, uint32_t *value) {
   msg.clear();
+  bind();
   if (!value || (offset & 3) || offset >= 0x1000)
     return fail(SOMHOP_SIM_EINVAL, "bad register offset 0x%x or NULL value", offset);
   mem_err_ = 0;
@@ -516,6 +524,7 @@ int Harness<Model>::read_reg(uint32_t offset, uint32_t *value) {
 template <class Model>
 int Harness<Model>::write_reg(uint32_t offset, uint32_t value) {
   msg.clear();
+  bind();
   if ((offset & 3) || offset >= 0x1000)
     return fail(SOMHOP_SIM_EINVAL, "bad register offset 0x%x", offset);
   mem_err_ = 0;
@@ -529,6 +538,7 @@ template <class Model>
 int Harness<Model>::run(const somhop_sim_region *regions, size_t nregions,
                         const somhop_sim_reg *regs, size_t nregs, somhop_sim_stats *stats) {
   msg.clear();
+  bind();
   if ((nregions && !regions) || (nregs && !regs) || !stats)
     return fail(SOMHOP_SIM_EINVAL, "NULL regions, regs or stats");
   for (size_t i = 0; i < nregions; i++) {
