@@ -27,6 +27,7 @@ DEPFLAGS  = -MMD -MP
 ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE $(WARN) $(DEPFLAGS) $(SAN) $(CFLAGS)
 ALL_CXXFLAGS = -std=c++17 $(WARN) $(DEPFLAGS) $(SAN) $(CXXFLAGS)
 LDFLAGS  ?=
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
 ALL_TARGETS :=
@@ -59,15 +60,15 @@ deps-check-quiet:
 	@scripts/install-deps.sh --check || { echo "run 'make deps' (or 'make demo' / 'make test', which do it)"; exit 1; }
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@scripts/demo.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@tests/run.sh $(TEST_CMDS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@set -e; for c in $(BENCH_CMDS); do echo "== $$c"; $$c; done
 
 lint: deps
@@ -75,7 +76,7 @@ lint: deps
 
 # The sanitizer build lives in its own tree so it never mixes with the normal one.
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  SOMHOP_ASAN=1 all
 	@$(MAKE) --no-print-directory BUILD=build-asan SOMHOP_ASAN=1 asan-run
