@@ -30,6 +30,7 @@
 #include <curl/curl.h>
 
 #include "cli.h"
+#include "somhop/data.h"
 #include "kube/kube.h"
 
 #define RUN_SUMMARY_MAX 4096          /* Kubernetes' per-container termination message limit */
@@ -899,8 +900,9 @@ done:;
     for (int i = 0; i < r.n_out; i++) { /* the optional "summary" output */
       if (strcmp(r.out[i].name, "summary")) continue;
       const char *p = output(&r, "summary", ".json");
-      if (write_all(p, txt, strlen(txt)) != 0) {
-        fprintf(stderr, "somhop run: warning: cannot write the summary output %s\n", p);
+      somhop_err ae = {0};
+      if (somhop_atomic_write(p, txt, strlen(txt), &ae) < 0) { /* temp file + rename */
+        fprintf(stderr, "somhop run: warning: cannot write the summary output: %s\n", ae.msg);
       } else if (r.out[i].staged) {
         const cJSON *cm = cJSON_GetObjectItemCaseSensitive(r.out[i].src, "configMapKeyRef");
         if (cm) configmap_put(&r, jstr(cm, "name"), jstr(cm, "key"), p, "output summary");
