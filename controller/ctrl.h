@@ -172,6 +172,9 @@ struct ctrl {
   atomic_int leader;              /* holds the Lease (or election disabled) */
   atomic_int acting;              /* leader and caches re-synced: may write */
   atomic_int stop;
+  _Atomic double health_epoch;   /* wall time from which node heartbeats are judged: set when we
+                                    start acting and after node/lease relists, so an API outage
+                                    (no heartbeats could arrive) does not make every node stale */
   /* metrics */
   atomic_ulong reconciles_ok, reconciles_err, reconciles_requeue;
   atomic_ulong pods_created, status_conflicts, leader_transitions, sched_passes;

@@ -373,6 +373,8 @@ int ctrl_node_healthy(ctrl *c, const node_ent *n, double now) {
   double hb = n->heartbeat;
   double *lease = ctrl_map_get(&c->leases, n->name); /* lease_ent starts with its time */
   if (lease && *lease > hb) hb = *lease;
+  double epoch = atomic_load(&c->health_epoch);
+  if (epoch > hb) hb = epoch; /* we could not have seen heartbeats before that */
   if (c->o.node_grace > 0 && hb > 0 && now - hb > c->o.node_grace) return 0;
   return 1;
 }
@@ -659,6 +661,7 @@ static void *informer_main(void *arg) {
         continue;
       }
       atomic_fetch_add(&in->relists, 1);
+      if (in->apply == nodes_apply || in->apply == leases_apply) atomic_store(&c->health_epoch, ctrl_wall());
       atomic_store(&in->done_seq, want);
       atomic_fetch_add(&in->list_gen, 1);
       atomic_store(&in->synced, 1);

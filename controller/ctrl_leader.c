@@ -118,6 +118,7 @@ static void become_acting(ctrl *c) {
     for (ctrl_map_ent *e = c->resv.b[i]; e; e = e->next) free(e->val);
   ctrl_map_clear(&c->resv);
   pthread_mutex_unlock(&c->mu);
+  atomic_store(&c->health_epoch, ctrl_wall()); /* heartbeats missed while not acting don't count */
   atomic_store(&c->acting, 1);
   ctrl_enqueue_all_jobs(c);
   ctrl_kick_scheduler(c);

@@ -149,10 +149,11 @@ static void adopt(rctx *r, cJSON *obj) {
 }
 
 /* PATCH .../status with the given status and the cached resourceVersion.
- * Returns 0, 1 if the job is gone, -1 on conflict or error. */
+ * Returns 0 written, 2 nothing to write (identical), 1 the job is gone, -1 conflict/error.
+ * Callers post Events only on 0, so a repeated reconcile never repeats an Event. */
 static int write_status(rctx *r, cJSON *status) {
   cJSON *old = jget(r->job, "status");
-  if (old && cJSON_Compare(old, status, 1)) return 0;
+  if (old && cJSON_Compare(old, status, 1)) return 2;
   if (!atomic_load(&r->c->acting)) return -1;
   char path[800];
   snprintf(path, sizeof path, "/apis/%s/%s/namespaces/%s/%s/%s/status", CTRL_GROUP, CTRL_VERSION, r->ns,
@@ -550,8 +551,8 @@ static int failed_attempt(rctx *r, cJSON *st, int A, const char *reason, const c
   rc = write_status(r, st);
   cJSON_Delete(st);
   if (rc < 0) return -1;
-  if (rc > 0) return 0;
-  ctrl_event(r->c, r->job, "Warning", reason, "%s", msg);
+  if (rc == 1) return 0;
+  if (rc == 0) ctrl_event(r->c, r->job, "Warning", reason, "%s", msg);
   st = status_copy(r->job);
   rc = want_attempt(r, st, A + 1, pool, fpgas, prio, after);
   cJSON_Delete(st);
@@ -655,10 +656,14 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
   for (size_t i = 0; i < s.n; i++)
     if (s.v[i].attempt == A) cur = &s.v[i];
   int st_attempts = (int)jnum(r.job, "status.attempts", 0);
-  int waiting = A == 0 || ((phase[0] == '\0' || strcmp(phase, "Pending") == 0) && st_attempts == A &&
-                           (!cur || terminal(cur->phase) || cur->deleting));
+  /* Pending with attempts == A means this controller already declared attempt A over (failed,
+   * lost, deleted): the next Pod is A+1 even if the old Pod still lingers in the cache. */
+  int waiting = A == 0 || ((phase[0] == '\0' || strcmp(phase, "Pending") == 0) && st_attempts == A);
   double next_look = -1;
-  if (cur && !terminal(cur->phase) && !cur->deleting) {
+  if (waiting) {
+    if (cur && !terminal(cur->phase) && !cur->node_ok) delete_pod(&r, cur->name, 1); /* still lingering */
+    rc = want_attempt(&r, st, A + 1, pool, fpgas, prio, &next_look);
+  } else if (cur && !terminal(cur->phase) && !cur->deleting) {
     if (!cur->node_ok) {
       if (delete_pod(&r, cur->name, 1) != 0) {
         rc = -1;
@@ -716,8 +721,6 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     if (w == 0) ctrl_event(c, r.job, "Normal", "Succeeded", "%s", msg);
     rc = w < 0 ? -1 : 0;
     *after = -1;
-  } else if (waiting) {
-    rc = want_attempt(&r, st, A + 1, pool, fpgas, prio, &next_look);
   } else if (cur && (cur->phase == POD_FAILED || cur->deleting)) {
     char d[1400];
     if (cur->phase == POD_FAILED)

@@ -33,6 +33,19 @@ done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/somhop-ctrl-test.XXXXXX")
 T0=$SECONDS
 
+# ---- command line (no cluster needed) ------------------------------------------------------
+out=$("$CTRL" --help 2>&1); rc=$?
+check_rc "--help exits 0" "$rc" 0
+check_contains "--help lists --runner-command" "$out" "--runner-command"
+out=$("$CTRL" --workers 0 2>&1); rc=$?
+check_rc "--workers 0 is a usage error" "$rc" 2
+check_contains "--workers 0 message names the flag" "$out" "--workers"
+out=$("$CTRL" --runner-command '{"not":"an array"}' 2>&1); rc=$?
+check_rc "--runner-command must be a JSON array" "$rc" 2
+out=$("$CTRL" --kubeconfig "$WORK/missing.yaml" 2>&1); rc=$?
+check_rc "missing kubeconfig exits 1" "$rc" 1
+check_contains "missing kubeconfig message names the file" "$out" "missing.yaml"
+
 cluster_start
 cluster_apply_crd || { echo "not ok - CRD install"; exit 1; }
 K() { "$KUBECTL" "$@"; }
@@ -140,6 +153,14 @@ check_eq "hw job without F1 nodes: condition reason" \
   "$(K get fj f1-job -o jsonpath='{.status.conditions[?(@.type=="Scheduled")].reason}')" "NoEligibleNode"
 check_eq "hw job stays Pending" "$(phase f1-job)" "Pending"
 check_contains "pending message names the label" "$(K get fj f1-job -o jsonpath='{.status.message}')" "somhop.dev/fpga=aws-f1"
+
+# ---- 1b: a spec the CRD accepts but no Pod can carry: InvalidSpec, not retried -------------
+long=$(printf 'x%.0s' $(seq 245))
+job_yaml "$long" 0 1 | K create -f - >/dev/null
+wait_for 15 sh -c "[ \"\$($KUBECTL get fj $long -o jsonpath='{.status.reason}')\" = InvalidSpec ]"
+check_eq "245-character job name: reason InvalidSpec" "$(K get fj "$long" -o jsonpath='{.status.reason}')" "InvalidSpec"
+check_eq "InvalidSpec job stays Pending without a Pod" "$(phase "$long")/$(K get pods -o name | grep -c "$long")" "Pending/0"
+K delete fj "$long" --wait=false >/dev/null
 
 # ---- 2: end to end with the real runner ------------------------------------------------------
 K create -f - >/dev/null <<EOF
