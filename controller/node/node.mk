@@ -27,7 +27,7 @@ ALL_TARGETS += $(KUBE_LIB) $(K8S_UNIT_BINS)
 ifneq ($(NODE_SRCS),)
 ALL_TARGETS += $(NODE_BIN)
 endif
-TEST_CMDS   += $(K8S_UNIT_BINS) $(wildcard tests/k8s/test_crd*.sh tests/k8s/test_node*.sh tests/k8s/test_run*.sh)
+TEST_CMDS   += $(K8S_UNIT_BINS) $(wildcard tests/k8s/test_crd*.sh tests/k8s/test_node*.sh tests/k8s/test_run*.sh tests/k8s/test_cluster*.sh)
 
 $(BUILD)/obj/controller/kube/%.o: controller/kube/%.c
 	@mkdir -p $(dir $@)
