@@ -84,7 +84,10 @@ module som_bmu #(
   localparam int unsigned G_W    = $clog2(G_MAX + 1);
   localparam int unsigned IDX_W  = $clog2(G_MAX * P);
   localparam int unsigned DIST_W = 32 + $clog2(MAX_D);           // exact distance
-  localparam int unsigned KEY_W  = 1 + DIST_W + IDX_W;
+  // Key {invalid, zero pad, distance, index}: 64 bits so that the P keys sit on
+  // word boundaries of the packed bus (cheaper to simulate; synthesis drops the pad).
+  localparam int unsigned KEY_W  = 64;
+  localparam int unsigned PAD_W  = KEY_W - 1 - DIST_W - IDX_W;
   localparam int unsigned FIFO_D = 16;                           // result records
   localparam int unsigned NARGS  = 17;                           // 0x10 .. 0x50
   localparam int unsigned CNT_W  = 48;
@@ -97,8 +100,8 @@ module som_bmu #(
   begin : g_size_check
     $fatal(1, "som_bmu: MAX_M must be 1..65536, MAX_D 4..65536 and a multiple of 4 (%m)");
   end
-  if (DIST_W + 1 > 64) begin : g_dist_check
-    $fatal(1, "som_bmu: distance does not fit 64 bits (instance %m)");
+  if (1 + DIST_W + IDX_W > KEY_W) begin : g_dist_check
+    $fatal(1, "som_bmu: {valid, distance, index} does not fit a 64-bit key (instance %m)");
   end
   if (C_S_AXI_CONTROL_ADDR_WIDTH < 8) begin : g_ctrl_check
     $fatal(1, "som_bmu: control address width below 8 bits (instance %m)");
@@ -430,7 +433,7 @@ module som_bmu #(
     // stage 4: the row's distance is in acc when s4_meta.last
     assign idx = IDX_W'(32'(s4_meta.g) * P + l);
     assign keys[l*KEY_W +: KEY_W] =
-        (32'(idx) < m_q) ? {1'b0, acc, idx} : '1;
+        (32'(idx) < m_q) ? {1'b0, PAD_W'(0), acc, idx} : '1;
   end
 
   som_bmu_top2 #(.P(P), .KEY_W(KEY_W)) u_top2 (

@@ -7,7 +7,7 @@
 // computes one squared distance per row from a stream of 64-bit beats, four
 // 16-bit features per beat:
 //   stage 1: codebook beat read (w_q), sample beat arrives registered (x_i)
-//   stage 2: four squared differences, exact (17-bit signed squared)
+//   stage 2: four squared differences, exact (|x - w| squared, 16x16 bit)
 //   stage 3: sum of the four
 //   stage 4: accumulator; acc_o holds the distance the cycle after the last beat
 // The control flags (first beat of a row) come from the top, delayed to match.
@@ -37,7 +37,7 @@ module som_bmu_lane #(
 
   logic [63:0]      mem [DEPTH];
   logic [63:0]      w_q;
-  logic [31:0]      sq_q [4];
+  logic [31:0]      sq0_q, sq1_q, sq2_q, sq3_q;
   logic [33:0]      sum_q;
   logic [ACC_W-1:0] acc_q;
 
@@ -46,18 +46,20 @@ module som_bmu_lane #(
     w_q <= mem[rd_addr_i];
   end
 
-  // Exact squared difference: diff in [-65535, 65535], square < 2^32.
+  // Exact squared difference: |x - w| < 2^16, its square < 2^32 (one 16x16
+  // unsigned multiply; the same value as the signed (x - w)^2 of the contract).
   function automatic logic [31:0] sq_diff(input logic [15:0] x, input logic [15:0] w);
-    logic signed [16:0] d;
-    logic signed [33:0] p;
-    d = $signed({1'b0, x}) - $signed({1'b0, w});
-    p = d * d;
-    sq_diff = p[31:0];
+    logic [15:0] d;
+    d = (x > w) ? x - w : w - x;
+    sq_diff = 32'(d) * 32'(d);
   endfunction
 
   always_ff @(posedge clk_i) begin
-    for (int k = 0; k < 4; k++) sq_q[k] <= sq_diff(x_i[16*k +: 16], w_q[16*k +: 16]);
-    sum_q <= 34'(sq_q[0]) + 34'(sq_q[1]) + 34'(sq_q[2]) + 34'(sq_q[3]);
+    sq0_q <= sq_diff(x_i[15:0], w_q[15:0]);
+    sq1_q <= sq_diff(x_i[31:16], w_q[31:16]);
+    sq2_q <= sq_diff(x_i[47:32], w_q[47:32]);
+    sq3_q <= sq_diff(x_i[63:48], w_q[63:48]);
+    sum_q <= 34'(sq0_q) + 34'(sq1_q) + 34'(sq2_q) + 34'(sq3_q);
     acc_q <= (first_s3_i ? '0 : acc_q) + ACC_W'(sum_q);
   end
 
