@@ -42,7 +42,9 @@ check_contains "admin user is in system:masters" "$(kubectl auth whoami -o jsonp
 san=$(openssl x509 -in "$SOMHOP_CLUSTER_DIR/pki/apiserver.crt" -noout -ext subjectAltName 2>/dev/null)
 check_contains "serving cert names 127.0.0.1" "$san" "IP Address:127.0.0.1"
 check_contains "serving cert names kubernetes.default.svc" "$san" "DNS:kubernetes.default.svc"
-check_contains "apiserver bound to loopback only" "$(ss -ltnp 2>/dev/null | grep ":$(cat "$SOMHOP_CLUSTER_DIR/apiserver.port") ")" "127.0.0.1:"
+aport=$(cat "$SOMHOP_CLUSTER_DIR/apiserver.port")
+check "apiserver reachable on 127.0.0.1" "timeout 3 bash -c '</dev/tcp/127.0.0.1/$aport' 2>/dev/null"
+check "apiserver bound to 127.0.0.1 only (127.0.0.2 refused)" "! timeout 3 bash -c '</dev/tcp/127.0.0.2/$aport' 2>/dev/null"
 check_eq "default namespaces exist" "$(kubectl get ns --no-headers 2>/dev/null | awk '{print $1}' | sort | tr '\n' ' ')" "default kube-node-lease kube-public kube-system "
 
 out=$("$CL" up 2>&1)
