@@ -9,7 +9,7 @@
 #              observed by a watch, p50/p99 (at an offered rate above capacity it includes queueing)
 # plus the controller's peak RSS (VmHWM) after both. Results: $SOMHOP_BUILD/bench/controller.json.
 # Targets: >= 100 jobs/s, p99 < 1 s, RSS < 30 MB.
-# Environment: BENCH_JOBS (1000), BENCH_NODES (100), BENCH_WORKERS (16), BENCH_LAT_JOBS (500),
+# Environment: BENCH_JOBS (1000), BENCH_NODES (100), BENCH_SLOTS (2), BENCH_WORKERS (16), BENCH_LAT_JOBS (500),
 # BENCH_LAT_RATE (50), BENCH_LOW_JOBS (200), BENCH_LOW_RATE (10).
 set -u
 SOMHOP_ROOT=${SOMHOP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -18,6 +18,7 @@ SOMHOP_BUILD=${SOMHOP_BUILD:-$SOMHOP_ROOT/build}
 JOBS=${BENCH_JOBS:-1000}
 NODES=${BENCH_NODES:-100}
 WORKERS=${BENCH_WORKERS:-16}
+SLOTS=${BENCH_SLOTS:-2}
 LAT_JOBS=${BENCH_LAT_JOBS:-500}
 LAT_RATE=${BENCH_LAT_RATE:-50}
 OUT=$SOMHOP_BUILD/bench
@@ -27,7 +28,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/somhop-ctrl-bench.XXXXXX")
 cluster_start
 cluster_apply_crd || { echo "bench: CRD install failed" >&2; exit 1; }
 
-"$SOMHOP_BUILD/bin/somhop-node" --kubeconfig "$KUBECONFIG" --name bench --count "$NODES" --fpgas 2 --fast \
+"$SOMHOP_BUILD/bin/somhop-node" --kubeconfig "$KUBECONFIG" --name bench --count "$NODES" --fpgas "$SLOTS" --fast \
   --workers 32 --workdir "$WORK/nodes" >"$WORK/node.log" 2>&1 &
 NODE_PID=$!
 cluster_on_exit "kill $NODE_PID"
@@ -86,7 +87,7 @@ p99=$(field "$resB" latency_p99_s)
 lp50=$(field "$resL" latency_p50_s)
 lp99=$(field "$resL" latency_p99_s)
 {
-  printf '{"nodes":%s,"slots_per_node":2,"workers":%s,"cpus":%s,"loadavg":"%s",\n' "$NODES" "$WORKERS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '{"nodes":%s,"slots_per_node":%s,"workers":%s,"cpus":%s,"loadavg":"%s",\n' "$NODES" "$SLOTS" "$WORKERS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
   printf ' "backlog":{"jobs":%s,"create":%s,"measure":%s,"all_succeeded_s":%s,"all_succeeded":%s},\n' \
     "$JOBS" "$(cat "$WORK/a-create.json")" "${resA:-null}" "$allA" "$((1 - doneA))"
   printf ' "steady_low":{"jobs":%s,"rate":%s,"measure":%s},\n' "$LOW_JOBS" "$LOW_RATE" "${resL:-null}"
