@@ -262,7 +262,7 @@ def report(results_path, outdir):
             ax.barh(names, [r["seconds"] for r in rs],
                     color=["#2a9d8f" if r["peer"].startswith("somhop") else "#999999" for r in rs])
             ax.set_xscale("log")
-            ax.set_title(wl + " (seconds, log scale, lower is better)")
+            ax.set_title(wl + ": seconds (log), lower is better", fontsize=10)
         fig.tight_layout()
         fig.savefig(os.path.join(outdir, "chart.png"), dpi=100)
     except Exception as e:  # the table is still written
