@@ -53,8 +53,11 @@ kubectl create configmap keepme --from-literal=a=1 >/dev/null 2>&1
 port=$(cat "$SOMHOP_CLUSTER_DIR/apiserver.port")
 "$CL" stop-apiserver >/dev/null 2>&1
 check "stop-apiserver: API gone" "! kubectl get ns >/dev/null 2>&1"
-"$CL" start-apiserver >/dev/null 2>&1
-check_rc "start-apiserver" $? 0
+out=$("$CL" start-apiserver 2>&1)
+rc=$?
+if [ "$rc" -eq 0 ]; then ok "start-apiserver"; else
+  not_ok "start-apiserver" "exit $rc: $(echo "$out" | tail -4 | tr '\n' ' ') (state dir present: $([ -d "$SOMHOP_CLUSTER_DIR" ] && echo yes || echo no))"
+fi
 check_eq "same port after restart" "$(cat "$SOMHOP_CLUSTER_DIR/apiserver.port")" "$port"
 check_eq "data kept across the restart" "$(kubectl get configmap keepme -o jsonpath='{.data.a}' 2>&1)" 1
 
