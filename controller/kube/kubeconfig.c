@@ -6,7 +6,9 @@
  */
 #include "kube/kube.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,13 +76,42 @@ static int b64decode(const char *in, unsigned char **out, size_t *outlen) {
   return 0;
 }
 
-/* Write data to a new private temp file; path into cfg->tmp_paths[slot] and dst. */
+static const char *tmp_dir(void) {
+  const char *dir = getenv("TMPDIR");
+  return dir && *dir ? dir : "/tmp";
+}
+
+/* Remove temp files "somhop-kube-<pid>-*" of our own processes that no longer exist (a process
+ * killed with SIGKILL cannot remove its own). Best effort, errors ignored. */
+static void remove_stale_tmp(void) {
+  static int done;
+  if (done) return;
+  done = 1;
+  DIR *d = opendir(tmp_dir());
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    long pid;
+    char rest[64];
+    if (sscanf(e->d_name, "somhop-kube-%ld-%63s", &pid, rest) != 2 || pid <= 0 || pid == (long)getpid())
+      continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive (or not ours to judge) */
+    char p[SOMHOP_KUBE_PATH_MAX];
+    struct stat sb;
+    if ((size_t)snprintf(p, sizeof p, "%s/%s", tmp_dir(), e->d_name) >= sizeof p) continue;
+    if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == getuid()) unlink(p);
+  }
+  closedir(d);
+}
+
+/* Write data to a new private temp file "somhop-kube-<pid>-XXXXXX"; path into
+ * cfg->tmp_paths[slot] and dst. */
 static int write_tmp(somhop_kube_config *cfg, int slot, const unsigned char *data, size_t len,
                      char *dst, char *err, size_t errlen) {
-  const char *dir = getenv("TMPDIR");
+  const char *dir = tmp_dir();
   char path[SOMHOP_KUBE_PATH_MAX];
-  if (!dir || !*dir) dir = "/tmp";
-  if ((size_t)snprintf(path, sizeof path, "%s/somhop-kube-XXXXXX", dir) >= sizeof path)
+  remove_stale_tmp();
+  if ((size_t)snprintf(path, sizeof path, "%s/somhop-kube-%ld-XXXXXX", dir, (long)getpid()) >= sizeof path)
     return fail(err, errlen, SOMHOP_ELIMIT, "TMPDIR too long");
   int fd = mkstemp(path); /* mode 0600 */
   if (fd < 0) return fail(err, errlen, SOMHOP_EIO, "mkstemp %s: %s", path, strerror(errno));
