@@ -50,6 +50,14 @@ int main(void) {
     return 1;
   }
 
+  /* Temp files go to TMPDIR; files left by dead processes are removed at the first load. */
+  setenv("TMPDIR", dir, 1);
+  char stale[600], live[600];
+  snprintf(stale, sizeof stale, "%s/somhop-kube-999999-AbCdEf", dir); /* above pid_max */
+  snprintf(live, sizeof live, "%s/somhop-kube-1-AbCdEf", dir);        /* pid 1 is alive */
+  put("somhop-kube-999999-AbCdEf", "old");
+  put("somhop-kube-1-AbCdEf", "keep");
+
   /* "-----CA-----\n" and friends, base64 */
   put("inline.yaml",
       "apiVersion: v1\nkind: Config\ncurrent-context: a\n"
@@ -66,6 +74,8 @@ int main(void) {
       "- name: y\n  context: {cluster: nope, user: u1}\n");
   int rc = load("inline.yaml", NULL, &cfg, err);
   CHECK_INT("inline kubeconfig loads", rc, 0);
+  CHECK("stale temp file of a dead process removed", access(stale, F_OK) != 0);
+  CHECK("temp file of a live process kept", access(live, F_OK) == 0);
   if (rc == 0) {
     CHECK_STR("server without trailing slash", cfg->server, "https://127.0.0.1:6443");
     CHECK_STR("namespace from the context", cfg->namespace_, "team-a");
@@ -74,6 +84,9 @@ int main(void) {
     CHECK_STR("key data decoded", slurp(cfg->key_file) ? slurp(cfg->key_file) : "", "-----KEY-----\n");
     struct stat sb;
     CHECK("key temp file is private (0600)", stat(cfg->key_file, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+    char pfx[600];
+    snprintf(pfx, sizeof pfx, "%s/somhop-kube-%ld-", dir, (long)getpid());
+    CHECK("temp file named after the pid", strncmp(cfg->key_file, pfx, strlen(pfx)) == 0);
     CHECK_INT("TLS verified", cfg->insecure, 0);
     char keep[SOMHOP_KUBE_PATH_MAX];
     snprintf(keep, sizeof keep, "%s", cfg->key_file);
