@@ -16,7 +16,7 @@ PKGS=(
   # OpenCL accelerator path (ICD loader, headers, a lister)
   ocl-icd-libopencl1 ocl-icd-opencl-dev opencl-c-headers clinfo
   # controller
-  libcurl4-openssl-dev libcjson-dev libyaml-dev openssl
+  libcurl4-openssl-dev libcjson-dev libyaml-dev openssl curl
   # scripts and their tests
   shellcheck python3
 )
