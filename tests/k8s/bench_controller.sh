@@ -98,4 +98,5 @@ cat "$OUT/controller.json"
 awk -v j="${jps:-0}" -v p="${p99:-99}" -v q="${p50:-99}" -v lp="${lp99:-99}" -v lq="${lp50:-99}" -v r="$rss_mb" -v n="$JOBS" -v m="$NODES" -v lr="$LAT_RATE" -v sr="$LOW_RATE" 'BEGIN {
   printf "controller bench (%d jobs, %d nodes): %s jobs/s scheduled from a backlog (target >= 100: %s); create->bound at %s jobs/s: p50 %s s, p99 %s s (target < 1: %s); at %s jobs/s: p50 %s s, p99 %s s (target < 1: %s); peak RSS %s MB (target < 30: %s)\n",
     n, m, j, (j >= 100 ? "met" : "MISSED"), sr, lq, lp, (lp < 1 ? "met" : "MISSED"), lr, q, p, (p < 1 ? "met" : "MISSED"), r, (r < 30 ? "met" : "MISSED") }'
+cluster_on_exit "rm -rf '$WORK'" # registered last: runs after the agent and controller are stopped
 [ "$rcA" = 0 ] && [ "$rcL" = 0 ] && [ "$rcB" = 0 ] && [ "$doneA" = 0 ] && [ "$doneB" = 0 ]
