@@ -18,6 +18,11 @@ SIM_DIR        := $(BUILD)/sim
 SIM_LIB        := $(BUILD)/lib/libsomhop_sim.a
 SOMHOP_SIM_LIBS = $(abspath $(SIM_LIB)) -lz -lpthread -lstdc++ -lm
 SIM_KERNELS    := som_bmu hopfield_update
+# Models: name:top-module:parameter overrides. The *_p4 variants (P = 4 lanes)
+# exist only for tests (other lane counts, the log2 P terms of the formulas).
+SIM_MODEL_SPECS := som_bmu:som_bmu: hopfield_update:hopfield_update: \
+                   som_bmu_p4:som_bmu:-GP=4 hopfield_update_p4:hopfield_update:-GP=4
+SIM_MODELS     := $(foreach m,$(SIM_MODEL_SPECS),$(word 1,$(subst :, ,$(m))))
 SIM_VL_FLAGS   := --cc -O3 --x-assign fast --x-initial fast --assert --trace-fst -Wall \
                   --unroll-count 1024
 SIM_VL_DEFS    := -DVM_COVERAGE=0 -DVM_SC=0 -DVM_TRACE=1 -DVM_TRACE_FST=1 -DVM_TRACE_VCD=0 \
@@ -28,19 +33,20 @@ SIM_RT_SRCS    := verilated verilated_fst_c verilated_threads
 SIM_RT_OBJS    := $(SIM_RT_SRCS:%=$(SIM_DIR)/rt/%.o)
 SIM_HARN_SRCS  := $(wildcard sim/harness/*.cpp)
 SIM_HARN_OBJS  := $(SIM_HARN_SRCS:%.cpp=$(SIM_DIR)/obj/%.o)
-SIM_MODEL_LIBS := $(foreach k,$(SIM_KERNELS),$(SIM_DIR)/$(k)/V$(k)__ALL.a)
-SIM_MODEL_HDRS := $(foreach k,$(SIM_KERNELS),$(SIM_DIR)/$(k)/V$(k).h)
+SIM_MODEL_LIBS := $(foreach k,$(SIM_MODELS),$(SIM_DIR)/$(k)/V$(k)__ALL.a)
+SIM_MODEL_HDRS := $(foreach k,$(SIM_MODELS),$(SIM_DIR)/$(k)/V$(k).h)
 
 ALL_TARGETS += $(SIM_LIB)
 
 # verilator -Wall lint of both tops (waivers: rtl/lint.vlt)
 LINT_CMDS   += $(abspath rtl/lint.sh)
 
-# Verilate: one output directory per kernel; the stamp is the generated header.
+# Verilate: one output directory per model; the stamp is the generated header.
+# $(1) model name, $(2) top module, $(3) parameter overrides.
 define SIM_VERILATE
-$(SIM_DIR)/$(1)/V$(1).h: rtl/$(1)/$(1).f rtl/lint.vlt $(shell cat rtl/$(1)/$(1).f 2>/dev/null)
+$(SIM_DIR)/$(1)/V$(1).h: rtl/$(2)/$(2).f rtl/lint.vlt $(shell cat rtl/$(2)/$(2).f 2>/dev/null)
 	@rm -rf $(SIM_DIR)/$(1) && mkdir -p $(SIM_DIR)/$(1)
-	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f rtl/$(1)/$(1).f --top-module $(1) \
+	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f rtl/$(2)/$(2).f --top-module $(2) $(3) \
 	  --prefix V$(1) --Mdir $(SIM_DIR)/$(1)
 
 # Compile every generated .cpp of the model (two at a time) into one archive.
@@ -50,7 +56,7 @@ $(SIM_DIR)/$(1)/V$(1)__ALL.a: $(SIM_DIR)/$(1)/V$(1).h
 	    'echo "  CXX $(1)/{}" && $(SIM_MODEL_CXX) -I. -c {} -o $$$$(basename {} .cpp).o'; \
 	  ar rcs $$(@F) V$(1)*.o
 endef
-$(foreach k,$(SIM_KERNELS),$(eval $(call SIM_VERILATE,$(k))))
+$(foreach m,$(SIM_MODEL_SPECS),$(eval $(call SIM_VERILATE,$(word 1,$(subst :, ,$(m))),$(word 2,$(subst :, ,$(m))),$(word 3,$(subst :, ,$(m))))))
 
 $(SIM_DIR)/rt/%.o: $(SIM_VL_INC)/%.cpp
 	@mkdir -p $(dir $@)
@@ -59,7 +65,7 @@ $(SIM_DIR)/rt/%.o: $(SIM_VL_INC)/%.cpp
 $(SIM_DIR)/obj/sim/harness/%.o: sim/harness/%.cpp $(SIM_MODEL_HDRS)
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -fPIC $(WARN) $(DEPFLAGS) $(SAN) $(CXXFLAGS) -Isim/include -Isim/harness \
-	  $(SIM_KERNELS:%=-I$(SIM_DIR)/%) -isystem $(SIM_VL_INC) -isystem $(SIM_VL_INC)/vltstd \
+	  $(SIM_MODELS:%=-I$(SIM_DIR)/%) -isystem $(SIM_VL_INC) -isystem $(SIM_VL_INC)/vltstd \
 	  $(SIM_VL_DEFS) -c $< -o $@
 
 # One archive: harness + both models + the Verilator runtime.

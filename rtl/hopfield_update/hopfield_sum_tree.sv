@@ -20,12 +20,10 @@ module hopfield_sum_tree #(
     $fatal(1, "hopfield_sum_tree: OUT_W too narrow for the sum (instance %m)");
   end
 
-  localparam int unsigned INNER = (P > 1) ? P - 1 : 1;
-  logic signed [OUT_W-1:0] node_q [INNER];
-
   if (P == 1) begin : g_single
     assign sum_o = OUT_W'(signed'(in_i));
   end else begin : g_tree
+    logic signed [OUT_W-1:0] node_q [P-1];
     for (genvar n = 0; n < P - 1; n++) begin : g_node
       logic signed [OUT_W-1:0] a, b;
       if (2 * n + 1 >= P - 1) begin : g_leaves

@@ -24,15 +24,12 @@ module som_bmu_top2 #(
   end
 
   // Internal nodes 0 .. P-2 are registers; leaves are the inputs.
-  localparam int unsigned INNER = (P > 1) ? P - 1 : 1;
-
-  logic [KEY_W-1:0] best_q [INNER];
-  logic [KEY_W-1:0] second_q [INNER];
-
   if (P == 1) begin : g_single
     assign best_o   = keys_i;
     assign second_o = '1;
   end else begin : g_tree
+    logic [KEY_W-1:0] best_q [P-1];
+    logic [KEY_W-1:0] second_q [P-1];
     for (genvar n = 0; n < P - 1; n++) begin : g_node
       logic [KEY_W-1:0] a1, a2, b1, b2;
       if (2 * n + 1 >= P - 1) begin : g_leaves

@@ -9,6 +9,7 @@
  *   3. Throughput on F1 at 250 MHz (MODELED: formula cycles / 250 MHz; never
  *      run on hardware) for the default and the largest VU9P configuration.
  *
+ * Section 2 also runs the test-only P = 4 variants (checks the log2 P terms).
  * Built twice: bench_rtl (all of the above, BENCH_CMDS) and, with
  * -DSOMHOP_RTL_CYCLES_TEST, test_rtl_cycles (section 2 on small sizes as
  * TAP checks, TEST_CMDS). Exit status 1 if a formula check fails.
@@ -23,6 +24,7 @@
 #include "check.h"
 #include "somhop_fixed.h"
 #include "somhop_sim.h"
+#include "somhop_sim_test.h"
 
 /* ---- the documented formulas (docs/kernels.md, "RTL: cycle counts") ---------- */
 
@@ -159,7 +161,7 @@ static run_res run_hop(somhop_sim *s, uint32_t N, uint32_t B, uint32_t ms, uint3
 
 /* ---- 2. formula checks ----------------------------------------------------------- */
 
-static int formula_checks(int big) {
+static int formula_checks(int big, const char *bmu_name, const char *hop_name, unsigned P) {
   static const uint32_t bmu_small[][3] = {{1, 1, 1},   {16, 4, 10},  {17, 5, 9},  {33, 64, 20},
                                           {100, 3, 50}, {64, 64, 3}, {1, 9, 40}, {200, 48, 8}};
   static const uint32_t bmu_big[][3] = {{400, 64, 500}, {1024, 64, 200}, {256, 784, 20},
@@ -177,41 +179,41 @@ static int formula_checks(int big) {
     somhop_sim *s = NULL;
     memset(&c, 0, sizeof c);
     c.mem_latency = lats[li];
-    if (somhop_sim_create("som_bmu", &c, &s) != 0) return 1;
+    if (somhop_sim_create(bmu_name, &c, &s) != 0) return 1;
     size_t n = big ? sizeof bmu_big / sizeof bmu_big[0] : sizeof bmu_small / sizeof bmu_small[0];
     for (size_t i = 0; i < n; i++) {
       const uint32_t *z = big ? bmu_big[i] : bmu_small[i];
       run_res r = run_bmu(s, z[0], z[1], z[2]);
-      uint64_t f = bmu_formula(z[0], z[1], z[2], 16, lats[li]);
+      uint64_t f = bmu_formula(z[0], z[1], z[2], P, lats[li]);
       double d = f ? 100.0 * ((double)r.cycles - (double)f) / (double)f : 100.0;
       char name[200], det[200];
-      snprintf(name, sizeof name, "som_bmu cycles M=%u D=%u N=%u L=%u within 2%% of formula",
-               z[0], z[1], z[2], lats[li]);
+      snprintf(name, sizeof name, "som_bmu P=%u cycles M=%u D=%u N=%u L=%u within 2%% of formula",
+               P, z[0], z[1], z[2], lats[li]);
       snprintf(det, sizeof det, "measured %" PRIu64 ", formula %" PRIu64 " (%+.2f%%), rc %d",
                r.cycles, f, d, r.rc);
-      printf("# som_bmu         M=%-5u D=%-5u N=%-6u        %2u %10" PRIu64 " %10" PRIu64
-             " %+.2f%%\n", z[0], z[1], z[2], lats[li], r.cycles, f, d);
+      printf("# som_bmu P=%-3u   M=%-5u D=%-5u N=%-6u        %2u %10" PRIu64 " %10" PRIu64
+             " %+.2f%%\n", P, z[0], z[1], z[2], lats[li], r.cycles, f, d);
       if (r.rc != 0 || fabs(d) > 2.0) fails++;
       check_report_(r.rc == 0 && fabs(d) <= 2.0, name, det, __FILE__, __LINE__);
     }
     somhop_sim_destroy(s);
-    if (somhop_sim_create("hopfield_update", &c, &s) != 0) return 1;
+    if (somhop_sim_create(hop_name, &c, &s) != 0) return 1;
     n = big ? sizeof hop_big / sizeof hop_big[0] : sizeof hop_small / sizeof hop_small[0];
     for (size_t i = 0; i < n; i++) {
       const uint32_t *z = big ? hop_big[i] : hop_small[i];
       uint32_t *sw = calloc(z[1], 4);
       if (!sw) return 1;
       run_res r = run_hop(s, z[0], z[1], z[2], z[3], sw);
-      uint64_t f = hop_formula(z[0], z[1], sw, z[3], 16, lats[li]);
+      uint64_t f = hop_formula(z[0], z[1], sw, z[3], P, lats[li]);
       double d = f ? 100.0 * ((double)r.cycles - (double)f) / (double)f : 100.0;
       char name[200], det[200];
       snprintf(name, sizeof name,
-               "hopfield_update cycles N=%u B=%u max_sweeps=%u %s L=%u within 2%% of formula", z[0],
-               z[1], z[2], z[3] ? "async" : "sync", lats[li]);
+               "hopfield_update P=%u cycles N=%u B=%u max_sweeps=%u %s L=%u within 2%% of formula",
+               P, z[0], z[1], z[2], z[3] ? "async" : "sync", lats[li]);
       snprintf(det, sizeof det, "measured %" PRIu64 ", formula %" PRIu64 " (%+.2f%%), rc %d",
                r.cycles, f, d, r.rc);
-      printf("# hopfield_update N=%-5u B=%-2u sweeps(p0)=%-3u %-5s %2u %10" PRIu64 " %10" PRIu64
-             " %+.2f%%\n", z[0], z[1], sw[0] & SOMHOP_HOP_SWEEPS_MASK, z[3] ? "async" : "sync",
+      printf("# hopfield P=%-3u N=%-5u B=%-2u sweeps(p0)=%-3u %-5s %2u %10" PRIu64 " %10" PRIu64
+             " %+.2f%%\n", P, z[0], z[1], sw[0] & SOMHOP_HOP_SWEEPS_MASK, z[3] ? "async" : "sync",
              lats[li], r.cycles, f, d);
       if (r.rc != 0 || fabs(d) > 2.0) fails++;
       check_report_(r.rc == 0 && fabs(d) <= 2.0, name, det, __FILE__, __LINE__);
@@ -289,13 +291,15 @@ static void modeled(void) {
 
 int main(void) {
 #ifdef SOMHOP_RTL_CYCLES_TEST
-  formula_checks(0);
+  formula_checks(0, "som_bmu", "hopfield_update", 16);
+  formula_checks(0, "som_bmu_p4", "hopfield_update_p4", 4);
   return check_done();
 #else
   printf("== 1. Verilator simulation speed (MEASURED)\n");
   speed();
   printf("\n== 2. measured cycles vs docs/kernels.md formulas (L = memory latency)\n");
-  int fails = formula_checks(1);
+  int fails = formula_checks(1, "som_bmu", "hopfield_update", 16);
+  fails += formula_checks(0, "som_bmu_p4", "hopfield_update_p4", 4);
   modeled();
   printf("\nformula checks: %d outside 2%%\n", fails);
   return fails ? 1 : 0;

@@ -35,10 +35,10 @@
 #include <string>
 #include <vector>
 
-#ifndef SOMHOP_SIM_NO_HOPFIELD
 #include "Vhopfield_update.h"
-#endif
+#include "Vhopfield_update_p4.h"
 #include "Vsom_bmu.h"
+#include "Vsom_bmu_p4.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
@@ -615,11 +615,31 @@ out:
   return 0;
 }
 
-somhop_sim *make_harness(const char *name) {
-  if (std::strcmp(name, "som_bmu") == 0) return new (std::nothrow) Harness<Vsom_bmu>;
-#ifndef SOMHOP_SIM_NO_HOPFIELD
-  if (std::strcmp(name, "hopfield_update") == 0) return new (std::nothrow) Harness<Vhopfield_update>;
-#endif
+/* Creates and initialises the harness for a kernel name; *rc gets the
+ * result of init (or EINVAL for an unknown name). */
+template <class Model>
+somhop_sim *make_one(const somhop_sim_config *cfg, int *rc) {
+  Harness<Model> *h = new (std::nothrow) Harness<Model>;
+  if (!h) {
+    *rc = SOMHOP_SIM_ENOMEM;
+    return nullptr;
+  }
+  try {
+    *rc = h->init(cfg);
+  } catch (...) {
+    delete h;
+    throw;
+  }
+  return h;
+}
+
+somhop_sim *make_harness(const char *name, const somhop_sim_config *cfg, int *rc) {
+  *rc = SOMHOP_SIM_EINVAL;
+  if (std::strcmp(name, "som_bmu") == 0) return make_one<Vsom_bmu>(cfg, rc);
+  if (std::strcmp(name, "hopfield_update") == 0) return make_one<Vhopfield_update>(cfg, rc);
+  /* test-only variants with P = 4 lanes (somhop_sim_test.h) */
+  if (std::strcmp(name, "som_bmu_p4") == 0) return make_one<Vsom_bmu_p4>(cfg, rc);
+  if (std::strcmp(name, "hopfield_update_p4") == 0) return make_one<Vhopfield_update_p4>(cfg, rc);
   return nullptr;
 }
 
@@ -633,26 +653,16 @@ int somhop_sim_create(const char *kernel_name, const somhop_sim_config *cfg, som
   if (!out) return SOMHOP_SIM_EINVAL;
   *out = nullptr;
   if (!kernel_name) return SOMHOP_SIM_EINVAL;
-  if (std::strcmp(kernel_name, "som_bmu") != 0 && std::strcmp(kernel_name, "hopfield_update") != 0)
-    return SOMHOP_SIM_EINVAL;
   somhop_sim *s = nullptr;
+  int rc = SOMHOP_SIM_EINVAL;
   try {
-    s = make_harness(kernel_name);
-    if (!s) return SOMHOP_SIM_ENOMEM;
-    int rc;
-    if (std::strcmp(kernel_name, "som_bmu") == 0)
-      rc = static_cast<Harness<Vsom_bmu> *>(s)->init(cfg);
-#ifndef SOMHOP_SIM_NO_HOPFIELD
-    else
-      rc = static_cast<Harness<Vhopfield_update> *>(s)->init(cfg);
-#endif
-    if (rc) {
-      delete s;
-      return rc;
-    }
+    s = make_harness(kernel_name, cfg, &rc);
   } catch (const std::bad_alloc &) {
+    rc = SOMHOP_SIM_ENOMEM;
+  }
+  if (rc != 0) {
     delete s;
-    return SOMHOP_SIM_ENOMEM;
+    return rc;
   }
   *out = s;
   return 0;

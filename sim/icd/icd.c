@@ -179,8 +179,41 @@ static struct _cl_mem *g_bank_list[EMU_NBANKS];  /* allocations per bank, sorted
 #define PLATFORM_VERSION "OpenCL 1.2 somhop-emu 1.0"
 #define ICD_SUFFIX "somhop"
 
+/* The head every object shares (OBJ_HEAD). */
+struct obj_head {
+  OBJ_HEAD;
+};
+
 static int valid(const void *o, uint32_t magic) {
-  return o && ((const struct _cl_platform_id *)o)->magic == magic;
+  return o && ((const struct obj_head *)o)->magic == magic;
+}
+
+/* Fill the head of a freshly allocated object: one reference. */
+static void obj_init(void *o, uint32_t magic) {
+  struct obj_head *h = o;
+  h->dispatch = &emu_dispatch;
+  h->magic = magic;
+  h->refs = 1;
+}
+
+/* clRetain*: one more reference to a valid object of the given magic. */
+static cl_int obj_retain(void *o, uint32_t magic, cl_int invalid) {
+  if (!valid(o, magic)) return invalid;
+  pthread_mutex_lock(&g_lock);
+  ((struct obj_head *)o)->refs++;
+  pthread_mutex_unlock(&g_lock);
+  return CL_SUCCESS;
+}
+
+/* clRelease* of a validated object: drop one reference; returns 1 when it
+ * was the last one (the caller then destroys the object, without the lock).
+ * on_last, when given, runs under the lock as the count reaches zero. */
+static int obj_unref(void *o, void (*on_last)(void *)) {
+  pthread_mutex_lock(&g_lock);
+  int last = --((struct obj_head *)o)->refs == 0;
+  if (last && on_last) on_last(o);
+  pthread_mutex_unlock(&g_lock);
+  return last;
 }
 
 /* Copy a value out the way every clGet*Info does. */
@@ -390,9 +423,7 @@ static cl_context CL_API_CALL emu_clCreateContext(
     if (!valid(devs[i], MAGIC_DEVICE)) { e = CL_INVALID_DEVICE; goto out; }
   c = calloc(1, sizeof *c);
   if (!c) { e = CL_OUT_OF_HOST_MEMORY; goto out; }
-  c->dispatch = &emu_dispatch;
-  c->magic = MAGIC_CONTEXT;
-  c->refs = 1;
+  obj_init(c, MAGIC_CONTEXT);
   c->ndev = ndev;
   for (cl_uint i = 0; i < ndev; i++) c->devs[i] = devs[i];
   c->notify = notify;
@@ -416,19 +447,12 @@ static cl_context CL_API_CALL emu_clCreateContextFromType(
 }
 
 static cl_int CL_API_CALL emu_clRetainContext(cl_context c) {
-  if (!valid(c, MAGIC_CONTEXT)) return CL_INVALID_CONTEXT;
-  pthread_mutex_lock(&g_lock);
-  c->refs++;
-  pthread_mutex_unlock(&g_lock);
-  return CL_SUCCESS;
+  return obj_retain(c, MAGIC_CONTEXT, CL_INVALID_CONTEXT);
 }
 
 static cl_int CL_API_CALL emu_clReleaseContext(cl_context c) {
   if (!valid(c, MAGIC_CONTEXT)) return CL_INVALID_CONTEXT;
-  pthread_mutex_lock(&g_lock);
-  int last = --c->refs == 0;
-  pthread_mutex_unlock(&g_lock);
-  if (last) {
+  if (obj_unref(c, NULL)) {
     c->magic = MAGIC_DEAD;
     free(c);
   }
@@ -466,9 +490,7 @@ static cl_command_queue CL_API_CALL emu_clCreateCommandQueue(cl_context c, cl_de
   }
   q = calloc(1, sizeof *q);
   if (!q) { e = CL_OUT_OF_HOST_MEMORY; goto out; }
-  q->dispatch = &emu_dispatch;
-  q->magic = MAGIC_QUEUE;
-  q->refs = 1;
+  obj_init(q, MAGIC_QUEUE);
   q->ctx = c;
   q->dev = d;
   q->props = props;
@@ -494,19 +516,12 @@ static cl_command_queue CL_API_CALL emu_clCreateCommandQueueWithProperties(
 }
 
 static cl_int CL_API_CALL emu_clRetainCommandQueue(cl_command_queue q) {
-  if (!valid(q, MAGIC_QUEUE)) return CL_INVALID_COMMAND_QUEUE;
-  pthread_mutex_lock(&g_lock);
-  q->refs++;
-  pthread_mutex_unlock(&g_lock);
-  return CL_SUCCESS;
+  return obj_retain(q, MAGIC_QUEUE, CL_INVALID_COMMAND_QUEUE);
 }
 
 static cl_int CL_API_CALL emu_clReleaseCommandQueue(cl_command_queue q) {
   if (!valid(q, MAGIC_QUEUE)) return CL_INVALID_COMMAND_QUEUE;
-  pthread_mutex_lock(&g_lock);
-  int last = --q->refs == 0;
-  pthread_mutex_unlock(&g_lock);
-  if (last) {
+  if (obj_unref(q, NULL)) {
     cl_context c = q->ctx;
     q->magic = MAGIC_DEAD;
     free(q);
@@ -630,9 +645,7 @@ static cl_mem CL_API_CALL emu_clCreateBuffer(cl_context c, cl_mem_flags flags, s
     e = CL_MEM_OBJECT_ALLOCATION_FAILURE;
     goto out;
   }
-  m->dispatch = &emu_dispatch;
-  m->magic = MAGIC_MEM;
-  m->refs = 1;
+  obj_init(m, MAGIC_MEM);
   m->ctx = c;
   m->flags = flags;
   m->size = size;
@@ -670,20 +683,14 @@ static cl_mem CL_API_CALL emu_clCreateBufferWithProperties(cl_context c, const c
 }
 
 static cl_int CL_API_CALL emu_clRetainMemObject(cl_mem m) {
-  if (!valid(m, MAGIC_MEM)) return CL_INVALID_MEM_OBJECT;
-  pthread_mutex_lock(&g_lock);
-  m->refs++;
-  pthread_mutex_unlock(&g_lock);
-  return CL_SUCCESS;
+  return obj_retain(m, MAGIC_MEM, CL_INVALID_MEM_OBJECT);
 }
+
+static void mem_unplace(void *m) { bank_free(m); }
 
 static cl_int CL_API_CALL emu_clReleaseMemObject(cl_mem m) {
   if (!valid(m, MAGIC_MEM)) return CL_INVALID_MEM_OBJECT;
-  pthread_mutex_lock(&g_lock);
-  int last = --m->refs == 0;
-  if (last) bank_free(m);
-  pthread_mutex_unlock(&g_lock);
-  if (last) {
+  if (obj_unref(m, mem_unplace)) {
     cl_context c = m->ctx;
     m->magic = MAGIC_DEAD;
     while (m->maps) {
@@ -751,9 +758,7 @@ static cl_program CL_API_CALL emu_clCreateProgramWithBinary(cl_context c, cl_uin
   }
   memcpy(p->bin, bins[0], lens[0]);
   p->bin_len = lens[0];
-  p->dispatch = &emu_dispatch;
-  p->magic = MAGIC_PROGRAM;
-  p->refs = 1;
+  obj_init(p, MAGIC_PROGRAM);
   p->ctx = c;
   p->dev = devs[0];
   p->status = CL_BUILD_NONE;
@@ -835,19 +840,12 @@ static cl_int CL_API_CALL emu_clBuildProgram(cl_program p, cl_uint ndev, const c
 }
 
 static cl_int CL_API_CALL emu_clRetainProgram(cl_program p) {
-  if (!valid(p, MAGIC_PROGRAM)) return CL_INVALID_PROGRAM;
-  pthread_mutex_lock(&g_lock);
-  p->refs++;
-  pthread_mutex_unlock(&g_lock);
-  return CL_SUCCESS;
+  return obj_retain(p, MAGIC_PROGRAM, CL_INVALID_PROGRAM);
 }
 
 static cl_int CL_API_CALL emu_clReleaseProgram(cl_program p) {
   if (!valid(p, MAGIC_PROGRAM)) return CL_INVALID_PROGRAM;
-  pthread_mutex_lock(&g_lock);
-  int last = --p->refs == 0;
-  pthread_mutex_unlock(&g_lock);
-  if (last) {
+  if (obj_unref(p, NULL)) {
     cl_context c = p->ctx;
     p->magic = MAGIC_DEAD;
     free(p->bin);
@@ -938,9 +936,7 @@ static cl_kernel CL_API_CALL emu_clCreateKernel(cl_program p, const char *name, 
   }
   k = calloc(1, sizeof *k);
   if (!k) { e = CL_OUT_OF_HOST_MEMORY; goto out; }
-  k->dispatch = &emu_dispatch;
-  k->magic = MAGIC_KERNEL;
-  k->refs = 1;
+  obj_init(k, MAGIC_KERNEL);
   k->prog = p;
   k->kd = kd;
   if (p->dev->kind == DEV_HW) {
@@ -992,20 +988,14 @@ static cl_int CL_API_CALL emu_clCreateKernelsInProgram(cl_program p, cl_uint n, 
 }
 
 static cl_int CL_API_CALL emu_clRetainKernel(cl_kernel k) {
-  if (!valid(k, MAGIC_KERNEL)) return CL_INVALID_KERNEL;
-  pthread_mutex_lock(&g_lock);
-  k->refs++;
-  pthread_mutex_unlock(&g_lock);
-  return CL_SUCCESS;
+  return obj_retain(k, MAGIC_KERNEL, CL_INVALID_KERNEL);
 }
+
+static void kernel_unlink(void *k) { ((cl_kernel)k)->prog->nkernels_live--; }
 
 static cl_int CL_API_CALL emu_clReleaseKernel(cl_kernel k) {
   if (!valid(k, MAGIC_KERNEL)) return CL_INVALID_KERNEL;
-  pthread_mutex_lock(&g_lock);
-  int last = --k->refs == 0;
-  if (last) k->prog->nkernels_live--;
-  pthread_mutex_unlock(&g_lock);
-  if (last) {
+  if (obj_unref(k, kernel_unlink)) {
     cl_program p = k->prog;
     for (uint32_t i = 0; i < EMU_MAX_ARGS; i++)
       if (k->args[i].mem) emu_clReleaseMemObject(k->args[i].mem);
@@ -1104,19 +1094,12 @@ static cl_int CL_API_CALL emu_clGetKernelWorkGroupInfo(cl_kernel k, cl_device_id
 /* ---- 7. events --------------------------------------------------------------- */
 
 static cl_int CL_API_CALL emu_clRetainEvent(cl_event ev) {
-  if (!valid(ev, MAGIC_EVENT)) return CL_INVALID_EVENT;
-  pthread_mutex_lock(&g_lock);
-  ev->refs++;
-  pthread_mutex_unlock(&g_lock);
-  return CL_SUCCESS;
+  return obj_retain(ev, MAGIC_EVENT, CL_INVALID_EVENT);
 }
 
 static cl_int CL_API_CALL emu_clReleaseEvent(cl_event ev) {
   if (!valid(ev, MAGIC_EVENT)) return CL_INVALID_EVENT;
-  pthread_mutex_lock(&g_lock);
-  int last = --ev->refs == 0;
-  pthread_mutex_unlock(&g_lock);
-  if (last) {
+  if (obj_unref(ev, NULL)) {
     cl_command_queue q = ev->queue;
     ev->magic = MAGIC_DEAD;
     free(ev);
@@ -1185,6 +1168,19 @@ static cl_int enqueue_begin(cl_command_queue q, cl_uint nwait, const cl_event *w
   return CL_SUCCESS;
 }
 
+/* m is a buffer of q's context. */
+static int queue_mem(cl_command_queue q, cl_mem m) { return valid(m, MAGIC_MEM) && m->ctx == q->ctx; }
+
+/* Entry checks of clEnqueueReadBuffer / clEnqueueWriteBuffer: n bytes at off of m. */
+static cl_int rw_begin(cl_command_queue q, cl_mem m, size_t off, size_t n, const void *ptr, cl_uint nwait,
+                       const cl_event *wait) {
+  cl_int e = enqueue_begin(q, nwait, wait);
+  if (e != CL_SUCCESS) return e;
+  if (!queue_mem(q, m)) return CL_INVALID_MEM_OBJECT;
+  if (!ptr || off > m->size || n > m->size - off) return CL_INVALID_VALUE;
+  return CL_SUCCESS;
+}
+
 /* Finish a command: advance the queue's modeled timeline by dur_ns and
  * hand out an event if asked. */
 static cl_int enqueue_end(cl_command_queue q, cl_command_type type, uint64_t t_enq, uint64_t dur_ns,
@@ -1196,9 +1192,7 @@ static cl_int enqueue_end(cl_command_queue q, cl_command_type type, uint64_t t_e
   if (!out) return CL_SUCCESS;
   cl_event ev = calloc(1, sizeof *ev);
   if (!ev) return CL_OUT_OF_HOST_MEMORY;
-  ev->dispatch = &emu_dispatch;
-  ev->magic = MAGIC_EVENT;
-  ev->refs = 1;
+  obj_init(ev, MAGIC_EVENT);
   ev->ctx = q->ctx;
   ev->queue = q;
   ev->type = type;
@@ -1217,10 +1211,8 @@ static cl_int CL_API_CALL emu_clEnqueueWriteBuffer(cl_command_queue q, cl_mem m,
                                                    size_t n, const void *ptr, cl_uint nwait, const cl_event *wait,
                                                    cl_event *ev) {
   (void)blocking;
-  cl_int e = enqueue_begin(q, nwait, wait);
+  cl_int e = rw_begin(q, m, off, n, ptr, nwait, wait);
   if (e != CL_SUCCESS) return e;
-  if (!valid(m, MAGIC_MEM) || m->ctx != q->ctx) return CL_INVALID_MEM_OBJECT;
-  if (!ptr || off > m->size || n > m->size - off) return CL_INVALID_VALUE;
   uint64_t t = emu_now_ns();
   memcpy(m->store + off, ptr, n);
   m->on_device = 1;
@@ -1231,10 +1223,8 @@ static cl_int CL_API_CALL emu_clEnqueueReadBuffer(cl_command_queue q, cl_mem m, 
                                                   size_t n, void *ptr, cl_uint nwait, const cl_event *wait,
                                                   cl_event *ev) {
   (void)blocking;
-  cl_int e = enqueue_begin(q, nwait, wait);
+  cl_int e = rw_begin(q, m, off, n, ptr, nwait, wait);
   if (e != CL_SUCCESS) return e;
-  if (!valid(m, MAGIC_MEM) || m->ctx != q->ctx) return CL_INVALID_MEM_OBJECT;
-  if (!ptr || off > m->size || n > m->size - off) return CL_INVALID_VALUE;
   uint64_t t = emu_now_ns();
   memcpy(ptr, m->store + off, n);
   return enqueue_end(q, CL_COMMAND_READ_BUFFER, t, xfer_ns(n), 0, CL_COMPLETE, ev);
@@ -1249,7 +1239,7 @@ static cl_int CL_API_CALL emu_clEnqueueMigrateMemObjects(cl_command_queue q, cl_
   if (flags & ~(cl_mem_migration_flags)(CL_MIGRATE_MEM_OBJECT_HOST | CL_MIGRATE_MEM_OBJECT_CONTENT_UNDEFINED))
     return CL_INVALID_VALUE;
   for (cl_uint i = 0; i < n; i++)
-    if (!valid(mems[i], MAGIC_MEM) || mems[i]->ctx != q->ctx) return CL_INVALID_MEM_OBJECT;
+    if (!queue_mem(q, mems[i])) return CL_INVALID_MEM_OBJECT;
   uint64_t t = emu_now_ns(), bytes = 0;
   for (cl_uint i = 0; i < n; i++) {
     cl_mem m = mems[i];
@@ -1282,7 +1272,7 @@ static void *CL_API_CALL emu_clEnqueueMapBuffer(cl_command_queue q, cl_mem m, cl
   void *ptr = NULL;
   uint64_t t = emu_now_ns(), bytes = 0;
   if (e != CL_SUCCESS) goto out;
-  if (!valid(m, MAGIC_MEM) || m->ctx != q->ctx) { e = CL_INVALID_MEM_OBJECT; goto out; }
+  if (!queue_mem(q, m)) { e = CL_INVALID_MEM_OBJECT; goto out; }
   if (off > m->size || n > m->size - off || n == 0 ||
       (flags & ~(cl_map_flags)(CL_MAP_READ | CL_MAP_WRITE | CL_MAP_WRITE_INVALIDATE_REGION))) {
     e = CL_INVALID_VALUE;
@@ -1317,7 +1307,7 @@ static cl_int CL_API_CALL emu_clEnqueueUnmapMemObject(cl_command_queue q, cl_mem
                                                       const cl_event *wait, cl_event *ev) {
   cl_int e = enqueue_begin(q, nwait, wait);
   if (e != CL_SUCCESS) return e;
-  if (!valid(m, MAGIC_MEM) || m->ctx != q->ctx) return CL_INVALID_MEM_OBJECT;
+  if (!queue_mem(q, m)) return CL_INVALID_MEM_OBJECT;
   pthread_mutex_lock(&g_lock);
   emu_map **link = &m->maps;
   while (*link && (*link)->ptr != ptr) link = &(*link)->next;
@@ -1415,18 +1405,22 @@ static cl_int CL_API_CALL emu_clEnqueueNDRangeKernel(cl_command_queue q, cl_kern
   return launch(q, k, nwait, wait, ev, CL_COMMAND_NDRANGE_KERNEL);
 }
 
-static cl_int CL_API_CALL emu_clEnqueueMarkerWithWaitList(cl_command_queue q, cl_uint nwait, const cl_event *wait,
-                                                          cl_event *ev) {
+/* A command that moves nothing and takes no modeled time (marker, barrier). */
+static cl_int enqueue_empty(cl_command_queue q, cl_uint nwait, const cl_event *wait, cl_event *ev,
+                            cl_command_type type) {
   cl_int e = enqueue_begin(q, nwait, wait);
   if (e != CL_SUCCESS) return e;
-  return enqueue_end(q, CL_COMMAND_MARKER, emu_now_ns(), 0, 0, CL_COMPLETE, ev);
+  return enqueue_end(q, type, emu_now_ns(), 0, 0, CL_COMPLETE, ev);
+}
+
+static cl_int CL_API_CALL emu_clEnqueueMarkerWithWaitList(cl_command_queue q, cl_uint nwait, const cl_event *wait,
+                                                          cl_event *ev) {
+  return enqueue_empty(q, nwait, wait, ev, CL_COMMAND_MARKER);
 }
 
 static cl_int CL_API_CALL emu_clEnqueueBarrierWithWaitList(cl_command_queue q, cl_uint nwait, const cl_event *wait,
                                                            cl_event *ev) {
-  cl_int e = enqueue_begin(q, nwait, wait);
-  if (e != CL_SUCCESS) return e;
-  return enqueue_end(q, CL_COMMAND_BARRIER, emu_now_ns(), 0, 0, CL_COMPLETE, ev);
+  return enqueue_empty(q, nwait, wait, ev, CL_COMMAND_BARRIER);
 }
 
 /* ---- 9. extension lookup and the dispatch table --------------------------- */

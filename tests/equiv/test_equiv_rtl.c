@@ -11,6 +11,10 @@
  * Buffers are placed at device addresses that vary per case, so bursts start
  * at many offsets and get split at 4 KiB boundaries.
  *
+ * The same random cases (a quarter as many) also run on the test-only P = 4
+ * lane variants of both kernels (somhop_sim_test.h), so a lane count other
+ * than the default is verified too.
+ *
  * Environment: SOMHOP_EQUIV_CASES overrides the case count per kernel
  * (default 1000); SOMHOP_EQUIV_SEED the seed.
  *
@@ -139,7 +143,7 @@ out:
   return bad;
 }
 
-static void bmu_random(rig *r, uint64_t seed, uint32_t ncases) {
+static void bmu_random(rig *r, const char *label, uint64_t seed, uint32_t ncases) {
   somhop_case_limits lim = somhop_case_limits_default();
   tally t[SOMHOP_BMU_CASE_KINDS];
   const char *names[SOMHOP_BMU_CASE_KINDS] = {0};
@@ -166,7 +170,7 @@ static void bmu_random(rig *r, uint64_t seed, uint32_t ncases) {
   }
   for (uint32_t k = 0; k < SOMHOP_BMU_CASE_KINDS; k++) {
     char name[160], d[700];
-    snprintf(name, sizeof name, "bmu rtl == hls == ref, kind %s (%u cases x %d sims)",
+    snprintf(name, sizeof name, "%s rtl == hls == ref, kind %s (%u cases x %d sims)", label,
              names[k] ? names[k] : "?", t[k].runs, NSIMS);
     snprintf(d, sizeof d, "%u of %u cases differ; first: %.560s", t[k].fails, t[k].runs,
              t[k].fails ? why[k] : "");
@@ -332,7 +336,7 @@ out:
   return bad;
 }
 
-static void hop_random(rig *r, uint64_t seed, uint32_t ncases) {
+static void hop_random(rig *r, const char *label, uint64_t seed, uint32_t ncases) {
   somhop_case_limits lim = somhop_case_limits_default();
   tally t[SOMHOP_HOP_CASE_KINDS][2];
   const char *names[SOMHOP_HOP_CASE_KINDS] = {0};
@@ -374,8 +378,8 @@ static void hop_random(rig *r, uint64_t seed, uint32_t ncases) {
   for (uint32_t k = 0; k < SOMHOP_HOP_CASE_KINDS; k++)
     for (uint32_t m = 0; m < 2; m++) {
       char name[160], d[700];
-      snprintf(name, sizeof name, "hopfield rtl == hls == ref, kind %s, %s (%u cases x %d sims)",
-               names[k] ? names[k] : "?", m ? "async" : "sync", t[k][m].runs, NSIMS);
+      snprintf(name, sizeof name, "%s rtl == hls == ref, kind %s, %s (%u cases x %d sims)",
+               label, names[k] ? names[k] : "?", m ? "async" : "sync", t[k][m].runs, NSIMS);
       snprintf(d, sizeof d, "%u of %u cases differ; first: %.560s", t[k][m].fails, t[k][m].runs,
                t[k][m].fails ? why[k][m] : "");
       check_report_(t[k][m].fails == 0 && t[k][m].runs > 0, name, d, __FILE__, __LINE__);
@@ -383,8 +387,9 @@ static void hop_random(rig *r, uint64_t seed, uint32_t ncases) {
   {
     char d[120];
     snprintf(d, sizeof d, "%u oscillating sync probes", osc);
-    check_report_(osc > 0, "hopfield cases include sync oscillations (no convergence)", d,
-                  __FILE__, __LINE__);
+    char name[160];
+    snprintf(name, sizeof name, "%s cases include sync oscillations (no convergence)", label);
+    check_report_(osc > 0, name, d, __FILE__, __LINE__);
   }
 }
 
@@ -467,7 +472,7 @@ int main(void) {
     CHECK("create som_bmu simulators", 0);
     return check_done();
   }
-  bmu_random(&r, seed, ncases);
+  bmu_random(&r, "bmu", seed, ncases);
   bmu_edges(&r, seed);
   bmu_out_of_range(&r);
   printf("# som_bmu: %u cases, simulated cycles %" PRIu64 " (no bp) / %" PRIu64 " (bp)\n", ncases,
@@ -477,11 +482,24 @@ int main(void) {
     CHECK("create hopfield_update simulators", 0);
     return check_done();
   }
-  hop_random(&r, seed, ncases);
+  hop_random(&r, "hopfield", seed, ncases);
   hop_edges(&r, seed);
   hop_out_of_range(&r);
   printf("# hopfield_update: %u cases, simulated cycles %" PRIu64 " (no bp) / %" PRIu64 " (bp)\n",
          ncases, r.cycles[0], r.cycles[1]);
+  rig_close(&r);
+  /* P = 4 lane variants: a quarter of the cases, other seed */
+  if (rig_open(&r, "som_bmu_p4") != 0) {
+    CHECK("create som_bmu_p4 simulators", 0);
+    return check_done();
+  }
+  bmu_random(&r, "bmu P=4", seed + 1, ncases / 4 ? ncases / 4 : 1);
+  rig_close(&r);
+  if (rig_open(&r, "hopfield_update_p4") != 0) {
+    CHECK("create hopfield_update_p4 simulators", 0);
+    return check_done();
+  }
+  hop_random(&r, "hopfield P=4", seed + 1, ncases / 4 ? ncases / 4 : 1);
   rig_close(&r);
   return check_done();
 }
