@@ -241,7 +241,14 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # processes
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid file's process is alive AND is ours: its command line names this state directory
+# (PIDs are recycled quickly on a busy machine; never signal someone else's process).
+pid_alive() {
+  local pid
+  [ -f "$1" ] || return 1
+  pid=$(cat "$1")
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$STATE/"
+}
 
 start_etcd() {
   local cport peer
@@ -281,7 +288,7 @@ stop_pid() { # stop_pid PIDFILE NAME [GRACE_TENTHS]  (TERM, then KILL after the 
   local pf=$1 pid i grace=${3:-100}
   [ -f "$pf" ] || return 0
   pid=$(cat "$pf")
-  if kill -0 "$pid" 2>/dev/null; then
+  if pid_alive "$pf"; then
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < grace; i++)); do
       kill -0 "$pid" 2>/dev/null || break
