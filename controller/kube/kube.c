@@ -24,6 +24,7 @@ struct somhop_kube_client {
   int timeout_s;                 /* total timeout of a non-watch request, seconds */
   char *token;                   /* current bearer token (file or static), or NULL */
   time_t token_read_at;          /* when token was read from cfg->token_file (0 = never) */
+  struct curl_slist *connect_to; /* CURLOPT_CONNECT_TO list of the current request, or NULL */
   char errmsg[1024];             /* detail of the last failure */
 };
 
@@ -69,6 +70,7 @@ int somhop_kube_client_new(const somhop_kube_config *cfg, int timeout_s, somhop_
 void somhop_kube_client_free(somhop_kube_client *c) {
   if (!c) return;
   if (c->curl) curl_easy_cleanup(c->curl);
+  curl_slist_free_all(c->connect_to);
   free(c->token);
   free(c);
 }
@@ -139,17 +141,56 @@ static size_t write_mem(char *ptr, size_t size, size_t nmemb, void *ud) {
   return membuf_add(ud, ptr, n) == 0 ? n : 0;
 }
 
-/* Set the options every request shares; headers list is returned for the caller to free. */
+/* Split "https://host:port[/...]" (host may be "[v6]") into host (brackets kept) and port. */
+static int split_server(const char *server, char *host, size_t hostcap, char *port, size_t portcap) {
+  const char *p = strstr(server, "://");
+  p = p ? p + 3 : server;
+  size_t n = strcspn(p, "/");
+  const char *colon = NULL;
+  if (*p == '[') {
+    const char *rb = memchr(p, ']', n);
+    if (!rb) return -1;
+    if ((size_t)(rb + 1 - p) < n && rb[1] == ':') colon = rb + 1;
+  } else {
+    colon = memchr(p, ':', n);
+  }
+  size_t hn = colon ? (size_t)(colon - p) : n;
+  if (hn == 0 || hn >= hostcap) return -1;
+  memcpy(host, p, hn);
+  host[hn] = 0;
+  snprintf(port, portcap, "%.*s", colon ? (int)(n - hn - 1) : 3, colon ? colon + 1 : "443");
+  return 0;
+}
+
+/* Set the options every request shares; headers list is returned for the caller to free.
+ * With a kubeconfig tls-server-name the URL names that host (so TLS verifies it) and
+ * CURLOPT_CONNECT_TO sends the connection to the configured server's address. */
 static int setup(somhop_kube_client *c, const char *method, const char *path,
                  const char *content_type, struct curl_slist **hdrs, int watch) {
-  char url[8192], auth[16500];
+  char url[8192], auth[16500], host[300], port[16], connect_to[700];
   CURL *h = c->curl;
-  if ((size_t)snprintf(url, sizeof url, "%s%s", c->cfg->server, path) >= sizeof url)
+  struct curl_slist *ct = NULL;
+  if (c->cfg->tls_server_name[0]) {
+    if (split_server(c->cfg->server, host, sizeof host, port, sizeof port) < 0)
+      return seterr(c, SOMHOP_EINVAL, "cannot parse server URL %s", c->cfg->server);
+    if ((size_t)snprintf(url, sizeof url, "https://%s:%s%s", c->cfg->tls_server_name, port, path) >= sizeof url)
+      return seterr(c, SOMHOP_ELIMIT, "URL too long: %s", path);
+    snprintf(connect_to, sizeof connect_to, "%s:%s:%s:%s", c->cfg->tls_server_name, port, host, port);
+  } else if ((size_t)snprintf(url, sizeof url, "%s%s", c->cfg->server, path) >= sizeof url) {
     return seterr(c, SOMHOP_ELIMIT, "URL too long: %s", path);
+  }
   int rc = refresh_token(c, 0);
   if (rc < 0) return rc;
   curl_easy_reset(h);
   curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_slist_free_all(c->connect_to);
+  c->connect_to = NULL;
+  if (c->cfg->tls_server_name[0]) {
+    ct = curl_slist_append(NULL, connect_to);
+    if (!ct) return seterr(c, SOMHOP_ENOMEM, "out of memory");
+    c->connect_to = ct;
+    curl_easy_setopt(h, CURLOPT_CONNECT_TO, ct);
+  }
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

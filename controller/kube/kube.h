@@ -50,7 +50,7 @@ typedef struct somhop_kube_config {
   char key_file[SOMHOP_KUBE_PATH_MAX];   /* PEM client key; "" = none */
   char token_file[SOMHOP_KUBE_PATH_MAX]; /* bearer token file, re-read every 60 s; "" = none */
   char *token;                           /* static bearer token (kubeconfig `token`), or NULL */
-  char tls_server_name[256];             /* kubeconfig tls-server-name (parsed, NOT applied yet) */
+  char tls_server_name[256];             /* kubeconfig tls-server-name: name TLS verifies; "" = host of server */
   char namespace_[254];                  /* context namespace / in-cluster namespace; "default" */
   int insecure;                          /* 1 = skip TLS verification (kubeconfig said so) */
   char tmp_paths[3][SOMHOP_KUBE_PATH_MAX]; /* temp files we created (unlinked on free) */

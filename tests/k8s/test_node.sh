@@ -168,6 +168,16 @@ check "wrong CA: agent exits with an error" "[ $rc -ne 0 ] && [ $rc -ne 124 ]"
 check_contains "wrong CA: certificate problem reported" "$out" "certificate"
 check "wrong CA: nothing registered" "! k get node badca >/dev/null 2>&1"
 
+# ---- kubeconfig tls-server-name: TLS verifies that name, the connection goes to the server URL
+sed 's|^\(    server: .*\)$|\1\n    tls-server-name: kubernetes.default.svc|' "$KUBECONFIG" >"$work/tsn.kubeconfig"
+start_agent tsn --kubeconfig "$work/tsn.kubeconfig" --name tsn-ok
+tsn_pid=$LAST_AGENT
+if wait_for 20 k get node tsn-ok; then ok "tls-server-name in the certificate: accepted"; else not_ok "tls-server-name accepted" "$(tail -2 "$work/tsn.log")"; fi
+kill "$tsn_pid"
+sed 's|^\(    server: .*\)$|\1\n    tls-server-name: not-in-the-cert.example|' "$KUBECONFIG" >"$work/tsn-bad.kubeconfig"
+out=$(timeout 30 "$NODE" --kubeconfig "$work/tsn-bad.kubeconfig" --name tsn-bad --workdir "$work" 2>&1)
+check_contains "tls-server-name not in the certificate: refused" "$out" "certificate"
+
 # ---- bearer token from a tokenFile: re-read when the server says 401 (rotation)
 for sa in tok1 tok2; do
   k -n default create serviceaccount "$sa" >/dev/null 2>&1
