@@ -442,6 +442,40 @@ static int fail_job(rctx *r, cJSON *st, const char *reason, const char *msg) {
   return rc < 0 ? -1 : 0;
 }
 
+/* Creates the Pod of `attempt` on the reserved node (finalizer first). */
+static int create_reserved(rctx *r, int attempt, const resv_ent *rv, const char *pool, long fpgas) {
+  ctrl *c = r->c;
+  if (!has_finalizer(r->job)) { /* the finalizer always precedes the Pod */
+    int f = patch_finalizer(r, 1);
+    if (f != 0) return f < 0 ? -1 : 0;
+  }
+  if (create_pod(r, attempt, rv->node, pool, fpgas) != 0) {
+    pthread_mutex_lock(&c->mu);
+    free(ctrl_map_del(&c->resv, r->key));
+    pthread_mutex_unlock(&c->mu);
+    ctrl_kick_scheduler(c);
+    return -1;
+  }
+  ctrl_observe_latency(c, ctrl_mono() - rv->pend_since);
+  ctrl_event(c, r->job, "Normal", "PodCreated", "attempt %d: pod %s-a%d on node %s", attempt, r->name, attempt,
+             rv->node);
+  /* The status (Scheduled, attempts, nodeName, podName) is written by the reconcile that the
+   * Pod's watch event triggers: one write instead of two when the Pod finishes quickly, and
+   * workers go back to creating Pods sooner. Until then the Pod cache + reservation carry the
+   * truth (a restart derives the attempt from the Pods). */
+  return 0;
+}
+
+/* Copies the reservation of `attempt` for the job into *out; 1 if there is one. */
+static int get_resv(rctx *r, int attempt, resv_ent *out) {
+  pthread_mutex_lock(&r->c->mu);
+  resv_ent *re = ctrl_map_get(&r->c->resv, r->key);
+  int have = re && re->attempt == attempt;
+  if (have) *out = *re;
+  pthread_mutex_unlock(&r->c->mu);
+  return have;
+}
+
 /* Puts the job into the pending set for `attempt`; writes a Pending condition once the
  * scheduler has said why it cannot place it. *after: when to look again. */
 static int want_attempt(rctx *r, cJSON *st, int attempt, const char *pool, long fpgas, int prio, double *after) {
@@ -482,32 +516,14 @@ static int want_attempt(rctx *r, cJSON *st, int attempt, const char *pool, long 
     }
   }
   pthread_mutex_unlock(&c->mu);
-  if (have_resv) {
-    if (!has_finalizer(r->job)) { /* the finalizer always precedes the Pod */
-      int f = patch_finalizer(r, 1);
-      if (f != 0) return f < 0 ? -1 : 0;
-    }
-    if (create_pod(r, attempt, rv.node, pool, fpgas) != 0) {
-      pthread_mutex_lock(&c->mu);
-      free(ctrl_map_del(&c->resv, r->key));
-      pthread_mutex_unlock(&c->mu);
-      ctrl_kick_scheduler(c);
-      return -1;
-    }
-    ctrl_observe_latency(c, ctrl_mono() - rv.pend_since);
-    ctrl_event(c, r->job, "Normal", "PodCreated", "attempt %d: pod %s-a%d on node %s", attempt, r->name, attempt,
-               rv.node);
-    /* The status (Scheduled, attempts, nodeName, podName) is written by the reconcile that the
-     * Pod's watch event triggers: one write instead of two when the Pod finishes quickly, and
-     * workers go back to creating Pods sooner. Until then the Pod cache + reservation carry the
-     * truth (a restart derives the attempt from the Pods). */
-    return 0;
-  }
+  if (have_resv) return create_reserved(r, attempt, &rv, pool, fpgas);
   if (!have_pend) return -1;
   ctrl_kick_scheduler(c);
   if (!has_finalizer(r->job)) { /* overlaps with the scheduler's pass */
     int f = patch_finalizer(r, 1);
     if (f != 0) return f < 0 ? -1 : 0;
+    /* placed meanwhile? create now rather than after another trip through the queue */
+    if (get_resv(r, attempt, &rv)) return create_reserved(r, attempt, &rv, pool, fpgas);
   }
   if (pe.fit == -1 || pe.fit == CTRL_FIT_OK) return 0; /* the scheduler will enqueue us */
   double waited = ctrl_mono() - pe.since;
