@@ -573,6 +573,31 @@ static char *expand_vars(const char *s, char **envv, size_t envc) {
   return out;
 }
 
+/* s with every occurrence of from replaced by to (malloc'd), or NULL on allocation failure.
+ * Takes ownership of s. */
+static char *replace_all(char *s, const char *from, const char *to) {
+  size_t fl = strlen(from), tl = strlen(to), n = 0;
+  if (!s || !fl) return s;
+  for (const char *p = strstr(s, from); p; p = strstr(p + fl, from)) n++;
+  if (!n) return s;
+  char *out = malloc(strlen(s) + n * (tl > fl ? tl - fl : 0) + 1), *o = out;
+  if (!out) {
+    free(s);
+    return NULL;
+  }
+  const char *src = s;
+  for (const char *p = strstr(src, from); p; p = strstr(src, from)) {
+    memcpy(o, src, (size_t)(p - src));
+    o += p - src;
+    memcpy(o, to, tl);
+    o += tl;
+    src = p + fl;
+  }
+  strcpy(o, src);
+  free(s);
+  return out;
+}
+
 /* Build the process environment: the agent's own environment, the container's env (value and
  * the fieldRef subset), then SOMHOP_TERMINATION_LOG and friends. Returns count, or -1 with
  * *why set for an unsupported valueFrom. */
@@ -675,6 +700,8 @@ static int spawn_pod(const cJSON *pod, pod_rec *p, char *why, size_t whylen) {
                           "image entrypoint", p->container);
     goto out;
   }
+  const char *tmp_src = jstr(ctr, "terminationMessagePath");
+  if (!tmp_src || !*tmp_src) tmp_src = "/dev/termination-log";
   argv = calloc(total + 1, sizeof *argv);
   if (!argv) goto out;
   const cJSON *a;
@@ -682,7 +709,9 @@ static int spawn_pod(const cJSON *pod, pod_rec *p, char *why, size_t whylen) {
     const cJSON *list = k ? args : cmd;
     cJSON_ArrayForEach(a, list) {
       if (!cJSON_IsString(a)) continue;
-      argv[argc] = expand_vars(a->valuestring, envv, (size_t)envc);
+      /* The container's terminationMessagePath (default /dev/termination-log) is rewritten to
+       * the per-pod file in command and args, since nothing is mounted there. */
+      argv[argc] = replace_all(expand_vars(a->valuestring, envv, (size_t)envc), tmp_src, term_file);
       if (!argv[argc]) goto out;
       argc++;
     }

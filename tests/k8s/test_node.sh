@@ -79,6 +79,16 @@ d=$(find "$work" -maxdepth 1 -name 'default_ok1_*' | head -1)
 check_eq "stdout captured in the per-pod directory" "$(cat "$d/stdout.log" 2>/dev/null)" out
 check_eq "working directory is the per-pod directory" "$(cat "$d/where" 2>/dev/null)" "$d"
 
+# ---- the terminationMessagePath named in command/args is rewritten to the per-pod file
+make_pod tmpath sim-a 0 'echo "{\"via\":\"default path\"}" > /dev/termination-log'
+make_pod tmcustom sim-a 0 'echo custom-message > /var/run/somhop-test/msg' \
+  '    terminationMessagePath: /var/run/somhop-test/msg'
+wait_for 20 phase_is tmpath Succeeded
+wait_for 20 phase_is tmcustom Succeeded
+check_eq "write to /dev/termination-log becomes the message" "$(jp pod tmpath '{.status.containerStatuses[0].state.terminated.message}')" '{"via":"default path"}'
+check_eq "custom terminationMessagePath rewritten" "$(jp pod tmcustom '{.status.containerStatuses[0].state.terminated.message}')" custom-message
+check "nothing written at the custom path itself" "[ ! -e /var/run/somhop-test/msg ]"
+
 # ---- failures
 make_pod fail3 sim-a 1 'echo partial > "$SOMHOP_TERMINATION_LOG"; exit 3'
 make_pod logs sim-a 0 'echo first >&2; echo "bad input: x.csv line 4" >&2; exit 1' \
