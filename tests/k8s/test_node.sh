@@ -50,6 +50,7 @@ EOF
 
 # ---- registration, lease, readiness
 start_agent sim-a --name sim-a --fpgas 2 --lease-seconds 4 --status-seconds 2
+sim_a_pid=$LAST_AGENT
 wait_for 20 k get node sim-a
 check_eq "node registered with the sim label" "$(jp node sim-a '{.metadata.labels.somhop\.dev/fpga}')" sim
 check_eq "allocatable somhop.dev/fpga-sim" "$(jp node sim-a '{.status.allocatable.somhop\.dev/fpga-sim}')" 2
@@ -165,6 +166,8 @@ allfast() { for i in 0 1 2; do phase_is "f$i" Succeeded || return 1; done; }
 if wait_for 20 allfast; then ok "--fast completes pods at once"; else not_ok "--fast completes pods at once" "phases: $(k get pods --no-headers 2>&1 | grep '^f[0-9]' | tr '\n' ' ')"; fi
 check_eq "--fast termination message" "$(jp pod f1 '{.status.containerStatuses[0].state.terminated.message}')" '{"ok":true,"fast":true}'
 kill -TERM "$fast_pid"
+wait "$fast_pid"
+check_rc "--fast agent exits 0 on SIGTERM" $? 0
 gone() { [ "$(k get nodes --no-headers 2>/dev/null | grep -c '^fast-')" = 0 ]; }
 if wait_for 20 gone; then ok "--unregister deletes the nodes on SIGTERM"; else not_ok "--unregister deletes the nodes" "$(k get nodes --no-headers | tr '\n' ' ')"; fi
 
@@ -217,6 +220,9 @@ if [ -n "$r1" ] && wait_for 10 rot_renewed; then ok "rotated token picked up aft
 fi
 check "no failed call after the rotation" "! grep -q failed '$work/rot.log'"
 kill "$rot_pid"
+kill -TERM "$sim_a_pid"
+wait "$sim_a_pid"
+check_rc "agent exits 0 on SIGTERM (and LeakSanitizer-clean under make asan)" $? 0
 
 # ---- the agent log reports no API failures
 if grep -q "failed" "$work/sim-a.log"; then not_ok "no failed API calls in the agent log" "$(grep failed "$work/sim-a.log" | head -3)"; else ok "no failed API calls in the agent log"; fi
