@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -466,13 +467,18 @@ out:
 
 /* ---- 4. som bmu ------------------------------------------------------------ */
 
-/* Common start of bmu/eval/predict: parse, load model and data, check dims. */
+/* Common start of bmu/eval/predict: parse, load model and data, check dims;
+ * then the BMU of every sample (use_bmu). */
 typedef struct use_ctx {
   cli_args a;
   cli_common c;
   int prec;
-  somhop_som *som;
-  somhop_dataset *ds;
+  somhop_som *som;     /* MODEL (a.pos[0]) */
+  somhop_dataset *ds;  /* DATA (a.pos[1]) */
+  uint32_t *bmu;       /* ds->n best units, after use_bmu */
+  uint32_t *second;    /* ds->n second-best units, or NULL if not asked for */
+  double *dist2;       /* ds->n squared distances to the BMU */
+  cli_kreport rep;     /* backend report of the BMU run */
 } use_ctx;
 
 static int use_begin(const cli_cmd *cmd, int argc, char **argv, use_ctx *u, int *done) {
@@ -493,40 +499,70 @@ static int use_begin(const cli_cmd *cmd, int argc, char **argv, use_ctx *u, int 
   return 0;
 }
 
+/* BMU (and, with want_second, second-best unit) of every sample on the
+ * chosen backend. Returns an exit code. */
+static int use_bmu(use_ctx *u, int want_second) {
+  size_t n = u->ds->n;
+  u->bmu = calloc(n, sizeof *u->bmu);
+  u->dist2 = calloc(n, sizeof *u->dist2);
+  if (want_second) u->second = calloc(n, sizeof *u->second);
+  if (!u->bmu || !u->dist2 || (want_second && !u->second))
+    return cli_errorf(EXIT_RUNTIME, "out of memory");
+  return cli_som_bmu(u->som, u->ds->x, n, &u->c, u->prec, u->bmu, u->second, u->dist2, &u->rep);
+}
+
 static void use_end(use_ctx *u) {
+  free(u->bmu);
+  free(u->second);
+  free(u->dist2);
   somhop_som_free(u->som);
   somhop_dataset_free(u->ds);
 }
 
+/* The JSON summary of bmu/eval/predict starts with command, model and data. */
+static void use_json_begin(const use_ctx *u, cli_json *j) {
+  cj_begin(j, stdout);
+  cj_str(j, "command", u->a.cmd->path);
+  cj_str(j, "model", u->a.pos[0]);
+  cj_str(j, "data", u->a.pos[1]);
+}
+
 static int out_is_stdout(const char *out) { return !out || strcmp(out, "-") == 0; }
+
+/* Results go to -o FILE or stdout; --json needs FILE, as stdout would carry both. */
+static int check_json_out(const use_ctx *u, const char *out) {
+  if (out_is_stdout(out) && u->c.json)
+    return cli_usage_error(u->a.cmd, "--json needs -o FILE (stdout would carry both)");
+  return 0;
+}
+
+/* Write text to stdout (no -o, or "-") or atomically to out. Returns an exit code. */
+static int write_text_out(const char *out, const char *text, size_t len) {
+  if (out_is_stdout(out)) {
+    if (fwrite(text, 1, len, stdout) != len) return cli_errorf(EXIT_RUNTIME, "cannot write to stdout");
+    return 0;
+  }
+  somhop_err e = {0};
+  int rc = somhop_atomic_write(out, text, len, &e);
+  return rc < 0 ? cli_fail(&e, rc) : 0;
+}
 
 static int cmd_bmu(int argc, char **argv) {
   use_ctx u;
   int done, ex = use_begin(&bmu_cmd, argc, argv, &u, &done);
-  uint32_t *bmu = NULL, *second = NULL;
-  double *dist2 = NULL, *tab = NULL;
+  double *tab = NULL;
   char *text = NULL;
   if (ex || done) goto out;
   const char *out = cli_get(&u.a, "output");
   int want_second = cli_has(&u.a, "second");
-  if (out_is_stdout(out) && u.c.json) {
-    ex = cli_usage_error(&bmu_cmd, "--json needs -o FILE (stdout would carry both)");
-    goto out;
-  }
+  if ((ex = check_json_out(&u, out))) goto out;
+  /* the second-best unit is always computed; --second only adds the column */
+  if ((ex = use_bmu(&u, 1))) goto out;
   size_t n = u.ds->n;
-  bmu = calloc(n, sizeof *bmu);
-  second = calloc(n, sizeof *second);
-  dist2 = calloc(n, sizeof *dist2);
-  if (!bmu || !second || !dist2) {
-    ex = cli_errorf(EXIT_RUNTIME, "out of memory");
-    goto out;
-  }
-  cli_kreport rep;
-  if ((ex = cli_som_bmu(u.som, u.ds->x, n, &u.c, u.prec, bmu, second, dist2, &rep))) goto out;
+  const uint32_t *bmu = u.bmu, *second = u.second;
+  const double *dist2 = u.dist2;
   size_t ncol = want_second ? 5 : 4;
   static const char *const names[] = {"bmu", "row", "col", "dist", "second"};
-  somhop_err e = {0};
-  int rc = 0;
   if (!out_is_stdout(out) && cli_has_ext(out, ".npy")) {
     tab = calloc(n, ncol * sizeof *tab);
     if (!tab) {
@@ -541,7 +577,12 @@ static int cmd_bmu(int argc, char **argv) {
       r[3] = sqrt(dist2[i]);
       if (want_second) r[4] = second[i] == SOMHOP_BMU_NONE ? -1.0 : (double)second[i];
     }
-    rc = somhop_write_npy_f64(out, tab, n, ncol, &e);
+    somhop_err e = {0};
+    int rc = somhop_write_npy_f64(out, tab, n, ncol, &e);
+    if (rc < 0) {
+      ex = cli_fail(&e, rc);
+      goto out;
+    }
   } else {
     /* CSV text built in memory, then one atomic write (or stdout). */
     size_t cap = 64 + n * 96;
@@ -563,38 +604,21 @@ static int cmd_bmu(int argc, char **argv) {
       }
       text[len++] = '\n';
     }
-    if (out_is_stdout(out)) {
-      if (fwrite(text, 1, len, stdout) != len) {
-        ex = cli_errorf(EXIT_RUNTIME, "cannot write to stdout");
-        goto out;
-      }
-    } else {
-      rc = somhop_atomic_write(out, text, len, &e);
-    }
-  }
-  if (rc < 0) {
-    ex = cli_fail(&e, rc);
-    goto out;
+    if ((ex = write_text_out(out, text, len))) goto out;
   }
   FILE *info = out_is_stdout(out) ? stderr : stdout;
   if (u.c.json) {
     cli_json j;
-    cj_begin(&j, stdout);
-    cj_str(&j, "command", "som bmu");
-    cj_str(&j, "model", u.a.pos[0]);
-    cj_str(&j, "data", u.a.pos[1]);
+    use_json_begin(&u, &j);
     cj_str(&j, "output", out);
     cj_int(&j, "samples", (long long)n);
-    cli_kreport_json(&j, &rep);
+    cli_kreport_json(&j, &u.rep);
     cj_end(&j);
   } else {
-    cli_kreport_print(info, &rep);
+    cli_kreport_print(info, &u.rep);
     if (!out_is_stdout(out)) fprintf(info, "wrote %zu BMUs to %s\n", n, out);
   }
 out:
-  free(bmu);
-  free(second);
-  free(dist2);
   free(tab);
   free(text);
   use_end(&u);
@@ -606,44 +630,35 @@ out:
 static int cmd_eval(int argc, char **argv) {
   use_ctx u;
   int done, ex = use_begin(&eval_cmd, argc, argv, &u, &done);
-  uint32_t *bmu = NULL, *second = NULL;
-  double *dist2 = NULL;
   int32_t *truth = NULL, *pred = NULL;
   if (ex || done) goto out;
   size_t n = u.ds->n;
-  bmu = calloc(n, sizeof *bmu);
-  second = calloc(n, sizeof *second);
-  dist2 = calloc(n, sizeof *dist2);
   pred = calloc(n, sizeof *pred);
-  if (!bmu || !second || !dist2 || !pred) {
+  if (!pred) {
     ex = cli_errorf(EXIT_RUNTIME, "out of memory");
     goto out;
   }
-  cli_kreport rep;
-  if ((ex = cli_som_bmu(u.som, u.ds->x, n, &u.c, u.prec, bmu, second, dist2, &rep))) goto out;
-  double qe = somhop_som_qe_from(dist2, n);
-  double te = somhop_som_te_from(u.som, bmu, second, n);
+  if ((ex = use_bmu(&u, 1))) goto out;
+  double qe = somhop_som_qe_from(u.dist2, n);
+  double te = somhop_som_te_from(u.som, u.bmu, u.second, n);
   double purity = NAN;
   size_t counted = 0;
   int have_purity = 0;
   if ((ex = map_labels(u.som, u.ds, &truth))) goto out;
   if (truth && u.som->labels) {
-    labels_from_bmu(u.som, bmu, n, pred);
+    labels_from_bmu(u.som, u.bmu, n, pred);
     purity = purity_of(truth, pred, n, &counted);
     have_purity = 1;
   }
   if (u.c.json) {
     cli_json j;
-    cj_begin(&j, stdout);
-    cj_str(&j, "command", "som eval");
-    cj_str(&j, "model", u.a.pos[0]);
-    cj_str(&j, "data", u.a.pos[1]);
+    use_json_begin(&u, &j);
     cj_int(&j, "samples", (long long)n);
     cj_num(&j, "qe", qe);
     cj_num(&j, "te", te);
     if (have_purity) cj_num(&j, "purity", purity);
     else cj_null(&j, "purity");
-    cli_kreport_json(&j, &rep);
+    cli_kreport_json(&j, &u.rep);
     cj_end(&j);
   } else {
     print_model_line(stdout, u.som);
@@ -655,12 +670,9 @@ static int cmd_eval(int argc, char **argv) {
              purity, counted);
     else if (u.ds->labels)
       printf("label purity             n/a (the model has no neuron labels)\n");
-    cli_kreport_print(stdout, &rep);
+    cli_kreport_print(stdout, &u.rep);
   }
 out:
-  free(bmu);
-  free(second);
-  free(dist2);
   free(truth);
   free(pred);
   use_end(&u);
@@ -672,16 +684,11 @@ out:
 static int cmd_predict(int argc, char **argv) {
   use_ctx u;
   int done, ex = use_begin(&predict_cmd, argc, argv, &u, &done);
-  uint32_t *bmu = NULL;
-  double *dist2 = NULL;
   int32_t *truth = NULL, *pred = NULL;
   char *text = NULL;
   if (ex || done) goto out;
   const char *out = cli_get(&u.a, "output");
-  if (out_is_stdout(out) && u.c.json) {
-    ex = cli_usage_error(&predict_cmd, "--json needs -o FILE (stdout would carry both)");
-    goto out;
-  }
+  if ((ex = check_json_out(&u, out))) goto out;
   if (!u.som->labels || !u.som->label_names) {
     ex = cli_errorf(EXIT_RUNTIME,
                     "model %s has no neuron labels (train it on labelled data, e.g. --label-col)",
@@ -689,25 +696,25 @@ static int cmd_predict(int argc, char **argv) {
     goto out;
   }
   size_t n = u.ds->n;
-  bmu = calloc(n, sizeof *bmu);
-  dist2 = calloc(n, sizeof *dist2);
   pred = calloc(n, sizeof *pred);
-  if (!bmu || !dist2 || !pred) {
+  if (!pred) {
     ex = cli_errorf(EXIT_RUNTIME, "out of memory");
     goto out;
   }
-  cli_kreport rep;
-  if ((ex = cli_som_bmu(u.som, u.ds->x, n, &u.c, u.prec, bmu, NULL, dist2, &rep))) goto out;
-  labels_from_bmu(u.som, bmu, n, pred);
+  if ((ex = use_bmu(&u, 0))) goto out;
+  labels_from_bmu(u.som, u.bmu, n, pred);
   for (size_t i = 0; i < n; i++)
     if (pred[i] < 0 || (size_t)pred[i] >= u.som->n_labels) {
       ex = cli_errorf(EXIT_MODEL, "model %s has no labelled neuron", u.a.pos[0]);
       goto out;
     }
-  somhop_err e = {0};
-  int rc = 0;
   if (!out_is_stdout(out) && cli_has_ext(out, ".npy")) {
-    rc = somhop_write_npy_i32(out, pred, n, 0, &e);
+    somhop_err e = {0};
+    int rc = somhop_write_npy_i32(out, pred, n, 0, &e);
+    if (rc < 0) {
+      ex = cli_fail(&e, rc);
+      goto out;
+    }
   } else {
     size_t maxname = 1;
     for (size_t k = 0; k < u.som->n_labels; k++) {
@@ -737,18 +744,7 @@ static int cmd_predict(int argc, char **argv) {
         len += (size_t)snprintf(text + len, cap - len, "%s\n", nm);
       }
     }
-    if (out_is_stdout(out)) {
-      if (fwrite(text, 1, len, stdout) != len) {
-        ex = cli_errorf(EXIT_RUNTIME, "cannot write to stdout");
-        goto out;
-      }
-    } else {
-      rc = somhop_atomic_write(out, text, len, &e);
-    }
-  }
-  if (rc < 0) {
-    ex = cli_fail(&e, rc);
-    goto out;
+    if ((ex = write_text_out(out, text, len))) goto out;
   }
   double acc = NAN;
   size_t counted = 0;
@@ -757,24 +753,19 @@ static int cmd_predict(int argc, char **argv) {
   FILE *info = out_is_stdout(out) ? stderr : stdout;
   if (u.c.json) {
     cli_json j;
-    cj_begin(&j, stdout);
-    cj_str(&j, "command", "som predict");
-    cj_str(&j, "model", u.a.pos[0]);
-    cj_str(&j, "data", u.a.pos[1]);
+    use_json_begin(&u, &j);
     cj_str(&j, "output", out);
     cj_int(&j, "samples", (long long)n);
     if (truth) cj_num(&j, "accuracy", acc);
     else cj_null(&j, "accuracy");
-    cli_kreport_json(&j, &rep);
+    cli_kreport_json(&j, &u.rep);
     cj_end(&j);
   } else {
     if (truth) fprintf(info, "accuracy %.4f (%zu labelled samples)\n", acc, counted);
-    cli_kreport_print(info, &rep);
+    cli_kreport_print(info, &u.rep);
     if (!out_is_stdout(out)) fprintf(info, "wrote %zu labels to %s\n", n, out);
   }
 out:
-  free(bmu);
-  free(dist2);
   free(truth);
   free(pred);
   free(text);
@@ -849,6 +840,47 @@ static int parse_components(const cli_args *a, const somhop_som *som, unsigned c
   return rc;
 }
 
+/* Where som render draws: DIR, the --title prefix, and the files written so far. */
+typedef struct render_out {
+  const somhop_som *som;
+  const char *dir;
+  const char *title;   /* --title or NULL */
+  char *path;          /* scratch for DIR/fname, pathcap bytes */
+  size_t pathcap;
+  char (*files)[96];   /* names written, for the summary */
+  size_t written, maxfiles;
+} render_out;
+
+/* Draw one value per neuron as DIR/fname, titled "[TITLE: ]" + fmt.
+ * Returns an exit code. */
+static int render_map(render_out *r, const double *vals, const char *fname,
+                      const char *const *cell_text, int zero_white, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static int render_map(render_out *r, const double *vals, const char *fname,
+                      const char *const *cell_text, int zero_white, const char *fmt, ...) {
+  char ttl[256];
+  int l = snprintf(ttl, sizeof ttl, "%s%s", r->title ? r->title : "", r->title ? ": " : "");
+  if (l < 0) l = 0;
+  if ((size_t)l < sizeof ttl) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ttl + l, sizeof ttl - (size_t)l, fmt, ap);
+    va_end(ap);
+  }
+  somhop_grid_opts go;
+  memset(&go, 0, sizeof go);
+  go.hex = r->som->grid == SOMHOP_GRID_HEX;
+  go.cell_text = cell_text;
+  go.zero_white = zero_white;
+  go.title = ttl;
+  snprintf(r->path, r->pathcap, "%s/%s", r->dir, fname);
+  somhop_err e = {0};
+  int rc = somhop_render_grid_map_ex(r->path, vals, r->som->rows, r->som->cols, &go, &e);
+  if (rc < 0) return cli_fail(&e, rc);
+  if (r->written < r->maxfiles) snprintf(r->files[r->written++], sizeof r->files[0], "%s", fname);
+  return 0;
+}
+
 static int cmd_render(int argc, char **argv) {
   cli_args a;
   cli_common c;
@@ -869,7 +901,6 @@ static int cmd_render(int argc, char **argv) {
   unsigned char *mask = NULL;
   char *path = NULL;
   int ex = 0;
-  size_t written = 0;
   char (*files)[96] = NULL;
   if ((ex = load_model(a.pos[0], &som))) goto out;
   mask = calloc(som->d, 1);
@@ -903,24 +934,13 @@ static int cmd_render(int argc, char **argv) {
       text[i] = som->labels[i] >= 0 ? som->label_names[som->labels[i]] : NULL;
     cell_text = (const char *const *)text;
   }
-  somhop_err e = {0};
-  char ttl[256];
-  somhop_grid_opts go;
+  render_out r = {som, dir, title, path, pathcap, files, 0, som->d + 2};
 
   /* U-matrix */
   somhop_som_umatrix(som, vals);
-  memset(&go, 0, sizeof go);
-  go.hex = som->grid == SOMHOP_GRID_HEX;
-  go.cell_text = cell_text;
-  snprintf(ttl, sizeof ttl, "%s%sU-matrix%s", title ? title : "", title ? ": " : "",
-           cell_text ? " (text: majority label)" : "");
-  go.title = ttl;
-  snprintf(path, pathcap, "%s/umatrix.png", dir);
-  if ((rc = somhop_render_grid_map_ex(path, vals, som->rows, som->cols, &go, &e)) < 0) {
-    ex = cli_fail(&e, rc);
+  if ((ex = render_map(&r, vals, "umatrix.png", cell_text, 0, "U-matrix%s",
+                       cell_text ? " (text: majority label)" : "")))
     goto out;
-  }
-  snprintf(files[written++], 96, "umatrix.png");
 
   /* hit map */
   if (ds) {
@@ -930,6 +950,7 @@ static int cmd_render(int argc, char **argv) {
       ex = cli_errorf(EXIT_RUNTIME, "out of memory");
       goto out;
     }
+    somhop_err e = {0};
     if ((rc = somhop_som_bmu(som, ds->x, ds->n, SOMHOP_PREC_F32, (unsigned)c.threads, bmu, NULL,
                              NULL, &e)) < 0) {
       ex = cli_fail(&e, rc);
@@ -937,19 +958,9 @@ static int cmd_render(int argc, char **argv) {
     }
     somhop_som_hits(som, bmu, ds->n, hits);
     for (size_t i = 0; i < m; i++) vals[i] = hits[i];
-    memset(&go, 0, sizeof go);
-    go.hex = som->grid == SOMHOP_GRID_HEX;
-    go.cell_text = cell_text;
-    go.zero_white = 1;
-    snprintf(ttl, sizeof ttl, "%s%shits of %zu samples%s", title ? title : "", title ? ": " : "",
-             ds->n, cell_text ? " (text: majority label)" : "");
-    go.title = ttl;
-    snprintf(path, pathcap, "%s/hits.png", dir);
-    if ((rc = somhop_render_grid_map_ex(path, vals, som->rows, som->cols, &go, &e)) < 0) {
-      ex = cli_fail(&e, rc);
+    if ((ex = render_map(&r, vals, "hits.png", cell_text, 1, "hits of %zu samples%s", ds->n,
+                         cell_text ? " (text: majority label)" : "")))
       goto out;
-    }
-    snprintf(files[written++], 96, "hits.png");
   }
 
   /* component planes, raw units */
@@ -965,18 +976,10 @@ static int cmd_render(int argc, char **argv) {
     if (som->feature_names) safe_name(som->feature_names[k], nm, sizeof nm);
     else snprintf(nm, sizeof nm, "f%zu", k + 1);
     for (size_t i = 0; i < m; i++) vals[i] = raw[i * som->d + k];
-    memset(&go, 0, sizeof go);
-    go.hex = som->grid == SOMHOP_GRID_HEX;
-    snprintf(ttl, sizeof ttl, "%s%scomponent %zu: %s", title ? title : "", title ? ": " : "", k + 1,
-             som->feature_names ? som->feature_names[k] : nm);
-    go.title = ttl;
     snprintf(fname, sizeof fname, "component-%zu-%s.png", k + 1, nm);
-    snprintf(path, pathcap, "%s/%s", dir, fname);
-    if ((rc = somhop_render_grid_map_ex(path, vals, som->rows, som->cols, &go, &e)) < 0) {
-      ex = cli_fail(&e, rc);
+    if ((ex = render_map(&r, vals, fname, NULL, 0, "component %zu: %s", k + 1,
+                         som->feature_names ? som->feature_names[k] : nm)))
       goto out;
-    }
-    if (written < som->d + 2) snprintf(files[written++], 96, "%s", fname);
   }
   if (c.json) {
     cli_json j;
@@ -985,11 +988,11 @@ static int cmd_render(int argc, char **argv) {
     cj_str(&j, "model", a.pos[0]);
     cj_str(&j, "dir", dir);
     cj_arr(&j, "files");
-    for (size_t i = 0; i < written; i++) cj_str(&j, NULL, files[i]);
+    for (size_t i = 0; i < r.written; i++) cj_str(&j, NULL, files[i]);
     cj_close_arr(&j);
     cj_end(&j);
   } else {
-    for (size_t i = 0; i < written; i++) printf("wrote %s/%s\n", dir, files[i]);
+    for (size_t i = 0; i < r.written; i++) printf("wrote %s/%s\n", dir, files[i]);
     if (!ds) printf("(no DATA given: hit map not drawn)\n");
   }
 out:
