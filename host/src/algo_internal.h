@@ -64,4 +64,16 @@ int somhop__bmu_plan_run_any(somhop_bmu_plan *p, const void *x, int is_f32,
 int somhop__norm_alloc(somhop_norm *nm, size_t d);
 size_t somhop__som_neighbours(const somhop_som *s, size_t i, size_t out[8]);
 
+/* ---- model loading shared by som_io.c and hopfield_io.c (algo_util.c) ---- */
+#include "somhop/modelfile.h"
+/* Builds the model *(T **)out from a container read as `kind`; name names
+ * the source in messages. Returns 0 or a negative SOMHOP_E* code. */
+typedef int (*algo_model_decode_fn)(const somhop_mf_file *f, uint32_t kind, const char *name,
+                                    void *out, somhop_err *err);
+/* Read the container (somhop_mf_read of the file `name`, or with from_mem
+ * somhop_mf_read_mem of buf/len, `name` or "(memory)" in messages), decode
+ * it and free it. */
+int algo_model_load(int from_mem, const char *name, const void *buf, size_t len,
+                    algo_model_decode_fn decode, void *out, somhop_err *err);
+
 #endif

@@ -1,5 +1,5 @@
 /*
- * algo_util.c — seeded RNG, fork-join threads and checked allocation for
+ * algo_util.c — seeded RNG, fork-join threads, checked allocation and model loading for
  * the SOM / Hopfield code (declared in algo_internal.h).
  */
 #include "algo_internal.h"
@@ -10,7 +10,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "somhop/modelfile.h"
 #include "somhop/som.h"
+
+/* ---------------------------------------------------------------- model loading */
+
+int algo_model_load(int from_mem, const char *name, const void *buf, size_t len,
+                    algo_model_decode_fn decode, void *out, somhop_err *err) {
+  somhop_mf_file *f = NULL;
+  uint32_t kind = 0;
+  int rc = from_mem ? somhop_mf_read_mem(buf, len, name, &kind, &f, err)
+                    : somhop_mf_read(name, &kind, &f, err);
+  if (rc) return rc;
+  rc = decode(f, kind, (from_mem && !name) ? "(memory)" : name, out, err);
+  somhop_mf_free(f);
+  return rc;
+}
 
 /* ---------------------------------------------------------------- RNG */
 

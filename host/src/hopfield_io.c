@@ -42,8 +42,9 @@ int somhop_hopfield_save(const somhop_hopfield *h, const char *path, somhop_err 
   return somhop_mf_write(path, SOMHOP_MF_KIND_HOPFIELD, sec, 4, err);
 }
 
-static int from_file(const somhop_mf_file *f, uint32_t kind, const char *name,
-                     somhop_hopfield **out, somhop_err *err) {
+static int from_file(const somhop_mf_file *f, uint32_t kind, const char *name, void *outp,
+                     somhop_err *err) {
+  somhop_hopfield **out = outp;
   if (kind != SOMHOP_MF_KIND_HOPFIELD)
     return somhop_err_set(err, SOMHOP_EFORMAT, "%s: not a Hopfield model (model kind %u%s)", name,
                           kind, kind == SOMHOP_MF_KIND_SOM ? ", a SOM" : "");
@@ -115,24 +116,12 @@ fail:
 int somhop_hopfield_load(const char *path, somhop_hopfield **out, somhop_err *err) {
   if (!out) return somhop_err_set(err, SOMHOP_EINVAL, "hopfield load: NULL output");
   *out = NULL;
-  somhop_mf_file *f = NULL;
-  uint32_t kind = 0;
-  int rc = somhop_mf_read(path, &kind, &f, err);
-  if (rc) return rc;
-  rc = from_file(f, kind, path, out, err);
-  somhop_mf_free(f);
-  return rc;
+  return algo_model_load(0, path, NULL, 0, from_file, out, err);
 }
 
 int somhop_hopfield_load_mem(const void *buf, size_t len, const char *name, somhop_hopfield **out,
                              somhop_err *err) {
   if (!out) return somhop_err_set(err, SOMHOP_EINVAL, "hopfield load: NULL output");
   *out = NULL;
-  somhop_mf_file *f = NULL;
-  uint32_t kind = 0;
-  int rc = somhop_mf_read_mem(buf, len, name, &kind, &f, err);
-  if (rc) return rc;
-  rc = from_file(f, kind, name ? name : "(memory)", out, err);
-  somhop_mf_free(f);
-  return rc;
+  return algo_model_load(1, name, buf, len, from_file, out, err);
 }

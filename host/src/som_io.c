@@ -156,8 +156,9 @@ bad:
   return SOMHOP_EFORMAT;
 }
 
-static int from_file(const somhop_mf_file *f, uint32_t kind, const char *name, somhop_som **out,
+static int from_file(const somhop_mf_file *f, uint32_t kind, const char *name, void *outp,
                      somhop_err *err) {
+  somhop_som **out = outp;
   if (kind != SOMHOP_MF_KIND_SOM)
     return somhop_err_set(err, SOMHOP_EFORMAT, "%s: not a SOM model (model kind %u%s)", name, kind,
                           kind == SOMHOP_MF_KIND_HOPFIELD ? ", a Hopfield network" : "");
@@ -268,24 +269,12 @@ fail:
 int somhop_som_load(const char *path, somhop_som **out, somhop_err *err) {
   if (!out) return somhop_err_set(err, SOMHOP_EINVAL, "som load: NULL output");
   *out = NULL;
-  somhop_mf_file *f = NULL;
-  uint32_t kind = 0;
-  int rc = somhop_mf_read(path, &kind, &f, err);
-  if (rc) return rc;
-  rc = from_file(f, kind, path, out, err);
-  somhop_mf_free(f);
-  return rc;
+  return algo_model_load(0, path, NULL, 0, from_file, out, err);
 }
 
 int somhop_som_load_mem(const void *buf, size_t len, const char *name, somhop_som **out,
                         somhop_err *err) {
   if (!out) return somhop_err_set(err, SOMHOP_EINVAL, "som load: NULL output");
   *out = NULL;
-  somhop_mf_file *f = NULL;
-  uint32_t kind = 0;
-  int rc = somhop_mf_read_mem(buf, len, name, &kind, &f, err);
-  if (rc) return rc;
-  rc = from_file(f, kind, name ? name : "(memory)", out, err);
-  somhop_mf_free(f);
-  return rc;
+  return algo_model_load(1, name, buf, len, from_file, out, err);
 }
