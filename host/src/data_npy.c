@@ -7,7 +7,7 @@
  * (u16 LE for 1.x, u32 LE for 2.x/3.x), then an ASCII (3.x: UTF-8) Python
  * dict literal {'descr': '<f8', 'fortran_order': False, 'shape': (n, d), }
  * padded with spaces and ending in '\n'; then the raw array data.
- * Supported: descr <f8 <f4 <i4 |u1 (also <u1, |i1 is not), C order, 1-D
+ * Supported: descr <f8 <f4 <i4 |u1 |i1 (also <u1 <i1), C order, 1-D
  * (n,) -> n x 1 and 2-D (n, d).
  */
 #include <math.h>
@@ -136,11 +136,12 @@ static int parse_header(const char *s, size_t len, npy_hdr *h, const char **why)
 
 /* ---- reader ---- */
 
-enum dtype { DT_F8, DT_F4, DT_I4, DT_U1 };
+enum dtype { DT_F8, DT_F4, DT_I4, DT_U1, DT_I1 };
 
 static int dtype_of(const char *descr, enum dtype *dt, size_t *size) {
   static const struct { const char *s; enum dtype dt; size_t size; } map[] = {
       {"<f8", DT_F8, 8}, {"<f4", DT_F4, 4}, {"<i4", DT_I4, 4}, {"|u1", DT_U1, 1}, {"<u1", DT_U1, 1},
+      {"|i1", DT_I1, 1}, {"<i1", DT_I1, 1}, /* int8: the natural type of +-1 Hopfield patterns */
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(descr, map[i].s) == 0) { *dt = map[i].dt; *size = map[i].size; return 0; }
@@ -198,7 +199,7 @@ int somhop_dataset_from_npy_mem(const void *buf, size_t len, const char *name,
       return somhop_err_set(err, SOMHOP_EUNSUPPORTED, "%s: big-endian dtype '%s' not supported; "
                             "use arr.astype('<f8')", name, h.descr);
     return somhop_err_set(err, SOMHOP_EUNSUPPORTED,
-                          "%s: dtype '%s' not supported (float64 <f8, float32 <f4, int32 <i4, uint8 |u1 are)",
+                          "%s: dtype '%s' not supported (float64 <f8, float32 <f4, int32 <i4, uint8 |u1, int8 |i1 are)",
                           name, h.descr);
   }
   if (h.fortran)
@@ -234,6 +235,8 @@ int somhop_dataset_from_npy_mem(const void *buf, size_t len, const char *name,
       v = f;
     } else if (dt == DT_I4) {
       v = (double)(int32_t)(uint32_t)somhop__get_le(q + 4 * i, 4);
+    } else if (dt == DT_I1) {
+      v = (double)(int8_t)q[i];
     } else {
       v = q[i];
     }

@@ -393,6 +393,13 @@ static void test_npy_roundtrip(void) {
   rc = npy(buf, n, &ds, &e);
   CHECK_INT("npy '<u1' accepted", rc, 0);
   somhop_dataset_free(ds);
+  unsigned char i8[4] = {0xFF, 0x01, 0x80, 0x7F}; /* -1, 1, -128, 127 */
+  n = make_npy(buf, 1, "{'descr': '|i1', 'fortran_order': False, 'shape': (2, 2), }", i8, 4);
+  rc = npy(buf, n, &ds, &e);
+  CHECK_INT("npy int8 |i1: rc", rc, 0);
+  if (rc == 0)
+    CHECK("npy int8 values are signed", ds->x[0] == -1 && ds->x[1] == 1 && ds->x[2] == -128 && ds->x[3] == 127);
+  somhop_dataset_free(ds);
   n = make_npy(buf, 2, "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }", f64, sizeof f64);
   rc = npy(buf, n, &ds, &e);
   CHECK_INT("npy f64 v2.0: rc", rc, 0);
