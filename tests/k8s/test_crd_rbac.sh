@@ -122,8 +122,8 @@ check_eq "runner result recorded" "$(k get fj rbac-job -o jsonpath='{.status.res
 check_eq "runner read the ConfigMap input (4 features)" "$(k get fj rbac-job -o jsonpath='{.status.result.steps[0].summary.features}')" 4
 n=$(k get cm rbac-out -o jsonpath='{.binaryData.model\.smf}' 2>/dev/null | base64 -d 2>/dev/null | head -c 8)
 check_eq "runner wrote the model to a ConfigMap (binaryData)" "$n" SOMHOPMF
-if grep -qiE "forbidden|403" "$work/ctrl.log"; then
-  not_ok "controller log has no RBAC denials" "$(grep -iE 'forbidden|403' "$work/ctrl.log" | head -3)"
+if grep -qE "[Ff]orbidden|HTTP 403" "$work/ctrl.log"; then
+  not_ok "controller log has no RBAC denials" "$(grep -E '[Ff]orbidden|HTTP 403' "$work/ctrl.log" | head -3)"
 else
   ok "controller log has no RBAC denials"
 fi
