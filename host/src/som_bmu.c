@@ -52,6 +52,21 @@ static inline void norm_row(const somhop_norm *nm, const double *x, size_t d, do
   for (size_t k = 0; k < d; k++) y[k] = (x[k] - nm->offset[k]) * nm->scale[k];
 }
 
+/* Keep the best and second-best (distance, index) seen so far: only a
+ * strictly smaller distance displaces, so of equal distances the one seen
+ * first stays. */
+static inline void top2_f64(double dd, uint32_t q, double *b1, uint32_t *i1, double *b2, uint32_t *i2) {
+  if (dd < *b1) {
+    *b2 = *b1;
+    *i2 = *i1;
+    *b1 = dd;
+    *i1 = q;
+  } else if (dd < *b2) {
+    *b2 = dd;
+    *i2 = q;
+  }
+}
+
 /* The reference distance: sum over k ascending of (x_k - w_k)^2 in double. */
 static inline double dist2_f64(const double *x, const double *w, size_t d) {
   double s = 0.0;
@@ -98,16 +113,7 @@ static void ref_task(void *ctx, unsigned t, unsigned nt) {
     double best = INFINITY, sec = INFINITY;
     uint32_t bi = SOMHOP_BMU_NONE, si = SOMHOP_BMU_NONE;
     for (size_t q = 0; q < j->m; q++) {
-      double dd = dist2_f64(xi, j->cb + q * j->d, j->d);
-      if (dd < best) {
-        sec = best;
-        si = bi;
-        best = dd;
-        bi = (uint32_t)q;
-      } else if (dd < sec) {
-        sec = dd;
-        si = (uint32_t)q;
-      }
+      top2_f64(dist2_f64(xi, j->cb + q * j->d, j->d), (uint32_t)q, &best, &bi, &sec, &si);
     }
     j->bmu[i] = bi;
     if (j->second) j->second[i] = si;
@@ -764,16 +770,7 @@ static void redecide(const somhop_bmu_plan *p, const double *y, const float *xf,
   uint32_t i1 = SOMHOP_BMU_NONE, i2 = SOMHOP_BMU_NONE;
   for (size_t q = 0; q < p->m; q++) {
     if (!((double)scores[q] <= lim) && lim < INFINITY) continue;
-    double dd = dist2_f64(y, cb_row(p, q, tmp), d);
-    if (dd < b1) {
-      b2 = b1;
-      i2 = i1;
-      b1 = dd;
-      i1 = (uint32_t)q;
-    } else if (dd < b2) {
-      b2 = dd;
-      i2 = (uint32_t)q;
-    }
+    top2_f64(dist2_f64(y, cb_row(p, q, tmp), d), (uint32_t)q, &b1, &i1, &b2, &i2);
   }
   *b_out = i1;
   *s_out = i2;
