@@ -182,6 +182,16 @@ double cli_now(void);
 /* Number of online CPUs (at least 1). */
 int cli_ncpus(void);
 
+/* One subcommand of a command group ("train" of "som"). */
+typedef struct cli_sub {
+  const char *name;
+  int (*run)(int argc, char **argv);  /* argv[0] is the subcommand word */
+} cli_sub;
+/* Run the subcommand argv[1] of group ("som") from subs (terminated by
+ * name == NULL). No subcommand: usage on stderr, EXIT_USAGE; --help/-h:
+ * usage on stdout, 0; an unknown name: a message, EXIT_USAGE. */
+int cli_dispatch(const char *group, const char *usage, const cli_sub *subs, int argc, char **argv);
+
 /* Subcommand entry points (the dispatcher in main.c calls these). */
 int somhop_cmd_som(int argc, char **argv);
 int somhop_cmd_hopfield(int argc, char **argv);

@@ -442,6 +442,22 @@ void cli_progress_done(cli_progress *p) {
 
 /* ---- helpers ------------------------------------------------------------ */
 
+int cli_dispatch(const char *group, const char *usage, const cli_sub *subs, int argc, char **argv) {
+  if (argc < 2) {
+    fputs(usage, stderr);
+    return EXIT_USAGE;
+  }
+  const char *s = argv[1];
+  if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
+    fputs(usage, stdout);
+    return 0;
+  }
+  for (const cli_sub *c = subs; c->name; c++)
+    if (strcmp(s, c->name) == 0) return c->run(argc - 1, argv + 1);
+  fprintf(stderr, "somhop %s: unknown subcommand '%s'\nTry 'somhop %s --help'.\n", group, s, group);
+  return EXIT_USAGE;
+}
+
 int cli_has_ext(const char *path, const char *ext) {
   size_t n = strlen(path), m = strlen(ext);
   return n >= m && strcasecmp(path + n - m, ext) == 0;

@@ -550,18 +550,7 @@ static const char hop_usage[] =
     "Run 'somhop hopfield SUBCOMMAND --help' for the options of each.\n";
 
 int somhop_cmd_hopfield(int argc, char **argv) {
-  if (argc < 2) {
-    fputs(hop_usage, stderr);
-    return EXIT_USAGE;
-  }
-  const char *s = argv[1];
-  if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
-    fputs(hop_usage, stdout);
-    return 0;
-  }
-  if (strcmp(s, "store") == 0) return cmd_store(argc - 1, argv + 1);
-  if (strcmp(s, "recall") == 0) return cmd_recall(argc - 1, argv + 1);
-  if (strcmp(s, "energy") == 0) return cmd_energy(argc - 1, argv + 1);
-  fprintf(stderr, "somhop hopfield: unknown subcommand '%s'\nTry 'somhop hopfield --help'.\n", s);
-  return EXIT_USAGE;
+  static const cli_sub subs[] = {
+      {"store", cmd_store}, {"recall", cmd_recall}, {"energy", cmd_energy}, {NULL, NULL}};
+  return cli_dispatch("hopfield", hop_usage, subs, argc, argv);
 }

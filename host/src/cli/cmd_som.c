@@ -1024,20 +1024,8 @@ static const char som_usage[] =
     "Run 'somhop som SUBCOMMAND --help' for the options of each.\n";
 
 int somhop_cmd_som(int argc, char **argv) {
-  if (argc < 2) {
-    fputs(som_usage, stderr);
-    return EXIT_USAGE;
-  }
-  const char *s = argv[1];
-  if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
-    fputs(som_usage, stdout);
-    return 0;
-  }
-  if (strcmp(s, "train") == 0) return cmd_train(argc - 1, argv + 1);
-  if (strcmp(s, "bmu") == 0) return cmd_bmu(argc - 1, argv + 1);
-  if (strcmp(s, "eval") == 0) return cmd_eval(argc - 1, argv + 1);
-  if (strcmp(s, "predict") == 0) return cmd_predict(argc - 1, argv + 1);
-  if (strcmp(s, "render") == 0) return cmd_render(argc - 1, argv + 1);
-  fprintf(stderr, "somhop som: unknown subcommand '%s'\nTry 'somhop som --help'.\n", s);
-  return EXIT_USAGE;
+  static const cli_sub subs[] = {{"train", cmd_train}, {"bmu", cmd_bmu},
+                                 {"eval", cmd_eval},   {"predict", cmd_predict},
+                                 {"render", cmd_render}, {NULL, NULL}};
+  return cli_dispatch("som", som_usage, subs, argc, argv);
 }
