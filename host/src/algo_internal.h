@@ -62,6 +62,9 @@ int somhop__bmu_plan_run_any(somhop_bmu_plan *p, const void *x, int is_f32,
                              const somhop_norm *nm, size_t n, unsigned threads, uint32_t *bmu,
                              uint32_t *second, double *dist2, somhop_err *err);
 int somhop__norm_alloc(somhop_norm *nm, size_t d);
+/* SOMHOP_ERANGE naming the first non-finite value of the n x d samples x
+ * (row by row), else 0 (som.c). */
+int somhop__check_finite(const double *x, size_t n, size_t d, somhop_err *err);
 size_t somhop__som_neighbours(const somhop_som *s, size_t i, size_t out[8]);
 
 /* ---- model loading shared by som_io.c and hopfield_io.c (algo_util.c) ---- */

@@ -221,19 +221,30 @@ int somhop_hopfield_store_s8(somhop_hopfield *h, const int8_t *s, size_t count, 
   return 0;
 }
 
-int somhop_hopfield_store(somhop_hopfield *h, const double *x, size_t count, somhop_err *err) {
-  if (!h || !x || count == 0) return somhop_err_set(err, SOMHOP_EINVAL, "hopfield store: no patterns");
-  int8_t *s = algo_malloc3(count, h->n, 1);
-  if (!s) return somhop_err_set(err, SOMHOP_ENOMEM, "hopfield store: out of memory");
-  for (size_t i = 0; i < count * h->n; i++) {
+/* The count x n values of x as states (x > 0 -> +1, else -1) in a new
+ * array; op ("hopfield store") and row ("pattern") name a non-finite value. */
+static int bipolar_of(const double *x, size_t count, size_t n, const char *op, const char *row,
+                      int8_t **out, somhop_err *err) {
+  int8_t *s = algo_malloc3(count ? count : 1, n, 1);
+  if (!s) return somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory", op);
+  for (size_t i = 0; i < count * n; i++) {
     if (!isfinite(x[i])) {
       free(s);
-      return somhop_err_set(err, SOMHOP_ERANGE, "hopfield store: pattern %zu, neuron %zu: value is not finite",
-                            i / h->n + 1, i % h->n + 1);
+      return somhop_err_set(err, SOMHOP_ERANGE, "%s: %s %zu, neuron %zu: value is not finite", op, row,
+                            i / n + 1, i % n + 1);
     }
     s[i] = x[i] > 0 ? 1 : -1;
   }
-  int rc = somhop_hopfield_store_s8(h, s, count, err);
+  *out = s;
+  return 0;
+}
+
+int somhop_hopfield_store(somhop_hopfield *h, const double *x, size_t count, somhop_err *err) {
+  if (!h || !x || count == 0) return somhop_err_set(err, SOMHOP_EINVAL, "hopfield store: no patterns");
+  int8_t *s = NULL;
+  int rc = bipolar_of(x, count, h->n, "hopfield store", "pattern", &s, err);
+  if (rc) return rc;
+  rc = somhop_hopfield_store_s8(h, s, count, err);
   free(s);
   return rc;
 }
@@ -443,17 +454,10 @@ int somhop_hopfield_recall(const somhop_hopfield *h, const double *probes, size_
                            const somhop_recall_opts *opts, int8_t *out, uint32_t *sweeps,
                            somhop_err *err) {
   if (!h || !out || (count && !probes)) return somhop_err_set(err, SOMHOP_EINVAL, "hopfield recall: NULL argument");
-  int8_t *s = algo_malloc3(count ? count : 1, h->n, 1);
-  if (!s) return somhop_err_set(err, SOMHOP_ENOMEM, "hopfield recall: out of memory");
-  for (size_t i = 0; i < count * h->n; i++) {
-    if (!isfinite(probes[i])) {
-      free(s);
-      return somhop_err_set(err, SOMHOP_ERANGE, "hopfield recall: probe %zu, neuron %zu: value is not finite",
-                            i / h->n + 1, i % h->n + 1);
-    }
-    s[i] = probes[i] > 0 ? 1 : -1;
-  }
-  int rc = somhop_hopfield_recall_s8(h, s, count, opts, out, sweeps, err);
+  int8_t *s = NULL;
+  int rc = bipolar_of(probes, count, h->n, "hopfield recall", "probe", &s, err);
+  if (rc) return rc;
+  rc = somhop_hopfield_recall_s8(h, s, count, opts, out, sweeps, err);
   free(s);
   return rc;
 }

@@ -436,7 +436,7 @@ void somhop_som_normalize(const somhop_som *s, const double *x, size_t n, double
   somhop_norm_apply(&s->norm, x, n, out);
 }
 
-static int check_finite(const double *x, size_t n, size_t d, somhop_err *err) {
+int somhop__check_finite(const double *x, size_t n, size_t d, somhop_err *err) {
   for (size_t i = 0; i < n; i++)
     for (size_t k = 0; k < d; k++)
       if (!isfinite(x[i * d + k]))
@@ -449,7 +449,7 @@ int somhop_som_bmu(const somhop_som *s, const double *x, size_t n, int precision
                    unsigned threads, uint32_t *bmu, uint32_t *second, double *dist2,
                    somhop_err *err) {
   if (!s || !bmu || (n && !x)) return somhop_err_set(err, SOMHOP_EINVAL, "som bmu: NULL argument");
-  int rc = check_finite(x, n, s->d, err);
+  int rc = somhop__check_finite(x, n, s->d, err);
   if (rc) return rc;
   const somhop_norm *nm = s->norm.kind == SOMHOP_NORM_NONE ? NULL : &s->norm;
   if (precision == SOMHOP_PREC_F64)

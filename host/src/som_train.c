@@ -562,12 +562,8 @@ int somhop_som_train(somhop_som *s, const double *x, size_t n, const somhop_som_
                             q ? "radius" : "learning-rate", c->start, c->end);
   }
   size_t d = s->d;
-  for (size_t i = 0; i < n; i++)
-    for (size_t k = 0; k < d; k++)
-      if (!isfinite(x[i * d + k]))
-        return somhop_err_set(err, SOMHOP_ERANGE, "sample %zu, feature %zu: value is not finite",
-                              i + 1, k + 1);
-  int rc = 0;
+  int rc = somhop__check_finite(x, n, d, err);
+  if (rc) return rc;
   double *y = algo_malloc3(n, d, sizeof(double));
   if (!y) return somhop_err_set(err, SOMHOP_ENOMEM, "som train: out of memory (%zu x %zu)", n, d);
   if (!o.keep_codebook) {
