@@ -20,8 +20,6 @@ uint64_t algo_rng_next(algo_rng *r);
 double algo_rng_uniform(algo_rng *r);
 /* Uniform integer in [0, bound) without modulo bias (bound >= 1). */
 uint64_t algo_rng_below(algo_rng *r, uint64_t bound);
-/* Standard normal (Box-Muller, one value per call). */
-double algo_rng_normal(algo_rng *r);
 /* In-place Fisher-Yates shuffle of idx[0..n). */
 void algo_shuffle_u32(algo_rng *r, uint32_t *idx, size_t n);
 

@@ -4,7 +4,6 @@
  */
 #include "algo_internal.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,12 +63,6 @@ uint64_t algo_rng_below(algo_rng *r, uint64_t bound) {
   uint64_t v;
   do v = algo_rng_next(r); while (v >= limit);
   return v % bound;
-}
-
-double algo_rng_normal(algo_rng *r) {
-  double u1 = algo_rng_uniform(r), u2 = algo_rng_uniform(r);
-  if (u1 < 1e-300) u1 = 1e-300;
-  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
 void algo_shuffle_u32(algo_rng *r, uint32_t *idx, size_t n) {

@@ -179,8 +179,6 @@ void cli_progress_done(cli_progress *p);
 int cli_has_ext(const char *path, const char *ext);
 /* Monotonic seconds. */
 double cli_now(void);
-/* Number of online CPUs (at least 1). */
-int cli_ncpus(void);
 
 /* One subcommand of a command group ("train" of "som"). */
 typedef struct cli_sub {
