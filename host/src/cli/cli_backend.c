@@ -41,12 +41,20 @@ static int open_accel(int backend, somhop_accel **out, cli_kreport *rep) {
   return 0;
 }
 
-/* Report a failed kernel call: out of memory is a runtime error, every
- * other failure (OpenCL, limits, timeout) a device error. */
-static int accel_fail(somhop_accel *a, int rc) {
-  const char *m = somhop_accel_errmsg(a);
-  return cli_errorf(rc == SOMHOP_ENOMEM ? EXIT_RUNTIME : EXIT_DEVICE, "accelerator: %s",
-                    (m && m[0]) ? m : somhop_strerror(rc));
+/* After a kernel call on a started at t0 that returned rc: the wall time
+ * and the modeled timing into rep, or the failure reported (out of memory
+ * is a runtime error, every other failure - OpenCL, limits, timeout - a
+ * device error). Returns an exit code. */
+static int accel_done(somhop_accel *a, int rc, double t0, cli_kreport *rep) {
+  rep->wall_s = cli_now() - t0;
+  if (rc < 0) {
+    const char *m = somhop_accel_errmsg(a);
+    return cli_errorf(rc == SOMHOP_ENOMEM ? EXIT_RUNTIME : EXIT_DEVICE, "accelerator: %s",
+                      (m && m[0]) ? m : somhop_strerror(rc));
+  }
+  somhop_accel_last_timing(a, &rep->t);
+  rep->have_timing = 1;
+  return 0;
 }
 
 /* ---- 2. SOM BMU ------------------------------------------------------------ */
@@ -125,13 +133,7 @@ int cli_som_bmu(const somhop_som *som, const double *x, size_t n, const cli_comm
     if ((ex = open_accel(c->backend, &acc, rep))) goto out;
     double t0 = cli_now();
     rc = somhop_accel_som_bmu(acc, qc, qs, M, D, N, flags, rec);
-    rep->wall_s = cli_now() - t0;
-    if (rc < 0) {
-      ex = accel_fail(acc, rc);
-      goto out;
-    }
-    somhop_accel_last_timing(acc, &rep->t);
-    rep->have_timing = 1;
+    if ((ex = accel_done(acc, rc, t0, rep))) goto out;
     /* bit-exactness against the host fixed-point reference */
     rec_fx = xcalloc(n, SOMHOP_BMU_RECORD_WORDS * sizeof *rec_fx);
     if (!rec_fx) {
@@ -242,13 +244,7 @@ int cli_hop_recall(const somhop_hopfield *h, const int8_t *probes, size_t count,
     if ((ex = open_accel(c->backend, &acc, rep))) goto out;
     double t0 = cli_now();
     rc = somhop_accel_hopfield_update(acc, h->wq, pp, N, B, max_sweeps, kmode, ps, sweeps);
-    rep->wall_s = cli_now() - t0;
-    if (rc < 0) {
-      ex = accel_fail(acc, rc);
-      goto out;
-    }
-    somhop_accel_last_timing(acc, &rep->t);
-    rep->have_timing = 1;
+    if ((ex = accel_done(acc, rc, t0, rep))) goto out;
     ps_fx = xcalloc(count, words * sizeof *ps_fx);
     sw_fx = xcalloc(count, sizeof *sw_fx);
     if (!ps_fx || !sw_fx) {
