@@ -105,10 +105,22 @@ static void sched_str(const somhop_schedule *s, char *buf, size_t cap) {
   snprintf(buf, cap, "%s %g:%g", somhop_schedule_kind_name(s->kind), s->start, s->end);
 }
 
-static int info_som(const char *path, uint32_t version, size_t nsec, int json) {
+/* The JSON summary of a model starts with the file, its kind and container. */
+static void info_json_begin(cli_json *j, const char *path, const char *kind, uint32_t version,
+                            size_t nsec) {
+  cj_begin(j, stdout);
+  cj_str(j, "file", path);
+  cj_str(j, "kind", kind);
+  cj_int(j, "format_version", version);
+  cj_int(j, "sections", (long long)nsec);
+}
+
+/* buf/len: the bytes of the model file path, read once by somhop_cmd_info. */
+static int info_som(const char *path, const void *buf, size_t len, uint32_t version, size_t nsec,
+                    int json) {
   somhop_som *som = NULL;
   somhop_err e = {0};
-  int rc = somhop_som_load(path, &som, &e);
+  int rc = somhop_som_load_mem(buf, len, path, &som, &e);
   if (rc < 0) return cli_fail_model(&e, rc);
   size_t labelled = 0;
   if (som->labels)
@@ -118,11 +130,7 @@ static int info_som(const char *path, uint32_t version, size_t nsec, int json) {
   sched_str(&som->train.radius, rad, sizeof rad);
   if (json) {
     cli_json j;
-    cj_begin(&j, stdout);
-    cj_str(&j, "file", path);
-    cj_str(&j, "kind", "som");
-    cj_int(&j, "format_version", version);
-    cj_int(&j, "sections", (long long)nsec);
+    info_json_begin(&j, path, "som", version, nsec);
     cj_int(&j, "rows", som->rows);
     cj_int(&j, "cols", som->cols);
     cj_int(&j, "neurons", (long long)som->m);
@@ -190,21 +198,18 @@ static int info_som(const char *path, uint32_t version, size_t nsec, int json) {
   return 0;
 }
 
-static int info_hopfield(const char *path, uint32_t version, size_t nsec, int json) {
+static int info_hopfield(const char *path, const void *buf, size_t len, uint32_t version,
+                         size_t nsec, int json) {
   somhop_hopfield *h = NULL;
   somhop_err e = {0};
-  int rc = somhop_hopfield_load(path, &h, &e);
+  int rc = somhop_hopfield_load_mem(buf, len, path, &h, &e);
   if (rc < 0) return cli_fail_model(&e, rc);
   double cap = somhop_hopfield_capacity(h->rule, h->n);
   char warn[512];
   int over = somhop_hopfield_capacity_warning(h, warn, sizeof warn);
   if (json) {
     cli_json j;
-    cj_begin(&j, stdout);
-    cj_str(&j, "file", path);
-    cj_str(&j, "kind", "hopfield");
-    cj_int(&j, "format_version", version);
-    cj_int(&j, "sections", (long long)nsec);
+    info_json_begin(&j, path, "hopfield", version, nsec);
     cj_int(&j, "neurons", h->n);
     cj_str(&j, "rule", somhop_hopfield_rule_name(h->rule));
     cj_int(&j, "patterns", h->n_patterns);
@@ -241,15 +246,25 @@ int somhop_cmd_info(int argc, char **argv) {
   int json = cli_has(&a, "json");
   const char *spec = a.pos[0];
   if (strncmp(spec, "builtin:", 8) == 0) return info_builtin(spec, json);
+  /* The file is read once: its container header here, the model from the same bytes. */
   somhop_err e = {0};
   somhop_mf_file *f = NULL;
   uint32_t kind = 0;
-  if ((rc = somhop_mf_read(spec, &kind, &f, &e)) < 0) return cli_fail_model(&e, rc);
+  void *buf = NULL;
+  size_t len = 0;
+  if ((rc = somhop_read_file(spec, &buf, &len, &e)) < 0 ||
+      (rc = somhop_mf_read_mem(buf, len, spec, &kind, &f, &e)) < 0) {
+    free(buf);
+    return cli_fail_model(&e, rc);
+  }
   uint32_t version = somhop_mf_version(f);
   size_t nsec = somhop_mf_count(f);
   somhop_mf_free(f);
-  if (kind == SOMHOP_MF_KIND_SOM) return info_som(spec, version, nsec, json);
-  if (kind == SOMHOP_MF_KIND_HOPFIELD) return info_hopfield(spec, version, nsec, json);
-  return cli_errorf(EXIT_MODEL, "%s: unknown model kind %u (file format version %u)", spec, kind,
+  if (kind == SOMHOP_MF_KIND_SOM) rc = info_som(spec, buf, len, version, nsec, json);
+  else if (kind == SOMHOP_MF_KIND_HOPFIELD) rc = info_hopfield(spec, buf, len, version, nsec, json);
+  else
+    rc = cli_errorf(EXIT_MODEL, "%s: unknown model kind %u (file format version %u)", spec, kind,
                     version);
+  free(buf);
+  return rc;
 }
