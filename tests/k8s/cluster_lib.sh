@@ -51,8 +51,10 @@ cluster_start() {
 }
 
 cluster_apply_crd() {
+  # kubectl wait fails at once (".status.conditions accessor error") when it
+  # reads the CRD before the apiserver has written any condition, so retry it.
   "$KUBECTL" apply -f "$SOMHOP_ROOT/controller/deploy/crd-fpgajobs.yaml" >/dev/null &&
-    "$KUBECTL" wait --for condition=established --timeout=60s crd/fpgajobs.somhop.dev >/dev/null
+    wait_for 60 "$KUBECTL" wait --for condition=established --timeout=10s crd/fpgajobs.somhop.dev
 }
 
 wait_for() {
