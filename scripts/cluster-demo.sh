@@ -39,7 +39,12 @@ eval "$("$ROOT/scripts/local-cluster.sh" env)"
 mkdir -p "$LOGS" /tmp/somhop-jobs
 
 kubectl apply -f "$ROOT/controller/deploy/crd-fpgajobs.yaml"
-kubectl wait --for condition=established --timeout=60s crd/fpgajobs.somhop.dev >/dev/null
+# kubectl wait fails at once if it reads the CRD before its first condition is written.
+for _ in $(seq 30); do
+  kubectl wait --for condition=established --timeout=10s crd/fpgajobs.somhop.dev >/dev/null 2>&1 && break
+  sleep 1
+done
+kubectl wait --for condition=established --timeout=10s crd/fpgajobs.somhop.dev >/dev/null
 
 # The runner Pods are local processes of somhop-node: `somhop` must be on PATH, and the
 # emulation OpenCL platform is selected through the ICD loader.
