@@ -1243,18 +1243,13 @@ static cl_int CL_API_CALL emu_clEnqueueMigrateMemObjects(cl_command_queue q, cl_
   uint64_t t = emu_now_ns(), bytes = 0;
   for (cl_uint i = 0; i < n; i++) {
     cl_mem m = mems[i];
-    if (flags & CL_MIGRATE_MEM_OBJECT_HOST) {
-      if (m->host_ptr && !(flags & CL_MIGRATE_MEM_OBJECT_CONTENT_UNDEFINED)) {
-        memcpy(m->host_ptr, m->store, m->size);
-        bytes += m->size;
-      }
-    } else {
-      if (m->host_ptr && !(flags & CL_MIGRATE_MEM_OBJECT_CONTENT_UNDEFINED)) {
-        memcpy(m->store, m->host_ptr, m->size);
-        bytes += m->size;
-      }
-      m->on_device = 1;
+    int to_host = (flags & CL_MIGRATE_MEM_OBJECT_HOST) != 0;
+    if (m->host_ptr && !(flags & CL_MIGRATE_MEM_OBJECT_CONTENT_UNDEFINED)) {
+      if (to_host) memcpy(m->host_ptr, m->store, m->size);
+      else memcpy(m->store, m->host_ptr, m->size);
+      bytes += m->size;
     }
+    if (!to_host) m->on_device = 1;
   }
   return enqueue_end(q, CL_COMMAND_MIGRATE_MEM_OBJECTS, t, bytes ? xfer_ns(bytes) : 0, 0, CL_COMPLETE, ev);
 }
