@@ -4,3 +4,4 @@
 ifeq ($(SAN),)
 TEST_CMDS += $(abspath tests/python/run.sh)
 endif
+BENCH_CMDS += $(abspath bench/python.sh)
