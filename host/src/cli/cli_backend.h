@@ -22,24 +22,13 @@
 
 #include "cli.h"
 #include "somhop/accel.h"
+#include "somhop/backend.h"
 #include "somhop/hopfield.h"
 #include "somhop/som.h"
 
-typedef struct cli_kreport {
-  int backend;            /* CLI_BACKEND_* */
-  const char *kernel;     /* "som_bmu" | "hopfield_update" */
-  size_t n;               /* results compared (samples or probes) */
-  double wall_s;          /* measured host wall time of the backend call, seconds */
-  int compared;           /* 1 when the float64 comparison below was made */
-  size_t agree;           /* results identical to the float64 CPU reference */
-  size_t within_bound;    /* SOM: disagreeing BMUs whose float distance is within the
-                             documented quantisation bound (somhop_fixed.h section 2) */
-  int have_fx;            /* 1 when compared with the host fixed-point reference */
-  size_t fx_identical;    /* results bit-identical to the host fixed-point reference */
-  int have_timing;        /* OpenCL timing below is valid */
-  somhop_accel_timing t;  /* from somhop_accel_last_timing */
-  char device[160];       /* "platform / device" */
-} cli_kreport;
+/* The library's report (somhop/backend.h); CLI_BACKEND_* and
+ * SOMHOP_BACKEND_* number the backends alike. */
+typedef somhop_run_report cli_kreport;
 
 /* BMU of n raw samples (x: n x som->d) on backend c->backend. second may be
  * NULL; dist2 receives the float64 squared distance (normalised space) to the
