@@ -12,16 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "algo_internal.h"
 #include "hopfield_internal.h"
 #include "somhop/fixed.h"
 #include "somhop/hopfield.h"
 #include "somhop/som.h"
+#include "somhop_fixed.h"
 
 /* ====================================================================== */
 /* 1. Lifetime and names                                                  */
 /* ====================================================================== */
+
+double somhop_hopfield_memory_estimate(uint32_t n) {
+  double nn = (double)n;
+  /* w (8 bytes) + wq (2 bytes, rows padded) + per-thread fields and states */
+  return nn * nn * 8.0 + nn * (double)SOMHOP_HOP_STRIDE(n) * 2.0 + 64.0 * nn;
+}
+
+/* Physical memory in bytes (0 if unknown). */
+static double machine_memory(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+  return pages > 0 && psz > 0 ? (double)pages * (double)psz : 0.0;
+}
 
 int somhop_hopfield_create(uint32_t n, int rule, somhop_hopfield **out, somhop_err *err) {
   if (!out) return somhop_err_set(err, SOMHOP_EINVAL, "hopfield: NULL output");
@@ -30,6 +44,15 @@ int somhop_hopfield_create(uint32_t n, int rule, somhop_hopfield **out, somhop_e
     return somhop_err_set(err, SOMHOP_EINVAL, "hopfield: %u neurons (must be 1..65536)", n);
   if (rule < SOMHOP_RULE_HEBBIAN || rule > SOMHOP_RULE_PINV)
     return somhop_err_set(err, SOMHOP_EINVAL, "hopfield: unknown rule %d", rule);
+  /* The weights are dense: estimate before allocating, so a big network
+   * fails here with the figure instead of being killed while storing. */
+  double need = somhop_hopfield_memory_estimate(n), have = machine_memory();
+  if (have > 0 && need > 0.8 * have)
+    return somhop_err_set(err, SOMHOP_ENOMEM,
+                          "hopfield: %u neurons need about %.1f GB (float64 and int16 weight "
+                          "matrices of %u x %u), more than this machine's %.1f GB of memory "
+                          "allows; use fewer neurons (e.g. a smaller image)",
+                          n, need / 1e9, n, n, have / 1e9);
   somhop_hopfield *h = calloc(1, sizeof *h);
   if (!h) return somhop_err_set(err, SOMHOP_ENOMEM, "hopfield: out of memory");
   h->n = n;
@@ -199,6 +222,7 @@ int somhop_hopfield_store_s8(somhop_hopfield *h, const int8_t *s, size_t count, 
   if (count > UINT32_MAX - h->n_patterns)
     return somhop_err_set(err, SOMHOP_EINVAL, "hopfield store: too many patterns");
   size_t total = (size_t)h->n_patterns + count;
+  h->wq_symmetric = 0;   /* set again by somhop__hop_prepare once wq is recomputed */
   if (h->rule == SOMHOP_RULE_HEBBIAN && total > 32767)
     return somhop_err_set(err, SOMHOP_ELIMIT,
                           "hopfield store: %zu Hebbian patterns exceed the int16 weight contract (32767)", total);
@@ -216,6 +240,7 @@ int somhop_hopfield_store_s8(somhop_hopfield *h, const int8_t *s, size_t count, 
   h->n_patterns = (uint32_t)total;
   if (!rc && h->rule == SOMHOP_RULE_PINV) rc = store_pinv(h);
   if (!rc) rc = somhop_fx_quantize_weights(h->w, n, h->wq, &h->wq_scale);
+  if (!rc) somhop__hop_prepare(h);
   if (rc) return somhop_err_set(err, rc, "hopfield store: %s", rc == SOMHOP_ENOMEM ? "out of memory"
                                 : "weights out of range");
   return 0;

@@ -36,34 +36,83 @@
 /* 1. Kernels                                                             */
 /* ====================================================================== */
 
-/* H[g][i] = sum_j W[i][j] S[g][j] for g < G, rows of stride ns (zero padded,
- * ns multiple of 32). */
-static void fields_c(const int16_t *W, const int16_t *S, size_t n, size_t ns, int32_t *H) {
+/* H[g][i] = sum_j W[i][j] S[g][j] for i < n and the first g <= GROUP
+ * probes: W rows of stride ws (any alignment, n entries read), S rows of
+ * stride ns (64-byte aligned, zero padded to ns, a multiple of 32), H rows
+ * of stride ns. */
+static void fields_c(const int16_t *W, size_t ws, const int16_t *S, size_t n, size_t ns, size_t g,
+                     int32_t *H) {
   for (size_t i = 0; i < n; i++) {
-    const int16_t *w = W + i * ns;
-    for (int g = 0; g < GROUP; g++) {
-      const int16_t *s = S + g * ns;
+    const int16_t *w = W + i * ws;
+    for (size_t q = 0; q < g; q++) {
+      const int16_t *s = S + q * ns;
       int32_t a = 0;
-      for (size_t j = 0; j < ns; j++) a += (int32_t)w[j] * s[j];
-      H[g * ns + i] = a;
+      for (size_t j = 0; j < n; j++) a += (int32_t)w[j] * s[j];
+      H[q * ns + i] = a;
     }
   }
 }
 
-/* h += 2 v col (v = +1/-1), n entries (padded to ns). */
-static void addcol_c(int32_t *h, const int16_t *col, size_t ns, int v) {
+/* h[0..n) += 2 v col[0..n) (v = +1/-1); col may be unaligned. */
+static void addcol_c(int32_t *h, const int16_t *col, size_t n, int v) {
   int32_t t = 2 * v;
-  for (size_t i = 0; i < ns; i++) h[i] += t * col[i];
+  for (size_t i = 0; i < n; i++) h[i] += t * col[i];
 }
 
 #if HOP_X86
 #define T512 __attribute__((target("avx512f,avx512bw")))
-T512 static void fields_avx512(const int16_t *W, const int16_t *S, size_t n, size_t ns, int32_t *H) {
+/* One probe: four rows at a time share each load of S. */
+T512 static void fields1_avx512(const int16_t *W, size_t ws, const int16_t *S, size_t n, int32_t *H) {
+  size_t full = n & ~(size_t)31, rem = n - full;
+  __mmask32 tm = (__mmask32)((1ull << rem) - 1u);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const int16_t *w0 = W + i * ws, *w1 = w0 + ws, *w2 = w1 + ws, *w3 = w2 + ws;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t j = 0; j < full; j += 32) {
+      __m512i sv = _mm512_load_si512(S + j);
+      a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(_mm512_loadu_si512(w0 + j), sv));
+      a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(_mm512_loadu_si512(w1 + j), sv));
+      a2 = _mm512_add_epi32(a2, _mm512_madd_epi16(_mm512_loadu_si512(w2 + j), sv));
+      a3 = _mm512_add_epi32(a3, _mm512_madd_epi16(_mm512_loadu_si512(w3 + j), sv));
+    }
+    if (rem) {
+      __m512i sv = _mm512_load_si512(S + full);
+      a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(_mm512_maskz_loadu_epi16(tm, w0 + full), sv));
+      a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(_mm512_maskz_loadu_epi16(tm, w1 + full), sv));
+      a2 = _mm512_add_epi32(a2, _mm512_madd_epi16(_mm512_maskz_loadu_epi16(tm, w2 + full), sv));
+      a3 = _mm512_add_epi32(a3, _mm512_madd_epi16(_mm512_maskz_loadu_epi16(tm, w3 + full), sv));
+    }
+    H[i] = _mm512_reduce_add_epi32(a0);
+    H[i + 1] = _mm512_reduce_add_epi32(a1);
+    H[i + 2] = _mm512_reduce_add_epi32(a2);
+    H[i + 3] = _mm512_reduce_add_epi32(a3);
+  }
+  for (; i < n; i++) {
+    const int16_t *w = W + i * ws;
+    __m512i a = _mm512_setzero_si512();
+    for (size_t j = 0; j < full; j += 32)
+      a = _mm512_add_epi32(a, _mm512_madd_epi16(_mm512_loadu_si512(w + j), _mm512_load_si512(S + j)));
+    if (rem)
+      a = _mm512_add_epi32(a, _mm512_madd_epi16(_mm512_maskz_loadu_epi16(tm, w + full),
+                                                _mm512_load_si512(S + full)));
+    H[i] = _mm512_reduce_add_epi32(a);
+  }
+}
+
+T512 static void fields_avx512(const int16_t *W, size_t ws, const int16_t *S, size_t n, size_t ns,
+                               size_t g, int32_t *H) {
+  if (g == 1) {
+    fields1_avx512(W, ws, S, n, H);
+    return;
+  }
+  size_t full = n & ~(size_t)31, rem = n - full;
+  __mmask32 tm = (__mmask32)((1ull << rem) - 1u);
   for (size_t i = 0; i < n; i++) {
-    const int16_t *w = W + i * ns;
+    const int16_t *w = W + i * ws;
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    for (size_t j = 0; j < ns; j += 32) {
-      __m512i wv = _mm512_load_si512(w + j);
+    for (size_t j = 0; j < full + (rem ? 32 : 0); j += 32) {
+      __m512i wv = j < full ? _mm512_loadu_si512(w + j) : _mm512_maskz_loadu_epi16(tm, w + j);
 #define ACC(g) a##g = _mm512_add_epi32(a##g, _mm512_madd_epi16(wv, _mm512_load_si512(S + (g) * ns + j)));
       ACC(0) ACC(1) ACC(2) ACC(3) ACC(4) ACC(5) ACC(6) ACC(7)
 #undef ACC
@@ -79,20 +128,22 @@ T512 static void fields_avx512(const int16_t *W, const int16_t *S, size_t n, siz
   }
 }
 
-T512 static void addcol_avx512(int32_t *h, const int16_t *col, size_t ns, int v) {
+T512 static void addcol_avx512(int32_t *h, const int16_t *col, size_t n, int v) {
+  size_t i = 0;
   if (v > 0) {
-    for (size_t i = 0; i < ns; i += 16) {
-      __m512i c = _mm512_cvtepi16_epi32(_mm256_load_si256((const __m256i *)(col + i)));
+    for (; i + 16 <= n; i += 16) {
+      __m512i c = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(col + i)));
       __m512i x = _mm512_load_si512(h + i);
       _mm512_store_si512(h + i, _mm512_add_epi32(x, _mm512_add_epi32(c, c)));
     }
   } else {
-    for (size_t i = 0; i < ns; i += 16) {
-      __m512i c = _mm512_cvtepi16_epi32(_mm256_load_si256((const __m256i *)(col + i)));
+    for (; i + 16 <= n; i += 16) {
+      __m512i c = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(col + i)));
       __m512i x = _mm512_load_si512(h + i);
       _mm512_store_si512(h + i, _mm512_sub_epi32(x, _mm512_add_epi32(c, c)));
     }
   }
+  addcol_c(h + i, col + i, n - i, v);
 }
 
 #define T256 __attribute__((target("avx2")))
@@ -102,33 +153,36 @@ T256 static inline int32_t hsum256(__m256i v) {
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
   return _mm_cvtsi128_si32(s);
 }
-T256 static void fields_avx2(const int16_t *W, const int16_t *S, size_t n, size_t ns, int32_t *H) {
+T256 static void fields_avx2(const int16_t *W, size_t ws, const int16_t *S, size_t n, size_t ns,
+                             size_t g, int32_t *H) {
+  size_t full = n & ~(size_t)15;
   for (size_t i = 0; i < n; i++) {
-    const int16_t *w = W + i * ns;
+    const int16_t *w = W + i * ws;
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-    for (size_t j = 0; j < ns; j += 16) {
-      __m256i wv = _mm256_load_si256((const __m256i *)(w + j));
+    for (size_t j = 0; j < full; j += 16) {
+      __m256i wv = _mm256_loadu_si256((const __m256i *)(w + j));
 #define ACC(g) a##g = _mm256_add_epi32(a##g, _mm256_madd_epi16(wv, _mm256_load_si256((const __m256i *)(S + (g) * ns + j))));
       ACC(0) ACC(1) ACC(2) ACC(3) ACC(4) ACC(5) ACC(6) ACC(7)
 #undef ACC
     }
-    H[0 * ns + i] = hsum256(a0);
-    H[1 * ns + i] = hsum256(a1);
-    H[2 * ns + i] = hsum256(a2);
-    H[3 * ns + i] = hsum256(a3);
-    H[4 * ns + i] = hsum256(a4);
-    H[5 * ns + i] = hsum256(a5);
-    H[6 * ns + i] = hsum256(a6);
-    H[7 * ns + i] = hsum256(a7);
+    int32_t r[GROUP] = {hsum256(a0), hsum256(a1), hsum256(a2), hsum256(a3),
+                        hsum256(a4), hsum256(a5), hsum256(a6), hsum256(a7)};
+    for (size_t q = 0; q < g; q++) {
+      const int16_t *sq = S + q * ns;
+      for (size_t j = full; j < n; j++) r[q] += (int32_t)w[j] * sq[j];
+      H[q * ns + i] = r[q];
+    }
   }
 }
-T256 static void addcol_avx2(int32_t *h, const int16_t *col, size_t ns, int v) {
+T256 static void addcol_avx2(int32_t *h, const int16_t *col, size_t n, int v) {
   __m256i sgn = _mm256_set1_epi32(2 * v);
-  for (size_t i = 0; i < ns; i += 8) {
-    __m256i c = _mm256_cvtepi16_epi32(_mm_load_si128((const __m128i *)(col + i)));
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i c = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(col + i)));
     __m256i x = _mm256_load_si256((const __m256i *)(h + i));
     _mm256_store_si256((__m256i *)(h + i), _mm256_add_epi32(x, _mm256_mullo_epi32(c, sgn)));
   }
+  addcol_c(h + i, col + i, n - i, v);
 }
 #endif
 
@@ -162,7 +216,7 @@ T512 static size_t changes_avx512(const int32_t *h, const int8_t *s, size_t n, u
 #endif
 
 typedef struct hop_kern {
-  void (*fields)(const int16_t *, const int16_t *, size_t, size_t, int32_t *);
+  void (*fields)(const int16_t *, size_t, const int16_t *, size_t, size_t, size_t, int32_t *);
   void (*addcol)(int32_t *, const int16_t *, size_t, int);
   size_t (*changes)(const int32_t *, const int8_t *, size_t, uint32_t *);
 } hop_kern;
@@ -190,9 +244,10 @@ static hop_kern pick_kernels(void) {
 
 typedef struct fast_job {
   const somhop_hopfield *h;
-  const int16_t *W;    /* n rows of stride ns */
-  const int16_t *WT;   /* columns as rows (== W when symmetric) */
-  size_t ns;
+  const int16_t *W;    /* n rows of stride ws: h->wq itself */
+  const int16_t *WT;   /* columns as rows, stride wts (== W when symmetric) */
+  size_t ws, wts;      /* row strides of W and WT (int16 elements) */
+  size_t ns;           /* stride of the per-thread state and field rows (multiple of 32) */
   const int8_t *probes;
   size_t count;
   int mode;
@@ -208,7 +263,7 @@ typedef struct fast_job {
 /* Run the sweeps of one probe whose field vector hf is current for state s. */
 static uint32_t run_probe(const fast_job *j, int8_t *s, int32_t *hf, size_t p, uint32_t *order,
                           uint32_t *changed) {
-  size_t n = j->h->n, ns = j->ns;
+  size_t n = j->h->n;
   uint32_t sw = 0;
   int conv = 0;
   algo_rng rng;
@@ -222,7 +277,7 @@ static uint32_t run_probe(const fast_job *j, int8_t *s, int32_t *hf, size_t p, u
         for (size_t c = 0; c < nc; c++) {
           uint32_t i = changed[c];
           int v = -s[i];
-          j->k.addcol(hf, j->WT + (size_t)i * ns, ns, v);
+          j->k.addcol(hf, j->WT + (size_t)i * j->wts, n, v);
         }
       }
       for (size_t c = 0; c < nc; c++) s[changed[c]] = (int8_t)-s[changed[c]];
@@ -234,7 +289,7 @@ static uint32_t run_probe(const fast_job *j, int8_t *s, int32_t *hf, size_t p, u
         int8_t v = a > 0 ? 1 : a < 0 ? -1 : s[i];
         if (v != s[i]) {
           s[i] = v;
-          j->k.addcol(hf, j->WT + i * ns, ns, v);
+          j->k.addcol(hf, j->WT + i * j->wts, n, v);
           nc++;
         }
       }
@@ -273,7 +328,7 @@ static void fast_task(void *ctx, unsigned t, unsigned nt) {
         S[q * ns + i] = v;
         st[q * n + i] = v;
       }
-    j->k.fields(j->W, S, n, ns, H);
+    j->k.fields(j->W, j->ws, S, n, ns, g, H);
     for (size_t q = 0; q < g; q++) {
       uint32_t r = run_probe(j, st + q * n, H + q * ns, p0 + q, order, changed);
       memcpy(j->out + (p0 + q) * n, st + q * n, n);
@@ -292,25 +347,36 @@ out:
 /* 3. Entry point                                                         */
 /* ====================================================================== */
 
+/* 1 if the n x n matrix W (row stride ws) is symmetric. Compared in
+ * 64 x 64 tiles so both sides of each pair stay in cache. */
+static int is_symmetric(const int16_t *W, size_t n, size_t ws) {
+  const size_t B = 64;
+  for (size_t ib = 0; ib < n; ib += B)
+    for (size_t kb = 0; kb <= ib; kb += B) {
+      size_t ie = ib + B < n ? ib + B : n, ke = kb + B < n ? kb + B : n;
+      for (size_t i = ib; i < ie; i++)
+        for (size_t k = kb; k < ke && k < i; k++)
+          if (W[i * ws + k] != W[k * ws + i]) return 0;
+    }
+  return 1;
+}
+
+void somhop__hop_prepare(somhop_hopfield *h) {
+  h->wq_symmetric = is_symmetric(h->wq, h->n, SOMHOP_HOP_STRIDE(h->n));
+}
+
 int somhop__hop_recall_fast(const somhop_hopfield *h, const int8_t *probes, size_t count, int mode,
                             uint32_t max_sweeps, uint64_t seed, unsigned nthreads, int8_t *out,
                             uint32_t *sweeps, somhop_err *err) {
   size_t n = h->n, ns = (n + 31) & ~(size_t)31, stride = SOMHOP_HOP_STRIDE(n);
-  int16_t *W = algo_aligned3(n, ns, sizeof(int16_t)), *WT = NULL;
+  int16_t *WT = NULL;
   int rc = 0;
-  if (!W) return somhop_err_set(err, SOMHOP_ENOMEM, "hopfield recall: out of memory");
-  int sym = 1;
-  for (size_t i = 0; i < n; i++) {
-    memcpy(W + i * ns, h->wq + i * stride, n * sizeof(int16_t));
-    memset(W + i * ns + n, 0, (ns - n) * sizeof(int16_t));
-    for (size_t k = 0; k < i && sym; k++) sym = h->wq[i * stride + k] == h->wq[k * stride + i];
-  }
-  if (!sym) {
+  /* wq is used in place. Only a matrix not known to be symmetric (not
+   * made by store or load) is checked here, and only an asymmetric one
+   * needs the transposed copy for the column updates. */
+  if (!h->wq_symmetric && !is_symmetric(h->wq, n, stride)) {
     WT = algo_aligned3(n, ns, sizeof(int16_t));
-    if (!WT) {
-      free(W);
-      return somhop_err_set(err, SOMHOP_ENOMEM, "hopfield recall: out of memory");
-    }
+    if (!WT) return somhop_err_set(err, SOMHOP_ENOMEM, "hopfield recall: out of memory");
     for (size_t i = 0; i < n; i++) {
       for (size_t k = 0; k < n; k++) WT[i * ns + k] = h->wq[k * stride + i];
       memset(WT + i * ns + n, 0, (ns - n) * sizeof(int16_t));
@@ -318,11 +384,10 @@ int somhop__hop_recall_fast(const somhop_hopfield *h, const int8_t *probes, size
   }
   /* probes and out may alias: each probe is read into the group buffer
    * before its output is written, and groups never overlap. */
-  fast_job j = {h, W, WT ? WT : W, ns, probes, count, mode, max_sweeps, seed, out, sweeps,
-                pick_kernels(), 0, 0};
+  fast_job j = {h, h->wq, WT ? WT : h->wq, stride, WT ? ns : stride, ns, probes, count, mode,
+                max_sweeps, seed, out, sweeps, pick_kernels(), 0, 0};
   algo_parallel(nthreads, fast_task, &j);
   if (j.fail) rc = somhop_err_set(err, SOMHOP_ENOMEM, "hopfield recall: out of memory");
-  free(W);
   free(WT);
   return rc;
 }

@@ -16,4 +16,8 @@ int somhop__hop_recall_fast(const somhop_hopfield *h, const int8_t *probes, size
                             uint32_t max_sweeps, uint64_t seed, unsigned nthreads, int8_t *out,
                             uint32_t *sweeps, somhop_err *err);
 
+/* After wq changed (store, load): check once whether wq is symmetric and
+ * record it in h->wq_symmetric, so recall needs no per-call check or copy. */
+void somhop__hop_prepare(somhop_hopfield *h);
+
 #endif
