@@ -286,7 +286,7 @@ int somhop_hopfield_store_s8(somhop_hopfield *h, const int8_t *s, size_t count, 
   if (count > UINT32_MAX - h->n_patterns)
     return somhop_err_set(err, SOMHOP_EINVAL, "hopfield store: too many patterns");
   size_t total = (size_t)h->n_patterns + count;
-  h->wq_symmetric = 0;   /* set again by somhop__hop_prepare once wq is recomputed */
+  h->wq_symmetric = h->wq_lowrank = 0;   /* set again by somhop__hop_prepare */
   if (h->rule == SOMHOP_RULE_HEBBIAN && total > 32767)
     return somhop_err_set(err, SOMHOP_ELIMIT,
                           "hopfield store: %zu Hebbian patterns exceed the int16 weight contract (32767)", total);
@@ -303,7 +303,7 @@ int somhop_hopfield_store_s8(somhop_hopfield *h, const int8_t *s, size_t count, 
   h->n_patterns = (uint32_t)total;
   if (!rc && h->rule == SOMHOP_RULE_PINV) rc = store_pinv(h);
   if (!rc) rc = somhop_fx_quantize_weights(h->w, n, h->wq, &h->wq_scale);
-  if (!rc) somhop__hop_prepare(h);
+  if (!rc) somhop__hop_prepare(h, h->rule == SOMHOP_RULE_HEBBIAN && h->wq_scale == 1.0);
   if (rc) return somhop_err_set(err, rc, "hopfield store: %s", rc == SOMHOP_ENOMEM ? "out of memory"
                                 : "weights out of range");
   return 0;

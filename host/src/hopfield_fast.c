@@ -13,6 +13,14 @@
  * therefore costs O(n) to find the changes plus O(n) per changed neuron,
  * instead of O(n^2).
  *
+ * Hebbian networks whose int16 weights are known to be the pattern sum
+ * (wq_lowrank, set by store / verified by load) with fewer than n/2
+ * patterns get their initial fields as P^T (P s) - p s instead: O(p n)
+ * exact integer work on the 1-byte patterns, the same int32 numbers.
+ * The weights are used in place (h->wq, contract layout); only a matrix
+ * not known to be symmetric is checked per call, and only an asymmetric
+ * one gets a transposed copy.
+ *
  * Map: 1. SIMD kernels (AVX-512BW, AVX2, C) with run-time dispatch
  *      2. per-thread driver   3. entry point
  */
@@ -186,6 +194,70 @@ T256 static void addcol_avx2(int32_t *h, const int16_t *col, size_t n, int v) {
 }
 #endif
 
+/* Low-rank initial fields (Hebbian): H[q][i] = sum_p P_pi c_p - np s_i
+ * with c_p = sum_i P_pi s_i — exactly sum_j W_ij s_j when W is the
+ * zero-diagonal Hebbian sum, in O(np n) instead of O(n^2). P is np x n
+ * int8, st g probes of n int8 states, c np int32 scratch. */
+static void lowrank_c(const int8_t *P, size_t np, size_t n, const int8_t *st, size_t g, size_t ns,
+                      int32_t *H, int32_t *c) {
+  for (size_t q = 0; q < g; q++) {
+    const int8_t *s = st + q * n;
+    int32_t *h = H + q * ns;
+    for (size_t p = 0; p < np; p++) {
+      int32_t a = 0;
+      for (size_t i = 0; i < n; i++) a += (int32_t)P[p * n + i] * s[i];
+      c[p] = a;
+    }
+    for (size_t i = 0; i < n; i++) h[i] = -(int32_t)np * s[i];
+    for (size_t p = 0; p < np; p++)
+      for (size_t i = 0; i < n; i++) h[i] += (int32_t)P[p * n + i] * c[p];
+  }
+}
+
+#if HOP_X86
+T512 static void lowrank_avx512(const int8_t *P, size_t np, size_t n, const int8_t *st, size_t g,
+                                size_t ns, int32_t *H, int32_t *c) {
+  for (size_t q = 0; q < g; q++) {
+    const int8_t *s = st + q * n;
+    int32_t *h = H + q * ns;
+    for (size_t p = 0; p < np; p++) {
+      const int8_t *pp = P + p * n;
+      __m512i acc = _mm512_setzero_si512();
+      size_t i = 0;
+      for (; i + 32 <= n; i += 32) {
+        __m512i a = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(pp + i)));
+        __m512i b = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(s + i)));
+        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(a, b));
+      }
+      int32_t a = _mm512_reduce_add_epi32(acc);
+      for (; i < n; i++) a += (int32_t)pp[i] * s[i];
+      c[p] = a;
+    }
+    size_t i = 0;
+    const __m512i mnp = _mm512_set1_epi32(-(int32_t)np);
+    for (; i + 16 <= n; i += 16)
+      _mm512_store_si512(h + i, _mm512_mullo_epi32(mnp, _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(s + i)))));
+    for (; i < n; i++) h[i] = -(int32_t)np * s[i];
+    /* two patterns per pass: (P_p, P_p+1) interleaved as int16 pairs, madd with (c_p, c_p+1) */
+    size_t p = 0;
+    for (; p + 2 <= np; p += 2) {
+      const int8_t *p0 = P + p * n, *p1 = p0 + n;
+      __m512i cc = _mm512_set1_epi32((int32_t)(((uint32_t)(uint16_t)(int16_t)c[p + 1] << 16) |
+                                               (uint16_t)(int16_t)c[p]));
+      for (i = 0; i + 16 <= n; i += 16) {
+        __m512i a = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p0 + i)));
+        __m512i b = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p1 + i)));
+        __m512i pair = _mm512_or_si512(_mm512_and_si512(a, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(b, 16));
+        _mm512_store_si512(h + i, _mm512_add_epi32(_mm512_load_si512(h + i), _mm512_madd_epi16(pair, cc)));
+      }
+      for (; i < n; i++) h[i] += (int32_t)p0[i] * c[p] + (int32_t)p1[i] * c[p + 1];
+    }
+    for (; p < np; p++)
+      for (i = 0; i < n; i++) h[i] += (int32_t)P[p * n + i] * c[p];
+  }
+}
+#endif
+
 /* Indices i < n whose state flips under h (h > 0 and s < 0, or h < 0 and
  * s > 0) into out; returns the count. */
 static size_t changes_c(const int32_t *h, const int8_t *s, size_t n, uint32_t *out) {
@@ -219,10 +291,11 @@ typedef struct hop_kern {
   void (*fields)(const int16_t *, size_t, const int16_t *, size_t, size_t, size_t, int32_t *);
   void (*addcol)(int32_t *, const int16_t *, size_t, int);
   size_t (*changes)(const int32_t *, const int8_t *, size_t, uint32_t *);
+  void (*lowrank)(const int8_t *, size_t, size_t, const int8_t *, size_t, size_t, int32_t *, int32_t *);
 } hop_kern;
 
 static hop_kern pick_kernels(void) {
-  hop_kern k = {fields_c, addcol_c, changes_c};
+  hop_kern k = {fields_c, addcol_c, changes_c, lowrank_c};
 #if HOP_X86
   const char *lvl = somhop_bmu_simd_level();   /* same CPU probe and override as the SOM path */
   __builtin_cpu_init();
@@ -230,6 +303,7 @@ static hop_kern pick_kernels(void) {
     k.fields = fields_avx512;
     k.addcol = addcol_avx512;
     k.changes = changes_avx512;
+    k.lowrank = lowrank_avx512;
   } else if (strcmp(lvl, "c") && __builtin_cpu_supports("avx2")) {
     k.fields = fields_avx2;
     k.addcol = addcol_avx2;
@@ -256,6 +330,7 @@ typedef struct fast_job {
   int8_t *out;
   uint32_t *sweeps;
   hop_kern k;
+  int lowrank;         /* initial fields from the patterns (h->wq_lowrank and cheaper) */
   int fail;
   size_t next_group;   /* next group of probes to hand out (atomic) */
 } fast_job;
@@ -309,26 +384,28 @@ static void fast_task(void *ctx, unsigned t, unsigned nt) {
   (void)nt;
   int16_t *S = algo_aligned3(GROUP, ns, sizeof(int16_t));
   int32_t *H = algo_aligned3(GROUP, ns, sizeof(int32_t));
+  int32_t *cbuf = malloc((j->h->n_patterns ? j->h->n_patterns : 1) * sizeof *cbuf);
   uint32_t *order = malloc(n * sizeof *order), *changed = malloc(n * sizeof *changed);
   int8_t *st = malloc(GROUP * n);
-  if (!S || !H || !order || !changed || !st) {
+  if (!S || !H || !cbuf || !order || !changed || !st) {
     j->fail = 1;
     goto out;
   }
+  memset(S, 0, GROUP * ns * sizeof *S);   /* padding stays zero; rows are overwritten per group */
   /* Groups of probes are handed out dynamically (atomic counter); results
    * do not depend on which thread runs a probe. */
   for (;;) {
     size_t p0 = __atomic_fetch_add(&j->next_group, 1, __ATOMIC_RELAXED) * (size_t)GROUP;
     if (p0 >= j->count) break;
     size_t g = j->count - p0 < GROUP ? j->count - p0 : GROUP;
-    memset(S, 0, GROUP * ns * sizeof *S);
     for (size_t q = 0; q < g; q++)
       for (size_t i = 0; i < n; i++) {
         int8_t v = j->probes[(p0 + q) * n + i] > 0 ? 1 : -1;
         S[q * ns + i] = v;
         st[q * n + i] = v;
       }
-    j->k.fields(j->W, j->ws, S, n, ns, g, H);
+    if (j->lowrank) j->k.lowrank(j->h->patterns, j->h->n_patterns, n, st, g, ns, H, cbuf);
+    else j->k.fields(j->W, j->ws, S, n, ns, g, H);
     for (size_t q = 0; q < g; q++) {
       uint32_t r = run_probe(j, st + q * n, H + q * ns, p0 + q, order, changed);
       memcpy(j->out + (p0 + q) * n, st + q * n, n);
@@ -338,6 +415,7 @@ static void fast_task(void *ctx, unsigned t, unsigned nt) {
 out:
   free(S);
   free(H);
+  free(cbuf);
   free(order);
   free(changed);
   free(st);
@@ -361,8 +439,32 @@ static int is_symmetric(const int16_t *W, size_t n, size_t ws) {
   return 1;
 }
 
-void somhop__hop_prepare(somhop_hopfield *h) {
+/* 1 if wq[i][j] == sum_p P_pi P_pj for every i != j and wq[i][i] == 0. */
+static int is_hebbian_of_patterns(const somhop_hopfield *h) {
+  size_t n = h->n, np = h->n_patterns, stride = SOMHOP_HOP_STRIDE(h->n);
+  int32_t *acc = malloc(n * sizeof *acc);
+  int ok = acc != NULL;
+  for (size_t i = 0; i < n && ok; i++) {
+    memset(acc, 0, n * sizeof *acc);
+    for (size_t p = 0; p < np; p++) {
+      const int8_t *sp = h->patterns + p * n;
+      int v = sp[i];
+      for (size_t j = 0; j < n; j++) acc[j] += v * sp[j];
+    }
+    acc[i] = 0;
+    for (size_t j = 0; j < n && ok; j++) ok = h->wq[i * stride + j] == acc[j];
+  }
+  free(acc);
+  return ok;
+}
+
+void somhop__hop_prepare(somhop_hopfield *h, int hebbian_known) {
   h->wq_symmetric = is_symmetric(h->wq, h->n, SOMHOP_HOP_STRIDE(h->n));
+  h->wq_lowrank = 0;
+  if (h->rule != SOMHOP_RULE_HEBBIAN || h->wq_scale != 1.0 || !h->n_patterns || !h->patterns) return;
+  if (hebbian_known) h->wq_lowrank = 1;
+  else if ((uint64_t)h->n_patterns * h->n * h->n <= (1ull << 28))
+    h->wq_lowrank = is_hebbian_of_patterns(h);
 }
 
 int somhop__hop_recall_fast(const somhop_hopfield *h, const int8_t *probes, size_t count, int mode,
@@ -384,8 +486,11 @@ int somhop__hop_recall_fast(const somhop_hopfield *h, const int8_t *probes, size
   }
   /* probes and out may alias: each probe is read into the group buffer
    * before its output is written, and groups never overlap. */
+  /* Low-rank fields read 2 p n bytes of patterns instead of 2 n^2 of W; c_p
+   * (|c_p| <= n) must fit int16 for the paired multiply-add. */
+  int lowrank = h->wq_lowrank && h->patterns && 2 * (size_t)h->n_patterns < n && n <= 32767;
   fast_job j = {h, h->wq, WT ? WT : h->wq, stride, WT ? ns : stride, ns, probes, count, mode,
-                max_sweeps, seed, out, sweeps, pick_kernels(), 0, 0};
+                max_sweeps, seed, out, sweeps, pick_kernels(), lowrank, 0, 0};
   algo_parallel(nthreads, fast_task, &j);
   if (j.fail) rc = somhop_err_set(err, SOMHOP_ENOMEM, "hopfield recall: out of memory");
   free(WT);

@@ -139,7 +139,7 @@ static int from_file(const somhop_mf_file *f, uint32_t kind, const char *name, v
                           i % st, h->wq[i], i % st < n ? h->w[(i / st) * n + i % st] : 0.0, chk[i]);
       goto fail;
     }
-  somhop__hop_prepare(h);
+  somhop__hop_prepare(h, 0);
   free(chk);
   *out = h;
   return 0;

@@ -220,7 +220,43 @@ static void test_hopfield_file(void) {
   g = NULL;
   CHECK_INT("unpatched Hopfield model loads", somhop_hopfield_load_mem(buf, len, "h", &g, &e), 0);
   CHECK("load marks the weights symmetric", g && g->wq_symmetric == 1);
+  CHECK("Storkey weights are not marked low-rank", g && g->wq_lowrank == 0);
   somhop_hopfield_free(g);
+  free(buf);
+  somhop_hopfield_free(h);
+}
+
+/* A loaded Hebbian network is verified to be the pattern sum (low-rank
+ * fields allowed); one whose patterns section disagrees is not. */
+static void test_lowrank_load(void) {
+  size_t n = 64, p = 4;
+  int8_t pat[4 * 64];
+  for (size_t i = 0; i < p * n; i++) pat[i] = (i * 2654435761u >> 7) & 1 ? 1 : -1;
+  somhop_hopfield *h = NULL, *g = NULL;
+  somhop_hopfield_create((uint32_t)n, SOMHOP_RULE_HEBBIAN, &h, NULL);
+  somhop_hopfield_store_s8(h, pat, p, NULL);
+  somhop_hopfield_save(h, tmp_path("l.hop"), NULL);
+  void *buf = NULL;
+  size_t len = 0, pl = 0;
+  somhop_read_file(tmp_path("l.hop"), &buf, &len, NULL);
+  somhop_err e = {0};
+  CHECK("loaded Hebbian network verified low-rank",
+        somhop_hopfield_load_mem(buf, len, "l", &g, &e) == 0 && g->wq_lowrank == 1);
+  somhop_hopfield_free(g);
+  g = NULL;
+  int8_t flip = (int8_t)-pat[5];
+  unsigned char *q = patched(buf, len, SOMHOP_MF_TAG('H', 'P', 'A', 'T'), 5, &flip, 1, &pl);
+  CHECK("patterns disagreeing with the weights: loads, not low-rank",
+        somhop_hopfield_load_mem(q, pl, "l", &g, &e) == 0 && g->wq_lowrank == 0);
+  int8_t probe[64], o1[64], o2[64];
+  memcpy(probe, pat, n);
+  probe[0] = (int8_t)-probe[0];
+  somhop_recall_opts o = {SOMHOP_RECALL_SYNC, 20, 1, 1, SOMHOP_PREC_F32};
+  CHECK("such a network recalls from its weights (== fixed reference on the same weights)",
+        g && somhop_hopfield_recall_s8(g, probe, 1, &o, o1, NULL, NULL) == 0 &&
+            somhop_hopfield_recall_s8(h, probe, 1, &o, o2, NULL, NULL) == 0 && memcmp(o1, o2, n) == 0);
+  somhop_hopfield_free(g);
+  free(q);
   free(buf);
   somhop_hopfield_free(h);
 }
@@ -250,8 +286,10 @@ static void test_recall_in_place(void) {
         if (asym && n > 1) {   /* hand-edited, asymmetric weights */
           size_t stride = SOMHOP_HOP_STRIDE(n);
           for (size_t i = 0; i < n; i++) h->wq[i * stride + (i + 1) % n] += 2;
-          h->wq_symmetric = 0;
+          h->wq_symmetric = h->wq_lowrank = 0;
         }
+        CHECK("store marks Hebbian weights low-rank when they are the pattern sum",
+              asym || h->wq_lowrank == 1);
         for (size_t q = 0; q < b; q++) memcpy(pr + q * n, pat + (q % p) * n, n);
         somhop_hopfield_add_noise(pr, b, (uint32_t)n, 0.2, 3, NULL);
         for (int mode = SOMHOP_RECALL_SYNC; mode <= SOMHOP_RECALL_ASYNC; mode++) {
@@ -264,6 +302,12 @@ static void test_recall_in_place(void) {
           somhop_fx_hopfield_update(h->wq, pk, (uint32_t)n, (uint32_t)b, 20, (uint32_t)mode, ps, s2);
           somhop_fx_unpack_states(ps, n, b, o2);
           ok = ok && memcmp(o1, o2, b * n) == 0 && memcmp(s1, s2, sizeof s1) == 0;
+          if (h->wq_lowrank) {   /* fields from W instead of the patterns: the same numbers */
+            h->wq_lowrank = 0;
+            ok = ok && somhop_hopfield_recall_s8(h, pr, b, &o, o2, s2, NULL) == 0 &&
+                 memcmp(o1, o2, b * n) == 0 && memcmp(s1, s2, sizeof s1) == 0;
+            h->wq_lowrank = 1;
+          }
           char name[160];
           snprintf(name, sizeof name, "in-place recall == one-probe calls == fixed reference (%s, n %zu, %s, mode %d)",
                    levels[l], n, asym ? "asymmetric" : "symmetric", mode);
@@ -284,6 +328,7 @@ int main(void) {
   test_som_file();
   test_hopfield_file();
   test_recall_in_place();
+  test_lowrank_load();
   tmp_cleanup();
   return check_done();
 }

@@ -64,6 +64,10 @@ typedef struct somhop_hopfield {
   int wq_symmetric;      /* 1: wq is known to be symmetric (checked once by store and load, so
                             recall uses wq in place); 0: unknown, recall checks per call.
                             Code that edits wq by hand must reset it to 0. */
+  int wq_lowrank;        /* 1: wq is exactly sum_p s_i^p s_j^p (i != j) over the stored patterns
+                            (Hebbian; known by store, verified by load), so recall computes a
+                            probe's initial fields as P^T (P s) - p s from the patterns when that
+                            reads less memory than W; 0: from W. Reset with wq_symmetric. */
 } somhop_hopfield;
 
 /* New empty network (no patterns, zero weights). n in [1, 65536]. */
