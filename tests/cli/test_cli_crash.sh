@@ -67,8 +67,8 @@ for spec in "CODE 0 nan:codebook value of neuron 0, feature 1" \
   what=${spec%%:*} needle=${spec#*:}
   read -r tag off val <<<"$what"
   python3 "$EDIT" "$M" "$T/e.som" "$tag" "$off" '<d' "$val"
-  expect_err "model with $tag[$off] = $val: som bmu" 3 "$needle" som bmu "$T/e.som" "$T/ok.csv"
-  expect_err "model with $tag[$off] = $val: info" 3 "$needle" info "$T/e.som"
+  expect_err "model with ${tag}[${off}] = ${val}: som bmu" 3 "$needle" som bmu "$T/e.som" "$T/ok.csv"
+  expect_err "model with ${tag}[${off}] = ${val}: info" 3 "$needle" info "$T/e.som"
 done
 
 # --- 4. sizes beyond the file or the limits, before any allocation -------------
