@@ -613,6 +613,15 @@ int somhop_som_train(somhop_som *s, const double *x, size_t n, const somhop_som_
     rc = somhop_som_init_codebook(s, y, n, o.init, o.seed, err);
     if (rc) goto out;
   }
+  for (size_t q = 0; q < s->m * d; q++)
+    if (!(fabs(s->codebook[q]) <= somhop__som_value_limit(d))) {
+      rc = somhop_err_set(err, SOMHOP_ERANGE,
+                          "som train: the %s codebook has neuron %zu, feature %zu = %g (not finite "
+                          "or beyond %.3g); rescale the data or use --init random", o.keep_codebook
+                          ? "initial" : somhop_som_init_name(o.init), q / d, q % d + 1,
+                          s->codebook[q], somhop__som_value_limit(d));
+      goto out;
+    }
   if (o.mode == SOMHOP_TRAIN_BATCH)
     rc = train_batch(s, y, n, &o, epochs, &radius, err);
   else
