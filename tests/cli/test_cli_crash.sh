@@ -122,4 +122,13 @@ for rule in hebbian storkey pinv; do
     "float64 weight section missing or wrong size (65536 neurons need 34359738368 bytes" hopfield energy "$T/e.hop"
 done
 
+# --- found by the job-spec fuzzer: an integer parameter beyond long long ----------
+# (the integer check converted 5.6e83 to long long: undefined behaviour, a UBSan abort)
+for v in 555555555555555555555555555555555555555555555555555555555555555555555555555555555552 -1e300 1e19; do
+  printf '{"task":"som-train","target":"cpu","inputs":[{"name":"data","builtin":"iris"}],"params":{"epochs":%s}}' \
+    "$v" >"$T/job.json"
+  expect_err "somhop run --plan with epochs $v: usage error" 2 "spec.params.epochs must be an integer in" \
+    run --plan --workdir "$T/wd" "$T/job.json"
+done
+
 check_done
