@@ -20,3 +20,6 @@ export SOMHOP_ROOT  := $(abspath .)
 $(BUILD)/tests/%: tests/unit/%.c $(LIBSOMHOP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(HOST_INC) -Itests $(PNG_CFLAGS) -o $@ $< $(LIBSOMHOP) $(SOMHOP_LIBS) $(ALL_LDFLAGS)
+
+# Fragments of tests/ that add their own targets (fuzzing, the Hopfield latency bench).
+-include tests/bench/hop_latency.mk tests/fuzz/fuzz.mk

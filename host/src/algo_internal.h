@@ -64,6 +64,11 @@ int somhop__norm_alloc(somhop_norm *nm, size_t d);
  * (row by row), else 0 (som.c). */
 int somhop__check_finite(const double *x, size_t n, size_t d, somhop_err *err);
 size_t somhop__som_neighbours(const somhop_som *s, size_t i, size_t out[8]);
+/* Largest |value| of a normalised sample or codebook entry with d features
+ * for which no squared distance can overflow: sqrt(DBL_MAX / (8 d))
+ * (som_train.c). Training data beyond it is rejected, and so are model
+ * files whose codebook exceeds it. */
+double somhop__som_value_limit(size_t d);
 
 /* ---- model loading shared by som_io.c and hopfield_io.c (algo_util.c) ---- */
 #include "somhop/modelfile.h"

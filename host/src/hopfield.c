@@ -12,16 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "algo_internal.h"
 #include "hopfield_internal.h"
 #include "somhop/fixed.h"
 #include "somhop/hopfield.h"
 #include "somhop/som.h"
+#include "somhop_fixed.h"
 
 /* ====================================================================== */
 /* 1. Lifetime and names                                                  */
 /* ====================================================================== */
+
+double somhop_hopfield_memory_estimate(uint32_t n) {
+  double nn = (double)n;
+  /* w (8 bytes) + wq (2 bytes, rows padded) + per-thread fields and states */
+  return nn * nn * 8.0 + nn * (double)SOMHOP_HOP_STRIDE(n) * 2.0 + 64.0 * nn;
+}
+
+/* Physical memory in bytes (0 if unknown). */
+static double machine_memory(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+  return pages > 0 && psz > 0 ? (double)pages * (double)psz : 0.0;
+}
 
 int somhop_hopfield_create(uint32_t n, int rule, somhop_hopfield **out, somhop_err *err) {
   if (!out) return somhop_err_set(err, SOMHOP_EINVAL, "hopfield: NULL output");
@@ -30,6 +44,15 @@ int somhop_hopfield_create(uint32_t n, int rule, somhop_hopfield **out, somhop_e
     return somhop_err_set(err, SOMHOP_EINVAL, "hopfield: %u neurons (must be 1..65536)", n);
   if (rule < SOMHOP_RULE_HEBBIAN || rule > SOMHOP_RULE_PINV)
     return somhop_err_set(err, SOMHOP_EINVAL, "hopfield: unknown rule %d", rule);
+  /* The weights are dense: estimate before allocating, so a big network
+   * fails here with the figure instead of being killed while storing. */
+  double need = somhop_hopfield_memory_estimate(n), have = machine_memory();
+  if (have > 0 && need > 0.8 * have)
+    return somhop_err_set(err, SOMHOP_ENOMEM,
+                          "hopfield: %u neurons need about %.1f GB (float64 and int16 weight "
+                          "matrices of %u x %u), more than this machine's %.1f GB of memory "
+                          "allows; use fewer neurons (e.g. a smaller image)",
+                          n, need / 1e9, n, n, have / 1e9);
   somhop_hopfield *h = calloc(1, sizeof *h);
   if (!h) return somhop_err_set(err, SOMHOP_ENOMEM, "hopfield: out of memory");
   h->n = n;
@@ -126,28 +149,92 @@ static int store_hebbian(somhop_hopfield *h, const int8_t *s, size_t count) {
   return 0;
 }
 
-/* Storkey (1997), in place, exactly symmetric (upper triangle mirrored). */
-static int store_storkey(somhop_hopfield *h, const int8_t *s) {
-  size_t n = h->n;
-  double *f = malloc(n * sizeof *f);
-  if (!f) return SOMHOP_ENOMEM;
-  for (size_t i = 0; i < n; i++) {
-    const double *wi = h->w + i * n;
-    double acc = 0.0;
-    for (size_t k = 0; k < n; k++) acc += wi[k] * (double)s[k];
-    f[i] = acc;   /* local field h_i (w_ii = 0) */
-  }
-  double inv = 1.0 / (double)n;
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = i + 1; j < n; j++) {
-      double w = h->w[i * n + j], xi = s[i], xj = s[j];
-      /* h_ij = f_i - w_ij x_j ; h_ji = f_j - w_ij x_i */
-      double hij = f[i] - w * xj, hji = f[j] - w * xi;
-      double nw = w + (xi * xj - xi * hji - hij * xj) * inv;
-      h->w[i * n + j] = nw;
-      h->w[j * n + i] = nw;
+/* Storkey (1997), in place. Row by row over the whole matrix (contiguous,
+ * vectorisable: no strided mirror writes). The update is written in a form
+ * that is exactly symmetric in (i, j) — the two products are the same
+ * numbers for (j, i) and IEEE addition commutes — so w stays exactly
+ * symmetric without mirroring:
+ *   h_ij = f_i - w_ij x_j,  h_ji = f_j - w_ij x_i,
+ *   w_ij += (x_i x_j - (x_i h_ji + x_j h_ij)) / n.
+ * One pass over w per pattern: while row i is updated for pattern x, the
+ * next pattern's field f'_i = sum_j w'_ij y_j is accumulated from the new
+ * row (8 partial sums in a fixed order, so results are deterministic).
+ * Compiled for AVX-512, AVX2 and baseline x86-64, picked at load time; the
+ * build never contracts a*b+c into FMA (ISO C mode), so every variant
+ * gives the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define STORKEY_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define STORKEY_CLONES
+#endif
+STORKEY_CLONES static double storkey_row(double *restrict wi, const double *restrict f,
+                          const double *restrict x, const double *restrict y, size_t n, size_t i,
+                          double inv) {
+  double xi = x[i], fi = f[i];
+  double acc[8] = {0};
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    if (i - j < 8) {   /* the block holding the diagonal: w_ii stays 0 */
+      for (size_t q = 0; q < 8; q++) {
+        if (j + q == i) continue;
+        double w = wi[j + q], xj = x[j + q];
+        double hij = fi - w * xj, hji = f[j + q] - w * xi;
+        double nw = w + (xi * xj - (xi * hji + xj * hij)) * inv;
+        wi[j + q] = nw;
+        acc[q] += nw * y[j + q];
+      }
+      continue;
     }
-  free(f);
+    for (size_t q = 0; q < 8; q++) {
+      double w = wi[j + q], xj = x[j + q];
+      double hij = fi - w * xj, hji = f[j + q] - w * xi;
+      double nw = w + (xi * xj - (xi * hji + xj * hij)) * inv;
+      wi[j + q] = nw;
+      acc[q] += nw * y[j + q];
+    }
+  }
+  for (; j < n; j++) {
+    if (j == i) continue;
+    double w = wi[j], xj = x[j];
+    double hij = fi - w * xj, hji = f[j] - w * xi;
+    double nw = w + (xi * xj - (xi * hji + xj * hij)) * inv;
+    wi[j] = nw;
+    acc[j % 8] += nw * y[j];
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* Field f_i = sum_j w_ij x_j with the same 8 partial sums as storkey_row. */
+STORKEY_CLONES static double field_row(const double *restrict wi, const double *restrict x, size_t n) {
+  double acc[8] = {0};
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (size_t q = 0; q < 8; q++) acc[q] += wi[j + q] * x[j + q];
+  for (; j < n; j++) acc[j % 8] += wi[j] * x[j];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+static int store_storkey(somhop_hopfield *h, const int8_t *s, size_t count) {
+  size_t n = h->n;
+  double *base = algo_calloc3(5, n, sizeof *base), *f = base, *zero = base + 4 * n;
+  if (!base) return SOMHOP_ENOMEM;
+  double *fn = f + n, *x = f + 2 * n, *y = f + 3 * n;
+  for (size_t k = 0; k < n; k++) x[k] = (double)s[k];
+  for (size_t i = 0; i < n; i++) f[i] = field_row(h->w + i * n, x, n);   /* w_ii = 0 */
+  double inv = 1.0 / (double)n;
+  for (size_t a = 0; a < count; a++) {
+    int more = a + 1 < count;
+    if (more)
+      for (size_t k = 0; k < n; k++) y[k] = (double)s[(a + 1) * n + k];
+    for (size_t i = 0; i < n; i++) fn[i] = storkey_row(h->w + i * n, f, x, more ? y : zero, n, i, inv);
+    double *t = f;
+    f = fn;
+    fn = t;
+    t = x;
+    x = y;
+    y = t;
+  }
+  free(base);
   return 0;
 }
 
@@ -199,6 +286,7 @@ int somhop_hopfield_store_s8(somhop_hopfield *h, const int8_t *s, size_t count, 
   if (count > UINT32_MAX - h->n_patterns)
     return somhop_err_set(err, SOMHOP_EINVAL, "hopfield store: too many patterns");
   size_t total = (size_t)h->n_patterns + count;
+  h->wq_symmetric = h->wq_lowrank = 0;   /* set again by somhop__hop_prepare */
   if (h->rule == SOMHOP_RULE_HEBBIAN && total > 32767)
     return somhop_err_set(err, SOMHOP_ELIMIT,
                           "hopfield store: %zu Hebbian patterns exceed the int16 weight contract (32767)", total);
@@ -211,11 +299,11 @@ int somhop_hopfield_store_s8(somhop_hopfield *h, const int8_t *s, size_t count, 
   h->patterns = np;
   int rc = 0;
   if (h->rule == SOMHOP_RULE_HEBBIAN) rc = store_hebbian(h, dst, count);
-  for (size_t a = 0; a < count && !rc && h->rule == SOMHOP_RULE_STORKEY; a++)
-    rc = store_storkey(h, dst + a * n);
+  if (h->rule == SOMHOP_RULE_STORKEY) rc = store_storkey(h, dst, count);
   h->n_patterns = (uint32_t)total;
   if (!rc && h->rule == SOMHOP_RULE_PINV) rc = store_pinv(h);
   if (!rc) rc = somhop_fx_quantize_weights(h->w, n, h->wq, &h->wq_scale);
+  if (!rc) somhop__hop_prepare(h, h->rule == SOMHOP_RULE_HEBBIAN && h->wq_scale == 1.0);
   if (rc) return somhop_err_set(err, rc, "hopfield store: %s", rc == SOMHOP_ENOMEM ? "out of memory"
                                 : "weights out of range");
   return 0;

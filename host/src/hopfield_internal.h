@@ -16,4 +16,11 @@ int somhop__hop_recall_fast(const somhop_hopfield *h, const int8_t *probes, size
                             uint32_t max_sweeps, uint64_t seed, unsigned nthreads, int8_t *out,
                             uint32_t *sweeps, somhop_err *err);
 
+/* After wq changed (store, load): check once whether wq is symmetric and
+ * record it in h->wq_symmetric, so recall needs no per-call check or copy;
+ * set h->wq_lowrank when wq is the Hebbian sum of the stored patterns
+ * (hebbian_known: true by construction, from store; else verified exactly
+ * when that costs at most 2^28 multiply-adds, or left 0). */
+void somhop__hop_prepare(somhop_hopfield *h, int hebbian_known);
+
 #endif

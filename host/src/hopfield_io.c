@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "algo_internal.h"
+#include "hopfield_internal.h"
+#include "somhop/fixed.h"
 #include "somhop/hopfield.h"
 #include "somhop/modelfile.h"
 #include "somhop_fixed.h"
@@ -61,27 +63,32 @@ static int from_file(const somhop_mf_file *f, uint32_t kind, const char *name, v
   if (v[0] == 0 || v[0] > 65536 || v[1] > SOMHOP_RULE_PINV || v[3] > v[2] || !(scale > 0) ||
       !isfinite(scale) || ((uint64_t)iw * ih != v[0] && (iw || ih)))
     return somhop_err_set(err, SOMHOP_EFORMAT, "%s: Hopfield header has invalid values", name);
+  /* Section sizes are checked against the header before the n x n
+   * matrices are allocated, so a short file cannot ask for gigabytes. */
+  uint64_t n = v[0], wsz = 0, qsz = 0;
+  if (!somhop_mf_get(f, T_HWF8, &wsz) || wsz != n * n * 8)
+    return somhop_err_set(err, SOMHOP_EFORMAT,
+                          "%s: float64 weight section missing or wrong size (%llu neurons need "
+                          "%llu bytes, the file has %llu)", name, (unsigned long long)n,
+                          (unsigned long long)(n * n * 8), (unsigned long long)wsz);
+  if (!somhop_mf_get(f, T_HWQ2, &qsz) || qsz != n * SOMHOP_HOP_STRIDE(v[0]) * 2)
+    return somhop_err_set(err, SOMHOP_EFORMAT,
+                          "%s: int16 weight section missing or wrong size (%llu neurons need "
+                          "%llu bytes, the file has %llu)", name, (unsigned long long)n,
+                          (unsigned long long)(n * SOMHOP_HOP_STRIDE(v[0]) * 2),
+                          (unsigned long long)qsz);
   somhop_hopfield *h = NULL;
+  int16_t *chk = NULL;
   int rc = somhop_hopfield_create(v[0], (int)v[1], &h, err);
   if (rc) return rc;
-  uint64_t n = v[0];
   h->n_patterns = v[2];
   h->n_dependent = v[3];
   h->wq_scale = scale;
   h->img_w = iw;
   h->img_h = ih;
-  const void *p = somhop_mf_get(f, T_HWF8, &sz);
-  if (!p || sz != n * n * 8) {
-    rc = somhop_err_set(err, SOMHOP_EFORMAT, "%s: float64 weight section missing or wrong size", name);
-    goto fail;
-  }
-  memcpy(h->w, p, (size_t)sz);
-  p = somhop_mf_get(f, T_HWQ2, &sz);
-  if (!p || sz != n * SOMHOP_HOP_STRIDE(v[0]) * 2) {
-    rc = somhop_err_set(err, SOMHOP_EFORMAT, "%s: int16 weight section missing or wrong size", name);
-    goto fail;
-  }
-  memcpy(h->wq, p, (size_t)sz);
+  memcpy(h->w, somhop_mf_get(f, T_HWF8, NULL), (size_t)wsz);
+  memcpy(h->wq, somhop_mf_get(f, T_HWQ2, NULL), (size_t)qsz);
+  const void *p;
   p = somhop_mf_get(f, T_HPAT, &sz);
   if ((!p && h->n_patterns) || (p && sz != (uint64_t)h->n_patterns * n)) {
     rc = somhop_err_set(err, SOMHOP_EFORMAT, "%s: pattern section missing or wrong size", name);
@@ -103,12 +110,41 @@ static int from_file(const somhop_mf_file *f, uint32_t kind, const char *name, v
   }
   for (uint64_t i = 0; i < n * n; i++)
     if (!isfinite(h->w[i])) {
-      rc = somhop_err_set(err, SOMHOP_EFORMAT, "%s: weight %llu is not finite", name, (unsigned long long)i);
+      rc = somhop_err_set(err, SOMHOP_EFORMAT, "%s: weight %llu (row %llu, column %llu) is not finite",
+                          name, (unsigned long long)i, (unsigned long long)(i / n),
+                          (unsigned long long)(i % n));
       goto fail;
     }
+  /* The int16 weights must be exactly the contract's quantisation of the
+   * float64 ones (same scale), or the f32 and f64 recall paths disagree. */
+  size_t qn = (size_t)(qsz / 2);
+  double qscale = 0.0;
+  chk = malloc(qn * sizeof *chk);
+  if (!chk) {
+    rc = somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory", name);
+    goto fail;
+  }
+  if (somhop_fx_quantize_weights(h->w, (size_t)n, chk, &qscale) != 0 || qscale != scale) {
+    rc = somhop_err_set(err, SOMHOP_EFORMAT,
+                        "%s: int16 weight scale %.17g disagrees with the float64 weights (which "
+                        "quantise with scale %.17g)", name, scale, qscale);
+    goto fail;
+  }
+  for (size_t i = 0; i < qn; i++)
+    if (chk[i] != h->wq[i]) {
+      size_t st = SOMHOP_HOP_STRIDE(v[0]);
+      rc = somhop_err_set(err, SOMHOP_EFORMAT,
+                          "%s: int16 weight at row %zu, column %zu is %d but the float64 weight "
+                          "%.17g quantises to %d: the two weight sections disagree", name, i / st,
+                          i % st, h->wq[i], i % st < n ? h->w[(i / st) * n + i % st] : 0.0, chk[i]);
+      goto fail;
+    }
+  somhop__hop_prepare(h, 0);
+  free(chk);
   *out = h;
   return 0;
 fail:
+  free(chk);
   somhop_hopfield_free(h);
   return rc;
 }

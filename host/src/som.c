@@ -227,9 +227,16 @@ int somhop_norm_fit(int kind, const double *x, size_t n, size_t d, somhop_norm *
       if (v > mx) mx = v;
       sum += v;
     }
+    if (kind != SOMHOP_NORM_NONE && (!isfinite(mx - mn) || !isfinite(sum))) {
+      somhop_norm_clear(&nm);
+      return somhop_err_set(err, SOMHOP_ERANGE,
+                            "feature %zu: values span [%g, %g], too wide for %s normalisation "
+                            "(the range overflows double)", k + 1, mn, mx,
+                            kind == SOMHOP_NORM_MINMAX ? "minmax" : "zscore");
+    }
     if (kind == SOMHOP_NORM_MINMAX) {
       nm.offset[k] = mn;
-      nm.scale[k] = mx > mn ? 1.0 / (mx - mn) : 1.0;
+      nm.scale[k] = mx > mn && isfinite(1.0 / (mx - mn)) ? 1.0 / (mx - mn) : 1.0;
       nm.qlo[k] = 0.0;
       nm.qhi[k] = 1.0;
     } else if (kind == SOMHOP_NORM_ZSCORE) {
@@ -239,8 +246,14 @@ int somhop_norm_fit(int kind, const double *x, size_t n, size_t d, somhop_norm *
         ss += t * t;
       }
       double sd = sqrt(ss / (double)n);
+      if (!isfinite(sd)) {
+        somhop_norm_clear(&nm);
+        return somhop_err_set(err, SOMHOP_ERANGE,
+                              "feature %zu: values span [%g, %g], too wide for zscore "
+                              "normalisation (the variance overflows double)", k + 1, mn, mx);
+      }
       nm.offset[k] = mean;
-      nm.scale[k] = sd > 0 ? 1.0 / sd : 1.0;
+      nm.scale[k] = sd > 0 && isfinite(1.0 / sd) ? 1.0 / sd : 1.0;
       nm.qlo[k] = (mn - mean) * nm.scale[k];
       nm.qhi[k] = (mx - mean) * nm.scale[k];
     } else {
@@ -302,8 +315,12 @@ int somhop_som_create(uint32_t rows, uint32_t cols, size_t d, int grid, int toro
     return somhop_err_set(err, SOMHOP_EINVAL,
                           "som: a toroidal hexagonal map needs an even number of rows (got %u)", rows);
   size_t m = (size_t)rows * cols, md;
-  if (m > 0x7FFFFFF0u || !algo_mul(m, d, &md) || md > SIZE_MAX / sizeof(double))
-    return somhop_err_set(err, SOMHOP_EINVAL, "som: %ux%u x %zu is too large", rows, cols, d);
+  if (m > SOMHOP_SOM_MAX_NEURONS || d > SOMHOP_SOM_MAX_FEATURES || !algo_mul(m, d, &md) ||
+      md > SIZE_MAX / sizeof(double))
+    return somhop_err_set(err, SOMHOP_EINVAL,
+                          "som: %ux%u map with %zu features is too large (at most %u neurons and "
+                          "%u features)", rows, cols, d, SOMHOP_SOM_MAX_NEURONS,
+                          SOMHOP_SOM_MAX_FEATURES);
   somhop_som *s = calloc(1, sizeof *s);
   if (!s) return somhop_err_set(err, SOMHOP_ENOMEM, "som: out of memory");
   s->rows = rows;

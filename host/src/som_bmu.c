@@ -24,6 +24,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,45 @@ static inline double dist2_f64(const double *x, const double *w, size_t d) {
     s += t * t;
   }
   return s;
+}
+
+/* The value of feature k of sample i after normalisation (raw when nm is NULL). */
+static double norm_value(const void *x, int is_f32, const somhop_norm *nm, size_t d, size_t i,
+                         size_t k) {
+  double v = is_f32 ? (double)((const float *)x)[i * d + k] : ((const double *)x)[i * d + k];
+  return nm ? (v - nm->offset[k]) * nm->scale[k] : v;
+}
+
+/* Results check shared by every entry point. A sample whose squared
+ * distance to every neuron is NaN or beyond double range has no BMU
+ * (bmu[i] == SOMHOP_BMU_NONE, or a non-finite dist2): ERANGE naming the
+ * first such sample and the feature responsible (the first non-finite
+ * normalised value, else the one of largest magnitude). 0 otherwise. */
+static int check_results(const void *x, int is_f32, const somhop_norm *nm, size_t n, size_t d,
+                         const uint32_t *bmu, const double *dist2, somhop_err *err) {
+  for (size_t i = 0; i < n; i++) {
+    if (bmu[i] != SOMHOP_BMU_NONE && (!dist2 || isfinite(dist2[i]))) continue;
+    size_t worst = 0;
+    double wv = 0.0;
+    for (size_t k = 0; k < d; k++) {
+      double v = norm_value(x, is_f32, nm, d, i, k);
+      if (!isfinite(v))
+        return somhop_err_set(err, SOMHOP_ERANGE,
+                              "sample %zu, feature %zu: value %g is not finite%s", i + 1, k + 1,
+                              norm_value(x, is_f32, NULL, d, i, k), nm ? " after normalisation" : "");
+      if (fabs(v) > fabs(wv) || k == 0) {
+        worst = k;
+        wv = v;
+      }
+    }
+    char after[64] = "";
+    if (nm) snprintf(after, sizeof after, " (%g after normalisation)", wv);
+    return somhop_err_set(err, SOMHOP_ERANGE,
+                          "sample %zu, feature %zu: value %g%s is too large: the squared "
+                          "distance to every neuron overflows double, so it has no BMU",
+                          i + 1, worst + 1, norm_value(x, is_f32, NULL, d, i, worst), after);
+  }
+  return 0;
 }
 
 /* ====================================================================== */
@@ -136,7 +176,7 @@ int somhop__bmu_f64_norm(const double *cb, size_t m, size_t d, const double *x, 
   ref_job j = {cb, m, d, x, nm, bmu, second, dist2, n, 0};
   algo_parallel(nt, ref_task, &j);
   if (j.fail) return somhop_err_set(err, SOMHOP_ENOMEM, "bmu: out of memory");
-  return 0;
+  return check_results(x, 0, nm, n, d, bmu, dist2, err);
 }
 
 int somhop_bmu_f64(const double *codebook, size_t m, size_t d, const double *x, size_t n,
@@ -861,6 +901,10 @@ static void run_task(void *ctx, unsigned t, unsigned nt) {
       }
       j->bmu[i] = rb;
       if (j->second) j->second[i] = rs;
+      if (rb == SOMHOP_BMU_NONE) {   /* every distance non-finite: reported by check_results */
+        if (j->dist2) j->dist2[i] = INFINITY;
+        continue;
+      }
       if (j->dist2) {
         if (!yr) yr = row_f64(j, i, y);
 #if SOMHOP_X86 && defined(__GNUC__)
@@ -907,7 +951,7 @@ int somhop__bmu_plan_run_any(somhop_bmu_plan *p, const void *x, int is_f32,
   for (unsigned t = 0; t < nt; t++) p->rechecks += j->rechecks[t];
   free(j);
   if (fail) return somhop_err_set(err, SOMHOP_ENOMEM, "bmu: out of memory");
-  return 0;
+  return check_results(x, is_f32, nm, n, p->d, bmu, dist2, err);
 }
 
 int somhop_bmu_plan_run(somhop_bmu_plan *p, const double *x, size_t n, unsigned threads,

@@ -189,9 +189,32 @@ static int from_file(const somhop_mf_file *f, uint32_t kind, const char *name, v
   tmp.train.te = getd(&c);
   if (c.bad) return somhop_err_set(err, SOMHOP_EFORMAT, "%s: SOM header section too short (%llu bytes)",
                                    name, (unsigned long long)sz);
-  if (d == 0 || d > (1u << 30) || grid > 1 || tor > 1 || nk > 2 || has_lab > 1 || has_fn > 1 ||
-      nl > (1u << 24))
+  if (d == 0 || grid > 1 || tor > 1 || nk > 2 || has_lab > 1 || has_fn > 1 || nl > (1u << 24))
     return somhop_err_set(err, SOMHOP_EFORMAT, "%s: SOM header has invalid values", name);
+  /* Sizes from the file are checked against the limits and against the
+   * sections actually present before anything is allocated. */
+  uint64_t m64 = (uint64_t)rows * cols;
+  if (rows == 0 || cols == 0 || m64 > SOMHOP_SOM_MAX_NEURONS || d > SOMHOP_SOM_MAX_FEATURES)
+    return somhop_err_set(err, SOMHOP_EFORMAT,
+                          "%s: SOM header declares a %ux%u map with %llu features, beyond the "
+                          "limits (1..%u neurons, 1..%u features)", name, rows, cols,
+                          (unsigned long long)d, SOMHOP_SOM_MAX_NEURONS, SOMHOP_SOM_MAX_FEATURES);
+  uint64_t code_sz;
+  if (!somhop_mf_get(f, T_CODE, &code_sz) || code_sz != m64 * d * 8)
+    return somhop_err_set(err, SOMHOP_EFORMAT,
+                          "%s: codebook section %s (a %ux%u map with %llu features needs %llu "
+                          "bytes, the file has %llu)", name,
+                          somhop_mf_get(f, T_CODE, NULL) ? "has the wrong size" : "missing", rows,
+                          cols, (unsigned long long)d, (unsigned long long)(m64 * d * 8),
+                          (unsigned long long)code_sz);
+  if (nl) {
+    uint64_t lsz = 0;
+    if (somhop_mf_get(f, T_LNAM, &lsz) && nl > lsz)
+      return somhop_err_set(err, SOMHOP_EFORMAT,
+                            "%s: header declares %llu label names, but the label names section "
+                            "has only %llu bytes", name, (unsigned long long)nl,
+                            (unsigned long long)lsz);
+  }
   somhop_som *s = NULL;
   int rc = somhop_som_create(rows, cols, (size_t)d, (int)grid, (int)tor, &s, err);
   if (rc) {
@@ -218,9 +241,26 @@ static int from_file(const somhop_mf_file *f, uint32_t kind, const char *name, v
     }
     memcpy(arr[i].dst, p, (size_t)sz);
   }
-  for (size_t k = 0; k < s->d; k++)
-    if (!(s->norm.scale[k] != 0.0) || !isfinite(s->norm.scale[k])) {
-      rc = somhop_err_set(err, SOMHOP_EFORMAT, "%s: invalid normalisation scale for feature %zu", name, k + 1);
+  for (size_t k = 0; k < s->d; k++) {
+    const somhop_norm *nm = &s->norm;
+    const char *bad = !(nm->scale[k] != 0.0) || !isfinite(nm->scale[k]) ? "scale"
+                      : !isfinite(nm->offset[k]) ? "offset"
+                      : !isfinite(nm->qlo[k]) || !isfinite(nm->qhi[k]) || nm->qlo[k] > nm->qhi[k]
+                          ? "quantisation range" : NULL;
+    if (bad) {
+      rc = somhop_err_set(err, SOMHOP_EFORMAT,
+                          "%s: invalid normalisation %s for feature %zu (offset %g, scale %g, "
+                          "range %g..%g)", name, bad, k + 1, nm->offset[k], nm->scale[k],
+                          nm->qlo[k], nm->qhi[k]);
+      goto fail;
+    }
+  }
+  double lim = somhop__som_value_limit(s->d);
+  for (size_t q = 0; q < s->m * s->d; q++)
+    if (!(fabs(s->codebook[q]) <= lim)) {
+      rc = somhop_err_set(err, SOMHOP_EFORMAT,
+                          "%s: codebook value of neuron %zu, feature %zu is %g (must be finite, "
+                          "|value| <= %.3g)", name, q / s->d, q % s->d + 1, s->codebook[q], lim);
       goto fail;
     }
   if (has_lab) {

@@ -6,7 +6,9 @@
  *         path; generic path for bubble / Mexican hat)
  *      3. batch training   4. online training   5. the public entry point
  */
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -534,6 +536,38 @@ static int train_online(somhop_som *s, const double *y, size_t n, const somhop_s
 /* 5. Entry point                                                         */
 /* ====================================================================== */
 
+/* Largest magnitude a normalised training value may have with d features:
+ * every codebook vector stays within the data's range (batch means, online
+ * steps with rate <= 1, initialisation inside the range), so any squared
+ * distance is at most d (2 L)^2 <= DBL_MAX / 2 and cannot overflow. */
+double somhop__som_value_limit(size_t d) { return sqrt(DBL_MAX / (8.0 * (double)(d ? d : 1))); }
+
+/* ERANGE naming the first normalised training value that is not finite or
+ * beyond somhop__som_value_limit (its raw value too). */
+static int check_train_values(const double *x, const double *y, size_t n, size_t d, int norm,
+                              somhop_err *err) {
+  double lim = somhop__som_value_limit(d);
+  const char *nn = somhop_som_norm_name(norm);
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < d; k++) {
+      double v = y[i * d + k];
+      if (!isfinite(v))
+        return somhop_err_set(err, SOMHOP_ERANGE,
+                              "sample %zu, feature %zu: value %g is not finite after %s "
+                              "normalisation", i + 1, k + 1, x[i * d + k], nn);
+      if (fabs(v) > lim) {
+        char after[64] = "";
+        if (norm != SOMHOP_NORM_NONE) snprintf(after, sizeof after, " (%g after %s normalisation)", v, nn);
+        return somhop_err_set(err, SOMHOP_ERANGE,
+                              "sample %zu, feature %zu: value %g%s is too large: with %zu features "
+                              "|value| must be at most %.3g so squared distances stay finite "
+                              "(rescale the data%s)", i + 1, k + 1, x[i * d + k], after, d, lim,
+                              norm == SOMHOP_NORM_NONE ? " or normalise it: --norm minmax" : "");
+      }
+    }
+  return 0;
+}
+
 int somhop_som_train(somhop_som *s, const double *x, size_t n, const somhop_som_train_opts *opts,
                      somhop_err *err) {
   somhop_som_train_opts o;
@@ -574,10 +608,20 @@ int somhop_som_train(somhop_som *s, const double *x, size_t n, const somhop_som_
     s->norm = nm;
   }
   somhop_norm_apply(&s->norm, x, n, y);
+  if ((rc = check_train_values(x, y, n, d, s->norm.kind, err))) goto out;
   if (!o.keep_codebook) {
     rc = somhop_som_init_codebook(s, y, n, o.init, o.seed, err);
     if (rc) goto out;
   }
+  for (size_t q = 0; q < s->m * d; q++)
+    if (!(fabs(s->codebook[q]) <= somhop__som_value_limit(d))) {
+      rc = somhop_err_set(err, SOMHOP_ERANGE,
+                          "som train: the %s codebook has neuron %zu, feature %zu = %g (not finite "
+                          "or beyond %.3g); rescale the data or use --init random", o.keep_codebook
+                          ? "initial" : somhop_som_init_name(o.init), q / d, q % d + 1,
+                          s->codebook[q], somhop__som_value_limit(d));
+      goto out;
+    }
   if (o.mode == SOMHOP_TRAIN_BATCH)
     rc = train_batch(s, y, n, &o, epochs, &radius, err);
   else
@@ -611,7 +655,16 @@ int somhop_som_train(somhop_som *s, const double *x, size_t n, const somhop_som_
     if (!rc) {
       s->train.qe = somhop_som_qe_from(d2, n);
       s->train.te = somhop_som_te_from(s, b, b + n, n);
+      if (!isfinite(s->train.qe))
+        rc = somhop_err_set(err, SOMHOP_ERANGE,
+                            "som train: the trained map's quantisation error is not finite (%g); "
+                            "no model is produced", s->train.qe);
     }
+    for (size_t q = 0; !rc && q < s->m * d; q++)
+      if (!isfinite(s->codebook[q]))
+        rc = somhop_err_set(err, SOMHOP_ERANGE,
+                            "som train: neuron %zu, feature %zu of the trained codebook is not "
+                            "finite; no model is produced", q / d, q % d + 1);
     free(b);
     free(d2);
   }

@@ -61,11 +61,22 @@ typedef struct somhop_hopfield {
   int8_t *patterns;      /* n_patterns x n stored patterns (+1/-1), for recall statistics
                             and the PINV rule */
   uint32_t img_w, img_h; /* optional image shape of a pattern (img_w*img_h == n), 0 = none */
+  int wq_symmetric;      /* 1: wq is known to be symmetric (checked once by store and load, so
+                            recall uses wq in place); 0: unknown, recall checks per call.
+                            Code that edits wq by hand must reset it to 0. */
+  int wq_lowrank;        /* 1: wq is exactly sum_p s_i^p s_j^p (i != j) over the stored patterns
+                            (Hebbian; known by store, verified by load), so recall computes a
+                            probe's initial fields as P^T (P s) - p s from the patterns when that
+                            reads less memory than W; 0: from W. Reset with wq_symmetric. */
 } somhop_hopfield;
 
 /* New empty network (no patterns, zero weights). n in [1, 65536]. */
 int somhop_hopfield_create(uint32_t n, int rule, somhop_hopfield **out, somhop_err *err);
 void somhop_hopfield_free(somhop_hopfield *h);   /* accepts NULL */
+/* Bytes a network of n neurons needs (both weight matrices and recall
+ * scratch). somhop_hopfield_create refuses (ENOMEM, with the figure) when
+ * it exceeds 80 % of the machine's physical memory. */
+double somhop_hopfield_memory_estimate(uint32_t n);
 
 /* Parse "hebbian|hebb|storkey|pinv|pseudo-inverse|pseudoinverse"; 0 or EINVAL. */
 int somhop_hopfield_parse_rule(const char *name, int *rule, somhop_err *err);

@@ -170,6 +170,12 @@ void somhop_norm_clear(somhop_norm *nm);
 /* 3. The model                                                           */
 /* ====================================================================== */
 
+/* Documented limits of a map (training, somhop_som_create and the model
+ * loader all enforce them): at most SOMHOP_SOM_MAX_NEURONS neurons and
+ * SOMHOP_SOM_MAX_FEATURES features. */
+#define SOMHOP_SOM_MAX_NEURONS 262144u
+#define SOMHOP_SOM_MAX_FEATURES 1048576u
+
 typedef struct somhop_som {
   uint32_t rows, cols;     /* grid size, rows*cols = m neurons */
   size_t m;                /* neurons = rows*cols */

@@ -227,8 +227,9 @@ static int valid_name(const char *s) {
 static int check_int(run_ctx *r, const cJSON *params, const char *k, double lo, double hi) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, k);
   if (!v) return 0;
-  if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-      v->valuedouble < lo || v->valuedouble > hi)
+  /* range first: the integer test converts to long long, undefined beyond its range */
+  if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo && v->valuedouble <= hi) ||
+      v->valuedouble != (double)(long long)v->valuedouble)
     return fail(r, EXIT_USAGE, "spec.params.%s must be an integer in %.0f..%.0f", k, lo, hi);
   return 0;
 }
