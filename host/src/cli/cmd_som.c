@@ -29,7 +29,11 @@
 
 #define OPT_DATA                                                                          \
   {"label-col", 0, "NAME", "CSV column holding the labels (header name or 1-based number)"}, \
-  {"header", 0, "auto|yes|no", "whether the CSV's first row is a header (default auto)"}
+  {"header", 0, "auto|yes|no", "whether the CSV's first row is a header (default auto)"},     \
+  {"delimiter", 'F', "CHAR", "CSV field separator: , (default), ';', '\\t' (tab), ..."}
+#define OPT_RANGE                                                                       \
+  {"range", 0, "A:B", "only samples A..B-1 (0-based; A: = to the end); the rest is\n"  \
+                      "skipped, never held in memory"}
 #define OPT_BACKEND                                                                             \
   {"backend", 'b', "NAME", "cpu|ref|sw_emu|hw_emu|hw (default cpu); see 'Backends' below"},    \
   {"precision", 0, "f32|f64", "cpu backend arithmetic: f32 fast path (default) or the float64\n" \
@@ -87,6 +91,7 @@ static const cli_opt bmu_opts[] = {
     {"output", 'o', "FILE", "write BMUs to FILE (.csv or .npy); default: CSV on stdout"},
     {"second", 0, NULL, "also write the second-best unit (column 'second')"},
     OPT_DATA,
+    OPT_RANGE,
     OPT_BACKEND,
     OPT_THREADS,
     OPT_JSON,
@@ -101,6 +106,7 @@ static const cli_cmd bmu_cmd = {
 
 static const cli_opt eval_opts[] = {
     OPT_DATA,
+    OPT_RANGE,
     OPT_BACKEND,
     OPT_THREADS,
     OPT_JSON,
@@ -117,6 +123,7 @@ static const cli_opt predict_opts[] = {
     {"output", 'o', "FILE", "write labels to FILE (.csv: names; .npy: int32 label indices);\n"
                             "default: one label per line on stdout"},
     OPT_DATA,
+    OPT_RANGE,
     OPT_BACKEND,
     OPT_THREADS,
     OPT_JSON,
@@ -154,27 +161,62 @@ static int usage_from_lib(const cli_cmd *cmd, const char *opt, const somhop_err 
   return cli_usage_error(cmd, "option '--%s': %s", opt, e->msg);
 }
 
-/* Load DATA with --label-col / --header. Returns an exit code. */
-static int load_data(const cli_args *a, const char *spec, somhop_dataset **ds) {
-  somhop_load_opts lo = SOMHOP_LOAD_OPTS_INIT;
+/* Parse a --delimiter value: one character, or \t / tab. */
+static int parse_delim(const cli_args *a, char *out) {
+  const char *s = cli_get(a, "delimiter");
+  *out = 0;
+  if (!s) return 0;
+  if (strcmp(s, "\\t") == 0 || strcmp(s, "tab") == 0 || strcmp(s, "\t") == 0) *out = '\t';
+  else if (strlen(s) == 1 && s[0] != '"' && s[0] != '\n' && s[0] != '\r' && s[0] != ' ') *out = s[0];
+  else
+    return cli_usage_error(a->cmd, "option '--delimiter': expected one character such as ';' or '\\t' (tab), got '%s'",
+                           s);
+  return 0;
+}
+
+/* Load options from --label-col / --header / --delimiter / --range. Returns an exit code. */
+static int data_opts(const cli_args *a, somhop_load_opts *lo) {
+  somhop_load_opts def = SOMHOP_LOAD_OPTS_INIT;
   int hdr = 0, rc;
-  lo.label_col = cli_get(a, "label-col");
+  *lo = def;
+  lo->label_col = cli_get(a, "label-col");
   if ((rc = cli_get_choice(a, "header", "auto|yes|no", &hdr))) return rc;
-  lo.header = hdr == 0 ? -1 : (hdr == 1 ? 1 : 0);
+  lo->header = hdr == 0 ? -1 : (hdr == 1 ? 1 : 0);
+  if ((rc = parse_delim(a, &lo->delim))) return rc;
+  const char *r = cli_get(a, "range");
+  somhop_err e = {0};
+  if (r && somhop_parse_range(r, lo, &e) < 0) return usage_from_lib(a->cmd, "range", &e);
+  return 0;
+}
+
+/* Exit code for a failed load (prints the error and hints). */
+static int load_failed(const somhop_load_opts *lo, somhop_err *e, int rc) {
+  /* a bad --label-col is a usage error */
+  if (rc == SOMHOP_EINVAL && lo->label_col && strstr(e->msg, "label")) {
+    cli_report(e, rc);
+    return EXIT_USAGE;
+  }
+  int ex = cli_fail(e, rc);
+  if (!lo->label_col && strstr(e->msg, "label column"))
+    fprintf(stderr, "somhop: hint: --label-col NAME makes a text column the labels\n");
+  return ex;
+}
+
+/* Load DATA with --label-col / --header / --delimiter. Returns an exit code. */
+static int load_data(const cli_args *a, const char *spec, somhop_dataset **ds) {
+  somhop_load_opts lo;
+  int rc;
+  if ((rc = data_opts(a, &lo))) return rc;
   somhop_err e = {0};
   rc = somhop_dataset_load(spec, &lo, ds, &e);
-  if (rc < 0) {
-    /* a bad --label-col is a usage error */
-    if (rc == SOMHOP_EINVAL && lo.label_col && strstr(e.msg, "label")) {
-      cli_report(&e, rc);
-      return EXIT_USAGE;
-    }
-    int ex = cli_fail(&e, rc);
-    if (!lo.label_col && strstr(e.msg, "label column"))
-      fprintf(stderr, "somhop: hint: --label-col NAME makes a text column the labels\n");
-    return ex;
-  }
-  return 0;
+  return rc < 0 ? load_failed(&lo, &e, rc) : 0;
+}
+
+/* Open DATA for streaming. Returns an exit code. */
+static int open_data(const somhop_load_opts *lo, const char *spec, somhop_reader **rd) {
+  somhop_err e = {0};
+  int rc = somhop_reader_open(spec, lo, rd, &e);
+  return rc < 0 ? load_failed(lo, &e, rc) : 0;
 }
 
 static int load_model(const char *path, somhop_som **som) {
@@ -191,32 +233,6 @@ static int check_dims(const somhop_som *som, const somhop_dataset *ds, const cha
                       "dimension mismatch: model %s has %zu features, data %s has %zu%s", model,
                       som->d, spec, ds->d,
                       ds->d == som->d + 1 ? " (is a label column missing --label-col?)" : "");
-  return 0;
-}
-
-/* Map the dataset's label indices onto the model's label names (by name).
- * out[i] = model label index or -1 (unknown name / unlabelled sample). */
-static int map_labels(const somhop_som *som, const somhop_dataset *ds, int32_t **out) {
-  *out = NULL;
-  if (!ds->labels || !som->label_names) return 0;
-  int32_t *lut = calloc(ds->n_labels ? ds->n_labels : 1, sizeof *lut);
-  int32_t *m = calloc(ds->n, sizeof *m);
-  if (!lut || !m) {
-    free(lut);
-    free(m);
-    return cli_errorf(EXIT_RUNTIME, "out of memory");
-  }
-  for (size_t k = 0; k < ds->n_labels; k++) {
-    lut[k] = -1;
-    for (size_t j = 0; j < som->n_labels; j++)
-      if (strcmp(ds->label_names[k], som->label_names[j]) == 0) lut[k] = (int32_t)j;
-  }
-  for (size_t i = 0; i < ds->n; i++) {
-    int32_t l = ds->labels[i];
-    m[i] = (l >= 0 && (size_t)l < ds->n_labels) ? lut[l] : -1;
-  }
-  free(lut);
-  *out = m;
   return 0;
 }
 
@@ -467,18 +483,94 @@ out:
 
 /* ---- 4. som bmu ------------------------------------------------------------ */
 
-/* Common start of bmu/eval/predict: parse, load model and data, check dims;
- * then the BMU of every sample (use_bmu). */
+/* bmu, eval and predict stream DATA: the reader hands out chunks of at most
+ * use_ctx.chunk samples, each chunk goes through the backend and its results
+ * are written or summed before the next is read, so memory stays bounded
+ * for any input length (the model plus a few tens of MiB). */
+
+/* Samples per chunk: ~4 MiB of doubles, 1..65536 rows. The OpenCL backends
+ * open the device once per call, so they get up to 2^20 rows per chunk. */
+static size_t chunk_rows(const somhop_som *som, int backend) {
+  size_t cap = (backend == CLI_BACKEND_CPU || backend == CLI_BACKEND_REF) ? 65536 : ((size_t)1 << 20);
+  size_t r = ((size_t)4 << 20) / (som->d * sizeof(double));
+  if (backend != CLI_BACKEND_CPU && backend != CLI_BACKEND_REF) r *= 16;
+  if (r > cap) r = cap;
+  /* Test and benchmark knob: force the chunk size (1 row .. whole input). */
+  const char *env = getenv("SOMHOP_CHUNK_ROWS");
+  if (env && *env) {
+    char *end;
+    unsigned long long v = strtoull(env, &end, 10);
+    if (!*end && v >= 1) r = v > ((size_t)1 << 40) ? ((size_t)1 << 40) : (size_t)v;
+  }
+  return r ? r : 1;
+}
+
+/* Model label index of each label name, by open addressing on the name. */
+typedef struct label_map {
+  const somhop_som *som;
+  size_t cap;      /* power of two >= 2 n_labels */
+  int32_t *slot;   /* model label index or -1 */
+} label_map;
+
+static uint64_t fnv1a(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) h = (h ^ *c) * 1099511628211ull;
+  return h;
+}
+
+static int label_map_init(label_map *lm, const somhop_som *som) {
+  lm->som = som;
+  lm->cap = 16;
+  while (lm->cap < 2 * som->n_labels) lm->cap *= 2;
+  if (!(lm->slot = malloc(lm->cap * sizeof *lm->slot))) return cli_errorf(EXIT_RUNTIME, "out of memory");
+  for (size_t k = 0; k < lm->cap; k++) lm->slot[k] = -1;
+  for (size_t j = 0; j < som->n_labels; j++) {
+    size_t k = (size_t)fnv1a(som->label_names[j]) & (lm->cap - 1);
+    while (lm->slot[k] >= 0 && strcmp(som->label_names[lm->slot[k]], som->label_names[j]) != 0)
+      k = (k + 1) & (lm->cap - 1);
+    if (lm->slot[k] < 0) lm->slot[k] = (int32_t)j;
+  }
+  return 0;
+}
+
+static int32_t label_map_find1(const label_map *lm, const char *s) {
+  size_t k = (size_t)fnv1a(s) & (lm->cap - 1);
+  while (lm->slot[k] >= 0) {
+    if (strcmp(lm->som->label_names[lm->slot[k]], s) == 0) return lm->slot[k];
+    k = (k + 1) & (lm->cap - 1);
+  }
+  return -1;
+}
+
+/* The model label of a data label: the same name, or for a number the name
+ * the loader gives numeric labels ("%.15g", e.g. "2.0" -> "2"). */
+static int32_t label_map_find(const label_map *lm, const char *s) {
+  int32_t l = label_map_find1(lm, s);
+  if (l >= 0 || !*s) return l;
+  char *end;
+  double v = strtod(s, &end);
+  if (*end || !isfinite(v)) return -1;
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "%.15g", v);
+  return label_map_find1(lm, tmp);
+}
+
 typedef struct use_ctx {
   cli_args a;
   cli_common c;
   int prec;
   somhop_som *som;     /* MODEL (a.pos[0]) */
-  somhop_dataset *ds;  /* DATA (a.pos[1]) */
-  uint32_t *bmu;       /* ds->n best units, after use_bmu */
-  uint32_t *second;    /* ds->n second-best units, or NULL if not asked for */
-  double *dist2;       /* ds->n squared distances to the BMU */
-  cli_kreport rep;     /* backend report of the BMU run */
+  somhop_reader *rd;   /* DATA (a.pos[1]), streamed */
+  size_t chunk;        /* samples per chunk */
+  uint32_t *bmu;       /* chunk best units, after use_next */
+  uint32_t *second;    /* chunk second-best units */
+  double *dist2;       /* chunk squared distances to the BMU */
+  int32_t *truth;      /* chunk model label of each sample (-1 unknown), when have_truth */
+  int have_truth;      /* data has labels and the model has label names */
+  label_map lm;
+  somhop_chunk ck;     /* current chunk */
+  size_t total;        /* samples so far */
+  cli_kreport rep;     /* backend report summed over the chunks */
 } use_ctx;
 
 static int use_begin(const cli_cmd *cmd, int argc, char **argv, use_ctx *u, int *done) {
@@ -493,30 +585,83 @@ static int use_begin(const cli_cmd *cmd, int argc, char **argv, use_ctx *u, int 
   if (u->a.npos != 2)
     return cli_usage_error(cmd, "expected MODEL and DATA arguments, got %d argument%s", u->a.npos,
                            u->a.npos == 1 ? "" : "s");
+  somhop_load_opts lo;
+  if ((rc = data_opts(&u->a, &lo))) return rc;
   if ((rc = load_model(u->a.pos[0], &u->som))) return rc;
-  if ((rc = load_data(&u->a, u->a.pos[1], &u->ds))) return rc;
-  if ((rc = check_dims(u->som, u->ds, u->a.pos[1], u->a.pos[0]))) return rc;
+  if ((rc = open_data(&lo, u->a.pos[1], &u->rd))) return rc;
+  size_t d = somhop_reader_dim(u->rd);
+  if (d != u->som->d)
+    return cli_errorf(EXIT_RUNTIME,
+                      "dimension mismatch: model %s has %zu features, data %s has %zu%s", u->a.pos[0],
+                      u->som->d, u->a.pos[1], d,
+                      d == u->som->d + 1 ? " (is a label column missing --label-col?)" : "");
+  u->chunk = chunk_rows(u->som, u->c.backend);
+  u->bmu = calloc(u->chunk, sizeof *u->bmu);
+  u->second = calloc(u->chunk, sizeof *u->second);
+  u->dist2 = calloc(u->chunk, sizeof *u->dist2);
+  u->truth = calloc(u->chunk, sizeof *u->truth);
+  if (!u->bmu || !u->second || !u->dist2 || !u->truth) return cli_errorf(EXIT_RUNTIME, "out of memory");
+  u->have_truth = somhop_reader_has_labels(u->rd) && u->som->label_names;
+  if (u->have_truth && (rc = label_map_init(&u->lm, u->som))) return rc;
+  u->rep.backend = u->c.backend;
+  u->rep.kernel = "som_bmu";
   return 0;
 }
 
-/* BMU (and, with want_second, second-best unit) of every sample on the
- * chosen backend. Returns an exit code. */
-static int use_bmu(use_ctx *u, int want_second) {
-  size_t n = u->ds->n;
-  u->bmu = calloc(n, sizeof *u->bmu);
-  u->dist2 = calloc(n, sizeof *u->dist2);
-  if (want_second) u->second = calloc(n, sizeof *u->second);
-  if (!u->bmu || !u->dist2 || (want_second && !u->second))
-    return cli_errorf(EXIT_RUNTIME, "out of memory");
-  return cli_som_bmu(u->som, u->ds->x, n, &u->c, u->prec, u->bmu, u->second, u->dist2, &u->rep);
+/* Add one chunk's backend report to the running total. */
+static void rep_add(cli_kreport *t, const cli_kreport *r) {
+  t->n += r->n;
+  t->wall_s += r->wall_s;
+  t->compared |= r->compared;
+  t->agree += r->agree;
+  t->within_bound += r->within_bound;
+  t->have_fx |= r->have_fx;
+  t->fx_identical += r->fx_identical;
+  if (r->device[0]) memcpy(t->device, r->device, sizeof t->device);
+  if (r->have_timing) {
+    t->have_timing = 1;
+    t->t.kernel_s += r->t.kernel_s;
+    t->t.h2d_s += r->t.h2d_s;
+    t->t.d2h_s += r->t.d2h_s;
+    t->t.wall_s += r->t.wall_s;
+    t->t.cycles += r->t.cycles;
+    t->t.clock_mhz = r->t.clock_mhz;
+    t->t.kernel_modeled = r->t.kernel_modeled;
+    t->t.h2d_bytes += r->t.h2d_bytes;
+    t->t.d2h_bytes += r->t.d2h_bytes;
+    t->t.engine_s += r->t.engine_s;
+  }
+}
+
+/* Read the next chunk and find its BMUs (and second-best units). Returns 1
+ * with u->ck, bmu, second, dist2 (and truth) filled, 0 at the end, or
+ * -exit code. */
+static int use_next(use_ctx *u) {
+  somhop_err e = {0};
+  int rc = somhop_reader_next(u->rd, u->chunk, &u->ck, &e);
+  if (rc < 0) return -cli_fail(&e, rc);
+  if (rc == 0) {
+    if (u->total == 0) return -cli_errorf(EXIT_RUNTIME, "%s: no data rows", u->a.pos[1]);
+    return 0;
+  }
+  cli_kreport r;
+  int ex = cli_som_bmu(u->som, u->ck.x, u->ck.n, &u->c, u->prec, u->bmu, u->second, u->dist2, &r);
+  if (ex) return -ex;
+  rep_add(&u->rep, &r);
+  if (u->have_truth)
+    for (size_t i = 0; i < u->ck.n; i++) u->truth[i] = label_map_find(&u->lm, u->ck.labels[i]);
+  u->total += u->ck.n;
+  return 1;
 }
 
 static void use_end(use_ctx *u) {
   free(u->bmu);
   free(u->second);
   free(u->dist2);
+  free(u->truth);
+  free(u->lm.slot);
   somhop_som_free(u->som);
-  somhop_dataset_free(u->ds);
+  somhop_reader_close(u->rd);
 }
 
 /* The JSON summary of bmu/eval/predict starts with command, model and data. */
@@ -536,76 +681,118 @@ static int check_json_out(const use_ctx *u, const char *out) {
   return 0;
 }
 
-/* Write text to stdout (no -o, or "-") or atomically to out. Returns an exit code. */
-static int write_text_out(const char *out, const char *text, size_t len) {
-  if (out_is_stdout(out)) {
-    if (fwrite(text, 1, len, stdout) != len) return cli_errorf(EXIT_RUNTIME, "cannot write to stdout");
-    return 0;
-  }
+/* Streamed output of bmu/predict: stdout or a temp file renamed at the end;
+ * a .npy gets a header sized for any row count, rewritten with the real one. */
+typedef struct stream_out {
+  somhop_outfile *f;
+  int npy;
+  const char *descr;  /* npy dtype */
+  size_t cols;        /* npy columns (0 = 1-D) */
+  size_t hlen;        /* reserved header bytes */
+} stream_out;
+
+static int sout_open(stream_out *so, const char *out, int npy, const char *descr, size_t cols) {
+  memset(so, 0, sizeof *so);
   somhop_err e = {0};
-  int rc = somhop_atomic_write(out, text, len, &e);
+  int rc = somhop_outfile_open(out_is_stdout(out) ? NULL : out, &so->f, &e);
+  if (rc < 0) return cli_fail(&e, rc);
+  so->npy = npy;
+  so->descr = descr;
+  so->cols = cols;
+  if (npy) {
+    unsigned char hdr[256];
+    so->hlen = somhop_npy_header(hdr, sizeof hdr, descr, (size_t)999999999999999ull, cols);
+    if ((rc = somhop_outfile_write(so->f, hdr, so->hlen, &e)) < 0) return cli_fail(&e, rc);
+  }
+  return 0;
+}
+
+static int sout_write(stream_out *so, const void *buf, size_t len) {
+  somhop_err e = {0};
+  int rc = somhop_outfile_write(so->f, buf, len, &e);
+  return rc < 0 ? cli_fail(&e, rc) : 0;
+}
+
+/* Finish: the real .npy header for rows, then commit. Frees so->f. */
+static int sout_commit(stream_out *so, size_t rows) {
+  somhop_err e = {0};
+  int rc;
+  if (so->npy) {
+    unsigned char hdr[256];
+    size_t hl = somhop_npy_header(hdr, sizeof hdr, so->descr, rows, so->cols);
+    if (hl != so->hlen) return cli_errorf(EXIT_RUNTIME, "too many rows for the reserved .npy header");
+    if ((rc = somhop_outfile_pwrite(so->f, hdr, hl, 0, &e)) < 0) return cli_fail(&e, rc);
+  }
+  rc = somhop_outfile_commit(so->f, &e);
+  so->f = NULL;
   return rc < 0 ? cli_fail(&e, rc) : 0;
 }
 
 static int cmd_bmu(int argc, char **argv) {
   use_ctx u;
+  stream_out so;
+  memset(&so, 0, sizeof so);
   int done, ex = use_begin(&bmu_cmd, argc, argv, &u, &done);
-  double *tab = NULL;
   char *text = NULL;
+  double *tab = NULL;
   if (ex || done) goto out;
   const char *out = cli_get(&u.a, "output");
   int want_second = cli_has(&u.a, "second");
   if ((ex = check_json_out(&u, out))) goto out;
-  /* the second-best unit is always computed; --second only adds the column */
-  if ((ex = use_bmu(&u, 1))) goto out;
-  size_t n = u.ds->n;
-  const uint32_t *bmu = u.bmu, *second = u.second;
-  const double *dist2 = u.dist2;
   size_t ncol = want_second ? 5 : 4;
   static const char *const names[] = {"bmu", "row", "col", "dist", "second"};
-  if (!out_is_stdout(out) && cli_has_ext(out, ".npy")) {
-    tab = calloc(n, ncol * sizeof *tab);
-    if (!tab) {
-      ex = cli_errorf(EXIT_RUNTIME, "out of memory");
-      goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-      double *r = tab + i * ncol;
-      r[0] = bmu[i];
-      r[1] = bmu[i] / u.som->cols;
-      r[2] = bmu[i] % u.som->cols;
-      r[3] = sqrt(dist2[i]);
-      if (want_second) r[4] = second[i] == SOMHOP_BMU_NONE ? -1.0 : (double)second[i];
-    }
-    somhop_err e = {0};
-    int rc = somhop_write_npy_f64(out, tab, n, ncol, &e);
-    if (rc < 0) {
-      ex = cli_fail(&e, rc);
-      goto out;
-    }
-  } else {
-    /* CSV text built in memory, then one atomic write (or stdout). */
-    size_t cap = 64 + n * 96;
-    text = malloc(cap);
-    if (!text) {
-      ex = cli_errorf(EXIT_RUNTIME, "out of memory");
-      goto out;
-    }
+  int npy = !out_is_stdout(out) && cli_has_ext(out, ".npy");
+  size_t cap = 64 + u.chunk * 96;
+  text = npy ? NULL : malloc(cap);
+  tab = npy ? calloc(u.chunk, ncol * 8) : NULL;
+  if ((!npy && !text) || (npy && !tab)) {
+    ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+    goto out;
+  }
+  if ((ex = sout_open(&so, out, npy, "<f8", ncol))) goto out;
+  if (!npy) {
     size_t len = 0;
-    for (size_t k = 0; k < ncol; k++)
-      len += (size_t)snprintf(text + len, cap - len, "%s%s", k ? "," : "", names[k]);
+    for (size_t k = 0; k < ncol; k++) len += (size_t)snprintf(text + len, cap - len, "%s%s", k ? "," : "", names[k]);
     text[len++] = '\n';
+    if ((ex = sout_write(&so, text, len))) goto out;
+  }
+  /* the second-best unit is always computed; --second only adds the column */
+  int rc;
+  while ((rc = use_next(&u)) > 0) {
+    size_t n = u.ck.n, len = 0;
+    const uint32_t *bmu = u.bmu, *second = u.second;
+    if (npy) {
+      unsigned char *p = (unsigned char *)tab;
+      for (size_t i = 0; i < n; i++) {
+        double r[5] = {bmu[i], (double)(bmu[i] / u.som->cols), (double)(bmu[i] % u.som->cols), sqrt(u.dist2[i]),
+                       second[i] == SOMHOP_BMU_NONE ? -1.0 : (double)second[i]};
+        for (size_t k = 0; k < ncol; k++, p += 8) {
+          uint64_t bits;
+          memcpy(&bits, &r[k], 8);
+          for (int q = 0; q < 8; q++) p[q] = (unsigned char)(bits >> (8 * q));
+        }
+      }
+      len = (size_t)(p - (unsigned char *)tab);
+      if ((ex = sout_write(&so, tab, len))) goto out;
+      continue;
+    }
     for (size_t i = 0; i < n; i++) {
-      len += (size_t)snprintf(text + len, cap - len, "%u,%u,%u,%.17g", bmu[i],
-                              bmu[i] / u.som->cols, bmu[i] % u.som->cols, sqrt(dist2[i]));
+      len += (size_t)snprintf(text + len, cap - len, "%u,%u,%u,%.17g", bmu[i], bmu[i] / u.som->cols,
+                              bmu[i] % u.som->cols, sqrt(u.dist2[i]));
       if (want_second) {
         if (second[i] == SOMHOP_BMU_NONE) len += (size_t)snprintf(text + len, cap - len, ",-1");
         else len += (size_t)snprintf(text + len, cap - len, ",%u", second[i]);
       }
       text[len++] = '\n';
     }
-    if ((ex = write_text_out(out, text, len))) goto out;
+    if ((ex = sout_write(&so, text, len))) goto out;
   }
+  if (rc < 0) {
+    ex = -rc;
+    goto out;
+  }
+  if ((ex = sout_commit(&so, u.total))) goto out;
+  size_t n = u.total;
   FILE *info = out_is_stdout(out) ? stderr : stdout;
   if (u.c.json) {
     cli_json j;
@@ -619,6 +806,7 @@ static int cmd_bmu(int argc, char **argv) {
     if (!out_is_stdout(out)) fprintf(info, "wrote %zu BMUs to %s\n", n, out);
   }
 out:
+  somhop_outfile_abort(so.f);
   free(tab);
   free(text);
   use_end(&u);
@@ -630,26 +818,41 @@ out:
 static int cmd_eval(int argc, char **argv) {
   use_ctx u;
   int done, ex = use_begin(&eval_cmd, argc, argv, &u, &done);
-  int32_t *truth = NULL, *pred = NULL;
+  int32_t *pred = NULL;
   if (ex || done) goto out;
-  size_t n = u.ds->n;
-  pred = calloc(n, sizeof *pred);
+  pred = calloc(u.chunk, sizeof *pred);
   if (!pred) {
     ex = cli_errorf(EXIT_RUNTIME, "out of memory");
     goto out;
   }
-  if ((ex = use_bmu(&u, 1))) goto out;
-  double qe = somhop_som_qe_from(u.dist2, n);
-  double te = somhop_som_te_from(u.som, u.bmu, u.second, n);
-  double purity = NAN;
-  size_t counted = 0;
-  int have_purity = 0;
-  if ((ex = map_labels(u.som, u.ds, &truth))) goto out;
-  if (truth && u.som->labels) {
-    labels_from_bmu(u.som, u.bmu, n, pred);
-    purity = purity_of(truth, pred, n, &counted);
-    have_purity = 1;
+  /* Sums in sample order, as somhop_som_qe_from / te_from would over the whole set. */
+  double qsum = 0.0;
+  size_t bad = 0, ok = 0, counted = 0;
+  int have_purity = u.have_truth && u.som->labels, rc;
+  while ((rc = use_next(&u)) > 0) {
+    size_t n = u.ck.n;
+    for (size_t i = 0; i < n; i++) {
+      qsum += sqrt(u.dist2[i]);
+      if (u.som->m > 1 && (u.second[i] == SOMHOP_BMU_NONE || !somhop_som_adjacent(u.som, u.bmu[i], u.second[i])))
+        bad++;
+    }
+    if (have_purity) {
+      labels_from_bmu(u.som, u.bmu, n, pred);
+      for (size_t i = 0; i < n; i++) {
+        if (u.truth[i] < 0) continue;
+        counted++;
+        if (pred[i] == u.truth[i]) ok++;
+      }
+    }
   }
+  if (rc < 0) {
+    ex = -rc;
+    goto out;
+  }
+  size_t n = u.total;
+  double qe = qsum / (double)n;
+  double te = u.som->m == 1 ? 0.0 : (double)bad / (double)n;
+  double purity = counted ? (double)ok / (double)counted : NAN;
   if (u.c.json) {
     cli_json j;
     use_json_begin(&u, &j);
@@ -668,12 +871,11 @@ static int cmd_eval(int argc, char **argv) {
     if (have_purity)
       printf("label purity             %.4f  (%zu samples with labels known to the model)\n",
              purity, counted);
-    else if (u.ds->labels)
+    else if (somhop_reader_has_labels(u.rd))
       printf("label purity             n/a (the model has no neuron labels)\n");
     cli_kreport_print(stdout, &u.rep);
   }
 out:
-  free(truth);
   free(pred);
   use_end(&u);
   return ex;
@@ -683,9 +885,12 @@ out:
 
 static int cmd_predict(int argc, char **argv) {
   use_ctx u;
+  stream_out so;
+  memset(&so, 0, sizeof so);
   int done, ex = use_begin(&predict_cmd, argc, argv, &u, &done);
-  int32_t *truth = NULL, *pred = NULL;
+  int32_t *pred = NULL;
   char *text = NULL;
+  unsigned char *bin = NULL;
   if (ex || done) goto out;
   const char *out = cli_get(&u.a, "output");
   if ((ex = check_json_out(&u, out))) goto out;
@@ -695,41 +900,47 @@ static int cmd_predict(int argc, char **argv) {
                     u.a.pos[0]);
     goto out;
   }
-  size_t n = u.ds->n;
-  pred = calloc(n, sizeof *pred);
-  if (!pred) {
+  int any = 0;
+  for (size_t j = 0; j < u.som->m; j++)
+    if (u.som->labels[j] >= 0 && (size_t)u.som->labels[j] < u.som->n_labels) any = 1;
+  if (!any) {
+    ex = cli_errorf(EXIT_MODEL, "model %s has no labelled neuron", u.a.pos[0]);
+    goto out;
+  }
+  int npy = !out_is_stdout(out) && cli_has_ext(out, ".npy");
+  int csv = !out_is_stdout(out);
+  size_t maxname = 1;
+  for (size_t k = 0; k < u.som->n_labels; k++) {
+    size_t l = strlen(u.som->label_names[k]);
+    if (l > maxname) maxname = l;
+  }
+  size_t cap = 16 + u.chunk * (2 * maxname + 4);
+  pred = calloc(u.chunk, sizeof *pred);
+  if (npy) bin = malloc(u.chunk * 4);
+  else text = malloc(cap);
+  if (!pred || (npy ? !bin : !text)) {
     ex = cli_errorf(EXIT_RUNTIME, "out of memory");
     goto out;
   }
-  if ((ex = use_bmu(&u, 0))) goto out;
-  labels_from_bmu(u.som, u.bmu, n, pred);
-  for (size_t i = 0; i < n; i++)
-    if (pred[i] < 0 || (size_t)pred[i] >= u.som->n_labels) {
-      ex = cli_errorf(EXIT_MODEL, "model %s has no labelled neuron", u.a.pos[0]);
-      goto out;
+  if ((ex = sout_open(&so, out, npy, "<i4", 0))) goto out;
+  if (csv && !npy && (ex = sout_write(&so, "label\n", 6))) goto out;
+  size_t ok = 0, counted = 0;
+  int rc;
+  while ((rc = use_next(&u)) > 0) {
+    size_t n = u.ck.n, len = 0;
+    labels_from_bmu(u.som, u.bmu, n, pred);
+    if (u.have_truth)
+      for (size_t i = 0; i < n; i++) {
+        if (u.truth[i] < 0) continue;
+        counted++;
+        if (pred[i] == u.truth[i]) ok++;
+      }
+    if (npy) {
+      for (size_t i = 0; i < n; i++)
+        for (int q = 0; q < 4; q++) bin[4 * i + q] = (unsigned char)((uint32_t)pred[i] >> (8 * q));
+      if ((ex = sout_write(&so, bin, 4 * n))) goto out;
+      continue;
     }
-  if (!out_is_stdout(out) && cli_has_ext(out, ".npy")) {
-    somhop_err e = {0};
-    int rc = somhop_write_npy_i32(out, pred, n, 0, &e);
-    if (rc < 0) {
-      ex = cli_fail(&e, rc);
-      goto out;
-    }
-  } else {
-    size_t maxname = 1;
-    for (size_t k = 0; k < u.som->n_labels; k++) {
-      size_t l = strlen(u.som->label_names[k]);
-      if (l > maxname) maxname = l;
-    }
-    size_t cap = 16 + n * (2 * maxname + 4);
-    text = malloc(cap);
-    if (!text) {
-      ex = cli_errorf(EXIT_RUNTIME, "out of memory");
-      goto out;
-    }
-    size_t len = 0;
-    int csv = !out_is_stdout(out);
-    if (csv) len += (size_t)snprintf(text, cap, "label\n");
     for (size_t i = 0; i < n; i++) {
       const char *nm = u.som->label_names[pred[i]];
       if (csv && strpbrk(nm, ",\"\n")) {
@@ -744,31 +955,35 @@ static int cmd_predict(int argc, char **argv) {
         len += (size_t)snprintf(text + len, cap - len, "%s\n", nm);
       }
     }
-    if ((ex = write_text_out(out, text, len))) goto out;
+    if ((ex = sout_write(&so, text, len))) goto out;
   }
-  double acc = NAN;
-  size_t counted = 0;
-  if ((ex = map_labels(u.som, u.ds, &truth))) goto out;
-  if (truth) acc = purity_of(truth, pred, n, &counted);
+  if (rc < 0) {
+    ex = -rc;
+    goto out;
+  }
+  if ((ex = sout_commit(&so, u.total))) goto out;
+  size_t n = u.total;
+  double acc = counted ? (double)ok / (double)counted : NAN;
   FILE *info = out_is_stdout(out) ? stderr : stdout;
   if (u.c.json) {
     cli_json j;
     use_json_begin(&u, &j);
     cj_str(&j, "output", out);
     cj_int(&j, "samples", (long long)n);
-    if (truth) cj_num(&j, "accuracy", acc);
+    if (u.have_truth) cj_num(&j, "accuracy", acc);
     else cj_null(&j, "accuracy");
     cli_kreport_json(&j, &u.rep);
     cj_end(&j);
   } else {
-    if (truth) fprintf(info, "accuracy %.4f (%zu labelled samples)\n", acc, counted);
+    if (u.have_truth) fprintf(info, "accuracy %.4f (%zu labelled samples)\n", acc, counted);
     cli_kreport_print(info, &u.rep);
     if (!out_is_stdout(out)) fprintf(info, "wrote %zu labels to %s\n", n, out);
   }
 out:
-  free(truth);
+  somhop_outfile_abort(so.f);
   free(pred);
   free(text);
+  free(bin);
   use_end(&u);
   return ex;
 }
