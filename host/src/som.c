@@ -48,7 +48,8 @@ static const name_map neigh_names[] = {{"gaussian", SOMHOP_NEIGH_GAUSSIAN},
                                        {"bubble", SOMHOP_NEIGH_BUBBLE},
                                        {"mexican", SOMHOP_NEIGH_MEXICAN},
                                        {"mexican-hat", SOMHOP_NEIGH_MEXICAN},
-                                       {"mexican_hat", SOMHOP_NEIGH_MEXICAN}, {NULL, 0}};
+                                       {"mexican_hat", SOMHOP_NEIGH_MEXICAN},
+                                       {"triangle", SOMHOP_NEIGH_TRIANGLE}, {NULL, 0}};
 static const name_map init_names[] = {{"pca", SOMHOP_INIT_PCA}, {"sample", SOMHOP_INIT_SAMPLE},
                                       {"samples", SOMHOP_INIT_SAMPLE},
                                       {"random", SOMHOP_INIT_RANDOM}, {NULL, 0}};
@@ -74,7 +75,7 @@ int somhop_schedule_kind_parse(const char *s, int *o, somhop_err *e) { return lo
 const char *somhop_som_grid_name(int v) { return v == SOMHOP_GRID_HEX ? "hex" : v == SOMHOP_GRID_RECT ? "rect" : "?"; }
 const char *somhop_som_neigh_name(int v) {
   return v == SOMHOP_NEIGH_GAUSSIAN ? "gaussian" : v == SOMHOP_NEIGH_BUBBLE ? "bubble"
-         : v == SOMHOP_NEIGH_MEXICAN ? "mexican" : "?";
+         : v == SOMHOP_NEIGH_MEXICAN ? "mexican" : v == SOMHOP_NEIGH_TRIANGLE ? "triangle" : "?";
 }
 const char *somhop_som_init_name(int v) {
   return v == SOMHOP_INIT_PCA ? "pca" : v == SOMHOP_INIT_SAMPLE ? "sample" : v == SOMHOP_INIT_RANDOM ? "random" : "?";
@@ -172,6 +173,8 @@ double somhop_som_neigh_value(int neigh, double d, double sigma) {
       return d <= sigma ? 1.0 : 0.0;
     case SOMHOP_NEIGH_MEXICAN:
       return (1.0 - q) * exp(-0.5 * q);
+    case SOMHOP_NEIGH_TRIANGLE:
+      return d < sigma ? 1.0 - d / sigma : 0.0;
     default:
       return exp(-0.5 * q);
   }

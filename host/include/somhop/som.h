@@ -58,8 +58,10 @@ enum { SOMHOP_GRID_RECT = 0, SOMHOP_GRID_HEX = 1 };
 /* Neighbourhood h(d, sigma) of grid distance d at radius sigma (> 0):
  *   GAUSSIAN  exp(-d^2 / (2 sigma^2))
  *   BUBBLE    1 if d <= sigma, else 0
- *   MEXICAN   (1 - d^2/sigma^2) * exp(-d^2 / (2 sigma^2))   (negative far out) */
-enum { SOMHOP_NEIGH_GAUSSIAN = 0, SOMHOP_NEIGH_BUBBLE = 1, SOMHOP_NEIGH_MEXICAN = 2 };
+ *   MEXICAN   (1 - d^2/sigma^2) * exp(-d^2 / (2 sigma^2))   (negative far out)
+ *   TRIANGLE  max(0, 1 - d/sigma)                            (linear fall-off) */
+enum { SOMHOP_NEIGH_GAUSSIAN = 0, SOMHOP_NEIGH_BUBBLE = 1, SOMHOP_NEIGH_MEXICAN = 2,
+       SOMHOP_NEIGH_TRIANGLE = 3 };
 
 enum { SOMHOP_TRAIN_BATCH = 0, SOMHOP_TRAIN_ONLINE = 1 };
 
@@ -107,7 +109,7 @@ double somhop_schedule_value(const somhop_schedule *s, double t);
 
 /* Name parsers for the CLI (0 or EINVAL listing the accepted names):
  *   grid: rect|rectangular|hex|hexagonal
- *   neighbourhood: gaussian|bubble|mexican|mexican-hat
+ *   neighbourhood: gaussian|bubble|mexican|mexican-hat|triangle
  *   init: pca|sample|samples|random
  *   norm: minmax|zscore|none
  *   mode: batch|online */
@@ -246,7 +248,7 @@ typedef struct somhop_som_train_opts {
  * training data in som->train. Batch epochs: BMUs of all samples with the
  * current codebook, then w_j = sum_i h(j,bmu_i) x_i / sum_i h(j,bmu_i) with
  * the epoch's radius (a neuron whose denominator is <= 1e-12 keeps its
- * weights — only possible with BUBBLE or MEXICAN; batch updates are weighted
+ * weights — only possible with BUBBLE, MEXICAN or TRIANGLE; batch updates are weighted
  * means, so the Mexican hat's negative lobe is clipped to 0 there). Online: each epoch visits
  * all samples in a seeded random order; w_j += lr(t) h(j,bmu) (x - w_j) with
  * lr and radius decayed per presentation (Mexican hat: the full hat, with

@@ -60,9 +60,12 @@ static const cli_opt train_opts[] = {
     {"cols", 0, "N", "grid columns (default 10)"},
     {"grid", 0, "rect|hex", "grid topology (default rect)"},
     {"toroidal", 0, NULL, "wrap both grid axes (hex needs an even row count)"},
-    {"init", 0, "random|sample|pca", "codebook initialisation (default pca)"},
+    {"init", 0, "random|sample|pca|MODEL",
+     "codebook initialisation (default pca), or a model file to resume:\n"
+     "its grid, codebook and normalisation are kept and trained further"},
     {"mode", 0, "online|batch", "training algorithm (default batch)"},
-    {"neighbourhood", 0, "gaussian|bubble|mexican", "neighbourhood function (default gaussian)"},
+    {"neighbourhood", 0, "gaussian|bubble|mexican|triangle",
+     "neighbourhood function (default gaussian)"},
     {"lr", 0, "START:END", "online learning rate (default 0.5:0.01, exponential decay)"},
     {"radius", 0, "START:END",
      "neighbourhood radius in grid units (default max(rows,cols)/2:1,\nlinear decay)"},
@@ -154,6 +157,30 @@ static const cli_cmd render_cmd = {
     "wins, with the neuron's label; needs DATA) and DIR/component-K-NAME.png (one\n"
     "feature's codebook value in raw units per neuron).",
     render_opts, NULL};
+
+static const cli_opt export_opts[] = {
+    {"output", 'o', "DIR", "directory for the files (created if missing; required)"},
+    {"format", 0, "csv|npy", "file format (default csv)"},
+    {"distances", 0, NULL, "also write distances.*: every sample's distance to every neuron\n"
+                           "(n x m, normalised space; needs DATA; streamed)"},
+    OPT_DATA,
+    OPT_RANGE,
+    OPT_THREADS,
+    OPT_JSON,
+    {NULL, 0, NULL, NULL}};
+
+static const cli_cmd export_cmd = {
+    "som export", "[OPTIONS] MODEL [DATA] -o DIR",
+    "Numbers behind the pictures, as CSV (a header row; neuron tables start with\n"
+    "neuron,row,col) or .npy (values only, neurons in index order r*cols+c):\n"
+    "  codebook          m x d codebook in the data's units\n"
+    "  codebook-normalised  m x d codebook in the model's normalised space\n"
+    "  umatrix           m U-matrix values (mean distance to the grid neighbours)\n"
+    "  labels            m neuron labels (CSV: names, empty = none; .npy: int32\n"
+    "                    index into the model's label list, -1 = none); labelled models\n"
+    "With DATA: hits (m int32 hit counts) and, with --distances, distances (n x m\n"
+    "Euclidean distances in normalised space, MiniSom's activation response).",
+    export_opts, NULL};
 
 /* ---- 2. Shared helpers ----------------------------------------------- */
 
@@ -346,8 +373,18 @@ static int cmd_train(int argc, char **argv) {
   const char *s;
   if ((s = cli_get(&a, "grid")) && somhop_som_parse_grid(s, &grid, &e) < 0)
     return usage_from_lib(&train_cmd, "grid", &e);
-  if ((s = cli_get(&a, "init")) && somhop_som_parse_init(s, &to.init, &e) < 0)
-    return usage_from_lib(&train_cmd, "init", &e);
+  const char *resume = NULL; /* --init MODEL */
+  if ((s = cli_get(&a, "init")) && somhop_som_parse_init(s, &to.init, &e) < 0) {
+    struct stat st;
+    if (stat(s, &st) != 0 || !S_ISREG(st.st_mode))
+      return cli_usage_error(&train_cmd, "option '--init': '%s' is neither random|sample|pca nor a model file", s);
+    resume = s;
+    static const char *const fixed[] = {"grid", "toroidal", "norm"};
+    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
+      if (cli_has(&a, fixed[k]))
+        return cli_usage_error(&train_cmd, "option '--%s': resuming from %s keeps its %s", fixed[k], s,
+                               strcmp(fixed[k], "norm") ? "grid" : "normalisation");
+  }
   if ((s = cli_get(&a, "mode")) && somhop_som_parse_mode(s, &to.mode, &e) < 0)
     return usage_from_lib(&train_cmd, "mode", &e);
   if ((s = cli_get(&a, "neighbourhood")) && somhop_som_parse_neigh(s, &to.neigh, &e) < 0)
@@ -389,11 +426,38 @@ static int cmd_train(int argc, char **argv) {
   const char *spec = a.pos[0];
   if ((ex = load_data(&a, spec, &ds))) goto out;
 
-  rc = somhop_som_create((uint32_t)rows, (uint32_t)cols, ds->d, grid, cli_has(&a, "toroidal"),
-                         &som, &e);
-  if (rc < 0) {
-    ex = rc == SOMHOP_EINVAL ? (cli_report(&e, rc), EXIT_USAGE) : cli_fail(&e, rc);
-    goto out;
+  if (resume) {
+    if ((ex = load_model(resume, &som))) goto out;
+    if ((cli_has(&a, "rows") && (uint32_t)rows != som->rows) || (cli_has(&a, "cols") && (uint32_t)cols != som->cols)) {
+      ex = cli_usage_error(&train_cmd, "--rows/--cols %ldx%ld differ from the %ux%u map in %s", rows, cols, som->rows,
+                           som->cols, resume);
+      goto out;
+    }
+    if (som->d != ds->d) {
+      ex = cli_errorf(EXIT_RUNTIME, "dimension mismatch: model %s has %zu features, data %s has %zu", resume, som->d,
+                      spec, ds->d);
+      goto out;
+    }
+    if (ds->feature_names && som->feature_names)
+      for (size_t k = 0; k < som->d; k++)
+        if (strcmp(ds->feature_names[k], som->feature_names[k]) != 0) {
+          cli_warnf("feature %zu is '%s' in %s but '%s' in %s", k + 1, som->feature_names[k], resume,
+                    ds->feature_names[k], spec);
+          break;
+        }
+    to.keep_codebook = 1;
+    to.init = som->train.init;
+    if (!cli_has(&a, "radius")) { /* default radius of the loaded map's size */
+      double rr = (double)(som->rows > som->cols ? som->rows : som->cols) / 2.0;
+      to.radius = (somhop_schedule){sched >= 0 ? sched : SOMHOP_SCHED_LINEAR, rr < 1.0 ? 1.0 : rr, 1.0};
+    }
+    grid = som->grid;
+  } else {
+    rc = somhop_som_create((uint32_t)rows, (uint32_t)cols, ds->d, grid, cli_has(&a, "toroidal"), &som, &e);
+    if (rc < 0) {
+      ex = rc == SOMHOP_EINVAL ? (cli_report(&e, rc), EXIT_USAGE) : cli_fail(&e, rc);
+      goto out;
+    }
   }
   if (ds->feature_names &&
       (rc = somhop_som_set_feature_names(som, (const char *const *)ds->feature_names, &e)) < 0) {
@@ -451,7 +515,9 @@ static int cmd_train(int argc, char **argv) {
     cj_bool(&j, "toroidal", som->toroidal);
     cj_str(&j, "mode", somhop_som_mode_name(to.mode));
     cj_str(&j, "neighbourhood", somhop_som_neigh_name(to.neigh));
-    cj_str(&j, "init", somhop_som_init_name(to.init));
+    if (resume) cj_str(&j, "init", resume);
+    else cj_str(&j, "init", somhop_som_init_name(to.init));
+    cj_bool(&j, "resumed", resume != NULL);
     cj_str(&j, "norm", somhop_som_norm_name(som->norm.kind));
     cj_int(&j, "epochs", (long long)to.epochs);
     cj_u64(&j, "seed", c.seed);
@@ -464,8 +530,8 @@ static int cmd_train(int argc, char **argv) {
   } else {
     printf("trained ");
     print_model_line(stdout, som);
-    printf("\n  on %s: %zu samples, %u epochs %s, %.2f s\n", spec, ds->n, to.epochs,
-           somhop_som_mode_name(to.mode), secs);
+    printf("\n  on %s: %zu samples, %u epochs %s, %.2f s%s%s\n", spec, ds->n, to.epochs,
+           somhop_som_mode_name(to.mode), secs, resume ? ", resumed from " : "", resume ? resume : "");
     printf("quantisation error (QE)  %.6f\n", som->train.qe);
     printf("topographic error (TE)   %.6f\n", som->train.te);
     if (ds->labels)
@@ -1224,6 +1290,316 @@ out:
   return ex;
 }
 
+/* ---- 7b. som export ------------------------------------------------------------ */
+
+/* Write a neuron table (m rows of k values) as CSV with neuron,row,col
+ * columns or as a plain m x k (k == 1: 1-D) float64 .npy. */
+static int export_neuron_table(const somhop_som *som, const char *path, int npy, const double *v, size_t k,
+                               const char *const *names) {
+  somhop_err e = {0};
+  int rc;
+  if (npy) {
+    rc = somhop_write_npy_f64(path, v, som->m, k == 1 ? 0 : k, &e);
+    return rc < 0 ? cli_fail(&e, rc) : 0;
+  }
+  size_t cols = k + 3;
+  double *t = calloc(som->m, cols * sizeof *t);
+  const char **cn = calloc(cols, sizeof *cn);
+  if (!t || !cn) {
+    free(t);
+    free(cn);
+    return cli_errorf(EXIT_RUNTIME, "out of memory");
+  }
+  cn[0] = "neuron";
+  cn[1] = "row";
+  cn[2] = "col";
+  for (size_t j = 0; j < k; j++) cn[3 + j] = names[j];
+  for (size_t i = 0; i < som->m; i++) {
+    t[i * cols] = (double)i;
+    t[i * cols + 1] = (double)(i / som->cols);
+    t[i * cols + 2] = (double)(i % som->cols);
+    memcpy(t + i * cols + 3, v + i * k, k * sizeof *v);
+  }
+  rc = somhop_write_csv(path, t, som->m, cols, cn, &e);
+  free(t);
+  free(cn);
+  return rc < 0 ? cli_fail(&e, rc) : 0;
+}
+
+/* A CSV field, quoted when needed. */
+static void csv_field(FILE *f, const char *s) {
+  if (!strpbrk(s, ",\"\r\n") && s[0] != ' ') {
+    fputs(s, f);
+    return;
+  }
+  fputc('"', f);
+  for (const char *c = s; *c; c++) {
+    if (*c == '"') fputc('"', f);
+    fputc(*c, f);
+  }
+  fputc('"', f);
+}
+
+static int export_labels(const somhop_som *som, const char *path, int npy) {
+  somhop_err e = {0};
+  int rc;
+  if (npy) {
+    rc = somhop_write_npy_i32(path, som->labels, som->m, 0, &e);
+    return rc < 0 ? cli_fail(&e, rc) : 0;
+  }
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (!f) return cli_errorf(EXIT_RUNTIME, "out of memory");
+  fputs("neuron,row,col,label\n", f);
+  for (size_t i = 0; i < som->m; i++) {
+    fprintf(f, "%zu,%zu,%zu,", i, i / som->cols, i % som->cols);
+    int32_t l = som->labels[i];
+    if (l >= 0 && (size_t)l < som->n_labels) csv_field(f, som->label_names[l]);
+    fputc('\n', f);
+  }
+  if (fclose(f) != 0) {
+    free(buf);
+    return cli_errorf(EXIT_RUNTIME, "out of memory");
+  }
+  rc = somhop_atomic_write(path, buf, len, &e);
+  free(buf);
+  return rc < 0 ? cli_fail(&e, rc) : 0;
+}
+
+static int cmd_export(int argc, char **argv) {
+  cli_args a;
+  cli_common c;
+  int rc = cli_parse(&export_cmd, argc, argv, &a);
+  if (rc) return rc > 0 ? 0 : EXIT_USAGE;
+  if ((rc = cli_get_common(&a, &c))) return rc;
+  if (a.npos < 1 || a.npos > 2)
+    return cli_usage_error(&export_cmd, "expected MODEL [DATA], got %d arguments", a.npos);
+  const char *dir = cli_get(&a, "output");
+  if (!dir || !*dir) return cli_usage_error(&export_cmd, "missing -o DIR");
+  int fmt = 0;
+  if ((rc = cli_get_choice(&a, "format", "csv|npy", &fmt))) return rc;
+  int npy = fmt == 1, want_dist = cli_has(&a, "distances");
+  if (want_dist && a.npos < 2) return cli_usage_error(&export_cmd, "--distances needs DATA");
+  const char *ext = npy ? "npy" : "csv";
+  somhop_load_opts lo;
+  if ((rc = data_opts(&a, &lo))) return rc;
+
+  somhop_som *som = NULL;
+  somhop_reader *rd = NULL;
+  double *raw = NULL, *um = NULL, *y = NULL, *drow = NULL, *hv = NULL;
+  uint32_t *hits = NULL, *bmu = NULL;
+  char *path = NULL, **fnames = NULL;
+  char (*files)[64] = NULL;
+  size_t nfiles = 0;
+  somhop_outfile *df = NULL;
+  int ex = 0;
+  if ((ex = load_model(a.pos[0], &som))) goto out;
+  if (a.npos == 2) {
+    if ((ex = open_data(&lo, a.pos[1], &rd))) goto out;
+    if (somhop_reader_dim(rd) != som->d) {
+      ex = cli_errorf(EXIT_RUNTIME, "dimension mismatch: model %s has %zu features, data %s has %zu", a.pos[0],
+                      som->d, a.pos[1], somhop_reader_dim(rd));
+      goto out;
+    }
+  }
+  size_t m = som->m, d = som->d;
+  raw = calloc(m, d * sizeof *raw);
+  um = calloc(m, sizeof *um);
+  path = malloc(strlen(dir) + 64);
+  fnames = calloc(d, sizeof *fnames);
+  files = calloc(8, sizeof *files);
+  if (!raw || !um || !path || !fnames || !files) {
+    ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+    goto out;
+  }
+  char (*fbuf)[24] = NULL;
+  if (!som->feature_names) {
+    fbuf = calloc(d, sizeof *fbuf);
+    if (!fbuf) {
+      ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+      goto out;
+    }
+    for (size_t k = 0; k < d; k++) {
+      snprintf(fbuf[k], sizeof fbuf[k], "f%zu", k + 1);
+      fnames[k] = fbuf[k];
+    }
+  } else {
+    for (size_t k = 0; k < d; k++) fnames[k] = som->feature_names[k];
+  }
+  if (mkdir_p(dir) != 0) {
+    ex = cli_errorf(EXIT_RUNTIME, "cannot create output directory %s: %s", dir, strerror(errno));
+    free(fbuf);
+    goto out;
+  }
+#define EXPORT_PATH(name) (snprintf(path, strlen(dir) + 64, "%s/%s.%s", dir, name, ext), \
+                           snprintf(files[nfiles++], sizeof files[0], "%s.%s", name, ext), path)
+  somhop_norm_invert(&som->norm, som->codebook, m, raw);
+  ex = export_neuron_table(som, EXPORT_PATH("codebook"), npy, raw, d, (const char *const *)fnames);
+  if (!ex)
+    ex = export_neuron_table(som, EXPORT_PATH("codebook-normalised"), npy, som->codebook, d,
+                             (const char *const *)fnames);
+  free(fbuf);
+  if (ex) goto out;
+  somhop_som_umatrix(som, um);
+  static const char *const umn[] = {"umatrix"};
+  if ((ex = export_neuron_table(som, EXPORT_PATH("umatrix"), npy, um, 1, umn))) goto out;
+  if (som->labels && som->label_names && (ex = export_labels(som, EXPORT_PATH("labels"), npy))) goto out;
+  size_t n = 0;
+  if (rd) {
+    size_t chunk = chunk_rows(som, CLI_BACKEND_CPU);
+    hits = calloc(m, sizeof *hits);
+    bmu = calloc(chunk, sizeof *bmu);
+    hv = calloc(m, sizeof *hv);
+    y = want_dist ? calloc(chunk, d * sizeof *y) : NULL;
+    drow = want_dist ? calloc(m, 32) : NULL; /* one row: m doubles or m "%.17g," texts */
+    if (!hits || !bmu || !hv || (want_dist && (!y || !drow))) {
+      ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+      goto out;
+    }
+    somhop_err e = {0};
+    if (want_dist) {
+      (void)EXPORT_PATH("distances");
+      if ((rc = somhop_outfile_open(path, &df, &e)) < 0) {
+        ex = cli_fail(&e, rc);
+        goto out;
+      }
+    }
+    unsigned char hdr[256];
+    size_t hlen = somhop_npy_header(hdr, sizeof hdr, "<f8", (size_t)999999999999999ull, m);
+    FILE *mem = NULL;
+    if (want_dist && npy) rc = somhop_outfile_write(df, hdr, hlen, &e);
+    if (want_dist && !npy) {
+      char *hb = NULL;
+      size_t hl = 0;
+      if (!(mem = open_memstream(&hb, &hl))) {
+        ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+        goto out;
+      }
+      for (size_t j = 0; j < m; j++) fprintf(mem, "%sn%zu", j ? "," : "", j);
+      fputc('\n', mem);
+      fclose(mem);
+      rc = somhop_outfile_write(df, hb, hl, &e);
+      free(hb);
+    }
+    if (rc < 0) {
+      ex = cli_fail(&e, rc);
+      goto out;
+    }
+    somhop_chunk ck;
+    while ((rc = somhop_reader_next(rd, chunk, &ck, &e)) > 0) {
+      if ((rc = somhop_som_bmu(som, ck.x, ck.n, SOMHOP_PREC_F32, (unsigned)c.threads, bmu, NULL, NULL, &e)) < 0)
+        break;
+      for (size_t i = 0; i < ck.n; i++) hits[bmu[i]]++;
+      n += ck.n;
+      if (!want_dist) continue;
+      somhop_som_normalize(som, ck.x, ck.n, y);
+      for (size_t i = 0; i < ck.n && rc >= 0; i++) {
+        const double *yi = y + i * d;
+        char *txt = (char *)drow;
+        size_t tl = 0;
+        double dv[1];
+        for (size_t j = 0; j < m; j++) {
+          double s2 = 0;
+          for (size_t k = 0; k < d; k++) {
+            double dd = yi[k] - som->codebook[j * d + k];
+            s2 += dd * dd;
+          }
+          dv[0] = sqrt(s2);
+          if (npy) {
+            uint64_t bits;
+            memcpy(&bits, dv, 8);
+            for (int q = 0; q < 8; q++) ((unsigned char *)drow)[8 * j + q] = (unsigned char)(bits >> (8 * q));
+          } else {
+            tl += (size_t)snprintf(txt + tl, 32, "%s%.17g", j ? "," : "", dv[0]);
+          }
+        }
+        if (!npy) txt[tl++] = '\n';
+        rc = somhop_outfile_write(df, drow, npy ? 8 * m : tl, &e);
+      }
+      if (rc < 0) break;
+    }
+    if (rc < 0) {
+      ex = cli_fail(&e, rc);
+      goto out;
+    }
+    if (n == 0) {
+      ex = cli_errorf(EXIT_RUNTIME, "%s: no data rows", a.pos[1]);
+      goto out;
+    }
+    for (size_t j = 0; j < m; j++) hv[j] = hits[j];
+    static const char *const hn[] = {"hits"};
+    if (npy) {
+      int32_t *hi = calloc(m, sizeof *hi);
+      if (!hi) {
+        ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+        goto out;
+      }
+      for (size_t j = 0; j < m; j++) hi[j] = (int32_t)hits[j];
+      rc = somhop_write_npy_i32(EXPORT_PATH("hits"), hi, m, 0, &e);
+      free(hi);
+      if (rc < 0) {
+        ex = cli_fail(&e, rc);
+        goto out;
+      }
+    } else if ((ex = export_neuron_table(som, EXPORT_PATH("hits"), 0, hv, 1, hn))) {
+      goto out;
+    }
+    if (want_dist) {
+      if (npy) {
+        size_t hl2 = somhop_npy_header(hdr, sizeof hdr, "<f8", n, m);
+        if (hl2 != hlen || (rc = somhop_outfile_pwrite(df, hdr, hl2, 0, &e)) < 0) {
+          ex = hl2 != hlen ? cli_errorf(EXIT_RUNTIME, "too many rows for the .npy header") : cli_fail(&e, rc);
+          goto out;
+        }
+      }
+      rc = somhop_outfile_commit(df, &e);
+      df = NULL;
+      if (rc < 0) {
+        ex = cli_fail(&e, rc);
+        goto out;
+      }
+      /* distances was named first; list it last, where it was finished */
+      char tmp[64];
+      memcpy(tmp, files[nfiles - 2], sizeof tmp);
+      memmove(files[nfiles - 2], files[nfiles - 1], sizeof tmp);
+      memcpy(files[nfiles - 1], tmp, sizeof tmp);
+    }
+  }
+#undef EXPORT_PATH
+  if (c.json) {
+    cli_json j;
+    cj_begin(&j, stdout);
+    cj_str(&j, "command", "som export");
+    cj_str(&j, "model", a.pos[0]);
+    if (rd) cj_str(&j, "data", a.pos[1]);
+    cj_str(&j, "dir", dir);
+    cj_str(&j, "format", ext);
+    if (rd) cj_int(&j, "samples", (long long)n);
+    cj_arr(&j, "files");
+    for (size_t i = 0; i < nfiles; i++) cj_str(&j, NULL, files[i]);
+    cj_close_arr(&j);
+    cj_end(&j);
+  } else {
+    for (size_t i = 0; i < nfiles; i++) printf("wrote %s/%s\n", dir, files[i]);
+  }
+out:
+  somhop_outfile_abort(df);
+  free(files);
+  free(fnames);
+  free(path);
+  free(raw);
+  free(um);
+  free(y);
+  free(drow);
+  free(hv);
+  free(hits);
+  free(bmu);
+  somhop_reader_close(rd);
+  somhop_som_free(som);
+  return ex;
+}
+
 /* ---- 8. dispatcher ---------------------------------------------------------------- */
 
 static const char som_usage[] =
@@ -1235,12 +1611,14 @@ static const char som_usage[] =
     "  eval     QE, TE, label purity:          somhop som eval MODEL DATA\n"
     "  predict  labels by BMU majority label:  somhop som predict MODEL DATA [-o FILE]\n"
     "  render   U-matrix, hit map, components: somhop som render MODEL [DATA] -o DIR\n"
+    "  export   codebook, U-matrix, hits, labels, distances as CSV/.npy:\n"
+    "                                          somhop som export MODEL [DATA] -o DIR\n"
     "\n"
     "Run 'somhop som SUBCOMMAND --help' for the options of each.\n";
 
 int somhop_cmd_som(int argc, char **argv) {
   static const cli_sub subs[] = {{"train", cmd_train}, {"bmu", cmd_bmu},
                                  {"eval", cmd_eval},   {"predict", cmd_predict},
-                                 {"render", cmd_render}, {NULL, NULL}};
+                                 {"render", cmd_render}, {"export", cmd_export}, {NULL, NULL}};
   return cli_dispatch("som", som_usage, subs, argc, argv);
 }
