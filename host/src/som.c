@@ -452,6 +452,8 @@ int somhop_som_bmu(const somhop_som *s, const double *x, size_t n, int precision
                    unsigned threads, uint32_t *bmu, uint32_t *second, double *dist2,
                    somhop_err *err) {
   if (!s || !bmu || (n && !x)) return somhop_err_set(err, SOMHOP_EINVAL, "som bmu: NULL argument");
+  if (s->metric != SOMHOP_METRIC_EUCLIDEAN) /* other metrics: the generic path */
+    return somhop__som_bmu_generic(s, x, n, threads, bmu, second, dist2, err);
   int rc = somhop__check_finite(x, n, s->d, err);
   if (rc) return rc;
   const somhop_norm *nm = s->norm.kind == SOMHOP_NORM_NONE ? NULL : &s->norm;

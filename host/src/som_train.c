@@ -562,6 +562,12 @@ int somhop_som_train(somhop_som *s, const double *x, size_t n, const somhop_som_
       return somhop_err_set(err, SOMHOP_EINVAL, "som train: bad %s schedule %g:%g",
                             q ? "radius" : "learning-rate", c->start, c->end);
   }
+  if (o.metric < SOMHOP_METRIC_EUCLIDEAN || o.metric > SOMHOP_METRIC_COSINE)
+    return somhop_err_set(err, SOMHOP_EINVAL, "som train: unknown metric %d", o.metric);
+  /* Other metrics and missing values: the float64 generic path (som_generic.c). */
+  if (o.metric != SOMHOP_METRIC_EUCLIDEAN || o.missing ||
+      (o.keep_codebook && s->metric != SOMHOP_METRIC_EUCLIDEAN))
+    return somhop__som_train_generic(s, x, n, &o, epochs, &lr, &radius, err);
   size_t d = s->d;
   int rc = somhop__check_finite(x, n, d, err);
   if (rc) return rc;

@@ -30,7 +30,9 @@
 #define OPT_DATA                                                                          \
   {"label-col", 0, "NAME", "CSV column holding the labels (header name or 1-based number)"}, \
   {"header", 0, "auto|yes|no", "whether the CSV's first row is a header (default auto)"},     \
-  {"delimiter", 'F', "CHAR", "CSV field separator: , (default), ';', '\\t' (tab), ..."}
+  {"delimiter", 'F', "CHAR", "CSV field separator: , (default), ';', '\\t' (tab), ..."},   \
+  {"missing", 0, NULL, "an empty field, NA or NaN is a missing value: left out of\n"    \
+                       "distances and updates (cpu backend only)"}
 #define OPT_RANGE                                                                       \
   {"range", 0, "A:B", "only samples A..B-1 (0-based; A: = to the end); the rest is\n"  \
                       "skipped, never held in memory"}
@@ -73,6 +75,8 @@ static const cli_opt train_opts[] = {
      "decay of --lr and --radius (default: exp for lr, linear for radius)"},
     {"epochs", 'e', "N", "passes over the data (default 10)"},
     {"norm", 0, "minmax|zscore|none", "per-feature normalisation stored in the model (default minmax)"},
+    {"metric", 0, "euclidean|manhattan|chebyshev|cosine",
+     "distance of samples to neurons, stored in the model (default\neuclidean; others run on the cpu backend only)"},
     {"precision", 0, "f32|f64", "BMU arithmetic during training (default f32)"},
     {"seed", 's', "N", "random seed (default 1)"},
     OPT_THREADS,
@@ -210,6 +214,7 @@ static int data_opts(const cli_args *a, somhop_load_opts *lo) {
   if ((rc = cli_get_choice(a, "header", "auto|yes|no", &hdr))) return rc;
   lo->header = hdr == 0 ? -1 : (hdr == 1 ? 1 : 0);
   if ((rc = parse_delim(a, &lo->delim))) return rc;
+  lo->missing = cli_has(a, "missing");
   const char *r = cli_get(a, "range");
   somhop_err e = {0};
   if (r && somhop_parse_range(r, lo, &e) < 0) return usage_from_lib(a->cmd, "range", &e);
@@ -226,6 +231,9 @@ static int load_failed(const somhop_load_opts *lo, somhop_err *e, int rc) {
   int ex = cli_fail(e, rc);
   if (!lo->label_col && strstr(e->msg, "label column"))
     fprintf(stderr, "somhop: hint: --label-col NAME makes a text column the labels\n");
+  if (!lo->missing && (strstr(e->msg, "empty value") || strstr(e->msg, "not a number: \"NA\"") ||
+                       strstr(e->msg, "NaN")))
+    fprintf(stderr, "somhop: hint: --missing treats empty, NA and NaN fields as missing values (cpu backend)\n");
   return ex;
 }
 
@@ -321,6 +329,7 @@ static void print_model_line(FILE *f, const somhop_som *som) {
   fprintf(f, "%ux%u %s%s SOM, %zu features, %s normalisation", som->rows, som->cols,
           somhop_som_grid_name(som->grid), som->toroidal ? " toroidal" : "", som->d,
           somhop_som_norm_name(som->norm.kind));
+  if (som->metric != SOMHOP_METRIC_EUCLIDEAN) fprintf(f, ", %s distance", somhop_som_metric_name(som->metric));
 }
 
 /* ---- 3. som train ------------------------------------------------------- */
@@ -379,11 +388,12 @@ static int cmd_train(int argc, char **argv) {
     if (stat(s, &st) != 0 || !S_ISREG(st.st_mode))
       return cli_usage_error(&train_cmd, "option '--init': '%s' is neither random|sample|pca nor a model file", s);
     resume = s;
-    static const char *const fixed[] = {"grid", "toroidal", "norm"};
+    static const char *const fixed[] = {"grid", "toroidal", "norm", "metric"};
     for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
       if (cli_has(&a, fixed[k]))
         return cli_usage_error(&train_cmd, "option '--%s': resuming from %s keeps its %s", fixed[k], s,
-                               strcmp(fixed[k], "norm") ? "grid" : "normalisation");
+                               !strcmp(fixed[k], "norm") ? "normalisation"
+                               : !strcmp(fixed[k], "metric") ? "metric" : "grid");
   }
   if ((s = cli_get(&a, "mode")) && somhop_som_parse_mode(s, &to.mode, &e) < 0)
     return usage_from_lib(&train_cmd, "mode", &e);
@@ -391,6 +401,9 @@ static int cmd_train(int argc, char **argv) {
     return usage_from_lib(&train_cmd, "neighbourhood", &e);
   if ((s = cli_get(&a, "norm")) && somhop_som_parse_norm(s, &to.norm, &e) < 0)
     return usage_from_lib(&train_cmd, "norm", &e);
+  if ((s = cli_get(&a, "metric")) && somhop_som_parse_metric(s, &to.metric, &e) < 0)
+    return usage_from_lib(&train_cmd, "metric", &e);
+  to.missing = cli_has(&a, "missing");
   int sched = -1;
   if ((s = cli_get(&a, "schedule")) && somhop_schedule_kind_parse(s, &sched, &e) < 0)
     return usage_from_lib(&train_cmd, "schedule", &e);
@@ -488,8 +501,8 @@ static int cmd_train(int argc, char **argv) {
     }
     if ((rc = somhop_som_set_label_names(som, (const char *const *)ds->label_names, ds->n_labels,
                                          &e)) < 0 ||
-        (rc = somhop_som_bmu(som, ds->x, ds->n, to.precision, to.threads, bmu, NULL, NULL, &e)) <
-            0 ||
+        (rc = to.missing ? somhop_som_bmu_missing(som, ds->x, ds->n, to.threads, bmu, NULL, NULL, &e)
+                         : somhop_som_bmu(som, ds->x, ds->n, to.precision, to.threads, bmu, NULL, NULL, &e)) < 0 ||
         (rc = somhop_som_label_neurons(som, bmu, ds->labels, ds->n, ds->n_labels, &e)) < 0) {
       ex = cli_fail(&e, rc);
       goto out;
@@ -519,6 +532,7 @@ static int cmd_train(int argc, char **argv) {
     else cj_str(&j, "init", somhop_som_init_name(to.init));
     cj_bool(&j, "resumed", resume != NULL);
     cj_str(&j, "norm", somhop_som_norm_name(som->norm.kind));
+    cj_str(&j, "metric", somhop_som_metric_name(som->metric));
     cj_int(&j, "epochs", (long long)to.epochs);
     cj_u64(&j, "seed", c.seed);
     cj_num(&j, "qe", som->train.qe);
@@ -621,6 +635,24 @@ static int32_t label_map_find(const label_map *lm, const char *s) {
   return label_map_find1(lm, tmp);
 }
 
+/* Non-Euclidean models and missing values run on the cpu backend only (the
+ * kernels compute Euclidean distances of complete samples). Exit code. */
+static int generic_backend_check(const somhop_som *som, const somhop_load_opts *lo, int backend,
+                                 const char *model) {
+  if (backend == CLI_BACKEND_CPU) return 0;
+  if (som->metric != SOMHOP_METRIC_EUCLIDEAN)
+    return cli_errorf(EXIT_USAGE,
+                      "model %s uses the %s distance; the %s backend computes Euclidean distances only "
+                      "(use --backend cpu)",
+                      model, somhop_som_metric_name(som->metric), cli_backend_names[backend]);
+  if (lo->missing)
+    return cli_errorf(EXIT_USAGE,
+                      "--missing: the %s backend needs complete samples; missing values run on the cpu "
+                      "backend only",
+                      cli_backend_names[backend]);
+  return 0;
+}
+
 typedef struct use_ctx {
   cli_args a;
   cli_common c;
@@ -633,6 +665,7 @@ typedef struct use_ctx {
   double *dist2;       /* chunk squared distances to the BMU */
   int32_t *truth;      /* chunk model label of each sample (-1 unknown), when have_truth */
   int have_truth;      /* data has labels and the model has label names */
+  int missing;         /* --missing: NaN = missing value (cpu generic path) */
   label_map lm;
   somhop_chunk ck;     /* current chunk */
   size_t total;        /* samples so far */
@@ -654,6 +687,8 @@ static int use_begin(const cli_cmd *cmd, int argc, char **argv, use_ctx *u, int 
   somhop_load_opts lo;
   if ((rc = data_opts(&u->a, &lo))) return rc;
   if ((rc = load_model(u->a.pos[0], &u->som))) return rc;
+  if ((rc = generic_backend_check(u->som, &lo, u->c.backend, u->a.pos[0]))) return rc;
+  u->missing = lo.missing;
   if ((rc = open_data(&lo, u->a.pos[1], &u->rd))) return rc;
   size_t d = somhop_reader_dim(u->rd);
   if (d != u->som->d)
@@ -711,8 +746,27 @@ static int use_next(use_ctx *u) {
     return 0;
   }
   cli_kreport r;
-  int ex = cli_som_bmu(u->som, u->ck.x, u->ck.n, &u->c, u->prec, u->bmu, u->second, u->dist2, &r);
-  if (ex) return -ex;
+  int ex;
+  if (u->missing) { /* cpu only (use_begin checked): the NaN-aware generic path */
+    size_t d = u->ck.d;
+    for (size_t i = 0; i < u->ck.n; i++) {
+      size_t k = 0;
+      while (k < d && isnan(u->ck.x[i * d + k])) k++;
+      if (k == d)
+        return -cli_errorf(EXIT_RUNTIME, "%s: sample %llu: every feature is missing", u->a.pos[1],
+                           (unsigned long long)(u->ck.first + i + 1));
+    }
+    memset(&r, 0, sizeof r);
+    r.backend = CLI_BACKEND_CPU;
+    r.kernel = "som_bmu";
+    r.n = u->ck.n;
+    double t0 = cli_now();
+    rc = somhop_som_bmu_missing(u->som, u->ck.x, u->ck.n, (unsigned)u->c.threads, u->bmu, u->second, u->dist2, &e);
+    r.wall_s = cli_now() - t0;
+    if (rc < 0) return -cli_fail(&e, rc);
+  } else if ((ex = cli_som_bmu(u->som, u->ck.x, u->ck.n, &u->c, u->prec, u->bmu, u->second, u->dist2, &r))) {
+    return -ex;
+  }
   rep_add(&u->rep, &r);
   if (u->have_truth)
     for (size_t i = 0; i < u->ck.n; i++) u->truth[i] = label_map_find(&u->lm, u->ck.labels[i]);
@@ -892,11 +946,12 @@ static int cmd_eval(int argc, char **argv) {
     goto out;
   }
   /* Sums in sample order, as somhop_som_qe_from / te_from would over the whole set. */
-  double qsum = 0.0;
+  double qsum = 0.0, distortion = 0.0;
   size_t bad = 0, ok = 0, counted = 0;
   int have_purity = u.have_truth && u.som->labels, rc;
   while ((rc = use_next(&u)) > 0) {
     size_t n = u.ck.n;
+    somhop_som_distortion_add(u.som, u.ck.x, n, u.bmu, &distortion);
     for (size_t i = 0; i < n; i++) {
       qsum += sqrt(u.dist2[i]);
       if (u.som->m > 1 && (u.second[i] == SOMHOP_BMU_NONE || !somhop_som_adjacent(u.som, u.bmu[i], u.second[i])))
@@ -919,12 +974,19 @@ static int cmd_eval(int argc, char **argv) {
   double qe = qsum / (double)n;
   double te = u.som->m == 1 ? 0.0 : (double)bad / (double)n;
   double purity = counted ? (double)ok / (double)counted : NAN;
+  /* topographic product: O(m^2 log m) on the codebook, skipped for big maps */
+  double tp = NAN;
+  int have_tp = u.som->m >= 3 && u.som->m <= 4096;
+  if (have_tp && somhop_som_topographic_product(u.som, &tp, NULL) < 0) have_tp = 0;
   if (u.c.json) {
     cli_json j;
     use_json_begin(&u, &j);
     cj_int(&j, "samples", (long long)n);
     cj_num(&j, "qe", qe);
     cj_num(&j, "te", te);
+    cj_num(&j, "distortion", distortion);
+    if (have_tp) cj_num(&j, "topographic_product", tp);
+    else cj_null(&j, "topographic_product");
     if (have_purity) cj_num(&j, "purity", purity);
     else cj_null(&j, "purity");
     cli_kreport_json(&j, &u.rep);
@@ -934,6 +996,10 @@ static int cmd_eval(int argc, char **argv) {
     printf("\n%s: %zu samples\n", u.a.pos[1], n);
     printf("quantisation error (QE)  %.6f\n", qe);
     printf("topographic error (TE)   %.6f\n", te);
+    printf("distortion measure       %.6g  (sum of h(bmu, j) d(x, w_j)^2 at the final radius %g)\n", distortion,
+           u.som->train.radius.end > 0 ? u.som->train.radius.end : 1.0);
+    if (have_tp) printf("topographic product (P)  %.6f  (0 = folded well; < 0 map too small, > 0 too large)\n", tp);
+    else printf("topographic product (P)  n/a (computed for 3..4096 neurons)\n");
     if (have_purity)
       printf("label purity             %.4f  (%zu samples with labels known to the model)\n",
              purity, counted);
@@ -1232,8 +1298,10 @@ static int cmd_render(int argc, char **argv) {
       goto out;
     }
     somhop_err e = {0};
-    if ((rc = somhop_som_bmu(som, ds->x, ds->n, SOMHOP_PREC_F32, (unsigned)c.threads, bmu, NULL,
-                             NULL, &e)) < 0) {
+    if ((rc = cli_has(&a, "missing")
+                  ? somhop_som_bmu_missing(som, ds->x, ds->n, (unsigned)c.threads, bmu, NULL, NULL, &e)
+                  : somhop_som_bmu(som, ds->x, ds->n, SOMHOP_PREC_F32, (unsigned)c.threads, bmu, NULL, NULL,
+                                   &e)) < 0) {
       ex = cli_fail(&e, rc);
       goto out;
     }
@@ -1451,7 +1519,7 @@ static int cmd_export(int argc, char **argv) {
     hits = calloc(m, sizeof *hits);
     bmu = calloc(chunk, sizeof *bmu);
     hv = calloc(m, sizeof *hv);
-    y = want_dist ? calloc(chunk, d * sizeof *y) : NULL;
+    y = want_dist ? calloc(m, sizeof *y) : NULL; /* one sample's m distances */
     drow = want_dist ? calloc(m, 32) : NULL; /* one row: m doubles or m "%.17g," texts */
     if (!hits || !bmu || !hv || (want_dist && (!y || !drow))) {
       ex = cli_errorf(EXIT_RUNTIME, "out of memory");
@@ -1488,24 +1556,20 @@ static int cmd_export(int argc, char **argv) {
     }
     somhop_chunk ck;
     while ((rc = somhop_reader_next(rd, chunk, &ck, &e)) > 0) {
-      if ((rc = somhop_som_bmu(som, ck.x, ck.n, SOMHOP_PREC_F32, (unsigned)c.threads, bmu, NULL, NULL, &e)) < 0)
+      if ((rc = lo.missing ? somhop_som_bmu_missing(som, ck.x, ck.n, (unsigned)c.threads, bmu, NULL, NULL, &e)
+                           : somhop_som_bmu(som, ck.x, ck.n, SOMHOP_PREC_F32, (unsigned)c.threads, bmu, NULL,
+                                            NULL, &e)) < 0)
         break;
       for (size_t i = 0; i < ck.n; i++) hits[bmu[i]]++;
       n += ck.n;
       if (!want_dist) continue;
-      somhop_som_normalize(som, ck.x, ck.n, y);
       for (size_t i = 0; i < ck.n && rc >= 0; i++) {
-        const double *yi = y + i * d;
         char *txt = (char *)drow;
         size_t tl = 0;
         double dv[1];
+        if ((rc = somhop_som_distances(som, ck.x + i * d, 1, y, &e)) < 0) break; /* y: m values */
         for (size_t j = 0; j < m; j++) {
-          double s2 = 0;
-          for (size_t k = 0; k < d; k++) {
-            double dd = yi[k] - som->codebook[j * d + k];
-            s2 += dd * dd;
-          }
-          dv[0] = sqrt(s2);
+          dv[0] = y[j];
           if (npy) {
             uint64_t bits;
             memcpy(&bits, dv, 8);
