@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_backend.h"
@@ -366,6 +367,21 @@ static int cmd_train(int argc, char **argv) {
                   : cli_usage_error(&train_cmd, "missing DATA argument");
   const char *out = cli_get(&a, "output");
   if (!out || !*out) return cli_usage_error(&train_cmd, "missing -o MODEL");
+  { /* check the output path before training, not after */
+    struct stat ost;
+    if (stat(out, &ost) == 0 && S_ISDIR(ost.st_mode))
+      return cli_errorf(EXIT_RUNTIME, "-o %s is a directory; give the model file's path (e.g. %s/model.som)", out,
+                        out);
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", out);
+    char *sl = strrchr(parent, '/');
+    if (sl) {
+      if (sl == parent) sl[1] = '\0';
+      else *sl = '\0';
+      if (stat(parent, &ost) != 0 || !S_ISDIR(ost.st_mode))
+        return cli_errorf(EXIT_RUNTIME, "-o %s: directory %s does not exist", out, parent);
+    }
+  }
 
   long rows = 10, cols = 10, epochs = 10;
   if ((rc = cli_get_long(&a, "rows", 1, 4096, &rows))) return rc;
@@ -1187,24 +1203,32 @@ static int parse_components(const cli_args *a, const somhop_som *som, unsigned c
   return rc;
 }
 
-/* Where som render draws: DIR, the --title prefix, and the files written so far. */
+/* Where som render draws: a temporary directory next to DIR (moved into
+ * DIR when every picture is written), the --title prefix, the files so far,
+ * and the grid options every map shares (cell size, legend). */
 typedef struct render_out {
   const somhop_som *som;
-  const char *dir;
+  const char *dir;     /* temporary directory the PNGs go to */
+  const char *final_dir; /* DIR, for messages */
   const char *title;   /* --title or NULL */
   char *path;          /* scratch for DIR/fname, pathcap bytes */
   size_t pathcap;
   char (*files)[96];   /* names written, for the summary */
   size_t written, maxfiles;
+  int cell_px;         /* pixels per cell (the library's automatic size) */
+  const char *const *legend; /* label abbreviations, n_legend lines, or NULL */
+  size_t n_legend;
 } render_out;
 
-/* Draw one value per neuron as DIR/fname, titled "[TITLE: ]" + fmt.
+/* Draw one value per neuron as DIR/fname, titled "[TITLE: ]" + fmt; rgb
+ * (or NULL) replaces the colormap, with legend lines legend/legend_rgb.
  * Returns an exit code. */
-static int render_map(render_out *r, const double *vals, const char *fname,
-                      const char *const *cell_text, int zero_white, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-static int render_map(render_out *r, const double *vals, const char *fname,
-                      const char *const *cell_text, int zero_white, const char *fmt, ...) {
+static int render_map(render_out *r, const double *vals, const char *fname, const char *const *cell_text,
+                      int zero_white, const uint32_t *rgb, const char *const *legend, const uint32_t *legend_rgb,
+                      size_t n_legend, const char *fmt, ...) __attribute__((format(printf, 10, 11)));
+static int render_map(render_out *r, const double *vals, const char *fname, const char *const *cell_text,
+                      int zero_white, const uint32_t *rgb, const char *const *legend, const uint32_t *legend_rgb,
+                      size_t n_legend, const char *fmt, ...) {
   char ttl[256];
   int l = snprintf(ttl, sizeof ttl, "%s%s", r->title ? r->title : "", r->title ? ": " : "");
   if (l < 0) l = 0;
@@ -1220,12 +1244,114 @@ static int render_map(render_out *r, const double *vals, const char *fname,
   go.cell_text = cell_text;
   go.zero_white = zero_white;
   go.title = ttl;
+  go.cell_px = r->cell_px;
+  go.cell_rgb = rgb;
+  go.legend_text = legend;
+  go.legend_rgb = legend_rgb;
+  go.n_legend = n_legend;
   snprintf(r->path, r->pathcap, "%s/%s", r->dir, fname);
   somhop_err e = {0};
   int rc = somhop_render_grid_map_ex(r->path, vals, r->som->rows, r->som->cols, &go, &e);
-  if (rc < 0) return cli_fail(&e, rc);
+  if (rc < 0) { /* name DIR/fname in the message, not the temporary directory */
+    char *at = strstr(e.msg, r->dir);
+    if (at && r->final_dir) {
+      char fixed[sizeof e.msg];
+      snprintf(fixed, sizeof fixed, "%.*s%s%s", (int)(at - e.msg), e.msg, r->final_dir, at + strlen(r->dir));
+      memcpy(e.msg, fixed, sizeof e.msg);
+    }
+    return cli_fail(&e, rc);
+  }
   if (r->written < r->maxfiles) snprintf(r->files[r->written++], sizeof r->files[0], "%s", fname);
   return 0;
+}
+
+/* Cell texts for k label names that fit maxch characters: the names
+ * themselves when they fit; else the names without their common prefix and
+ * suffix (class_0, class_1 -> 0, 1) when those are distinct, non-empty and
+ * fit; else 1..k. *abbr: k malloc'ed strings; *legend: k "short = name"
+ * lines, or NULL when the names are used as they are. Exit code. */
+static int label_abbrev(char *const *names, size_t k, size_t maxch, char ***abbr, char ***legend) {
+  *abbr = calloc(k ? k : 1, sizeof **abbr);
+  *legend = NULL;
+  if (!*abbr) return cli_errorf(EXIT_RUNTIME, "out of memory");
+  size_t longest = 0;
+  for (size_t i = 0; i < k; i++) longest = strlen(names[i]) > longest ? strlen(names[i]) : longest;
+  size_t pre = 0, suf = 0;
+  if (longest > maxch && k > 1) {
+    size_t minlen = SIZE_MAX;
+    for (size_t i = 0; i < k; i++) minlen = strlen(names[i]) < minlen ? strlen(names[i]) : minlen;
+    while (pre < minlen) {
+      size_t i = 1;
+      while (i < k && names[i][pre] == names[0][pre]) i++;
+      if (i < k) break;
+      pre++;
+    }
+    while (suf < minlen - pre) {
+      size_t i = 1, l0 = strlen(names[0]);
+      while (i < k && names[i][strlen(names[i]) - 1 - suf] == names[0][l0 - 1 - suf]) i++;
+      if (i < k) break;
+      suf++;
+    }
+  }
+  int mode = longest <= maxch ? 0 : 1; /* 0 names, 1 stripped, 2 numbers */
+  if (mode == 1) {
+    for (size_t i = 0; i < k && mode == 1; i++) {
+      size_t l = strlen(names[i]) - pre - suf;
+      if (l == 0 || l > maxch) mode = 2;
+    }
+    for (size_t i = 0; i < k && mode == 1; i++)
+      for (size_t j = i + 1; j < k && mode == 1; j++) {
+        size_t li = strlen(names[i]) - pre - suf, lj = strlen(names[j]) - pre - suf;
+        if (li == lj && memcmp(names[i] + pre, names[j] + pre, li) == 0) mode = 2;
+      }
+  }
+  for (size_t i = 0; i < k; i++) {
+    char buf[32];
+    const char *src = names[i];
+    size_t len = strlen(src);
+    if (mode == 1) {
+      src += pre;
+      len -= pre + suf;
+    } else if (mode == 2) {
+      snprintf(buf, sizeof buf, "%zu", i + 1);
+      src = buf;
+      len = strlen(buf);
+    }
+    if (!((*abbr)[i] = strndup(src, len))) return cli_errorf(EXIT_RUNTIME, "out of memory");
+  }
+  if (mode == 0 || k == 0) return 0;
+  if (!(*legend = calloc(k, sizeof **legend))) return cli_errorf(EXIT_RUNTIME, "out of memory");
+  for (size_t i = 0; i < k; i++) {
+    char line[160];
+    snprintf(line, sizeof line, "%s = %.120s", (*abbr)[i], names[i]);
+    if (!((*legend)[i] = strdup(line))) return cli_errorf(EXIT_RUNTIME, "out of memory");
+  }
+  return 0;
+}
+
+static void free_strv(char **v, size_t n) {
+  if (!v) return;
+  for (size_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
+
+/* The path prefixes of dir that do not exist yet, deepest last (to remove
+ * them again after a failure). Returns how many (at most 16). */
+static size_t missing_parents(const char *dir, char missing[16][4096]) {
+  size_t n = 0;
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", dir);
+  struct stat st;
+  /* walk up from dir itself */
+  while (n < 16 && buf[0] && stat(buf, &st) != 0) {
+    memmove(missing[1], missing[0], sizeof missing[0] * n);
+    snprintf(missing[0], sizeof missing[0], "%s", buf);
+    n++;
+    char *sl = strrchr(buf, '/');
+    if (!sl || sl == buf) break;
+    *sl = '\0';
+  }
+  return n;
 }
 
 static int cmd_render(int argc, char **argv) {
@@ -1239,16 +1365,23 @@ static int cmd_render(int argc, char **argv) {
   const char *dir = cli_get(&a, "output");
   if (!dir || !*dir) return cli_usage_error(&render_cmd, "missing -o DIR");
   const char *title = cli_get(&a, "title");
+  struct stat st;
+  if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+    return cli_errorf(EXIT_RUNTIME, "-o %s exists and is not a directory", dir);
 
   somhop_som *som = NULL;
   somhop_dataset *ds = NULL;
   double *vals = NULL, *raw = NULL;
-  uint32_t *bmu = NULL, *hits = NULL;
-  char **text = NULL;
+  uint32_t *bmu = NULL, *hits = NULL, *rgb = NULL, *leg_rgb = NULL;
+  int32_t *major = NULL;
+  char **text = NULL, **abbr = NULL, **legend = NULL, **cls_legend = NULL;
+  size_t n_abbr = 0, n_cls = 0;
   unsigned char *mask = NULL;
-  char *path = NULL;
-  int ex = 0;
+  char *path = NULL, *tmpdir = NULL;
+  int ex = 0, made_dir = 0;
   char (*files)[96] = NULL;
+  char missing[16][4096];
+  size_t nmissing = 0;
   if ((ex = load_model(a.pos[0], &som))) goto out;
   mask = calloc(som->d, 1);
   if (!mask) {
@@ -1260,8 +1393,35 @@ static int cmd_render(int argc, char **argv) {
     if ((ex = load_data(&a, a.pos[1], &ds))) goto out;
     if ((ex = check_dims(som, ds, a.pos[1], a.pos[0]))) goto out;
   }
-  if (mkdir_p(dir) != 0) {
-    ex = cli_errorf(EXIT_RUNTIME, "cannot create output directory %s: %s", dir, strerror(errno));
+  /* Everything is drawn into DIR.tmp.XXXXXX next to DIR and moved in at the
+   * end: a refused map or a full disk leaves neither an empty DIR nor a
+   * partial set of pictures. */
+  nmissing = missing_parents(dir, missing);
+  {
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", dir);
+    char *sl = strrchr(parent, '/');
+    if (sl && sl != parent) {
+      *sl = '\0';
+      if (mkdir_p(parent) != 0) {
+        ex = cli_errorf(EXIT_RUNTIME, "cannot create directory %s: %s", parent, strerror(errno));
+        goto out;
+      }
+    }
+  }
+  size_t dl = strlen(dir);
+  while (dl > 1 && dir[dl - 1] == '/') dl--;
+  tmpdir = malloc(dl + 16);
+  if (!tmpdir) {
+    ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+    goto out;
+  }
+  memcpy(tmpdir, dir, dl);
+  memcpy(tmpdir + dl, ".tmp.XXXXXX", 12);
+  if (!mkdtemp(tmpdir)) {
+    ex = cli_errorf(EXIT_RUNTIME, "cannot create a temporary directory next to %s: %s", dir, strerror(errno));
+    free(tmpdir);
+    tmpdir = NULL;
     goto out;
   }
   size_t m = som->m;
@@ -1269,27 +1429,36 @@ static int cmd_render(int argc, char **argv) {
   vals = calloc(m, sizeof *vals);
   text = calloc(m, sizeof *text);
   path = malloc(pathcap);
-  files = calloc(som->d + 2, sizeof *files);
+  files = calloc(som->d + 3, sizeof *files);
   if (!vals || !text || !path || !files) {
     ex = cli_errorf(EXIT_RUNTIME, "out of memory");
     goto out;
   }
-  /* neuron labels as cell text */
+  size_t big = som->rows > som->cols ? som->rows : som->cols;
+  int cell = (int)(720 / big);
+  if (cell > 40) cell = 40;
+  if (cell < 24) cell = 24;
+  /* neuron labels as cell text, abbreviated to what tells them apart */
   const char *const *cell_text = NULL;
   if (som->labels && som->label_names) {
+    size_t maxch = (size_t)(cell - 3) / 6;
+    if ((ex = label_abbrev(som->label_names, som->n_labels, maxch, &abbr, &legend))) goto out;
+    n_abbr = som->n_labels;
     for (size_t i = 0; i < m; i++)
-      text[i] = som->labels[i] >= 0 ? som->label_names[som->labels[i]] : NULL;
+      text[i] = som->labels[i] >= 0 && (size_t)som->labels[i] < som->n_labels ? abbr[som->labels[i]] : NULL;
     cell_text = (const char *const *)text;
   }
-  render_out r = {som, dir, title, path, pathcap, files, 0, som->d + 2};
+  render_out r = {som, tmpdir, dir, title, path, pathcap, files, 0, som->d + 3, cell, NULL, 0};
+  const char *const *leg = (const char *const *)legend;
+  size_t nleg = legend ? n_abbr : 0;
 
   /* U-matrix */
   somhop_som_umatrix(som, vals);
-  if ((ex = render_map(&r, vals, "umatrix.png", cell_text, 0, "U-matrix%s",
+  if ((ex = render_map(&r, vals, "umatrix.png", cell_text, 0, NULL, leg, NULL, nleg, "U-matrix%s",
                        cell_text ? " (text: majority label)" : "")))
     goto out;
 
-  /* hit map */
+  /* hit map, and the class-colour overlay of it */
   if (ds) {
     bmu = calloc(ds->n, sizeof *bmu);
     hits = calloc(m, sizeof *hits);
@@ -1307,9 +1476,73 @@ static int cmd_render(int argc, char **argv) {
     }
     somhop_som_hits(som, bmu, ds->n, hits);
     for (size_t i = 0; i < m; i++) vals[i] = hits[i];
-    if ((ex = render_map(&r, vals, "hits.png", cell_text, 1, "hits of %zu samples%s", ds->n,
-                         cell_text ? " (text: majority label)" : "")))
+    if ((ex = render_map(&r, vals, "hits.png", cell_text, 1, NULL, leg, NULL, nleg, "hits of %zu samples%s",
+                         ds->n, cell_text ? " (text: majority label)" : "")))
       goto out;
+    /* classes: the data's labels (majority among each neuron's hits), else the model's */
+    char *const *cnames = ds->labels ? ds->label_names : som->label_names;
+    size_t K = ds->labels ? ds->n_labels : (som->labels ? som->n_labels : 0);
+    if (K > 0 && K <= 4096 && m <= ((size_t)1 << 24) / K) {
+      major = malloc(m * sizeof *major);
+      rgb = malloc(m * sizeof *rgb);
+      uint32_t *cnt = ds->labels ? calloc(m * K, sizeof *cnt) : NULL;
+      if (!major || !rgb || (ds->labels && !cnt)) {
+        free(cnt);
+        ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+        goto out;
+      }
+      for (size_t j = 0; j < m; j++) major[j] = som->labels ? som->labels[j] : -1;
+      if (ds->labels) {
+        for (size_t i = 0; i < ds->n; i++)
+          if (ds->labels[i] >= 0) cnt[(size_t)bmu[i] * K + (size_t)ds->labels[i]]++;
+        for (size_t j = 0; j < m; j++) {
+          int32_t best = -1;
+          for (size_t q = 0; q < K; q++)
+            if (cnt[j * K + q] && (best < 0 || cnt[j * K + q] > cnt[j * K + (size_t)best])) best = (int32_t)q;
+          major[j] = best;
+        }
+      }
+      free(cnt);
+      for (size_t j = 0; j < m; j++)
+        rgb[j] = (hits[j] == 0 || major[j] < 0) ? SOMHOP_RGB_NONE : somhop_category_color((size_t)major[j]);
+      /* cell text: the hit count */
+      for (size_t j = 0; j < m; j++) {
+        if (hits[j] == 0) {
+          text[j] = NULL;
+          continue;
+        }
+        char num[16];
+        snprintf(num, sizeof num, "%u", hits[j]);
+        text[j] = strdup(num);
+        if (!text[j]) {
+          ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+          goto out;
+        }
+      }
+      n_cls = K < 64 ? K : 64;
+      cls_legend = calloc(n_cls, sizeof *cls_legend);
+      leg_rgb = calloc(n_cls, sizeof *leg_rgb);
+      if (!cls_legend || !leg_rgb) {
+        ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+        goto out;
+      }
+      for (size_t q = 0; q < n_cls; q++) {
+        leg_rgb[q] = somhop_category_color(q);
+        if (!(cls_legend[q] = strdup(cnames[q]))) {
+          ex = cli_errorf(EXIT_RUNTIME, "out of memory");
+          goto out;
+        }
+      }
+      ex = render_map(&r, vals, "hits-classes.png", (const char *const *)text, 0, rgb,
+                      (const char *const *)cls_legend, leg_rgb, n_cls,
+                      "class of each neuron's hits (%s; text: hits)", ds->labels ? "data labels" : "model labels");
+      for (size_t j = 0; j < m; j++)
+        if (hits[j]) free(text[j]);
+      for (size_t i = 0; i < m; i++) /* back to the label texts */
+        text[i] = cell_text && som->labels[i] >= 0 && (size_t)som->labels[i] < som->n_labels ? abbr[som->labels[i]]
+                                                                                               : NULL;
+      if (ex) goto out;
+    }
   }
 
   /* component planes, raw units */
@@ -1326,10 +1559,27 @@ static int cmd_render(int argc, char **argv) {
     else snprintf(nm, sizeof nm, "f%zu", k + 1);
     for (size_t i = 0; i < m; i++) vals[i] = raw[i * som->d + k];
     snprintf(fname, sizeof fname, "component-%zu-%s.png", k + 1, nm);
-    if ((ex = render_map(&r, vals, fname, NULL, 0, "component %zu: %s", k + 1,
+    if ((ex = render_map(&r, vals, fname, NULL, 0, NULL, NULL, NULL, 0, "component %zu: %s", k + 1,
                          som->feature_names ? som->feature_names[k] : nm)))
       goto out;
   }
+  /* every picture is there: move them into DIR */
+  if (mkdir(dir, 0777) == 0) made_dir = 1;
+  else if (errno != EEXIST) {
+    ex = cli_errorf(EXIT_RUNTIME, "cannot create output directory %s: %s", dir, strerror(errno));
+    goto out;
+  }
+  for (size_t i = 0; i < r.written; i++) {
+    char to[4096];
+    snprintf(path, pathcap, "%s/%s", tmpdir, files[i]);
+    snprintf(to, sizeof to, "%s/%s", dir, files[i]);
+    if (rename(path, to) != 0) {
+      ex = cli_errorf(EXIT_RUNTIME, "cannot move %s to %s: %s", path, to, strerror(errno));
+      goto out;
+    }
+  }
+  made_dir = 0;
+  nmissing = 0;
   if (c.json) {
     cli_json j;
     cj_begin(&j, stdout);
@@ -1345,6 +1595,25 @@ static int cmd_render(int argc, char **argv) {
     if (!ds) printf("(no DATA given: hit map not drawn)\n");
   }
 out:
+  if (tmpdir) { /* remove what is left of the temporary directory */
+    if (files)
+      for (size_t i = 0; i < som->d + 3; i++) {
+        if (!files[i][0]) continue;
+        char p2[4096];
+        snprintf(p2, sizeof p2, "%s/%s", tmpdir, files[i]);
+        unlink(p2);
+      }
+    rmdir(tmpdir);
+    free(tmpdir);
+  }
+  if (made_dir) rmdir(dir);
+  for (size_t i = nmissing; i > 0; i--) rmdir(missing[i - 1]); /* parents created for a failed run */
+  free_strv(abbr, n_abbr);
+  free_strv(legend, legend ? n_abbr : 0);
+  free_strv(cls_legend, n_cls);
+  free(leg_rgb);
+  free(rgb);
+  free(major);
   free(files);
   free(path);
   free(mask);
