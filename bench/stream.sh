@@ -6,6 +6,7 @@
 # the streamed output bytes equal a one-chunk run (SOMHOP_CHUNK_ROWS=N, the
 # whole input in memory at once, as before streaming).
 #   STREAM_N=200000 bench/stream.sh     smaller run
+# The default-size run also writes its report to bench/results/stream.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${SOMHOP_BUILD:-$ROOT/build}/bin/somhop
@@ -14,6 +15,10 @@ N=${STREAM_N:-2000000}
 [ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is needed"; exit 1; }
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
+RESULTS=/dev/null
+[ "$N" = 2000000 ] && RESULTS=$ROOT/bench/results/stream.txt
+main() {
+echo "# peak memory of the streaming som bmu|eval|predict (bench/stream.sh), measured on $(uname -m), $(nproc) CPUs, $(date -u +%Y-%m-%d)"
 awk -v n="$N" 'BEGIN{srand(7); for(i=0;i<n;i++){s=""; for(j=0;j<10;j++){s=s (j?",":"") sprintf("%.6f",rand())}; print s (i%3==0?",a":(i%3==1?",b":",c"))}}' >"$W/big.csv"
 python3 - "$W/big.csv" "$W/big.npy" <<'PY'
 import struct, sys
@@ -54,3 +59,5 @@ same "$W/s.csv" "$W/o.csv" "bmu CSV, streamed vs one chunk"
 same "$W/s.npy" "$W/o.npy" "bmu .npy, streamed vs one chunk"
 same "$W/p.csv" "$W/po.csv" "predict CSV, streamed vs one chunk"
 same "$W/s.csv" "$W/stdin.csv" "bmu CSV from a file vs from stdin"
+}
+main | tee "$RESULTS"
