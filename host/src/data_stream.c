@@ -49,6 +49,7 @@ struct somhop_reader {
   double *x;                /* chunk values, xcap doubles */
   size_t xcap;
   char **lab;               /* chunk labels, labcap entries */
+  size_t *laboff;           /* CSV: offsets of the labels in arena while a chunk is read */
   size_t labcap;
   /* CSV */
   size_t line;              /* physical line number of buf[pos] */
@@ -122,8 +123,10 @@ static int grow_chunk(somhop_reader *r, size_t rows, somhop_err *err) {
   }
   if (r->lc != SIZE_MAX && rows > r->labcap) {
     char **nl = realloc(r->lab, rows * sizeof *nl);
-    if (!nl) return somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory", r->name);
-    r->lab = nl;
+    if (nl) r->lab = nl;
+    size_t *no = nl ? realloc(r->laboff, rows * sizeof *no) : NULL;
+    if (!nl || !no) return somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory", r->name);
+    r->laboff = no;
     r->labcap = rows;
   }
   return 0;
@@ -295,13 +298,13 @@ static int csv_next(somhop_reader *r, size_t max_rows, somhop_chunk *c, somhop_e
         r->arena_cap = nc;
       }
       memcpy(r->arena + r->arena_len, lab, l);
-      r->lab[n] = (char *)(uintptr_t)r->arena_len; /* offset until the chunk is complete */
+      r->laboff[n] = r->arena_len; /* the arena may move until the chunk is complete */
       r->arena_len += l;
     }
     n++;
   }
   if (r->lc != SIZE_MAX)
-    for (size_t i = 0; i < n; i++) r->lab[i] = r->arena + (size_t)(uintptr_t)r->lab[i];
+    for (size_t i = 0; i < n; i++) r->lab[i] = r->arena + r->laboff[i];
   if (el.count) {
     char hint[200];
     hint[0] = '\0';
@@ -513,6 +516,16 @@ int somhop_reader_next(somhop_reader *r, size_t max_rows, somhop_chunk *c, somho
 
 size_t somhop_reader_dim(const somhop_reader *r) { return r ? r->d : 0; }
 int somhop_reader_has_labels(const somhop_reader *r) { return r && r->lc != SIZE_MAX; }
+const char *somhop_reader_hint(const somhop_reader *r) {
+  static char none[1];
+  if (!r || r->kind != SRC_CSV) return none;
+  static _Thread_local char hint[160];
+  somhop__csv_sniff_hint(r->line1, strlen(r->line1), r->opts.delim, hint, sizeof hint);
+  size_t l = strlen(hint);
+  if (l >= 2 && hint[l - 2] == ';' && hint[l - 1] == ' ') hint[l - 2] = '\0'; /* no trailing "; " */
+  return hint;
+}
+
 const char *const *somhop_reader_feature_names(const somhop_reader *r) {
   return r ? (const char *const *)r->feature_names : NULL;
 }
@@ -530,6 +543,7 @@ void somhop_reader_close(somhop_reader *r) {
   free(r->buf);
   free(r->x);
   free(r->lab);
+  free(r->laboff);
   free(r->arena);
   free(r->lc_copy);
   free(r->name);

@@ -63,12 +63,14 @@ static double distance(int metric, const double *y, const double *w, size_t d, s
   }
   *present = p;
   if (p == 0) return NAN;
+  double r;
   switch (metric) {
-    case SOMHOP_METRIC_MANHATTAN: return acc * (double)d / (double)p;
-    case SOMHOP_METRIC_CHEBYSHEV: return acc;
-    case SOMHOP_METRIC_COSINE: return (yy > 0 && ww > 0) ? 1.0 - acc / sqrt(yy * ww) : 1.0;
-    default: return sqrt(acc * (double)d / (double)p);
+    case SOMHOP_METRIC_MANHATTAN: r = acc * (double)d / (double)p; break;
+    case SOMHOP_METRIC_CHEBYSHEV: r = acc; break;
+    case SOMHOP_METRIC_COSINE: r = (yy > 0 && ww > 0) ? 1.0 - acc / sqrt(yy * ww) : 1.0; break;
+    default: r = sqrt(acc * (double)d / (double)p); break;
   }
+  return isnan(r) ? INFINITY : r; /* overflow (inf/inf): never a winner */
 }
 
 typedef struct gbmu_job {
@@ -104,7 +106,7 @@ static void gbmu_task(void *ctx, unsigned t, unsigned nt) {
         si = (uint32_t)q;
       }
     }
-    if (present == 0) {
+    if (present == 0 || !isfinite(best)) {
       j->bad[t] = 1;
       continue;
     }
@@ -135,7 +137,16 @@ static int generic_bmu_norm(const somhop_som *s, const double *y, size_t n, int 
       size_t p = 0;
       for (size_t k = 0; k < s->d; k++) p += !isnan(y[i * s->d + k]);
       if (p == 0) return somhop_err_set(err, SOMHOP_ERANGE, "sample %zu: every feature is missing", i + 1);
+      double v = distance(s->metric, y + i * s->d, s->codebook, s->d, &p);
+      int all_inf = !isfinite(v);
+      for (size_t q = 1; q < s->m && all_inf; q++) all_inf = !isfinite(distance(s->metric, y + i * s->d,
+                                                                               s->codebook + q * s->d, s->d, &p));
+      if (all_inf)
+        return somhop_err_set(err, SOMHOP_ERANGE,
+                              "sample %zu: its %s distance to every neuron is not finite (values too large)", i + 1,
+                              somhop_som_metric_name(s->metric));
     }
+    return somhop_err_set(err, SOMHOP_ERANGE, "som bmu: a distance is not finite");
   }
   return 0;
 }

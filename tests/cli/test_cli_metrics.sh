@@ -143,7 +143,19 @@ print(tot / (m * (m - 1)))
 PY
 )
 assert "topographic product = python Bauer-Pawelzik ($tp vs $want)" "fcmp \"\$(python3 -c 'print(abs($tp - $want))')\" '<' 1e-9"
-assert "euclidean distortion > 0 ($dm)" "fcmp '$dm' '>' 0"
+"$SOMHOP" som export "$T/eu.som" "$T/d.csv" --label-col cls --distances -o "$T/xd" >/dev/null
+"$SOMHOP" som bmu "$T/eu.som" "$T/d.csv" --label-col cls -o "$T/eub.csv" >/dev/null
+wantd=$(python3 - "$T" <<'PY'
+import csv, math, sys
+t = sys.argv[1]
+D = [[float(v) for v in r] for r in list(csv.reader(open(t + "/xd/distances.csv")))[1:]]
+B = [int(r[0]) for r in list(csv.reader(open(t + "/eub.csv")))[1:]]
+pos = [(j % 6, j // 6) for j in range(36)]
+# gaussian neighbourhood at the final training radius (1 by default)
+print(sum(math.exp(-math.dist(pos[B[i]], pos[j]) ** 2 / 2) * D[i][j] ** 2 for i in range(len(B)) for j in range(36)))
+PY
+)
+assert "distortion = python sum of h(bmu, j) d^2 over the exported distances ($dm vs $wantd)" "fcmp \"\$(python3 -c 'print(abs($dm - $wantd) / $wantd)')\" '<' 1e-9"
 
 # --- info escapes labels with newlines
 printf 'a,b,lab\n1,2,"x\ny"\n3,4,"p\\q"\n5,6,z\n' >"$T/nl.csv"

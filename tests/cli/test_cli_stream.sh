@@ -90,6 +90,9 @@ expect_err "--range abc" 2 "expected A:B" som eval "$M" "$T/iris.csv" --range ab
 assert "--delimiter ';' gives the same evaluation as the comma file" "diff <(tail -n +3 '$T/semi.out') <(tail -n +3 '$T/comma.out') >/dev/null"
 expect_err "semicolon file without --delimiter: advice" 1 "--delimiter ';'" som eval "$M" "$T/iris_semi.csv" --label-col species
 expect_err "semicolon file, no label column: advice" 1 "semicolon-separated; use --delimiter ';'" som eval "$M" "$T/iris_semi.csv"
+printf 'a\tb\tc\td\n1\t2\t3\t4\n' >"$T/t.tsv"
+expect_err "tab file, dimension mismatch: advice" 1 "tab-separated; use --delimiter '\\t'" som bmu "$M" "$T/t.tsv"
+expect "tab file with -F tab" 0 som bmu "$M" "$T/t.tsv" -F tab
 expect_err "--delimiter too long" 2 "expected one character" som eval "$M" "$T/iris.csv" --delimiter ';;'
 
 # .npy int64 and bool input

@@ -259,6 +259,10 @@ static void test_generic(void) {
   double all_nan[2] = {NAN, NAN};
   CHECK_INT("a sample with every feature missing: ERANGE", somhop_som_bmu_missing(s, all_nan, 1, 1, b1, NULL, NULL, &e),
             SOMHOP_ERANGE);
+  double huge[2] = {1e200, -1e200};
+  CHECK_INT("bmu_missing: a distance that overflows is ERANGE, not a BMU",
+            somhop_som_bmu_missing(s, huge, 1, 1, b1, NULL, NULL, &e), SOMHOP_ERANGE);
+  CHECK_CONTAINS("overflowing distance: sample named", e.msg, "sample 1");
   double tp = 0;
   CHECK_INT("topographic product", somhop_som_topographic_product(s, &tp, &e), 0);
   CHECK("topographic product finite", isfinite(tp));

@@ -113,6 +113,10 @@ size_t somhop_reader_dim(const somhop_reader *r);             /* d */
 int somhop_reader_has_labels(const somhop_reader *r);          /* 1 if chunks carry labels */
 /* d header names, or NULL when there was no header; owned by the reader. */
 const char *const *somhop_reader_feature_names(const somhop_reader *r);
+/* Advice for a dimension mismatch when the first line of a CSV looks like
+ * it uses another separator ("the file looks semicolon-separated; use
+ * --delimiter ';'"), else "". Valid until the next call in this thread. */
+const char *somhop_reader_hint(const somhop_reader *r);
 void somhop_reader_close(somhop_reader *r);                   /* accepts NULL */
 
 /* Parse "A:B" (0-based, B > A; "A:" = to the end) into opts' range fields.

@@ -1,14 +1,15 @@
 /*
- * cmd_som.c — `somhop som train|bmu|eval|predict|render`.
+ * cmd_som.c — `somhop som train|bmu|eval|predict|render|export`.
  *
  * Sections
  *   1. Option tables and usage texts
  *   2. Shared helpers (data loading, model loading, label mapping, output)
  *   3. som train
- *   4. som bmu
+ *   4. som bmu (with the streaming helpers bmu/eval/predict share)
  *   5. som eval
  *   6. som predict
  *   7. som render
+ *   7b. som export
  *   8. dispatcher
  */
 #include <errno.h>
@@ -708,10 +709,10 @@ static int use_begin(const cli_cmd *cmd, int argc, char **argv, use_ctx *u, int 
   if ((rc = open_data(&lo, u->a.pos[1], &u->rd))) return rc;
   size_t d = somhop_reader_dim(u->rd);
   if (d != u->som->d)
-    return cli_errorf(EXIT_RUNTIME,
-                      "dimension mismatch: model %s has %zu features, data %s has %zu%s", u->a.pos[0],
-                      u->som->d, u->a.pos[1], d,
-                      d == u->som->d + 1 ? " (is a label column missing --label-col?)" : "");
+    return cli_errorf(EXIT_RUNTIME, "dimension mismatch: model %s has %zu features, data %s has %zu%s%s%s",
+                      u->a.pos[0], u->som->d, u->a.pos[1], d,
+                      d == u->som->d + 1 ? " (is a label column missing --label-col?)" : "",
+                      somhop_reader_hint(u->rd)[0] ? "; " : "", somhop_reader_hint(u->rd));
   u->chunk = chunk_rows(u->som, u->c.backend);
   u->bmu = calloc(u->chunk, sizeof *u->bmu);
   u->second = calloc(u->chunk, sizeof *u->second);
@@ -1735,8 +1736,9 @@ static int cmd_export(int argc, char **argv) {
   if (a.npos == 2) {
     if ((ex = open_data(&lo, a.pos[1], &rd))) goto out;
     if (somhop_reader_dim(rd) != som->d) {
-      ex = cli_errorf(EXIT_RUNTIME, "dimension mismatch: model %s has %zu features, data %s has %zu", a.pos[0],
-                      som->d, a.pos[1], somhop_reader_dim(rd));
+      ex = cli_errorf(EXIT_RUNTIME, "dimension mismatch: model %s has %zu features, data %s has %zu%s%s", a.pos[0],
+                      som->d, a.pos[1], somhop_reader_dim(rd), somhop_reader_hint(rd)[0] ? "; " : "",
+                      somhop_reader_hint(rd));
       goto out;
     }
   }
