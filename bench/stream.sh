@@ -18,7 +18,7 @@ trap 'rm -rf "$W"' EXIT
 RESULTS=/dev/null
 [ "$N" = 2000000 ] && RESULTS=$ROOT/bench/results/stream.txt
 main() {
-echo "# peak memory of the streaming som bmu|eval|predict (bench/stream.sh), measured on $(uname -m), $(nproc) CPUs, $(date -u +%Y-%m-%d)"
+echo "# peak memory of the streaming som bmu|eval|predict (bench/stream.sh), measured on $(uname -m), $(nproc) CPUs, $(date -u +%Y-%m-%d), load average $(cut -d" " -f1 /proc/loadavg) (times are wall clock on a shared machine; RSS is what this measures)"
 awk -v n="$N" 'BEGIN{srand(7); for(i=0;i<n;i++){s=""; for(j=0;j<10;j++){s=s (j?",":"") sprintf("%.6f",rand())}; print s (i%3==0?",a":(i%3==1?",b":",c"))}}' >"$W/big.csv"
 python3 - "$W/big.csv" "$W/big.npy" <<'PY'
 import struct, sys

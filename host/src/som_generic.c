@@ -502,15 +502,25 @@ int somhop_som_topographic_product(const somhop_som *s, double *p, somhop_err *e
 }
 
 void somhop_som_distortion_add(const somhop_som *s, const double *x, size_t n, const uint32_t *bmu, double *acc) {
-  size_t d = s->d;
+  size_t d = s->d, m = s->m;
   double sigma = s->train.radius.end > 0 ? s->train.radius.end : 1.0;
   double *y = malloc(d * sizeof *y);
-  if (!y) return;
+  /* h(bmu, j) as a table for maps up to 1024 neurons (built once per call) */
+  double *H = m <= 1024 ? malloc(m * m * sizeof *H) : NULL;
+  if (!y) {
+    free(H);
+    return;
+  }
+  if (H)
+    for (size_t a = 0; a < m; a++)
+      for (size_t b = 0; b < m; b++)
+        H[a * m + b] = somhop_som_neigh_value(s->train.neigh, somhop_som_grid_dist(s, a, b), sigma);
   double sum = *acc; /* one running sum in sample order: the same for any chunking */
   for (size_t i = 0; i < n; i++) {
     somhop_som_normalize(s, x + i * d, 1, y);
-    for (size_t j = 0; j < s->m; j++) {
-      double h = somhop_som_neigh_value(s->train.neigh, somhop_som_grid_dist(s, bmu[i], j), sigma);
+    for (size_t j = 0; j < m; j++) {
+      double h = H ? H[(size_t)bmu[i] * m + j]
+                   : somhop_som_neigh_value(s->train.neigh, somhop_som_grid_dist(s, bmu[i], j), sigma);
       if (h == 0.0) continue;
       size_t present;
       double dv = distance(s->metric, y, s->codebook + j * d, d, &present);
@@ -518,5 +528,6 @@ void somhop_som_distortion_add(const somhop_som *s, const double *x, size_t n, c
     }
   }
   *acc = sum;
+  free(H);
   free(y);
 }
