@@ -82,9 +82,11 @@ void somhop__csv_text_hint(const somhop__csv_table *t, int header, const size_t 
 typedef struct somhop__npy_info {
   size_t data_off;    /* bytes before the array data (preamble + header) */
   uint64_t n, d;      /* rows, columns (1-D: d = 1) */
-  int dtype;          /* private dtype code of data_npy.c */
+  int dtype;          /* private dtype code of data_npy.c (SOMHOP__NPY_F4 = float32) */
   size_t isz;         /* bytes per element */
 } somhop__npy_info;
+
+#define SOMHOP__NPY_F4 1 /* enum dtype DT_F4 in data_npy.c */
 
 /* Parse the .npy preamble + header in the first len bytes of p. Returns 0,
  * ETRUNC when len is too short (*need = bytes needed, 0 if unknown), or the

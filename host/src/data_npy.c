@@ -137,6 +137,7 @@ static int parse_header(const char *s, size_t len, npy_hdr *h, const char **why)
 /* ---- reader ---- */
 
 enum dtype { DT_F8, DT_F4, DT_I4, DT_U1, DT_I1, DT_I8, DT_B1 };
+_Static_assert(DT_F4 == SOMHOP__NPY_F4, "data_internal.h names DT_F4");
 
 static int dtype_of(const char *descr, enum dtype *dt, size_t *size) {
   static const struct { const char *s; enum dtype dt; size_t size; } map[] = {

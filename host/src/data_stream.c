@@ -22,6 +22,10 @@
 
 #include "data_internal.h"
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "float32 .npy rows are handed out as they are stored: this code assumes a little-endian host"
+#endif
+
 #define TEXT_LIMIT ((size_t)2 << 20)   /* CSV text per chunk, bytes (soft: whole rows) */
 #define READ_BLOCK ((size_t)1 << 20)   /* bytes per fread */
 #define ROW_LIMIT ((size_t)1 << 30)    /* one CSV row (or quoted field) longer than this: error */
@@ -48,6 +52,8 @@ struct somhop_reader {
   char **feature_names;     /* d names or NULL */
   double *x;                /* chunk values, xcap doubles */
   size_t xcap;
+  float *xf;                /* float32 chunk values (want_f32 on a float32 .npy), xfcap */
+  size_t xfcap;
   char **lab;               /* chunk labels, labcap entries */
   size_t *laboff;           /* CSV: offsets of the labels in arena while a chunk is read */
   size_t labcap;
@@ -380,15 +386,34 @@ static int npy_next(somhop_reader *r, size_t max_rows, somhop_chunk *c, somhop_e
   if (end - r->next_index < rows) rows = (size_t)(end - r->next_index);
   if (rows > TEXT_LIMIT * 4 / row_bytes) rows = TEXT_LIMIT * 4 / row_bytes;
   if (rows == 0) rows = 1;
-  if ((rc = grow_chunk(r, rows, err)) < 0) return rc;
+  int as_f32 = r->opts.want_f32 && r->npy.dtype == SOMHOP__NPY_F4;
+  if (!as_f32 && (rc = grow_chunk(r, rows, err)) < 0) return rc;
+  if (as_f32 && rows * r->d > r->xfcap) {
+    float *nf = realloc(r->xf, rows * r->d * sizeof *nf);
+    if (!nf) return somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory for a chunk of %zu samples", r->name, rows);
+    r->xf = nf;
+    r->xfcap = rows * r->d;
+  }
   if ((rc = fill_to(r, rows * row_bytes, err)) < 0) return rc;
   if (r->len - r->pos < rows * row_bytes)
     return somhop_err_set(err, SOMHOP_ETRUNC, "%s: truncated .npy data: ends in row %llu of %llu", r->name,
                           (unsigned long long)(r->next_index + (r->len - r->pos) / row_bytes + 1),
                           (unsigned long long)r->npy.n);
-  if ((rc = somhop__npy_convert(&r->npy, r->buf + r->pos, rows * r->d, r->next_index * r->d, r->x, r->name,
-                                err)) < 0)
+  if (as_f32) { /* float rows as they are (little-endian host), checked finite */
+    memcpy(r->xf, r->buf + r->pos, rows * row_bytes);
+    for (size_t i = 0; i < rows * r->d; i++)
+      if (!isfinite(r->xf[i])) {
+        uint64_t at = r->next_index * r->d + i;
+        return somhop_err_set(err, SOMHOP_ERANGE, "%s: element [%llu, %llu] (row %llu, column %llu) is %s", r->name,
+                              (unsigned long long)(at / r->d), (unsigned long long)(at % r->d),
+                              (unsigned long long)(at / r->d + 1), (unsigned long long)(at % r->d + 1),
+                              isnan(r->xf[i]) ? "NaN" : "Inf");
+      }
+    c->xf = r->xf;
+  } else if ((rc = somhop__npy_convert(&r->npy, r->buf + r->pos, rows * r->d, r->next_index * r->d, r->x, r->name,
+                                       err)) < 0) {
     return rc;
+  }
   r->pos += rows * row_bytes;
   c->n = rows;
   c->first = r->next_index;
@@ -509,7 +534,7 @@ int somhop_reader_next(somhop_reader *r, size_t max_rows, somhop_chunk *c, somho
     return 0;
   }
   c->d = r->d;
-  c->x = r->x;
+  c->x = c->xf ? NULL : r->x;
   c->labels = r->lc != SIZE_MAX ? (const char *const *)r->lab : NULL;
   return 1;
 }
@@ -542,6 +567,7 @@ void somhop_reader_close(somhop_reader *r) {
   free(r->textcount);
   free(r->buf);
   free(r->x);
+  free(r->xf);
   free(r->lab);
   free(r->laboff);
   free(r->arena);

@@ -470,6 +470,25 @@ int somhop_som_bmu(const somhop_som *s, const double *x, size_t n, int precision
   return rc;
 }
 
+int somhop_som_bmu_f32(const somhop_som *s, const float *x, size_t n, unsigned threads, uint32_t *bmu,
+                       uint32_t *second, double *dist2, somhop_err *err) {
+  if (!s || !bmu || (n && !x)) return somhop_err_set(err, SOMHOP_EINVAL, "som bmu: NULL argument");
+  if (s->metric != SOMHOP_METRIC_EUCLIDEAN)
+    return somhop_err_set(err, SOMHOP_EUNSUPPORTED, "som bmu: float32 rows need a Euclidean model");
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < s->d; k++)
+      if (!isfinite(x[i * s->d + k]))
+        return somhop_err_set(err, SOMHOP_ERANGE, "sample %zu, feature %zu: value is not finite", i + 1, k + 1);
+  somhop_bmu_plan *plan = NULL;
+  int rc = somhop_bmu_plan_create(s->codebook, s->m, s->d, &plan, err);
+  if (rc) return rc;
+  /* always through the normalisation (identity for NONE: (x - 0) * 1 is
+   * exact), so every row takes the double route of somhop_som_bmu */
+  rc = somhop__bmu_plan_run_any(plan, x, 1, &s->norm, n, threads, bmu, second, dist2, err);
+  somhop_bmu_plan_free(plan);
+  return rc;
+}
+
 double somhop_som_qe_from(const double *dist2, size_t n) {
   if (n == 0) return NAN;
   double s = 0.0;

@@ -115,6 +115,33 @@ assert ".npy int64 input reads as the same values in float64" "grep -q '^bmu' '$
 "$SOMHOP" som bmu "$M" "$T/b1.npy" >"$T/b1.out" 2>&1; "$SOMHOP" som bmu "$M" "$T/b1f8.npy" >"$T/b1f8.out" 2>&1
 assert ".npy bool input reads as 0/1" "grep -q '^bmu' '$T/b1.out' && cmp -s '$T/b1.out' '$T/b1f8.out'"
 
+# float32 .npy goes into the float32 path as float rows (no double copy):
+# the same bytes as the same values stored as float64
+python3 - "$T" <<'PY'
+import random, struct, sys
+t = sys.argv[1]
+random.seed(9)
+n, d = 3000, 4
+vals = [struct.unpack("<f", struct.pack("<f", random.uniform(4, 8)))[0] for _ in range(n * d)]
+def npy(path, descr, fmt):
+    dd = "{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }" % (descr, n, d)
+    tot = (10 + len(dd) + 1 + 63) // 64 * 64
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", tot - 10) + (dd + " " * (tot - 11 - len(dd)) + "\n").encode())
+        f.write(struct.pack("<%d%s" % (n * d, fmt), *vals))
+npy(t + "/f4.npy", "<f4", "f"); npy(t + "/f8.npy", "<f8", "d")
+PY
+for norm in minmax none zscore; do
+  "$SOMHOP" som train "$T/f8.npy" --norm $norm --rows 6 --cols 6 -e 3 -o "$T/f-$norm.som" >/dev/null
+  SOMHOP_CHUNK_ROWS=999 "$SOMHOP" som bmu "$T/f-$norm.som" "$T/f4.npy" --second >"$T/o4" 2>/dev/null
+  "$SOMHOP" som bmu "$T/f-$norm.som" "$T/f8.npy" --second >"$T/o8" 2>/dev/null
+  assert "float32 .npy (float rows, --norm $norm) = the same values as float64: same bytes" "[ -s '$T/o4' ] && cmp -s '$T/o4' '$T/o8'"
+done
+"$SOMHOP" som bmu "$T/f-minmax.som" "$T/f4.npy" --precision f64 >"$T/o4"; "$SOMHOP" som bmu "$T/f-minmax.som" "$T/f8.npy" --precision f64 >"$T/o8"
+assert "float32 .npy with --precision f64 (promoted per chunk): same bytes" "cmp -s '$T/o4' '$T/o8'"
+"$SOMHOP" som eval "$T/f-minmax.som" "$T/f4.npy" --json >"$T/e4"; "$SOMHOP" som eval "$T/f-minmax.som" "$T/f8.npy" --json >"$T/e8"
+assert "float32 .npy in som eval: the same QE/TE/distortion as float64" "diff <(python3 -c \"import json; j=json.load(open('$T/e4')); print(j['qe'], j['te'], j['distortion'])\") <(python3 -c \"import json; j=json.load(open('$T/e8')); print(j['qe'], j['te'], j['distortion'])\") >/dev/null"
+
 # Memory: 200k x 10 (about 18 MB of CSV) stays far below the data size
 # (not under the sanitizers, whose shadow memory inflates the RSS).
 if [ -n "${SOMHOP_ASAN:-}" ]; then

@@ -212,6 +212,24 @@ static void test_npy_stream(void) {
         memcmp(c.x, ds->x + 69990 * d, 10 * d * sizeof(double)) == 0);
   somhop_reader_close(r);
   somhop_dataset_free(ds);
+  /* want_f32: the float rows as stored, x NULL */
+  {
+    somhop_load_opts of = def;
+    of.want_f32 = 1;
+    somhop_dataset *dd = NULL;
+    somhop_dataset_load(tmp_path("f.npy"), &def, &dd, &e);
+    rc = somhop_reader_open(tmp_path("f.npy"), &of, &r, &e);
+    int same = rc == 0 && dd != NULL;
+    size_t at = 0;
+    while (same && (rc = somhop_reader_next(r, 4000, &c, &e)) > 0) {
+      if (!c.xf || c.x) same = 0;
+      for (size_t i = 0; same && i < c.n * d; i++) same = (double)c.xf[i] == dd->x[at * d + i];
+      at += c.n;
+    }
+    CHECK("want_f32: float rows equal the float64 load, every chunk", same && rc == 0 && at == n);
+    somhop_reader_close(r);
+    somhop_dataset_free(dd);
+  }
   /* truncated data is found before any chunk */
   FILE *fp = fopen(tmp_path("f.npy"), "r+b");
   if (fp) {

@@ -53,8 +53,10 @@ typedef struct somhop_load_opts {
                              blank lines not counted); ERANGE when the data has fewer than
                              range_end samples. Streaming reader only (somhop_reader_open). */
   uint64_t range_begin, range_end;
+  int want_f32;           /* streaming reader: deliver a float32 .npy as float rows
+                             (somhop_chunk.xf) instead of converting it to double */
 } somhop_load_opts;
-#define SOMHOP_LOAD_OPTS_INIT {NULL, -1, 0, 0, 0, 0, 0}
+#define SOMHOP_LOAD_OPTS_INIT {NULL, -1, 0, 0, 0, 0, 0, 0}
 
 /* Load a dataset from spec (see top of file). On success *out owns a new
  * dataset; on error *out is NULL, the return is negative and err->msg names
@@ -98,7 +100,9 @@ typedef struct somhop_chunk {
   size_t d;                   /* features per sample */
   uint64_t first;             /* 0-based index (in the whole file) of the chunk's first sample */
   const double *x;            /* n*d values, row-major (NaN = missing value, only with
-                                 opts.missing); valid until the next call */
+                                 opts.missing); valid until the next call; NULL when xf is set */
+  const float *xf;            /* n*d float32 values (all finite) when opts.want_f32 and the
+                                 file is a float32 .npy, else NULL */
   const char *const *labels;  /* n label strings, or NULL when there is no label column */
 } somhop_chunk;
 

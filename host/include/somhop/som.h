@@ -296,6 +296,14 @@ int somhop_som_bmu(const somhop_som *som, const double *x, size_t n, int precisi
                    unsigned threads, uint32_t *bmu, uint32_t *second, double *dist2,
                    somhop_err *err);
 
+/* Same as somhop_som_bmu with SOMHOP_PREC_F32 for float32 raw rows (a
+ * float32 .npy read as it is): each value is promoted to double and
+ * normalised exactly as somhop_som_bmu does, so the results are identical to
+ * converting the rows to double first, without the double copy.
+ * EUNSUPPORTED for a non-Euclidean model, ERANGE for NaN/Inf. */
+int somhop_som_bmu_f32(const somhop_som *som, const float *x, size_t n, unsigned threads, uint32_t *bmu,
+                       uint32_t *second, double *dist2, somhop_err *err);
+
 /* Missing values (somhop_som_bmu_missing, training with opts.missing):
  * NaN features of a sample are left out of its distances (the sum metrics
  * are scaled by d / present so samples stay comparable; the BMU choice does

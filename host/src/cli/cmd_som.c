@@ -185,7 +185,7 @@ static const cli_cmd export_cmd = {
     "  labels            m neuron labels (CSV: names, empty = none; .npy: int32\n"
     "                    index into the model's label list, -1 = none); labelled models\n"
     "With DATA: hits (m int32 hit counts) and, with --distances, distances (n x m\n"
-    "Euclidean distances in normalised space, MiniSom's activation response).",
+    "distances in normalised space with the model's metric, MiniSom's activation response).",
     export_opts, NULL};
 
 /* ---- 2. Shared helpers ----------------------------------------------- */
@@ -683,6 +683,7 @@ typedef struct use_ctx {
   int32_t *truth;      /* chunk model label of each sample (-1 unknown), when have_truth */
   int have_truth;      /* data has labels and the model has label names */
   int missing;         /* --missing: NaN = missing value (cpu generic path) */
+  double *xbuf;        /* float32 chunk promoted to double, for the paths that need it */
   label_map lm;
   somhop_chunk ck;     /* current chunk */
   size_t total;        /* samples so far */
@@ -703,6 +704,8 @@ static int use_begin(const cli_cmd *cmd, int argc, char **argv, use_ctx *u, int 
                            u->a.npos == 1 ? "" : "s");
   somhop_load_opts lo;
   if ((rc = data_opts(&u->a, &lo))) return rc;
+  /* bmu and predict need no double copy of a float32 .npy (eval's distortion does) */
+  lo.want_f32 = cmd != &eval_cmd;
   if ((rc = load_model(u->a.pos[0], &u->som))) return rc;
   if ((rc = generic_backend_check(u->som, &lo, u->c.backend, u->a.pos[0]))) return rc;
   u->missing = lo.missing;
@@ -764,6 +767,25 @@ static int use_next(use_ctx *u) {
   }
   cli_kreport r;
   int ex;
+  if (u->ck.xf) {
+    if (u->c.backend == CLI_BACKEND_CPU && u->prec == SOMHOP_PREC_F32 && !u->missing &&
+        u->som->metric == SOMHOP_METRIC_EUCLIDEAN) { /* float rows straight into the f32 path */
+      memset(&r, 0, sizeof r);
+      r.backend = CLI_BACKEND_CPU;
+      r.kernel = "som_bmu";
+      r.n = u->ck.n;
+      double t0 = cli_now();
+      rc = somhop_som_bmu_f32(u->som, u->ck.xf, u->ck.n, (unsigned)u->c.threads, u->bmu, u->second, u->dist2, &e);
+      r.wall_s = cli_now() - t0;
+      if (rc < 0) return -cli_fail(&e, rc);
+      goto done;
+    }
+    size_t cnt = u->ck.n * u->ck.d;
+    if (!u->xbuf && !(u->xbuf = malloc(u->chunk * u->ck.d * sizeof *u->xbuf)))
+      return -cli_errorf(EXIT_RUNTIME, "out of memory");
+    for (size_t i = 0; i < cnt; i++) u->xbuf[i] = u->ck.xf[i];
+    u->ck.x = u->xbuf;
+  }
   if (u->missing) { /* cpu only (use_begin checked): the NaN-aware generic path */
     size_t d = u->ck.d;
     for (size_t i = 0; i < u->ck.n; i++) {
@@ -784,6 +806,7 @@ static int use_next(use_ctx *u) {
   } else if ((ex = cli_som_bmu(u->som, u->ck.x, u->ck.n, &u->c, u->prec, u->bmu, u->second, u->dist2, &r))) {
     return -ex;
   }
+done:
   rep_add(&u->rep, &r);
   if (u->have_truth)
     for (size_t i = 0; i < u->ck.n; i++) u->truth[i] = label_map_find(&u->lm, u->ck.labels[i]);
@@ -792,6 +815,7 @@ static int use_next(use_ctx *u) {
 }
 
 static void use_end(use_ctx *u) {
+  free(u->xbuf);
   free(u->bmu);
   free(u->second);
   free(u->dist2);
