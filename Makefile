@@ -50,6 +50,7 @@ all: deps-check-quiet
 -include controller/node/node.mk
 -include bench/bench.mk
 -include python/python.mk
+-include bench/stream.mk
 
 all: $(ALL_TARGETS)
 

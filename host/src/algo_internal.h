@@ -69,6 +69,13 @@ size_t somhop__som_neighbours(const somhop_som *s, size_t i, size_t out[8]);
  * (som_train.c). Training data beyond it is rejected, and so are model
  * files whose codebook exceeds it. */
 double somhop__som_value_limit(size_t d);
+/* The float64 generic path (som_generic.c): non-Euclidean metrics and
+ * missing values. */
+int somhop__som_bmu_generic(const somhop_som *s, const double *x, size_t n, unsigned threads, uint32_t *bmu,
+                            uint32_t *second, double *dist2, somhop_err *err);
+int somhop__som_train_generic(somhop_som *s, const double *x, size_t n, const somhop_som_train_opts *o,
+                              uint32_t epochs, const somhop_schedule *lr, const somhop_schedule *radius,
+                              somhop_err *err);
 
 /* ---- model loading shared by som_io.c and hopfield_io.c (algo_util.c) ---- */
 #include "somhop/modelfile.h"

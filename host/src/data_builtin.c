@@ -56,6 +56,8 @@ int somhop__builtin_load(const char *name, somhop_dataset **out, somhop_err *err
                           name ? name : "");
   char label[64];
   snprintf(label, sizeof label, "builtin:%s", b->name);
-  somhop_load_opts o = {b->label_col, 1};
+  somhop_load_opts o = SOMHOP_LOAD_OPTS_INIT;
+  o.label_col = b->label_col;
+  o.header = 1;
   return somhop_dataset_from_csv_text(*b->text, (size_t)*b->len, label, &o, out, err);
 }

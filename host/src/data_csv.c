@@ -71,22 +71,14 @@ void somhop_dataset_free(somhop_dataset *ds) {
 
 /* ---- tokenizer ---- */
 
-/* The whole file split into rows of NUL-terminated fields that live in a
- * private copy of the text (unescaped in place). */
-typedef struct csv_table {
-  char *buf;          /* copy of the text, fields point into it */
-  char **field;       /* all fields, row after row */
-  size_t nfield, capfield;
-  size_t *row_first;  /* index into field of each row's first field; row_first[nrow] = nfield */
-  size_t *row_line;   /* 1-based physical line where each row starts */
-  size_t nrow, caprow, caprowline;
-} csv_table;
+typedef somhop__csv_table csv_table;
 
-static void table_free(csv_table *t) {
+void somhop__csv_table_free(csv_table *t) {
   free(t->buf);
   free(t->field);
   free(t->row_first);
   free(t->row_line);
+  memset(t, 0, sizeof *t);
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -119,21 +111,25 @@ static int push_row(csv_table *t, size_t first, size_t line) {
   return 0;
 }
 
-static int tokenize(const char *text, size_t len, const char *name, csv_table *t, somhop_err *err) {
+int somhop__csv_tokenize(const char *text, size_t len, const char *name, char delim, size_t line0,
+                         int bom, csv_table *t, size_t *line_end, somhop_err *err) {
   memset(t, 0, sizeof *t);
+  if (!delim) delim = ',';
   t->buf = malloc(len + 1);
   if (!t->buf) return somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory", name);
-  memcpy(t->buf, text, len);
+  if (len) memcpy(t->buf, text, len);
   t->buf[len] = '\0';
   char *b = t->buf;
-  size_t r = 0, w = 0, line = 1;
-  if (len >= 3 && (unsigned char)b[0] == 0xEF && (unsigned char)b[1] == 0xBB && (unsigned char)b[2] == 0xBF)
+  size_t r = 0, w = 0, line = line0;
+  /* A tab separator is not whitespace to trim. */
+  const char tabws = delim == '\t' ? ' ' : '\t';
+  if (bom && len >= 3 && (unsigned char)b[0] == 0xEF && (unsigned char)b[1] == 0xBB && (unsigned char)b[2] == 0xBF)
     r = w = 3;
   while (r < len) {
     size_t row_line = line, first = t->nfield;
     int row_has_content = 0;
     for (;;) { /* one field */
-      while (r < len && (b[r] == ' ' || b[r] == '\t')) r++;
+      while (r < len && (b[r] == ' ' || b[r] == tabws)) r++;
       char *start = b + w;
       int quoted = 0;
       if (r < len && b[r] == '"') {
@@ -155,27 +151,27 @@ static int tokenize(const char *text, size_t len, const char *name, csv_table *t
           if (b[r] == '\n') line++;
           b[w++] = b[r++];
         }
-        while (r < len && (b[r] == ' ' || b[r] == '\t')) r++;
-        if (r < len && b[r] != ',' && b[r] != '\n' && b[r] != '\r')
+        while (r < len && (b[r] == ' ' || b[r] == tabws)) r++;
+        if (r < len && b[r] != delim && b[r] != '\n' && b[r] != '\r')
           return somhop_err_set(err, SOMHOP_EFORMAT,
                                 "%s: line %zu, column %zu: unexpected character '%c' after closing quote",
                                 name, line, t->nfield - first + 1, b[r]);
       } else {
-        while (r < len && b[r] != ',' && b[r] != '\n' && b[r] != '\r') {
+        while (r < len && b[r] != delim && b[r] != '\n' && b[r] != '\r') {
           if (b[r] == '\0')
             return somhop_err_set(err, SOMHOP_EFORMAT, "%s: line %zu: NUL byte in text (binary file?)",
                                   name, line);
           b[w++] = b[r++];
         }
-        while (b + w > start && (b[w - 1] == ' ' || b[w - 1] == '\t')) w--;
+        while (b + w > start && (b[w - 1] == ' ' || b[w - 1] == tabws)) w--;
       }
-      char delim = r < len ? b[r] : '\n';
+      char sep = r < len ? b[r] : '\n';
       if (r < len) r++;
-      if (delim == '\r' && r < len && b[r] == '\n') r++;
-      if (quoted || b + w > start || delim == ',') row_has_content = 1;
+      if (sep == '\r' && r < len && b[r] == '\n') r++;
+      if (quoted || b + w > start || sep == delim) row_has_content = 1;
       b[w++] = '\0';
       if (push_field(t, start)) return somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory", name);
-      if (delim != ',') {
+      if (sep != delim) {
         line++;
         break;
       }
@@ -187,53 +183,61 @@ static int tokenize(const char *text, size_t len, const char *name, csv_table *t
     if (push_row(t, first, row_line)) return somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory", name);
   }
   if (t->row_first) t->row_first[t->nrow] = t->nfield;
+  if (line_end) *line_end = line;
   return 0;
 }
 
-/* ---- error list: up to MAX_ERRS problems gathered into one message ---- */
+/* ---- error list: up to MAX_ERRS whole problems gathered into one message ---- */
 
 #define MAX_ERRS 20
 
-typedef struct errlist {
-  int code;        /* code of the first problem */
-  size_t count;    /* problems seen (may exceed MAX_ERRS) */
-  char text[1024]; /* "line 3, column 2: ...; line 4, ..." */
-  size_t used;
-} errlist;
+typedef somhop__errlist errlist;
 
-static void errlist_add(errlist *e, int code, const char *fmt, ...) {
+void somhop__errlist_add(errlist *e, int code, const char *fmt, ...) {
   if (e->count == 0) e->code = code;
   e->count++;
-  if (e->count > MAX_ERRS) return;
-  if (e->used >= sizeof e->text - 1) return;
-  if (e->count > 1) {
-    int k = snprintf(e->text + e->used, sizeof e->text - e->used, "; ");
-    if (k > 0) e->used += (size_t)k;
-    if (e->used >= sizeof e->text) e->used = sizeof e->text - 1;
-  }
+  if (e->shown >= MAX_ERRS || e->shown + 1 < e->count) return; /* once one is left out, stop */
+  char one[200];
   va_list ap;
   va_start(ap, fmt);
-  int k = vsnprintf(e->text + e->used, sizeof e->text - e->used, fmt, ap);
+  int k = vsnprintf(one, sizeof one, fmt, ap);
   va_end(ap);
-  if (k > 0) e->used += (size_t)k;
-  if (e->used >= sizeof e->text) e->used = sizeof e->text - 1;
+  if (k < 0) return;
+  size_t need = (size_t)k + (e->shown ? 2 : 0);
+  if ((size_t)k >= sizeof one || e->used + need >= sizeof e->text) return; /* whole entries only */
+  if (e->shown) memcpy(e->text + e->used, "; ", 2);
+  memcpy(e->text + e->used + (e->shown ? 2 : 0), one, (size_t)k + 1);
+  e->used += need;
+  e->end[e->shown++] = e->used;
 }
 
-static int errlist_flush(const errlist *e, const char *name, const char *hint, somhop_err *err) {
-  if (e->count == 1) return somhop_err_set(err, e->code, "%s: %s%s", name, hint, e->text);
-  char more[64] = "";
-  if (e->count > MAX_ERRS) snprintf(more, sizeof more, "; ... and %zu more", e->count - MAX_ERRS);
-  int rc = somhop_err_set(err, e->code, "%s: %s%zu bad values: %s", name, hint, e->count, e->text);
-  if (err && more[0]) {
-    size_t ml = strlen(more), cap = sizeof err->msg;
-    size_t at = strlen(err->msg);
-    if (at + ml >= cap) at = cap - 1 - ml; /* keep the count of the rest visible */
-    memcpy(err->msg + at, more, ml + 1);
+/* The message keeps whole entries only: as many as fit in somhop_err.msg
+ * beside the prefix and the "... and K more" tail, K counting the rest. */
+int somhop__errlist_flush(const errlist *e, const char *name, const char *hint, somhop_err *err) {
+  char prefix[400];
+  if (e->count == 1 && e->shown == 1) snprintf(prefix, sizeof prefix, "%s: %s", name, hint);
+  else snprintf(prefix, sizeof prefix, "%s: %s%zu bad values: ", name, hint, e->count);
+  size_t cap = sizeof err->msg - 1, pl = strlen(prefix);
+  size_t keep = e->shown;
+  for (;;) {
+    size_t len = keep ? e->end[keep - 1] : 0;
+    char more[64] = "";
+    if (e->count > keep) snprintf(more, sizeof more, "%s... and %zu more", keep ? "; " : "", e->count - keep);
+    if (pl + len + strlen(more) <= cap || keep == 0) {
+      return somhop_err_set(err, e->code, "%s%.*s%s", prefix, (int)len, e->text, more);
+    }
+    keep--;
   }
-  return rc;
 }
+
+#define errlist_add somhop__errlist_add
 
 /* ---- CSV -> dataset ---- */
+
+/* A missing value when missing values are allowed: empty, NA or NaN (any case). */
+static int is_missing(const char *s) {
+  return !*s || strcasecmp(s, "NA") == 0 || strcasecmp(s, "NaN") == 0;
+}
 
 /* Parse a full numeric field. Returns 0 ok, 1 not a number, 2 NaN/Inf/overflow. */
 static int parse_num(const char *s, double *v) {
@@ -248,8 +252,9 @@ static int parse_num(const char *s, double *v) {
   return 0;
 }
 
-static int is_numeric(const char *s) {
+static int is_numeric(const char *s, int missing) {
   double v;
+  if (missing && is_missing(s)) return 1;
   return parse_num(s, &v) != 1;
 }
 
@@ -355,11 +360,11 @@ out:
 }
 
 /* Decide whether row 0 is a header (see data.h). */
-static int detect_header(const csv_table *t, const char *label_col) {
+int somhop__csv_detect_header(const csv_table *t, const char *label_col, int missing) {
   size_t f0 = t->row_first[0], n0 = t->row_first[1] - f0;
   size_t nonnum = 0;
   for (size_t j = 0; j < n0; j++) {
-    if (is_numeric(t->field[f0 + j])) continue;
+    if (is_numeric(t->field[f0 + j], missing)) continue;
     nonnum++;
     /* A text field naming the label column marks a header (a numeric field
      * equal to a column number like "3" is data, not a name). */
@@ -371,8 +376,129 @@ static int detect_header(const csv_table *t, const char *label_col) {
   /* Mixed first row: a header if some column is text in row 1 but a number in row 2. */
   size_t f1 = t->row_first[1], n1 = t->row_first[2] - f1;
   for (size_t j = 0; j < n0 && j < n1; j++)
-    if (!is_numeric(t->field[f0 + j]) && is_numeric(t->field[f1 + j])) return 1;
+    if (!is_numeric(t->field[f0 + j], missing) && is_numeric(t->field[f1 + j], missing)) return 1;
   return 0;
+}
+
+int somhop__csv_label_col(const csv_table *t, int header, const char *label_col, const char *name,
+                          size_t *lc, somhop_err *err) {
+  size_t ncol = t->row_first[1] - t->row_first[0];
+  *lc = SIZE_MAX;
+  if (!label_col) return 0;
+  if (header) {
+    for (size_t j = 0; j < ncol; j++)
+      if (strcmp(t->field[t->row_first[0] + j], label_col) == 0) { *lc = j; return 0; }
+  }
+  char *end;
+  unsigned long long k = strtoull(label_col, &end, 10);
+  if (*end == '\0' && isdigit((unsigned char)label_col[0]) && k >= 1 && k <= ncol) {
+    *lc = (size_t)k - 1;
+    return 0;
+  }
+  if (!header)
+    return somhop_err_set(err, SOMHOP_EINVAL,
+                          "%s: label column '%s': the file has no header row, give a column number 1..%zu",
+                          name, label_col, ncol);
+  /* List the columns (and a case-insensitive match first) so the fix is obvious. */
+  char cols[300];
+  size_t used = 0;
+  const char *ci = NULL;
+  cols[0] = '\0';
+  for (size_t j = 0; j < ncol; j++) {
+    const char *f = t->field[t->row_first[0] + j];
+    if (!ci && strcasecmp(f, label_col) == 0) ci = f;
+    int k2 = snprintf(cols + used, sizeof cols - used, "%s\"%.40s\"", j ? ", " : "", f);
+    if (k2 < 0 || (size_t)k2 >= sizeof cols - used) {
+      if (used + 5 < sizeof cols) memcpy(cols + used, ", ...", 6);
+      break;
+    }
+    used += (size_t)k2;
+  }
+  if (ci)
+    return somhop_err_set(err, SOMHOP_EINVAL,
+                          "%s: label column '%s' not found in the header (line %zu); did you mean '%s'? "
+                          "(names are case-sensitive)",
+                          name, label_col, t->row_line[0], ci);
+  return somhop_err_set(err, SOMHOP_EINVAL,
+                        "%s: label column '%s' not found in the header (line %zu); the columns are: %s", name,
+                        label_col, t->row_line[0], cols);
+}
+
+void somhop__csv_row(char *const *fields, size_t ncol, size_t lc, size_t line, int missing, double *x,
+                     char **lab, size_t *textcount, errlist *el) {
+  size_t k = 0;
+  for (size_t j = 0; j < ncol; j++) {
+    const char *s = fields[j];
+    char sb[48];
+    if (j == lc) {
+      if (!*s) errlist_add(el, SOMHOP_EFORMAT, "line %zu, column %zu: empty label", line, j + 1);
+      *lab = (char *)s;
+      continue;
+    }
+    if (missing && is_missing(s)) {
+      x[k++] = NAN;
+      continue;
+    }
+    int p = parse_num(s, &x[k]);
+    if (p == 1 && *s) textcount[j]++;
+    if (p == 1)
+      errlist_add(el, SOMHOP_EFORMAT, *s ? "line %zu, column %zu: not a number: \"%s\""
+                                         : "line %zu, column %zu: empty value%s",
+                  line, j + 1, shorten(s, sb, sizeof sb));
+    else if (p == 2)
+      errlist_add(el, SOMHOP_ERANGE, "line %zu, column %zu: %s is not a finite number (NaN/Inf not allowed)",
+                  line, j + 1, shorten(s, sb, sizeof sb));
+    k++;
+  }
+}
+
+void somhop__csv_text_hint(const csv_table *t, int header, const size_t *textcount, size_t ncol, size_t n,
+                           char *hint, size_t cap) {
+  /* A column that is text in every row is almost surely a label column. */
+  hint[0] = '\0';
+  for (size_t j = 0; j < ncol && !hint[0]; j++) {
+    if (textcount[j] != n) continue;
+    if (header)
+      snprintf(hint, cap, "column %zu (\"%.60s\") holds text in every row; choose it as the label column; ", j + 1,
+               t->field[t->row_first[0] + j]);
+    else
+      snprintf(hint, cap, "column %zu holds text in every row; choose it as the label column; ", j + 1);
+  }
+}
+
+/* When the first line of a file has no delim but another usual separator:
+ * the advice for a message (else hint = ""). */
+void somhop__csv_sniff_hint(const char *text, size_t len, char delim, char *hint, size_t cap) {
+  static const char cands[] = {';', '\t', '|', ','};
+  static const char *const names[] = {"semicolon", "tab", "pipe", "comma"};
+  static const char *const spell[] = {";", "\\t", "|", ","};
+  if (!delim) delim = ',';
+  hint[0] = '\0';
+  size_t end = 0;
+  while (end < len && text[end] != '\n' && text[end] != '\r') end++;
+  if (memchr(text, delim, end)) return;
+  for (size_t c = 0; c < sizeof cands; c++) {
+    if (cands[c] == delim || !memchr(text, cands[c], end)) continue;
+    snprintf(hint, cap, "the file looks %s-separated; use --delimiter '%s'; ", names[c], spell[c]);
+    return;
+  }
+}
+
+/* Put hint in front of the message already in err (keeps the code). */
+static int with_hint(somhop_err *err, int rc, const char *name, const char *hint) {
+  if (!err || !hint[0]) return rc;
+  char old[sizeof err->msg];
+  memcpy(old, err->msg, sizeof old);
+  size_t nl = strlen(name);
+  const char *rest = strncmp(old, name, nl) == 0 && old[nl] == ':' ? old + nl + 2 : old;
+  somhop_err_set(err, rc, "%s: %s%s", name, hint, rest);
+  return rc;
+}
+
+int somhop__csv_hinted(somhop_err *err, int rc, const char *name, const char *text, size_t len, char delim) {
+  char hint[120];
+  somhop__csv_sniff_hint(text, len, delim, hint, sizeof hint);
+  return with_hint(err, rc, name, hint);
 }
 
 int somhop_dataset_from_csv_text(const char *text, size_t len, const char *name,
@@ -394,12 +520,16 @@ int somhop_dataset_from_csv_text(const char *text, size_t len, const char *name,
   if (opts->label_col && !*opts->label_col)
     return somhop_err_set(err, SOMHOP_EINVAL, "%s: empty label column name", name);
 
-  if ((rc = tokenize(text, len, name, &t, err)) < 0) goto out;
+  if ((rc = somhop__csv_tokenize(text, len, name, opts->delim, 1, 1, &t, NULL, err)) < 0) {
+    rc = somhop__csv_hinted(err, rc, name, text, len, opts->delim);
+    goto out;
+  }
   if (t.nrow == 0) {
     rc = somhop_err_set(err, SOMHOP_EFORMAT, "%s: empty file: no data rows", name);
     goto out;
   }
-  int header = opts->header < 0 ? detect_header(&t, opts->label_col) : opts->header != 0;
+  int header = opts->header < 0 ? somhop__csv_detect_header(&t, opts->label_col, opts->missing)
+                                : opts->header != 0;
   size_t first_data = header ? 1 : 0;
   size_t ncol = t.row_first[1] - t.row_first[0];
   size_t n = t.nrow - first_data;
@@ -409,27 +539,9 @@ int somhop_dataset_from_csv_text(const char *text, size_t len, const char *name,
   }
   /* Locate the label column (0-based), or SIZE_MAX for none. */
   size_t lc = SIZE_MAX;
-  if (opts->label_col) {
-    if (header) {
-      for (size_t j = 0; j < ncol; j++)
-        if (strcmp(t.field[t.row_first[0] + j], opts->label_col) == 0) { lc = j; break; }
-    }
-    if (lc == SIZE_MAX) {
-      char *end;
-      unsigned long long k = strtoull(opts->label_col, &end, 10);
-      if (*end == '\0' && isdigit((unsigned char)opts->label_col[0]) && k >= 1 && k <= ncol) {
-        lc = (size_t)k - 1;
-      } else if (header) {
-        rc = somhop_err_set(err, SOMHOP_EINVAL, "%s: label column '%s' not found in the header (line %zu)",
-                            name, opts->label_col, t.row_line[0]);
-        goto out;
-      } else {
-        rc = somhop_err_set(err, SOMHOP_EINVAL,
-                            "%s: label column '%s': the file has no header row, give a column number 1..%zu",
-                            name, opts->label_col, ncol);
-        goto out;
-      }
-    }
+  if ((rc = somhop__csv_label_col(&t, header, opts->label_col, name, &lc, err)) < 0) {
+    rc = somhop__csv_hinted(err, rc, name, text, len, opts->delim);
+    goto out;
   }
   size_t d = ncol - (lc != SIZE_MAX ? 1 : 0);
   if (d == 0) {
@@ -452,39 +564,14 @@ int somhop_dataset_from_csv_text(const char *text, size_t len, const char *name,
       errlist_add(&el, SOMHOP_EFORMAT, "line %zu: expected %zu fields, found %zu", line, ncol, nf);
       continue;
     }
-    size_t k = 0;
-    for (size_t j = 0; j < ncol; j++) {
-      const char *s = t.field[f + j];
-      char sb[48];
-      if (j == lc) {
-        if (!*s) errlist_add(&el, SOMHOP_EFORMAT, "line %zu, column %zu: empty label", line, j + 1);
-        lab[i] = (char *)s;
-        continue;
-      }
-      int p = parse_num(s, &ds->x[i * d + k]);
-      if (p == 1 && *s) textcount[j]++;
-      if (p == 1)
-        errlist_add(&el, SOMHOP_EFORMAT, *s ? "line %zu, column %zu: not a number: \"%s\""
-                                            : "line %zu, column %zu: empty value%s",
-                    line, j + 1, shorten(s, sb, sizeof sb));
-      else if (p == 2)
-        errlist_add(&el, SOMHOP_ERANGE, "line %zu, column %zu: %s is not a finite number (NaN/Inf not allowed)",
-                    line, j + 1, shorten(s, sb, sizeof sb));
-      k++;
-    }
+    somhop__csv_row(t.field + f, ncol, lc, line, opts->missing, ds->x + i * d, lab ? &lab[i] : NULL,
+                    textcount, &el);
   }
   if (el.count) {
-    /* A column that is text in every row is almost surely a label column. */
-    char hint[200] = "";
-    for (size_t j = 0; j < ncol && !hint[0]; j++) {
-      if (textcount[j] != n) continue;
-      if (header)
-        snprintf(hint, sizeof hint, "column %zu (\"%.60s\") holds text in every row; choose it as the label column; ",
-                 j + 1, t.field[t.row_first[0] + j]);
-      else
-        snprintf(hint, sizeof hint, "column %zu holds text in every row; choose it as the label column; ", j + 1);
-    }
-    rc = errlist_flush(&el, name, hint, err);
+    char hint[200];
+    somhop__csv_sniff_hint(text, len, opts->delim, hint, sizeof hint);
+    if (!hint[0]) somhop__csv_text_hint(&t, header, textcount, ncol, n, hint, sizeof hint);
+    rc = somhop__errlist_flush(&el, name, hint, err);
     goto out;
   }
   if (header) {
@@ -507,7 +594,7 @@ out:
   free(textcount);
   free(lab);
   somhop_dataset_free(ds);
-  table_free(&t);
+  somhop__csv_table_free(&t);
   return rc;
 }
 
@@ -518,6 +605,37 @@ static int ends_with(const char *s, const char *suf) {
   return a >= b && strcasecmp(s + a - b, suf) == 0;
 }
 
+/* All of standard input into a malloc'ed, NUL-terminated buffer. */
+static int read_stdin(void **buf, size_t *len, somhop_err *err) {
+  size_t cap = 1 << 16, n = 0;
+  char *p = malloc(cap);
+  *buf = NULL;
+  *len = 0;
+  if (!p) return somhop_err_set(err, SOMHOP_ENOMEM, "(stdin): out of memory");
+  for (;;) {
+    if (n + 1 >= cap) {
+      char *np = cap < SIZE_MAX / 2 ? realloc(p, cap * 2) : NULL;
+      if (!np) {
+        free(p);
+        return somhop_err_set(err, SOMHOP_ENOMEM, "(stdin): out of memory reading standard input");
+      }
+      p = np;
+      cap *= 2;
+    }
+    size_t got = fread(p + n, 1, cap - 1 - n, stdin);
+    n += got;
+    if (got == 0) break;
+  }
+  if (ferror(stdin)) {
+    free(p);
+    return somhop_err_set(err, SOMHOP_EIO, "(stdin): read error: %s", strerror(errno));
+  }
+  p[n] = '\0';
+  *buf = p;
+  *len = n;
+  return 0;
+}
+
 int somhop_dataset_load(const char *spec, const somhop_load_opts *opts, somhop_dataset **out,
                         somhop_err *err) {
   if (out) *out = NULL;
@@ -525,8 +643,9 @@ int somhop_dataset_load(const char *spec, const somhop_load_opts *opts, somhop_d
   if (strncmp(spec, "builtin:", 8) == 0) return somhop__builtin_load(spec + 8, out, err);
   void *buf = NULL;
   size_t len = 0;
-  int rc = somhop_read_file(spec, &buf, &len, err);
+  int rc = strcmp(spec, "-") == 0 ? read_stdin(&buf, &len, err) : somhop_read_file(spec, &buf, &len, err);
   if (rc < 0) return rc;
+  if (strcmp(spec, "-") == 0) spec = "(stdin)";
   int npy_magic = len >= 6 && memcmp(buf, "\x93NUMPY", 6) == 0;
   if (len >= 8 && memcmp(buf, "SOMHOPMF", 8) == 0) {
     rc = somhop_err_set(err, SOMHOP_EFORMAT, "%s: this is a somhop model file, not a dataset", spec);

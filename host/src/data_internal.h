@@ -21,6 +21,83 @@ extern const unsigned long somhop__builtin_iris_csv_len;
 extern const char somhop__builtin_digits_csv[];
 extern const unsigned long somhop__builtin_digits_csv_len;
 
+/* ---- CSV pieces shared by data_csv.c and data_stream.c ---- */
+
+/* Text split into rows of NUL-terminated fields that live in a private copy
+ * of the text (unescaped in place). */
+typedef struct somhop__csv_table {
+  char *buf;          /* copy of the text, fields point into it */
+  char **field;       /* all fields, row after row */
+  size_t nfield, capfield;
+  size_t *row_first;  /* index into field of each row's first field; row_first[nrow] = nfield */
+  size_t *row_line;   /* 1-based physical line where each row starts */
+  size_t nrow, caprow, caprowline;
+} somhop__csv_table;
+
+/* Tokenize len bytes of text (complete rows) with field separator delim;
+ * line0 is the physical line number of text[0]; bom = skip a UTF-8 BOM at
+ * text[0]. *line_end (may be NULL) receives the line number after the text. */
+int somhop__csv_tokenize(const char *text, size_t len, const char *name, char delim, size_t line0,
+                         int bom, somhop__csv_table *t, size_t *line_end, somhop_err *err);
+void somhop__csv_table_free(somhop__csv_table *t);
+/* 1 if the first row of t is a header (see data.h). */
+int somhop__csv_detect_header(const somhop__csv_table *t, const char *label_col, int missing);
+/* Locate the label column of a table whose first row is row 0 (the header
+ * when header != 0): *lc = 0-based column or SIZE_MAX for none. */
+int somhop__csv_label_col(const somhop__csv_table *t, int header, const char *label_col,
+                          const char *name, size_t *lc, somhop_err *err);
+
+/* Up to ~20 problems gathered into one message that fits somhop_err.msg. */
+typedef struct somhop__errlist {
+  int code;        /* code of the first problem */
+  size_t count;    /* problems seen */
+  size_t shown;    /* problems whose text is in text (whole entries only) */
+  char text[512];  /* "line 3, column 2: ...; line 4, ..." */
+  size_t used;
+  size_t end[20];  /* end offset in text of each shown entry */
+} somhop__errlist;
+void somhop__errlist_add(somhop__errlist *e, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+int somhop__errlist_flush(const somhop__errlist *e, const char *name, const char *hint,
+                          somhop_err *err);
+
+/* Convert the ncol fields of one data row: features into x (ncol minus the
+ * label column values), the label field into *lab (when lc != SIZE_MAX).
+ * Problems go to el; textcount[j] counts non-numeric text per column. */
+void somhop__csv_row(char *const *fields, size_t ncol, size_t lc, size_t line, int missing,
+                     double *x, char **lab, size_t *textcount, somhop__errlist *el);
+/* Advice when the first line lacks delim but has another separator, and
+ * the same put in front of the message in err (returns rc). */
+void somhop__csv_sniff_hint(const char *text, size_t len, char delim, char *hint, size_t cap);
+int somhop__csv_hinted(somhop_err *err, int rc, const char *name, const char *text, size_t len, char delim);
+/* The "column K holds text in every row" hint for an error message. */
+void somhop__csv_text_hint(const somhop__csv_table *t, int header, const size_t *textcount,
+                           size_t ncol, size_t n, char *hint, size_t cap);
+
+/* ---- .npy pieces shared by data_npy.c and data_stream.c ---- */
+
+typedef struct somhop__npy_info {
+  size_t data_off;    /* bytes before the array data (preamble + header) */
+  uint64_t n, d;      /* rows, columns (1-D: d = 1) */
+  int dtype;          /* private dtype code of data_npy.c (SOMHOP__NPY_F4 = float32) */
+  size_t isz;         /* bytes per element */
+} somhop__npy_info;
+
+#define SOMHOP__NPY_F4 1 /* enum dtype DT_F4 in data_npy.c */
+
+/* Parse the .npy preamble + header in the first len bytes of p. Returns 0,
+ * ETRUNC when len is too short (*need = bytes needed, 0 if unknown), or the
+ * error the reader would give. */
+int somhop__npy_parse(const unsigned char *p, size_t len, const char *name,
+                      somhop__npy_info *info, size_t *need, somhop_err *err);
+/* Convert count elements starting at element index first (for messages)
+ * into dst, checking finiteness and bool values. */
+int somhop__npy_convert(const somhop__npy_info *info, const unsigned char *src, size_t count,
+                        uint64_t first, double *dst, const char *name, somhop_err *err);
+
 /* Load "iris" / "digits" (data_builtin.c). */
 int somhop__builtin_load(const char *name, somhop_dataset **out, somhop_err *err);
 

@@ -7,7 +7,7 @@
  * (u16 LE for 1.x, u32 LE for 2.x/3.x), then an ASCII (3.x: UTF-8) Python
  * dict literal {'descr': '<f8', 'fortran_order': False, 'shape': (n, d), }
  * padded with spaces and ending in '\n'; then the raw array data.
- * Supported: descr <f8 <f4 <i4 |u1 |i1 (also <u1 <i1), C order, 1-D
+ * Supported: descr <f8 <f4 <i8 <i4 |u1 |i1 |b1 (also <u1 <i1 <b1), C order, 1-D
  * (n,) -> n x 1 and 2-D (n, d).
  */
 #include <math.h>
@@ -136,51 +136,57 @@ static int parse_header(const char *s, size_t len, npy_hdr *h, const char **why)
 
 /* ---- reader ---- */
 
-enum dtype { DT_F8, DT_F4, DT_I4, DT_U1, DT_I1 };
+enum dtype { DT_F8, DT_F4, DT_I4, DT_U1, DT_I1, DT_I8, DT_B1 };
+_Static_assert(DT_F4 == SOMHOP__NPY_F4, "data_internal.h names DT_F4");
 
 static int dtype_of(const char *descr, enum dtype *dt, size_t *size) {
   static const struct { const char *s; enum dtype dt; size_t size; } map[] = {
       {"<f8", DT_F8, 8}, {"<f4", DT_F4, 4}, {"<i4", DT_I4, 4}, {"|u1", DT_U1, 1}, {"<u1", DT_U1, 1},
       {"|i1", DT_I1, 1}, {"<i1", DT_I1, 1}, /* int8: the natural type of +-1 Hopfield patterns */
+      {"<i8", DT_I8, 8},                    /* numpy's default integer */
+      {"|b1", DT_B1, 1}, {"<b1", DT_B1, 1}, /* bool: 0 / 1 */
   };
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (strcmp(descr, map[i].s) == 0) { *dt = map[i].dt; *size = map[i].size; return 0; }
   return -1;
 }
 
-int somhop_dataset_from_npy_mem(const void *buf, size_t len, const char *name,
-                                somhop_dataset **out, somhop_err *err) {
-  const unsigned char *p = buf;
-  somhop_dataset *ds = NULL;
-  int rc;
-  if (out) *out = NULL;
-  if (!name) name = "(npy)";
-  if (!out || (len && !buf)) return somhop_err_set(err, SOMHOP_EINVAL, "npy: NULL argument");
+int somhop__npy_parse(const unsigned char *p, size_t len, const char *name, somhop__npy_info *info,
+                      size_t *need, somhop_err *err) {
+  *need = 0;
   if (len == 0) return somhop_err_set(err, SOMHOP_EFORMAT, "%s: empty file", name);
   if (len < 6 || memcmp(p, "\x93NUMPY", 6) != 0) {
-    if (len < 6 && memcmp(p, "\x93NUMPY", len) == 0)
+    if (len < 6 && memcmp(p, "\x93NUMPY", len) == 0) {
+      *need = 8;
       return somhop_err_set(err, SOMHOP_ETRUNC, "%s: truncated .npy file (%zu bytes)", name, len);
+    }
     return somhop_err_set(err, SOMHOP_EFORMAT, "%s: not a NumPy .npy file (bad magic)", name);
   }
-  if (len < 8) return somhop_err_set(err, SOMHOP_ETRUNC, "%s: truncated .npy file (%zu bytes)", name, len);
+  if (len < 8) {
+    *need = 8;
+    return somhop_err_set(err, SOMHOP_ETRUNC, "%s: truncated .npy file (%zu bytes)", name, len);
+  }
   unsigned major = p[6], minor = p[7];
   size_t pre;
   uint64_t hlen;
-  if (major == 1) {
-    pre = 10;
-    if (len < pre) return somhop_err_set(err, SOMHOP_ETRUNC, "%s: truncated .npy header", name);
-    hlen = somhop__get_le(p + 8, 2);
-  } else if (major == 2 || major == 3) {
-    pre = 12;
-    if (len < pre) return somhop_err_set(err, SOMHOP_ETRUNC, "%s: truncated .npy header", name);
-    hlen = somhop__get_le(p + 8, 4);
-  } else {
+  if (major == 1) pre = 10;
+  else if (major == 2 || major == 3) pre = 12;
+  else
     return somhop_err_set(err, SOMHOP_EVERSION, "%s: .npy format version %u.%u is not supported (1.0, 2.0, 3.0 are)",
                           name, major, minor);
+  if (len < pre) {
+    *need = pre;
+    return somhop_err_set(err, SOMHOP_ETRUNC, "%s: truncated .npy header (version %u.%u, %zu bytes)", name, major,
+                          minor, len);
   }
-  if (hlen > len - pre)
-    return somhop_err_set(err, SOMHOP_ETRUNC, "%s: truncated .npy header: %llu header bytes declared, %zu present",
-                          name, (unsigned long long)hlen, len - pre);
+  hlen = somhop__get_le(p + 8, major == 1 ? 2 : 4);
+  if (hlen > len - pre) {
+    *need = hlen <= SIZE_MAX - pre ? pre + (size_t)hlen : 0;
+    return somhop_err_set(err, SOMHOP_ETRUNC,
+                          "%s: truncated .npy header: version %u.%u (%d-byte length field) declares %llu header "
+                          "bytes, %zu present",
+                          name, major, minor, major == 1 ? 2 : 4, (unsigned long long)hlen, len - pre);
+  }
   const char *why = NULL;
   npy_hdr h;
   for (size_t i = 0; i < hlen; i++) {
@@ -199,7 +205,8 @@ int somhop_dataset_from_npy_mem(const void *buf, size_t len, const char *name,
       return somhop_err_set(err, SOMHOP_EUNSUPPORTED, "%s: big-endian dtype '%s' not supported; "
                             "use arr.astype('<f8')", name, h.descr);
     return somhop_err_set(err, SOMHOP_EUNSUPPORTED,
-                          "%s: dtype '%s' not supported (float64 <f8, float32 <f4, int32 <i4, uint8 |u1, int8 |i1 are)",
+                          "%s: dtype '%s' not supported (float64 <f8, float32 <f4, int64 <i8, int32 <i4, "
+                          "uint8 |u1, int8 |i1, bool |b1 are)",
                           name, h.descr);
   }
   if (h.fortran)
@@ -215,16 +222,21 @@ int somhop_dataset_from_npy_mem(const void *buf, size_t len, const char *name,
   if (n > SIZE_MAX || d > SIZE_MAX || n > UINT64_MAX / d || n * d > SIZE_MAX / 8)
     return somhop_err_set(err, SOMHOP_EFORMAT, "%s: array too large (shape %llu x %llu)", name,
                           (unsigned long long)n, (unsigned long long)d);
-  size_t count = (size_t)(n * d), need = count * isz, have = len - pre - (size_t)hlen;
-  if (have < need)
-    return somhop_err_set(err, SOMHOP_ETRUNC, "%s: truncated .npy data: %zu bytes, shape needs %zu", name, have,
-                          need);
-  if (have > need)
-    return somhop_err_set(err, SOMHOP_EFORMAT, "%s: %zu unexpected bytes after the .npy data", name, have - need);
-  if ((rc = somhop__dataset_new((size_t)n, (size_t)d, name, &ds, err)) < 0) return rc;
-  const unsigned char *q = p + pre + hlen;
+  info->data_off = pre + (size_t)hlen;
+  info->n = n;
+  info->d = d;
+  info->dtype = (int)dt;
+  info->isz = isz;
+  return 0;
+}
+
+int somhop__npy_convert(const somhop__npy_info *info, const unsigned char *q, size_t count, uint64_t first,
+                        double *dst, const char *name, somhop_err *err) {
+  enum dtype dt = (enum dtype)info->dtype;
+  size_t d = (size_t)info->d;
   for (size_t i = 0; i < count; i++) {
     double v;
+    uint64_t at = first + i;
     if (dt == DT_F8) {
       uint64_t u = somhop__get_le(q + 8 * i, 8);
       memcpy(&v, &u, 8);
@@ -235,18 +247,49 @@ int somhop_dataset_from_npy_mem(const void *buf, size_t len, const char *name,
       v = f;
     } else if (dt == DT_I4) {
       v = (double)(int32_t)(uint32_t)somhop__get_le(q + 4 * i, 4);
+    } else if (dt == DT_I8) {
+      v = (double)(int64_t)somhop__get_le(q + 8 * i, 8);
     } else if (dt == DT_I1) {
       v = (double)(int8_t)q[i];
+    } else if (dt == DT_B1) {
+      if (q[i] > 1)
+        return somhop_err_set(err, SOMHOP_EFORMAT, "%s: element [%llu, %llu] is bool byte %u (not 0 or 1)", name,
+                              (unsigned long long)(at / d), (unsigned long long)(at % d), q[i]);
+      v = q[i];
     } else {
       v = q[i];
     }
-    if (!isfinite(v)) {
-      somhop_dataset_free(ds);
-      return somhop_err_set(err, SOMHOP_ERANGE, "%s: element [%zu, %zu] (row %zu, column %zu) is %s", name,
-                            i / (size_t)d, i % (size_t)d, i / (size_t)d + 1, i % (size_t)d + 1,
+    if (!isfinite(v))
+      return somhop_err_set(err, SOMHOP_ERANGE, "%s: element [%llu, %llu] (row %llu, column %llu) is %s", name,
+                            (unsigned long long)(at / d), (unsigned long long)(at % d),
+                            (unsigned long long)(at / d + 1), (unsigned long long)(at % d + 1),
                             isnan(v) ? "NaN" : "Inf");
-    }
-    ds->x[i] = v;
+    dst[i] = v;
+  }
+  return 0;
+}
+
+int somhop_dataset_from_npy_mem(const void *buf, size_t len, const char *name,
+                                somhop_dataset **out, somhop_err *err) {
+  const unsigned char *p = buf;
+  somhop_dataset *ds = NULL;
+  int rc;
+  if (out) *out = NULL;
+  if (!name) name = "(npy)";
+  if (!out || (len && !buf)) return somhop_err_set(err, SOMHOP_EINVAL, "npy: NULL argument");
+  somhop__npy_info info;
+  size_t need;
+  if ((rc = somhop__npy_parse(p, len, name, &info, &need, err)) < 0) return rc;
+  size_t count = (size_t)(info.n * info.d), nbytes = count * info.isz, have = len - info.data_off;
+  if (have < nbytes)
+    return somhop_err_set(err, SOMHOP_ETRUNC, "%s: truncated .npy data: %zu bytes, shape needs %zu", name, have,
+                          nbytes);
+  if (have > nbytes)
+    return somhop_err_set(err, SOMHOP_EFORMAT, "%s: %zu unexpected bytes after the .npy data", name, have - nbytes);
+  if ((rc = somhop__dataset_new((size_t)info.n, (size_t)info.d, name, &ds, err)) < 0) return rc;
+  if ((rc = somhop__npy_convert(&info, p + info.data_off, count, 0, ds->x, name, err)) < 0) {
+    somhop_dataset_free(ds);
+    return rc;
   }
   *out = ds;
   return 0;
@@ -254,13 +297,7 @@ int somhop_dataset_from_npy_mem(const void *buf, size_t len, const char *name,
 
 /* ---- writers ---- */
 
-static int write_npy(const char *path, const void *x, size_t rows, size_t cols, const char *descr,
-                     size_t isz, somhop_err *err) {
-  if (!path || (!x && rows)) return somhop_err_set(err, SOMHOP_EINVAL, "write npy: NULL argument");
-  size_t c = cols ? cols : 1;
-  if (rows > SIZE_MAX / c || rows * c > SIZE_MAX / isz)
-    return somhop_err_set(err, SOMHOP_ENOMEM, "%s: array too large", path);
-  size_t count = rows * c, nbytes = count * isz;
+size_t somhop_npy_header(unsigned char *img, size_t cap, const char *descr, size_t rows, size_t cols) {
   char dict[160];
   int dl;
   if (cols)
@@ -278,9 +315,7 @@ static int write_npy(const char *path, const void *x, size_t rows, size_t cols, 
     total = (pre + (size_t)dl + 1 + 63) / 64 * 64;
     hlen = total - pre;
   }
-  unsigned char *img = NULL;
-  if (total > SIZE_MAX - nbytes || !(img = malloc(total + nbytes + 1)))
-    return somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory", path);
+  if (total > cap) return 0;
   memcpy(img, "\x93NUMPY", 6);
   img[6] = v2 ? 2 : 1;
   img[7] = 0;
@@ -288,6 +323,22 @@ static int write_npy(const char *path, const void *x, size_t rows, size_t cols, 
   memcpy(img + pre, dict, (size_t)dl);
   memset(img + pre + dl, ' ', hlen - (size_t)dl - 1);
   img[total - 1] = '\n';
+  return total;
+}
+
+static int write_npy(const char *path, const void *x, size_t rows, size_t cols, const char *descr,
+                     size_t isz, somhop_err *err) {
+  if (!path || (!x && rows)) return somhop_err_set(err, SOMHOP_EINVAL, "write npy: NULL argument");
+  size_t c = cols ? cols : 1;
+  if (rows > SIZE_MAX / c || rows * c > SIZE_MAX / isz)
+    return somhop_err_set(err, SOMHOP_ENOMEM, "%s: array too large", path);
+  size_t count = rows * c, nbytes = count * isz;
+  unsigned char hdr[256];
+  size_t total = somhop_npy_header(hdr, sizeof hdr, descr, rows, cols);
+  unsigned char *img = NULL;
+  if (total == 0 || total > SIZE_MAX - nbytes || !(img = malloc(total + nbytes + 1)))
+    return somhop_err_set(err, SOMHOP_ENOMEM, "%s: out of memory", path);
+  memcpy(img, hdr, total);
   const unsigned char *src = x;
   unsigned char *dst = img + total;
   for (size_t i = 0; i < count; i++) {

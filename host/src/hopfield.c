@@ -359,17 +359,18 @@ int somhop_hopfield_capacity_warning(const somhop_hopfield *h, char *buf, size_t
   if ((double)h->n_patterns > cap) {
     if (buf && len)
       snprintf(buf, len,
-               "%u patterns exceed the %s rule's capacity of about %.1f (%s, N = %u); "
+               "%u pattern%s the %s rule's capacity of about %.1f (%s, N = %u); "
                "recall will be unreliable",
-               h->n_patterns, somhop_hopfield_rule_name(h->rule), cap, formula, h->n);
+               h->n_patterns, h->n_patterns == 1 ? " exceeds" : "s exceed", somhop_hopfield_rule_name(h->rule), cap,
+               formula, h->n);
     return 1;
   }
   if (h->rule == SOMHOP_RULE_PINV && h->n_dependent) {
     if (buf && len)
       snprintf(buf, len,
-               "%u of %u patterns are linearly dependent on earlier ones; the pinv rule stores "
+               "%u of %u patterns %s linearly dependent on earlier ones; the pinv rule stores "
                "only their span",
-               h->n_dependent, h->n_patterns);
+               h->n_dependent, h->n_patterns, h->n_dependent == 1 ? "is" : "are");
     return 1;
   }
   return 0;

@@ -246,7 +246,8 @@ static void data_range(const double *v, size_t n, int zero_white, double *lo, do
 
 /* Draw one map with its top-left corner at (ox, oy). */
 static void draw_map(canvas *c, int ox, int oy, const map_geom *g, const double *values, size_t rows,
-                     size_t cols, const char *const *cell_text, double lo, double hi, int zero_white) {
+                     size_t cols, const char *const *cell_text, double lo, double hi, int zero_white,
+                     const uint32_t *cell_rgb) {
   double span = hi > lo ? hi - lo : 1.0;
   int cell = g->cell;
   if (!g->hex) fill_rect(c, ox, oy, (int)g->w, (int)g->h, GRID_BG);
@@ -254,7 +255,8 @@ static void draw_map(canvas *c, int ox, int oy, const map_geom *g, const double 
     for (size_t q = 0; q < cols; q++) {
       double v = values[r * cols + q];
       uint32_t col;
-      if (!isfinite(v)) col = NAN_GREY;
+      if (cell_rgb) col = cell_rgb[r * cols + q] == SOMHOP_RGB_NONE ? 0xFFFFFF : cell_rgb[r * cols + q];
+      else if (!isfinite(v)) col = NAN_GREY;
       else if (zero_white && v == 0) col = 0xFFFFFF;
       else col = somhop_viridis((v - lo) / span);
       double cx, cy;
@@ -299,33 +301,59 @@ int somhop_render_grid_map_ex(const char *path, const double *values, size_t row
   }
   map_geom g = geom(rows, cols, cell, opts->hex);
   int title_h = opts->title ? GLYPH_H * 2 + 10 : 0;
-  int bar_w = opts->no_colorbar ? 0 : 20 + 10 + 6 * GLYPH_W * 2;
+  char lo_s[32], hi_s[32];
+  fmt_val(hi_s, sizeof hi_s, hi);
+  fmt_val(lo_s, sizeof lo_s, lo);
+  int lab_w = text_width(hi_s, 2) > text_width(lo_s, 2) ? text_width(hi_s, 2) : text_width(lo_s, 2);
+  int bar_w = (opts->no_colorbar || opts->cell_rgb) ? 0 : 20 + 6 + lab_w + 4;
+  /* legend: one line per entry (swatch + text) under the map */
+  size_t nl = opts->legend_text ? opts->n_legend : 0;
+  if (nl > 64) nl = 64;
+  int line_h = GLYPH_H * 2 + 4, sw = opts->legend_rgb ? 2 * GLYPH_H + 6 : 0;
+  long leg_w = 0;
+  for (size_t k = 0; k < nl; k++) {
+    long tw = sw + text_width(opts->legend_text[k] ? opts->legend_text[k] : "", 2);
+    if (tw > leg_w) leg_w = tw;
+  }
+  int leg_h = nl ? 10 + (int)nl * line_h : 0;
   long W = MARGIN + g.w + (bar_w ? MARGIN + bar_w : 0) + MARGIN;
-  long H = MARGIN + title_h + g.h + MARGIN;
+  long H = MARGIN + title_h + g.h + leg_h + MARGIN;
   if (opts->title) {
     long tw = text_width(opts->title, 2) + 2 * MARGIN;
     if (tw > W) W = tw;
   }
+  if (leg_w + 2 * MARGIN > W) W = leg_w + 2 * MARGIN;
   canvas c;
   int rc = canvas_new(&c, W, H, BG, path, err);
   if (rc < 0) return rc;
   if (opts->title) draw_text(&c, MARGIN, MARGIN, opts->title, 2, 0x000000);
   int ox = MARGIN, oy = MARGIN + title_h;
-  draw_map(&c, ox, oy, &g, values, rows, cols, opts->cell_text, lo, hi, opts->zero_white);
+  draw_map(&c, ox, oy, &g, values, rows, cols, opts->cell_text, lo, hi, opts->zero_white, opts->cell_rgb);
   if (bar_w) { /* colour bar: gradient, frame, max at top, min at bottom */
     int bx = ox + (int)g.w + MARGIN, by = oy, bh = (int)g.h;
     for (int y = 0; y < bh; y++)
       fill_rect(&c, bx, by + y, 20, 1, somhop_viridis(1.0 - (double)y / (bh > 1 ? bh - 1 : 1)));
     frame_rect(&c, bx, by, 20, bh, 0x000000);
-    char buf[32];
-    fmt_val(buf, sizeof buf, hi);
-    draw_text(&c, bx + 26, by, buf, 2, 0x000000);
-    fmt_val(buf, sizeof buf, lo);
-    draw_text(&c, bx + 26, by + bh - 14, buf, 2, 0x000000);
+    draw_text(&c, bx + 26, by, hi_s, 2, 0x000000);
+    draw_text(&c, bx + 26, by + bh - 14, lo_s, 2, 0x000000);
+  }
+  for (size_t k = 0; k < nl; k++) {
+    int y = oy + (int)g.h + 10 + (int)k * line_h;
+    if (opts->legend_rgb) {
+      fill_rect(&c, ox, y, 2 * GLYPH_H, 2 * GLYPH_H - 2, opts->legend_rgb[k] & 0xFFFFFFu);
+      frame_rect(&c, ox, y, 2 * GLYPH_H, 2 * GLYPH_H - 2, 0x000000);
+    }
+    draw_text(&c, ox + sw, y, opts->legend_text[k] ? opts->legend_text[k] : "", 2, 0x000000);
   }
   rc = write_png(path, &c, err);
   free(c.px);
   return rc;
+}
+
+uint32_t somhop_category_color(size_t k) {
+  static const uint32_t tab10[10] = {0x4E79A7, 0xF28E2B, 0xE15759, 0x76B7B2, 0x59A14F,
+                                     0xEDC948, 0xB07AA1, 0xFF9DA7, 0x9C755F, 0xBAB0AC};
+  return tab10[k % 10];
 }
 
 int somhop_render_grid_map(const char *path, const double *values, size_t rows, size_t cols, int hex,
@@ -381,7 +409,7 @@ int somhop_render_grid_panels(const char *path, const double *values, size_t cou
       while (strlen(buf) > 1 && text_width(buf, 1) > pw) buf[strlen(buf) - 1] = '\0';
       draw_text(&c, x0, y0, buf, 1, 0x000000);
     }
-    draw_map(&c, x0, y0 + cap_h, &g, v, rows, cols, NULL, lo, hi, 0);
+    draw_map(&c, x0, y0 + cap_h, &g, v, rows, cols, NULL, lo, hi, 0, NULL);
   }
   rc = write_png(path, &c, err);
   free(c.px);

@@ -48,7 +48,8 @@ static const name_map neigh_names[] = {{"gaussian", SOMHOP_NEIGH_GAUSSIAN},
                                        {"bubble", SOMHOP_NEIGH_BUBBLE},
                                        {"mexican", SOMHOP_NEIGH_MEXICAN},
                                        {"mexican-hat", SOMHOP_NEIGH_MEXICAN},
-                                       {"mexican_hat", SOMHOP_NEIGH_MEXICAN}, {NULL, 0}};
+                                       {"mexican_hat", SOMHOP_NEIGH_MEXICAN},
+                                       {"triangle", SOMHOP_NEIGH_TRIANGLE}, {NULL, 0}};
 static const name_map init_names[] = {{"pca", SOMHOP_INIT_PCA}, {"sample", SOMHOP_INIT_SAMPLE},
                                       {"samples", SOMHOP_INIT_SAMPLE},
                                       {"random", SOMHOP_INIT_RANDOM}, {NULL, 0}};
@@ -74,7 +75,7 @@ int somhop_schedule_kind_parse(const char *s, int *o, somhop_err *e) { return lo
 const char *somhop_som_grid_name(int v) { return v == SOMHOP_GRID_HEX ? "hex" : v == SOMHOP_GRID_RECT ? "rect" : "?"; }
 const char *somhop_som_neigh_name(int v) {
   return v == SOMHOP_NEIGH_GAUSSIAN ? "gaussian" : v == SOMHOP_NEIGH_BUBBLE ? "bubble"
-         : v == SOMHOP_NEIGH_MEXICAN ? "mexican" : "?";
+         : v == SOMHOP_NEIGH_MEXICAN ? "mexican" : v == SOMHOP_NEIGH_TRIANGLE ? "triangle" : "?";
 }
 const char *somhop_som_init_name(int v) {
   return v == SOMHOP_INIT_PCA ? "pca" : v == SOMHOP_INIT_SAMPLE ? "sample" : v == SOMHOP_INIT_RANDOM ? "random" : "?";
@@ -172,6 +173,8 @@ double somhop_som_neigh_value(int neigh, double d, double sigma) {
       return d <= sigma ? 1.0 : 0.0;
     case SOMHOP_NEIGH_MEXICAN:
       return (1.0 - q) * exp(-0.5 * q);
+    case SOMHOP_NEIGH_TRIANGLE:
+      return d < sigma ? 1.0 - d / sigma : 0.0;
     default:
       return exp(-0.5 * q);
   }
@@ -466,6 +469,8 @@ int somhop_som_bmu(const somhop_som *s, const double *x, size_t n, int precision
                    unsigned threads, uint32_t *bmu, uint32_t *second, double *dist2,
                    somhop_err *err) {
   if (!s || !bmu || (n && !x)) return somhop_err_set(err, SOMHOP_EINVAL, "som bmu: NULL argument");
+  if (s->metric != SOMHOP_METRIC_EUCLIDEAN) /* other metrics: the generic path */
+    return somhop__som_bmu_generic(s, x, n, threads, bmu, second, dist2, err);
   int rc = somhop__check_finite(x, n, s->d, err);
   if (rc) return rc;
   const somhop_norm *nm = s->norm.kind == SOMHOP_NORM_NONE ? NULL : &s->norm;
@@ -478,6 +483,25 @@ int somhop_som_bmu(const somhop_som *s, const double *x, size_t n, int precision
   rc = somhop_bmu_plan_create(s->codebook, s->m, s->d, &plan, err);
   if (rc) return rc;
   rc = somhop__bmu_plan_run_any(plan, x, 0, nm, n, threads, bmu, second, dist2, err);
+  somhop_bmu_plan_free(plan);
+  return rc;
+}
+
+int somhop_som_bmu_f32(const somhop_som *s, const float *x, size_t n, unsigned threads, uint32_t *bmu,
+                       uint32_t *second, double *dist2, somhop_err *err) {
+  if (!s || !bmu || (n && !x)) return somhop_err_set(err, SOMHOP_EINVAL, "som bmu: NULL argument");
+  if (s->metric != SOMHOP_METRIC_EUCLIDEAN)
+    return somhop_err_set(err, SOMHOP_EUNSUPPORTED, "som bmu: float32 rows need a Euclidean model");
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < s->d; k++)
+      if (!isfinite(x[i * s->d + k]))
+        return somhop_err_set(err, SOMHOP_ERANGE, "sample %zu, feature %zu: value is not finite", i + 1, k + 1);
+  somhop_bmu_plan *plan = NULL;
+  int rc = somhop_bmu_plan_create(s->codebook, s->m, s->d, &plan, err);
+  if (rc) return rc;
+  /* always through the normalisation (identity for NONE: (x - 0) * 1 is
+   * exact), so every row takes the double route of somhop_som_bmu */
+  rc = somhop__bmu_plan_run_any(plan, x, 1, &s->norm, n, threads, bmu, second, dist2, err);
   somhop_bmu_plan_free(plan);
   return rc;
 }

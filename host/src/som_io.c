@@ -13,6 +13,8 @@
  *   LABL  m i32 neuron labels (only if has_labels)
  *   LNAM  n_labels NUL-terminated strings, concatenated
  *   FNAM  d NUL-terminated strings (only if has_feature_names)
+ *   METR  u32 distance metric SOMHOP_METRIC_* (only if not Euclidean; an
+ *         older reader ignores it and would search with Euclidean distances)
  * Unknown sections are ignored (forward compatible within a version).
  */
 #include <math.h>
@@ -36,6 +38,7 @@
 #define T_LABL SOMHOP_MF_TAG('L', 'A', 'B', 'L')
 #define T_LNAM SOMHOP_MF_TAG('L', 'N', 'A', 'M')
 #define T_FNAM SOMHOP_MF_TAG('F', 'N', 'A', 'M')
+#define T_METR SOMHOP_MF_TAG('M', 'E', 'T', 'R')
 
 /* ---- little byte cursor ---- */
 typedef struct cur { unsigned char *p; size_t len, pos; int bad; } cur;
@@ -116,7 +119,8 @@ int somhop_som_save(const somhop_som *s, const char *path, somhop_err *err) {
     return somhop_err_set(err, rc, "som save: out of memory");
   }
   uint64_t dbytes = (uint64_t)s->d * sizeof(double);
-  somhop_mf_section sec[9];
+  somhop_mf_section sec[10];
+  uint32_t metric = (uint32_t)s->metric;
   size_t k = 0;
   sec[k++] = (somhop_mf_section){T_SHDR, hdr, c.pos};
   sec[k++] = (somhop_mf_section){T_CODE, s->codebook, (uint64_t)s->m * dbytes};
@@ -127,6 +131,7 @@ int somhop_som_save(const somhop_som *s, const char *path, somhop_err *err) {
   if (s->labels) sec[k++] = (somhop_mf_section){T_LABL, s->labels, (uint64_t)s->m * 4};
   if (s->n_labels) sec[k++] = (somhop_mf_section){T_LNAM, ln, lnlen};
   if (s->feature_names) sec[k++] = (somhop_mf_section){T_FNAM, fn, fnlen};
+  if (metric) sec[k++] = (somhop_mf_section){T_METR, &metric, 4};
   rc = somhop_mf_write(path, SOMHOP_MF_KIND_SOM, sec, k, err);
   free(ln);
   free(fn);
@@ -223,6 +228,16 @@ static int from_file(const somhop_mf_file *f, uint32_t kind, const char *name, v
   }
   s->train = tmp.train;
   s->norm.kind = (int)nk;
+  {
+    const void *mp = somhop_mf_get(f, T_METR, &sz);
+    uint32_t mv = 0;
+    if (mp && sz == 4) memcpy(&mv, mp, 4);
+    if (mp && (sz != 4 || mv > SOMHOP_METRIC_COSINE)) {
+      rc = somhop_err_set(err, SOMHOP_EFORMAT, "%s: metric section has an invalid value", name);
+      goto fail;
+    }
+    s->metric = (int)mv;
+  }
   uint64_t dbytes = d * 8;
   struct { uint32_t tag; void *dst; uint64_t size; const char *what; } arr[] = {
       {T_CODE, s->codebook, (uint64_t)s->m * dbytes, "codebook"},

@@ -160,6 +160,7 @@ static inline double neigh(int kind, double d2, double sigma) {
   switch (kind) {
     case SOMHOP_NEIGH_BUBBLE: return d2 <= sigma * sigma ? 1.0 : 0.0;
     case SOMHOP_NEIGH_MEXICAN: return (1.0 - q) * exp(-0.5 * q);
+    case SOMHOP_NEIGH_TRIANGLE: return q < 1.0 ? 1.0 - sqrt(q) : 0.0;
     case 100: return q < 1.0 ? (1.0 - q) * exp(-0.5 * q) : 0.0;   /* clipped hat (batch) */
     default: return exp(-0.5 * q);
   }
@@ -575,7 +576,7 @@ int somhop_som_train(somhop_som *s, const double *x, size_t n, const somhop_som_
   if (!s || !x || n == 0) return somhop_err_set(err, SOMHOP_EINVAL, "som train: no training data");
   if (o.mode != SOMHOP_TRAIN_BATCH && o.mode != SOMHOP_TRAIN_ONLINE)
     return somhop_err_set(err, SOMHOP_EINVAL, "som train: unknown mode %d", o.mode);
-  if (o.neigh < SOMHOP_NEIGH_GAUSSIAN || o.neigh > SOMHOP_NEIGH_MEXICAN)
+  if (o.neigh < SOMHOP_NEIGH_GAUSSIAN || o.neigh > SOMHOP_NEIGH_TRIANGLE)
     return somhop_err_set(err, SOMHOP_EINVAL, "som train: unknown neighbourhood %d", o.neigh);
   if (o.precision != SOMHOP_PREC_F32 && o.precision != SOMHOP_PREC_F64)
     return somhop_err_set(err, SOMHOP_EINVAL, "som train: unknown precision %d", o.precision);
@@ -595,6 +596,12 @@ int somhop_som_train(somhop_som *s, const double *x, size_t n, const somhop_som_
       return somhop_err_set(err, SOMHOP_EINVAL, "som train: bad %s schedule %g:%g",
                             q ? "radius" : "learning-rate", c->start, c->end);
   }
+  if (o.metric < SOMHOP_METRIC_EUCLIDEAN || o.metric > SOMHOP_METRIC_COSINE)
+    return somhop_err_set(err, SOMHOP_EINVAL, "som train: unknown metric %d", o.metric);
+  /* Other metrics and missing values: the float64 generic path (som_generic.c). */
+  if (o.metric != SOMHOP_METRIC_EUCLIDEAN || o.missing ||
+      (o.keep_codebook && s->metric != SOMHOP_METRIC_EUCLIDEAN))
+    return somhop__som_train_generic(s, x, n, &o, epochs, &lr, &radius, err);
   size_t d = s->d;
   int rc = somhop__check_finite(x, n, d, err);
   if (rc) return rc;

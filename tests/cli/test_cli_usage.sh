@@ -18,7 +18,7 @@ check_contains "no-args usage on stderr" "$ERR" "Usage: somhop"
 expect "somhop --version" 0 --version
 check_contains "version text" "$OUT" "somhop "
 
-for cmd in "som train" "som bmu" "som eval" "som predict" "som render" \
+for cmd in "som train" "som bmu" "som eval" "som predict" "som render" "som export" \
            "hopfield store" "hopfield recall" "hopfield energy" "info"; do
   # shellcheck disable=SC2086
   expect "$cmd --help" 0 $cmd --help
@@ -53,7 +53,7 @@ for cmd in "som bmu" "som eval" "som predict"; do
 done
 
 # Every option a command's --help lists is documented in docs/cli.md.
-for cmd in "som train" "som bmu" "som eval" "som predict" "som render" \
+for cmd in "som train" "som bmu" "som eval" "som predict" "som render" "som export" \
            "hopfield store" "hopfield recall" "hopfield energy" "info"; do
   # shellcheck disable=SC2086
   run $cmd --help

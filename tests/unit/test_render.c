@@ -243,8 +243,61 @@ static void test_panels(void) {
   CHECK_INT("panels hex, no captions/title: rc", rc, 0);
 }
 
+/* The colour-bar labels are never clipped: whatever their length, the right
+ * margin of the image stays background; the legend and class colours
+ * (cell_rgb) draw where asked. */
+static void test_bar_legend(void) {
+  double v[6] = {-0.000123456, 12345678.9, 3, 4, 5, 6};
+  const char *path = tmp_path("bar.png");
+  somhop_err e = {0};
+  somhop_grid_opts o;
+  memset(&o, 0, sizeof o);
+  CHECK_INT("long colour-bar labels: render", somhop_render_grid_map_ex(path, v, 2, 3, &o, &e), 0);
+  img m;
+  int ok = load_png(path, &m) == 0;
+  CHECK("long colour-bar labels: decoded", ok);
+  if (ok) {
+    int clean = 1; /* the last 8 columns: background only */
+    for (unsigned y = 0; y < m.h; y++)
+      for (unsigned x = m.w - 8; x < m.w; x++) clean &= pixel(&m, x, y) == 0xFFFFFF;
+    CHECK("long colour-bar labels: right margin untouched (nothing clipped)", clean);
+    int ink = 0; /* and the label is drawn: black pixels right of the bar */
+    for (unsigned y = 0; y < 40 && y < m.h; y++)
+      for (unsigned x = m.w - 60; x < m.w - 8; x++) ink |= pixel(&m, x, y) == 0x000000;
+    CHECK("long colour-bar labels: the max label is drawn near the right edge", ink);
+    free(m.px);
+  }
+  uint32_t rgb[6] = {0xFF0000, 0x00FF00, SOMHOP_RGB_NONE, 0x0000FF, 0xFF0000, 0x00FF00};
+  const char *lt[2] = {"red class", "green class"};
+  uint32_t lr[2] = {0xFF0000, 0x00FF00};
+  memset(&o, 0, sizeof o);
+  o.cell_px = 30;
+  o.cell_rgb = rgb;
+  o.legend_text = lt;
+  o.legend_rgb = lr;
+  o.n_legend = 2;
+  CHECK_INT("class colours + legend: render", somhop_render_grid_map_ex(path, v, 2, 3, &o, &e), 0);
+  ok = load_png(path, &m) == 0;
+  if (ok) {
+    /* cell (r, c) centre: MARGIN + 1 + c*30 + 14 */
+    unsigned mg = 12; /* MARGIN */
+    CHECK_HEX("cell_rgb: cell (0,0) red", pixel(&m, mg + 15, mg + 15), 0xFF0000);
+    CHECK_HEX("cell_rgb: cell (0,2) NONE is white", pixel(&m, mg + 1 + 60 + 14, mg + 15), 0xFFFFFF);
+    CHECK_HEX("cell_rgb: cell (1,0) blue", pixel(&m, mg + 15, mg + 1 + 30 + 14), 0x0000FF);
+    unsigned ly = mg + 2 + 60 + 10 + 5; /* first legend swatch */
+    CHECK_HEX("legend swatch 1 red", pixel(&m, mg + 6, ly), 0xFF0000);
+    CHECK_HEX("legend swatch 2 green", pixel(&m, mg + 6, ly + 20), 0x00FF00);
+    CHECK("class colours: the image is wide enough for the legend text",
+          m.w >= (unsigned)(2 * mg + 22 + 11 * 12 - 2));
+    free(m.px);
+  }
+  CHECK_HEX("category colour 0 (tab10 blue)", somhop_category_color(0), 0x4E79A7);
+  CHECK_HEX("category colours repeat after 10", somhop_category_color(11), somhop_category_color(1));
+}
+
 int main(void) {
   tmp_init("render");
+  test_bar_legend();
   test_viridis();
   test_grid();
   test_patterns();

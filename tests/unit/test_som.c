@@ -135,6 +135,18 @@ static void test_neigh(void) {
   CHECK_NEAR("gaussian h(2, sigma 2)", somhop_som_neigh_value(SOMHOP_NEIGH_GAUSSIAN, 2, 2), exp(-0.5), 1e-15);
   CHECK_NEAR("bubble h(2, sigma 2)", somhop_som_neigh_value(SOMHOP_NEIGH_BUBBLE, 2, 2), 1.0, 0);
   CHECK_NEAR("bubble h(2.01, sigma 2)", somhop_som_neigh_value(SOMHOP_NEIGH_BUBBLE, 2.01, 2), 0.0, 0);
+  CHECK_NEAR("triangle h(0)", somhop_som_neigh_value(SOMHOP_NEIGH_TRIANGLE, 0, 2), 1.0, 0);
+  CHECK_NEAR("triangle h(0.5, sigma 2)", somhop_som_neigh_value(SOMHOP_NEIGH_TRIANGLE, 0.5, 2), 0.75, 1e-15);
+  CHECK_NEAR("triangle h(2, sigma 2)", somhop_som_neigh_value(SOMHOP_NEIGH_TRIANGLE, 2, 2), 0.0, 0);
+  {
+    int k = -1;
+    CHECK_INT("parse triangle", somhop_som_parse_neigh("triangle", &k, NULL), 0);
+    CHECK_INT("parse triangle: value", k, SOMHOP_NEIGH_TRIANGLE);
+    CHECK_STR("triangle name", somhop_som_neigh_name(SOMHOP_NEIGH_TRIANGLE), "triangle");
+    CHECK_INT("parse cosine", somhop_som_parse_metric("cosine", &k, NULL), 0);
+    CHECK_INT("parse cosine: value", k, SOMHOP_METRIC_COSINE);
+    CHECK_INT("parse metric l3: EINVAL", somhop_som_parse_metric("l3", &k, NULL), SOMHOP_EINVAL);
+  }
   CHECK_NEAR("mexican h(sigma) = 0", somhop_som_neigh_value(SOMHOP_NEIGH_MEXICAN, 1.5, 1.5), 0.0, 1e-15);
   CHECK_NEAR("mexican h(2 sigma) = -3 e^-2", somhop_som_neigh_value(SOMHOP_NEIGH_MEXICAN, 2, 1), -3 * exp(-2), 1e-15);
   int v;

@@ -196,6 +196,80 @@ static void test_save_load(void) {
   free(x);
 }
 
+/* Metrics and missing values on the generic path: the metric survives save
+ * and load; NaN features never reach the codebook; a missing feature does
+ * not change which neuron wins when the present features decide it. */
+static void test_generic(void) {
+  size_t n = 120;
+  double *x = blobs(n);
+  somhop_som *s = NULL, *t = NULL;
+  somhop_som_create(4, 4, 2, SOMHOP_GRID_RECT, 0, &s, NULL);
+  somhop_som_train_opts o;
+  memset(&o, 0, sizeof o);
+  o.epochs = 5;
+  o.metric = SOMHOP_METRIC_CHEBYSHEV;
+  somhop_err e = {0};
+  CHECK_INT("train chebyshev", somhop_som_train(s, x, n, &o, &e), 0);
+  CHECK_INT("model metric chebyshev", s->metric, SOMHOP_METRIC_CHEBYSHEV);
+  char path[] = "/tmp/somhop_som_XXXXXX";
+  int fd = mkstemp(path);
+  close(fd);
+  CHECK_INT("save chebyshev", somhop_som_save(s, path, NULL), 0);
+  CHECK_INT("load chebyshev", somhop_som_load(path, &t, &e), 0);
+  CHECK("metric round-trips", t && t->metric == SOMHOP_METRIC_CHEBYSHEV);
+  uint32_t b1[120], b2[120];
+  double d1[120], d2[120];
+  CHECK_INT("bmu chebyshev", somhop_som_bmu(s, x, n, SOMHOP_PREC_F32, 2, b1, NULL, d1, NULL), 0);
+  CHECK_INT("bmu chebyshev reloaded", somhop_som_bmu(t, x, n, SOMHOP_PREC_F64, 1, b2, NULL, d2, NULL), 0);
+  CHECK("chebyshev BMUs identical after reload, any thread count", memcmp(b1, b2, sizeof b1) == 0 &&
+        memcmp(d1, d2, sizeof d1) == 0);
+  unlink(path);
+  somhop_som_free(t);
+  somhop_som_free(s);
+  s = NULL;
+  /* missing values */
+  for (size_t i = 0; i < n; i += 7) x[i * 2 + (i % 2)] = NAN;
+  somhop_som_create(4, 4, 2, SOMHOP_GRID_RECT, 0, &s, NULL);
+  memset(&o, 0, sizeof o);
+  o.epochs = 5;
+  CHECK_INT("train with NaN, missing = 0: ERANGE", somhop_som_train(s, x, n, &o, NULL), SOMHOP_ERANGE);
+  o.missing = 1;
+  CHECK_INT("train with NaN, missing = 1", somhop_som_train(s, x, n, &o, &e), 0);
+  int fin = 1;
+  for (size_t i = 0; i < s->m * s->d; i++) fin &= isfinite(s->codebook[i]);
+  CHECK("missing values: codebook finite", fin);
+  CHECK("missing values: QE finite", isfinite(s->train.qe));
+  CHECK_INT("bmu with NaN without missing: ERANGE", somhop_som_bmu(s, x, n, SOMHOP_PREC_F32, 1, b1, NULL, NULL, NULL),
+            SOMHOP_ERANGE);
+  CHECK_INT("bmu_missing", somhop_som_bmu_missing(s, x, n, 1, b1, NULL, d1, &e), 0);
+  /* a sample whose feature 1 is missing: its BMU minimises |y0 - w0| alone */
+  int ok = 1;
+  for (size_t i = 0; i < n; i += 7) {
+    size_t k = (i % 2) ? 0 : 1; /* the present feature */
+    double y = (x[i * 2 + k] - s->norm.offset[k]) * s->norm.scale[k], best = INFINITY;
+    size_t bj = 0;
+    for (size_t j = 0; j < s->m; j++) {
+      double v = fabs(y - s->codebook[j * 2 + k]);
+      if (v < best) { best = v; bj = j; }
+    }
+    if (b1[i] != bj) ok = 0;
+    if (fabs(d1[i] - 2 * best * best) > 1e-12) ok = 0; /* scaled by d / present = 2 */
+  }
+  CHECK("missing values: BMU and scaled distance from the present feature only", ok);
+  double all_nan[2] = {NAN, NAN};
+  CHECK_INT("a sample with every feature missing: ERANGE", somhop_som_bmu_missing(s, all_nan, 1, 1, b1, NULL, NULL, &e),
+            SOMHOP_ERANGE);
+  double huge[2] = {1e200, -1e200};
+  CHECK_INT("bmu_missing: a distance that overflows is ERANGE, not a BMU",
+            somhop_som_bmu_missing(s, huge, 1, 1, b1, NULL, NULL, &e), SOMHOP_ERANGE);
+  CHECK_CONTAINS("overflowing distance: sample named", e.msg, "sample 1");
+  double tp = 0;
+  CHECK_INT("topographic product", somhop_som_topographic_product(s, &tp, &e), 0);
+  CHECK("topographic product finite", isfinite(tp));
+  somhop_som_free(s);
+  free(x);
+}
+
 static void test_digits_agreement(void) {
   somhop_dataset *ds = NULL;
   somhop_err e = {0};
@@ -266,6 +340,7 @@ int main(void) {
   test_determinism();
   test_pca_init();
   test_save_load();
+  test_generic();
   test_digits_agreement();
   test_bad_input();
   return check_done();

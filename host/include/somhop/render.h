@@ -23,7 +23,8 @@ extern "C" {
  * a cell, cells drawn as hexagons. cell_text: rows*cols strings (NULL or ""
  * entries are skipped) or NULL; drawn centred with a built-in 5x7 font in a
  * colour that contrasts with the cell. title: drawn above the map, or NULL.
- * A colour bar with min/max labels is drawn on the right. */
+ * A colour bar with min/max labels is drawn on the right; the image is made
+ * wide enough for both labels (they are never clipped). */
 int somhop_render_grid_map(const char *path, const double *values, size_t rows, size_t cols,
                            int hex, const char *const *cell_text, const char *title,
                            somhop_err *err);
@@ -39,7 +40,17 @@ typedef struct somhop_grid_opts {
   double vmin, vmax;             /* colour range when fixed_range */
   int zero_white;                /* 1 = cells whose value is exactly 0 are drawn white
                                     (e.g. empty neurons in a hit map) */
+  const uint32_t *cell_rgb;      /* rows*cols colours 0xRRGGBB that replace the colormap
+                                    (SOMHOP_RGB_NONE = a white cell); implies no colour bar */
+  size_t n_legend;               /* legend lines drawn under the map (0 = none) */
+  const char *const *legend_text;/* n_legend strings */
+  const uint32_t *legend_rgb;    /* n_legend swatch colours, or NULL for text-only lines */
 } somhop_grid_opts;
+#define SOMHOP_RGB_NONE 0xFFFFFFFFu
+
+/* Categorical colour k (0..) of a fixed 10-colour palette (Tableau 10),
+ * repeating after 10, as 0xRRGGBB. */
+uint32_t somhop_category_color(size_t k);
 
 int somhop_render_grid_map_ex(const char *path, const double *values, size_t rows, size_t cols,
                               const somhop_grid_opts *opts, somhop_err *err);

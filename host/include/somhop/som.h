@@ -58,10 +58,24 @@ enum { SOMHOP_GRID_RECT = 0, SOMHOP_GRID_HEX = 1 };
 /* Neighbourhood h(d, sigma) of grid distance d at radius sigma (> 0):
  *   GAUSSIAN  exp(-d^2 / (2 sigma^2))
  *   BUBBLE    1 if d <= sigma, else 0
- *   MEXICAN   (1 - d^2/sigma^2) * exp(-d^2 / (2 sigma^2))   (negative far out) */
-enum { SOMHOP_NEIGH_GAUSSIAN = 0, SOMHOP_NEIGH_BUBBLE = 1, SOMHOP_NEIGH_MEXICAN = 2 };
+ *   MEXICAN   (1 - d^2/sigma^2) * exp(-d^2 / (2 sigma^2))   (negative far out)
+ *   TRIANGLE  max(0, 1 - d/sigma)                            (linear fall-off) */
+enum { SOMHOP_NEIGH_GAUSSIAN = 0, SOMHOP_NEIGH_BUBBLE = 1, SOMHOP_NEIGH_MEXICAN = 2,
+       SOMHOP_NEIGH_TRIANGLE = 3 };
 
 enum { SOMHOP_TRAIN_BATCH = 0, SOMHOP_TRAIN_ONLINE = 1 };
+
+/* Distance between a sample y and a codebook vector w (normalised space),
+ * over the features present in y (see "missing values" in section 5):
+ *   EUCLIDEAN  sqrt(sum (y_k - w_k)^2)            (the kernels' metric)
+ *   MANHATTAN  sum |y_k - w_k|
+ *   CHEBYSHEV  max |y_k - w_k|
+ *   COSINE     1 - y.w / (|y| |w|)   (1 when either norm is 0)
+ * The metric is part of the model (chosen at training, used by every BMU
+ * search on it). Non-Euclidean metrics and missing values run on the
+ * float64 generic path of the CPU backend only (som_generic.c). */
+enum { SOMHOP_METRIC_EUCLIDEAN = 0, SOMHOP_METRIC_MANHATTAN = 1, SOMHOP_METRIC_CHEBYSHEV = 2,
+       SOMHOP_METRIC_COSINE = 3 };
 
 /* Initialisation: PCA = linear along the first two principal components
  * (power iteration), spanning +-2 standard deviations around the mean;
@@ -107,15 +121,18 @@ double somhop_schedule_value(const somhop_schedule *s, double t);
 
 /* Name parsers for the CLI (0 or EINVAL listing the accepted names):
  *   grid: rect|rectangular|hex|hexagonal
- *   neighbourhood: gaussian|bubble|mexican|mexican-hat
+ *   neighbourhood: gaussian|bubble|mexican|mexican-hat|triangle
  *   init: pca|sample|samples|random
  *   norm: minmax|zscore|none
- *   mode: batch|online */
+ *   mode: batch|online
+ *   metric: euclidean|manhattan|chebyshev|cosine */
 int somhop_som_parse_grid(const char *name, int *out, somhop_err *err);
 int somhop_som_parse_neigh(const char *name, int *out, somhop_err *err);
 int somhop_som_parse_init(const char *name, int *out, somhop_err *err);
 int somhop_som_parse_norm(const char *name, int *out, somhop_err *err);
 int somhop_som_parse_mode(const char *name, int *out, somhop_err *err);
+int somhop_som_parse_metric(const char *name, int *out, somhop_err *err);
+const char *somhop_som_metric_name(int metric);
 /* Canonical names for printing ("rect", "gaussian", "pca", "minmax", "batch", "linear"). */
 const char *somhop_som_grid_name(int grid);
 const char *somhop_som_neigh_name(int neigh);
@@ -189,6 +206,7 @@ typedef struct somhop_som {
   char **label_names;      /* n_labels strings owned by the model, or NULL */
   size_t n_labels;
   char **feature_names;    /* d strings owned by the model, or NULL */
+  int metric;              /* SOMHOP_METRIC_* of the BMU search (0 = Euclidean) */
   /* Record of the last training (informational, saved in the model). */
   struct {
     int mode, neigh, init;            /* SOMHOP_TRAIN_*, SOMHOP_NEIGH_*, SOMHOP_INIT_* */
@@ -243,6 +261,10 @@ typedef struct somhop_som_train_opts {
   uint64_t seed;             /* RNG seed (init, online order); 0 is a valid seed */
   unsigned threads;          /* 0 = all online CPUs */
   int precision;             /* SOMHOP_PREC_F32 (default) or F64 for the BMU searches */
+  int metric;                /* SOMHOP_METRIC_* stored in the model (default Euclidean);
+                                with keep_codebook the model's own metric is kept */
+  int missing;               /* 1 = NaN in x marks a missing value: ignored in distances,
+                                updates and the normalisation fit (default 0: ERANGE) */
   somhop_progress_fn progress; /* NULL = none */
   void *progress_user;
 } somhop_som_train_opts;
@@ -252,7 +274,7 @@ typedef struct somhop_som_train_opts {
  * training data in som->train. Batch epochs: BMUs of all samples with the
  * current codebook, then w_j = sum_i h(j,bmu_i) x_i / sum_i h(j,bmu_i) with
  * the epoch's radius (a neuron whose denominator is <= 1e-12 keeps its
- * weights — only possible with BUBBLE or MEXICAN; batch updates are weighted
+ * weights — only possible with BUBBLE, MEXICAN or TRIANGLE; batch updates are weighted
  * means, so the Mexican hat's negative lobe is clipped to 0 there). Online: each epoch visits
  * all samples in a seeded random order; w_j += lr(t) h(j,bmu) (x - w_j) with
  * lr and radius decayed per presentation (Mexican hat: the full hat, with
@@ -279,6 +301,40 @@ int somhop_som_init_codebook(somhop_som *som, const double *y, size_t n, int ini
 int somhop_som_bmu(const somhop_som *som, const double *x, size_t n, int precision,
                    unsigned threads, uint32_t *bmu, uint32_t *second, double *dist2,
                    somhop_err *err);
+
+/* Same as somhop_som_bmu with SOMHOP_PREC_F32 for float32 raw rows (a
+ * float32 .npy read as it is): each value is promoted to double and
+ * normalised exactly as somhop_som_bmu does, so the results are identical to
+ * converting the rows to double first, without the double copy.
+ * EUNSUPPORTED for a non-Euclidean model, ERANGE for NaN/Inf. */
+int somhop_som_bmu_f32(const somhop_som *som, const float *x, size_t n, unsigned threads, uint32_t *bmu,
+                       uint32_t *second, double *dist2, somhop_err *err);
+
+/* Missing values (somhop_som_bmu_missing, training with opts.missing):
+ * NaN features of a sample are left out of its distances (the sum metrics
+ * are scaled by d / present so samples stay comparable; the BMU choice does
+ * not depend on that scale) and out of the updates of those features; a
+ * sample with no present feature is ERANGE. Float64 generic path, any
+ * metric. dist2 is the squared distance as with somhop_som_bmu. */
+int somhop_som_bmu_missing(const somhop_som *som, const double *x, size_t n, unsigned threads,
+                           uint32_t *bmu, uint32_t *second, double *dist2, somhop_err *err);
+
+/* Distance of each of n raw samples to every neuron with the model's metric
+ * (normalised space; NaN features are missing values as above): out is
+ * n x m, row-major. ERANGE for Inf or a sample with no present feature. */
+int somhop_som_distances(const somhop_som *som, const double *x, size_t n, double *out, somhop_err *err);
+
+/* Topographic product P (Bauer & Pawelzik 1992) of the codebook: 0 for a
+ * perfectly folded map, < 0 when the map is too small for the data's
+ * dimension, > 0 when too large. O(m^2 log m); EINVAL for m < 3. */
+int somhop_som_topographic_product(const somhop_som *som, double *p, somhop_err *err);
+
+/* Distortion measure (MiniSom's distortion_measure): sum over samples i and
+ * neurons j of h(grid distance(bmu_i, j), sigma) * dist(x_i, w_j)^2 with the
+ * model's training neighbourhood and sigma = its final training radius.
+ * Adds the chunk's n samples (raw x, BMUs from somhop_som_bmu) to *acc. */
+void somhop_som_distortion_add(const somhop_som *som, const double *x, size_t n, const uint32_t *bmu,
+                               double *acc);
 
 /* Quantisation error (mean Euclidean distance to the BMU, normalised space)
  * and topographic error (fraction of samples whose first and second BMU are

@@ -126,6 +126,11 @@ int cli_fail(const somhop_err *e, int code);
  * (except out-of-memory, EXIT_RUNTIME). */
 int cli_fail_model(const somhop_err *e, int code);
 
+/* With --json: after a failure (exit_code != 0) print one JSON object
+ * {"command", "ok": false, "error": first message, "exit_code"} on stdout.
+ * main() calls it once; a no-op without --json or on success. */
+void cli_json_error_flush(int exit_code);
+
 /* printf-style error on stderr, returns `exit_code`. */
 int cli_errorf(int exit_code, const char *fmt, ...)
 #if defined(__GNUC__)

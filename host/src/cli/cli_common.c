@@ -63,11 +63,36 @@ void cli_usage(const cli_cmd *cmd, FILE *f) {
   if (cmd->epilog) fprintf(f, "\n%s", cmd->epilog);
 }
 
+/* --json failures: the first error message, printed as a JSON object on
+ * stdout by cli_json_error_flush when the command exits non-zero. */
+static struct {
+  int on;            /* the command was given --json */
+  char cmd[64];      /* its path, "som eval" */
+  int have;          /* msg holds the first error */
+  char msg[768];
+} jerr;
+
+static void note_error(const char *fmt, va_list ap) {
+  if (!jerr.on || jerr.have) return;
+  vsnprintf(jerr.msg, sizeof jerr.msg, fmt, ap);
+  jerr.have = 1;
+}
+
+static void note_errorf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  note_error(fmt, ap);
+  va_end(ap);
+}
+
 int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) {
   va_list ap;
   fprintf(stderr, "somhop %s: ", cmd->path);
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  va_start(ap, fmt);
+  note_error(fmt, ap);
   va_end(ap);
   fprintf(stderr, "\nTry 'somhop %s --help'.\n", cmd->path);
   return EXIT_USAGE;
@@ -90,6 +115,12 @@ static int find_short(const cli_cmd *cmd, char c) {
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *out) {
   memset(out, 0, sizeof *out);
   out->cmd = cmd;
+  if (find_long(cmd, "json", 4) >= 0)
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+      if (strcmp(argv[i], "--json") == 0) {
+        jerr.on = 1;
+        snprintf(jerr.cmd, sizeof jerr.cmd, "%s", cmd->path);
+      }
   int only_pos = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -266,6 +297,7 @@ int cli_get_common(const cli_args *a, cli_common *c) {
 void cli_report(const somhop_err *e, int code) {
   const char *msg = (e && e->msg[0]) ? e->msg : somhop_strerror(code);
   fprintf(stderr, "somhop: error: %s\n", msg);
+  note_errorf("%s", msg);
 }
 
 int cli_exit_for(int code) {
@@ -295,6 +327,9 @@ int cli_errorf(int exit_code, const char *fmt, ...) {
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
+  va_start(ap, fmt);
+  note_error(fmt, ap);
+  va_end(ap);
   fputc('\n', stderr);
   return exit_code;
 }
@@ -306,6 +341,18 @@ void cli_warnf(const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
+}
+
+void cli_json_error_flush(int exit_code) {
+  if (!jerr.on || exit_code == 0) return;
+  cli_json j;
+  cj_begin(&j, stdout);
+  cj_str(&j, "command", jerr.cmd);
+  cj_bool(&j, "ok", 0);
+  cj_str(&j, "error", jerr.have ? jerr.msg : "failed");
+  cj_int(&j, "exit_code", exit_code);
+  cj_end(&j);
+  fflush(stdout);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */

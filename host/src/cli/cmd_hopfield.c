@@ -251,7 +251,7 @@ static int cmd_store(int argc, char **argv) {
     cj_num(&j, "int16_scale", h->wq_scale);
     cj_end(&j);
   } else {
-    printf("stored %u patterns of %u neurons", h->n_patterns, h->n);
+    printf("stored %u pattern%s of %u neurons", h->n_patterns, h->n_patterns == 1 ? "" : "s", h->n);
     if (h->img_w) printf(" (%ux%u images)", h->img_w, h->img_h);
     printf(", rule %s\n", somhop_hopfield_rule_name(rule));
     printf("capacity of the rule: %.1f patterns; load %.2f\n", cap,

@@ -116,6 +116,25 @@ static void info_json_begin(cli_json *j, const char *path, const char *kind, uin
 }
 
 /* buf/len: the bytes of the model file path, read once by somhop_cmd_info. */
+/* s for one line of text output: control characters as \n, \t, \xNN and a
+ * backslash doubled, so a label cannot break the line structure. */
+static const char *esc(const char *s, char *buf, size_t cap) {
+  size_t j = 0;
+  int quote = 0;
+  if (quote && j + 1 < cap) buf[j++] = '"';
+  for (const unsigned char *p = (const unsigned char *)s; *p && j + 5 < cap; p++) {
+    if (*p == '\n') j += (size_t)snprintf(buf + j, cap - j, "\\n");
+    else if (*p == '\t') j += (size_t)snprintf(buf + j, cap - j, "\\t");
+    else if (*p == '\\') j += (size_t)snprintf(buf + j, cap - j, "\\\\");
+    else if (*p == '"' && quote) j += (size_t)snprintf(buf + j, cap - j, "\\\"");
+    else if (*p < 0x20 || *p == 0x7f) j += (size_t)snprintf(buf + j, cap - j, "\\x%02x", *p);
+    else buf[j++] = (char)*p;
+  }
+  if (quote && j + 1 < cap) buf[j++] = '"';
+  buf[j] = '\0';
+  return buf;
+}
+
 static int info_som(const char *path, const void *buf, size_t len, uint32_t version, size_t nsec,
                     int json) {
   somhop_som *som = NULL;
@@ -125,7 +144,7 @@ static int info_som(const char *path, const void *buf, size_t len, uint32_t vers
   size_t labelled = 0;
   if (som->labels)
     for (size_t i = 0; i < som->m; i++) labelled += som->labels[i] >= 0;
-  char lr[96], rad[96];
+  char lr[96], rad[96], eb[256];
   sched_str(&som->train.lr, lr, sizeof lr);
   sched_str(&som->train.radius, rad, sizeof rad);
   if (json) {
@@ -146,6 +165,7 @@ static int info_som(const char *path, const void *buf, size_t len, uint32_t vers
     for (size_t k = 0; k < som->d; k++) cj_num(&j, NULL, som->norm.scale[k]);
     cj_close_arr(&j);
     cj_close_obj(&j);
+    cj_str(&j, "metric", somhop_som_metric_name(som->metric));
     cj_obj(&j, "training");
     cj_str(&j, "mode", somhop_som_mode_name(som->train.mode));
     cj_str(&j, "neighbourhood", somhop_som_neigh_name(som->train.neigh));
@@ -169,13 +189,15 @@ static int info_som(const char *path, const void *buf, size_t len, uint32_t vers
            somhop_som_grid_name(som->grid), som->toroidal ? ", toroidal" : "", som->m);
     printf("features       %zu", som->d);
     if (som->feature_names) {
-      printf(" (%s", som->feature_names[0]);
-      for (size_t k = 1; k < som->d && k < 6; k++) printf(", %s", som->feature_names[k]);
+      printf(" (%s", esc(som->feature_names[0], eb, sizeof eb));
+      for (size_t k = 1; k < som->d && k < 6; k++) printf(", %s", esc(som->feature_names[k], eb, sizeof eb));
       printf("%s)", som->d > 6 ? ", ..." : "");
     }
     printf("\nnormalisation  %s\n", somhop_som_norm_name(som->norm.kind));
+    printf("metric         %s%s\n", somhop_som_metric_name(som->metric),
+           som->metric ? " (cpu backend only)" : "");
     for (size_t k = 0; k < som->d && k < 8; k++)
-      printf("  %-12s offset %-12g scale %g\n", som->feature_names ? som->feature_names[k] : "",
+      printf("  %-12s offset %-12g scale %g\n", som->feature_names ? esc(som->feature_names[k], eb, sizeof eb) : "",
              som->norm.offset[k], som->norm.scale[k]);
     if (som->d > 8) printf("  ... (%zu more; --json lists all)\n", som->d - 8);
     printf("training       %s, %s neighbourhood, %s init, %u epochs, seed %llu, %llu samples\n",
@@ -187,7 +209,7 @@ static int info_som(const char *path, const void *buf, size_t len, uint32_t vers
            som->train.te);
     if (som->n_labels) {
       printf("labels         %zu classes:", som->n_labels);
-      for (size_t k = 0; k < som->n_labels && k < 20; k++) printf(" %s", som->label_names[k]);
+      for (size_t k = 0; k < som->n_labels && k < 20; k++) printf(" %s", esc(som->label_names[k], eb, sizeof eb));
       printf("%s; %zu of %zu neurons labelled\n", som->n_labels > 20 ? " ..." : "", labelled,
              som->m);
     } else {

@@ -126,5 +126,6 @@ int main(int argc, char **argv) {
   int rc = dispatch(argc - 1, argv + 1);
   if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0)
     rc = cli_errorf(EXIT_RUNTIME, "cannot write to stdout");
+  cli_json_error_flush(rc);
   return rc;
 }
