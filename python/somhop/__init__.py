@@ -15,6 +15,8 @@ The calls are the C library's (libsomhop) with the GIL released while they
 compute; models are interchangeable with the ``somhop`` CLI's model files.
 Full reference: docs/python.md of the somhop repository.
 """
+import time as _time
+
 import numpy as _np
 
 from . import _core
@@ -130,6 +132,17 @@ def _samples(X, d, what="X"):
     if d is not None and a.shape[1] != d:
         raise ValueError("%s: the model has %d features, the data has %d" % (what, d, a.shape[1]))
     a = _np.ascontiguousarray(a, dtype=_np.float64)
+    if a.size and not _np.isfinite(a).all():
+        r, c = _np.argwhere(~_np.isfinite(a))[0]
+        raise ValueError("%s: sample %d, feature %d is %r (NaN and Inf are not allowed)"
+                         % (what, r, c, a[r, c]))
+    return a
+
+
+def _samples32(a, d, what="X"):
+    """A C-contiguous float32 (n, d) array, checked, used as it is."""
+    if a.shape[1] != d:
+        raise ValueError("%s: the model has %d features, the data has %d" % (what, d, a.shape[1]))
     if a.size and not _np.isfinite(a).all():
         r, c = _np.argwhere(~_np.isfinite(a))[0]
         raise ValueError("%s: sample %d, feature %d is %r (NaN and Inf are not allowed)"
@@ -301,13 +314,24 @@ class SOM:
         references and fills last_report's agreement counts. The backend's
         report (timings: MODELED on the emulation platform) is in last_report.
         """
-        x = _samples(X, self.dim)
+        be, prec = _choice(backend, _BACKEND, "backend"), _choice(precision, _PREC, "precision")
+        f32 = (be == 0 and prec == 0 and isinstance(X, _np.ndarray) and X.dtype == _np.float32
+               and X.ndim == 2 and X.flags.c_contiguous)
+        x = _samples32(X, self.dim) if f32 else _samples(X, self.dim)
         n = x.shape[0]
         b = _np.empty(n, dtype=_np.uint32)
         s = _np.empty(n, dtype=_np.uint32) if return_second else None
         d2 = _np.empty(n, dtype=_np.float64) if return_distance else None
-        self.last_report = _call(_core.som_bmu, self._cap, x, n, _choice(backend, _BACKEND,
-                                 "backend"), _choice(precision, _PREC, "precision"),
+        if f32:
+            # float32 rows go to the library as they are (no float64 copy)
+            t0 = _time.perf_counter()
+            _call(_core.som_bmu_f32, self._cap, x, n, int(threads), b, s, d2)
+            self.last_report = {"backend": "cpu", "kernel": "som_bmu", "n": n,
+                                "wall_s": _time.perf_counter() - t0, "compared": False,
+                                "input": "float32"}
+            out = (b,) + ((s,) if return_second else ()) + ((d2,) if return_distance else ())
+            return out[0] if len(out) == 1 else out
+        self.last_report = _call(_core.som_bmu, self._cap, x, n, be, prec,
                                  int(threads), b, s, d2, bool(compare),
                                  None if xclbin is None else str(xclbin))
         out = (b,) + ((s,) if return_second else ()) + ((d2,) if return_distance else ())

@@ -196,6 +196,42 @@ fail_x:
   return NULL;
 }
 
+/* bmu_f32(cap, X float32, n, threads, bmu_out, second_out|None, dist2_out|None):
+ * the cpu float32 path straight from float32 rows (no float64 copy) */
+static PyObject *py_som_bmu_f32(PyObject *self, PyObject *args) {
+  (void)self;
+  PyObject *cap, *xo, *bo, *so, *dobj;
+  Py_ssize_t n;
+  unsigned int threads;
+  if (!PyArg_ParseTuple(args, "OOnIOOO", &cap, &xo, &n, &threads, &bo, &so, &dobj)) return NULL;
+  somhop_som *s = som_of(cap);
+  if (!s) return NULL;
+  Py_buffer xb, bb, sb = {0}, db = {0};
+  int have_s = so != Py_None, have_d = dobj != Py_None;
+  if (get_buf(xo, &xb, 0, n * (Py_ssize_t)s->d, sizeof(float), "X") < 0) return NULL;
+  if (get_buf(bo, &bb, 1, n, sizeof(uint32_t), "bmu") < 0) goto fail_x;
+  if (have_s && get_buf(so, &sb, 1, n, sizeof(uint32_t), "second") < 0) goto fail_b;
+  if (have_d && get_buf(dobj, &db, 1, n, sizeof(double), "dist2") < 0) goto fail_s;
+  somhop_err e = {0};
+  int rc;
+  Py_BEGIN_ALLOW_THREADS rc = somhop_som_bmu_f32(s, xb.buf, (size_t)n, threads, bb.buf,
+                                                 have_s ? sb.buf : NULL, have_d ? db.buf : NULL,
+                                                 &e);
+  Py_END_ALLOW_THREADS if (have_d) PyBuffer_Release(&db);
+  if (have_s) PyBuffer_Release(&sb);
+  PyBuffer_Release(&bb);
+  PyBuffer_Release(&xb);
+  if (rc < 0) return raise_lib(rc, &e);
+  Py_RETURN_NONE;
+fail_s:
+  if (have_s) PyBuffer_Release(&sb);
+fail_b:
+  PyBuffer_Release(&bb);
+fail_x:
+  PyBuffer_Release(&xb);
+  return NULL;
+}
+
 /* quality(cap, X, n, precision, threads) -> (qe, te) */
 static PyObject *py_som_quality(PyObject *self, PyObject *args) {
   (void)self;
@@ -589,6 +625,7 @@ static PyMethodDef methods[] = {
     {"som_new", py_som_new, METH_VARARGS, "som_new(rows, cols, d, grid, toroidal)"},
     {"som_fit", py_som_fit, METH_VARARGS, "train"},
     {"som_bmu", py_som_bmu, METH_VARARGS, "BMU search on a backend"},
+    {"som_bmu_f32", py_som_bmu_f32, METH_VARARGS, "cpu float32 BMU search from float32 rows"},
     {"som_quality", py_som_quality, METH_VARARGS, "(qe, te)"},
     {"som_label", py_som_label, METH_VARARGS, "majority-vote neuron labels"},
     {"som_predict", py_som_predict, METH_VARARGS, "labels of the BMUs"},

@@ -130,8 +130,15 @@ def test_float32_and_int_inputs(iris, iris_models):
     _, x, _ = iris
     _, _, som = iris_models
     b = som.bmu(x)
-    assert np.array_equal(som.bmu(x.astype(np.float32).astype(np.float64)),
-                          som.bmu(x.astype(np.float32)))
+    x32 = np.ascontiguousarray(x.astype(np.float32))
+    b64, d64 = som.bmu(x32.astype(np.float64), return_distance=True)
+    b32, d32 = som.bmu(x32, return_distance=True)           # float32 path, no float64 copy
+    assert som.last_report.get("input") == "float32"
+    assert np.array_equal(b32, b64) and np.array_equal(d32, d64)
+    bad = x32.copy()
+    bad[3, 1] = np.inf
+    with pytest.raises(ValueError, match="sample 3, feature 1"):
+        som.bmu(bad)
     assert np.array_equal(som.bmu(np.asfortranarray(x)), b)       # non-contiguous is copied
     assert np.array_equal(som.bmu(x.tolist()), b)                  # lists work too
     assert som.bmu(x[:0]).shape == (0,)
