@@ -14,6 +14,10 @@
  *      beat per cycle (within a fixed overhead) at latency 8 and at latency
  *      200 (16 outstanding 4 KiB bursts), and the small-FIFO reader never has
  *      more bursts in flight than its FIFO has room for.
+ *   2b. Cycle-exact latency: with no back-pressure and fixed latency L a copy
+ *      of n beats takes exactly n + 2L + 8 cycles (ap_start to interrupt) on
+ *      the 512- and 64-bit tops at any alignment, the figure the kernel cycle
+ *      formulas build on (docs/kernels.md, "Kernel shell").
  *   3. Protocol checks of the memory model, with raw bursts from the test top:
  *      4 KiB crossing, unaligned, outside the regions, RREADY held low (and
  *      the flag that allows it), strobes past a region; the handle stays
@@ -251,6 +255,40 @@ static void test_rate(const model_t *m, uint32_t latency, uint32_t beats, uint64
   CHECK_INT(name, c.st.max_reads_outstanding, want_outst);
 }
 
+/* ---- 2b. cycle-exact latency -------------------------------------------------------- */
+static void test_latency(const model_t *m) {
+  const uint32_t lens[] = {1, 2, 63, 64, 65, 200, 1000};
+  const uint32_t lats[] = {1, 8, 50};
+  int bad = 0, runs = 0;
+  char name[300];
+  for (size_t li = 0; li < 3; li++)
+    for (size_t bi = 0; bi < sizeof lens / sizeof lens[0]; bi++)
+      for (int off = 0; off < 2; off++) {
+        copy_t c;
+        memset(&c, 0, sizeof c);
+        c.m = m;
+        c.beats = lens[bi];
+        c.src_off = off ? (4096 - 3 * m->bb) : 0;
+        c.dst_off = off ? 5 * m->bb : 0;
+        c.tail = ~0ull;
+        c.cfg.mem_latency = lats[li];
+        c.cfg.flags = SOMHOP_SIM_RREADY_CHECK;
+        run_copy(NULL, &c);
+        runs++;
+        uint64_t want = c.beats + 2ull * lats[li] + 8;
+        if (c.rc != 0 || !c.bytes_ok || c.st.cycles != want) {
+          if (bad < 3)
+            printf("# %s beats %u L %u off %d: rc %d, %" PRIu64 " cycles, want %" PRIu64 "\n",
+                   m->model, c.beats, lats[li], off, c.rc, c.st.cycles, want);
+          bad++;
+        }
+      }
+  snprintf(name, sizeof name,
+           "%s: %d copies (1..1000 beats, L 1/8/50, aligned and crossing 4 KiB) take exactly "
+           "beats + 2L + 8 cycles", m->model, runs);
+  CHECK_INT(name, bad, 0);
+}
+
 /* ---- 3. protocol checks ------------------------------------------------------------ */
 typedef struct {
   uint64_t src, dst; /* device addresses */
@@ -485,6 +523,8 @@ int main(void) {
   test_rate(&k_models[0], 200, 1024, 2 * 200 + 64, 16);
   test_rate(&k_models[1], 200, 1024, 2 * 200 + 64, 16);
   test_rate(&k_models[2], 200, 256, 256 * 8, 2);
+  test_latency(&k_models[0]);
+  test_latency(&k_models[1]);
   test_protocol();
   test_threads();
   return check_done();
