@@ -35,6 +35,8 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -863,6 +865,42 @@ int somhop_sim_run(somhop_sim *sim, const somhop_sim_region *regions, size_t nre
   } catch (const std::bad_alloc &) {
     return sim->fail(SOMHOP_SIM_ENOMEM, "out of memory in the memory model");
   }
+}
+
+int somhop_sim_run_all(somhop_sim_job *jobs, size_t njobs) {
+  if (njobs && !jobs) return SOMHOP_SIM_EINVAL;
+  for (size_t i = 0; i < njobs; i++) {
+    if (!jobs[i].sim) return SOMHOP_SIM_EINVAL;
+    for (size_t j = 0; j < i; j++)
+      if (jobs[j].sim == jobs[i].sim) return SOMHOP_SIM_EINVAL;
+  }
+  auto one = [](somhop_sim_job *j) {
+    j->rc = somhop_sim_run(j->sim, j->regions, j->nregions, j->regs, j->nregs, &j->stats);
+  };
+  /* started[i]: job i runs in a thread; the others run here, after job 0. */
+  std::vector<std::thread> threads;
+  std::vector<char> started;
+  try {
+    threads.resize(njobs);
+    started.assign(njobs, 0);
+  } catch (const std::bad_alloc &) {
+    return SOMHOP_SIM_ENOMEM;
+  }
+  for (size_t i = 1; i < njobs; i++) {
+    try {
+      threads[i] = std::thread(one, &jobs[i]);
+      started[i] = 1;
+    } catch (const std::system_error &) {
+      /* no thread: run it serially below */
+    }
+  }
+  for (size_t i = 0; i < njobs; i++)
+    if (!started[i]) one(&jobs[i]);
+  for (size_t i = 1; i < njobs; i++)
+    if (started[i]) threads[i].join();
+  for (size_t i = 0; i < njobs; i++)
+    if (jobs[i].rc) return jobs[i].rc;
+  return 0;
 }
 
 int somhop_sim_read_reg(somhop_sim *sim, uint32_t offset, uint32_t *value) {

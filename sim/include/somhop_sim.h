@@ -115,6 +115,25 @@ void somhop_sim_destroy(somhop_sim *sim);               /* accepts NULL */
 int somhop_sim_run(somhop_sim *sim, const somhop_sim_region *regions, size_t nregions,
                    const somhop_sim_reg *regs, size_t nregs, somhop_sim_stats *stats);
 
+/* Several compute units at once: each job names its own handle (no handle in
+ * two jobs) and its run arguments as for somhop_sim_run. Every job runs in its
+ * own thread (the calling thread takes the first); the call returns when all
+ * have finished: 0 if every job succeeded, else the rc of the first failing
+ * job (each job's rc, stats and its handle's errmsg tell the detail), or
+ * SOMHOP_SIM_EINVAL (nothing run) for NULL jobs or a handle used twice. Jobs may
+ * share host memory only where no two of them write the same bytes. */
+typedef struct {
+  somhop_sim *sim;
+  const somhop_sim_region *regions;
+  size_t nregions;
+  const somhop_sim_reg *regs;
+  size_t nregs;
+  somhop_sim_stats stats;   /* out */
+  int rc;                   /* out */
+} somhop_sim_job;
+
+int somhop_sim_run_all(somhop_sim_job *jobs, size_t njobs);
+
 /* Read one control register (for tests of CTRL/ISR semantics). */
 int somhop_sim_read_reg(somhop_sim *sim, uint32_t offset, uint32_t *value);
 int somhop_sim_write_reg(somhop_sim *sim, uint32_t offset, uint32_t value);

@@ -23,7 +23,9 @@
  *      the flag that allows it), strobes past a region; the handle stays
  *      usable after each error.
  *   4. Several handles running in threads at once give the same bytes and
- *      cycle counts as the same runs one after another.
+ *      cycle counts as the same runs one after another; somhop_sim_run_all
+ *      runs jobs on several handles at once, returns a failing job's code and
+ *      still finishes the others.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -515,6 +517,67 @@ static void test_threads(void) {
   }
   CHECK("4 handles started in 4 threads at once", all);
   CHECK("4 handles in threads: bytes correct, cycle counts equal to the runs one at a time", same);
+
+  /* somhop_sim_run_all: the same copies as jobs of one call. */
+  somhop_sim_job jobs[NTHREADS];
+  somhop_sim_region rg[NTHREADS][2];
+  somhop_sim_reg regs[NTHREADS][5];
+  uint8_t *src[NTHREADS], *dst[NTHREADS];
+  int made = 1, bytes = 1, cyc = 1;
+  memset(jobs, 0, sizeof jobs);
+  for (int t = 0; t < NTHREADS; t++) {
+    const copy_t *c = &ser[t];
+    size_t n = (size_t)c->beats * c->m->bb;
+    src[t] = malloc(c->src_off + n);
+    dst[t] = calloc(1, c->dst_off + n);
+    if (!src[t] || !dst[t] || somhop_sim_create(c->m->model, &c->cfg, &jobs[t].sim) != 0) {
+      made = 0;
+      continue;
+    }
+    for (size_t i = 0; i < c->src_off + n; i++) src[t][i] = (uint8_t)(i * 131 + (size_t)t);
+    rg[t][0] = (somhop_sim_region){SRC_BASE, src[t], c->src_off + n};
+    rg[t][1] = (somhop_sim_region){DST_BASE, dst[t], c->dst_off + n};
+    regs[t][0] = (somhop_sim_reg){SOMHOP_SHELL_TB_SRC, (uint32_t)(SRC_BASE + c->src_off)};
+    regs[t][1] = (somhop_sim_reg){SOMHOP_SHELL_TB_DST, (uint32_t)(DST_BASE + c->dst_off)};
+    regs[t][2] = (somhop_sim_reg){SOMHOP_SHELL_TB_BEATS, c->beats};
+    regs[t][3] = (somhop_sim_reg){SOMHOP_SHELL_TB_TAIL_LO, (uint32_t)c->tail};
+    regs[t][4] = (somhop_sim_reg){SOMHOP_SHELL_TB_MODE, c->mode};
+    jobs[t].regions = rg[t];
+    jobs[t].nregions = 2;
+    jobs[t].regs = regs[t];
+    jobs[t].nregs = 5;
+  }
+  CHECK("run_all: 4 handles created", made);
+  if (made) {
+    int rc = somhop_sim_run_all(jobs, NTHREADS);
+    CHECK_INT("run_all: 4 jobs succeed", rc, 0);
+    for (int t = 0; t < NTHREADS; t++) {
+      const copy_t *c = &ser[t];
+      size_t n = (size_t)c->beats * c->m->bb;
+      if (jobs[t].rc != 0 || memcmp(dst[t] + c->dst_off, src[t] + c->src_off, n - c->m->bb) != 0)
+        bytes = 0;
+      if (jobs[t].stats.read_beats != c->beats || jobs[t].stats.write_beats != c->beats) cyc = 0;
+    }
+    CHECK("run_all: every job copied its bytes", bytes);
+    CHECK("run_all: every job moved its beats", cyc);
+    somhop_sim_job dup[2] = {jobs[0], jobs[0]};
+    CHECK_INT("run_all: a handle in two jobs is EINVAL", somhop_sim_run_all(dup, 2),
+              SOMHOP_SIM_EINVAL);
+    CHECK_INT("run_all: NULL jobs is EINVAL", somhop_sim_run_all(NULL, 2), SOMHOP_SIM_EINVAL);
+    CHECK_INT("run_all: no jobs is a no-op", somhop_sim_run_all(NULL, 0), 0);
+    /* One job failing (source outside its regions) fails the call, the others still run. */
+    rg[1][0].size = 64;
+    rc = somhop_sim_run_all(jobs, NTHREADS);
+    CHECK_INT("run_all: a failing job's rc is returned", rc, SOMHOP_SIM_EBOUNDS);
+    CHECK_INT("run_all: the other jobs still ran", jobs[0].rc + jobs[2].rc + jobs[3].rc, 0);
+    CHECK_CONTAINS("run_all: the failing handle's message", somhop_sim_errmsg(jobs[1].sim),
+                   "outside every region");
+  }
+  for (int t = 0; t < NTHREADS; t++) {
+    somhop_sim_destroy(jobs[t].sim);
+    free(src[t]);
+    free(dst[t]);
+  }
 }
 
 int main(void) {
