@@ -88,27 +88,41 @@ module somhop_axi_rd #(
   localparam int unsigned B4K = 4096 >> BSH;            // beats per 4 KiB
   localparam int unsigned KW  = $clog2(B4K) + 1;        // holds 0..B4K
   localparam int unsigned LW  = $clog2(MAX_BURST) + 1;  // holds 0..MAX_BURST
+  localparam int unsigned HW  = CNT_W - LW;             // high part of the beat count
+  localparam int unsigned QW  = $clog2(B4K);            // beat index in a 4 KiB page
   localparam int unsigned PW  = $clog2(FIFO_DEPTH);     // RAM index
   localparam int unsigned CW  = PW + 1;                 // holds 0..FIFO_DEPTH
   localparam int unsigned OW  = $clog2(MAX_OUTST + 1);  // holds 0..MAX_OUTST
 
   // ---- planner: the next burst, one cycle ahead of the AR register ----------
   logic             act_q;             // the command has beats not yet planned (reset)
-  logic [CNT_W-1:0] rem_q;             // beats not yet planned
-  logic [63:0]      addr_q;            // address of the next planned burst
+  // Beats not yet planned = rhi * 2^LW + rlo; only rhi - 1 and two flags of the high
+  // part are kept, so every per-burst update is a short (LW-bit) operation and the long
+  // decrement / increment chains run register to register on their own.
+  logic [LW-1:0]    rlo_q;
+  logic [HW-1:0]    rhi1_q;            // high part - 1
+  logic             rhi_nz_q;          // high part != 0
+  logic             rhi_gt1_q;         // high part > 1
+  logic [QW-1:0]    pg_q;              // beat index of the next burst in its 4 KiB page
+  logic [51:0]      page_q, page1_q;   // its page number (address bits 63:12), and + 1
   logic             pv_q;              // plan register holds a burst (reset)
   logic [63:0]      paddr_q;
   logic [LW-1:0]    plen_q;            // 1..MAX_BURST
 
-  logic [KW-1:0]    to_4k, cap;        // beats before the next 4 KiB boundary; burst cap
+  logic [KW-1:0]    to_4k;             // beats before the next 4 KiB boundary
+  logic [LW-1:0]    cap;               // beats of this burst unless the command ends first
   logic             rem_gt_cap;        // the command needs more than this burst
   logic [LW-1:0]    blen;
+  logic [LW:0]      lo_diff;           // rlo - cap, borrow in the top bit
+  logic             pg_end;             // this burst ends on the 4 KiB boundary
   logic             plan_load, ar_load, cmd_fire;
 
-  assign to_4k      = KW'(B4K) - KW'(addr_q[11:BSH]);
-  assign cap        = (to_4k > KW'(MAX_BURST)) ? KW'(MAX_BURST) : to_4k;
-  assign rem_gt_cap = (rem_q > CNT_W'(cap));
-  assign blen       = rem_gt_cap ? LW'(cap) : LW'(rem_q);
+  assign to_4k      = KW'(B4K) - KW'(pg_q);
+  assign cap        = (to_4k > KW'(MAX_BURST)) ? LW'(MAX_BURST) : LW'(to_4k);
+  assign rem_gt_cap = rhi_nz_q || rlo_q > cap;
+  assign blen       = rem_gt_cap ? cap : rlo_q;
+  assign lo_diff    = {1'b0, rlo_q} - {1'b0, cap};
+  assign pg_end      = to_4k <= KW'(MAX_BURST);
   assign cmd_fire   = cmd_valid_i && !act_q;
   assign cmd_ready_o = !act_q;
   assign plan_load  = act_q && (!pv_q || ar_load);
@@ -129,14 +143,28 @@ module somhop_axi_rd #(
 
   always_ff @(posedge clk_i) begin
     if (cmd_fire) begin
-      addr_q <= cmd_addr_i;
-      rem_q  <= cmd_beats_i;
+      rlo_q     <= cmd_beats_i[LW-1:0];
+      rhi1_q    <= cmd_beats_i[CNT_W-1:LW] - 1'b1;
+      rhi_nz_q  <= cmd_beats_i[CNT_W-1:LW] != '0;
+      rhi_gt1_q <= cmd_beats_i[CNT_W-1:LW] > HW'(1);
+      pg_q      <= cmd_addr_i[11:BSH];
+      page_q    <= cmd_addr_i[63:12];
+      page1_q   <= cmd_addr_i[63:12] + 1'b1;
     end else if (plan_load) begin
-      addr_q <= addr_q + (64'(blen) << BSH);
-      rem_q  <= rem_q - CNT_W'(blen);
+      rlo_q <= lo_diff[LW-1:0];
+      if (lo_diff[LW]) begin           // borrow from the high part
+        rhi1_q    <= rhi1_q - 1'b1;
+        rhi_nz_q  <= rhi_gt1_q;
+        rhi_gt1_q <= rhi1_q > HW'(1);
+      end
+      pg_q <= pg_q + QW'(cap);         // wraps to 0 at the page end
+      if (pg_end) begin
+        page_q  <= page1_q;
+        page1_q <= page1_q + 1'b1;
+      end
     end
     if (plan_load) begin
-      paddr_q <= addr_q;
+      paddr_q <= {page_q, pg_q, BSH'(0)};
       plen_q  <= blen;
     end
     if (ar_load) begin
