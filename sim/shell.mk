@@ -1,5 +1,5 @@
 # sim/shell.mk — the shared kernel shell (rtl/common/) under test: included by
-# sim/sim.mk right after its model list.
+# sim/sim.mk after its model lists, which this fragment extends.
 #
 # Test tops: rtl/common/test/somhop_shell_tb.sv (a memcpy kernel on
 # somhop_axil_ctrl + somhop_axi_rd + somhop_axi_wr) verilated three ways and
@@ -7,11 +7,30 @@
 #   somhop_shell_tb        512-bit, MAX_BURST 64, MAX_OUTST 16, FIFO_DEPTH 1024
 #   somhop_shell_tb_w64    64-bit (the v1 kernels' width), MAX_BURST 64
 #   somhop_shell_tb_small  512-bit, MAX_BURST 16, MAX_OUTST 4, FIFO_DEPTH 32 (credit-bound)
-# (in a spec, '+' separates several -G overrides)
-SIM_FLIST_somhop_shell_tb := rtl/common/test/somhop_shell_tb.f
-SIM_MODEL_SPECS += somhop_shell_tb:somhop_shell_tb: \
-                   somhop_shell_tb_w64:somhop_shell_tb:-GDATA_W=64 \
-                   somhop_shell_tb_small:somhop_shell_tb:-GMAX_BURST=16+-GMAX_OUTST=4+-GFIFO_DEPTH=32
+SHELL_TB_F     := rtl/common/test/somhop_shell_tb.f
+SHELL_MODELS   := somhop_shell_tb somhop_shell_tb_w64 somhop_shell_tb_small
+SHELL_G_somhop_shell_tb       :=
+SHELL_G_somhop_shell_tb_w64   := -GDATA_W=64
+SHELL_G_somhop_shell_tb_small := -GMAX_BURST=16 -GMAX_OUTST=4 -GFIFO_DEPTH=32
+
+SIM_MODELS     += $(SHELL_MODELS)
+SIM_MODEL_LIBS += $(foreach k,$(SHELL_MODELS),$(SIM_DIR)/$(k)/V$(k)__ALL.a)
+SIM_MODEL_HDRS += $(foreach k,$(SHELL_MODELS),$(SIM_DIR)/$(k)/V$(k).h)
+
+# Same flags and archive layout as sim/sim.mk's SIM_VERILATE; $(1) model name.
+define SHELL_VERILATE
+$(SIM_DIR)/$(1)/V$(1).h: $(SHELL_TB_F) rtl/lint.vlt $(shell cat $(SHELL_TB_F) 2>/dev/null)
+	@rm -rf $(SIM_DIR)/$(1) && mkdir -p $(SIM_DIR)/$(1)
+	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f $(SHELL_TB_F) --top-module somhop_shell_tb \
+	  $(SHELL_G_$(1)) --prefix V$(1) --Mdir $(SIM_DIR)/$(1)
+
+$(SIM_DIR)/$(1)/V$(1)__ALL.a: $(SIM_DIR)/$(1)/V$(1).h
+	@set -e; cd $(SIM_DIR)/$(1); rm -f *.o $$(@F); \
+	  ls V$(1)*.cpp | xargs -P 2 -I{} sh -c \
+	    'echo "  CXX $(1)/{}" && $(SIM_MODEL_CXX) -I. -c {} -o $$$$(basename {} .cpp).o'; \
+	  ar rcs $$(@F) V$(1)*.o
+endef
+$(foreach m,$(SHELL_MODELS),$(eval $(call SHELL_VERILATE,$(m))))
 
 SHELL_TEST_BIN := $(BUILD)/tests/test_shell
 
