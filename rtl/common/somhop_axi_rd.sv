@@ -105,9 +105,13 @@ module somhop_axi_rd #(
   logic             rhi_gt1_q;         // high part > 1
   logic [QW-1:0]    pg_q;              // beat index of the next burst in its 4 KiB page
   logic [51:0]      page_q, page1_q;   // its page number (address bits 63:12), and + 1
-  logic             pv_q;              // plan register holds a burst (reset)
-  logic [63:0]      paddr_q;
-  logic [LW-1:0]    plen_q;            // 1..MAX_BURST
+  // Two-entry plan FIFO: the head (pv_q, paddr_q, plen_q) feeds the AR register, a
+  // second entry lets the planner run on registered state only (no path from the AXI
+  // ready through the planner's enables).
+  logic             pv_q, pv2_q;       // head / second entry valid (reset)
+  logic [63:0]      paddr_q, paddr2_q;
+  logic [LW-1:0]    plen_q, plen2_q;   // 1..MAX_BURST
+  logic [63:0]      naddr;             // address of the burst being planned
 
   logic [KW-1:0]    to_4k;             // beats before the next 4 KiB boundary
   logic [LW-1:0]    cap;               // beats of this burst unless the command ends first
@@ -125,7 +129,8 @@ module somhop_axi_rd #(
   assign pg_end      = to_4k <= KW'(MAX_BURST);
   assign cmd_fire   = cmd_valid_i && !act_q;
   assign cmd_ready_o = !act_q;
-  assign plan_load  = act_q && (!pv_q || ar_load);
+  assign plan_load  = act_q && !pv2_q;
+  assign naddr      = {page_q, pg_q, BSH'(0)};
 
   // ---- AR register, credits, outstanding bursts --------------------------------
   logic             arvalid_q;         // (reset)
@@ -163,9 +168,16 @@ module somhop_axi_rd #(
         page1_q <= page1_q + 1'b1;
       end
     end
-    if (plan_load) begin
-      paddr_q <= {page_q, pg_q, BSH'(0)};
+    if (ar_load) begin
+      paddr_q <= pv2_q ? paddr2_q : naddr;
+      plen_q  <= pv2_q ? plen2_q : blen;
+    end else if (!pv_q) begin
+      paddr_q <= naddr;
       plen_q  <= blen;
+    end
+    if (pv_q && !pv2_q && !ar_load) begin
+      paddr2_q <= naddr;
+      plen2_q  <= blen;
     end
     if (ar_load) begin
       araddr_q <= paddr_q;
@@ -174,14 +186,15 @@ module somhop_axi_rd #(
     if (!rst_ni) begin
       act_q     <= 1'b0;
       pv_q      <= 1'b0;
+      pv2_q     <= 1'b0;
       arvalid_q <= 1'b0;
       cred_q    <= CW'(FIFO_DEPTH);
       outst_q   <= '0;
     end else begin
       if (cmd_fire) act_q <= cmd_beats_i != '0;
       else if (plan_load) act_q <= rem_gt_cap;
-      if (plan_load) pv_q <= 1'b1;
-      else if (ar_load) pv_q <= 1'b0;
+      pv_q  <= plan_load || pv2_q || (pv_q && !ar_load);
+      pv2_q <= (pv2_q || (pv_q && plan_load)) && !ar_load;
       if (ar_load) arvalid_q <= 1'b1;
       else if (ar_fire) arvalid_q <= 1'b0;
       cred_q  <= cred_q - (ar_load ? CW'(plen_q) : CW'(0)) + CW'(release_beat);

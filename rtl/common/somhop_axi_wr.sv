@@ -98,9 +98,13 @@ module somhop_axi_wr #(
   logic             rhi_gt1_q;         // high part > 1
   logic [QW-1:0]    pg_q;              // beat index of the next burst in its 4 KiB page
   logic [51:0]      page_q, page1_q;   // its page number (address bits 63:12), and + 1
-  logic             pv_q;              // plan register holds a burst (reset)
-  logic [63:0]      paddr_q;
-  logic [LW-1:0]    plen_q;            // 1..MAX_BURST
+  // Two-entry plan FIFO: the head (pv_q, paddr_q, plen_q) feeds the AW register, a
+  // second entry lets the planner run on registered state only (no path from the AXI
+  // ready through the planner's enables).
+  logic             pv_q, pv2_q;       // head / second entry valid (reset)
+  logic [63:0]      paddr_q, paddr2_q;
+  logic [LW-1:0]    plen_q, plen2_q;   // 1..MAX_BURST
+  logic [63:0]      naddr;             // address of the burst being planned
 
   logic [KW-1:0]    to_4k;             // beats before the next 4 KiB boundary
   logic [LW-1:0]    cap;               // beats of this burst unless the command ends first
@@ -120,7 +124,8 @@ module somhop_axi_wr #(
   assign pg_end      = to_4k <= KW'(MAX_BURST);
   assign cmd_ready_o = !act_q && !w_act_q;
   assign cmd_fire    = cmd_valid_i && cmd_ready_o;
-  assign plan_load   = act_q && (!pv_q || aw_load);
+  assign plan_load  = act_q && !pv2_q;
+  assign naddr      = {page_q, pg_q, BSH'(0)};
 
   // ---- AW register, outstanding bursts ----------------------------------------
   logic             awvalid_q;         // (reset)
@@ -154,9 +159,16 @@ module somhop_axi_wr #(
         page1_q <= page1_q + 1'b1;
       end
     end
-    if (plan_load) begin
-      paddr_q <= {page_q, pg_q, BSH'(0)};
+    if (aw_load) begin
+      paddr_q <= pv2_q ? paddr2_q : naddr;
+      plen_q  <= pv2_q ? plen2_q : blen;
+    end else if (!pv_q) begin
+      paddr_q <= naddr;
       plen_q  <= blen;
+    end
+    if (pv_q && !pv2_q && !aw_load) begin
+      paddr2_q <= naddr;
+      plen2_q  <= blen;
     end
     if (aw_load) begin
       awaddr_q <= paddr_q;
@@ -165,13 +177,14 @@ module somhop_axi_wr #(
     if (!rst_ni) begin
       act_q     <= 1'b0;
       pv_q      <= 1'b0;
+      pv2_q     <= 1'b0;
       awvalid_q <= 1'b0;
       outst_q   <= '0;
     end else begin
       if (cmd_fire) act_q <= cmd_beats_i != '0;
       else if (plan_load) act_q <= rem_gt_cap;
-      if (plan_load) pv_q <= 1'b1;
-      else if (aw_load) pv_q <= 1'b0;
+      pv_q  <= plan_load || pv2_q || (pv_q && !aw_load);
+      pv2_q <= (pv2_q || (pv_q && plan_load)) && !aw_load;
       if (aw_load) awvalid_q <= 1'b1;
       else if (aw_fire) awvalid_q <= 1'b0;
       outst_q <= outst_q + OW'(aw_load) - OW'(b_fire);
