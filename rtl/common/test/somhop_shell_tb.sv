@@ -216,6 +216,7 @@ module somhop_shell_tb #(
 
   // ---- raw-mode bursts ---------------------------------------------------------------
   logic [31:0] raw_cnt_q;                // beats done in the raw burst
+  logic        raw_last_q;               // the next raw W beat is the last
   logic [2:0]  hold_q;                   // RVALID cycles seen while RREADY is held low
   logic        raw_rready;
 
@@ -254,8 +255,8 @@ module somhop_shell_tb #(
       m_axi_gmem_awburst = 2'b01;
       m_axi_gmem_wvalid  = state_q == StRawAw && raw_cnt_q != 32'hFFFF_FFFF;
       m_axi_gmem_wdata   = DATA_W'(raw_cnt_q);
-      m_axi_gmem_wstrb   = (raw_cnt_q + 32'd1 == beats_q) ? tail_q : '1;
-      m_axi_gmem_wlast   = raw_cnt_q + 32'd1 == beats_q;
+      m_axi_gmem_wstrb   = raw_last_q ? tail_q : '1;
+      m_axi_gmem_wlast   = raw_last_q;
       m_axi_gmem_bready  = state_q == StRawB;
     end
   end
@@ -306,10 +307,14 @@ module somhop_shell_tb #(
         end
         StRawAw: begin
           if (raw_cnt_q == 32'hFFFF_FFFF) begin
-            if (m_axi_gmem_awready) raw_cnt_q <= '0;
+            if (m_axi_gmem_awready) begin
+              raw_cnt_q  <= '0;
+              raw_last_q <= beats_q == 32'd1;
+            end
           end else if (m_axi_gmem_wready) begin
-            raw_cnt_q <= raw_cnt_q + 32'd1;
-            if (raw_cnt_q + 32'd1 == beats_q) state_q <= StRawB;
+            raw_cnt_q  <= raw_cnt_q + 32'd1;
+            raw_last_q <= raw_cnt_q + 32'd2 == beats_q;
+            if (raw_last_q) state_q <= StRawB;
           end
         end
         StRawB: if (m_axi_gmem_bvalid) state_q <= StDone;
