@@ -35,6 +35,8 @@ SIM_HARN_SRCS  := $(wildcard sim/harness/*.cpp)
 SIM_HARN_OBJS  := $(SIM_HARN_SRCS:%.cpp=$(SIM_DIR)/obj/%.o)
 SIM_MODEL_LIBS := $(foreach k,$(SIM_MODELS),$(SIM_DIR)/$(k)/V$(k)__ALL.a)
 SIM_MODEL_HDRS := $(foreach k,$(SIM_MODELS),$(SIM_DIR)/$(k)/V$(k).h)
+# The shared shell's test tops (their own rules) join SIM_MODELS/_LIBS/_HDRS here.
+include sim/shell.mk
 
 ALL_TARGETS += $(SIM_LIB)
 
