@@ -38,6 +38,9 @@ LINT_CMDS   :=
 .PHONY: all deps demo test bench lint asan clean
 all: deps-check-quiet
 
+# The kernel configuration (KERNEL_CONFIG, may move BUILD) comes before every fragment.
+include kernels/configs.mk
+
 # Fragments (each is optional while the tree grows).
 -include host/host.mk
 -include kernels/kernels.mk
@@ -87,6 +90,6 @@ asan-run:
 	  tests/run.sh $(TEST_CMDS)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan $(SOMHOP_CONFIGS:%=build-%)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

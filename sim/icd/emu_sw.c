@@ -9,6 +9,16 @@
  * with EMU_RUN_BOUNDS and nothing runs. (hw_emu gets the same guarantee
  * from the harness' region check on every AXI burst.)
  *
+ * Compute units: each CU of the xclbin is one instance (emu_sw_open). When
+ * kernels/somhop_kernels.h defines SOMHOP_HLS_HAVE_STATE it declares, per
+ * kernel K (som_bmu, hopfield_update), the state a compute unit keeps between
+ * calls (codebook / weights on chip):
+ *   typedef struct K_state K_state;
+ *   K_state *K_state_new(void);  void K_state_free(K_state *);
+ *   void K_with_state(K_state *, <the arguments of K>);
+ * and every CU gets its own K_state. Without it the kernels are stateless
+ * functions and a CU instance is NULL (each call reloads, as v1 does).
+ *
  * Built with -DSOMHOP_EMU_HAVE_HLS=1 when $(BUILD)/lib/libsomhop_hls.a is
  * linked; otherwise every sw_emu launch reports that the kernels are absent.
  */
@@ -33,8 +43,18 @@ typedef struct native {
   const char *kinds;  /* one char per arg: 'p' pointer, 's' 32-bit scalar */
   /* bytes each pointer arg will touch given the scalars (0 = untouched) */
   void (*extents)(const emu_argval *a, uint64_t *need);
-  void (*run)(const emu_argval *a);
+  void (*run)(void *inst, const emu_argval *a);
+  void *(*inst_new)(void);      /* NULL: stateless kernel */
+  void (*inst_free)(void *);
 } native;
+
+/* hopfield_update mode bits the kernel accepts: SYNC/ASYNC (bit 0) and, from
+ * v2 on, KEEP (bit 1, SOMHOP_HOP_FLAG_KEEP). */
+#ifdef SOMHOP_HOP_FLAG_KEEP
+#define EMU_HOP_MODE_BITS (SOMHOP_HOP_ASYNC | SOMHOP_HOP_FLAG_KEEP)
+#else
+#define EMU_HOP_MODE_BITS SOMHOP_HOP_ASYNC
+#endif
 
 static void bmu_extents(const emu_argval *a, uint64_t *need) {
   uint64_t M = a[3].scalar, D = a[4].scalar, N = a[5].scalar;
@@ -50,22 +70,38 @@ static void bmu_extents(const emu_argval *a, uint64_t *need) {
 static void hop_extents(const emu_argval *a, uint64_t *need) {
   uint64_t N = a[4].scalar, B = a[5].scalar, mode = a[7].scalar;
   need[0] = need[1] = need[2] = need[3] = 0;
-  if (N == 0 || N > SOMHOP_HOP_MAX_N || mode > SOMHOP_HOP_ASYNC) return;
+  if (N == 0 || N > SOMHOP_HOP_MAX_N || (mode & ~(uint64_t)EMU_HOP_MODE_BITS)) return;
   need[0] = N * SOMHOP_HOP_STRIDE(N) * 2u;
   if (B == 0) return;
   need[1] = need[2] = B * SOMHOP_HOP_WORDS(N) * 8u;
   need[3] = B * 4u;
 }
 
+#if SOMHOP_EMU_HAVE_HLS && defined(SOMHOP_HLS_HAVE_STATE)
+#define BMU_CALL(st, ...) som_bmu_with_state((som_bmu_state *)(st), __VA_ARGS__)
+#define HOP_CALL(st, ...) hopfield_update_with_state((hopfield_update_state *)(st), __VA_ARGS__)
+static void *bmu_new(void) { return som_bmu_state_new(); }
+static void bmu_free(void *st) { som_bmu_state_free((som_bmu_state *)st); }
+static void *hop_new(void) { return hopfield_update_state_new(); }
+static void hop_free(void *st) { hopfield_update_state_free((hopfield_update_state *)st); }
+#define STATE(n, f) n, f
+#elif SOMHOP_EMU_HAVE_HLS
+#define BMU_CALL(st, ...) ((void)(st), som_bmu(__VA_ARGS__))
+#define HOP_CALL(st, ...) ((void)(st), hopfield_update(__VA_ARGS__))
+#define STATE(n, f) NULL, NULL
+#else
+#define STATE(n, f) NULL, NULL
+#endif
+
 #if SOMHOP_EMU_HAVE_HLS
-static void bmu_run(const emu_argval *a) {
-  som_bmu((const uint16_t *)a[0].store, (const uint16_t *)a[1].store, (uint32_t *)a[2].store,
-          (uint32_t)a[3].scalar, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar, (uint32_t)a[6].scalar);
+static void bmu_run(void *st, const emu_argval *a) {
+  BMU_CALL(st, (const uint16_t *)a[0].store, (const uint16_t *)a[1].store, (uint32_t *)a[2].store,
+           (uint32_t)a[3].scalar, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar, (uint32_t)a[6].scalar);
 }
-static void hop_run(const emu_argval *a) {
-  hopfield_update((const int16_t *)a[0].store, (const uint64_t *)a[1].store, (uint64_t *)a[2].store,
-                  (uint32_t *)a[3].store, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar,
-                  (uint32_t)a[6].scalar, (uint32_t)a[7].scalar);
+static void hop_run(void *st, const emu_argval *a) {
+  HOP_CALL(st, (const int16_t *)a[0].store, (const uint64_t *)a[1].store, (uint64_t *)a[2].store,
+           (uint32_t *)a[3].store, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar, (uint32_t)a[6].scalar,
+           (uint32_t)a[7].scalar);
 }
 #define RUN(f) f
 #else
@@ -73,8 +109,8 @@ static void hop_run(const emu_argval *a) {
 #endif
 
 static const native natives[] = {
-    {"som_bmu", "pppssss", bmu_extents, RUN(bmu_run)},
-    {"hopfield_update", "ppppssss", hop_extents, RUN(hop_run)},
+    {"som_bmu", "pppssss", bmu_extents, RUN(bmu_run), STATE(bmu_new, bmu_free)},
+    {"hopfield_update", "ppppssss", hop_extents, RUN(hop_run), STATE(hop_new, hop_free)},
 };
 
 int emu_sw_available(void) { return SOMHOP_EMU_HAVE_HLS ? 1 : 0; }
@@ -108,7 +144,23 @@ int emu_sw_check(const emu_kdesc *kd, char *msg, size_t msglen) {
   return 0;
 }
 
-int emu_sw_run(const emu_kdesc *kd, const emu_argval *args, emu_run_result *res) {
+int emu_sw_open(const emu_kdesc *kd, emu_sw_inst **out, char *msg, size_t msglen) {
+  const native *n = find(kd->name);
+  *out = NULL;
+  if (!n || !n->inst_new) return 0;
+  if (!(*out = n->inst_new())) {
+    snprintf(msg, msglen, "sw_emu: out of memory for an instance of kernel %s", kd->name);
+    return -1;
+  }
+  return 0;
+}
+
+void emu_sw_close(const emu_kdesc *kd, emu_sw_inst *inst) {
+  const native *n = find(kd->name);
+  if (inst && n && n->inst_free) n->inst_free(inst);
+}
+
+int emu_sw_run(emu_sw_inst *inst, const emu_kdesc *kd, const emu_argval *args, emu_run_result *res) {
   const native *n = find(kd->name);
   uint64_t need[EMU_MAX_ARGS] = {0};
   memset(res, 0, sizeof *res);
@@ -130,7 +182,7 @@ int emu_sw_run(const emu_kdesc *kd, const emu_argval *args, emu_run_result *res)
     }
   }
   uint64_t t0 = emu_now_ns();
-  n->run(args);
+  n->run(inst, args);
   res->wall_ns = emu_now_ns() - t0;
   return EMU_RUN_OK;
 }
