@@ -1604,7 +1604,6 @@ static void job_run(emu_job *j) {
   ev->engine_ns = res.wall_ns;
   if (j->async) {
     if (cu->timeline_ns < ev->t_end) cu->timeline_ns = ev->t_end;
-    j->q->npending--;
   } else {
     j->q->timeline_ns = ev->t_end;
   }
@@ -1614,7 +1613,14 @@ static void job_run(emu_job *j) {
   ev->ncb = 0;
   pthread_cond_broadcast(&g_cond);
   pthread_mutex_unlock(&g_lock);
+  /* completion callbacks run before clFinish of the queue can return */
   for (uint32_t i = 0; i < ncb; i++) ev->cb[i](ev, status, ev->cb_data[i]);
+  if (j->async) {
+    pthread_mutex_lock(&g_lock);
+    j->q->npending--;
+    pthread_cond_broadcast(&g_cond);
+    pthread_mutex_unlock(&g_lock);
+  }
 }
 
 static void job_free(emu_job *j) {
