@@ -1034,8 +1034,14 @@ static int open_cus(cl_program p, uint32_t mask, char *msg, size_t msglen) {
       char tp[4200];
       const char *tpath = NULL;
       if (trace && *trace) { /* the first CU of a kernel traces to the path, others next to it */
-        if (strcmp(p->xi->cus[c].name + strlen(kd->name), "_1") == 0) tpath = trace;
-        else snprintf(tp, sizeof tp, "%s.%s", trace, p->xi->cus[c].name), tpath = tp;
+        uint32_t first = 0;
+        while (first < c && p->xi->cus[first].kernel != p->xi->cus[c].kernel) first++;
+        if (first == c) {
+          tpath = trace;
+        } else {
+          snprintf(tp, sizeof tp, "%s.%s", trace, p->xi->cus[c].name);
+          tpath = tp;
+        }
       }
       if (emu_hw_open(kd, budget, tpath, &cu->hw, msg, msglen) != 0) return -1;
     } else if (emu_sw_open(kd, &cu->sw, msg, msglen) != 0) {
