@@ -127,6 +127,28 @@ SOMHOP_CFG_VL_hopfield_update := $(call somhop_vl_flags,hopfield_update)
 SOMHOP_CFG_XCLBIN_ARGS := --config $(KERNEL_CONFIG) $(foreach kv,$(SOMHOP_CFG_KV),--param $(kv)) \
                           --cu som_bmu:$(call cfg,BMU_CU) --cu hopfield_update:$(call cfg,HOP_CU)
 
+# v++ --config connectivity for scripts/build-xclbin (a suggestion it may use): nk= one line
+# per kernel, sp= every CU's m_axi_gmem in its own bank (the emulation's order: som_bmu CUs
+# first), slr= from BMU_SLR / HOP_SLR. SOMHOP_XCLBIN_MEM names the bank kind: DDR (F1) or
+# HBM (U55C / VU47P cards).
+SOMHOP_XCLBIN_MEM ?= DDR
+somhop_seq = $(shell seq 1 $(1))
+SOMHOP_CU_NAMES_som_bmu         := $(foreach i,$(call somhop_seq,$(call cfg,BMU_CU)),som_bmu_$(i))
+SOMHOP_CU_NAMES_hopfield_update := $(foreach i,$(call somhop_seq,$(call cfg,HOP_CU)),hopfield_update_$(i))
+SOMHOP_CU_ALL := $(SOMHOP_CU_NAMES_som_bmu) $(SOMHOP_CU_NAMES_hopfield_update)
+SOMHOP_CU_SLRS := $(wordlist 1,$(call cfg,BMU_CU),$(call cfg,BMU_SLR)) $(wordlist 1,$(call cfg,HOP_CU),$(call cfg,HOP_SLR))
+SOMHOP_CONNECTIVITY := [connectivity] \
+  nk=som_bmu:$(call cfg,BMU_CU):$(subst $(eval) ,.,$(strip $(SOMHOP_CU_NAMES_som_bmu))) \
+  nk=hopfield_update:$(call cfg,HOP_CU):$(subst $(eval) ,.,$(strip $(SOMHOP_CU_NAMES_hopfield_update))) \
+  $(foreach i,$(call somhop_seq,$(words $(SOMHOP_CU_ALL))),sp=$(word $(i),$(SOMHOP_CU_ALL)).m_axi_gmem:$(SOMHOP_XCLBIN_MEM)[$(shell echo $$(($(i)-1)))]) \
+  $(foreach i,$(call somhop_seq,$(words $(SOMHOP_CU_ALL))),slr=$(word $(i),$(SOMHOP_CU_ALL)):SLR$(word $(i),$(SOMHOP_CU_SLRS)))
+SOMHOP_CONNECTIVITY_CFG := $(BUILD)/gen/connectivity.cfg
+ALL_TARGETS += $(SOMHOP_CONNECTIVITY_CFG)
+
+$(SOMHOP_CONNECTIVITY_CFG): $(SOMHOP_CFG_H) kernels/configs.mk
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '# v++ --config for configuration $(KERNEL_CONFIG) (kernels/configs.mk)' $(SOMHOP_CONNECTIVITY) > $@
+
 .PHONY: config-info test-configs
 config-info:
 	@echo "KERNEL_CONFIG=$(KERNEL_CONFIG)  BUILD=$(BUILD)  header $(SOMHOP_CFG_H)"
@@ -136,6 +158,7 @@ config-info:
 	@echo "verilator:    som_bmu $(SOMHOP_CFG_VL_som_bmu) | hopfield_update $(SOMHOP_CFG_VL_hopfield_update)"
 	@echo "              (RTL declares: som_bmu $(SOMHOP_RTL_PARAMS_som_bmu); hopfield_update $(SOMHOP_RTL_PARAMS_hopfield_update))"
 	@echo "xclbin:       $(SOMHOP_CFG_XCLBIN_ARGS)"
+	@echo "v++ config:   $(SOMHOP_CONNECTIVITY)"
 
 # Every configuration in its own tree (build-<name>; default in build/): the equivalence
 # tests (reference = HLS = RTL) and the OpenCL tests. CONFIGS= selects a subset.
