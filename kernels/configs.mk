@@ -171,5 +171,7 @@ test-configs:
 	  echo "== configuration $$c in $$b/"; \
 	  $(MAKE) --no-print-directory -j$(JOBS) KERNEL_CONFIG=$$c BUILD=$$b \
 	    $(foreach t,$(SOMHOP_CONFIG_TESTS),$$b/$(t)); \
-	  tests/run.sh $(foreach t,$(SOMHOP_CONFIG_TESTS),$$b/$(t)); \
+	  env -u OCL_ICD_VENDORS -u OCL_ICD_FILENAMES SOMHOP_BUILD=$(CURDIR)/$$b \
+	    SOMHOP_EMU_ICD=$(CURDIR)/$$b/lib/libsomhop_emu_icd.so \
+	    tests/run.sh $(foreach t,$(SOMHOP_CONFIG_TESTS),$$b/$(t)); \
 	done

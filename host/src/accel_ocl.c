@@ -829,6 +829,11 @@ static int run_parts(somhop_accel *a, const char *kname, part *P, uint32_t n, ui
   t.cycles = t.kernel_modeled ? (uint64_t)(t.kernel_s * a->clock_mhz * 1e6 + 0.5) : 0;
   t.compute_units = n;
   t.resident = nres;
+  int bmu = strcmp(kname, "som_bmu") == 0;
+  snprintf(t.config, sizeof t.config, "%s", a->cfg.name);
+  t.config_compute_units = bmu ? a->cfg.bmu_cu : a->cfg.hop_cu;
+  t.limit[0] = bmu ? a->cfg.bmu_max_m : a->cfg.hop_max_n;
+  t.limit[1] = bmu ? a->cfg.bmu_max_d : 0;
   t.wall_s = now_s() - t0;
   a->last = t;
 out:

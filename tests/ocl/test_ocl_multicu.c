@@ -197,6 +197,9 @@ static void resident(const char *t, int hw, const char *xclbin) {
   CHECK(name, rc1 == 0 && rc2 == 0 && !memcmp(r1, ref, sizeof ref) && !memcmp(r2, ref, sizeof ref));
   uint32_t ncu = cfg.bmu_cu < N ? cfg.bmu_cu : N;
   size_t cb_dev = ((size_t)M * st * 2 + 63) / 64 * 64;
+  snprintf(name, sizeof name, "%s: the call's timing names the configuration, its CUs and limits", t);
+  CHECK(name, !strcmp(t1.config, SOMHOP_CFG_NAME) && t1.config_compute_units == cfg.bmu_cu &&
+                  t1.limit[0] == SOMHOP_CFG_BMU_MAX_M && t1.limit[1] == SOMHOP_CFG_BMU_MAX_D);
   snprintf(name, sizeof name, "%s resident: first call loads every CU", t);
   CHECK_INT(name, t1.resident, 0);
   snprintf(name, sizeof name, "%s resident: second call finds the codebook on all %u CUs", t, ncu);

@@ -130,6 +130,10 @@ typedef struct somhop_accel_timing {
                            them (they run at once), h2d_s / d2h_s the sum */
   uint32_t resident;    /* CUs that already held the codebook / weights (transfer skipped,
                            KEEP set) */
+  char config[32];      /* kernel configuration the xclbin holds ("unknown" if none) */
+  uint32_t config_compute_units; /* CUs the xclbin has for this kernel (that the handle uses) */
+  uint32_t limit[2];    /* the configuration's limits for this kernel: som_bmu MAX_M, MAX_D;
+                           hopfield_update MAX_N, 0 */
 } somhop_accel_timing;
 
 void somhop_accel_last_timing(const somhop_accel *a, somhop_accel_timing *t);

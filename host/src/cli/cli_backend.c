@@ -53,7 +53,6 @@ static int accel_done(somhop_accel *a, int rc, double t0, cli_kreport *rep) {
                       (m && m[0]) ? m : somhop_strerror(rc));
   }
   somhop_accel_last_timing(a, &rep->t);
-  somhop_accel_get_config(a, &rep->cfg);
   rep->have_timing = 1;
   return 0;
 }
@@ -303,10 +302,9 @@ void cli_kreport_print(FILE *f, const cli_kreport *r) {
             r->n, r->fx_identical == r->n ? "" : "  <-- MISMATCH");
   if (r->have_timing) {
     const somhop_accel_timing *t = &r->t;
-    int bmu = strcmp(r->kernel, "som_bmu") == 0;
-    fprintf(f, "  kernel configuration %s: %u compute unit%s of %s (this call ran on %u%s)\n", r->cfg.name,
-            bmu ? r->cfg.bmu_cu : r->cfg.hop_cu, (bmu ? r->cfg.bmu_cu : r->cfg.hop_cu) == 1 ? "" : "s", r->kernel,
-            t->compute_units, t->resident ? ", resident data kept" : "");
+    fprintf(f, "  kernel configuration %s: %u compute unit%s of %s (this call ran on %u%s)\n", t->config,
+            t->config_compute_units, t->config_compute_units == 1 ? "" : "s", r->kernel, t->compute_units,
+            t->resident ? ", resident data kept" : "");
     if (r->backend == CLI_BACKEND_HW) {
       fprintf(f, "  kernel time (measured on the device): %.6f s, transfers %.6f s\n", t->kernel_s,
               t->h2d_s + t->d2h_s);
@@ -347,17 +345,16 @@ void cli_kreport_json(cli_json *j, const cli_kreport *r) {
   if (r->have_fx) cj_int(j, "bit_exact_fixed_ref", (long long)r->fx_identical);
   if (r->have_timing) {
     const somhop_accel_timing *t = &r->t;
-    int bmu = strcmp(r->kernel, "som_bmu") == 0;
-    cj_str(j, "config", r->cfg.name);
-    cj_int(j, "compute_units", (long long)(bmu ? r->cfg.bmu_cu : r->cfg.hop_cu));
+    cj_str(j, "config", t->config);
+    cj_int(j, "compute_units", (long long)t->config_compute_units);
     cj_int(j, "compute_units_used", (long long)t->compute_units);
     cj_int(j, "compute_units_resident", (long long)t->resident);
     cj_obj(j, "limits");
-    if (bmu) {
-      cj_int(j, "max_m", (long long)r->cfg.bmu_max_m);
-      cj_int(j, "max_d", (long long)r->cfg.bmu_max_d);
+    if (strcmp(r->kernel, "som_bmu") == 0) {
+      cj_int(j, "max_m", (long long)t->limit[0]);
+      cj_int(j, "max_d", (long long)t->limit[1]);
     } else {
-      cj_int(j, "max_n", (long long)r->cfg.hop_max_n);
+      cj_int(j, "max_n", (long long)t->limit[0]);
     }
     cj_close_obj(j);
     cj_obj(j, "timing");

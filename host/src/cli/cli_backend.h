@@ -38,7 +38,6 @@ typedef struct cli_kreport {
   size_t fx_identical;    /* results bit-identical to the host fixed-point reference */
   int have_timing;        /* OpenCL timing below is valid */
   somhop_accel_timing t;  /* from somhop_accel_last_timing */
-  somhop_accel_config cfg; /* configuration and compute units of the xclbin (with have_timing) */
   char device[160];       /* "platform / device" */
 } cli_kreport;
 
