@@ -27,6 +27,10 @@ static somhop_case_limits limits_for(int hw) {
   } else {
     l.max_m = 300; l.max_d = 80; l.max_n = 48; l.max_hop_n = 400; l.max_b = 6; l.max_sweeps = 20;
   }
+  /* within the configuration's limits (ecp5: 256) */
+  if (l.max_m > SOMHOP_BMU_MAX_M) l.max_m = SOMHOP_BMU_MAX_M;
+  if (l.max_d > SOMHOP_BMU_MAX_D) l.max_d = SOMHOP_BMU_MAX_D;
+  if (l.max_hop_n > SOMHOP_HOP_MAX_N) l.max_hop_n = SOMHOP_HOP_MAX_N;
   l.big_every = 0;
   return l;
 }
@@ -185,8 +189,10 @@ static void limit_checks(somhop_accel *a, const char *t) {
   uint32_t sw;
   snprintf(name, sizeof name, "%s: M above the kernel limit -> SOMHOP_ELIMIT", t);
   CHECK_INT(name, somhop_accel_som_bmu(a, cb, cb, SOMHOP_BMU_MAX_M + 1, 1, 1, 0, out), SOMHOP_ELIMIT);
+  char lim[48];
   snprintf(name, sizeof name, "%s: ELIMIT message names the limit", t);
-  CHECK_CONTAINS(name, somhop_accel_errmsg(a), "1024");
+  snprintf(lim, sizeof lim, "M <= %u", SOMHOP_BMU_MAX_M);
+  CHECK_CONTAINS(name, somhop_accel_errmsg(a), lim);
   snprintf(name, sizeof name, "%s: N above the Hopfield limit -> SOMHOP_ELIMIT", t);
   CHECK_INT(name, somhop_accel_hopfield_update(a, w, &s, SOMHOP_HOP_MAX_N + 1, 1, 1, 0, &st, &sw), SOMHOP_ELIMIT);
   snprintf(name, sizeof name, "%s: unknown Hopfield mode -> SOMHOP_EINVAL", t);
