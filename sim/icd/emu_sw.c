@@ -9,15 +9,11 @@
  * with EMU_RUN_BOUNDS and nothing runs. (hw_emu gets the same guarantee
  * from the harness' region check on every AXI burst.)
  *
- * Compute units: each CU of the xclbin is one instance (emu_sw_open). When
- * kernels/somhop_kernels.h defines SOMHOP_HLS_HAVE_STATE it declares, per
- * kernel K (som_bmu, hopfield_update), the state a compute unit keeps between
- * calls (codebook / weights on chip):
- *   typedef struct K_state K_state;
- *   K_state *K_state_new(void);  void K_state_free(K_state *);
- *   void K_with_state(K_state *, <the arguments of K>);
- * and every CU gets its own K_state. Without it the kernels are stateless
- * functions and a CU instance is NULL (each call reloads, as v1 does).
+ * Compute units: each CU of the xclbin is one instance (emu_sw_open) of the
+ * v2 kernels' per-CU state (somhop_bmu_inst, somhop_hop_cu: the codebook /
+ * weights a CU keeps between calls), so CUs keep their own resident data and
+ * run concurrently. With the v1 kernels (no KEEP flag in the contract) the
+ * kernels are stateless functions and a CU instance is NULL.
  *
  * Built with -DSOMHOP_EMU_HAVE_HLS=1 when $(BUILD)/lib/libsomhop_hls.a is
  * linked; otherwise every sw_emu launch reports that the kernels are absent.
@@ -77,40 +73,58 @@ static void hop_extents(const emu_argval *a, uint64_t *need) {
   need[3] = B * 4u;
 }
 
-#if SOMHOP_EMU_HAVE_HLS && defined(SOMHOP_HLS_HAVE_STATE)
-#define BMU_CALL(st, ...) som_bmu_with_state((som_bmu_state *)(st), __VA_ARGS__)
-#define HOP_CALL(st, ...) hopfield_update_with_state((hopfield_update_state *)(st), __VA_ARGS__)
-static void *bmu_new(void) { return som_bmu_state_new(); }
-static void bmu_free(void *st) { som_bmu_state_free((som_bmu_state *)st); }
-static void *hop_new(void) { return hopfield_update_state_new(); }
-static void hop_free(void *st) { hopfield_update_state_free((hopfield_update_state *)st); }
-#define STATE(n, f) n, f
-#elif SOMHOP_EMU_HAVE_HLS
-#define BMU_CALL(st, ...) ((void)(st), som_bmu(__VA_ARGS__))
-#define HOP_CALL(st, ...) ((void)(st), hopfield_update(__VA_ARGS__))
-#define STATE(n, f) NULL, NULL
-#else
-#define STATE(n, f) NULL, NULL
-#endif
-
+/* Per-CU instances of the v2 HLS kernels (their resident codebook / weights),
+ * present when the contract defines the kernel's KEEP flag:
+ *   som_bmu:         somhop_bmu_inst (som_bmu_inst_new / _free / _run)
+ *   hopfield_update: somhop_hop_cu (somhop_hop_cu_create / _destroy / _run,
+ *                    keyed on the weights buffer's device address)
+ * v1 kernels are stateless functions: a CU instance is then NULL. */
 #if SOMHOP_EMU_HAVE_HLS
+#ifdef SOMHOP_BMU_FLAG_KEEP
+static void *bmu_new(void) { return som_bmu_inst_new(); }
+static void bmu_free(void *st) { som_bmu_inst_free((somhop_bmu_inst *)st); }
 static void bmu_run(void *st, const emu_argval *a) {
-  BMU_CALL(st, (const uint16_t *)a[0].store, (const uint16_t *)a[1].store, (uint32_t *)a[2].store,
-           (uint32_t)a[3].scalar, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar, (uint32_t)a[6].scalar);
+  som_bmu_inst_run((somhop_bmu_inst *)st, (const uint16_t *)a[0].store, (const uint16_t *)a[1].store,
+                   (uint32_t *)a[2].store, (uint32_t)a[3].scalar, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar,
+                   (uint32_t)a[6].scalar);
 }
+#define BMU_STATE bmu_new, bmu_free
+#else
+static void bmu_run(void *st, const emu_argval *a) {
+  (void)st;
+  som_bmu((const uint16_t *)a[0].store, (const uint16_t *)a[1].store, (uint32_t *)a[2].store,
+          (uint32_t)a[3].scalar, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar, (uint32_t)a[6].scalar);
+}
+#define BMU_STATE NULL, NULL
+#endif
+#ifdef SOMHOP_HOP_FLAG_KEEP
+static void *hop_new(void) { return somhop_hop_cu_create(); }
+static void hop_free(void *st) { somhop_hop_cu_destroy((somhop_hop_cu *)st); }
 static void hop_run(void *st, const emu_argval *a) {
-  HOP_CALL(st, (const int16_t *)a[0].store, (const uint64_t *)a[1].store, (uint64_t *)a[2].store,
-           (uint32_t *)a[3].store, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar, (uint32_t)a[6].scalar,
-           (uint32_t)a[7].scalar);
+  somhop_hop_cu_run((somhop_hop_cu *)st, a[0].dev_addr, (const int16_t *)a[0].store, (const uint64_t *)a[1].store,
+                    (uint64_t *)a[2].store, (uint32_t *)a[3].store, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar,
+                    (uint32_t)a[6].scalar, (uint32_t)a[7].scalar);
 }
+#define HOP_STATE hop_new, hop_free
+#else
+static void hop_run(void *st, const emu_argval *a) {
+  (void)st;
+  hopfield_update((const int16_t *)a[0].store, (const uint64_t *)a[1].store, (uint64_t *)a[2].store,
+                  (uint32_t *)a[3].store, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar, (uint32_t)a[6].scalar,
+                  (uint32_t)a[7].scalar);
+}
+#define HOP_STATE NULL, NULL
+#endif
 #define RUN(f) f
 #else
 #define RUN(f) NULL
+#define BMU_STATE NULL, NULL
+#define HOP_STATE NULL, NULL
 #endif
 
 static const native natives[] = {
-    {"som_bmu", "pppssss", bmu_extents, RUN(bmu_run), STATE(bmu_new, bmu_free)},
-    {"hopfield_update", "ppppssss", hop_extents, RUN(hop_run), STATE(hop_new, hop_free)},
+    {"som_bmu", "pppssss", bmu_extents, RUN(bmu_run), BMU_STATE},
+    {"hopfield_update", "ppppssss", hop_extents, RUN(hop_run), HOP_STATE},
 };
 
 int emu_sw_available(void) { return SOMHOP_EMU_HAVE_HLS ? 1 : 0; }
