@@ -6,6 +6,8 @@
 #   make bench      benchmarks (figures land in bench/)
 #   make lint       verilator -Wall lint, shellcheck
 #   make asan       the whole test suite under ASan + UBSan
+#   make KERNEL_CONFIG=<name>  another kernel configuration (kernels/configs.mk) in build-<name>/
+#   make test-configs          every configuration's equivalence and OpenCL tests, each in its tree
 #
 # Each part of the tree adds its own rules in a fragment (host/host.mk,
 # kernels/kernels.mk, ...). Fragments append to these lists:

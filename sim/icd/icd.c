@@ -1101,8 +1101,8 @@ static int parse_kernel_name(cl_program p, const char *name, const emu_kdesc **k
         size_t l = strlen(cus);
         snprintf(cus + l, sizeof cus - l, "%s%s", l ? ", " : "", xi->cus[i].name);
       }
-      snprintf(msg, msglen, "clCreateKernel('%s'): kernel %s has no compute unit '%.*s' (it has: %s)", name,
-               (*kd_out)->name, (int)(e - q), q, cus);
+      snprintf(msg, msglen, "clCreateKernel('%.120s'): kernel %s has no compute unit '%.*s' (it has: %.300s)", name,
+               (*kd_out)->name, (int)(e - q) > 64 ? 64 : (int)(e - q), q, cus);
       return -1;
     }
     *mask |= 1u << c;
