@@ -415,8 +415,8 @@ static void routing(int d, const char *xclbin) {
   uint32_t ref[5 * 4], got[5 * 4];
   somhop_fx_som_bmu(cbh, xh, M, D, N, 0, ref);
   /* banks: som_bmu_1 DDR[0], som_bmu_2 DDR[1] (mkxclbin: --cu order) */
-  cl_mem cb0 = buf_in(ctx, 0, sizeof cbh, cbh), x0 = buf_in(ctx, 0, sizeof xh, xh), o0 = buf_in(ctx, 0, 64 * 2, got);
-  cl_mem cb1 = buf_in(ctx, 1, sizeof cbh, cbh), x1 = buf_in(ctx, 1, sizeof xh, xh), o1 = buf_in(ctx, 1, 64 * 2, got);
+  cl_mem cb0 = buf_in(ctx, 0, sizeof cbh, cbh), x0 = buf_in(ctx, 0, sizeof xh, xh), o0 = buf_in(ctx, 0, sizeof got, got);
+  cl_mem cb1 = buf_in(ctx, 1, sizeof cbh, cbh), x1 = buf_in(ctx, 1, sizeof xh, xh), o1 = buf_in(ctx, 1, sizeof got, got);
   cl_command_queue q = clCreateCommandQueue(ctx, dev, CL_QUEUE_PROFILING_ENABLE | CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, &rc);
   snprintf(name, sizeof name, "%s routing: out-of-order queue", t);
   CHECK_INT(name, rc, CL_SUCCESS);
