@@ -15,6 +15,8 @@
 #   BMU_S BMU_L     som_bmu samples x neurons per pass of one compute unit
 #   BMU_CU          som_bmu compute units
 #   BMU_MAX_M BMU_MAX_D   som_bmu limits (on-chip codebook)
+#   BMU_MAX_CB      som_bmu codebook capacity, elements: ceil(M/BMU_L)*BMU_L * STRIDE(D) <= it
+#                   (the v2 RTL's MAX_CB; som_bmu v2 by the bmu2 helper)
 #   HOP_U HOP_B     hopfield_update weights per cycle per probe, probes per weight pass
 #   HOP_CU          hopfield_update compute units
 #   HOP_MAX_N       hopfield_update limit (on-chip weights)
@@ -27,7 +29,7 @@
 #     SOMHOP_CFG_BMU_S ... SOMHOP_CFG_HOP_MAX_N; -MMD tracks it, so a config change rebuilds
 #     exactly what includes it. $(SOMHOP_CFG_DEFS) is the same as -D flags (for v++).
 #   Verilator: -G<P>=<value> for each interface parameter the top module declares
-#     (som_bmu: S L MAX_M MAX_D; hopfield_update: U B MAX_N). A parameter the RTL does
+#     (som_bmu: S L MAX_M MAX_D MAX_CB; hopfield_update: U B MAX_N). A parameter the RTL does
 #     not (yet) declare is left out: v1 RTL takes only MAX_*; v2 RTL picks S/L/U/B up
 #     without an edit here.
 #   Emulation xclbin: configuration name and parameters (USER_METADATA section
@@ -37,16 +39,17 @@
 # bank, so BMU_CU + HOP_CU <= 4 (checked below).
 
 SOMHOP_CONFIGS := default ecp5 small
-SOMHOP_CFG_PARAMS := BMU_S BMU_L BMU_CU BMU_MAX_M BMU_MAX_D HOP_U HOP_B HOP_CU HOP_MAX_N
+SOMHOP_CFG_PARAMS := BMU_S BMU_L BMU_CU BMU_MAX_M BMU_MAX_D BMU_MAX_CB HOP_U HOP_B HOP_CU HOP_MAX_N
 
 # default: the largest that fits a VU47P (AWS F2 / Alveo U55C) by resource count with
-# both kernels: som_bmu 3 CUs x (8 x 256) = 6,144 DSP48E2, one CU per SLR; codebooks in
-# BRAM; hopfield_update one CU of 2048 weights/cycle with 8 MiB of weights in URAM.
+# both kernels: som_bmu 3 CUs x (8 x 256) = 6,144 DSP48E2, one CU per SLR; codebooks of
+# 2 MiB (1024 x 1024, 2048 x 512, ...) in BRAM; hopfield_update one CU of 2048 weights/cycle with 8 MiB of weights in URAM.
 CFG_default_BMU_S     := 8
 CFG_default_BMU_L     := 256
 CFG_default_BMU_CU    := 3
-CFG_default_BMU_MAX_M := 1024
+CFG_default_BMU_MAX_M := 2048
 CFG_default_BMU_MAX_D := 1024
+CFG_default_BMU_MAX_CB := 1048576
 CFG_default_HOP_U     := 2048
 CFG_default_HOP_B     := 4
 CFG_default_HOP_CU    := 1
@@ -60,6 +63,7 @@ CFG_ecp5_BMU_L     := 8
 CFG_ecp5_BMU_CU    := 1
 CFG_ecp5_BMU_MAX_M := 256
 CFG_ecp5_BMU_MAX_D := 256
+CFG_ecp5_BMU_MAX_CB := 65536
 CFG_ecp5_HOP_U     := 64
 CFG_ecp5_HOP_B     := 1
 CFG_ecp5_HOP_CU    := 1
@@ -71,8 +75,9 @@ CFG_ecp5_HOP_SLR   := 0
 CFG_small_BMU_S     := 2
 CFG_small_BMU_L     := 4
 CFG_small_BMU_CU    := 2
-CFG_small_BMU_MAX_M := 1024
+CFG_small_BMU_MAX_M := 2048
 CFG_small_BMU_MAX_D := 1024
+CFG_small_BMU_MAX_CB := 1048576
 CFG_small_HOP_U     := 16
 CFG_small_HOP_B     := 2
 CFG_small_HOP_CU    := 2
@@ -114,7 +119,7 @@ ALL_CXXFLAGS += -include $(abspath $(SOMHOP_CFG_H))
 
 # Verilator -G flags: interface parameter -> configuration parameter, per top module,
 # filtered by the parameters the top module declares.
-SOMHOP_VL_MAP_som_bmu         := S:BMU_S L:BMU_L MAX_M:BMU_MAX_M MAX_D:BMU_MAX_D
+SOMHOP_VL_MAP_som_bmu         := S:BMU_S L:BMU_L MAX_M:BMU_MAX_M MAX_D:BMU_MAX_D MAX_CB:BMU_MAX_CB
 SOMHOP_VL_MAP_hopfield_update := U:HOP_U B:HOP_B MAX_N:HOP_MAX_N
 somhop_rtl_params = $(shell sed -n 's/^[[:space:]]*parameter[[:space:]]\{1,\}\(int[[:space:]]\{1,\}\)\{0,1\}\(unsigned[[:space:]]\{1,\}\)\{0,1\}\([A-Za-z_][A-Za-z0-9_]*\)[[:space:]]*=.*/\3/p' rtl/$(1)/$(1).sv 2>/dev/null)
 SOMHOP_RTL_PARAMS_som_bmu         := $(call somhop_rtl_params,som_bmu)

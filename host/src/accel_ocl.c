@@ -406,7 +406,7 @@ static void cfg_line(somhop_accel_config *c, const char *k, size_t kl, const cha
       {"BMU_MAX_M", offsetof(somhop_accel_config, bmu_max_m)}, {"BMU_MAX_D", offsetof(somhop_accel_config, bmu_max_d)},
       {"HOP_MAX_N", offsetof(somhop_accel_config, hop_max_n)}, {"BMU_S", offsetof(somhop_accel_config, bmu_s)},
       {"BMU_L", offsetof(somhop_accel_config, bmu_l)},         {"HOP_U", offsetof(somhop_accel_config, hop_u)},
-      {"HOP_B", offsetof(somhop_accel_config, hop_b)}};
+      {"HOP_B", offsetof(somhop_accel_config, hop_b)},         {"BMU_MAX_CB", offsetof(somhop_accel_config, bmu_max_cb)}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
     if (!strcmp(key, map[i].k) && n > 0) memcpy((char *)c + map[i].off, &(uint32_t){(uint32_t)n}, sizeof(uint32_t));
 }
@@ -903,6 +903,15 @@ int somhop_accel_som_bmu(somhop_accel *a, const uint16_t *codebook, const uint16
                    "som_bmu: %u neurons x %u features exceeds the kernel limits (M <= %u, D <= %u) of "
                    "configuration '%s'",
                    M, D, a->cfg.bmu_max_m, a->cfg.bmu_max_d, a->cfg.name);
+  if (a->cfg.bmu_max_cb && a->cfg.bmu_l) { /* the on-chip codebook banks (som_bmu v2) */
+    uint64_t g = ((uint64_t)M + a->cfg.bmu_l - 1u) / a->cfg.bmu_l * a->cfg.bmu_l;
+    if (g * SOMHOP_SOM_STRIDE(D) > a->cfg.bmu_max_cb)
+      return set_err(a, NULL, SOMHOP_ELIMIT,
+                     "som_bmu: a %u x %u codebook exceeds the on-chip capacity of configuration '%s' "
+                     "(ceil(M/%u)*%u x STRIDE(D) = %llu > %u elements)",
+                     M, D, a->cfg.name, a->cfg.bmu_l, a->cfg.bmu_l, (unsigned long long)(g * SOMHOP_SOM_STRIDE(D)),
+                     a->cfg.bmu_max_cb);
+  }
   if (N == 0) return 0;
   size_t stride = SOMHOP_SOM_STRIDE(D);
   size_t cb_bytes = mul3(M, stride, 2), x_bytes = mul3(N, stride, 2), o_bytes = mul3(N, SOMHOP_BMU_RECORD_WORDS, 4);

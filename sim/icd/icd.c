@@ -838,6 +838,15 @@ static int config_check(const emu_xclbin_info *xi, char *log, size_t loglen) {
       bad = 1;
     }
   }
+#ifdef SOMHOP_CFG_BMU_MAX_CB
+  uint64_t cb = emu_config_get(&xi->cfg, "BMU_MAX_CB", SOMHOP_CFG_BMU_MAX_CB);
+  if (cb != SOMHOP_CFG_BMU_MAX_CB) {
+    size_t l = strlen(diff);
+    snprintf(diff + l, sizeof diff - l, "%sBMU_MAX_CB=%llu (ICD: %llu)", l ? ", " : "", (unsigned long long)cb,
+             (unsigned long long)SOMHOP_CFG_BMU_MAX_CB);
+    bad = 1;
+  }
+#endif
   if (bad) {
     snprintf(log, loglen,
              "xclbin holds kernel configuration '%s'%s%s, this emulation ICD runs the kernels of configuration "

@@ -57,9 +57,11 @@ static const char *this_cfg_args(void) {
   static char buf[512];
   snprintf(buf, sizeof buf,
            "--config %s --param BMU_S=%u --param BMU_L=%u --param BMU_CU=%u --param BMU_MAX_M=%u "
-           "--param BMU_MAX_D=%u --param HOP_U=%u --param HOP_B=%u --param HOP_CU=%u --param HOP_MAX_N=%u",
+           "--param BMU_MAX_D=%u --param BMU_MAX_CB=%u --param HOP_U=%u --param HOP_B=%u --param HOP_CU=%u "
+           "--param HOP_MAX_N=%u",
            SOMHOP_CFG_NAME, SOMHOP_CFG_BMU_S, SOMHOP_CFG_BMU_L, SOMHOP_CFG_BMU_CU, SOMHOP_CFG_BMU_MAX_M,
-           SOMHOP_CFG_BMU_MAX_D, SOMHOP_CFG_HOP_U, SOMHOP_CFG_HOP_B, SOMHOP_CFG_HOP_CU, SOMHOP_CFG_HOP_MAX_N);
+           SOMHOP_CFG_BMU_MAX_D, SOMHOP_CFG_BMU_MAX_CB, SOMHOP_CFG_HOP_U, SOMHOP_CFG_HOP_B, SOMHOP_CFG_HOP_CU,
+           SOMHOP_CFG_HOP_MAX_N);
   return buf;
 }
 
@@ -292,6 +294,20 @@ static void config_checks(const char *t) {
     snprintf(name, sizeof name, "%s: the limit error names the limit and the configuration", t);
     snprintf(p, sizeof p, "M <= %u, D <= %u) of configuration '%s'", c.bmu_max_m, c.bmu_max_d, SOMHOP_CFG_NAME);
     check_report_(strstr(somhop_accel_errmsg(a), p) != NULL, name, somhop_accel_errmsg(a), __FILE__, __LINE__);
+    snprintf(name, sizeof name, "%s: codebook capacity from the xclbin (BMU_MAX_CB %u)", t, SOMHOP_CFG_BMU_MAX_CB);
+    CHECK_INT(name, c.bmu_max_cb, SOMHOP_CFG_BMU_MAX_CB);
+    {
+      /* the largest M and D whose codebook just exceeds the capacity, if any */
+      uint64_t g = ((uint64_t)c.bmu_max_m + c.bmu_l - 1) / c.bmu_l * c.bmu_l;
+      if (g * SOMHOP_SOM_STRIDE(c.bmu_max_d) > c.bmu_max_cb) {
+        rc = somhop_accel_som_bmu(a, cb, cb, c.bmu_max_m, c.bmu_max_d, 1, 0, out);
+        snprintf(name, sizeof name, "%s: M = MAX_M, D = MAX_D over the codebook capacity -> SOMHOP_ELIMIT", t);
+        CHECK(name, rc == SOMHOP_ELIMIT && strstr(somhop_accel_errmsg(a), "on-chip capacity"));
+      } else {
+        snprintf(name, sizeof name, "%s: MAX_M x MAX_D fits the capacity (%u x %u)", t, c.bmu_max_m, c.bmu_max_d);
+        CHECK(name, g * SOMHOP_SOM_STRIDE(c.bmu_max_d) <= c.bmu_max_cb);
+      }
+    }
     rc = somhop_accel_som_bmu(a, cb, cb, 1, c.bmu_max_d + 4, 1, 0, out);
     snprintf(name, sizeof name, "%s: D = BMU_MAX_D + 4 -> SOMHOP_ELIMIT", t);
     CHECK_INT(name, rc, SOMHOP_ELIMIT);

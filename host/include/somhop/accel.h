@@ -145,6 +145,8 @@ typedef struct somhop_accel_config {
   uint32_t bmu_cu;      /* som_bmu compute units the handle uses */
   uint32_t hop_cu;      /* hopfield_update compute units the handle uses */
   uint32_t bmu_max_m, bmu_max_d, hop_max_n; /* limits */
+  uint32_t bmu_max_cb;  /* som_bmu codebook capacity in elements (ceil(M/bmu_l)*bmu_l *
+                           STRIDE(D) <= it); 0 when not declared (no such check) */
   uint32_t bmu_s, bmu_l, hop_u, hop_b;      /* parallelism; 0 when not declared */
 } somhop_accel_config;
 
