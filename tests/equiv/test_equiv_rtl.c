@@ -231,7 +231,8 @@ static void bmu_edges(rig *r, uint64_t seed) {
 
 /* Out-of-range sizes: the RTL finishes with no memory traffic at all. */
 static void bmu_out_of_range(rig *r) {
-  static const uint32_t sz[][3] = {{0, 4, 2}, {1025, 4, 2}, {4, 0, 2}, {4, 1025, 2}, {4, 4, 0}};
+  static const uint32_t sz[][3] = {
+      {0, 4, 2}, {SOMHOP_BMU_MAX_M + 1, 4, 2}, {4, 0, 2}, {4, SOMHOP_BMU_MAX_D + 1, 2}, {4, 4, 0}};
   uint16_t cb[8 * 4] = {0}, x[8 * 4] = {0};
   uint32_t out[8], hls[8];
   for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++) {
@@ -441,7 +442,7 @@ static void hop_edges(rig *r, uint64_t seed) {
 }
 
 static void hop_out_of_range(rig *r) {
-  static const uint32_t sz[][3] = {{0, 1, 0}, {2049, 1, 0}, {8, 0, 0}, {8, 1, 2}, {8, 1, 7}};
+  static const uint32_t sz[][3] = {{0, 1, 0}, {SOMHOP_HOP_MAX_N + 1, 1, 0}, {8, 0, 0}, {8, 1, 2}, {8, 1, 7}};
   int16_t w[8 * 8] = {0};
   uint64_t pr[2] = {0x55, 0x55}, st[2];
   uint32_t sw[2];
