@@ -6,6 +6,8 @@
 #   make bench      benchmarks (figures land in bench/)
 #   make lint       verilator -Wall lint, shellcheck
 #   make asan       the whole test suite under ASan + UBSan
+#   make KERNEL_CONFIG=<name>  another kernel configuration (kernels/configs.mk) in build-<name>/
+#   make test-configs          every configuration's equivalence and OpenCL tests, each in its tree
 #
 # Each part of the tree adds its own rules in a fragment (host/host.mk,
 # kernels/kernels.mk, ...). Fragments append to these lists:
@@ -37,6 +39,9 @@ LINT_CMDS   :=
 
 .PHONY: all deps demo test bench lint asan clean
 all: deps-check-quiet
+
+# The kernel configuration (KERNEL_CONFIG, may move BUILD) comes before every fragment.
+include kernels/configs.mk
 
 # Fragments (each is optional while the tree grows).
 -include host/host.mk
@@ -89,6 +94,6 @@ asan-run:
 	  tests/run.sh $(TEST_CMDS)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan $(SOMHOP_CONFIGS:%=build-%)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -215,9 +215,23 @@ static inline int somhop_hop_next(int32_t h, int current) {
  * without touching memory; the host validates before it launches.
  * ------------------------------------------------------------------------ */
 
+/* The limits of the configuration being built (kernels/configs.mk passes
+ * SOMHOP_CFG_*); without one, those of configuration `default`. */
+#ifdef SOMHOP_CFG_BMU_MAX_M
+#define SOMHOP_BMU_MAX_M SOMHOP_CFG_BMU_MAX_M
+#else
 #define SOMHOP_BMU_MAX_M 1024u
+#endif
+#ifdef SOMHOP_CFG_BMU_MAX_D
+#define SOMHOP_BMU_MAX_D SOMHOP_CFG_BMU_MAX_D
+#else
 #define SOMHOP_BMU_MAX_D 1024u
+#endif
+#ifdef SOMHOP_CFG_HOP_MAX_N
+#define SOMHOP_HOP_MAX_N SOMHOP_CFG_HOP_MAX_N
+#else
 #define SOMHOP_HOP_MAX_N 2048u
+#endif
 
 #ifdef __cplusplus
 }

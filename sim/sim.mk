@@ -44,11 +44,12 @@ ALL_TARGETS += $(SIM_LIB)
 LINT_CMDS   += $(abspath rtl/lint.sh)
 
 # Verilate: one output directory per model; the stamp is the generated header.
-# $(1) model name, $(2) top module, $(3) parameter overrides.
+# $(1) model name, $(2) top module, $(3) parameter overrides (after the configuration's
+# -G flags $(SOMHOP_CFG_VL_<top>) of kernels/configs.mk; a config change re-verilates).
 define SIM_VERILATE
-$(SIM_DIR)/$(1)/V$(1).h: rtl/$(2)/$(2).f rtl/lint.vlt $(shell cat rtl/$(2)/$(2).f 2>/dev/null)
+$(SIM_DIR)/$(1)/V$(1).h: rtl/$(2)/$(2).f rtl/lint.vlt $(shell cat rtl/$(2)/$(2).f 2>/dev/null) $(SOMHOP_CFG_H)
 	@rm -rf $(SIM_DIR)/$(1) && mkdir -p $(SIM_DIR)/$(1)
-	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f rtl/$(2)/$(2).f --top-module $(2) $(3) \
+	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f rtl/$(2)/$(2).f --top-module $(2) $(SOMHOP_CFG_VL_$(2)) $(3) \
 	  --prefix V$(1) --Mdir $(SIM_DIR)/$(1)
 
 # Compile every generated .cpp of the model (two at a time) into one archive.

@@ -41,16 +41,23 @@ typedef struct emu_run_result {
   char msg[512];         /* detail when the run failed */
 } emu_run_result;
 
-/* Opaque per-kernel engine state (hw_emu: the somhop_sim handle). */
+/* Opaque per-compute-unit engine state (hw_emu: the somhop_sim handle). */
 typedef struct emu_engine emu_engine;
+/* Opaque per-compute-unit sw_emu state (the HLS kernel's resident data when
+ * kernels/somhop_kernels.h offers per-instance state, see emu_sw.c). */
+typedef struct emu_sw_inst emu_sw_inst;
 
 /* sw_emu ------------------------------------------------------------------ */
 /* Check that a native model exists for kd and that kd's argument list
  * matches it (count and pointer/scalar kinds). 0, or -1 with msg. */
 int emu_sw_check(const emu_kdesc *kd, char *msg, size_t msglen);
-/* Run; verifies the extents implied by the scalar arguments against the
- * buffer sizes first (EMU_RUN_BOUNDS, nothing touched). */
-int emu_sw_run(const emu_kdesc *kd, const emu_argval *args, emu_run_result *res);
+/* One instance per compute unit (*out may be NULL when the kernels keep no
+ * state: calls are then independent). 0, or -1 with msg. */
+int emu_sw_open(const emu_kdesc *kd, emu_sw_inst **out, char *msg, size_t msglen);
+void emu_sw_close(const emu_kdesc *kd, emu_sw_inst *inst);
+/* Run on instance inst; verifies the extents implied by the scalar arguments
+ * against the buffer sizes first (EMU_RUN_BOUNDS, nothing touched). */
+int emu_sw_run(emu_sw_inst *inst, const emu_kdesc *kd, const emu_argval *args, emu_run_result *res);
 /* 1 when the HLS kernels are linked into this build. */
 int emu_sw_available(void);
 

@@ -9,6 +9,12 @@
  * with EMU_RUN_BOUNDS and nothing runs. (hw_emu gets the same guarantee
  * from the harness' region check on every AXI burst.)
  *
+ * Compute units: each CU of the xclbin is one instance (emu_sw_open) of the
+ * v2 kernels' per-CU state (somhop_bmu_inst, somhop_hop_cu: the codebook /
+ * weights a CU keeps between calls), so CUs keep their own resident data and
+ * run concurrently. With the v1 kernels (no KEEP flag in the contract) the
+ * kernels are stateless functions and a CU instance is NULL.
+ *
  * Built with -DSOMHOP_EMU_HAVE_HLS=1 when $(BUILD)/lib/libsomhop_hls.a is
  * linked; otherwise every sw_emu launch reports that the kernels are absent.
  */
@@ -33,8 +39,18 @@ typedef struct native {
   const char *kinds;  /* one char per arg: 'p' pointer, 's' 32-bit scalar */
   /* bytes each pointer arg will touch given the scalars (0 = untouched) */
   void (*extents)(const emu_argval *a, uint64_t *need);
-  void (*run)(const emu_argval *a);
+  void (*run)(void *inst, const emu_argval *a);
+  void *(*inst_new)(void);      /* NULL: stateless kernel */
+  void (*inst_free)(void *);
 } native;
+
+/* hopfield_update mode bits the kernel accepts: SYNC/ASYNC (bit 0) and, from
+ * v2 on, KEEP (bit 1, SOMHOP_HOP_FLAG_KEEP). */
+#ifdef SOMHOP_HOP_FLAG_KEEP
+#define EMU_HOP_MODE_BITS (SOMHOP_HOP_ASYNC | SOMHOP_HOP_FLAG_KEEP)
+#else
+#define EMU_HOP_MODE_BITS SOMHOP_HOP_ASYNC
+#endif
 
 static void bmu_extents(const emu_argval *a, uint64_t *need) {
   uint64_t M = a[3].scalar, D = a[4].scalar, N = a[5].scalar;
@@ -50,31 +66,65 @@ static void bmu_extents(const emu_argval *a, uint64_t *need) {
 static void hop_extents(const emu_argval *a, uint64_t *need) {
   uint64_t N = a[4].scalar, B = a[5].scalar, mode = a[7].scalar;
   need[0] = need[1] = need[2] = need[3] = 0;
-  if (N == 0 || N > SOMHOP_HOP_MAX_N || mode > SOMHOP_HOP_ASYNC) return;
+  if (N == 0 || N > SOMHOP_HOP_MAX_N || (mode & ~(uint64_t)EMU_HOP_MODE_BITS)) return;
   need[0] = N * SOMHOP_HOP_STRIDE(N) * 2u;
   if (B == 0) return;
   need[1] = need[2] = B * SOMHOP_HOP_WORDS(N) * 8u;
   need[3] = B * 4u;
 }
 
+/* Per-CU instances of the v2 HLS kernels (their resident codebook / weights),
+ * present when the contract defines the kernel's KEEP flag:
+ *   som_bmu:         somhop_bmu_inst (som_bmu_inst_new / _free / _run)
+ *   hopfield_update: somhop_hop_cu (somhop_hop_cu_create / _destroy / _run,
+ *                    keyed on the weights buffer's device address)
+ * v1 kernels are stateless functions: a CU instance is then NULL. */
 #if SOMHOP_EMU_HAVE_HLS
-static void bmu_run(const emu_argval *a) {
+#ifdef SOMHOP_BMU_FLAG_KEEP
+static void *bmu_new(void) { return som_bmu_inst_new(); }
+static void bmu_free(void *st) { som_bmu_inst_free((somhop_bmu_inst *)st); }
+static void bmu_run(void *st, const emu_argval *a) {
+  som_bmu_inst_run((somhop_bmu_inst *)st, (const uint16_t *)a[0].store, (const uint16_t *)a[1].store,
+                   (uint32_t *)a[2].store, (uint32_t)a[3].scalar, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar,
+                   (uint32_t)a[6].scalar);
+}
+#define BMU_STATE bmu_new, bmu_free
+#else
+static void bmu_run(void *st, const emu_argval *a) {
+  (void)st;
   som_bmu((const uint16_t *)a[0].store, (const uint16_t *)a[1].store, (uint32_t *)a[2].store,
           (uint32_t)a[3].scalar, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar, (uint32_t)a[6].scalar);
 }
-static void hop_run(const emu_argval *a) {
-  hopfield_update((const int16_t *)a[0].store, (const uint64_t *)a[1].store, (uint64_t *)a[2].store,
-                  (uint32_t *)a[3].store, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar,
-                  (uint32_t)a[6].scalar, (uint32_t)a[7].scalar);
+#define BMU_STATE NULL, NULL
+#endif
+#ifdef SOMHOP_HOP_FLAG_KEEP
+static void *hop_new(void) { return somhop_hop_cu_create(); }
+static void hop_free(void *st) { somhop_hop_cu_destroy((somhop_hop_cu *)st); }
+static void hop_run(void *st, const emu_argval *a) {
+  somhop_hop_cu_run((somhop_hop_cu *)st, a[0].dev_addr, (const int16_t *)a[0].store, (const uint64_t *)a[1].store,
+                    (uint64_t *)a[2].store, (uint32_t *)a[3].store, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar,
+                    (uint32_t)a[6].scalar, (uint32_t)a[7].scalar);
 }
+#define HOP_STATE hop_new, hop_free
+#else
+static void hop_run(void *st, const emu_argval *a) {
+  (void)st;
+  hopfield_update((const int16_t *)a[0].store, (const uint64_t *)a[1].store, (uint64_t *)a[2].store,
+                  (uint32_t *)a[3].store, (uint32_t)a[4].scalar, (uint32_t)a[5].scalar, (uint32_t)a[6].scalar,
+                  (uint32_t)a[7].scalar);
+}
+#define HOP_STATE NULL, NULL
+#endif
 #define RUN(f) f
 #else
 #define RUN(f) NULL
+#define BMU_STATE NULL, NULL
+#define HOP_STATE NULL, NULL
 #endif
 
 static const native natives[] = {
-    {"som_bmu", "pppssss", bmu_extents, RUN(bmu_run)},
-    {"hopfield_update", "ppppssss", hop_extents, RUN(hop_run)},
+    {"som_bmu", "pppssss", bmu_extents, RUN(bmu_run), BMU_STATE},
+    {"hopfield_update", "ppppssss", hop_extents, RUN(hop_run), HOP_STATE},
 };
 
 int emu_sw_available(void) { return SOMHOP_EMU_HAVE_HLS ? 1 : 0; }
@@ -108,7 +158,23 @@ int emu_sw_check(const emu_kdesc *kd, char *msg, size_t msglen) {
   return 0;
 }
 
-int emu_sw_run(const emu_kdesc *kd, const emu_argval *args, emu_run_result *res) {
+int emu_sw_open(const emu_kdesc *kd, emu_sw_inst **out, char *msg, size_t msglen) {
+  const native *n = find(kd->name);
+  *out = NULL;
+  if (!n || !n->inst_new) return 0;
+  if (!(*out = n->inst_new())) {
+    snprintf(msg, msglen, "sw_emu: out of memory for an instance of kernel %s", kd->name);
+    return -1;
+  }
+  return 0;
+}
+
+void emu_sw_close(const emu_kdesc *kd, emu_sw_inst *inst) {
+  const native *n = find(kd->name);
+  if (inst && n && n->inst_free) n->inst_free(inst);
+}
+
+int emu_sw_run(emu_sw_inst *inst, const emu_kdesc *kd, const emu_argval *args, emu_run_result *res) {
   const native *n = find(kd->name);
   uint64_t need[EMU_MAX_ARGS] = {0};
   memset(res, 0, sizeof *res);
@@ -130,7 +196,7 @@ int emu_sw_run(const emu_kdesc *kd, const emu_argval *args, emu_run_result *res)
     }
   }
   uint64_t t0 = emu_now_ns();
-  n->run(args);
+  n->run(inst, args);
   res->wall_ns = emu_now_ns() - t0;
   return EMU_RUN_OK;
 }

@@ -268,6 +268,115 @@ int emu_parse_kernel_xml(const char *xml, size_t len, emu_kdesc *out, char *err,
 
 /* ---- 3. container read -------------------------------------------------- */
 
+uint64_t emu_config_get(const emu_config *c, const char *key, uint64_t dflt) {
+  for (uint32_t i = 0; c && i < c->nparams; i++)
+    if (strcmp(c->keys[i], key) == 0) return c->values[i];
+  return dflt;
+}
+
+/* IP_LAYOUT: kernel CUs named "kernel:cu"; other IP types are skipped. */
+static int parse_ip_layout(const unsigned char *p, uint64_t sz, emu_xclbin_info *out, char *err, size_t errlen) {
+  if (sz < 8) return fail(err, errlen, "IP_LAYOUT section too small (%llu bytes)", (unsigned long long)sz);
+  int32_t cnt = (int32_t)rd32(p);
+  if (cnt < 1 || 8 + (uint64_t)cnt * 80 > sz)
+    return fail(err, errlen, "IP_LAYOUT section: bad entry count %d for %llu bytes", cnt, (unsigned long long)sz);
+  for (int32_t i = 0; i < cnt; i++) {
+    const unsigned char *e = p + 8 + (size_t)i * 80;
+    char nm[65], *colon;
+    memcpy(nm, e + 16, 64);
+    nm[64] = 0;
+    if (rd32(e) != EMU_IP_KERNEL) continue;
+    if (!(colon = strchr(nm, ':')) || !colon[1])
+      return fail(err, errlen, "IP_LAYOUT entry %d: name '%s' is not 'kernel:cu'", i, nm);
+    *colon = 0;
+    uint32_t k;
+    for (k = 0; k < out->nkernels; k++)
+      if (strcmp(out->kernels[k].name, nm) == 0) break;
+    if (k == out->nkernels)
+      return fail(err, errlen, "IP_LAYOUT entry %d: compute unit %s of kernel '%s', which has no kernel.xml section", i, colon + 1, nm);
+    if (out->ncus >= EMU_MAX_CUS) return fail(err, errlen, "IP_LAYOUT: more than %u compute units", EMU_MAX_CUS);
+    for (uint32_t c = 0; c < out->ncus; c++)
+      if (strcmp(out->cus[c].name, colon + 1) == 0)
+        return fail(err, errlen, "IP_LAYOUT: compute unit name '%s' appears twice", colon + 1);
+    emu_cu *cu = &out->cus[out->ncus++];
+    copy_str(cu->name, sizeof cu->name, colon + 1);
+    cu->kernel = k;
+    cu->bank = -1;
+    cu->base = rd64(e + 8);
+  }
+  for (uint32_t k = 0; k < out->nkernels; k++) {
+    uint32_t c;
+    for (c = 0; c < out->ncus; c++)
+      if (out->cus[c].kernel == k) break;
+    if (c == out->ncus)
+      return fail(err, errlen, "IP_LAYOUT declares no compute unit of kernel %s", out->kernels[k].name);
+  }
+  return 0;
+}
+
+/* CONNECTIVITY: the bank of each CU (all its pointer args in one bank). The
+ * IP index counts every IP_LAYOUT entry; kernel entries map to CUs in order. */
+static int parse_connectivity(const unsigned char *p, uint64_t sz, emu_xclbin_info *out, char *err, size_t errlen) {
+  if (sz < 4) return fail(err, errlen, "CONNECTIVITY section too small");
+  int32_t cnt = (int32_t)rd32(p);
+  if (cnt < 0 || 4 + (uint64_t)cnt * 12 > sz)
+    return fail(err, errlen, "CONNECTIVITY section: bad entry count %d for %llu bytes", cnt, (unsigned long long)sz);
+  for (int32_t i = 0; i < cnt; i++) {
+    const unsigned char *e = p + 4 + (size_t)i * 12;
+    int32_t arg = (int32_t)rd32(e), ip = (int32_t)rd32(e + 4), mem = (int32_t)rd32(e + 8);
+    if (ip < 0 || (uint32_t)ip >= out->ncus)
+      return fail(err, errlen, "CONNECTIVITY entry %d: IP index %d, the xclbin has %u compute units", i, ip, out->ncus);
+    emu_cu *cu = &out->cus[ip];
+    const emu_kdesc *kd = &out->kernels[cu->kernel];
+    if (arg < 0 || (uint32_t)arg >= kd->nargs || kd->args[arg].addr_qual != 1)
+      return fail(err, errlen, "CONNECTIVITY entry %d: %s has no pointer argument %d", i, cu->name, arg);
+    if (mem < 0 || mem >= (int32_t)EMU_MAX_BANKS || (out->nbanks && (uint32_t)mem >= out->nbanks))
+      return fail(err, errlen, "CONNECTIVITY entry %d: memory index %d of %s does not exist", i, mem, cu->name);
+    if (cu->bank >= 0 && cu->bank != mem)
+      return fail(err, errlen, "CONNECTIVITY: %s is connected to two banks (%d and %d); the emulation gives a CU one bank", cu->name, cu->bank, mem);
+    cu->bank = mem;
+  }
+  return 0;
+}
+
+/* somhop_config: "name=<n>" then "KEY=decimal" lines. */
+static int parse_config(const char *p, uint64_t sz, emu_config *c, char *err, size_t errlen) {
+  memset(c, 0, sizeof *c);
+  size_t i = 0;
+  int line = 0;
+  while (i < sz) {
+    size_t j = i;
+    while (j < sz && p[j] != '\n') j++;
+    char buf[96];
+    size_t n = j - i;
+    line++;
+    if (n >= sizeof buf) return fail(err, errlen, "%s line %d too long", EMU_CFG_SECTION, line);
+    memcpy(buf, p + i, n);
+    buf[n] = 0;
+    i = j + 1;
+    if (n == 0) continue;
+    char *eq = strchr(buf, '=');
+    if (!eq || eq == buf || !eq[1]) return fail(err, errlen, "%s line %d: '%s' is not key=value", EMU_CFG_SECTION, line, buf);
+    *eq = 0;
+    if (strcmp(buf, "name") == 0) {
+      if (strlen(eq + 1) >= sizeof c->name) return fail(err, errlen, "%s: name too long", EMU_CFG_SECTION);
+      copy_str(c->name, sizeof c->name, eq + 1);
+      continue;
+    }
+    if (strlen(buf) >= sizeof c->keys[0] || c->nparams >= EMU_MAX_PARAMS)
+      return fail(err, errlen, "%s line %d: key too long or too many parameters", EMU_CFG_SECTION, line);
+    char *end;
+    unsigned long long v = strtoull(eq + 1, &end, 10);
+    if (*end || eq[1] < '0' || eq[1] > '9')
+      return fail(err, errlen, "%s line %d: %s='%s' is not a decimal number", EMU_CFG_SECTION, line, buf, eq + 1);
+    copy_str(c->keys[c->nparams], sizeof c->keys[0], buf);
+    c->values[c->nparams++] = v;
+  }
+  if (!c->name[0]) return fail(err, errlen, "%s section has no name= line", EMU_CFG_SECTION);
+  c->present = 1;
+  return 0;
+}
+
 int emu_xclbin_parse(const unsigned char *img, size_t len, emu_xclbin_info *out, char *err,
                      size_t errlen) {
   memset(out, 0, sizeof *out);
@@ -288,13 +397,24 @@ int emu_xclbin_parse(const unsigned char *img, size_t len, emu_xclbin_info *out,
     return fail(err, errlen, "xclbin declares %u sections (corrupt; at most %u expected)", nsec, EMU_XCLBIN_MAX_SECTIONS);
   if ((uint64_t)EMU_AXLF_SECTIONS_OFF + (uint64_t)nsec * EMU_AXLF_SECTION_BYTES > len)
     return fail(err, errlen, "xclbin section table runs past the end of the binary");
+  uint64_t ipl_off = 0, ipl_sz = 0, con_off = 0, con_sz = 0, cfg_off = 0, cfg_sz = 0;
+  int have_ipl = 0, have_con = 0, have_cfg = 0;
   for (uint32_t s = 0; s < nsec; s++) {
     const unsigned char *sh = img + EMU_AXLF_SECTIONS_OFF + (size_t)s * EMU_AXLF_SECTION_BYTES;
     uint32_t kind = rd32(sh);
     uint64_t off = rd64(sh + 24), sz = rd64(sh + 32);
     if (off > len || sz > len - off)
       return fail(err, errlen, "xclbin section %u (kind %u) lies outside the binary (offset %llu, size %llu, binary %zu)", s, kind, (unsigned long long)off, (unsigned long long)sz, len);
-    if (kind == EMU_SECT_EMBEDDED_METADATA) {
+    if (kind == EMU_SECT_IP_LAYOUT || kind == EMU_SECT_CONNECTIVITY ||
+        (kind == EMU_SECT_USER_METADATA && memcmp(sh + 4, EMU_CFG_SECTION, sizeof EMU_CFG_SECTION) == 0)) {
+      int *have = kind == EMU_SECT_IP_LAYOUT ? &have_ipl : kind == EMU_SECT_CONNECTIVITY ? &have_con : &have_cfg;
+      if (*have) return fail(err, errlen, "xclbin has two %s sections", kind == EMU_SECT_IP_LAYOUT ? "IP_LAYOUT" : kind == EMU_SECT_CONNECTIVITY ? "CONNECTIVITY" : EMU_CFG_SECTION);
+      *have = 1;
+      uint64_t *o = kind == EMU_SECT_IP_LAYOUT ? &ipl_off : kind == EMU_SECT_CONNECTIVITY ? &con_off : &cfg_off;
+      uint64_t *z = kind == EMU_SECT_IP_LAYOUT ? &ipl_sz : kind == EMU_SECT_CONNECTIVITY ? &con_sz : &cfg_sz;
+      *o = off;
+      *z = sz;
+    } else if (kind == EMU_SECT_EMBEDDED_METADATA) {
       if (out->nkernels >= EMU_MAX_KERNELS) return fail(err, errlen, "more than %u kernels in xclbin", EMU_MAX_KERNELS);
       char kerr[256];
       if (emu_parse_kernel_xml((const char *)img + off, (size_t)sz, &out->kernels[out->nkernels], kerr, sizeof kerr) != 0)
@@ -322,6 +442,24 @@ int emu_xclbin_parse(const unsigned char *img, size_t len, emu_xclbin_info *out,
   }
   if (out->nkernels == 0)
     return fail(err, errlen, "xclbin has no EMBEDDED_METADATA kernel.xml section (not a somhop emulation xclbin)");
+  if (have_ipl) {
+    if (parse_ip_layout(img + ipl_off, ipl_sz, out, err, errlen) != 0) return -1;
+  } else {
+    for (uint32_t k = 0; k < out->nkernels; k++) { /* one CU per kernel, any bank */
+      emu_cu *cu = &out->cus[out->ncus++];
+      cu->kernel = k;
+      cu->bank = -1;
+      size_t l = strlen(out->kernels[k].name);
+      if (l > EMU_NAME_MAX - 3) l = EMU_NAME_MAX - 3;
+      memcpy(cu->name, out->kernels[k].name, l);
+      memcpy(cu->name + l, "_1", 3);
+    }
+  }
+  if (have_con) {
+    if (!have_ipl) return fail(err, errlen, "CONNECTIVITY section without IP_LAYOUT");
+    if (parse_connectivity(img + con_off, con_sz, out, err, errlen) != 0) return -1;
+  }
+  if (have_cfg && parse_config((const char *)img + cfg_off, cfg_sz, &out->cfg, err, errlen) != 0) return -1;
   return 0;
 }
 
@@ -330,9 +468,18 @@ int emu_xclbin_parse(const unsigned char *img, size_t len, emu_xclbin_info *out,
 #define EMU_BANK_COUNT 4u
 #define EMU_BANK_BYTES (16ull << 30) /* 16 GiB per DDR4 bank, as on F1 */
 
-int emu_xclbin_build(uint32_t mode, const char *vbnv, const char *const *xmls,
-                     const size_t *xml_lens, size_t nxml, uint64_t timestamp,
-                     unsigned char **out, size_t *out_len, char *err, size_t errlen) {
+typedef struct sect {
+  uint32_t kind;
+  char name[16];
+  unsigned char *data;  /* owned when own */
+  size_t len;
+  int own;
+} sect;
+
+int emu_xclbin_build_cfg(uint32_t mode, const char *vbnv, const char *const *xmls,
+                         const size_t *xml_lens, size_t nxml, uint64_t timestamp,
+                         const emu_build_cfg *cfg, unsigned char **out, size_t *out_len,
+                         char *err, size_t errlen) {
   *out = NULL;
   *out_len = 0;
   if (nxml == 0 || nxml > EMU_MAX_KERNELS) return fail(err, errlen, "need 1..%u kernel.xml files", EMU_MAX_KERNELS);
@@ -343,14 +490,111 @@ int emu_xclbin_build(uint32_t mode, const char *vbnv, const char *const *xmls,
     if (emu_parse_kernel_xml(xmls[i], xml_lens[i], &kd[i], kerr, sizeof kerr) != 0)
       return fail(err, errlen, "kernel.xml #%zu: %s", i + 1, kerr);
   }
-  size_t nsec = nxml + 1;
-  size_t memtop_len = 8 + EMU_BANK_COUNT * 40;
+  sect sec[EMU_MAX_KERNELS + 4];
+  size_t nsec = 0;
+  int rc = -1;
+  memset(sec, 0, sizeof sec);
+  for (size_t i = 0; i < nxml; i++) {
+    sec[nsec].kind = EMU_SECT_EMBEDDED_METADATA;
+    memcpy(sec[nsec].name, kd[i].name, strlen(kd[i].name) < 15 ? strlen(kd[i].name) : 15);
+    sec[nsec].data = (unsigned char *)(uintptr_t)xmls[i];
+    sec[nsec++].len = xml_lens[i];
+  }
+  /* MEM_TOPOLOGY: F1's four DDR banks */
+  sect *mt = &sec[nsec++];
+  mt->kind = EMU_SECT_MEM_TOPOLOGY;
+  memcpy(mt->name, "mem_topology", 12);
+  mt->len = 8 + EMU_BANK_COUNT * 40;
+  mt->own = 1;
+  if (!(mt->data = calloc(1, mt->len))) goto oom;
+  wr32(mt->data, EMU_BANK_COUNT);
+  for (uint32_t b = 0; b < EMU_BANK_COUNT; b++) {
+    unsigned char *e = mt->data + 8 + b * 40;
+    e[0] = 1; /* MEM_DDR4 */
+    e[1] = 1; /* used */
+    wr64(e + 8, EMU_BANK_BYTES / 1024u);
+    wr64(e + 16, (uint64_t)b * EMU_BANK_BYTES);
+    snprintf((char *)e + 24, 16, "DDR[%u]", b);
+  }
+  if (cfg) {
+    uint32_t ncu = 0, ncon = 0;
+    for (size_t k = 0; k < nxml; k++) {
+      uint32_t n = cfg->ncu[k] ? cfg->ncu[k] : 1;
+      ncu += n;
+      for (uint32_t a = 0; a < kd[k].nargs; a++) ncon += kd[k].args[a].addr_qual == 1 ? n : 0;
+    }
+    if (ncu > EMU_MAX_CUS) {
+      fail(err, errlen, "%u compute units, at most %u", ncu, EMU_MAX_CUS);
+      goto out;
+    }
+    if (ncu > EMU_BANK_COUNT) {
+      fail(err, errlen, "%u compute units need %u memory banks (one per CU), the platform has %u", ncu, ncu,
+           EMU_BANK_COUNT);
+      goto out;
+    }
+    sect *ip = &sec[nsec++], *cn = &sec[nsec++];
+    ip->kind = EMU_SECT_IP_LAYOUT;
+    memcpy(ip->name, "ip_layout", 9);
+    ip->len = 8 + (size_t)ncu * 80;
+    ip->own = 1;
+    cn->kind = EMU_SECT_CONNECTIVITY;
+    memcpy(cn->name, "connectivity", 12);
+    cn->len = 4 + (size_t)ncon * 12;
+    cn->own = 1;
+    if (!(ip->data = calloc(1, ip->len)) || !(cn->data = calloc(1, cn->len))) goto oom;
+    wr32(ip->data, ncu);
+    wr32(cn->data, ncon);
+    uint32_t first_bank[EMU_MAX_KERNELS], nb = 0, done_k[EMU_MAX_KERNELS] = {0};
+    for (uint32_t o = 0; o < cfg->norder + nxml; o++) {
+      uint32_t k = o < cfg->norder ? cfg->order[o] : o - cfg->norder;
+      if (k >= nxml || done_k[k]) continue;
+      done_k[k] = 1;
+      first_bank[k] = nb;
+      nb += cfg->ncu[k] ? cfg->ncu[k] : 1;
+    }
+    uint32_t c = 0, e = 0;
+    for (size_t k = 0; k < nxml; k++) {
+      uint32_t n = cfg->ncu[k] ? cfg->ncu[k] : 1;
+      for (uint32_t u = 0; u < n; u++, c++) {
+        unsigned char *d = ip->data + 8 + (size_t)c * 80;
+        wr32(d, EMU_IP_KERNEL);
+        wr64(d + 8, 0x1800000ull + (uint64_t)c * 0x10000ull);
+        if ((size_t)snprintf((char *)d + 16, 64, "%s:%s_%u", kd[k].name, kd[k].name, u + 1) >= 64) {
+          fail(err, errlen, "kernel name %s too long for an IP_LAYOUT entry", kd[k].name);
+          goto out;
+        }
+        for (uint32_t a = 0; a < kd[k].nargs; a++) {
+          if (kd[k].args[a].addr_qual != 1) continue;
+          unsigned char *x = cn->data + 4 + (size_t)e++ * 12;
+          wr32(x, a);
+          wr32(x + 4, c);
+          wr32(x + 8, first_bank[k] + u);
+        }
+      }
+    }
+    if (cfg->name) {
+      sect *cs = &sec[nsec++];
+      cs->kind = EMU_SECT_USER_METADATA;
+      memcpy(cs->name, EMU_CFG_SECTION, sizeof EMU_CFG_SECTION);
+      size_t cap = 64 + strlen(cfg->name) + (size_t)cfg->nparams * 48;
+      cs->own = 1;
+      if (!(cs->data = calloc(1, cap))) goto oom;
+      size_t l = (size_t)snprintf((char *)cs->data, cap, "name=%s\n", cfg->name);
+      for (uint32_t i = 0; i < cfg->nparams && l < cap; i++)
+        l += (size_t)snprintf((char *)cs->data + l, cap - l, "%.23s=%llu\n", cfg->keys[i],
+                              (unsigned long long)cfg->values[i]);
+      if (l >= cap || strlen(cfg->name) >= 32) {
+        fail(err, errlen, "configuration name or parameters too long");
+        goto out;
+      }
+      cs->len = l;
+    }
+  }
   size_t pos = EMU_AXLF_SECTIONS_OFF + nsec * EMU_AXLF_SECTION_BYTES;
   size_t total = pos;
-  for (size_t i = 0; i < nxml; i++) total = ((total + 7) & ~(size_t)7) + xml_lens[i];
-  total = ((total + 7) & ~(size_t)7) + memtop_len;
+  for (size_t i = 0; i < nsec; i++) total = ((total + 7) & ~(size_t)7) + sec[i].len;
   unsigned char *img = calloc(1, total);
-  if (!img) return fail(err, errlen, "out of memory");
+  if (!img) goto oom;
   memcpy(img, "xclbin2", 8);
   wr32(img + 8, 0xFFFFFFFFu);
   memset(img + 12, 0xFF, 28);
@@ -365,35 +609,16 @@ int emu_xclbin_build(uint32_t mode, const char *vbnv, const char *const *xmls,
   memcpy(h + 48, vbnv, strlen(vbnv));
   wr32(h + 144, (uint32_t)nsec);
   uint64_t hash = 0xCBF29CE484222325ull;
-  for (size_t s = 0; s < nsec; s++) {
-    unsigned char *sh = img + EMU_AXLF_SECTIONS_OFF + s * EMU_AXLF_SECTION_BYTES;
+  for (size_t i = 0; i < nsec; i++) {
+    unsigned char *sh = img + EMU_AXLF_SECTIONS_OFF + i * EMU_AXLF_SECTION_BYTES;
     pos = (pos + 7) & ~(size_t)7;
-    if (s < nxml) {
-      wr32(sh, EMU_SECT_EMBEDDED_METADATA);
-      memcpy(sh + 4, kd[s].name, strlen(kd[s].name) < 15 ? strlen(kd[s].name) : 15);
-      memcpy(img + pos, xmls[s], xml_lens[s]);
-      wr64(sh + 24, pos);
-      wr64(sh + 32, xml_lens[s]);
-      hash = fnv1a(hash, img + pos, xml_lens[s]);
-      pos += xml_lens[s];
-    } else {
-      unsigned char *m = img + pos;
-      wr32(sh, EMU_SECT_MEM_TOPOLOGY);
-      memcpy(sh + 4, "mem_topology", 12);
-      wr32(m, EMU_BANK_COUNT);
-      for (uint32_t b = 0; b < EMU_BANK_COUNT; b++) {
-        unsigned char *e = m + 8 + b * 40;
-        e[0] = 1; /* MEM_DDR4 */
-        e[1] = 1; /* used */
-        wr64(e + 8, EMU_BANK_BYTES / 1024u);
-        wr64(e + 16, (uint64_t)b * EMU_BANK_BYTES);
-        snprintf((char *)e + 24, 16, "DDR[%u]", b);
-      }
-      wr64(sh + 24, pos);
-      wr64(sh + 32, memtop_len);
-      hash = fnv1a(hash, m, memtop_len);
-      pos += memtop_len;
-    }
+    wr32(sh, sec[i].kind);
+    memcpy(sh + 4, sec[i].name, 16);
+    memcpy(img + pos, sec[i].data, sec[i].len);
+    wr64(sh + 24, pos);
+    wr64(sh + 32, sec[i].len);
+    hash = fnv1a(hash, img + pos, sec[i].len);
+    pos += sec[i].len;
   }
   hash = fnv1a(hash, (const unsigned char *)&mode, sizeof mode);
   wr64(img + 296, hash);
@@ -402,5 +627,18 @@ int emu_xclbin_build(uint32_t mode, const char *vbnv, const char *const *xmls,
   wr64(h + 120, hash ^ 0x5A5A5A5A5A5A5A5Aull);
   *out = img;
   *out_len = total;
-  return 0;
+  rc = 0;
+  goto out;
+oom:
+  fail(err, errlen, "out of memory");
+out:
+  for (size_t i = 0; i < nsec; i++)
+    if (sec[i].own) free(sec[i].data);
+  return rc;
+}
+
+int emu_xclbin_build(uint32_t mode, const char *vbnv, const char *const *xmls,
+                     const size_t *xml_lens, size_t nxml, uint64_t timestamp,
+                     unsigned char **out, size_t *out_len, char *err, size_t errlen) {
+  return emu_xclbin_build_cfg(mode, vbnv, xmls, xml_lens, nxml, timestamp, NULL, out, out_len, err, errlen);
 }

@@ -23,6 +23,17 @@
  *   then the section payloads, each 8-byte aligned.
  * Sections: EMBEDDED_METADATA (2) once per kernel, named after the kernel,
  * holding its kernel.xml verbatim; MEM_TOPOLOGY (6) with the 4 DDR banks.
+ * With a configuration (emu_xclbin_build_cfg, what `make` writes) also:
+ *   IP_LAYOUT (8), XRT's ip_layout: s32 m_count, then at +8 m_count ip_data of
+ *     80 bytes (+0 u32 m_type = IP_KERNEL 1, +4 u32 properties, +8 u64
+ *     m_base_address, +16 char m_name[64] = "som_bmu:som_bmu_1"): the compute units;
+ *   CONNECTIVITY (7), XRT's connectivity: s32 m_count, then at +4 m_count
+ *     connection of 12 bytes (s32 arg_index, s32 m_ip_layout_index,
+ *     s32 mem_data_index): every pointer argument of a CU to its CU's bank;
+ *   USER_METADATA (16) named "somhop_config": text lines "key=value", first
+ *     "name=<config>", then the parameters of kernels/configs.mk (BMU_S=8 ...).
+ * Without IP_LAYOUT an xclbin has one compute unit per kernel ("<kernel>_1"),
+ * connected to every bank, and no configuration.
  */
 #ifndef SOMHOP_EMU_XCLBIN_H
 #define SOMHOP_EMU_XCLBIN_H
@@ -39,7 +50,14 @@ extern "C" {
 
 /* XRT enum XCLBIN_MODE and enum axlf_section_kind values used here. */
 enum { EMU_XCLBIN_FLAT = 0, EMU_XCLBIN_PR = 1, EMU_XCLBIN_HW_EMU = 4, EMU_XCLBIN_SW_EMU = 5 };
-enum { EMU_SECT_EMBEDDED_METADATA = 2, EMU_SECT_MEM_TOPOLOGY = 6 };
+enum {
+  EMU_SECT_EMBEDDED_METADATA = 2,
+  EMU_SECT_MEM_TOPOLOGY = 6,
+  EMU_SECT_CONNECTIVITY = 7,
+  EMU_SECT_IP_LAYOUT = 8,
+  EMU_SECT_USER_METADATA = 16
+};
+enum { EMU_IP_KERNEL = 1 };
 
 #define EMU_AXLF_HEADER_OFF 304u
 #define EMU_AXLF_SECTIONS_OFF 456u
@@ -49,6 +67,9 @@ enum { EMU_SECT_EMBEDDED_METADATA = 2, EMU_SECT_MEM_TOPOLOGY = 6 };
 #define EMU_MAX_ARGS 16u
 #define EMU_MAX_BANKS 8u
 #define EMU_NAME_MAX 64u
+#define EMU_MAX_CUS 16u      /* compute units of all kernels together */
+#define EMU_MAX_PARAMS 24u   /* configuration parameters */
+#define EMU_CFG_SECTION "somhop_config"
 
 /* One <arg> of kernel.xml. */
 typedef struct emu_karg {
@@ -76,6 +97,26 @@ typedef struct emu_bank {
   uint64_t size;       /* bytes */
 } emu_bank;
 
+/* One compute unit (IP_LAYOUT entry "kernel:cu"). */
+typedef struct emu_cu {
+  char name[EMU_NAME_MAX];  /* CU name, e.g. "som_bmu_2" */
+  uint32_t kernel;          /* index into emu_xclbin_info.kernels */
+  int bank;                 /* memory index its pointer arguments connect to; -1 = any */
+  uint64_t base;            /* m_base_address */
+} emu_cu;
+
+/* The configuration an xclbin holds (USER_METADATA "somhop_config"). */
+typedef struct emu_config {
+  int present;                      /* 0: no somhop_config section */
+  char name[32];                    /* e.g. "default" */
+  uint32_t nparams;
+  char keys[EMU_MAX_PARAMS][24];    /* e.g. "BMU_S" */
+  uint64_t values[EMU_MAX_PARAMS];
+} emu_config;
+
+/* Value of key in c, or dflt when absent. */
+uint64_t emu_config_get(const emu_config *c, const char *key, uint64_t dflt);
+
 /* What the ICD needs from an xclbin. */
 typedef struct emu_xclbin_info {
   uint32_t mode;                     /* EMU_XCLBIN_* */
@@ -85,7 +126,21 @@ typedef struct emu_xclbin_info {
   uint32_t nbanks;                   /* 0 when MEM_TOPOLOGY is absent */
   emu_bank banks[EMU_MAX_BANKS];
   uint64_t unique_id;                /* header unique_id */
+  uint32_t ncus;                     /* compute units (>= 1 per kernel) */
+  emu_cu cus[EMU_MAX_CUS];           /* in IP_LAYOUT order */
+  emu_config cfg;                    /* configuration, if declared */
 } emu_xclbin_info;
+
+/* What emu_xclbin_build_cfg declares beyond the kernel.xml files. */
+typedef struct emu_build_cfg {
+  const char *name;                  /* configuration name (NULL: no config section) */
+  uint32_t nparams;
+  const char *const *keys;           /* parameter names */
+  const uint64_t *values;
+  uint32_t ncu[EMU_MAX_KERNELS];     /* compute units per kernel, by kernel.xml order (0 = 1) */
+  uint32_t norder;                   /* banks go to the CUs of kernels order[0..norder-1] first, */
+  uint32_t order[EMU_MAX_KERNELS];   /* then to the other kernels in kernel.xml order */
+} emu_build_cfg;
 
 /* Parse one kernel.xml document. Returns 0, or -1 with a message in err. */
 int emu_parse_kernel_xml(const char *xml, size_t len, emu_kdesc *out, char *err, size_t errlen);
@@ -102,6 +157,15 @@ int emu_xclbin_parse(const unsigned char *img, size_t len, emu_xclbin_info *out,
 int emu_xclbin_build(uint32_t mode, const char *vbnv, const char *const *xmls,
                      const size_t *xml_lens, size_t nxml, uint64_t timestamp,
                      unsigned char **out, size_t *out_len, char *err, size_t errlen);
+
+/* Same, plus IP_LAYOUT / CONNECTIVITY (cfg->ncu compute units per kernel, each
+ * its own bank: banks 0, 1, ... in cfg->order, then kernel.xml order; more CUs
+ * than banks is an error) and the somhop_config section. cfg NULL =
+ * emu_xclbin_build. */
+int emu_xclbin_build_cfg(uint32_t mode, const char *vbnv, const char *const *xmls,
+                         const size_t *xml_lens, size_t nxml, uint64_t timestamp,
+                         const emu_build_cfg *cfg, unsigned char **out, size_t *out_len,
+                         char *err, size_t errlen);
 
 /* "hw_emu" for EMU_XCLBIN_HW_EMU, "sw_emu", "hw" (FLAT/PR/tandem), "unknown". */
 const char *emu_mode_name(uint32_t mode);

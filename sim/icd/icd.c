@@ -11,10 +11,22 @@
  * store and a device address in one bank, chosen by the Xilinx
  * cl_mem_ext_ptr_t extension (CL_MEM_EXT_PTR_XILINX) or bank 0.
  *
- * Execution is synchronous: an enqueue runs the command before it returns
- * and its event is complete (or failed, with a negative status) at once.
+ * Execution is synchronous on in-order queues: an enqueue runs the command
+ * before it returns and its event is complete (or failed, with a negative
+ * status) at once. On an out-of-order queue a kernel command runs on its
+ * compute unit's own thread (several CUs at once) and its event completes
+ * later; every other command runs at once after waiting for its wait list.
  * Failures are reported through the event status and, with a message,
  * through the context's pfn_notify callback.
+ *
+ * Compute units: an xclbin declares N CUs per kernel (IP_LAYOUT), each
+ * connected to one bank (CONNECTIVITY). Each CU keeps its own engine for the
+ * program's lifetime (hw_emu: its own Verilated model; sw_emu: its own HLS
+ * instance), so data a kernel keeps on chip between calls stays with that
+ * CU. clCreateKernel("k") may run on any CU of k, "k:{k_2}" or
+ * "k:{k_1,k_3}" only on those (XRT's syntax); a launch runs on the first
+ * allowed, idle CU connected to the banks of the buffers that were placed
+ * explicitly (cl_mem_ext_ptr_t), and fails with [connectivity] when none is.
  *
  * Modeled timing (event profiling; constants in docs/opencl.md):
  *   transfers: bytes / SOMHOP_EMU_PCIE_GBPS (8 GB/s) + SOMHOP_EMU_XFER_LATENCY_US (10 us)
@@ -93,7 +105,9 @@ struct _cl_command_queue {
   cl_context ctx;
   cl_device_id dev;
   cl_command_queue_properties props;
-  uint64_t timeline_ns;   /* modeled end of the last command */
+  uint64_t timeline_ns;   /* modeled end of the last command (kernels on an out-of-order
+                             queue use their CU's timeline instead) */
+  uint32_t npending;      /* kernel commands still running (out-of-order queue) */
 };
 
 struct _cl_mem {
@@ -105,6 +119,7 @@ struct _cl_mem {
   unsigned char *store;   /* device backing bytes (size, zero-initialised) */
   uint64_t dev_addr;      /* device byte address */
   int bank;               /* DDR bank index */
+  int bank_explicit;      /* 1: placed with cl_mem_ext_ptr_t (a launch checks connectivity) */
   int on_device;          /* 1 once the device copy is current */
   struct _cl_mem *next;   /* allocation list of its bank, by address */
   struct emu_map *maps;   /* outstanding clEnqueueMapBuffer regions */
@@ -118,6 +133,15 @@ typedef struct emu_map {
   struct emu_map *next;
 } emu_map;
 
+/* Run-time state of one compute unit, for the program's lifetime. */
+typedef struct emu_cu_rt {
+  emu_engine *hw;         /* hw_emu: its Verilated model (NULL until a kernel may use it) */
+  emu_sw_inst *sw;        /* sw_emu: its HLS instance */
+  int opened;             /* engine created */
+  int busy;               /* a kernel command is running on it */
+  uint64_t timeline_ns;   /* modeled end of its last kernel */
+} emu_cu_rt;
+
 struct _cl_program {
   OBJ_HEAD;
   cl_context ctx;
@@ -128,6 +152,7 @@ struct _cl_program {
   char log[1024];           /* build log */
   emu_xclbin_info *xi;      /* parsed binary once built */
   uint32_t nkernels_live;   /* kernels still referencing the program */
+  emu_cu_rt cu[EMU_MAX_CUS]; /* by xi->cus index */
 };
 
 typedef struct karg_slot {
@@ -141,7 +166,7 @@ struct _cl_kernel {
   cl_program prog;
   const emu_kdesc *kd;          /* inside prog->xi */
   karg_slot args[EMU_MAX_ARGS];
-  emu_engine *engine;           /* hw_emu model */
+  uint32_t cu_mask;             /* CUs (bits over prog->xi->cus) it may run on */
 };
 
 struct _cl_event {
@@ -152,6 +177,11 @@ struct _cl_event {
   cl_int status;                     /* CL_COMPLETE or a negative error */
   cl_ulong t_queued, t_submit, t_start, t_end;  /* modeled device timeline, ns */
   cl_ulong engine_ns;                /* measured host time inside the engine (kernels) */
+  cl_int cu;                         /* kernel commands: CU index that ran it (-1 otherwise) */
+  char cu_name[EMU_NAME_MAX];        /* and its name */
+  uint32_t ncb;                      /* callbacks waiting for completion */
+  void(CL_CALLBACK *cb[4])(cl_event, cl_int, void *);
+  void *cb_data[4];
 };
 
 /* Vendor query of clGetEventProfilingInfo: measured host wall time the
@@ -159,14 +189,21 @@ struct _cl_event {
  * command, ns. Lets a host separate its own and the ICD's overhead from
  * the simulation it wraps. */
 #define SOMHOP_EMU_PROFILING_ENGINE_NS 0x10EE0100
+/* Vendor query: index (0-based, IP_LAYOUT order) of the compute unit that ran
+ * a kernel command, cl_int; CL_INVALID_VALUE for other commands. And the
+ * CU name: SOMHOP_EMU_PROFILING_CU_NAME (a string). */
+#define SOMHOP_EMU_PROFILING_CU 0x10EE0101
+#define SOMHOP_EMU_PROFILING_CU_NAME 0x10EE0102
 
 static const struct _cl_icd_dispatch emu_dispatch;
+static void event_wait(cl_event ev);
 static struct _cl_platform_id g_platform = {&emu_dispatch, MAGIC_PLATFORM, 1};
 static struct _cl_device_id g_devices[NDEV] = {
     {&emu_dispatch, MAGIC_DEVICE, 1, DEV_SW, "sw_emu", EMU_XCLBIN_SW_EMU},
     {&emu_dispatch, MAGIC_DEVICE, 1, DEV_HW, "hw_emu", EMU_XCLBIN_HW_EMU},
 };
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER; /* a kernel command finished */
 
 #define EMU_NBANKS 4
 #define EMU_BANK_BYTES (16ull << 30)
@@ -519,6 +556,13 @@ static cl_int CL_API_CALL emu_clRetainCommandQueue(cl_command_queue q) {
   return obj_retain(q, MAGIC_QUEUE, CL_INVALID_COMMAND_QUEUE);
 }
 
+/* Block until no kernel command of q is running. */
+static void queue_drain(cl_command_queue q) {
+  pthread_mutex_lock(&g_lock);
+  while (q->npending) pthread_cond_wait(&g_cond, &g_lock);
+  pthread_mutex_unlock(&g_lock);
+}
+
 static cl_int CL_API_CALL emu_clReleaseCommandQueue(cl_command_queue q) {
   if (!valid(q, MAGIC_QUEUE)) return CL_INVALID_COMMAND_QUEUE;
   if (obj_unref(q, NULL)) {
@@ -546,7 +590,9 @@ static cl_int CL_API_CALL emu_clFlush(cl_command_queue q) {
   return valid(q, MAGIC_QUEUE) ? CL_SUCCESS : CL_INVALID_COMMAND_QUEUE;
 }
 static cl_int CL_API_CALL emu_clFinish(cl_command_queue q) {
-  return valid(q, MAGIC_QUEUE) ? CL_SUCCESS : CL_INVALID_COMMAND_QUEUE;
+  if (!valid(q, MAGIC_QUEUE)) return CL_INVALID_COMMAND_QUEUE;
+  queue_drain(q);
+  return CL_SUCCESS;
 }
 
 /* ---- 4. memory ------------------------------------------------------------ */
@@ -593,7 +639,7 @@ static cl_mem CL_API_CALL emu_clCreateBuffer(cl_context c, cl_mem_flags flags, s
                                              void *host_ptr, cl_int *err) {
   cl_int e = CL_SUCCESS;
   cl_mem m = NULL;
-  int bank = 0;
+  int bank = 0, explicit_bank = 0;
   char note[300] = "";
   if (!valid(c, MAGIC_CONTEXT)) { e = CL_INVALID_CONTEXT; goto out; }
   if (flags & EMU_MEM_EXT_PTR_XILINX) {
@@ -628,6 +674,7 @@ static cl_mem CL_API_CALL emu_clCreateBuffer(cl_context c, cl_mem_flags flags, s
     }
     host_ptr = x->obj;
     flags &= ~EMU_MEM_EXT_PTR_XILINX;
+    explicit_bank = xf != 0;
   }
   if (size == 0 || size > EMU_MAX_ALLOC) { e = CL_INVALID_BUFFER_SIZE; goto out; }
   if ((flags & (CL_MEM_USE_HOST_PTR | CL_MEM_COPY_HOST_PTR)) ? !host_ptr : host_ptr != NULL) {
@@ -649,6 +696,7 @@ static cl_mem CL_API_CALL emu_clCreateBuffer(cl_context c, cl_mem_flags flags, s
   m->ctx = c;
   m->flags = flags;
   m->size = size;
+  m->bank_explicit = explicit_bank;
   if (flags & CL_MEM_USE_HOST_PTR) m->host_ptr = host_ptr;
   if (flags & CL_MEM_COPY_HOST_PTR) {
     memcpy(m->store, host_ptr, size);
@@ -769,6 +817,51 @@ out:
   return p;
 }
 
+/* The configuration the linked engines were built for (kernels/configs.mk
+ * passes it to every object of the ICD); an xclbin declaring another one is
+ * refused: its kernels would not be the ones this ICD runs. Compute-unit
+ * counts are free (the xclbin's link decides them). */
+static int config_check(const emu_xclbin_info *xi, char *log, size_t loglen) {
+#ifdef SOMHOP_CFG_NAME
+  static const char *const keys[] = {"BMU_S", "BMU_L", "BMU_MAX_M", "BMU_MAX_D", "HOP_U", "HOP_B", "HOP_MAX_N"};
+  static const uint64_t mine[] = {SOMHOP_CFG_BMU_S, SOMHOP_CFG_BMU_L, SOMHOP_CFG_BMU_MAX_M, SOMHOP_CFG_BMU_MAX_D,
+                                  SOMHOP_CFG_HOP_U, SOMHOP_CFG_HOP_B, SOMHOP_CFG_HOP_MAX_N};
+  if (!xi->cfg.present) return 0;
+  int bad = strcmp(xi->cfg.name, SOMHOP_CFG_NAME) != 0;
+  char diff[200] = "";
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    uint64_t v = emu_config_get(&xi->cfg, keys[i], mine[i]);
+    if (v != mine[i]) {
+      size_t l = strlen(diff);
+      snprintf(diff + l, sizeof diff - l, "%s%s=%llu (ICD: %llu)", l ? ", " : "", keys[i], (unsigned long long)v,
+               (unsigned long long)mine[i]);
+      bad = 1;
+    }
+  }
+#ifdef SOMHOP_CFG_BMU_MAX_CB
+  uint64_t cb = emu_config_get(&xi->cfg, "BMU_MAX_CB", SOMHOP_CFG_BMU_MAX_CB);
+  if (cb != SOMHOP_CFG_BMU_MAX_CB) {
+    size_t l = strlen(diff);
+    snprintf(diff + l, sizeof diff - l, "%sBMU_MAX_CB=%llu (ICD: %llu)", l ? ", " : "", (unsigned long long)cb,
+             (unsigned long long)SOMHOP_CFG_BMU_MAX_CB);
+    bad = 1;
+  }
+#endif
+  if (bad) {
+    snprintf(log, loglen,
+             "xclbin holds kernel configuration '%s'%s%s, this emulation ICD runs the kernels of configuration "
+             "'%s' (build that configuration's ICD and xclbins: make KERNEL_CONFIG=%s)",
+             xi->cfg.name, diff[0] ? ": " : "", diff, SOMHOP_CFG_NAME, xi->cfg.name);
+    return -1;
+  }
+#else
+  (void)xi;
+  (void)log;
+  (void)loglen;
+#endif
+  return 0;
+}
+
 /* Validate the binary for p->dev; fills p->log on failure. */
 static int program_check(cl_program p) {
   char msg[600];
@@ -807,6 +900,14 @@ static int program_check(cl_program p) {
   if (p->dev->kind == DEV_HW && !emu_hw_available()) {
     snprintf(p->log, sizeof p->log, "hw_emu: the Verilator models are not linked into this build of the emulation ICD");
     goto bad;
+  }
+  if (config_check(xi, p->log, sizeof p->log) != 0) goto bad;
+  for (uint32_t c = 0; c < xi->ncus; c++) {
+    if (xi->cus[c].bank >= EMU_NBANKS) {
+      snprintf(p->log, sizeof p->log, "compute unit %s is connected to memory %d; the device has DDR[0]..DDR[%d]",
+               xi->cus[c].name, xi->cus[c].bank, EMU_NBANKS - 1);
+      goto bad;
+    }
   }
   p->xi = xi;
   return 0;
@@ -848,6 +949,12 @@ static cl_int CL_API_CALL emu_clReleaseProgram(cl_program p) {
   if (obj_unref(p, NULL)) {
     cl_context c = p->ctx;
     p->magic = MAGIC_DEAD;
+    for (uint32_t i = 0; p->xi && i < p->xi->ncus; i++) {
+      if (!p->cu[i].opened) continue;
+      const emu_kdesc *kd = &p->xi->kernels[p->xi->cus[i].kernel];
+      if (p->cu[i].hw) emu_hw_close(p->cu[i].hw);
+      emu_sw_close(kd, p->cu[i].sw);
+    }
     free(p->bin);
     free(p->xi);
     free(p);
@@ -913,6 +1020,106 @@ static cl_int CL_API_CALL emu_clGetProgramBuildInfo(cl_program p, cl_device_id d
 
 /* ---- 6. kernel ------------------------------------------------------------- */
 
+/* Create the engines of the CUs in mask that have none yet (lock not held;
+ * kernel creation is not concurrent with launches on the same program in
+ * any host we know, but the opened flag is set under the lock). */
+static int open_cus(cl_program p, uint32_t mask, char *msg, size_t msglen) {
+  uint64_t budget = 0;
+  const char *b = getenv("SOMHOP_EMU_CYCLE_BUDGET");
+  if (p->dev->kind == DEV_HW && b && *b) {
+    char *end;
+    budget = strtoull(b, &end, 0);
+    if (*end || budget == 0) {
+      snprintf(msg, msglen, "SOMHOP_EMU_CYCLE_BUDGET='%s' is not a positive cycle count", b);
+      return -1;
+    }
+  }
+  const char *trace = getenv("SOMHOP_EMU_TRACE");
+  for (uint32_t c = 0; c < p->xi->ncus; c++) {
+    if (!(mask & (1u << c)) || p->cu[c].opened) continue;
+    const emu_kdesc *kd = &p->xi->kernels[p->xi->cus[c].kernel];
+    emu_cu_rt *cu = &p->cu[c];
+    if (p->dev->kind == DEV_HW) {
+      char tp[4200];
+      const char *tpath = NULL;
+      if (trace && *trace) { /* the first CU of a kernel traces to the path, others next to it */
+        uint32_t first = 0;
+        while (first < c && p->xi->cus[first].kernel != p->xi->cus[c].kernel) first++;
+        if (first == c) {
+          tpath = trace;
+        } else {
+          snprintf(tp, sizeof tp, "%s.%s", trace, p->xi->cus[c].name);
+          tpath = tp;
+        }
+      }
+      if (emu_hw_open(kd, budget, tpath, &cu->hw, msg, msglen) != 0) return -1;
+    } else if (emu_sw_open(kd, &cu->sw, msg, msglen) != 0) {
+      return -1;
+    }
+    pthread_mutex_lock(&g_lock);
+    cu->opened = 1;
+    pthread_mutex_unlock(&g_lock);
+  }
+  return 0;
+}
+
+/* "kernel" or "kernel:{cu_a,cu_b}" (XRT's CU selection syntax): the kernel and
+ * the mask of CUs it may run on. 0, or -1 with msg. */
+static int parse_kernel_name(cl_program p, const char *name, const emu_kdesc **kd_out, uint32_t *mask,
+                             char *msg, size_t msglen) {
+  const emu_xclbin_info *xi = p->xi;
+  const char *colon = strchr(name, ':');
+  size_t klen = colon ? (size_t)(colon - name) : strlen(name);
+  uint32_t k;
+  *kd_out = NULL;
+  *mask = 0;
+  for (k = 0; k < xi->nkernels; k++)
+    if (strlen(xi->kernels[k].name) == klen && strncmp(xi->kernels[k].name, name, klen) == 0) break;
+  if (k == xi->nkernels) {
+    char names[EMU_MAX_KERNELS * EMU_NAME_MAX];
+    kernel_names(p, names, sizeof names);
+    snprintf(msg, msglen, "clCreateKernel: kernel '%.*s' is not in the xclbin (it has: %s)", (int)klen, name, names);
+    return -1;
+  }
+  *kd_out = &xi->kernels[k];
+  if (!colon) {
+    for (uint32_t c = 0; c < xi->ncus; c++)
+      if (xi->cus[c].kernel == k) *mask |= 1u << c;
+    return 0;
+  }
+  const char *q = colon + 1, *end = q + strlen(q);
+  if (*q != '{' || end[-1] != '}' || end - q < 3) {
+    snprintf(msg, msglen, "clCreateKernel('%s'): compute units must be given as %.*s:{cu_name[,cu_name...]}", name,
+             (int)klen, name);
+    return -1;
+  }
+  q++;
+  end--;
+  while (q < end) {
+    const char *e = memchr(q, ',', (size_t)(end - q));
+    if (!e) e = end;
+    uint32_t c;
+    for (c = 0; c < xi->ncus; c++)
+      if (xi->cus[c].kernel == k && strlen(xi->cus[c].name) == (size_t)(e - q) &&
+          strncmp(xi->cus[c].name, q, (size_t)(e - q)) == 0)
+        break;
+    if (c == xi->ncus) {
+      char cus[EMU_MAX_CUS * EMU_NAME_MAX] = "";
+      for (uint32_t i = 0; i < xi->ncus; i++) {
+        if (xi->cus[i].kernel != k) continue;
+        size_t l = strlen(cus);
+        snprintf(cus + l, sizeof cus - l, "%s%s", l ? ", " : "", xi->cus[i].name);
+      }
+      snprintf(msg, msglen, "clCreateKernel('%.120s'): kernel %s has no compute unit '%.*s' (it has: %.300s)", name,
+               (*kd_out)->name, (int)(e - q) > 64 ? 64 : (int)(e - q), q, cus);
+      return -1;
+    }
+    *mask |= 1u << c;
+    q = e + 1;
+  }
+  return 0;
+}
+
 static cl_kernel CL_API_CALL emu_clCreateKernel(cl_program p, const char *name, cl_int *err) {
   cl_int e = CL_SUCCESS;
   cl_kernel k = NULL;
@@ -925,13 +1132,15 @@ static cl_kernel CL_API_CALL emu_clCreateKernel(cl_program p, const char *name, 
     goto out;
   }
   const emu_kdesc *kd = NULL;
-  for (uint32_t i = 0; i < p->xi->nkernels; i++)
-    if (strcmp(p->xi->kernels[i].name, name) == 0) kd = &p->xi->kernels[i];
-  if (!kd) {
-    char names[EMU_MAX_KERNELS * EMU_NAME_MAX];
-    kernel_names(p, names, sizeof names);
+  uint32_t mask = 0;
+  if (parse_kernel_name(p, name, &kd, &mask, msg, sizeof msg) != 0) {
     e = CL_INVALID_KERNEL_NAME;
-    notifyf(p->ctx, "clCreateKernel: kernel '%s' is not in the xclbin (it has: %s)", name, names);
+    notifyf(p->ctx, "%s", msg);
+    goto out;
+  }
+  if (open_cus(p, mask, msg, sizeof msg) != 0) {
+    e = strstr(msg, "SOMHOP_EMU_CYCLE_BUDGET") ? CL_INVALID_VALUE : CL_OUT_OF_RESOURCES;
+    notifyf(p->ctx, "clCreateKernel(%s): %s", name, msg);
     goto out;
   }
   k = calloc(1, sizeof *k);
@@ -939,29 +1148,7 @@ static cl_kernel CL_API_CALL emu_clCreateKernel(cl_program p, const char *name, 
   obj_init(k, MAGIC_KERNEL);
   k->prog = p;
   k->kd = kd;
-  if (p->dev->kind == DEV_HW) {
-    uint64_t budget = 0;
-    const char *b = getenv("SOMHOP_EMU_CYCLE_BUDGET");
-    if (b && *b) {
-      char *end;
-      budget = strtoull(b, &end, 0);
-      if (*end || budget == 0) {
-        e = CL_INVALID_VALUE;
-        notifyf(p->ctx, "clCreateKernel(%s): SOMHOP_EMU_CYCLE_BUDGET='%s' is not a positive cycle count", name, b);
-        free(k);
-        k = NULL;
-        goto out;
-      }
-    }
-    const char *trace = getenv("SOMHOP_EMU_TRACE");
-    if (emu_hw_open(kd, budget, (trace && *trace) ? trace : NULL, &k->engine, msg, sizeof msg) != 0) {
-      e = CL_OUT_OF_RESOURCES;
-      notifyf(p->ctx, "clCreateKernel(%s): %s", name, msg);
-      free(k);
-      k = NULL;
-      goto out;
-    }
-  }
+  k->cu_mask = mask;
   emu_clRetainProgram(p);
   pthread_mutex_lock(&g_lock);
   p->nkernels_live++;
@@ -999,7 +1186,6 @@ static cl_int CL_API_CALL emu_clReleaseKernel(cl_kernel k) {
     cl_program p = k->prog;
     for (uint32_t i = 0; i < EMU_MAX_ARGS; i++)
       if (k->args[i].mem) emu_clReleaseMemObject(k->args[i].mem);
-    emu_hw_close(k->engine);
     k->magic = MAGIC_DEAD;
     free(k);
     emu_clReleaseProgram(p);
@@ -1111,8 +1297,10 @@ static cl_int CL_API_CALL emu_clReleaseEvent(cl_event ev) {
 static cl_int CL_API_CALL emu_clWaitForEvents(cl_uint n, const cl_event *evs) {
   cl_int rc = CL_SUCCESS;
   if (n == 0 || !evs) return CL_INVALID_VALUE;
-  for (cl_uint i = 0; i < n; i++) {
+  for (cl_uint i = 0; i < n; i++)
     if (!valid(evs[i], MAGIC_EVENT)) return CL_INVALID_EVENT;
+  for (cl_uint i = 0; i < n; i++) {
+    event_wait(evs[i]);
     if (evs[i]->status < 0) rc = CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST;
   }
   return rc;
@@ -1125,7 +1313,12 @@ static cl_int CL_API_CALL emu_clGetEventInfo(cl_event ev, cl_event_info param, s
     case CL_EVENT_COMMAND_QUEUE: INFO_VAL(cl_command_queue, ev->queue);
     case CL_EVENT_CONTEXT: INFO_VAL(cl_context, ev->ctx);
     case CL_EVENT_COMMAND_TYPE: INFO_VAL(cl_command_type, ev->type);
-    case CL_EVENT_COMMAND_EXECUTION_STATUS: INFO_VAL(cl_int, ev->status);
+    case CL_EVENT_COMMAND_EXECUTION_STATUS: {
+      pthread_mutex_lock(&g_lock);
+      cl_int st = ev->status;
+      pthread_mutex_unlock(&g_lock);
+      INFO_VAL(cl_int, st);
+    }
     case CL_EVENT_REFERENCE_COUNT: INFO_VAL(cl_uint, ev->refs);
     default: return CL_INVALID_VALUE;
   }
@@ -1134,7 +1327,15 @@ static cl_int CL_API_CALL emu_clGetEventInfo(cl_event ev, cl_event_info param, s
 static cl_int CL_API_CALL emu_clGetEventProfilingInfo(cl_event ev, cl_profiling_info param, size_t size,
                                                       void *value, size_t *ret) {
   if (!valid(ev, MAGIC_EVENT)) return CL_INVALID_EVENT;
-  if (!(ev->queue->props & CL_QUEUE_PROFILING_ENABLE) || ev->status != CL_COMPLETE)
+  pthread_mutex_lock(&g_lock);
+  cl_int st = ev->status;
+  pthread_mutex_unlock(&g_lock);
+  if (param == SOMHOP_EMU_PROFILING_CU || param == SOMHOP_EMU_PROFILING_CU_NAME) {
+    if (ev->cu < 0 || st > 0) return CL_INVALID_VALUE;
+    if (param == SOMHOP_EMU_PROFILING_CU) INFO_VAL(cl_int, ev->cu);
+    return info_str(ev->cu_name, size, value, ret);
+  }
+  if (!(ev->queue->props & CL_QUEUE_PROFILING_ENABLE) || st != CL_COMPLETE)
     return CL_PROFILING_INFO_NOT_AVAILABLE;
   switch (param) {
     case CL_PROFILING_COMMAND_QUEUED: INFO_VAL(cl_ulong, ev->t_queued);
@@ -1151,18 +1352,34 @@ static cl_int CL_API_CALL emu_clSetEventCallback(cl_event ev, cl_int type,
                                                  void(CL_CALLBACK *cb)(cl_event, cl_int, void *), void *data) {
   if (!valid(ev, MAGIC_EVENT)) return CL_INVALID_EVENT;
   if (!cb || (type != CL_COMPLETE && type != CL_SUBMITTED && type != CL_RUNNING)) return CL_INVALID_VALUE;
-  cb(ev, ev->status, data); /* every command has finished by the time its event exists */
+  pthread_mutex_lock(&g_lock);
+  if (ev->status == CL_RUNNING && type == CL_COMPLETE) { /* a kernel still running: call at completion */
+    if (ev->ncb >= sizeof ev->cb / sizeof ev->cb[0]) {
+      pthread_mutex_unlock(&g_lock);
+      return CL_OUT_OF_RESOURCES;
+    }
+    ev->cb[ev->ncb] = cb;
+    ev->cb_data[ev->ncb++] = data;
+    pthread_mutex_unlock(&g_lock);
+    return CL_SUCCESS;
+  }
+  cl_int st = ev->status;
+  pthread_mutex_unlock(&g_lock);
+  cb(ev, st == CL_RUNNING ? CL_RUNNING : st, data); /* reached already */
   return CL_SUCCESS;
 }
 
 /* ---- 8. enqueue -------------------------------------------------------------- */
 
-/* Common entry checks: queue valid, wait list valid and not failed. */
+/* Common entry checks: queue valid, wait list valid and not failed (waiting
+ * for kernels of the list that are still running). */
 static cl_int enqueue_begin(cl_command_queue q, cl_uint nwait, const cl_event *wait) {
   if (!valid(q, MAGIC_QUEUE)) return CL_INVALID_COMMAND_QUEUE;
   if ((nwait && !wait) || (!nwait && wait)) return CL_INVALID_EVENT_WAIT_LIST;
-  for (cl_uint i = 0; i < nwait; i++) {
+  for (cl_uint i = 0; i < nwait; i++)
     if (!valid(wait[i], MAGIC_EVENT) || wait[i]->ctx != q->ctx) return CL_INVALID_EVENT_WAIT_LIST;
+  for (cl_uint i = 0; i < nwait; i++) {
+    event_wait(wait[i]); /* a kernel still running on its CU */
     if (wait[i]->status < 0) return CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST;
   }
   return CL_SUCCESS;
@@ -1202,6 +1419,7 @@ static cl_int enqueue_end(cl_command_queue q, cl_command_type type, uint64_t t_e
   ev->t_start = start;
   ev->t_end = start + dur_ns;
   ev->engine_ns = engine_ns;
+  ev->cu = -1;
   emu_clRetainCommandQueue(q);
   *out = ev;
   return CL_SUCCESS;
@@ -1325,7 +1543,124 @@ static cl_int CL_API_CALL emu_clEnqueueUnmapMemObject(cl_command_queue q, cl_mem
   return enqueue_end(q, CL_COMMAND_UNMAP_MEM_OBJECT, t, bytes ? xfer_ns(bytes) : 0, 0, CL_COMPLETE, ev);
 }
 
-static cl_int launch(cl_command_queue q, cl_kernel k, cl_uint nwait, const cl_event *wait, cl_event *ev,
+/* The CU a launch of k runs on: the first allowed CU whose bank holds every
+ * explicitly placed buffer argument, idle ones first. Lock held. -1 with msg
+ * when no allowed CU is connected to those banks. */
+static int pick_cu(cl_kernel k, char *msg, size_t msglen) {
+  const emu_xclbin_info *xi = k->prog->xi;
+  int first = -1;
+  for (uint32_t c = 0; c < xi->ncus; c++) {
+    if (!(k->cu_mask & (1u << c))) continue;
+    int bank = xi->cus[c].bank, ok = 1;
+    for (uint32_t i = 0; ok && i < k->kd->nargs; i++) {
+      cl_mem m = k->args[i].mem;
+      if (k->kd->args[i].addr_qual == 1 && m && m->bank_explicit && bank >= 0 && m->bank != bank) ok = 0;
+    }
+    if (!ok) continue;
+    if (!k->prog->cu[c].busy) return (int)c;
+    if (first < 0) first = (int)c;
+  }
+  if (first >= 0) return first;
+  char have[300] = "";
+  for (uint32_t c = 0; c < xi->ncus; c++) {
+    if (!(k->cu_mask & (1u << c))) continue;
+    size_t l = strlen(have);
+    if (xi->cus[c].bank >= 0) snprintf(have + l, sizeof have - l, "%s%s in DDR[%d]", l ? ", " : "", xi->cus[c].name, xi->cus[c].bank);
+  }
+  char args[300] = "";
+  for (uint32_t i = 0; i < k->kd->nargs; i++) {
+    cl_mem m = k->args[i].mem;
+    if (k->kd->args[i].addr_qual != 1 || !m || !m->bank_explicit) continue;
+    size_t l = strlen(args);
+    snprintf(args + l, sizeof args - l, "%s%s in DDR[%d]", l ? ", " : "", k->kd->args[i].name, m->bank);
+  }
+  snprintf(msg, msglen,
+           "[connectivity] enqueue %s: no compute unit it may run on is connected to the banks of its buffers "
+           "(buffers: %s; compute units: %s)", k->kd->name, args, have);
+  return -1;
+}
+
+/* One kernel command on one CU. */
+typedef struct emu_job {
+  cl_command_queue q;
+  cl_kernel k;
+  const emu_kdesc *kd;
+  uint32_t cu;
+  emu_argval av[EMU_MAX_ARGS];
+  cl_mem mems[EMU_MAX_ARGS];   /* retained for the run */
+  cl_event ev;                 /* always made; handed out if the caller asked */
+  uint64_t start_ns;
+  int async;
+} emu_job;
+
+/* Run the job's engine; fills the event (status, end time) and frees the CU.
+ * Runs on the caller's thread (in-order queue) or its own (out-of-order). */
+static void job_run(emu_job *j) {
+  emu_run_result res;
+  int rc;
+  uint64_t dur;
+  emu_cu_rt *cu = &j->k->prog->cu[j->cu];
+  if (j->q->dev->kind == DEV_SW) {
+    rc = emu_sw_run(cu->sw, j->kd, j->av, &res);
+    dur = res.wall_ns;
+  } else {
+    rc = emu_hw_run(cu->hw, j->kd, j->av, &res);
+    dur = (uint64_t)((double)res.cycles * 1000.0 / kernel_mhz() + 0.5);
+  }
+  cl_int status = CL_COMPLETE;
+  if (rc != EMU_RUN_OK) {
+    status = rc == EMU_RUN_TIMEOUT ? CL_OUT_OF_RESOURCES : CL_INVALID_OPERATION;
+    notifyf(j->q->ctx, "%s%s", rc == EMU_RUN_TIMEOUT ? "[timeout] " : rc == EMU_RUN_BOUNDS ? "[bounds] " : "",
+            res.msg);
+  }
+  cl_event ev = j->ev;
+  pthread_mutex_lock(&g_lock);
+  ev->t_end = j->start_ns + dur;
+  ev->engine_ns = res.wall_ns;
+  if (j->async) {
+    if (cu->timeline_ns < ev->t_end) cu->timeline_ns = ev->t_end;
+  } else {
+    j->q->timeline_ns = ev->t_end;
+  }
+  cu->busy = 0;
+  ev->status = status;
+  uint32_t ncb = ev->ncb;
+  ev->ncb = 0;
+  pthread_cond_broadcast(&g_cond);
+  pthread_mutex_unlock(&g_lock);
+  /* completion callbacks run before clFinish of the queue can return */
+  for (uint32_t i = 0; i < ncb; i++) ev->cb[i](ev, status, ev->cb_data[i]);
+  if (j->async) {
+    pthread_mutex_lock(&g_lock);
+    j->q->npending--;
+    pthread_cond_broadcast(&g_cond);
+    pthread_mutex_unlock(&g_lock);
+  }
+}
+
+static void job_free(emu_job *j) {
+  for (uint32_t i = 0; i < EMU_MAX_ARGS; i++)
+    if (j->mems[i]) emu_clReleaseMemObject(j->mems[i]);
+  emu_clReleaseEvent(j->ev);
+  emu_clReleaseKernel(j->k);
+  free(j);
+}
+
+static void *job_thread(void *arg) {
+  emu_job *j = arg;
+  job_run(j);
+  job_free(j);
+  return NULL;
+}
+
+/* Block until ev has finished (status <= 0). */
+static void event_wait(cl_event ev) {
+  pthread_mutex_lock(&g_lock);
+  while (ev->status > 0) pthread_cond_wait(&g_cond, &g_lock);
+  pthread_mutex_unlock(&g_lock);
+}
+
+static cl_int launch(cl_command_queue q, cl_kernel k, cl_uint nwait, const cl_event *wait, cl_event *evp,
                      cl_command_type type) {
   cl_int e = enqueue_begin(q, nwait, wait);
   if (e != CL_SUCCESS) return e;
@@ -1338,8 +1673,6 @@ static cl_int launch(cl_command_queue q, cl_kernel k, cl_uint nwait, const cl_ev
             q->dev->name);
     return CL_INVALID_PROGRAM_EXECUTABLE;
   }
-  emu_argval av[EMU_MAX_ARGS];
-  memset(av, 0, sizeof av);
   for (uint32_t i = 0; i < kd->nargs; i++) {
     if (!k->args[i].set) {
       notifyf(c, "enqueue %s: argument %u (%s) was never set (kernel.xml declares %u args)", kd->name, i,
@@ -1347,41 +1680,104 @@ static cl_int launch(cl_command_queue q, cl_kernel k, cl_uint nwait, const cl_ev
       return CL_INVALID_KERNEL_ARGS;
     }
   }
+  emu_job *j = calloc(1, sizeof *j);
+  cl_event ev = j ? calloc(1, sizeof *ev) : NULL;
+  if (!j || !ev) {
+    free(j);
+    return CL_OUT_OF_HOST_MEMORY;
+  }
+  int async = (q->props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
+  char msg[700];
   uint64_t t = emu_now_ns();
+  /* the CU: wait while every suitable one is busy */
+  pthread_mutex_lock(&g_lock);
+  int cu = pick_cu(k, msg, sizeof msg);
+  while (cu >= 0 && k->prog->cu[cu].busy) {
+    pthread_cond_wait(&g_cond, &g_lock);
+    cu = pick_cu(k, msg, sizeof msg);
+  }
+  if (cu >= 0) {
+    k->prog->cu[cu].busy = 1;
+    if (async) q->npending++;
+  }
+  pthread_mutex_unlock(&g_lock);
+  if (cu < 0) {
+    free(j);
+    free(ev);
+    notifyf(c, "%s", msg);
+    return CL_INVALID_OPERATION;
+  }
   for (uint32_t i = 0; i < kd->nargs; i++) {
     cl_mem m = k->args[i].mem;
     if (kd->args[i].addr_qual == 1) {
-      av[i].is_mem = 1;
+      j->av[i].is_mem = 1;
       if (m) {
         if (!m->on_device && m->host_ptr) { /* implicit migration, as OpenCL requires */
           memcpy(m->store, m->host_ptr, m->size);
           m->on_device = 1;
         }
-        av[i].dev_addr = m->dev_addr;
-        av[i].store = m->store;
-        av[i].size = m->size;
+        j->av[i].dev_addr = m->dev_addr;
+        j->av[i].store = m->store;
+        j->av[i].size = m->size;
+        emu_clRetainMemObject(m);
+        j->mems[i] = m;
       }
     } else {
-      av[i].scalar = k->args[i].value;
+      j->av[i].scalar = k->args[i].value;
     }
   }
-  emu_run_result res;
-  int rc;
-  uint64_t dur;
-  if (q->dev->kind == DEV_SW) {
-    rc = emu_sw_run(kd, av, &res);
-    dur = res.wall_ns;
+  /* modeled start: in order, after the queue's last command; out of order,
+   * after the CU's last kernel and the wait list */
+  uint64_t start = t;
+  pthread_mutex_lock(&g_lock);
+  if (!async) {
+    if (q->timeline_ns > start) start = q->timeline_ns;
   } else {
-    rc = emu_hw_run(k->engine, kd, av, &res);
-    dur = (uint64_t)((double)res.cycles * 1000.0 / kernel_mhz() + 0.5);
+    if (k->prog->cu[cu].timeline_ns > start) start = k->prog->cu[cu].timeline_ns;
+    for (cl_uint i = 0; i < nwait; i++)
+      if (wait[i]->t_end > start) start = wait[i]->t_end;
   }
-  cl_int status = CL_COMPLETE;
-  if (rc != EMU_RUN_OK) {
-    status = rc == EMU_RUN_TIMEOUT ? CL_OUT_OF_RESOURCES : CL_INVALID_OPERATION;
-    notifyf(c, "%s%s", rc == EMU_RUN_TIMEOUT ? "[timeout] " : rc == EMU_RUN_BOUNDS ? "[bounds] " : "",
-            res.msg);
+  pthread_mutex_unlock(&g_lock);
+  obj_init(ev, MAGIC_EVENT);
+  ev->ctx = c;
+  ev->queue = q;
+  ev->type = type;
+  ev->status = CL_RUNNING;
+  ev->t_queued = t;
+  ev->t_submit = start;
+  ev->t_start = start;
+  ev->t_end = start;
+  ev->cu = cu;
+  snprintf(ev->cu_name, sizeof ev->cu_name, "%s", k->prog->xi->cus[cu].name);
+  emu_clRetainCommandQueue(q);
+  emu_clRetainKernel(k);
+  j->q = q;
+  j->k = k;
+  j->kd = kd;
+  j->cu = (uint32_t)cu;
+  j->ev = ev;
+  j->start_ns = start;
+  j->async = async;
+  if (evp) {
+    emu_clRetainEvent(ev);
+    *evp = ev;
   }
-  return enqueue_end(q, type, t, dur, res.wall_ns, status, ev);
+  if (async) {
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    int prc = pthread_create(&th, &at, job_thread, j);
+    pthread_attr_destroy(&at);
+    if (prc == 0) return CL_SUCCESS;
+    j->async = 0; /* no thread: run here */
+    pthread_mutex_lock(&g_lock);
+    q->npending--;
+    pthread_mutex_unlock(&g_lock);
+  }
+  job_run(j);
+  job_free(j);
+  return CL_SUCCESS;
 }
 
 static cl_int CL_API_CALL emu_clEnqueueTask(cl_command_queue q, cl_kernel k, cl_uint nwait, const cl_event *wait,

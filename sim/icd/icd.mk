@@ -3,7 +3,8 @@
 #
 #   sim/icd/*.c              -> $(BUILD)/lib/libsomhop_emu_icd.so
 #   sim/icd/mkxclbin.c       -> $(BUILD)/bin/somhop-mkxclbin
-#   rtl/*/kernel.xml         -> $(BUILD)/xclbin/somhop.{sw_emu,hw_emu}.xclbin
+#   rtl/*/kernel.xml         -> $(BUILD)/xclbin/somhop.{sw_emu,hw_emu}.xclbin (configuration,
+#                               compute units and banks from kernels/configs.mk)
 #   tests/ocl/test_*.c       -> $(BUILD)/tests/ocl/test_*   (TEST_CMDS)
 #   tests/ocl/test_*.sh      -> run as they are             (TEST_CMDS)
 #   tests/ocl/bench_ocl_overhead.c -> $(BUILD)/bench/bench_ocl_overhead (BENCH_CMDS)
@@ -70,9 +71,10 @@ $(MKXCLBIN): sim/icd/mkxclbin.c sim/icd/emu_xclbin.c sim/icd/emu_xclbin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isim/icd -o $@ sim/icd/mkxclbin.c sim/icd/emu_xclbin.c $(ALL_LDFLAGS)
 
-$(BUILD)/xclbin/somhop.%.xclbin: $(MKXCLBIN) $(ICD_KERNEL_XMLS)
+# The configuration of kernels/configs.mk: its name, parameters and compute units.
+$(BUILD)/xclbin/somhop.%.xclbin: $(MKXCLBIN) $(ICD_KERNEL_XMLS) $(SOMHOP_CFG_H)
 	@mkdir -p $(dir $@)
-	$(MKXCLBIN) --target $* -o $@ $(ICD_KERNEL_XMLS)
+	$(MKXCLBIN) --target $* $(SOMHOP_CFG_XCLBIN_ARGS) -o $@ $(ICD_KERNEL_XMLS)
 
 OCL_TEST_INC := $(HOST_INC) -Itests -Isim/icd
 

@@ -198,10 +198,11 @@ static void bmu_edges(rig *r, uint64_t seed) {
     uint32_t M, D, N, flags;
     int val;
   } e[] = {
-      {"limits M=1024 D=1024 (all maximum vs 0)", 1024, 1024, 2, 1, 65535},
-      {"limits M=1024 D=1024 random", 1024, 1024, 2, 1, -1},
+      /* the limits of the configuration being built (kernels/configs.mk) */
+      {"limits M=MAX_M D=MAX_D (all maximum vs 0)", SOMHOP_BMU_MAX_M, SOMHOP_BMU_MAX_D, 2, 1, 65535},
+      {"limits M=MAX_M D=MAX_D random", SOMHOP_BMU_MAX_M, SOMHOP_BMU_MAX_D, 2, 1, -1},
       {"M=1 D=1 N=1 second requested", 1, 1, 1, 1, -1},
-      {"M=1023 D=3 N=5", 1023, 3, 5, 1, -1},
+      {"M=MAX_M-1 D=3 N=5", SOMHOP_BMU_MAX_M - 1, 3, 5, 1, -1},
       {"flags 0xFFFFFFFE (no SECOND bit)", 40, 9, 4, 0xFFFFFFFEu, -1},
       {"flags 0xFFFFFFFF", 40, 9, 4, 0xFFFFFFFFu, -1},
       {"N=300 D=4 (write-bound stream)", 17, 4, 300, 1, -1},
@@ -230,7 +231,8 @@ static void bmu_edges(rig *r, uint64_t seed) {
 
 /* Out-of-range sizes: the RTL finishes with no memory traffic at all. */
 static void bmu_out_of_range(rig *r) {
-  static const uint32_t sz[][3] = {{0, 4, 2}, {1025, 4, 2}, {4, 0, 2}, {4, 1025, 2}, {4, 4, 0}};
+  static const uint32_t sz[][3] = {
+      {0, 4, 2}, {SOMHOP_BMU_MAX_M + 1, 4, 2}, {4, 0, 2}, {4, SOMHOP_BMU_MAX_D + 1, 2}, {4, 4, 0}};
   uint16_t cb[8 * 4] = {0}, x[8 * 4] = {0};
   uint32_t out[8], hls[8];
   for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++) {
@@ -398,10 +400,11 @@ static void hop_edges(rig *r, uint64_t seed) {
     const char *name;
     uint32_t N, B, ms, mode;
   } e[] = {
-      {"limit N=2048 sync, 2 sweeps", 2048, 1, 2, SOMHOP_HOP_SYNC},
-      {"limit N=2048 async, 1 sweep", 2048, 1, 1, SOMHOP_HOP_ASYNC},
+      {"limit N=MAX_N sync, 2 sweeps", SOMHOP_HOP_MAX_N, 1, 2, SOMHOP_HOP_SYNC},
+      {"limit N=MAX_N async, 1 sweep", SOMHOP_HOP_MAX_N, 1, 1, SOMHOP_HOP_ASYNC},
       {"N=1 B=5 async", 1, 5, 3, SOMHOP_HOP_ASYNC},
-      {"N=257 B=3 (odd sweep-word count) sync", 257, 3, 6, SOMHOP_HOP_SYNC},
+      {"N=257 (129 if MAX_N < 257) B=3 (odd sweep-word count) sync", SOMHOP_HOP_MAX_N >= 257u ? 257u : 129u, 3, 6,
+       SOMHOP_HOP_SYNC},
       {"max_sweeps 0xFFFFFFFF (clamped to 31 bits) async", 70, 2, 0xFFFFFFFFu, SOMHOP_HOP_ASYNC},
   };
   for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
@@ -439,7 +442,7 @@ static void hop_edges(rig *r, uint64_t seed) {
 }
 
 static void hop_out_of_range(rig *r) {
-  static const uint32_t sz[][3] = {{0, 1, 0}, {2049, 1, 0}, {8, 0, 0}, {8, 1, 2}, {8, 1, 7}};
+  static const uint32_t sz[][3] = {{0, 1, 0}, {SOMHOP_HOP_MAX_N + 1, 1, 0}, {8, 0, 0}, {8, 1, 2}, {8, 1, 7}};
   int16_t w[8 * 8] = {0};
   uint64_t pr[2] = {0x55, 0x55}, st[2];
   uint32_t sw[2];

@@ -162,7 +162,12 @@ int main(void) {
     int reps = hw ? 5 : 15;
     somhop_err e = {0};
     somhop_accel *a = NULL;
-    if (somhop_accel_open(targets[ti], NULL, &a, &e) != 0) {
+    /* one CU: the overhead of one launch against one direct engine run */
+    somhop_accel_opts o;
+    memset(&o, 0, sizeof o);
+    o.target = targets[ti];
+    o.max_compute_units = 1;
+    if (somhop_accel_open_opts(&o, &a, &e) != 0) {
       fprintf(stderr, "bench_ocl_overhead: %s: %s\n", targets[ti], e.msg);
       fail = 1;
       continue;

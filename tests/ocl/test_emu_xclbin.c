@@ -81,8 +81,50 @@ int main(void) {
   CHECK("duplicate kernel refused", d && emu_xclbin_parse(d, ld, &xi, err, sizeof err) != 0 && strstr(err, "appears twice"));
   free(d);
 
-  /* mutation fuzz of the container */
+  /* A configured xclbin: compute units, connectivity, configuration. */
+  static const char *const keys[] = {"BMU_S", "BMU_CU", "HOP_MAX_N"};
+  static const uint64_t vals[] = {8, 3, 2048};
+  emu_build_cfg bc;
+  memset(&bc, 0, sizeof bc);
+  bc.name = "default";
+  bc.nparams = 3;
+  bc.keys = keys;
+  bc.values = vals;
+  bc.ncu[0] = 3; /* som_bmu */
+  bc.ncu[1] = 1; /* hopfield_update */
+  bc.norder = 2;
+  bc.order[0] = 1; /* hopfield_update's CU gets DDR[0], som_bmu's DDR[1..3] */
+  bc.order[1] = 0;
+  unsigned char *cx = NULL;
+  size_t lc = 0;
+  CHECK_INT("build configured xclbin", emu_xclbin_build_cfg(EMU_XCLBIN_HW_EMU, EMU_PLATFORM_VBNV, xmls, lens, 2, 0, &bc, &cx, &lc, err, sizeof err), 0);
+  CHECK_INT("configured: 6 sections (+ IP_LAYOUT, CONNECTIVITY, USER_METADATA)", cx ? (int)rd32(cx + 448) : -1, 6);
+  CHECK_INT("configured: parses", cx ? emu_xclbin_parse(cx, lc, &xi, err, sizeof err) : -1, 0);
+  CHECK_INT("configured: 4 compute units", xi.ncus, 4);
+  CHECK_STR("configured: CU 2 name (IP_LAYOUT 'som_bmu:som_bmu_3')", xi.cus[2].name, "som_bmu_3");
+  CHECK_INT("configured: CU 2 in DDR[3] (CONNECTIVITY, bank order)", xi.cus[2].bank, 3);
+  CHECK_INT("configured: hopfield_update_1 in DDR[0]", xi.cus[3].bank, 0);
+  CHECK("configured: configuration name and parameters",
+        xi.cfg.present && !strcmp(xi.cfg.name, "default") && emu_config_get(&xi.cfg, "BMU_CU", 0) == 3 &&
+            emu_config_get(&xi.cfg, "HOP_MAX_N", 0) == 2048 && emu_config_get(&xi.cfg, "NOPE", 7) == 7);
+  emu_xclbin_parse(a, la, &xi, err, sizeof err);
+  CHECK("legacy xclbin: one CU per kernel, any bank, no configuration",
+        xi.ncus == 2 && !strcmp(xi.cus[0].name, "som_bmu_1") && xi.cus[0].bank == -1 && !xi.cfg.present);
+  bc.ncu[0] = 4;
+  unsigned char *c5 = NULL;
+  size_t l5 = 0;
+  CHECK("5 CUs for 4 banks refused",
+        emu_xclbin_build_cfg(EMU_XCLBIN_HW_EMU, EMU_PLATFORM_VBNV, xmls, lens, 2, 0, &bc, &c5, &l5, err, sizeof err) != 0 &&
+            strstr(err, "one per CU"));
+  free(c5);
+
+  /* mutation fuzz of the container (the configured one: every section kind) */
   int iters = ocl_test_asan() ? 3000 : 20000;
+  if (cx) {
+    free(a);
+    a = cx;
+    la = lc;
+  }
   unsigned char *m = malloc(la);
   int parsed = 0, failed_without_msg = 0;
   for (int i = 0; i < iters; i++) {
@@ -95,8 +137,12 @@ int main(void) {
     } else if (kind == 1) {
       len = rnd() % la;
     } else if (kind == 2) { /* section table fields */
-      size_t s = 456 + (rnd() % 3) * 40 + 24 + (rnd() % 16);
+      size_t s = 456 + (rnd() % 6) * 40 + 24 + (rnd() % 16);
       m[s] = (unsigned char)rnd();
+    } else if (kind == 3 && (rnd() & 1)) { /* inside a section payload (counts, names, indices) */
+      uint32_t sec = 2 + rnd() % 4;
+      uint64_t off = rd64(m + 456 + sec * 40 + 24), sz = rd64(m + 456 + sec * 40 + 32);
+      if (sz && off + sz <= la) m[off + rnd() % sz] = (unsigned char)rnd();
     } else { /* header count / length */
       size_t s = (rnd() & 1) ? 448 + (rnd() % 4) : 304 + (rnd() % 8);
       m[s] = (unsigned char)rnd();

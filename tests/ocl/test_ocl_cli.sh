@@ -88,6 +88,25 @@ check_rc "som bmu --backend hw_emu succeeds" $? 0
 check_contains "hw_emu BMUs bit-exact with the fixed reference" "$out" "bit-exact with the host fixed-point reference: 1797/1797"
 check_contains "modeled F1 time printed and labelled" "$out" "MODELED"
 
+# --json of every kernel run names the configuration the xclbin holds and its compute units
+cfg=$(sed -n 's/^#define SOMHOP_CFG_NAME "\(.*\)"/\1/p' "$BUILD/gen/somhop_config.h")
+bcu=$(sed -n 's/^#define SOMHOP_CFG_BMU_CU \([0-9]*\)u/\1/p' "$BUILD/gen/somhop_config.h")
+hcu=$(sed -n 's/^#define SOMHOP_CFG_HOP_CU \([0-9]*\)u/\1/p' "$BUILD/gen/somhop_config.h")
+check "the build tree records its configuration" "[ -n '$cfg' ] && [ -n '$bcu' ] && [ -n '$hcu' ]"
+for be in sw_emu hw_emu; do
+  OCL_ICD_VENDORS=$ICD "$SOMHOP" som bmu "$model" builtin:digits --backend $be --json -o "$TMP/b.csv" > "$TMP/b.json" 2>/dev/null
+  check_rc "som bmu --backend $be --json" $? 0
+  j=$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["backend"]; print(b["config"], b["compute_units"], b["compute_units_used"], b["limits"]["max_m"])' "$TMP/b.json" 2>&1)
+  check_eq "som bmu $be --json: config, compute units, used, max_m" "$j" "$cfg $bcu $bcu $(sed -n 's/^#define SOMHOP_CFG_BMU_MAX_M \([0-9]*\)u/\1/p' "$BUILD/gen/somhop_config.h")"
+  OCL_ICD_VENDORS=$ICD "$SOMHOP" hopfield store builtin:digits-prototypes -o "$TMP/h.somhop" >/dev/null 2>&1
+  OCL_ICD_VENDORS=$ICD "$SOMHOP" hopfield recall "$TMP/h.somhop" --noise 0.1 --repeat 2 --backend $be --json > "$TMP/r.json" 2>/dev/null
+  check_rc "hopfield recall --backend $be --json" $? 0
+  j=$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["backend"]; print(b["config"], b["compute_units"], b["limits"]["max_n"])' "$TMP/r.json" 2>&1)
+  check_eq "hopfield recall $be --json: config, compute units, max_n" "$j" "$cfg $hcu $(sed -n 's/^#define SOMHOP_CFG_HOP_MAX_N \([0-9]*\)u/\1/p' "$BUILD/gen/somhop_config.h")"
+done
+out=$(OCL_ICD_VENDORS=$ICD "$SOMHOP" som bmu "$model" builtin:digits --backend hw_emu -o "$TMP/b.csv" 2>&1)
+check_contains "text report names the configuration and CUs" "$out" "kernel configuration $cfg: $bcu compute unit"
+
 # kernel.xml that does not match the kernels: one argument dropped (sw_emu
 # checks the native signature at clBuildProgram), an unknown kernel (hw_emu
 # has no RTL model for it)

@@ -227,20 +227,27 @@ static void per_device(env *e, int d) {
   uint32_t *hout = calloc(ob, 1);
   for (uint32_t i = 0; i < M * stride; i++) hcb[i] = (uint16_t)((i % stride) < D ? i * 313 : 0);
   for (uint32_t i = 0; i < N * stride; i++) hx[i] = (uint16_t)((i % stride) < D ? i * 911 : 0);
-  ext_ptr xcb = {1u << 1, hcb, NULL}; /* XCL_MEM_DDR_BANK1 */
-  cl_mem bcb = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, cbb, &xcb, &rc);
+  /* som_bmu_1 is connected to DDR[0] (mkxclbin: banks in --cu order, som_bmu first) */
+  ext_ptr x1 = {1u << 1, hcb, NULL}; /* XCL_MEM_DDR_BANK1 */
+  cl_mem b1 = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, cbb, &x1, &rc);
   snprintf(name, sizeof name, "%s: buffer placed with cl_mem_ext_ptr_t", t);
   CHECK_INT(name, rc, CL_SUCCESS);
   int bank = -1;
-  clGetMemObjectInfo(bcb, 0x1109 /* CL_MEM_BANK */, sizeof bank, &bank, NULL);
+  clGetMemObjectInfo(b1, 0x1109 /* CL_MEM_BANK */, sizeof bank, &bank, NULL);
   snprintf(name, sizeof name, "%s: XCL_MEM_DDR_BANK1 honoured (CL_MEM_BANK)", t);
   CHECK_INT(name, bank, 1);
-  ext_ptr xx = {3u | (1u << 31), hx, NULL}; /* memory index 3 | XCL_MEM_TOPOLOGY */
-  cl_mem bx = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, xb, &xx, &rc);
+  ext_ptr x3 = {3u | (1u << 31), hx, NULL}; /* memory index 3 | XCL_MEM_TOPOLOGY */
+  cl_mem b3 = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, xb, &x3, &rc);
   bank = -1;
-  clGetMemObjectInfo(bx, 0x1109, sizeof bank, &bank, NULL);
+  clGetMemObjectInfo(b3, 0x1109, sizeof bank, &bank, NULL);
   snprintf(name, sizeof name, "%s: topology index 3 honoured", t);
   CHECK_INT(name, bank, 3);
+  clReleaseMemObject(b1);
+  clReleaseMemObject(b3);
+  ext_ptr xcb = {1u << 0, hcb, NULL}; /* XCL_MEM_DDR_BANK0 */
+  cl_mem bcb = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, cbb, &xcb, &rc);
+  ext_ptr xx = {0u | (1u << 31), hx, NULL}; /* memory index 0 | XCL_MEM_TOPOLOGY */
+  cl_mem bx = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, xb, &xx, &rc);
   ext_ptr xbad = {1u << 6, hx, NULL};
   cl_mem bbad = clCreateBuffer(e->ctx, CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, xb, &xbad, &rc);
   snprintf(name, sizeof name, "%s: bank beyond DDR[3] refused", t);

@@ -29,10 +29,24 @@
  *                   from the binary, a kernel that accessed memory outside
  *                   its buffers)
  *   SOMHOP_ETIMEOUT the kernel did not finish within the cycle budget
- *   SOMHOP_ELIMIT   sizes beyond SOMHOP_BMU_MAX_* / SOMHOP_HOP_MAX_N
+ *   SOMHOP_ELIMIT   sizes beyond the limits of the configuration the xclbin holds
+ *                   (somhop_accel_get_config; SOMHOP_BMU_MAX_* / SOMHOP_HOP_MAX_N of
+ *                   this build when the xclbin declares none)
  *   SOMHOP_EINVAL   NULL pointers, zero sizes, unknown target/mode
  *   SOMHOP_ENOMEM   allocation failed or a size overflows
  * The handle stays usable after a kernel-call error.
+ *
+ * Compute units and resident data. The xclbin declares N compute units per
+ * kernel (IP_LAYOUT), each connected to its own memory bank (CONNECTIVITY),
+ * and the kernel configuration it was built with. A call splits the samples
+ * (probes) into contiguous slices, one per CU (at most one slice per item),
+ * gives every CU its own copy of the codebook (weights) in its bank, runs the
+ * CUs at once on an out-of-order queue and waits for all; the results are
+ * the same bits as on one CU. Each CU keeps the codebook (weights) it last
+ * loaded: the handle remembers what it put in each CU's buffer, and when a
+ * call passes the same M, D (N) and identical contents, it skips the
+ * transfer and sets the kernel's KEEP bit (the kernel then skips its load;
+ * v1 kernels ignore the bit and reload). A caller's own KEEP bit is ignored.
  *
  * Not thread-safe: one handle per thread.
  */
@@ -58,8 +72,10 @@ typedef struct somhop_accel_opts {
   int bank_placement;   /* 0 = default: use Xilinx cl_mem_ext_ptr_t bank placement
                            when the platform offers it (Xilinx or somhop
                            emulation); -1 = never; 1 = required (ENODEV if absent).
-                           Banks follow scripts/build-xclbin: som_bmu's buffers
+                           Banks: each CU's buffers in the bank the xclbin connects
+                           it to (CONNECTIVITY); an xclbin without one: som_bmu's
                            in DDR[0], hopfield_update's in DDR[2]. */
+  uint32_t max_compute_units; /* 0 = every CU of the xclbin; n = at most n per kernel */
 } somhop_accel_opts;
 
 /* Open the accelerator serving target. Platform choice: a platform named
@@ -75,13 +91,14 @@ int somhop_accel_open_opts(const somhop_accel_opts *opts, somhop_accel **out,
                            somhop_err *err);
 
 /* Same arguments and output as somhop_fx_som_bmu (somhop/fixed.h). Requires
- * 1 <= M <= SOMHOP_BMU_MAX_M, 1 <= D <= SOMHOP_BMU_MAX_D; N == 0 writes
- * nothing and launches nothing. */
+ * 1 <= M <= max_m, 1 <= D <= max_d of the configuration (somhop_accel_get_config);
+ * N == 0 writes nothing and launches nothing. */
 int somhop_accel_som_bmu(somhop_accel *a, const uint16_t *codebook, const uint16_t *samples,
                          uint32_t M, uint32_t D, uint32_t N, uint32_t flags, uint32_t *out);
 
 /* Same arguments and output as somhop_fx_hopfield_update. Requires
- * 1 <= N <= SOMHOP_HOP_MAX_N; B == 0 writes nothing and launches nothing. */
+ * 1 <= N <= hop_max_n of the configuration; B == 0 writes nothing and launches
+ * nothing. */
 int somhop_accel_hopfield_update(somhop_accel *a, const int16_t *W, const uint64_t *probes,
                                  uint32_t N, uint32_t B, uint32_t max_sweeps, uint32_t mode,
                                  uint64_t *states, uint32_t *sweeps);
@@ -108,10 +125,32 @@ typedef struct somhop_accel_timing {
   double engine_s;      /* measured host wall time spent inside the emulation engine
                            (Verilator run or native C++ kernel) for the kernel command;
                            wall_s - engine_s is the host + ICD overhead. 0 when the
-                           platform does not report it (XRT) */
+                           platform does not report it (XRT). Several CUs: the longest */
+  uint32_t compute_units; /* CUs the call ran on; kernel_s / cycles are the longest of
+                           them (they run at once), h2d_s / d2h_s the sum */
+  uint32_t resident;    /* CUs that already held the codebook / weights (transfer skipped,
+                           KEEP set) */
+  char config[32];      /* kernel configuration the xclbin holds ("unknown" if none) */
+  uint32_t config_compute_units; /* CUs the xclbin has for this kernel (that the handle uses) */
+  uint32_t limit[2];    /* the configuration's limits for this kernel: som_bmu MAX_M, MAX_D;
+                           hopfield_update MAX_N, 0 */
 } somhop_accel_timing;
 
 void somhop_accel_last_timing(const somhop_accel *a, somhop_accel_timing *t);
+
+/* The kernel configuration and compute units of the opened xclbin. */
+typedef struct somhop_accel_config {
+  char name[32];        /* configuration the xclbin holds (kernels/configs.mk), or
+                           "unknown" when it declares none */
+  uint32_t bmu_cu;      /* som_bmu compute units the handle uses */
+  uint32_t hop_cu;      /* hopfield_update compute units the handle uses */
+  uint32_t bmu_max_m, bmu_max_d, hop_max_n; /* limits */
+  uint32_t bmu_max_cb;  /* som_bmu codebook capacity in elements (ceil(M/bmu_l)*bmu_l *
+                           STRIDE(D) <= it); 0 when not declared (no such check) */
+  uint32_t bmu_s, bmu_l, hop_u, hop_b;      /* parallelism; 0 when not declared */
+} somhop_accel_config;
+
+void somhop_accel_get_config(const somhop_accel *a, somhop_accel_config *c);
 
 /* Detail of the last error on the handle ("" if none); valid until the
  * next call on the handle. */

@@ -94,6 +94,9 @@ void cli_kreport_print(FILE *f, const cli_kreport *r) {
             r->n, r->fx_identical == r->n ? "" : "  <-- MISMATCH");
   if (r->have_timing) {
     const somhop_accel_timing *t = &r->t;
+    fprintf(f, "  kernel configuration %s: %u compute unit%s of %s (this call ran on %u%s)\n", t->config,
+            t->config_compute_units, t->config_compute_units == 1 ? "" : "s", r->kernel, t->compute_units,
+            t->resident ? ", resident data kept" : "");
     if (r->backend == CLI_BACKEND_HW) {
       fprintf(f, "  kernel time (measured on the device): %.6f s, transfers %.6f s\n", t->kernel_s,
               t->h2d_s + t->d2h_s);
@@ -134,6 +137,18 @@ void cli_kreport_json(cli_json *j, const cli_kreport *r) {
   if (r->have_fx) cj_int(j, "bit_exact_fixed_ref", (long long)r->fx_identical);
   if (r->have_timing) {
     const somhop_accel_timing *t = &r->t;
+    cj_str(j, "config", t->config);
+    cj_int(j, "compute_units", (long long)t->config_compute_units);
+    cj_int(j, "compute_units_used", (long long)t->compute_units);
+    cj_int(j, "compute_units_resident", (long long)t->resident);
+    cj_obj(j, "limits");
+    if (strcmp(r->kernel, "som_bmu") == 0) {
+      cj_int(j, "max_m", (long long)t->limit[0]);
+      cj_int(j, "max_d", (long long)t->limit[1]);
+    } else {
+      cj_int(j, "max_n", (long long)t->limit[0]);
+    }
+    cj_close_obj(j);
     cj_obj(j, "timing");
     cj_bool(j, "kernel_modeled", t->kernel_modeled);
     cj_str(j, "kernel_time_kind",
