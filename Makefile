@@ -49,6 +49,7 @@ all: deps-check-quiet
 -include sim/icd/icd.mk
 -include controller/node/node.mk
 -include bench/bench.mk
+-include sim/xrt/xrt.mk
 
 all: $(ALL_TARGETS)
 

@@ -182,6 +182,8 @@ note "building ${TARGETS[*]} with $JOBS jobs (log: $DEST/build.log); ~820 CPU-se
   { grep -m 20 -B 2 -A 8 "error" "$DEST/build.log" >&2 || tail -n 40 "$DEST/build.log" >&2
     die "building ${TARGETS[*]} failed (full log: $DEST/build.log)"; }
 t1=$(date +%s)
+# CPU seconds of the children so far (bash `times`: second line, user and sys).
+cpu=$(times | sed -n 2p | awk '{ split($1, u, "m"); split($2, s, "m"); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
 
 # --- lay out XILINX_XRT-style lib/ and include/ ------------------------------
 mkdir -p "$DEST/lib/objects" "$DEST/include"
@@ -214,6 +216,8 @@ commit=$(sed -n 's/.*XRT_HASH[^"]*"\([0-9a-f]*\)".*/\1/p' "$DEST/include/version
   echo "targets=${TARGETS[*]}"
   echo "jobs=$JOBS"
   echo "build_wall_seconds=$((t1 - t0))"
+  echo "build_cpu_seconds=$cpu"
+  echo "load_average_at_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
   echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 } >"$DEST/BUILD-INFO"
-note "XRT $XRT_VERSION ready in $DEST ($((t1 - t0)) s wall for the build)"
+note "XRT $XRT_VERSION ready in $DEST ($((t1 - t0)) s wall, $cpu CPU-s for the build)"
