@@ -50,7 +50,8 @@ XRT_HOST_LIBS   := -L$(abspath $(XRT_LIBDIR)) -lxrt_coreutil $(XRT_RPATH)
 
 XRT_TEST_BINS := $(BUILD)/tests/xrt/test_xrt_native $(BUILD)/tests/xrt/test_xrt_ocl
 ALL_TARGETS += $(XRT_SHIM_HW) $(XRT_SHIM_SW) $(XRT_MKXCLBIN) $(XRT_XCLBINS) $(XRT_INIS) $(XRT_TEST_BINS)
-TEST_CMDS   += $(abspath tests/xrt/test_xrt.sh) $(abspath tests/xrt/test_xrt_cli.sh)
+TEST_CMDS   += $(abspath tests/xrt/test_install_xrt.sh) $(abspath tests/xrt/test_xrt.sh) \
+               $(abspath tests/xrt/test_xrt_cli.sh)
 
 export SOMHOP_XRT_HOME := $(abspath $(XRT_HOME))
 
