@@ -29,10 +29,11 @@ XRT_LINKS    := $(XRT_LIBDIR)/libxrt_coreutil.so.2
 XRT_MKXCLBIN := $(BUILD)/bin/somhop-xrt-xclbin
 XRT_XCLBINS  := $(XRT_HOME)/xclbin/somhop.hw_emu.xclbin $(XRT_HOME)/xclbin/somhop.sw_emu.xclbin
 XRT_INIS     := $(XRT_HOME)/xrt.ini
-# CUs per kernel in the emulation xclbin: kernels/configs.mk (BMU_CU, HOP_CU) when it
-# exists, else 2 each so the multi-CU path is always exercised.
-XRT_BMU_CU   ?= $(or $(BMU_CU),2)
-XRT_HOP_CU   ?= $(or $(HOP_CU),2)
+# CUs per kernel in the emulation xclbin: BMU_CU, HOP_CU of kernels/configs.mk when it
+# defines them, at least 2 each so the multi-CU path is always exercised.
+xrt_atleast2  = $(if $(filter 0 1,$(or $(1),2)),2,$(or $(1),2))
+XRT_BMU_CU   ?= $(call xrt_atleast2,$(BMU_CU))
+XRT_HOP_CU   ?= $(call xrt_atleast2,$(HOP_CU))
 
 XRT_CXXFLAGS := -std=gnu++17 $(OPT) -g -fPIC -Wall -Wextra $(WERROR) $(DEPFLAGS) $(SAN) \
                 -Wno-unused-parameter -Wno-deprecated-declarations \
