@@ -34,8 +34,17 @@ expect "setup: Hopfield digit prototypes" 0 hopfield store builtin:digits-protot
 expect "som bmu, ref backend" 0 som bmu "$M" builtin:iris --second -o "$T/bmu-ref.csv"
 expect "hopfield recall, ref backend" 0 hopfield recall "$H" --noise 0.15 --seed 3 --repeat 3 -o "$T/hop-ref.csv"
 
+out=$("$ROOT/scripts/xrt-env.sh" tpu 2>&1); rc=$?
+check_rc "xrt-env.sh: a bad mode is a usage error" "$rc" 2
+out=$("$ROOT/scripts/xrt-env.sh" hw_emu --build "$T" 2>&1); rc=$?
+check_rc "xrt-env.sh: a build without XRT exits 1" "$rc" 1
+check_contains "xrt-env.sh: says what to do" "$out" "run 'make' first"
 for be in sw_emu hw_emu; do
-  export XCL_EMULATION_MODE=$be SOMHOP_XCLBIN=$XH/xclbin/somhop.$be.xclbin
+  # What a user runs (docs/xrt.md); it sets the same variables as above.
+  env_out=$("$ROOT/scripts/xrt-env.sh" "$be" --build "$SOMHOP_BUILD") || not_ok "xrt-env.sh $be" "failed"
+  eval "$env_out"
+  check_eq "xrt-env.sh $be: XCL_EMULATION_MODE" "$XCL_EMULATION_MODE" "$be"
+  check_eq "xrt-env.sh $be: the xclbin in XRT's layout" "$SOMHOP_XCLBIN" "$XH/xclbin/somhop.$be.xclbin"
   expect "XRT: devices ($be)" 0 devices
   check_contains "XRT: devices lists XRT's platform ($be)" "$OUT" "Xilinx"
   check_contains "XRT: devices shows the simulated card ($be)" "$OUT" "xilinx_u55c_gen3x16_xdma_3_202210_1"
