@@ -291,7 +291,8 @@ int main(int argc, char **argv) {
       for (auto &c : cul) md.m_used |= (c.bank == b);
       md.m_size = kBankBytes >> 10;  // KiB
       md.m_base_address = kBankBytes * static_cast<uint64_t>(b);
-      std::snprintf(reinterpret_cast<char *>(md.m_tag), sizeof md.m_tag, "HBM[%d]", b);
+      const std::string tag = "HBM[" + std::to_string(b) + "]";  // at most "HBM[31]"
+      std::memcpy(md.m_tag, tag.c_str(), tag.size() + 1);
     }
 
     // IP_LAYOUT
