@@ -64,6 +64,24 @@ for mode in sw_emu hw_emu; do
     run_tap "opencl $mode" "$OCL" "$x" "$other"
 done
 
+echo "# xclbins whose compute units this device cannot run (somhop-xrt-xclbin from edited kernel.xml)"
+MK=$BUILD/bin/somhop-xrt-xclbin
+KB=$ROOT/rtl/som_bmu/kernel.xml KH=$ROOT/rtl/hopfield_update/kernel.xml
+sed 's/offset="0x34"/offset="0x38"/' "$KB" >"$TMP/off.xml"
+sed 's/name="som_bmu"/name="kmeans"/' "$KB" >"$TMP/kmeans.xml"
+"$MK" --target hw_emu -o "$TMP/off.xclbin" "$TMP/off.xml" "$KH" &&
+  XCL_EMULATION_MODE=hw_emu run_tap "moved register" "$NATIVE" load-fails "$TMP/off.xclbin" "argument 3 ('M') is at offset 0x38"
+"$MK" --target hw_emu -o "$TMP/kmeans.xclbin" "$TMP/kmeans.xml" &&
+  XCL_EMULATION_MODE=hw_emu run_tap "unknown kernel" "$NATIVE" load-fails "$TMP/kmeans.xclbin" "compute unit 'kmeans:kmeans_1' is of a kernel this device cannot run"
+out=$("$MK" --target hw_emu -o "$TMP/x.xclbin" "$TMP/none.xml" 2>&1); rc=$?
+check_rc "somhop-xrt-xclbin: a missing kernel.xml exits 1" "$rc" 1
+check_contains "somhop-xrt-xclbin: names the file" "$out" "$TMP/none.xml"
+printf '<root><kernel name="k"><args><arg name="a" addressQualifier="1" id="0" size="0x4" offset="0x10"/></args></kernel></root>' >"$TMP/p4.xml"
+out=$("$MK" --target hw_emu -o "$TMP/x.xclbin" "$TMP/p4.xml" 2>&1); rc=$?
+check_contains "somhop-xrt-xclbin: a 4-byte pointer is refused" "$out" "a pointer must be 8 bytes"
+out=$("$MK" --target hw -o "$TMP/x.xclbin" --cus som_bmu=9 "$KB" 2>&1); rc=$?
+check_rc "somhop-xrt-xclbin: 9 CUs is a usage error" "$rc" 2
+
 echo "# a kernel that never finishes within the cycle budget"
 XCL_EMULATION_MODE=hw_emu SOMHOP_EMU_CYCLE_BUDGET=100 run_tap "timeout" "$NATIVE" timeout "$XH/xclbin/somhop.hw_emu.xclbin"
 

@@ -13,6 +13,7 @@
  *   test_xrt_native failures XCLBIN   wrong/missing xclbins, missing kernel,
  *                                     bad arguments, out-of-bounds buffers
  *   test_xrt_native timeout XCLBIN    (with SOMHOP_EMU_CYCLE_BUDGET small)
+ *   test_xrt_native load-fails XCLBIN NEEDLE   the load fails, naming NEEDLE
  *   test_xrt_native nodevice          (run without XCL_EMULATION_MODE)
  * Prints TAP-style lines; exit 1 if any check failed.
  */
@@ -473,6 +474,20 @@ static int run_timeout(const char *xclbin) {
   return check_done();
 }
 
+/* load-fails XCLBIN NEEDLE: loading XCLBIN fails and XRT/the shim say NEEDLE. */
+static int run_load_fails(const char *xclbin, const char *needle) {
+  xrtDeviceHandle d = xrtDeviceOpen(0);
+  CHECK("xrtDeviceOpen(0)", d != NULL);
+  if (!d) return check_done();
+  cap_begin();
+  int rc = xrtDeviceLoadXclbinFile(d, xclbin);
+  const char *msg = cap_end();
+  CHECK("xclbin refused", rc != 0);
+  CHECK_CONTAINS("reason", msg, needle);
+  xrtDeviceClose(d);
+  return check_done();
+}
+
 static int run_nodevice(void) {
   cap_begin();
   xrtDeviceHandle d = xrtDeviceOpen(0);
@@ -492,6 +507,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "cases") == 0) return run_cases(argv[2]);
   if (strcmp(argv[1], "failures") == 0) return run_failures(argv[2]);
   if (strcmp(argv[1], "timeout") == 0) return run_timeout(argv[2]);
+  if (strcmp(argv[1], "load-fails") == 0 && argc >= 4) return run_load_fails(argv[2], argv[3]);
   fprintf(stderr, "%s: unknown mode '%s'\n", argv[0], argv[1]);
   return 2;
 }
