@@ -56,6 +56,7 @@ include kernels/configs.mk
 -include bench/bench.mk
 -include python/python.mk
 -include bench/stream.mk
+-include sim/xrt/xrt.mk
 
 all: $(ALL_TARGETS)
 

@@ -4,3 +4,4 @@
 TEST_CMDS += tests/f1/test_f1_scripts.sh tests/f1/test_images.sh tests/f1/test_f1_manifests.sh
 LINT_CMDS += tests/f1/test_f1_scripts.sh
 BENCH_CMDS += scripts/bench-peers.sh
+TEST_CMDS += tests/deploy/test_deploy.sh

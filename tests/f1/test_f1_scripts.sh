@@ -17,6 +17,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 STANDINS=$HERE/standins
+# F1 is a retired target; these goldens pin it (tests/deploy/ covers U55C and F2).
+export SOMHOP_DEPLOY=f1
+unset SOMHOP_CONFIGS_MK KERNEL_CONFIG
 BX=$ROOT/scripts/build-xclbin
 AFI=$ROOT/scripts/create-afi
 
