@@ -4,7 +4,8 @@
 #
 # Installs the peers once into a cache outside the tree (pinned versions):
 #   PyPI: MiniSom 2.3.6, Somoclu 1.7.6, neurolab 0.3.5 (+ numpy, matplotlib)
-#   Go module proxy: gosom, gopfield (github.com/milosgajdos/...)
+#   gosom 1bcf4c0 and gopfield 8170a0f, built from source by bench/peers/go/build.sh
+#   (the Go module proxy refuses them; sources from ../shared/peers)
 # A peer that cannot be installed is reported in the results as such.
 # Generates the workloads (bench/peers/peers.py gen), runs every peer and
 # somhop-bench-cpu on the same files, and writes bench/results.json,
@@ -47,22 +48,48 @@ if [ ! -f "$VENV/.complete" ]; then
     >>"$WORK/pip.log" 2>&1 || echo somoclu==1.7.6 >>"$VENV/.failed"
   touch "$VENV/.complete"
 fi
+# Somoclu as its C++ users build it: the flags of its upstream ./configure
+# (-O3 -ffast-math -march=native); the pip default build above is scalar.
+NVENV=$CACHE/peers-venv-somoclu-native-1
+if [ ! -f "$NVENV/.complete" ]; then
+  note "building Somoclu 1.7.6 with its upstream flags into $NVENV"
+  rm -rf "$NVENV"
+  python3 -m venv "$NVENV"
+  if "$NVENV/bin/pip" install -q --disable-pip-version-check numpy==1.26.4 scipy==1.11.4 setuptools wheel \
+       >"$WORK/pipn.log" 2>&1 &&
+     CFLAGS="-O3 -ffast-math -march=native" CXXFLAGS="-O3 -ffast-math -march=native" \
+       "$NVENV/bin/pip" install -q --disable-pip-version-check --no-build-isolation --no-binary somoclu \
+       somoclu==1.7.6 >>"$WORK/pipn.log" 2>&1; then
+    touch "$NVENV/.complete"
+  else
+    echo "native build of somoclu==1.7.6 failed: $(tail -2 "$WORK/pipn.log" | tr '\n' ' ' | cut -c1-160)" \
+      >"$NVENV/.failed"
+    touch "$NVENV/.complete"
+  fi
+fi
 if [ -f "$VENV/.failed" ]; then
   while read -r spec; do INSTALL_ERR[${spec%%==*}]="pip install $spec failed"; done <"$VENV/.failed"
 fi
 PY=$VENV/bin/python
 
-go_peer_error() { # module -> prints why it cannot be installed, or nothing
-  local mod=$1 dir=$WORK/go-$2 out
-  mkdir -p "$dir"
-  (cd "$dir" && go mod init peerprobe >/dev/null 2>&1)
-  if out=$(cd "$dir" && GOFLAGS=-mod=mod timeout 120 go get "$mod@latest" 2>&1); then
-    return 0
+# gosom and gopfield: the Go module proxy refuses them, so bench/peers/go/build.sh
+# builds our harness against their unmodified sources (../shared/peers, or
+# $SOMHOP_PEERS_SRC, or upstream git) with gonum from the proxy.
+GO_PEERS_ERR=""
+if ! GO_PEERS=$("$ROOT/bench/peers/go/build.sh" 2>"$WORK/go-build.err"); then
+  GO_PEERS_ERR="could not be built: $(tail -1 "$WORK/go-build.err" | cut -c1-200)"
+fi
+
+run_go() { # peer-label workload subcommand args...
+  local label=$1 wl=$2 out; shift 2
+  if [ -n "$GO_PEERS_ERR" ]; then add_error "$label" "$wl" "$GO_PEERS_ERR"; return; fi
+  note "running $label $wl"
+  if out=$(timeout 900 "$GO_PEERS" "$@" 2>"$WORK/err"); then
+    printf '%s\n' "$out" | tail -1 >>"$RESULTS"
+  else
+    add_error "$label" "$wl" "failed: $(tail -2 "$WORK/err" | tr '\n' ' ' | cut -c1-200)"
   fi
-  printf 'not installable from the Go module proxy: %s' "$(printf '%s' "$out" | tr '\n' ' ' | cut -c1-200)"
 }
-GOSOM_ERR=$(go_peer_error github.com/milosgajdos/gosom gosom || true)
-GOPFIELD_ERR=$(go_peer_error github.com/milosgajdos/gopfield gopfield || true)
 
 # --- workloads ----------------------------------------------------------------
 DATA=$WORK/data
@@ -101,10 +128,22 @@ print(json.dumps(r))' "$wl" >>"$RESULTS"
 
 # BMU search
 run_somhop bmu --data "$DATA/data.npy" --codebook "$DATA/init.npy"
-run_peer "Somoclu 1.7.6" somoclu somoclu-bmu bmu
+run_somoclu_native() { # subcommand workload
+  local label="Somoclu 1.7.6 (native: -O3 -ffast-math -march=native)" out
+  if [ -f "$NVENV/.failed" ]; then add_error "$label" "$2" "$(cat "$NVENV/.failed")"; return; fi
+  note "running $label $2"
+  if out=$(SOMHOP_SOMOCLU_LABEL="$label" timeout 900 "$NVENV/bin/python" "$PEERS_PY" "$1" "$DATA" \
+             2>"$WORK/err"); then
+    printf '%s\n' "$out" | tail -1 >>"$RESULTS"
+  else
+    add_error "$label" "$2" "failed: $(tail -2 "$WORK/err" | tr '\n' ' ' | cut -c1-200)"
+  fi
+}
+run_somoclu_native somoclu-bmu bmu
+SOMHOP_SOMOCLU_LABEL="Somoclu 1.7.6 (pip default build)" run_peer "Somoclu 1.7.6 (pip default build)" somoclu somoclu-bmu bmu
 run_peer "MiniSom 2.3.6" minisom minisom-bmu bmu
 run_peer "numpy float32 GEMM (reference, not a peer)" numpy numpy-bmu bmu
-[ -n "$GOSOM_ERR" ] && add_error "gosom" bmu "$GOSOM_ERR"
+run_go "gosom 1bcf4c0" bmu gosom-bmu "$DATA" "${SOMHOP_BENCH_REPEAT:-3}"
 
 # SOM training
 run_somhop train --data "$DATA/data.npy" --codebook "$DATA/init.npy" --rows 32 --cols 32 \
@@ -122,19 +161,33 @@ for r in rows:
 open(path, "w").write("".join(json.dumps(r) + "\n" for r in rows))
 PY
 fi
-run_peer "Somoclu 1.7.6" somoclu somoclu-train train
+run_somoclu_native somoclu-train train
+SOMHOP_SOMOCLU_LABEL="Somoclu 1.7.6 (pip default build)" run_peer "Somoclu 1.7.6 (pip default build)" somoclu somoclu-train train
 if [ "${SOMHOP_BENCH_SKIP_SLOW:-0}" = 1 ]; then
   add_error "MiniSom 2.3.6" train "skipped by SOMHOP_BENCH_SKIP_SLOW=1"
 else
   run_peer "MiniSom 2.3.6" minisom minisom-train train
 fi
-[ -n "$GOSOM_ERR" ] && add_error "gosom" train "$GOSOM_ERR"
+run_go "gosom 1bcf4c0" train gosom-train "$DATA" "$WORK/gosom-codebook.npy"
+if [ -f "$WORK/gosom-codebook.npy" ]; then
+  q=$("$PY" "$PEERS_PY" eval "$DATA" "$WORK/gosom-codebook.npy")
+  "$PY" - "$RESULTS" "$q" <<'PY'
+import json, sys
+path, q = sys.argv[1], json.loads(sys.argv[2])
+rows = [json.loads(l) for l in open(path)]
+for r in rows:
+    if r.get("workload") == "train" and r.get("peer", "").startswith("gosom") and "seconds" in r:
+        r["qe"], r["te"] = q["qe"], q["te"]
+        r.pop("codebook", None)
+open(path, "w").write("".join(json.dumps(r) + "\n" for r in rows))
+PY
+fi
 
 # Hopfield recall
 run_somhop hopfield --patterns "$DATA/patterns.npy" --probes "$DATA/probes.npy" --max-sweeps 20
 run_peer "neurolab 0.3.5" neurolab neurolab-hopfield hopfield
 run_peer "numpy float32 GEMM (reference, not a peer)" numpy numpy-hopfield hopfield
-[ -n "$GOPFIELD_ERR" ] && add_error "gopfield" hopfield "$GOPFIELD_ERR"
+run_go "gopfield 8170a0f" hopfield gopfield-hopfield "$DATA"
 
 # --- machine peak and the report ------------------------------------------------------
 "$PY" - "$RESULTS" "$OUTDIR/results.json" <<'PY'
