@@ -19,7 +19,9 @@ trap 'rm -rf "$TMP"' EXIT
 STANDINS=$HERE/standins
 # F1 is a retired target; these goldens pin it (tests/deploy/ covers U55C and F2).
 export SOMHOP_DEPLOY=f1
-unset SOMHOP_CONFIGS_MK KERNEL_CONFIG
+unset KERNEL_CONFIG
+# The F1 goldens are the retired single-CU build: no configuration file.
+export SOMHOP_CONFIGS_MK=/nonexistent/configs.mk
 BX=$ROOT/scripts/build-xclbin
 AFI=$ROOT/scripts/create-afi
 

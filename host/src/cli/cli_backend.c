@@ -9,6 +9,7 @@
  */
 #include "cli_backend.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- 1. opening the accelerator ------------------------------------------ */
@@ -30,6 +31,18 @@ static int open_accel(int backend, somhop_accel **out) {
   return 0;
 }
 
+/* One accelerator handle per backend for the whole process: repeated calls
+ * (the chunks of a streamed input) reuse its device, program and the
+ * compute units' resident codebook / weights. Closed at exit. */
+static somhop_accel *accel_cache[CLI_BACKEND_HW + 1];
+
+static void close_accels(void) {
+  for (size_t i = 0; i < sizeof accel_cache / sizeof accel_cache[0]; i++) {
+    somhop_accel_close(accel_cache[i]);
+    accel_cache[i] = NULL;
+  }
+}
+
 /* The library's run options for the CLI's common options (the report
  * always compares with the references). */
 static int run_opts(const cli_common *c, int precision, somhop_run_opts *o) {
@@ -39,7 +52,14 @@ static int run_opts(const cli_common *c, int precision, somhop_run_opts *o) {
   o->threads = (unsigned)c->threads;
   o->seed = c->seed;
   o->compare = 1;
-  if (c->backend >= CLI_BACKEND_SW_EMU) return open_accel(c->backend, &o->accel);
+  if (c->backend < CLI_BACKEND_SW_EMU || c->backend > CLI_BACKEND_HW) return 0;
+  if (!accel_cache[c->backend]) {
+    int ex = open_accel(c->backend, &accel_cache[c->backend]);
+    if (ex) return ex;
+    static int registered;
+    if (!registered) registered = atexit(close_accels) == 0;
+  }
+  o->accel = accel_cache[c->backend];
   return 0;
 }
 
@@ -53,7 +73,6 @@ int cli_som_bmu(const somhop_som *som, const double *x, size_t n, const cli_comm
   int ex = run_opts(c, precision, &o);
   if (ex) return ex;
   int rc = somhop_run_som_bmu(som, x, n, &o, bmu, second, dist2, rep, &e);
-  somhop_accel_close(o.accel);
   return rc < 0 ? cli_fail(&e, rc) : 0;
 }
 
@@ -67,7 +86,6 @@ int cli_hop_recall(const somhop_hopfield *h, const int8_t *probes, size_t count,
   if (ex) return ex;
   int rc = somhop_run_hopfield_recall(h, probes, count, mode, max_sweeps, &o, out, sweeps, rep,
                                       &e);
-  somhop_accel_close(o.accel);
   return rc < 0 ? cli_fail(&e, rc) : 0;
 }
 

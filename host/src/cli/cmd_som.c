@@ -751,6 +751,11 @@ static void rep_add(cli_kreport *t, const cli_kreport *r) {
     t->t.h2d_bytes += r->t.h2d_bytes;
     t->t.d2h_bytes += r->t.d2h_bytes;
     t->t.engine_s += r->t.engine_s;
+    if (r->t.compute_units > t->t.compute_units) t->t.compute_units = r->t.compute_units;
+    t->t.resident = r->t.resident; /* the last chunk's: later chunks find the codebook resident */
+    memcpy(t->t.config, r->t.config, sizeof t->t.config);
+    t->t.config_compute_units = r->t.config_compute_units;
+    memcpy(t->t.limit, r->t.limit, sizeof t->t.limit);
   }
 }
 
