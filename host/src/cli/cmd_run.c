@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -803,6 +805,69 @@ static void rm_tree(const char *dir) {
   rmdir(dir);
 }
 
+/* ---- SIGTERM / SIGINT ------------------------------------------------------------------ */
+
+/* As a container's PID 1 the runner gets no default action for SIGTERM, so a delete or a
+ * deadline would wait out the whole grace period. SIGTERM and SIGINT are blocked in every
+ * thread and taken by a watcher thread (sigwait), which writes a failed summary (exit code
+ * 128 + signal) and ends the process at once; the work in progress is abandoned. */
+static sigset_t run_sigs;
+static pthread_mutex_t run_finish = PTHREAD_MUTEX_INITIALIZER; /* held once the summary is written */
+static struct {
+  run_ctx *r;
+  const char *term;
+  double t0;
+  int err_fd; /* the real stderr (steps redirect fd 2) */
+} sig_st;
+
+static void *sig_watch(void *arg) {
+  (void)arg;
+  int sig = 0;
+  if (sigwait(&run_sigs, &sig) != 0) return NULL;
+  pthread_mutex_lock(&run_finish); /* the run finishing on its own wins; it never unlocks */
+  run_ctx *r = sig_st.r;
+  const char *name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+  cJSON *s = cJSON_CreateObject();
+  cJSON_AddFalseToObject(s, "ok");
+  if (r->job_name[0]) cJSON_AddStringToObject(s, "job", r->job_name);
+  if (r->task) cJSON_AddStringToObject(s, "task", r->task);
+  if (r->target) cJSON_AddStringToObject(s, "target", r->target);
+  if (r->backend) cJSON_AddStringToObject(s, "backend", r->backend);
+  cJSON_AddNumberToObject(s, "exitCode", 128 + sig);
+  double dt = cli_now() - sig_st.t0;
+  cJSON_AddNumberToObject(s, "wallSeconds", (double)(long long)(dt * 1000 + 0.5) / 1000);
+  char msg[128];
+  snprintf(msg, sizeof msg, "terminated by %s after %.1f s: the work was stopped, no outputs were written", name, dt);
+  cJSON_AddStringToObject(s, "error", msg);
+  cJSON_AddStringToObject(s, "signal", name);
+  char *txt = cJSON_PrintUnformatted(s);
+  if (txt && !r->plan) write_summary(sig_st.term, txt);
+  if (txt && sig_st.err_fd >= 0) {
+    dprintf(sig_st.err_fd, "somhop run: error: %s\n", msg);
+    if (!r->plan) dprintf(sig_st.err_fd, "%s\n", txt);
+  }
+  if (r->own_workdir && r->workdir[0]) rm_tree(r->workdir);
+  _exit(128 + sig);
+}
+
+/* Block the signals (inherited by every thread created later) and start the watcher. */
+static void sig_start(run_ctx *r, const char *term, double t0) {
+  sigemptyset(&run_sigs);
+  sigaddset(&run_sigs, SIGTERM);
+  sigaddset(&run_sigs, SIGINT);
+  sig_st.r = r;
+  sig_st.term = term;
+  sig_st.t0 = t0;
+  sig_st.err_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+  pthread_t th;
+  if (pthread_sigmask(SIG_BLOCK, &run_sigs, NULL) != 0 || pthread_create(&th, NULL, sig_watch, NULL) != 0) {
+    pthread_sigmask(SIG_UNBLOCK, &run_sigs, NULL); /* keep the default action */
+    fprintf(stderr, "somhop run: warning: cannot watch for SIGTERM\n");
+    return;
+  }
+  pthread_detach(th);
+}
+
 /* ---- 9. Entry point -------------------------------------------------------------------- */
 
 int somhop_cmd_run(int argc, char **argv) {
@@ -824,6 +889,7 @@ int somhop_cmd_run(int argc, char **argv) {
   double t0 = cli_now();
   int rc = 0;
   const task_def *td = NULL;
+  sig_start(&r, term, t0);
 
   /* The job document. */
   char *text = NULL;
@@ -881,6 +947,7 @@ int somhop_cmd_run(int argc, char **argv) {
   if (!r.plan && (rc = upload_outputs(&r, outputs))) goto done;
 
 done:;
+  pthread_mutex_lock(&run_finish); /* from here on a SIGTERM waits for this summary */
   cJSON *s = cJSON_CreateObject();
   cJSON_AddBoolToObject(s, "ok", rc == 0);
   if (r.job_name[0]) cJSON_AddStringToObject(s, "job", r.job_name);
