@@ -139,6 +139,7 @@ typedef struct ctrl_opts {
   int workers;
   const char *metrics_addr;       /* "127.0.0.1:8080"; "0" disables */
   const char *image;
+  const char *runner_sa; /* serviceAccountName of runner Pods ("" = the namespace's default) */
   cJSON *runner_cmd;              /* JSON array of strings */
   const char *sim_resource, *f1_resource;
   double node_grace;              /* heartbeat age that makes a node NotReady, s */

@@ -270,7 +270,10 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
   cJSON *spec = cJSON_AddObjectToObject(pod, "spec");
   cJSON_AddStringToObject(spec, "nodeName", node);
   cJSON_AddStringToObject(spec, "restartPolicy", "Never");
-  cJSON_AddBoolToObject(spec, "automountServiceAccountToken", 0);
+  /* The runner reads/writes ConfigMaps with its own service account (the somhop-runner Role):
+   * its token must be mounted. */
+  if (c->o.runner_sa && *c->o.runner_sa) cJSON_AddStringToObject(spec, "serviceAccountName", c->o.runner_sa);
+  cJSON_AddBoolToObject(spec, "automountServiceAccountToken", 1);
   cJSON_AddBoolToObject(spec, "enableServiceLinks", 0);
   cJSON *ctrs = cJSON_AddArrayToObject(spec, "containers");
   cJSON *ctr = cJSON_CreateObject();

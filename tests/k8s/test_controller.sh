@@ -184,6 +184,8 @@ check_eq "e2e: pod name is <job>-a1" "$(K get fj e2e-iris -o jsonpath='{.status.
 check_eq "e2e: pod owned by the job (controller ref)" \
   "$(K get pod e2e-iris-a1 -o jsonpath='{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].controller}')" \
   "FPGAJob/e2e-iris/true"
+check_eq "e2e: runner Pod uses the somhop-runner ServiceAccount with its token mounted" \
+  "$(K get pod e2e-iris-a1 -o jsonpath='{.spec.serviceAccountName}/{.spec.automountServiceAccountToken}')" "somhop-runner/true"
 check_eq "e2e: pod limits the sim resource" "$(K get pod e2e-iris-a1 -o jsonpath='{.spec.containers[0].resources.limits.somhop\.dev/fpga-sim}')" "1"
 check_eq "e2e: finalizer set" "$(K get fj e2e-iris -o jsonpath='{.metadata.finalizers[0]}')" "somhop.dev/pods"
 check_contains "e2e: events recorded on the job" \
