@@ -238,7 +238,8 @@ static const char *pool_resource(ctrl *c, const char *pool) {
   return strcmp(pool, "aws-f1") == 0 ? c->o.f1_resource : c->o.sim_resource;
 }
 
-/* POST the Pod of attempt `attempt` on `node`. 0 created or already there, -1 error. */
+/* POST the Pod of attempt `attempt` on `node`. 0 created, 1 already there (409: an earlier
+ * reconcile created it; no second PodCreated event), -1 error. */
 static int create_pod(rctx *r, int attempt, const char *node, const char *pool, long fpgas) {
   if (!atomic_load(&r->c->acting)) return -1;
   ctrl *c = r->c;
@@ -325,7 +326,7 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
     atomic_fetch_add(&c->pods_created, 1);
     return 0;
   }
-  if (rc == 0 && st == 409) return 0; /* AlreadyExists: the deterministic name makes this idempotent */
+  if (rc == 0 && st == 409) return 1; /* AlreadyExists: the deterministic name makes this idempotent */
   ctrl_log("%s: create pod %s on %s failed (HTTP %ld) %s %s", r->key, podname, node, st,
            rc ? somhop_kube_errmsg(r->kc) : "", msg);
   return -1;
@@ -452,13 +453,15 @@ static int create_reserved(rctx *r, int attempt, const resv_ent *rv, const char 
     int f = patch_finalizer(r, 1);
     if (f != 0) return f < 0 ? -1 : 0;
   }
-  if (create_pod(r, attempt, rv->node, pool, fpgas) != 0) {
+  int created = create_pod(r, attempt, rv->node, pool, fpgas);
+  if (created < 0) {
     pthread_mutex_lock(&c->mu);
     free(ctrl_map_del(&c->resv, r->key));
     pthread_mutex_unlock(&c->mu);
     ctrl_kick_scheduler(c);
     return -1;
   }
+  if (created == 1) return 0; /* already created and announced */
   ctrl_observe_latency(c, ctrl_mono() - rv->pend_since);
   ctrl_event(c, r->job, "Normal", "PodCreated", "attempt %d: pod %s-a%d on node %s", attempt, r->name, attempt,
              rv->node);

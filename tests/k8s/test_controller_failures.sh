@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# tests/k8s/test_controller_failures.sh — how somhop-controller ends jobs that fail, against a
+# REAL etcd + kube-apiserver (scripts/local-cluster.sh) and one somhop-node sim node:
+#   - a Pod create answered 409 AlreadyExists posts no PodCreated event (issue 13, bug 4)
+set -u
+SOMHOP_ROOT=${SOMHOP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+SOMHOP_BUILD=${SOMHOP_BUILD:-$SOMHOP_ROOT/build}
+. "$SOMHOP_ROOT/tests/check.sh"
+. "$SOMHOP_ROOT/tests/k8s/cluster_lib.sh"
+
+CTRL=$SOMHOP_BUILD/bin/somhop-controller
+NODEBIN=$SOMHOP_BUILD/bin/somhop-node
+SOMHOP=$SOMHOP_BUILD/bin/somhop
+for b in "$CTRL" "$NODEBIN" "$SOMHOP"; do
+  [ -x "$b" ] || { echo "not ok - binary $b missing (build it first)"; exit 1; }
+done
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/somhop-ctrl-fail.XXXXXX")
+
+cluster_start
+cluster_apply_crd || { echo "not ok - CRD install"; exit 1; }
+cluster_on_exit "rm -rf '$WORK'"
+K() { "$KUBECTL" "$@"; }
+
+# params.extra.sleep / params.extra.exit steer the runner; without them it execs the real one.
+cat >"$WORK/runner.sh" <<EOF
+#!/bin/sh
+job=\$SOMHOP_JOB
+d=\$(printf '%s' "\$job" | sed -n 's/.*"sleep":"\([0-9.]*\)".*/\1/p')
+if [ -z "\$d" ]; then exec "$SOMHOP" run; fi
+e=\$(printf '%s' "\$job" | sed -n 's/.*"exit":"\([0-9]*\)".*/\1/p')
+sleep "\$d"
+ok=true; [ "\${e:-0}" = 0 ] || ok=false
+printf '{"ok":%s,"runner":"test"}' "\$ok" >"\${SOMHOP_TERMINATION_LOG:-/dev/null}"
+exit "\${e:-0}"
+EOF
+chmod +x "$WORK/runner.sh"
+
+"$NODEBIN" --kubeconfig "$KUBECONFIG" --name sim-f --fpgas 2 --lease-seconds 4 --status-seconds 1 \
+  --workdir "$WORK/node" >"$WORK/node.log" 2>&1 &
+npid=$!
+disown "$npid"
+cluster_on_exit "kill $npid; sleep 0.5; kill -9 $npid"
+port=$((20000 + RANDOM % 20000))
+"$CTRL" --kubeconfig "$KUBECONFIG" --id f --metrics-addr "127.0.0.1:$port" --lease-namespace default \
+  --lease-duration 4 --renew-deadline 3 --retry-period 1 --pending-report 0.1 --resync 10 \
+  --runner-command "[\"/bin/sh\",\"$WORK/runner.sh\"]" "$@" >"$WORK/ctrl.log" 2>&1 &
+cpid=$!
+cluster_on_exit "kill -9 $cpid"
+wait_for 30 sh -c "$KUBECTL get nodes sim-f --no-headers 2>/dev/null | grep -qw Ready" ||
+  { not_ok "sim node Ready" "$(K get nodes 2>&1 | tr '\n' ' ')"; exit 1; }
+wait_for 20 sh -c "[ \"\$(curl -s http://127.0.0.1:$port/readyz)\" = ok ]" || { not_ok "controller ready" "$(tail -5 "$WORK/ctrl.log")"; exit 1; }
+
+job_yaml() { # NAME SLEEP [EXIT] [RETRY]
+  cat <<EOF
+apiVersion: somhop.dev/v1alpha1
+kind: FPGAJob
+metadata: {name: $1, namespace: default}
+spec:
+  task: som-train
+  target: cpu
+  inputs: [{name: data, builtin: iris}]
+  params: {extra: {sleep: "$2", exit: "${3:-0}"}}
+  retryLimit: ${4:-0}
+EOF
+}
+phase() { K get fj "$1" -o jsonpath='{.status.phase}' 2>/dev/null; }
+done_() { case "$(phase "$1")" in Succeeded | Failed) return 0 ;; esac; return 1; }
+# Events are aggregated (count), so add the counts up.
+events() { # JOB REASON -> total count
+  K get events --field-selector "involvedObject.name=$1,reason=$2" -o jsonpath='{range .items[*]}{.count}{"\n"}{end}' 2>/dev/null |
+    awk '{s += $1} END {print s + 0}'
+}
+
+# ---- bug 4: PodCreated once, never for a 409 ------------------------------------------------
+job_yaml once-job 0.2 | K create -f - >/dev/null
+wait_for 40 done_ once-job
+check_eq "normal job Succeeded" "$(phase once-job)" Succeeded
+sleep 1
+check_eq "normal job: exactly one PodCreated event" "$(events once-job PodCreated)" 1
+# A Pod of that name the controller does not own (no managed-by label, so its informer never
+# sees it): creating dup-job-a1 gets 409 AlreadyExists.
+K create -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {name: dup-job-a1, namespace: default}
+spec:
+  nodeName: no-such-node
+  containers: [{name: c, image: none}]
+EOF
+job_yaml dup-job 0.2 | K create -f - >/dev/null
+# the finalizer precedes the Pod create
+wait_for 20 sh -c "$KUBECTL get fj dup-job -o jsonpath='{.metadata.finalizers}' | grep -q pods"
+sleep 4
+check_eq "409 AlreadyExists: no PodCreated event" "$(events dup-job PodCreated)" 0
+K delete pod dup-job-a1 --grace-period=0 --force >/dev/null 2>&1
+K delete fj dup-job --wait=false >/dev/null 2>&1
+
+kill -TERM "$cpid" 2>/dev/null
+for _ in $(seq 150); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
+wait "$cpid"
+check_rc "controller exits 0 on SIGTERM" $? 0
+check_done
