@@ -640,17 +640,12 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
   long fpgas = 1;
   const char *bad = validate(c, r.job, vbuf, sizeof vbuf, &pool, &fpgas);
   if (bad) {
+    /* A spec that can never run fails at once (Failed condition, so `kubectl wait
+     * --for=condition=Failed` returns); the spec is immutable, so there is nothing to wait for. */
     drop_sched(c, key);
-    const char *old = cond_reason(r.job, "Scheduled");
-    if (old && strcmp(old, "InvalidSpec") == 0 && strcmp(phase, "Pending") == 0) goto out;
-    set_str(st, "phase", "Pending");
-    set_str(st, "reason", "InvalidSpec");
-    set_str(st, "message", bad);
     set_cond(st, "Scheduled", "False", "InvalidSpec", bad);
-    int w = write_status(&r, st);
-    if (w == 0) ctrl_event(c, r.job, "Warning", "InvalidSpec", "%s", bad);
-    rc = w < 0 ? -1 : 0;
-    goto out; /* not retried: a spec change brings the job back through the watch */
+    rc = fail_job(&r, st, "InvalidSpec", bad);
+    goto out;
   }
   int prio = (int)jnum(r.job, "spec.priority", 0);
 

@@ -2,6 +2,8 @@
 # tests/k8s/test_controller_failures.sh — how somhop-controller ends jobs that fail, against a
 # REAL etcd + kube-apiserver (scripts/local-cluster.sh) and one somhop-node sim node:
 #   - a Pod create answered 409 AlreadyExists posts no PodCreated event (issue 13, bug 4)
+#   - the CRD refuses names longer than 240 characters; a job that bypassed that rule fails at
+#     once with reason InvalidSpec and a Failed condition (bug 5)
 set -u
 SOMHOP_ROOT=${SOMHOP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 SOMHOP_BUILD=${SOMHOP_BUILD:-$SOMHOP_ROOT/build}
@@ -94,6 +96,32 @@ sleep 4
 check_eq "409 AlreadyExists: no PodCreated event" "$(events dup-job PodCreated)" 0
 K delete pod dup-job-a1 --grace-period=0 --force >/dev/null 2>&1
 K delete fj dup-job --wait=false >/dev/null 2>&1
+
+# ---- bug 5: names too long for the job's Pods -----------------------------------------------
+long=$(printf 'x%.0s' $(seq 245))
+out=$(job_yaml "$long" 0.1 | K create -f - 2>&1)
+rc=$?
+check "CRD refuses a 245-character name" "[ $rc -ne 0 ]"
+check_contains "refusal names the limit" "$out" "at most 240 characters"
+# A job created before the rule existed (an older CRD): drop the rule, create, restore.
+K patch crd fpgajobs.somhop.dev --type=json \
+  -p '[{"op":"remove","path":"/spec/versions/0/schema/openAPIV3Schema/x-kubernetes-validations"}]' >/dev/null
+created=0
+for _ in $(seq 50); do
+  if job_yaml "$long" 0.1 | K create -f - >/dev/null 2>&1; then created=1; break; fi
+  sleep 0.2
+done
+check_eq "245-character job created with the rule removed" "$created" 1
+cluster_apply_crd >/dev/null
+if K wait --for=condition=Failed --timeout=30s fj "$long" >/dev/null 2>&1; then
+  ok "kubectl wait --for=condition=Failed returns for an InvalidSpec job"
+else
+  not_ok "kubectl wait --for=condition=Failed returns for an InvalidSpec job" "phase '$(phase "$long")'"
+fi
+check_eq "InvalidSpec job: phase Failed, reason InvalidSpec" "$(phase "$long")/$(K get fj "$long" -o jsonpath='{.status.reason}')" "Failed/InvalidSpec"
+check_contains "InvalidSpec message names the problem" "$(K get fj "$long" -o jsonpath='{.status.message}')" "longer than 240"
+check_eq "InvalidSpec job: no Pod" "$(K get pods -o name | grep -c "$long")" 0
+K delete fj "$long" --wait=false >/dev/null 2>&1
 
 kill -TERM "$cpid" 2>/dev/null
 for _ in $(seq 150); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
