@@ -44,6 +44,9 @@ static const char *usage_text =
     "  --resync S                re-examine every job this often (default 60)\n"
     "  --watch-timeout S         server-side watch timeout base (default 300; random S..2S)\n"
     "  --backoff-max S           cap of the list/watch error back-off (default 30)\n"
+    "  --retry-backoff S         delay before the first retry of a failed job, doubling per\n"
+    "                            counted failure (default 10, like batch/v1 Job)\n"
+    "  --retry-backoff-max S     cap of that delay (default 360)\n"
     "  --pending-report S        how long a job waits before its Pending reason is written (default 1)\n"
     "  -v, --verbose             log more\n"
     "  -h, --help                this text\n";
@@ -51,7 +54,7 @@ static const char *usage_text =
 enum {
   O_KUBECONFIG = 1000, O_CONTEXT, O_WORKERS, O_METRICS, O_LE, O_NO_LE, O_LEASE_NS, O_LEASE_NAME, O_ID,
   O_LEASE_DUR, O_RENEW, O_RETRY, O_IMAGE, O_RUNNER, O_SIMRES, O_F1RES, O_GRACE, O_NO_NODE_LEASES, O_RESYNC,
-  O_WATCH_TMO, O_BACKOFF, O_PENDREP, O_RUNNER_SA
+  O_WATCH_TMO, O_BACKOFF, O_PENDREP, O_RUNNER_SA, O_RETRY_BO, O_RETRY_BO_MAX
 };
 
 static int num_arg(const char *flag, const char *v, double lo, double hi, double *out) {
@@ -81,7 +84,7 @@ int main(int argc, char **argv) {
                      .image = "somhop:dev", .runner_sa = "somhop-runner", .sim_resource = "somhop.dev/fpga-sim",
                      .f1_resource = "xilinx.com/fpga-xilinx_aws-vu9p-f1_dynamic_5_0-43981",
                      .node_grace = 40, .resync = 60, .watch_timeout = 300, .backoff_max = 30,
-                     .pending_report = 1.0, .node_leases = 1};
+                     .pending_report = 1.0, .retry_backoff = 10, .retry_backoff_max = 360, .node_leases = 1};
   const char *runner = "[\"somhop\",\"run\"]";
   static const struct option opts[] = {
       {"kubeconfig", required_argument, 0, O_KUBECONFIG}, {"context", required_argument, 0, O_CONTEXT},
@@ -96,6 +99,7 @@ int main(int argc, char **argv) {
       {"node-grace", required_argument, 0, O_GRACE}, {"no-node-leases", no_argument, 0, O_NO_NODE_LEASES},
       {"resync", required_argument, 0, O_RESYNC}, {"watch-timeout", required_argument, 0, O_WATCH_TMO},
       {"backoff-max", required_argument, 0, O_BACKOFF}, {"pending-report", required_argument, 0, O_PENDREP},
+      {"retry-backoff", required_argument, 0, O_RETRY_BO}, {"retry-backoff-max", required_argument, 0, O_RETRY_BO_MAX},
       {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int ch;
   double d;
@@ -143,6 +147,12 @@ int main(int argc, char **argv) {
       break;
     case O_PENDREP:
       if (num_arg("--pending-report", optarg, 0, 3600, &c->o.pending_report)) return 2;
+      break;
+    case O_RETRY_BO:
+      if (num_arg("--retry-backoff", optarg, 0, 86400, &c->o.retry_backoff)) return 2;
+      break;
+    case O_RETRY_BO_MAX:
+      if (num_arg("--retry-backoff-max", optarg, 0, 86400, &c->o.retry_backoff_max)) return 2;
       break;
     case 'v': c->o.verbose = 1; break;
     case 'h': fputs(usage_text, stdout); return 0;

@@ -550,31 +550,64 @@ static int want_attempt(rctx *r, cJSON *st, int attempt, const char *pool, long 
   return rc < 0 ? -1 : 0;
 }
 
-/* A finished attempt that did not succeed: retry or fail. Takes ownership of st. */
-static int failed_attempt(rctx *r, cJSON *st, int A, const char *reason, const char *detail, const char *pool,
-                          long fpgas, int prio, double *after) {
+/* A finished attempt that did not succeed: retry or fail, like batch/v1 Job. Failure policy by
+ * exit code: 2 (bad spec) and 3 (model error) fail the job at once (reason PodFailurePolicy);
+ * a lost node or a Pod deleted by someone else does not count against spec.retryLimit
+ * (status.failedAttempts counts the failures that do). Retries wait retry_backoff doubling per
+ * counted failure, capped (status.retryAfter). exit_code < 0: none. Takes ownership of st. */
+static int failed_attempt(rctx *r, cJSON *st, int A, const char *reason, const char *detail, int exit_code,
+                          const char *pool, long fpgas, int prio, double *after) {
+  ctrl *c = r->c;
   int limit = (int)jnum(r->job, "spec.retryLimit", 2);
+  int counts = strcmp(reason, "NodeLost") != 0 && strcmp(reason, "PodDeleted") != 0;
+  int failed = (int)jnum(r->job, "status.failedAttempts", 0) + counts;
   char msg[2000];
   int rc;
-  if (A >= 1 + limit) {
-    snprintf(msg, sizeof msg, "attempt %d of %d failed (%s): %s", A, 1 + limit, reason, detail);
+  set_num(st, "attempts", A);
+  set_num(st, "failedAttempts", failed);
+  if (exit_code == 2 || exit_code == 3) {
+    snprintf(msg, sizeof msg, "attempt %d failed with exit code %d (%s, not retried): %s", A, exit_code,
+             exit_code == 2 ? "bad spec" : "model file error", detail);
+    set_cond(st, "Scheduled", "False", reason, msg);
+    rc = fail_job(r, st, "PodFailurePolicy", msg);
+    cJSON_Delete(st);
+    return rc;
+  }
+  if (failed >= 1 + limit || A >= CTRL_MAX_ATTEMPTS) {
+    snprintf(msg, sizeof msg, "attempt %d failed (%s; %d of %d counted failures): %s", A, reason, failed, 1 + limit,
+             detail);
     set_cond(st, "Scheduled", "False", reason, msg);
     rc = fail_job(r, st, "RetryLimitExceeded", msg);
     cJSON_Delete(st);
     return rc;
   }
-  snprintf(msg, sizeof msg, "attempt %d failed (%s): %s; retrying (attempt %d of %d)", A, reason, detail, A + 1,
-           1 + limit);
+  double delay = 0;
+  if (counts) {
+    delay = c->o.retry_backoff;
+    for (int i = 1; i < failed && delay < c->o.retry_backoff_max; i++) delay *= 2;
+    if (delay > c->o.retry_backoff_max) delay = c->o.retry_backoff_max;
+  }
+  snprintf(msg, sizeof msg, "attempt %d failed (%s): %s; retrying in %g s (%d of %d counted failures)", A, reason,
+           detail, delay, failed, 1 + limit);
   set_str(st, "phase", "Pending");
   set_str(st, "reason", reason);
-  set_num(st, "attempts", A);
   set_str(st, "message", msg);
   set_cond(st, "Scheduled", "False", reason, msg);
+  cJSON_DeleteItemFromObjectCaseSensitive(st, "retryAfter");
+  if (delay > 0) {
+    char ts[40];
+    ctrl_format_time(ctrl_wall() + delay, 1, ts, sizeof ts);
+    cJSON_AddStringToObject(st, "retryAfter", ts);
+  }
   rc = write_status(r, st);
   cJSON_Delete(st);
   if (rc < 0) return -1;
   if (rc == 1) return 0;
   if (rc == 0) ctrl_event(r->c, r->job, "Warning", reason, "%s", msg);
+  if (delay > 0) { /* the reconcile after the back-off creates the next Pod */
+    *after = delay + 0.05;
+    return 0;
+  }
   st = status_copy(r->job);
   rc = want_attempt(r, st, A + 1, pool, fpgas, prio, after);
   cJSON_Delete(st);
@@ -677,7 +710,10 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
    * lost, deleted): the next Pod is A+1 even if the old Pod still lingers in the cache. */
   int waiting = A == 0 || ((phase[0] == '\0' || strcmp(phase, "Pending") == 0) && st_attempts == A);
   double next_look = -1;
-  if (waiting) {
+  double retry_at = A > 0 ? ctrl_parse_time(js(r.job, "status.retryAfter")) : -1;
+  if (waiting && retry_at > 0 && retry_at > ctrl_wall()) {
+    next_look = retry_at - ctrl_wall() + 0.05; /* back-off before the next attempt */
+  } else if (waiting) {
     if (cur && !terminal(cur->phase) && !cur->node_ok) delete_pod(&r, cur->name, 1); /* still lingering */
     rc = want_attempt(&r, st, A + 1, pool, fpgas, prio, &next_look);
   } else if (cur && !terminal(cur->phase) && !cur->deleting) {
@@ -688,7 +724,7 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
       }
       char d[1200];
       snprintf(d, sizeof d, "node %s is NotReady or gone; pod %s deleted", cur->node, cur->name);
-      rc = failed_attempt(&r, st, A, "NodeLost", d, pool, fpgas, prio, &next_look);
+      rc = failed_attempt(&r, st, A, "NodeLost", d, -1, pool, fpgas, prio, &next_look);
       st = NULL;
     } else {
       int running = cur->phase == POD_RUNNING;
@@ -750,8 +786,8 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
       goto out;
     }
     if (cur->deleting && !terminal(cur->phase)) delete_pod(&r, cur->name, 1);
-    rc = failed_attempt(&r, st, A, cur->phase == POD_FAILED ? "PodFailed" : "PodDeleted", d, pool, fpgas, prio,
-                        &next_look);
+    rc = failed_attempt(&r, st, A, cur->phase == POD_FAILED ? "PodFailed" : "PodDeleted", d,
+                        cur->phase == POD_FAILED ? cur->exit_code : -1, pool, fpgas, prio, &next_look);
     st = NULL;
   } else {
     /* the Pod of attempt A is not in the cache: still being created, or gone */
@@ -764,7 +800,7 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     } else {
       char d[600];
       snprintf(d, sizeof d, "pod %s-a%d disappeared", r.name, A);
-      rc = failed_attempt(&r, st, A, "PodDeleted", d, pool, fpgas, prio, &next_look);
+      rc = failed_attempt(&r, st, A, "PodDeleted", d, -1, pool, fpgas, prio, &next_look);
       st = NULL;
     }
   }

@@ -86,7 +86,7 @@ start_ctrl() { # NAME [extra flags...]
   nextport=$((nextport + 1))
   "$CTRL" --kubeconfig "$KUBECONFIG" --id "$name" --metrics-addr "127.0.0.1:${CPORT[$name]}" \
     --lease-namespace default --lease-duration 4 --renew-deadline 3 --retry-period 1 \
-    --node-grace 5 --backoff-max 2 --pending-report 0.1 --resync 10 \
+    --node-grace 5 --backoff-max 2 --pending-report 0.1 --resync 10 --retry-backoff 0.2 --retry-backoff-max 1 \
     --runner-command "[\"/bin/sh\",\"$WORK/runner.sh\"]" "$@" >>"$WORK/ctrl-$name.log" 2>&1 &
   CPID[$name]=$!
   cluster_on_exit "kill -9 ${CPID[$name]}"
@@ -194,7 +194,7 @@ check_eq "e2e: its Pod deleted" "$(K get pod e2e-iris-a1 -o name 2>/dev/null)" "
 K delete fj f1-job --wait=false >/dev/null
 
 # ---- 3: retries and deadline ----------------------------------------------------------------
-{ job_yaml fail-job 0 0.1 cpu 1 3 1; job_yaml late-job 0 30 cpu 1 0 2 2; } | K create -f - >/dev/null
+{ job_yaml fail-job 0 0.1 cpu 1 1 1; job_yaml late-job 0 30 cpu 1 0 2 2; } | K create -f - >/dev/null
 wait_for 30 sh -c "[ \"\$($KUBECTL get fj fail-job -o jsonpath='{.status.phase}')\" = Failed ]"
 check_eq "failing job: Failed after retries" "$(phase fail-job)" "Failed"
 check_eq "failing job: reason RetryLimitExceeded" "$(K get fj fail-job -o jsonpath='{.status.reason}')" "RetryLimitExceeded"

@@ -4,6 +4,8 @@
 #   - a Pod create answered 409 AlreadyExists posts no PodCreated event (issue 13, bug 4)
 #   - the CRD refuses names longer than 240 characters; a job that bypassed that rule fails at
 #     once with reason InvalidSpec and a Failed condition (bug 5)
+#   - failure policy by exit code (2 and 3 fail at once) and exponential retry back-off
+#     (--retry-backoff 1: the retries wait 1 s, then 2 s) (bug 6)
 set -u
 SOMHOP_ROOT=${SOMHOP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 SOMHOP_BUILD=${SOMHOP_BUILD:-$SOMHOP_ROOT/build}
@@ -45,6 +47,7 @@ cluster_on_exit "kill $npid; sleep 0.5; kill -9 $npid"
 port=$((20000 + RANDOM % 20000))
 "$CTRL" --kubeconfig "$KUBECONFIG" --id f --metrics-addr "127.0.0.1:$port" --lease-namespace default \
   --lease-duration 4 --renew-deadline 3 --retry-period 1 --pending-report 0.1 --resync 10 \
+  --retry-backoff 1 --retry-backoff-max 60 \
   --runner-command "[\"/bin/sh\",\"$WORK/runner.sh\"]" "$@" >"$WORK/ctrl.log" 2>&1 &
 cpid=$!
 cluster_on_exit "kill -9 $cpid"
@@ -122,6 +125,27 @@ check_eq "InvalidSpec job: phase Failed, reason InvalidSpec" "$(phase "$long")/$
 check_contains "InvalidSpec message names the problem" "$(K get fj "$long" -o jsonpath='{.status.message}')" "longer than 240"
 check_eq "InvalidSpec job: no Pod" "$(K get pods -o name | grep -c "$long")" 0
 K delete fj "$long" --wait=false >/dev/null 2>&1
+
+# ---- bug 6: failure policy by exit code, exponential back-off ------------------------------
+job_yaml spec-job 0.1 2 3 | K create -f - >/dev/null
+job_yaml model-job 0.1 3 3 | K create -f - >/dev/null
+job_yaml flaky-job 0.1 1 2 | K create -f - >/dev/null
+wait_for 60 done_ spec-job
+wait_for 60 done_ model-job
+check_eq "exit 2 (bad spec): Failed at once, reason PodFailurePolicy, 1 attempt" \
+  "$(phase spec-job)/$(K get fj spec-job -o jsonpath='{.status.reason}/{.status.attempts}')" "Failed/PodFailurePolicy/1"
+check_contains "exit 2: message says why it was not retried" "$(K get fj spec-job -o jsonpath='{.status.message}')" "exit code 2 (bad spec, not retried)"
+check_eq "exit 3 (model error): Failed at once" \
+  "$(phase model-job)/$(K get fj model-job -o jsonpath='{.status.reason}/{.status.attempts}')" "Failed/PodFailurePolicy/1"
+wait_for 90 done_ flaky-job
+check_eq "exit 1: retried up to retryLimit, then RetryLimitExceeded" \
+  "$(phase flaky-job)/$(K get fj flaky-job -o jsonpath='{.status.reason}/{.status.attempts}/{.status.failedAttempts}')" "Failed/RetryLimitExceeded/3/3"
+ts() { date -d "$(K get pod "$1" -o jsonpath='{.metadata.creationTimestamp}')" +%s 2>/dev/null || echo 0; }
+t1=$(ts flaky-job-a1) t2=$(ts flaky-job-a2) t3=$(ts flaky-job-a3)
+check "back-off: attempt 2 at least 1 s after attempt 1 ($t1 -> $t2)" "[ $t1 -gt 0 ] && [ $((t2 - t1)) -ge 1 ]"
+check "back-off: attempt 3 at least 2 s after attempt 2 ($t2 -> $t3)" "[ $t2 -gt 0 ] && [ $((t3 - t2)) -ge 2 ]"
+check_contains "retry events say the delay" \
+  "$(K get events --field-selector involvedObject.name=flaky-job,reason=PodFailed -o jsonpath='{range .items[*]}{.message}{"\n"}{end}')" "retrying in 2 s"
 
 kill -TERM "$cpid" 2>/dev/null
 for _ in $(seq 150); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
