@@ -561,7 +561,7 @@ static int failed_attempt(rctx *r, cJSON *st, int A, const char *reason, const c
   int limit = (int)jnum(r->job, "spec.retryLimit", 2);
   int counts = strcmp(reason, "NodeLost") != 0 && strcmp(reason, "PodDeleted") != 0;
   int failed = (int)jnum(r->job, "status.failedAttempts", 0) + counts;
-  char msg[2000];
+  char msg[3000];
   int rc;
   set_num(st, "attempts", A);
   set_num(st, "failedAttempts", failed);
@@ -775,11 +775,21 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     rc = w < 0 ? -1 : 0;
     *after = -1;
   } else if (cur && (cur->phase == POD_FAILED || cur->deleting)) {
-    char d[1400];
-    if (cur->phase == POD_FAILED)
-      snprintf(d, sizeof d, "pod %s exited with code %d%s%s%s%.300s", cur->name, cur->exit_code,
-               cur->reason[0] ? " (" : "", cur->reason, cur->reason[0] ? ") " : " ", cur->msg);
-    else
+    char d[2400];
+    if (cur->phase == POD_FAILED) {
+      /* The runner's summary: its error and the tail of the failed command's stderr, not the
+       * JSON cut short. Other termination messages are quoted (shortened). */
+      cJSON *sum = cJSON_Parse(cur->msg);
+      const char *err = cJSON_IsObject(sum) ? js(sum, "error") : NULL, *tail = err ? js(sum, "stderr") : NULL;
+      if (err)
+        snprintf(d, sizeof d, "pod %s exited with code %d%s%s%s%.1024s%s%.800s", cur->name, cur->exit_code,
+                 cur->reason[0] ? " (" : "", cur->reason, cur->reason[0] ? "): " : ": ", err,
+                 tail && *tail ? "; stderr: " : "", tail ? tail : "");
+      else
+        snprintf(d, sizeof d, "pod %s exited with code %d%s%s%s%.600s", cur->name, cur->exit_code,
+                 cur->reason[0] ? " (" : "", cur->reason, cur->reason[0] ? ") " : " ", cur->msg);
+      cJSON_Delete(sum);
+    } else
       snprintf(d, sizeof d, "pod %s was deleted", cur->name);
     if (cur->deleting && !terminal(cur->phase) && cur->node_ok) {
       *after = 1.0; /* wait for the kubelet to finish the deletion */

@@ -6,6 +6,7 @@
 #     once with reason InvalidSpec and a Failed condition (bug 5)
 #   - failure policy by exit code (2 and 3 fail at once) and exponential retry back-off
 #     (--retry-backoff 1: the retries wait 1 s, then 2 s) (bug 6)
+#   - a failed job's message has the runner's error and the tail of its stderr (bug 8)
 set -u
 SOMHOP_ROOT=${SOMHOP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 SOMHOP_BUILD=${SOMHOP_BUILD:-$SOMHOP_ROOT/build}
@@ -146,6 +147,26 @@ check "back-off: attempt 2 at least 1 s after attempt 1 ($t1 -> $t2)" "[ $t1 -gt
 check "back-off: attempt 3 at least 2 s after attempt 2 ($t2 -> $t3)" "[ $t2 -gt 0 ] && [ $((t3 - t2)) -ge 2 ]"
 check_contains "retry events say the delay" \
   "$(K get events --field-selector involvedObject.name=flaky-job,reason=PodFailed -o jsonpath='{range .items[*]}{.message}{"\n"}{end}')" "retrying in 2 s"
+
+# ---- bug 8: a failed job's message has the runner's error and the tail of its stderr ---------
+printf 'a,b\n1,2\nx,y\n' >"$WORK/bad.csv"
+K create -f - >/dev/null <<EOF
+apiVersion: somhop.dev/v1alpha1
+kind: FPGAJob
+metadata: {name: bad-data, namespace: default}
+spec:
+  task: som-train
+  target: cpu
+  inputs: [{name: data, path: $WORK/bad.csv}]
+  retryLimit: 0
+EOF
+wait_for 60 done_ bad-data
+m=$(K get fj bad-data -o jsonpath='{.status.message}')
+check_eq "bad data: Failed" "$(phase bad-data)" Failed
+check_contains "bad data: message has the runner's error, not cut JSON" "$m" "line 3, column 1: not a number"
+check_contains "bad data: message has the tail of the command's stderr" "$m" "; stderr: somhop: error: $WORK/bad.csv"
+check_contains "bad data: Failed condition carries the same message" \
+  "$(K get fj bad-data -o jsonpath='{.status.conditions[?(@.type=="Failed")].message}')" "; stderr: somhop: error:"
 
 kill -TERM "$cpid" 2>/dev/null
 for _ in $(seq 150); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done

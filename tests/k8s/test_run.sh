@@ -50,6 +50,8 @@ fails_with "missing input file" '{"task":"som-train","target":"cpu","inputs":[{"
 fails_with "bad CLI option from extra" '{"task":"som-train","target":"cpu","inputs":[{"name":"data","builtin":"iris"}],"params":{"extra":{"no-such-option":"1"}}}' 2 "failed (exit 2)"
 printf 'a,b\n1,2\nx,y\n' >"$w/bad.csv"
 fails_with "bad data" "{\"task\":\"som-train\",\"target\":\"cpu\",\"inputs\":[{\"name\":\"data\",\"path\":\"$w/bad.csv\"}]}" 1 "failed (exit 1)"
+check_contains "bad data: error names the bad cell" "$sum" 'line 3, column 1: not a number'
+check_contains "bad data: summary carries the tail of the command's stderr" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("stderr",""))' "$w/tl" 2>&1)" "somhop: error: $w/bad.csv"
 fails_with "bad model" "{\"task\":\"som-bmu\",\"target\":\"cpu\",\"inputs\":[{\"name\":\"model\",\"path\":\"$w/bad.csv\"},{\"name\":\"data\",\"builtin\":\"iris\"}]}" 3 "failed (exit 3)"
 
 # ---- success, whole object, outputs by path, ignored params

@@ -65,6 +65,8 @@ static const cli_cmd run_cmd = {
     run_opts,
     "Field reference: docs/kubernetes.md (FPGAJob spec).\n"};
 
+#define RUN_STDERR_TAIL 800 /* bytes of a failed step's stderr kept in the summary */
+
 typedef struct io_item {
   const char *name;     /* input/output name */
   const cJSON *src;     /* the spec item */
@@ -91,6 +93,7 @@ typedef struct run_ctx {
   cJSON *steps;                    /* [{cmd, exit, seconds, summary}] */
   cJSON *ignored;                  /* params the task does not use */
   char err[1024];                  /* the failure message (summary "error") */
+  char err_tail[RUN_STDERR_TAIL + 1]; /* the end of the failed step's stderr (summary "stderr") */
   int step_no;
 } run_ctx;
 
@@ -543,6 +546,11 @@ static int run_step(run_ctx *r, int (*fn)(int, char **), char **argv, int argc) 
   cJSON *summary = brace ? cJSON_Parse(brace) : NULL;
   if (summary) cJSON_AddItemToObject(step, "summary", summary);
   cJSON_AddItemToArray(r->steps, step);
+  if (rc != 0 && err && *err && !r->err_tail[0]) {
+    size_t n = strlen(err), k = n > RUN_STDERR_TAIL ? n - RUN_STDERR_TAIL : 0;
+    while (k > 0 && k < n && (err[k] & 0xC0) == 0x80) k++; /* not inside a UTF-8 sequence */
+    snprintf(r->err_tail, sizeof r->err_tail, "%s", err + k);
+  }
   if (rc != 0) {
     /* The command's own message: the last "error:" line of its stderr. */
     char msg[700] = "";
@@ -957,6 +965,7 @@ done:;
   cJSON_AddNumberToObject(s, "exitCode", rc);
   cJSON_AddNumberToObject(s, "wallSeconds", (double)(long long)((cli_now() - t0) * 1000 + 0.5) / 1000);
   if (rc) cJSON_AddStringToObject(s, "error", r.err);
+  if (rc && r.err_tail[0]) cJSON_AddStringToObject(s, "stderr", r.err_tail);
   cJSON_AddItemToObject(s, "outputs", outputs);
   if (r.ignored && cJSON_GetArraySize(r.ignored)) cJSON_AddItemToObject(s, "ignored", r.ignored);
   else cJSON_Delete(r.ignored);
