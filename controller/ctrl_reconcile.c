@@ -114,7 +114,8 @@ size_t ctrl_api_format(char *buf, size_t len) {
     off += (size_t)snprintf(buf + off, len - off, "somhop_controller_api_requests_total{verb=\"%s\"} %lu\n",
                             api_verbs[i], atomic_load(&api_n[i]));
   if (off < len)
-    off += (size_t)snprintf(buf + off, len - off, "# TYPE somhop_controller_api_request_seconds_total counter\n");
+    off += (size_t)snprintf(buf + off, len - off, "# HELP somhop_controller_api_request_seconds_total Seconds spent in those requests.\n"
+                                                      "# TYPE somhop_controller_api_request_seconds_total counter\n");
   for (int i = 0; i < 5 && off < len; i++)
     off += (size_t)snprintf(buf + off, len - off, "somhop_controller_api_request_seconds_total{verb=\"%s\"} %.3f\n",
                             api_verbs[i], atomic_load(&api_us[i]) / 1e6);

@@ -7,6 +7,7 @@
 #   - failure policy by exit code (2 and 3 fail at once) and exponential retry back-off
 #     (--retry-backoff 1: the retries wait 1 s, then 2 s) (bug 6)
 #   - a failed job's message has the runner's error and the tail of its stderr (bug 8)
+#   - # HELP on every metric, the Reason printer column (bug 10, part)
 set -u
 SOMHOP_ROOT=${SOMHOP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 SOMHOP_BUILD=${SOMHOP_BUILD:-$SOMHOP_ROOT/build}
@@ -167,6 +168,14 @@ check_contains "bad data: message has the runner's error, not cut JSON" "$m" "li
 check_contains "bad data: message has the tail of the command's stderr" "$m" "; stderr: somhop: error: $WORK/bad.csv"
 check_contains "bad data: Failed condition carries the same message" \
   "$(K get fj bad-data -o jsonpath='{.status.conditions[?(@.type=="Failed")].message}')" "; stderr: somhop: error:"
+
+# ---- bug 10 (part): # HELP on every metric, a Reason printer column ------------------------
+mt=$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics")
+nohelp=$(printf '%s\n' "$mt" | awk '/^# HELP /{h[$3]=1} /^# TYPE /{if (!h[$3]) print $3}')
+check "metrics text read" "[ -n \"\$mt\" ]"
+check_eq "every metric has a # HELP line" "$nohelp" ""
+check_contains "kubectl get fj shows a REASON column" "$(K get fj bad-data 2>&1 | head -1)" "REASON"
+check_contains "REASON column shows the reason" "$(K get fj bad-data --no-headers 2>&1)" "RetryLimitExceeded"
 
 kill -TERM "$cpid" 2>/dev/null
 for _ in $(seq 150); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
