@@ -124,6 +124,13 @@ check "summary at most 4096 bytes (got $n)" "[ $n -le 4096 ]"
 check "summary still valid JSON" "python3 -c 'import json,sys; json.load(open(\"$w/tl\"))'"
 check_eq "states written (300 rows)" "$(wc -l <"$w/states.csv" | tr -d ' ')" 300
 
+# ---- som-bmu output: the header docs/kubernetes.md documents is the one written
+run '{"task":"som-bmu","target":"cpu","inputs":[{"name":"model","path":"'"$w"'/m.smf"},{"name":"data","builtin":"iris"}],"outputs":[{"name":"bmu","path":"'"$w"'/bmu.csv"}]}'
+check_rc "som-bmu cpu: exit 0" "$rc" 0
+hdr=$(head -1 "$w/bmu.csv" 2>/dev/null)
+check_eq "som-bmu CSV header" "$hdr" "bmu,row,col,dist"
+check_contains "docs/kubernetes.md names that header" "$(cat "$SOMHOP_ROOT/docs/kubernetes.md")" "CSV header \`$hdr\`"
+
 # ---- SIGTERM/SIGINT: stop the work, write a failed summary, exit 128+signal promptly
 # (as a plain process and as PID 1 of its own PID namespace, which gets no default action)
 long='{"task":"som-train","target":"cpu","inputs":[{"name":"data","builtin":"iris"}],"params":{"rows":64,"cols":64,"epochs":100000}}'
