@@ -547,7 +547,8 @@ static int want_attempt(rctx *r, cJSON *st, int attempt, const char *pool, long 
   set_str(st, "message", pe.msg);
   set_cond(st, "Scheduled", "False", reason, pe.msg);
   int rc = write_status(r, st);
-  if (rc == 0) ctrl_event(c, r->job, "Normal", reason, "%s", pe.msg);
+  /* like kube-scheduler: one Warning reason for "cannot place", the cause in the message */
+  if (rc == 0) ctrl_event(c, r->job, "Warning", "FailedScheduling", "%s: %s", reason, pe.msg);
   return rc < 0 ? -1 : 0;
 }
 

@@ -152,6 +152,9 @@ wait_for 15 sh -c "[ \"\$($KUBECTL get fj f1-job -o jsonpath='{.status.condition
 check_eq "hw job without F1 nodes: condition reason" \
   "$(K get fj f1-job -o jsonpath='{.status.conditions[?(@.type=="Scheduled")].reason}')" "NoEligibleNode"
 check_eq "hw job stays Pending" "$(phase f1-job)" "Pending"
+wait_for 10 sh -c "$KUBECTL get events --field-selector involvedObject.name=f1-job,reason=FailedScheduling,type=Warning -o name | grep -q ."
+check_contains "hw job: Warning FailedScheduling event names NoEligibleNode" \
+  "$(K get events --field-selector involvedObject.name=f1-job,reason=FailedScheduling -o jsonpath='{.items[0].message}')" "NoEligibleNode: "
 check_contains "pending message names the label" "$(K get fj f1-job -o jsonpath='{.status.message}')" "somhop.dev/fpga=aws-f1"
 
 # ---- 1b: a name no Pod can carry is refused by the CRD (a job that bypassed the rule fails
@@ -254,8 +257,10 @@ wait_for 20 is_phase blocker Running
 wait_for 60 sh -c "[ \$($KUBECTL get fj -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase}{\"\\n\"}{end}' | grep -E '^(low|high)-' | grep -c Succeeded) -eq 6 ]"
 order=$(awk '$1 == "start" && $3 ~ /^(low|high)-/ {print $4, $3}' "$WORK/runs.log" | sort -n | awk '{printf "%s ", $2}')
 check_eq "priority: high-priority jobs first, then by creation" "$order" "high-0 high-1 high-2 low-0 low-1 low-2 "
-check_eq "priority: waiting jobs said AllSlotsBusy" \
-  "$(K get events --field-selector involvedObject.name=low-2,reason=AllSlotsBusy -o name | wc -l | tr -d ' ')" "1"
+check_eq "priority: waiting jobs got one Warning FailedScheduling event" \
+  "$(K get events --field-selector involvedObject.name=low-2,reason=FailedScheduling,type=Warning -o name | wc -l | tr -d ' ')" "1"
+check_contains "FailedScheduling message gives the cause" \
+  "$(K get events --field-selector involvedObject.name=low-2,reason=FailedScheduling -o jsonpath='{.items[0].message}')" "AllSlotsBusy: "
 K uncordon sim-b sim-c >/dev/null
 
 # ---- 6: kube-apiserver restart during watches --------------------------------------------------
