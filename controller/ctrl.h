@@ -39,6 +39,7 @@
 #define CTRL_KIND "FPGAJob"
 #define CTRL_PLURAL "fpgajobs"
 #define CTRL_FINALIZER "somhop.dev/pods"
+#define CTRL_MAX_ATTEMPTS 100 /* Pods per job, failures that do not count included */
 #define CTRL_MANAGED_BY_KEY "app.kubernetes.io/managed-by"
 #define CTRL_MANAGED_BY "somhop-controller"
 #define CTRL_POOL_LABEL "somhop.dev/fpga"
@@ -139,6 +140,7 @@ typedef struct ctrl_opts {
   int workers;
   const char *metrics_addr;       /* "127.0.0.1:8080"; "0" disables */
   const char *image;
+  const char *runner_sa; /* serviceAccountName of runner Pods ("" = the namespace's default) */
   cJSON *runner_cmd;              /* JSON array of strings */
   const char *sim_resource, *f1_resource;
   double node_grace;              /* heartbeat age that makes a node NotReady, s */
@@ -146,6 +148,7 @@ typedef struct ctrl_opts {
   int watch_timeout;              /* server-side watch timeoutSeconds base, s */
   double backoff_max;             /* list/watch error back-off cap, s */
   double pending_report;          /* delay before writing a Pending condition, s */
+  double retry_backoff, retry_backoff_max; /* delay before a retry: base doubling per failure, cap */
   int node_leases;                /* watch kube-node-lease Leases for heartbeats */
   int verbose;
 } ctrl_opts;

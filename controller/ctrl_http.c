@@ -67,27 +67,27 @@ static size_t metrics(ctrl *c, char *buf, size_t len) {
   OUT("# HELP somhop_controller_jobs FPGAJobs in the cache by phase.\n# TYPE somhop_controller_jobs gauge\n");
   static const char *names[] = {"Pending", "Scheduled", "Running", "Succeeded", "Failed"};
   for (int i = 0; i < 5; i++) OUT("somhop_controller_jobs{phase=\"%s\"} %ld\n", names[i], pc.n[i]);
-  OUT("# TYPE somhop_controller_pods gauge\nsomhop_controller_pods %zu\n", pods);
-  OUT("# TYPE somhop_controller_nodes gauge\nsomhop_controller_nodes %zu\n", nodes);
-  OUT("# TYPE somhop_controller_pending_jobs gauge\nsomhop_controller_pending_jobs %zu\n", pend);
-  OUT("# TYPE somhop_controller_reservations gauge\nsomhop_controller_reservations %zu\n", resv);
-  OUT("# TYPE somhop_controller_pods_created_total counter\nsomhop_controller_pods_created_total %lu\n",
+  OUT("# HELP somhop_controller_pods Pods of this controller in the cache.\n# TYPE somhop_controller_pods gauge\nsomhop_controller_pods %zu\n", pods);
+  OUT("# HELP somhop_controller_nodes FPGA nodes in the cache.\n# TYPE somhop_controller_nodes gauge\nsomhop_controller_nodes %zu\n", nodes);
+  OUT("# HELP somhop_controller_pending_jobs Jobs waiting for a slot.\n# TYPE somhop_controller_pending_jobs gauge\nsomhop_controller_pending_jobs %zu\n", pend);
+  OUT("# HELP somhop_controller_reservations Slots reserved for Pods being created.\n# TYPE somhop_controller_reservations gauge\nsomhop_controller_reservations %zu\n", resv);
+  OUT("# HELP somhop_controller_pods_created_total Pods created (409 AlreadyExists not counted).\n# TYPE somhop_controller_pods_created_total counter\nsomhop_controller_pods_created_total %lu\n",
       atomic_load(&c->pods_created));
-  OUT("# TYPE somhop_controller_status_conflicts_total counter\nsomhop_controller_status_conflicts_total %lu\n",
+  OUT("# HELP somhop_controller_status_conflicts_total Status writes answered 409 Conflict.\n# TYPE somhop_controller_status_conflicts_total counter\nsomhop_controller_status_conflicts_total %lu\n",
       atomic_load(&c->status_conflicts));
-  OUT("# TYPE somhop_controller_scheduling_passes_total counter\nsomhop_controller_scheduling_passes_total %lu\n",
+  OUT("# HELP somhop_controller_scheduling_passes_total Scheduler passes.\n# TYPE somhop_controller_scheduling_passes_total counter\nsomhop_controller_scheduling_passes_total %lu\n",
       atomic_load(&c->sched_passes));
   OUT("# HELP somhop_controller_is_leader 1 while this replica acts.\n# TYPE somhop_controller_is_leader gauge\n");
   OUT("somhop_controller_is_leader %d\n", atomic_load(&c->acting));
-  OUT("# TYPE somhop_controller_leader_acquisitions_total counter\nsomhop_controller_leader_acquisitions_total %lu\n",
+  OUT("# HELP somhop_controller_leader_acquisitions_total Times this replica became the leader.\n# TYPE somhop_controller_leader_acquisitions_total counter\nsomhop_controller_leader_acquisitions_total %lu\n",
       atomic_load(&c->leader_transitions));
   OUT("# HELP somhop_controller_watch_lists_total Complete LISTs per resource (initial + relists).\n# TYPE somhop_controller_watch_lists_total counter\n");
   for (int i = 0; i < c->ninf; i++)
     OUT("somhop_controller_watch_lists_total{resource=\"%s\"} %lu\n", c->inf[i].what, atomic_load(&c->inf[i].relists));
-  OUT("# TYPE somhop_controller_watch_restarts_total counter\n");
+  OUT("# HELP somhop_controller_watch_restarts_total Watch streams restarted per resource.\n# TYPE somhop_controller_watch_restarts_total counter\n");
   for (int i = 0; i < c->ninf; i++)
     OUT("somhop_controller_watch_restarts_total{resource=\"%s\"} %lu\n", c->inf[i].what, atomic_load(&c->inf[i].restarts));
-  OUT("# TYPE somhop_controller_watch_events_total counter\n");
+  OUT("# HELP somhop_controller_watch_events_total Watch events received per resource.\n# TYPE somhop_controller_watch_events_total counter\n");
   for (int i = 0; i < c->ninf; i++)
     OUT("somhop_controller_watch_events_total{resource=\"%s\"} %lu\n", c->inf[i].what, atomic_load(&c->inf[i].events));
 #undef OUT

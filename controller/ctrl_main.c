@@ -31,6 +31,8 @@ static const char *usage_text =
     "  --renew-deadline S        default 10 (must be < lease duration)\n"
     "  --retry-period S          default 2 (must be < renew deadline / 1.2)\n"
     "  --image IMAGE             runner image when spec.image is empty (default somhop:dev)\n"
+    "  --runner-service-account NAME  service account of runner Pods, token mounted (default\n"
+    "                            somhop-runner, bound to the somhop-runner Role; \"\" = default)\n"
     "  --runner-command JSON     runner container command as a JSON array\n"
     "                            (default [\"somhop\",\"run\"]; the job is in $SOMHOP_JOB)\n"
     "  --sim-resource NAME       extended resource of sim nodes (default somhop.dev/fpga-sim)\n"
@@ -42,6 +44,9 @@ static const char *usage_text =
     "  --resync S                re-examine every job this often (default 60)\n"
     "  --watch-timeout S         server-side watch timeout base (default 300; random S..2S)\n"
     "  --backoff-max S           cap of the list/watch error back-off (default 30)\n"
+    "  --retry-backoff S         delay before the first retry of a failed job, doubling per\n"
+    "                            counted failure (default 10, like batch/v1 Job)\n"
+    "  --retry-backoff-max S     cap of that delay (default 360)\n"
     "  --pending-report S        how long a job waits before its Pending reason is written (default 1)\n"
     "  -v, --verbose             log more\n"
     "  -h, --help                this text\n";
@@ -49,7 +54,7 @@ static const char *usage_text =
 enum {
   O_KUBECONFIG = 1000, O_CONTEXT, O_WORKERS, O_METRICS, O_LE, O_NO_LE, O_LEASE_NS, O_LEASE_NAME, O_ID,
   O_LEASE_DUR, O_RENEW, O_RETRY, O_IMAGE, O_RUNNER, O_SIMRES, O_F1RES, O_GRACE, O_NO_NODE_LEASES, O_RESYNC,
-  O_WATCH_TMO, O_BACKOFF, O_PENDREP
+  O_WATCH_TMO, O_BACKOFF, O_PENDREP, O_RUNNER_SA, O_RETRY_BO, O_RETRY_BO_MAX
 };
 
 static int num_arg(const char *flag, const char *v, double lo, double hi, double *out) {
@@ -76,10 +81,10 @@ int main(int argc, char **argv) {
   else snprintf(idbuf, sizeof idbuf, "%s_%d", host, (int)getpid());
   c->o = (ctrl_opts){.lease_name = "somhop-controller", .id = idbuf, .leader_elect = 1, .lease_duration = 15,
                      .renew_deadline = 10, .retry_period = 2, .workers = 16, .metrics_addr = "127.0.0.1:8080",
-                     .image = "somhop:dev", .sim_resource = "somhop.dev/fpga-sim",
+                     .image = "somhop:dev", .runner_sa = "somhop-runner", .sim_resource = "somhop.dev/fpga-sim",
                      .f1_resource = "xilinx.com/fpga-xilinx_aws-vu9p-f1_dynamic_5_0-43981",
                      .node_grace = 40, .resync = 60, .watch_timeout = 300, .backoff_max = 30,
-                     .pending_report = 1.0, .node_leases = 1};
+                     .pending_report = 1.0, .retry_backoff = 10, .retry_backoff_max = 360, .node_leases = 1};
   const char *runner = "[\"somhop\",\"run\"]";
   static const struct option opts[] = {
       {"kubeconfig", required_argument, 0, O_KUBECONFIG}, {"context", required_argument, 0, O_CONTEXT},
@@ -89,10 +94,12 @@ int main(int argc, char **argv) {
       {"id", required_argument, 0, O_ID}, {"lease-duration", required_argument, 0, O_LEASE_DUR},
       {"renew-deadline", required_argument, 0, O_RENEW}, {"retry-period", required_argument, 0, O_RETRY},
       {"image", required_argument, 0, O_IMAGE}, {"runner-command", required_argument, 0, O_RUNNER},
+      {"runner-service-account", required_argument, 0, O_RUNNER_SA},
       {"sim-resource", required_argument, 0, O_SIMRES}, {"f1-resource", required_argument, 0, O_F1RES},
       {"node-grace", required_argument, 0, O_GRACE}, {"no-node-leases", no_argument, 0, O_NO_NODE_LEASES},
       {"resync", required_argument, 0, O_RESYNC}, {"watch-timeout", required_argument, 0, O_WATCH_TMO},
       {"backoff-max", required_argument, 0, O_BACKOFF}, {"pending-report", required_argument, 0, O_PENDREP},
+      {"retry-backoff", required_argument, 0, O_RETRY_BO}, {"retry-backoff-max", required_argument, 0, O_RETRY_BO_MAX},
       {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int ch;
   double d;
@@ -121,6 +128,7 @@ int main(int argc, char **argv) {
       break;
     case O_IMAGE: c->o.image = optarg; break;
     case O_RUNNER: runner = optarg; break;
+    case O_RUNNER_SA: c->o.runner_sa = optarg; break;
     case O_SIMRES: c->o.sim_resource = optarg; break;
     case O_F1RES: c->o.f1_resource = optarg; break;
     case O_GRACE:
@@ -139,6 +147,12 @@ int main(int argc, char **argv) {
       break;
     case O_PENDREP:
       if (num_arg("--pending-report", optarg, 0, 3600, &c->o.pending_report)) return 2;
+      break;
+    case O_RETRY_BO:
+      if (num_arg("--retry-backoff", optarg, 0, 86400, &c->o.retry_backoff)) return 2;
+      break;
+    case O_RETRY_BO_MAX:
+      if (num_arg("--retry-backoff-max", optarg, 0, 86400, &c->o.retry_backoff_max)) return 2;
       break;
     case 'v': c->o.verbose = 1; break;
     case 'h': fputs(usage_text, stdout); return 0;

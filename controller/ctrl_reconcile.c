@@ -114,7 +114,8 @@ size_t ctrl_api_format(char *buf, size_t len) {
     off += (size_t)snprintf(buf + off, len - off, "somhop_controller_api_requests_total{verb=\"%s\"} %lu\n",
                             api_verbs[i], atomic_load(&api_n[i]));
   if (off < len)
-    off += (size_t)snprintf(buf + off, len - off, "# TYPE somhop_controller_api_request_seconds_total counter\n");
+    off += (size_t)snprintf(buf + off, len - off, "# HELP somhop_controller_api_request_seconds_total Seconds spent in those requests.\n"
+                                                      "# TYPE somhop_controller_api_request_seconds_total counter\n");
   for (int i = 0; i < 5 && off < len; i++)
     off += (size_t)snprintf(buf + off, len - off, "somhop_controller_api_request_seconds_total{verb=\"%s\"} %.3f\n",
                             api_verbs[i], atomic_load(&api_us[i]) / 1e6);
@@ -238,7 +239,8 @@ static const char *pool_resource(ctrl *c, const char *pool) {
   return strcmp(pool, "aws-f1") == 0 ? c->o.f1_resource : c->o.sim_resource;
 }
 
-/* POST the Pod of attempt `attempt` on `node`. 0 created or already there, -1 error. */
+/* POST the Pod of attempt `attempt` on `node`. 0 created, 1 already there (409: an earlier
+ * reconcile created it; no second PodCreated event), -1 error. */
 static int create_pod(rctx *r, int attempt, const char *node, const char *pool, long fpgas) {
   if (!atomic_load(&r->c->acting)) return -1;
   ctrl *c = r->c;
@@ -270,7 +272,10 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
   cJSON *spec = cJSON_AddObjectToObject(pod, "spec");
   cJSON_AddStringToObject(spec, "nodeName", node);
   cJSON_AddStringToObject(spec, "restartPolicy", "Never");
-  cJSON_AddBoolToObject(spec, "automountServiceAccountToken", 0);
+  /* The runner reads/writes ConfigMaps with its own service account (the somhop-runner Role):
+   * its token must be mounted. */
+  if (c->o.runner_sa && *c->o.runner_sa) cJSON_AddStringToObject(spec, "serviceAccountName", c->o.runner_sa);
+  cJSON_AddBoolToObject(spec, "automountServiceAccountToken", 1);
   cJSON_AddBoolToObject(spec, "enableServiceLinks", 0);
   cJSON *ctrs = cJSON_AddArrayToObject(spec, "containers");
   cJSON *ctr = cJSON_CreateObject();
@@ -322,7 +327,7 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
     atomic_fetch_add(&c->pods_created, 1);
     return 0;
   }
-  if (rc == 0 && st == 409) return 0; /* AlreadyExists: the deterministic name makes this idempotent */
+  if (rc == 0 && st == 409) return 1; /* AlreadyExists: the deterministic name makes this idempotent */
   ctrl_log("%s: create pod %s on %s failed (HTTP %ld) %s %s", r->key, podname, node, st,
            rc ? somhop_kube_errmsg(r->kc) : "", msg);
   return -1;
@@ -449,13 +454,15 @@ static int create_reserved(rctx *r, int attempt, const resv_ent *rv, const char 
     int f = patch_finalizer(r, 1);
     if (f != 0) return f < 0 ? -1 : 0;
   }
-  if (create_pod(r, attempt, rv->node, pool, fpgas) != 0) {
+  int created = create_pod(r, attempt, rv->node, pool, fpgas);
+  if (created < 0) {
     pthread_mutex_lock(&c->mu);
     free(ctrl_map_del(&c->resv, r->key));
     pthread_mutex_unlock(&c->mu);
     ctrl_kick_scheduler(c);
     return -1;
   }
+  if (created == 1) return 0; /* already created and announced */
   ctrl_observe_latency(c, ctrl_mono() - rv->pend_since);
   ctrl_event(c, r->job, "Normal", "PodCreated", "attempt %d: pod %s-a%d on node %s", attempt, r->name, attempt,
              rv->node);
@@ -540,35 +547,69 @@ static int want_attempt(rctx *r, cJSON *st, int attempt, const char *pool, long 
   set_str(st, "message", pe.msg);
   set_cond(st, "Scheduled", "False", reason, pe.msg);
   int rc = write_status(r, st);
-  if (rc == 0) ctrl_event(c, r->job, "Normal", reason, "%s", pe.msg);
+  /* like kube-scheduler: one Warning reason for "cannot place", the cause in the message */
+  if (rc == 0) ctrl_event(c, r->job, "Warning", "FailedScheduling", "%s: %s", reason, pe.msg);
   return rc < 0 ? -1 : 0;
 }
 
-/* A finished attempt that did not succeed: retry or fail. Takes ownership of st. */
-static int failed_attempt(rctx *r, cJSON *st, int A, const char *reason, const char *detail, const char *pool,
-                          long fpgas, int prio, double *after) {
+/* A finished attempt that did not succeed: retry or fail, like batch/v1 Job. Failure policy by
+ * exit code: 2 (bad spec) and 3 (model error) fail the job at once (reason PodFailurePolicy);
+ * a lost node or a Pod deleted by someone else does not count against spec.retryLimit
+ * (status.failedAttempts counts the failures that do). Retries wait retry_backoff doubling per
+ * counted failure, capped (status.retryAfter). exit_code < 0: none. Takes ownership of st. */
+static int failed_attempt(rctx *r, cJSON *st, int A, const char *reason, const char *detail, int exit_code,
+                          const char *pool, long fpgas, int prio, double *after) {
+  ctrl *c = r->c;
   int limit = (int)jnum(r->job, "spec.retryLimit", 2);
-  char msg[2000];
+  int counts = strcmp(reason, "NodeLost") != 0 && strcmp(reason, "PodDeleted") != 0;
+  int failed = (int)jnum(r->job, "status.failedAttempts", 0) + counts;
+  char msg[3000];
   int rc;
-  if (A >= 1 + limit) {
-    snprintf(msg, sizeof msg, "attempt %d of %d failed (%s): %s", A, 1 + limit, reason, detail);
+  set_num(st, "attempts", A);
+  set_num(st, "failedAttempts", failed);
+  if (exit_code == 2 || exit_code == 3) {
+    snprintf(msg, sizeof msg, "attempt %d failed with exit code %d (%s, not retried): %s", A, exit_code,
+             exit_code == 2 ? "bad spec" : "model file error", detail);
+    set_cond(st, "Scheduled", "False", reason, msg);
+    rc = fail_job(r, st, "PodFailurePolicy", msg);
+    cJSON_Delete(st);
+    return rc;
+  }
+  if (failed >= 1 + limit || A >= CTRL_MAX_ATTEMPTS) {
+    snprintf(msg, sizeof msg, "attempt %d failed (%s; %d of %d counted failures): %s", A, reason, failed, 1 + limit,
+             detail);
     set_cond(st, "Scheduled", "False", reason, msg);
     rc = fail_job(r, st, "RetryLimitExceeded", msg);
     cJSON_Delete(st);
     return rc;
   }
-  snprintf(msg, sizeof msg, "attempt %d failed (%s): %s; retrying (attempt %d of %d)", A, reason, detail, A + 1,
-           1 + limit);
+  double delay = 0;
+  if (counts) {
+    delay = c->o.retry_backoff;
+    for (int i = 1; i < failed && delay < c->o.retry_backoff_max; i++) delay *= 2;
+    if (delay > c->o.retry_backoff_max) delay = c->o.retry_backoff_max;
+  }
+  snprintf(msg, sizeof msg, "attempt %d failed (%s): %s; retrying in %g s (%d of %d counted failures)", A, reason,
+           detail, delay, failed, 1 + limit);
   set_str(st, "phase", "Pending");
   set_str(st, "reason", reason);
-  set_num(st, "attempts", A);
   set_str(st, "message", msg);
   set_cond(st, "Scheduled", "False", reason, msg);
+  cJSON_DeleteItemFromObjectCaseSensitive(st, "retryAfter");
+  if (delay > 0) {
+    char ts[40];
+    ctrl_format_time(ctrl_wall() + delay, 1, ts, sizeof ts);
+    cJSON_AddStringToObject(st, "retryAfter", ts);
+  }
   rc = write_status(r, st);
   cJSON_Delete(st);
   if (rc < 0) return -1;
   if (rc == 1) return 0;
   if (rc == 0) ctrl_event(r->c, r->job, "Warning", reason, "%s", msg);
+  if (delay > 0) { /* the reconcile after the back-off creates the next Pod */
+    *after = delay + 0.05;
+    return 0;
+  }
   st = status_copy(r->job);
   rc = want_attempt(r, st, A + 1, pool, fpgas, prio, after);
   cJSON_Delete(st);
@@ -634,17 +675,12 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
   long fpgas = 1;
   const char *bad = validate(c, r.job, vbuf, sizeof vbuf, &pool, &fpgas);
   if (bad) {
+    /* A spec that can never run fails at once (Failed condition, so `kubectl wait
+     * --for=condition=Failed` returns); the spec is immutable, so there is nothing to wait for. */
     drop_sched(c, key);
-    const char *old = cond_reason(r.job, "Scheduled");
-    if (old && strcmp(old, "InvalidSpec") == 0 && strcmp(phase, "Pending") == 0) goto out;
-    set_str(st, "phase", "Pending");
-    set_str(st, "reason", "InvalidSpec");
-    set_str(st, "message", bad);
     set_cond(st, "Scheduled", "False", "InvalidSpec", bad);
-    int w = write_status(&r, st);
-    if (w == 0) ctrl_event(c, r.job, "Warning", "InvalidSpec", "%s", bad);
-    rc = w < 0 ? -1 : 0;
-    goto out; /* not retried: a spec change brings the job back through the watch */
+    rc = fail_job(&r, st, "InvalidSpec", bad);
+    goto out;
   }
   int prio = (int)jnum(r.job, "spec.priority", 0);
 
@@ -676,7 +712,10 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
    * lost, deleted): the next Pod is A+1 even if the old Pod still lingers in the cache. */
   int waiting = A == 0 || ((phase[0] == '\0' || strcmp(phase, "Pending") == 0) && st_attempts == A);
   double next_look = -1;
-  if (waiting) {
+  double retry_at = A > 0 ? ctrl_parse_time(js(r.job, "status.retryAfter")) : -1;
+  if (waiting && retry_at > 0 && retry_at > ctrl_wall()) {
+    next_look = retry_at - ctrl_wall() + 0.05; /* back-off before the next attempt */
+  } else if (waiting) {
     if (cur && !terminal(cur->phase) && !cur->node_ok) delete_pod(&r, cur->name, 1); /* still lingering */
     rc = want_attempt(&r, st, A + 1, pool, fpgas, prio, &next_look);
   } else if (cur && !terminal(cur->phase) && !cur->deleting) {
@@ -687,7 +726,7 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
       }
       char d[1200];
       snprintf(d, sizeof d, "node %s is NotReady or gone; pod %s deleted", cur->node, cur->name);
-      rc = failed_attempt(&r, st, A, "NodeLost", d, pool, fpgas, prio, &next_look);
+      rc = failed_attempt(&r, st, A, "NodeLost", d, -1, pool, fpgas, prio, &next_look);
       st = NULL;
     } else {
       int running = cur->phase == POD_RUNNING;
@@ -738,19 +777,29 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     rc = w < 0 ? -1 : 0;
     *after = -1;
   } else if (cur && (cur->phase == POD_FAILED || cur->deleting)) {
-    char d[1400];
-    if (cur->phase == POD_FAILED)
-      snprintf(d, sizeof d, "pod %s exited with code %d%s%s%s%.300s", cur->name, cur->exit_code,
-               cur->reason[0] ? " (" : "", cur->reason, cur->reason[0] ? ") " : " ", cur->msg);
-    else
+    char d[2400];
+    if (cur->phase == POD_FAILED) {
+      /* The runner's summary: its error and the tail of the failed command's stderr, not the
+       * JSON cut short. Other termination messages are quoted (shortened). */
+      cJSON *sum = cJSON_Parse(cur->msg);
+      const char *err = cJSON_IsObject(sum) ? js(sum, "error") : NULL, *tail = err ? js(sum, "stderr") : NULL;
+      if (err)
+        snprintf(d, sizeof d, "pod %s exited with code %d%s%s%s%.1024s%s%.800s", cur->name, cur->exit_code,
+                 cur->reason[0] ? " (" : "", cur->reason, cur->reason[0] ? "): " : ": ", err,
+                 tail && *tail ? "; stderr: " : "", tail ? tail : "");
+      else
+        snprintf(d, sizeof d, "pod %s exited with code %d%s%s%s%.600s", cur->name, cur->exit_code,
+                 cur->reason[0] ? " (" : "", cur->reason, cur->reason[0] ? ") " : " ", cur->msg);
+      cJSON_Delete(sum);
+    } else
       snprintf(d, sizeof d, "pod %s was deleted", cur->name);
     if (cur->deleting && !terminal(cur->phase) && cur->node_ok) {
       *after = 1.0; /* wait for the kubelet to finish the deletion */
       goto out;
     }
     if (cur->deleting && !terminal(cur->phase)) delete_pod(&r, cur->name, 1);
-    rc = failed_attempt(&r, st, A, cur->phase == POD_FAILED ? "PodFailed" : "PodDeleted", d, pool, fpgas, prio,
-                        &next_look);
+    rc = failed_attempt(&r, st, A, cur->phase == POD_FAILED ? "PodFailed" : "PodDeleted", d,
+                        cur->phase == POD_FAILED ? cur->exit_code : -1, pool, fpgas, prio, &next_look);
     st = NULL;
   } else {
     /* the Pod of attempt A is not in the cache: still being created, or gone */
@@ -763,7 +812,7 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     } else {
       char d[600];
       snprintf(d, sizeof d, "pod %s-a%d disappeared", r.name, A);
-      rc = failed_attempt(&r, st, A, "PodDeleted", d, pool, fpgas, prio, &next_look);
+      rc = failed_attempt(&r, st, A, "PodDeleted", d, -1, pool, fpgas, prio, &next_look);
       st = NULL;
     }
   }

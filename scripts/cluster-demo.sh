@@ -20,6 +20,9 @@ done
 SOMHOP_CLUSTER_DIR=${SOMHOP_CLUSTER_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/somhop-demo.XXXXXX")}
 export SOMHOP_CLUSTER_DIR
 LOGS=$SOMHOP_CLUSTER_DIR/demo-logs
+# The examples write under /tmp/somhop-jobs; each demo rewrites that to its own directory, so
+# two demos at once do not share (and overwrite) each other's models.
+JOBS=$SOMHOP_CLUSTER_DIR/jobs
 pids=()
 cleanup() {
   local p
@@ -36,7 +39,8 @@ trap cleanup EXIT
 note "starting the control plane (first run builds etcd/kube-apiserver/kubectl: minutes)"
 "$ROOT/scripts/local-cluster.sh" up
 eval "$("$ROOT/scripts/local-cluster.sh" env)"
-mkdir -p "$LOGS" /tmp/somhop-jobs
+mkdir -p "$LOGS" "$JOBS"
+apply_example() { sed "s|/tmp/somhop-jobs|$JOBS|g" "$@" | kubectl apply -f -; }
 
 kubectl apply -f "$ROOT/controller/deploy/crd-fpgajobs.yaml"
 # kubectl wait fails at once if it reads the CRD before its first condition is written.
@@ -67,13 +71,13 @@ kubectl get nodes -L somhop.dev/fpga
 
 ex=$ROOT/controller/deploy/examples
 note "applying the example jobs"
-kubectl apply -f "$ex/som-train-iris-cpu.yaml" -f "$ex/som-train-digits.yaml" -f "$ex/hopfield-store-digits.yaml"
+for f in som-train-iris-cpu som-train-digits hopfield-store-digits; do apply_example "$ex/$f.yaml"; done
 # The BMU job reads the model the iris job writes: submit it once that model exists.
 for _ in $(seq 1 $((TIMEOUT * 5))); do
   [ "$(kubectl get fj som-train-iris -o jsonpath='{.status.phase}')" = Succeeded ] && break
   sleep 0.2
 done
-kubectl apply -f "$ex/som-bmu-configmap.yaml"
+apply_example "$ex/som-bmu-configmap.yaml"
 
 jobs="som-train-iris som-train-digits hopfield-store-digits som-bmu-iris"
 deadline=$((SECONDS + TIMEOUT))

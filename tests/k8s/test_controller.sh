@@ -86,7 +86,7 @@ start_ctrl() { # NAME [extra flags...]
   nextport=$((nextport + 1))
   "$CTRL" --kubeconfig "$KUBECONFIG" --id "$name" --metrics-addr "127.0.0.1:${CPORT[$name]}" \
     --lease-namespace default --lease-duration 4 --renew-deadline 3 --retry-period 1 \
-    --node-grace 5 --backoff-max 2 --pending-report 0.1 --resync 10 \
+    --node-grace 5 --backoff-max 2 --pending-report 0.1 --resync 10 --retry-backoff 0.2 --retry-backoff-max 1 \
     --runner-command "[\"/bin/sh\",\"$WORK/runner.sh\"]" "$@" >>"$WORK/ctrl-$name.log" 2>&1 &
   CPID[$name]=$!
   cluster_on_exit "kill -9 ${CPID[$name]}"
@@ -152,15 +152,15 @@ wait_for 15 sh -c "[ \"\$($KUBECTL get fj f1-job -o jsonpath='{.status.condition
 check_eq "hw job without F1 nodes: condition reason" \
   "$(K get fj f1-job -o jsonpath='{.status.conditions[?(@.type=="Scheduled")].reason}')" "NoEligibleNode"
 check_eq "hw job stays Pending" "$(phase f1-job)" "Pending"
+wait_for 10 sh -c "$KUBECTL get events --field-selector involvedObject.name=f1-job,reason=FailedScheduling,type=Warning -o name | grep -q ."
+check_contains "hw job: Warning FailedScheduling event names NoEligibleNode" \
+  "$(K get events --field-selector involvedObject.name=f1-job,reason=FailedScheduling -o jsonpath='{.items[0].message}')" "NoEligibleNode: "
 check_contains "pending message names the label" "$(K get fj f1-job -o jsonpath='{.status.message}')" "somhop.dev/fpga=aws-f1"
 
-# ---- 1b: a spec the CRD accepts but no Pod can carry: InvalidSpec, not retried -------------
+# ---- 1b: a name no Pod can carry is refused by the CRD (a job that bypassed the rule fails
+# with InvalidSpec: tests/k8s/test_controller_failures.sh) ------------------------------------
 long=$(printf 'x%.0s' $(seq 245))
-job_yaml "$long" 0 1 | K create -f - >/dev/null
-wait_for 15 sh -c "[ \"\$($KUBECTL get fj $long -o jsonpath='{.status.reason}')\" = InvalidSpec ]"
-check_eq "245-character job name: reason InvalidSpec" "$(K get fj "$long" -o jsonpath='{.status.reason}')" "InvalidSpec"
-check_eq "InvalidSpec job stays Pending without a Pod" "$(phase "$long")/$(K get pods -o name | grep -c "$long")" "Pending/0"
-K delete fj "$long" --wait=false >/dev/null
+check "245-character job name refused by the CRD" "! job_yaml '$long' 0 1 | K create -f - >/dev/null 2>&1"
 
 # ---- 2: end to end with the real runner ------------------------------------------------------
 K create -f - >/dev/null <<EOF
@@ -184,6 +184,8 @@ check_eq "e2e: pod name is <job>-a1" "$(K get fj e2e-iris -o jsonpath='{.status.
 check_eq "e2e: pod owned by the job (controller ref)" \
   "$(K get pod e2e-iris-a1 -o jsonpath='{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].controller}')" \
   "FPGAJob/e2e-iris/true"
+check_eq "e2e: runner Pod uses the somhop-runner ServiceAccount with its token mounted" \
+  "$(K get pod e2e-iris-a1 -o jsonpath='{.spec.serviceAccountName}/{.spec.automountServiceAccountToken}')" "somhop-runner/true"
 check_eq "e2e: pod limits the sim resource" "$(K get pod e2e-iris-a1 -o jsonpath='{.spec.containers[0].resources.limits.somhop\.dev/fpga-sim}')" "1"
 check_eq "e2e: finalizer set" "$(K get fj e2e-iris -o jsonpath='{.metadata.finalizers[0]}')" "somhop.dev/pods"
 check_contains "e2e: events recorded on the job" \
@@ -195,7 +197,7 @@ check_eq "e2e: its Pod deleted" "$(K get pod e2e-iris-a1 -o name 2>/dev/null)" "
 K delete fj f1-job --wait=false >/dev/null
 
 # ---- 3: retries and deadline ----------------------------------------------------------------
-{ job_yaml fail-job 0 0.1 cpu 1 3 1; job_yaml late-job 0 30 cpu 1 0 2 2; } | K create -f - >/dev/null
+{ job_yaml fail-job 0 0.1 cpu 1 1 1; job_yaml late-job 0 30 cpu 1 0 2 2; } | K create -f - >/dev/null
 wait_for 30 sh -c "[ \"\$($KUBECTL get fj fail-job -o jsonpath='{.status.phase}')\" = Failed ]"
 check_eq "failing job: Failed after retries" "$(phase fail-job)" "Failed"
 check_eq "failing job: reason RetryLimitExceeded" "$(K get fj fail-job -o jsonpath='{.status.reason}')" "RetryLimitExceeded"
@@ -255,8 +257,10 @@ wait_for 20 is_phase blocker Running
 wait_for 60 sh -c "[ \$($KUBECTL get fj -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase}{\"\\n\"}{end}' | grep -E '^(low|high)-' | grep -c Succeeded) -eq 6 ]"
 order=$(awk '$1 == "start" && $3 ~ /^(low|high)-/ {print $4, $3}' "$WORK/runs.log" | sort -n | awk '{printf "%s ", $2}')
 check_eq "priority: high-priority jobs first, then by creation" "$order" "high-0 high-1 high-2 low-0 low-1 low-2 "
-check_eq "priority: waiting jobs said AllSlotsBusy" \
-  "$(K get events --field-selector involvedObject.name=low-2,reason=AllSlotsBusy -o name | wc -l | tr -d ' ')" "1"
+check_eq "priority: waiting jobs got one Warning FailedScheduling event" \
+  "$(K get events --field-selector involvedObject.name=low-2,reason=FailedScheduling,type=Warning -o name | wc -l | tr -d ' ')" "1"
+check_contains "FailedScheduling message gives the cause" \
+  "$(K get events --field-selector involvedObject.name=low-2,reason=FailedScheduling -o jsonpath='{.items[0].message}')" "AllSlotsBusy: "
 K uncordon sim-b sim-c >/dev/null
 
 # ---- 6: kube-apiserver restart during watches --------------------------------------------------

@@ -48,9 +48,11 @@ for q in "delete nodes" "patch nodes" "get secrets -n default" "create fpgajobs.
   # shellcheck disable=SC2086
   check_eq "controller may not: $q" "$(can $q)" no
 done
-rsa=system:serviceaccount:default:default
+rsa=system:serviceaccount:default:somhop-runner
 check_eq "runner may get configmaps" "$(k auth can-i --as="$rsa" get configmaps -n default 2>/dev/null)" yes
 check_eq "runner may not list pods" "$(k auth can-i --as="$rsa" list pods -n default 2>/dev/null)" no
+check_eq "the namespace's default ServiceAccount gets no ConfigMap access" \
+  "$(k auth can-i --as=system:serviceaccount:default:default get configmaps -n default 2>/dev/null)" no
 
 # A token kubeconfig for the controller's ServiceAccount (TokenRequest API).
 token=$(k -n somhop-system create token somhop-controller --duration=1h 2>/dev/null)
@@ -73,10 +75,8 @@ contexts:
   context: {cluster: c, user: u, namespace: somhop-system}
 current-context: x
 EOF
-# No kube-controller-manager runs here, so namespaces get no "default" ServiceAccount by
-# themselves: create the one the runner Pods use.
-k -n default create serviceaccount default >/dev/null 2>&1
-rtoken=$(k -n default create token default --duration=1h 2>/dev/null)
+# The runner Pods' ServiceAccount somhop-runner comes from rbac.yaml.
+rtoken=$(k -n default create token somhop-runner --duration=1h 2>/dev/null)
 check "token issued for the runner's ServiceAccount" "[ -n \"\$rtoken\" ]"
 sed "s|token: .*|token: $rtoken|; s|namespace: somhop-system|namespace: default|" "$work/sa.kubeconfig" >"$work/runner.kubeconfig"
 

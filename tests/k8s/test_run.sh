@@ -50,6 +50,8 @@ fails_with "missing input file" '{"task":"som-train","target":"cpu","inputs":[{"
 fails_with "bad CLI option from extra" '{"task":"som-train","target":"cpu","inputs":[{"name":"data","builtin":"iris"}],"params":{"extra":{"no-such-option":"1"}}}' 2 "failed (exit 2)"
 printf 'a,b\n1,2\nx,y\n' >"$w/bad.csv"
 fails_with "bad data" "{\"task\":\"som-train\",\"target\":\"cpu\",\"inputs\":[{\"name\":\"data\",\"path\":\"$w/bad.csv\"}]}" 1 "failed (exit 1)"
+check_contains "bad data: error names the bad cell" "$sum" 'line 3, column 1: not a number'
+check_contains "bad data: summary carries the tail of the command's stderr" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("stderr",""))' "$w/tl" 2>&1)" "somhop: error: $w/bad.csv"
 fails_with "bad model" "{\"task\":\"som-bmu\",\"target\":\"cpu\",\"inputs\":[{\"name\":\"model\",\"path\":\"$w/bad.csv\"},{\"name\":\"data\",\"builtin\":\"iris\"}]}" 3 "failed (exit 3)"
 
 # ---- success, whole object, outputs by path, ignored params
@@ -121,6 +123,49 @@ n=$(wc -c <"$w/tl")
 check "summary at most 4096 bytes (got $n)" "[ $n -le 4096 ]"
 check "summary still valid JSON" "python3 -c 'import json,sys; json.load(open(\"$w/tl\"))'"
 check_eq "states written (300 rows)" "$(wc -l <"$w/states.csv" | tr -d ' ')" 300
+
+# ---- som-bmu output: the header docs/kubernetes.md documents is the one written
+run '{"task":"som-bmu","target":"cpu","inputs":[{"name":"model","path":"'"$w"'/m.smf"},{"name":"data","builtin":"iris"}],"outputs":[{"name":"bmu","path":"'"$w"'/bmu.csv"}]}'
+check_rc "som-bmu cpu: exit 0" "$rc" 0
+hdr=$(head -1 "$w/bmu.csv" 2>/dev/null)
+check_eq "som-bmu CSV header" "$hdr" "bmu,row,col,dist"
+check_contains "docs/kubernetes.md names that header" "$(cat "$SOMHOP_ROOT/docs/kubernetes.md")" "CSV header \`$hdr\`"
+
+# ---- SIGTERM/SIGINT: stop the work, write a failed summary, exit 128+signal promptly
+# (as a plain process and as PID 1 of its own PID namespace, which gets no default action)
+long='{"task":"som-train","target":"cpu","inputs":[{"name":"data","builtin":"iris"}],"params":{"rows":64,"cols":64,"epochs":100000}}'
+printf '%s' "$long" >"$w/long.json"
+sigterm_case() { # sigterm_case NAME SIGNAL WANT_RC [pid1]
+  rm -f "$w/tl"
+  if [ "${4:-}" = pid1 ]; then
+    unshare --pid --fork --kill-child "$S" run --termination-log "$w/tl" "$w/long.json" >"$w/out" 2>"$w/err" &
+  else
+    "$S" run --termination-log "$w/tl" "$w/long.json" >"$w/out" 2>"$w/err" &
+  fi
+  local p=$! target t0 k
+  sleep 1.5
+  target=$p
+  if [ "${4:-}" = pid1 ]; then target=$(cat /proc/"$p"/task/*/children 2>/dev/null | awk '{print $1; exit}'); fi
+  t0=$(date +%s%N)
+  kill -"$2" "$target" 2>/dev/null
+  for k in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  local ms=$((($(date +%s%N) - t0) / 1000000))
+  if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" "$target" 2>/dev/null; fi
+  wait "$p"
+  rc=$?
+  sum=$(cat "$w/tl" 2>/dev/null)
+  check "$1: exits within 3 s of $2 (took $ms ms)" "[ $ms -le 3000 ]"
+  check_rc "$1: exit $3" "$rc" "$3"
+  check_contains "$1: failed summary" "$sum" '"ok":false'
+  check_contains "$1: summary names the signal" "$sum" "terminated by SIG$2"
+}
+sigterm_case "SIGTERM on a long job" TERM 143
+sigterm_case "SIGINT on a long job" INT 130
+if unshare --pid --fork true 2>/dev/null; then
+  sigterm_case "SIGTERM to PID 1" TERM 143 pid1
+else
+  not_ok "SIGTERM to PID 1" "unshare --pid is not permitted here"
+fi
 
 # ---- an accelerator target on the emulation platform
 if [ -f "$SOMHOP_BUILD/lib/libsomhop_emu_icd.so" ]; then

@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,8 @@ static const cli_cmd run_cmd = {
     run_opts,
     "Field reference: docs/kubernetes.md (FPGAJob spec).\n"};
 
+#define RUN_STDERR_TAIL 800 /* bytes of a failed step's stderr kept in the summary */
+
 typedef struct io_item {
   const char *name;     /* input/output name */
   const cJSON *src;     /* the spec item */
@@ -89,6 +93,7 @@ typedef struct run_ctx {
   cJSON *steps;                    /* [{cmd, exit, seconds, summary}] */
   cJSON *ignored;                  /* params the task does not use */
   char err[1024];                  /* the failure message (summary "error") */
+  char err_tail[RUN_STDERR_TAIL + 1]; /* the end of the failed step's stderr (summary "stderr") */
   int step_no;
 } run_ctx;
 
@@ -542,6 +547,11 @@ static int run_step(run_ctx *r, int (*fn)(int, char **), char **argv, int argc) 
   cJSON *summary = brace ? cJSON_Parse(brace) : NULL;
   if (summary) cJSON_AddItemToObject(step, "summary", summary);
   cJSON_AddItemToArray(r->steps, step);
+  if (rc != 0 && err && *err && !r->err_tail[0]) {
+    size_t n = strlen(err), k = n > RUN_STDERR_TAIL ? n - RUN_STDERR_TAIL : 0;
+    while (k > 0 && k < n && (err[k] & 0xC0) == 0x80) k++; /* not inside a UTF-8 sequence */
+    snprintf(r->err_tail, sizeof r->err_tail, "%s", err + k);
+  }
   if (rc != 0) {
     /* The command's own message: the last "error:" line of its stderr. */
     char msg[700] = "";
@@ -804,6 +814,69 @@ static void rm_tree(const char *dir) {
   rmdir(dir);
 }
 
+/* ---- SIGTERM / SIGINT ------------------------------------------------------------------ */
+
+/* As a container's PID 1 the runner gets no default action for SIGTERM, so a delete or a
+ * deadline would wait out the whole grace period. SIGTERM and SIGINT are blocked in every
+ * thread and taken by a watcher thread (sigwait), which writes a failed summary (exit code
+ * 128 + signal) and ends the process at once; the work in progress is abandoned. */
+static sigset_t run_sigs;
+static pthread_mutex_t run_finish = PTHREAD_MUTEX_INITIALIZER; /* held once the summary is written */
+static struct {
+  run_ctx *r;
+  const char *term;
+  double t0;
+  int err_fd; /* the real stderr (steps redirect fd 2) */
+} sig_st;
+
+static void *sig_watch(void *arg) {
+  (void)arg;
+  int sig = 0;
+  if (sigwait(&run_sigs, &sig) != 0) return NULL;
+  pthread_mutex_lock(&run_finish); /* the run finishing on its own wins; it never unlocks */
+  run_ctx *r = sig_st.r;
+  const char *name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+  cJSON *s = cJSON_CreateObject();
+  cJSON_AddFalseToObject(s, "ok");
+  if (r->job_name[0]) cJSON_AddStringToObject(s, "job", r->job_name);
+  if (r->task) cJSON_AddStringToObject(s, "task", r->task);
+  if (r->target) cJSON_AddStringToObject(s, "target", r->target);
+  if (r->backend) cJSON_AddStringToObject(s, "backend", r->backend);
+  cJSON_AddNumberToObject(s, "exitCode", 128 + sig);
+  double dt = cli_now() - sig_st.t0;
+  cJSON_AddNumberToObject(s, "wallSeconds", (double)(long long)(dt * 1000 + 0.5) / 1000);
+  char msg[128];
+  snprintf(msg, sizeof msg, "terminated by %s after %.1f s: the work was stopped, no outputs were written", name, dt);
+  cJSON_AddStringToObject(s, "error", msg);
+  cJSON_AddStringToObject(s, "signal", name);
+  char *txt = cJSON_PrintUnformatted(s);
+  if (txt && !r->plan) write_summary(sig_st.term, txt);
+  if (txt && sig_st.err_fd >= 0) {
+    dprintf(sig_st.err_fd, "somhop run: error: %s\n", msg);
+    if (!r->plan) dprintf(sig_st.err_fd, "%s\n", txt);
+  }
+  if (r->own_workdir && r->workdir[0]) rm_tree(r->workdir);
+  _exit(128 + sig);
+}
+
+/* Block the signals (inherited by every thread created later) and start the watcher. */
+static void sig_start(run_ctx *r, const char *term, double t0) {
+  sigemptyset(&run_sigs);
+  sigaddset(&run_sigs, SIGTERM);
+  sigaddset(&run_sigs, SIGINT);
+  sig_st.r = r;
+  sig_st.term = term;
+  sig_st.t0 = t0;
+  sig_st.err_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+  pthread_t th;
+  if (pthread_sigmask(SIG_BLOCK, &run_sigs, NULL) != 0 || pthread_create(&th, NULL, sig_watch, NULL) != 0) {
+    pthread_sigmask(SIG_UNBLOCK, &run_sigs, NULL); /* keep the default action */
+    fprintf(stderr, "somhop run: warning: cannot watch for SIGTERM\n");
+    return;
+  }
+  pthread_detach(th);
+}
+
 /* ---- 9. Entry point -------------------------------------------------------------------- */
 
 int somhop_cmd_run(int argc, char **argv) {
@@ -825,6 +898,7 @@ int somhop_cmd_run(int argc, char **argv) {
   double t0 = cli_now();
   int rc = 0;
   const task_def *td = NULL;
+  sig_start(&r, term, t0);
 
   /* The job document. */
   char *text = NULL;
@@ -882,6 +956,7 @@ int somhop_cmd_run(int argc, char **argv) {
   if (!r.plan && (rc = upload_outputs(&r, outputs))) goto done;
 
 done:;
+  pthread_mutex_lock(&run_finish); /* from here on a SIGTERM waits for this summary */
   cJSON *s = cJSON_CreateObject();
   cJSON_AddBoolToObject(s, "ok", rc == 0);
   if (r.job_name[0]) cJSON_AddStringToObject(s, "job", r.job_name);
@@ -891,6 +966,7 @@ done:;
   cJSON_AddNumberToObject(s, "exitCode", rc);
   cJSON_AddNumberToObject(s, "wallSeconds", (double)(long long)((cli_now() - t0) * 1000 + 0.5) / 1000);
   if (rc) cJSON_AddStringToObject(s, "error", r.err);
+  if (rc && r.err_tail[0]) cJSON_AddStringToObject(s, "stderr", r.err_tail);
   cJSON_AddItemToObject(s, "outputs", outputs);
   if (r.ignored && cJSON_GetArraySize(r.ignored)) cJSON_AddItemToObject(s, "ignored", r.ignored);
   else cJSON_Delete(r.ignored);
