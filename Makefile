@@ -5,6 +5,7 @@
 #   make test       install deps, build, run every test; ends with "N passed, N failed"
 #   make bench      benchmarks (figures land in bench/)
 #   make lint       verilator -Wall lint, shellcheck
+#   make synth      open-tool synthesis, place-and-route, timing of the RTL (rtl/synth/synth.mk)
 #   make asan       the whole test suite under ASan + UBSan
 #
 # Each part of the tree adds its own rules in a fragment (host/host.mk,
@@ -49,6 +50,7 @@ all: deps-check-quiet
 -include sim/icd/icd.mk
 -include controller/node/node.mk
 -include bench/bench.mk
+-include rtl/synth/synth.mk
 
 all: $(ALL_TARGETS)
 

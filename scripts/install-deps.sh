@@ -19,6 +19,8 @@ PKGS=(
   libcurl4-openssl-dev libcjson-dev libyaml-dev openssl curl
   # scripts and their tests
   shellcheck python3
+  # open synthesis tools (scripts/install-synth-tools.sh puts them in a venv)
+  python3-venv
 )
 
 missing=()
