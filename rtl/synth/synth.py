@@ -851,6 +851,7 @@ def cmd_run(a):
         die("--out must not be under /tmp (the WebAssembly tools cannot write there)")
     os.makedirs(out, exist_ok=True)
     t_start = time.time()
+    rev = git_rev()  # the tree the run measures (taken at the start)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     versions = tool_versions()
     tasks = []  # resolve every configuration first: a bad one fails before any tool runs
@@ -894,7 +895,7 @@ def cmd_run(a):
                 "UltraScale+: yosys synth_xilinx resource counts and a logic-depth proxy, "
                 "not Vivado timing",
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "git": git_rev(),
+        "git": rev,
         "tool_versions": versions,
         "cpu_s_total": round(cpu_total, 1),
         "cpu_budget_s": CPU_BUDGET_S,
