@@ -5,6 +5,7 @@
 #   make test       install deps, build, run every test; ends with "N passed, N failed"
 #   make bench      benchmarks (figures land in bench/)
 #   make lint       verilator -Wall lint, shellcheck
+#   make synth      open-tool synthesis, place-and-route, timing of the RTL (rtl/synth/synth.mk)
 #   make asan       the whole test suite under ASan + UBSan
 #   make KERNEL_CONFIG=<name>  another kernel configuration (kernels/configs.mk) in build-<name>/
 #   make test-configs          every configuration's equivalence and OpenCL tests, each in its tree
@@ -57,6 +58,7 @@ include kernels/configs.mk
 -include python/python.mk
 -include bench/stream.mk
 -include sim/xrt/xrt.mk
+-include rtl/synth/synth.mk
 
 all: $(ALL_TARGETS)
 

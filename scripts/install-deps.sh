@@ -21,6 +21,8 @@ PKGS=(
   clang libclang-rt-14-dev
   # scripts and their tests
   shellcheck python3
+  # open synthesis tools (scripts/install-synth-tools.sh puts them in a venv)
+  python3-venv
 )
 
 missing=()

@@ -108,11 +108,10 @@ $(KXML_BIN): tests/sim/test_kernel_xml.c kernels/somhop_fixed.h
 # ---- benchmark and the cycle-formula test -----------------------------------------------
 RTL_BENCH_BIN  := $(BUILD)/bench/bench_rtl
 RTL_CYCLES_BIN := $(SIM_TEST_DIR)/test_rtl_cycles
-RTL_SYNTH_SH   := rtl/synth/yosys_resources.sh
 
 ALL_TARGETS += $(RTL_BENCH_BIN) $(RTL_CYCLES_BIN)
 TEST_CMDS   += $(RTL_CYCLES_BIN)
-BENCH_CMDS  += $(RTL_BENCH_BIN) $(abspath $(RTL_SYNTH_SH))
+BENCH_CMDS  += $(RTL_BENCH_BIN)
 
 $(RTL_BENCH_BIN): sim/bench/bench_rtl.c $(SIM_LIB)
 	@mkdir -p $(dir $@)

