@@ -28,15 +28,24 @@ extern "C" {
  * 1. Memory layout
  *
  * Every array a kernel reads or writes is flat, row-major and little-endian.
- * The RTL masters move 64-bit words, so every row starts on an 8-byte
- * boundary: rows are padded with zeros to a multiple of 8 bytes. Padding is
- * part of the contract: the host writes zeros there, kernels may read it,
- * and zero padding never changes a result (a zero feature in both sample
- * and codebook adds 0 to a distance; a zero weight adds 0 to a field).
+ * Rows are padded with zeros to a multiple of 8 bytes (the row strides
+ * below). Padding is part of the contract: the host writes zeros there,
+ * kernels may read it, and zero padding never changes a result (a zero
+ * feature in both sample and codebook adds 0 to a distance; a zero weight
+ * adds 0 to a field).
+ *
+ * Kernels v2 move whole 512-bit (64-byte) beats on one AXI4 master per
+ * compute unit. Every array starts on a 64-byte boundary and the host
+ * allocates every device buffer rounded up to a multiple of 64 bytes with
+ * that tail zero-filled: a kernel may READ up to the next 64-byte boundary
+ * past an array's end, and WRITES with byte strobes so that no byte past an
+ * array's last byte changes. A kernel treats each array as a flat element
+ * stream (32 uint16, 8 uint64 or 4 BMU records per beat); rows do NOT start
+ * on beat boundaries.
  * ------------------------------------------------------------------------ */
 
-/* Bytes per AXI data beat of the RTL masters. */
-#define SOMHOP_BEAT_BYTES 8u
+/* Bytes per AXI data beat of the kernels' masters. */
+#define SOMHOP_BEAT_BYTES 64u
 
 /* ------------------------------------------------------------------------
  * 2. SOM best-matching-unit search
@@ -58,6 +67,13 @@ extern "C" {
  *     acc  += sq                                 uint64_t accumulator
  * A 48-bit accumulator suffices for D <= 65536 (65535^2 * 65536 < 2^48);
  * the contract stores and writes 64 bits, of which the upper 16 are zero.
+ * The kernels (v2) compute the same integer as
+ *     d = |x|^2 - 2 * (x . w) + |w|^2
+ * with |w|^2 = sum_k w_k^2 computed once per neuron when the codebook is
+ * loaded, |x|^2 once per sample, and x . w = sum_k x_k * w_k from unsigned
+ * 16 x 16 bit products: every term is a non-negative integer < 2^42 for
+ * D <= 1024 (< 2^48 for D <= 65536) and the identity is exact in integers,
+ * so the result, and hence every tie, is bit-identical to the formula above.
  *
  * BMU rule. Scan neurons in index order 0..M-1 and replace the best only on
  * a strictly smaller distance: ties go to the lowest index.
@@ -74,6 +90,14 @@ extern "C" {
  * The second BMU's distance is not written (topographic error needs only
  * its index; the host can recompute the distance if it wants it).
  *
+ * Resident codebook (kernels v2). flags bit 1 = SOMHOP_BMU_FLAG_KEEP: a
+ * compute unit remembers (valid, codebook address, M, D) of the codebook it
+ * last loaded; with KEEP set and all of them matching, the load is skipped
+ * (the host clears KEEP after it rewrites a codebook buffer in place).
+ * Without KEEP, or on any mismatch, the codebook is loaded as usual. N = 0
+ * with valid M, D is a load-only call (loads unless kept, writes nothing).
+ * The host reference has no state and ignores KEEP: same results.
+ *
  * Error bound vs float64 (documented for the quality benchmark): with
  * features and weights in [0,1], each quantised value is within
  * e = 0.5/65535 of the true value, so each per-feature difference is within
@@ -88,6 +112,7 @@ extern "C" {
 #define SOMHOP_SOM_STRIDE(D) ((((uint32_t)(D)) + 3u) & ~3u)
 #define SOMHOP_BMU_NONE 0xFFFFFFFFu
 #define SOMHOP_BMU_FLAG_SECOND 1u
+#define SOMHOP_BMU_FLAG_KEEP 2u
 #define SOMHOP_BMU_RECORD_WORDS 4u
 #define SOMHOP_SOM_DIST_ERR_BOUND(D) \
   ((double)(D) * (4.0 * (0.5 / 65535.0) + 4.0 * (0.5 / 65535.0) * (0.5 / 65535.0)))
