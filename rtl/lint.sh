@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # rtl/lint.sh — `verilator --lint-only -Wall` on both RTL kernel tops with the
 # waivers of rtl/lint.vlt, for the default and every other legal lane count P
-# (elaboration checks and widths of all configurations); fails on any warning.
+# (elaboration checks and widths of all configurations), and the shared shell's
+# test top (rtl/common/test) at every beat width and a spread of burst / FIFO
+# parameters; fails on any warning.
 # Run by `make lint`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,3 +21,11 @@ for p in 1 2 4 8 32 64 128; do
     --top-module hopfield_update -GP="$p"
 done
 echo "verilator -Wall lint clean: hopfield_update P = 1, 2, 4, 8, 32, 64, 128"
+for g in "" "-GDATA_W=64" "-GDATA_W=128" "-GDATA_W=256" "-GDATA_W=1024 -GMAX_BURST=32" \
+         "-GMAX_BURST=16 -GMAX_OUTST=4 -GFIFO_DEPTH=32" "-GMAX_BURST=1 -GMAX_OUTST=1 -GFIFO_DEPTH=2" \
+         "-GDATA_W=64 -GMAX_BURST=256 -GMAX_OUTST=255 -GFIFO_DEPTH=256"; do
+  # shellcheck disable=SC2086  # $g is a list of -G options
+  verilator --lint-only -Wall rtl/lint.vlt -f rtl/common/test/somhop_shell_tb.f \
+    --top-module somhop_shell_tb $g
+done
+echo "verilator -Wall lint clean: somhop_shell_tb (rtl/common shell) at 64..1024 bits, 8 parameter sets"

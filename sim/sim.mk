@@ -22,6 +22,10 @@ SIM_KERNELS    := som_bmu hopfield_update
 # exist only for tests (other lane counts, the log2 P terms of the formulas).
 SIM_MODEL_SPECS := som_bmu:som_bmu: hopfield_update:hopfield_update: \
                    som_bmu_p4:som_bmu:-GP=4 hopfield_update_p4:hopfield_update:-GP=4
+# The shared shell's test tops and tests (sim/shell.mk) add their models here.
+include sim/shell.mk
+# File list of a top module: rtl/<top>/<top>.f unless SIM_FLIST_<top> names another.
+SIM_FLIST = $(or $(SIM_FLIST_$(1)),rtl/$(1)/$(1).f)
 SIM_MODELS     := $(foreach m,$(SIM_MODEL_SPECS),$(word 1,$(subst :, ,$(m))))
 SIM_VL_FLAGS   := --cc -O3 --x-assign fast --x-initial fast --assert --trace-fst -Wall \
                   --unroll-count 1024
@@ -44,9 +48,9 @@ LINT_CMDS   += $(abspath rtl/lint.sh)
 # Verilate: one output directory per model; the stamp is the generated header.
 # $(1) model name, $(2) top module, $(3) parameter overrides.
 define SIM_VERILATE
-$(SIM_DIR)/$(1)/V$(1).h: rtl/$(2)/$(2).f rtl/lint.vlt $(shell cat rtl/$(2)/$(2).f 2>/dev/null)
+$(SIM_DIR)/$(1)/V$(1).h: $(call SIM_FLIST,$(2)) rtl/lint.vlt $(shell cat $(call SIM_FLIST,$(2)) 2>/dev/null)
 	@rm -rf $(SIM_DIR)/$(1) && mkdir -p $(SIM_DIR)/$(1)
-	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f rtl/$(2)/$(2).f --top-module $(2) $(3) \
+	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f $(call SIM_FLIST,$(2)) --top-module $(2) $(subst +, ,$(3)) \
 	  --prefix V$(1) --Mdir $(SIM_DIR)/$(1)
 
 # Compile every generated .cpp of the model (two at a time) into one archive.

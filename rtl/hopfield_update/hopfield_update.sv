@@ -162,7 +162,7 @@ module hopfield_update #(
   logic [7:0]       wr_strb;
   logic [CNT_W-1:0] wr_cmd_beats;
 
-  somhop_axi_rd #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_rd (
+  somhop_axi_rd_v1 #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_rd (
     .clk_i           (ap_clk),
     .rst_ni          (rst_n_q),
     .cmd_valid_i     (rd_cmd_valid),
@@ -186,7 +186,7 @@ module hopfield_update #(
     .busy_o          (rd_busy)
   );
 
-  somhop_axi_wr #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_wr (
+  somhop_axi_wr_v1 #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_wr (
     .clk_i           (ap_clk),
     .rst_ni          (rst_n_q),
     .cmd_valid_i     (wr_cmd_valid),
