@@ -13,7 +13,7 @@
 //   column, one feature per cycle.
 //   1. load_cb   : the codebook as a flat stream of 512-bit beats, one quad
 //                  (4 features; rows start on quads since STRIDE(D) % 4 == 0)
-//                  per cycle into L banks (neuron m -> bank m % L, row m / L);
+//                  per cycle into L banks (neuron m -> bank m % L, word (m / L)*Q + j);
 //                  |w|^2 accumulated per neuron while loading. Skipped when
 //                  KEEP is set and (address, M, D) match the resident copy.
 //   2. per block of S samples: fill the sample buffer (one quad per cycle,
@@ -46,13 +46,15 @@ constexpr uint32_t MAX_M = SOMHOP_BMU_MAX_M;
 constexpr uint32_t MAX_D = SOMHOP_BMU_MAX_D;
 constexpr uint32_t MAX_Q = MAX_D / F;         // quads per row
 constexpr uint32_t MAX_G = (MAX_M + L - 1) / L;
-constexpr uint32_t BANK = MAX_G * MAX_Q;      // quads per codebook bank
+constexpr uint32_t BANK = SOMHOP_BMU_MAX_CB / (F * L); // quads per codebook bank
 constexpr uint64_t DIST_NONE = ~(uint64_t)0;  // phantom neuron distance
 
 static_assert(S >= 1 && S <= 64, "SOMHOP_CFG_BMU_S must be 1..64");
 static_assert(L >= 1 && (L & (L - 1)) == 0 && L <= 1024, "SOMHOP_CFG_BMU_L: power of two <= 1024");
 static_assert(R >= 1 && (R & (R - 1)) == 0 && L % R == 0, "SOMHOP_CFG_BMU_R: power of two dividing L");
 static_assert(MAX_D % F == 0, "SOMHOP_BMU_MAX_D must be a multiple of 4");
+static_assert(SOMHOP_BMU_MAX_CB % (F * L) == 0 && BANK >= 1, "SOMHOP_BMU_MAX_CB: a multiple of 4 L");
+static_assert(SOMHOP_BMU_GROUP == L, "somhop_fixed.h's group size must be the array's L");
 
 // ---- beats ------------------------------------------------------------------
 // A 512-bit beat: a plain 64-byte struct of 8 little-endian 64-bit words
@@ -144,7 +146,7 @@ struct somhop_bmu_inst {
   bool valid;       // a codebook is resident
   uint64_t addr;    // its address (g++: the host pointer)
   uint32_t M, D;    // its sizes
-  uint64_t cb[L][BANK];   // neuron m -> bank m % L, quads (m / L) * MAX_Q + j
+  uint64_t cb[L][BANK];   // neuron m -> bank m % L, quads (m / L) * Q + j
   uint64_t ww[L][MAX_G];  // |w|^2 of neuron g * L + l at ww[l][g]
 };
 
@@ -155,7 +157,7 @@ static int bmu_body(somhop_bmu_inst *st, uint64_t cb_addr, const rd_stream &cbs,
                     const rd_stream &xs, uint32_t *out, uint32_t M, uint32_t D, uint32_t N,
                     uint32_t flags) {
   // Section 5: out-of-range sizes finish at once, touching no memory.
-  if (M == 0 || M > MAX_M || D == 0 || D > MAX_D) return 0;
+  if (!somhop_bmu_size_ok(M, D)) return 0;
   const uint32_t Q = SOMHOP_SOM_STRIDE(D) / F; // quads per row
   const uint32_t G = (M + L - 1) / L;
   const bool want_second = (flags & SOMHOP_BMU_FLAG_SECOND) != 0;
@@ -173,7 +175,7 @@ static int bmu_body(somhop_bmu_inst *st, uint64_t cb_addr, const rd_stream &cbs,
 #pragma HLS PIPELINE II=1
       if (t % 8 == 0) b = cbs.get(t / 8);
       uint64_t q = quad_mask(beat_quad(b, t % 8), j, D);
-      st->cb[m % L][(m / L) * MAX_Q + j] = q;
+      st->cb[m % L][(m / L) * Q + j] = q;
       wsum += quad_sq(q);
       if (++j == Q) {
         st->ww[m % L][m / L] = wsum;
@@ -191,7 +193,7 @@ static int bmu_body(somhop_bmu_inst *st, uint64_t cb_addr, const rd_stream &cbs,
       for (uint32_t j = 0; j < Q; j++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=256 avg=16
 #pragma HLS PIPELINE II=1
-        st->cb[m % L][(m / L) * MAX_Q + j] = 0;
+        st->cb[m % L][(m / L) * Q + j] = 0;
       }
     }
     st->valid = true;
@@ -244,7 +246,7 @@ block:
       mac_col:
         for (uint32_t l = 0; l < L; l++) {
 #pragma HLS UNROLL
-          const uint64_t w = quad_elem(st->cb[l][g * MAX_Q + k / F], k);
+          const uint64_t w = quad_elem(st->cb[l][g * Q + k / F], k);
         mac_row:
           for (uint32_t s = 0; s < S; s++) {
 #pragma HLS UNROLL

@@ -233,15 +233,48 @@ static inline int somhop_hop_next(int32_t h, int current) {
 
 /* ------------------------------------------------------------------------
  * 5. Compile-time limits (on-chip memory sizes; the host refuses larger
- * problems for the accelerator backends with a clear error). Sized for a
- * VU9P SLR: codebook 1024 x 1024 x 16 bit = 2 MiB of URAM; Hopfield
- * weights 2048 x 2048 x 16 bit = 8 MiB of URAM.
+ * problems for the accelerator backends with a clear error). Codebook
+ * 2 MiB per compute unit (som_bmu below); Hopfield weights 2048 x 2048 x
+ * 16 bit = 8 MiB of URAM.
  * Out-of-range sizes (0 or above a limit) make a kernel finish at once
  * without touching memory; the host validates before it launches.
  * ------------------------------------------------------------------------ */
 
-#define SOMHOP_BMU_MAX_M 1024u
+/* som_bmu v2: M <= MAX_M neurons, D <= MAX_D features, and the codebook, with M
+ * rounded up to the array's L neurons per group, fits the on-chip banks:
+ * ceil(M/L)*L * STRIDE(D) <= SOMHOP_BMU_MAX_CB elements (2 MiB by default: e.g.
+ * 1024 x 1024, 2048 x 512, 40x40 x 256). Defaults = the `default` configuration;
+ * kernels/configs.mk passes SOMHOP_CFG_BMU_* for others. */
+#ifdef SOMHOP_CFG_BMU_MAX_M
+#define SOMHOP_BMU_MAX_M ((uint32_t)(SOMHOP_CFG_BMU_MAX_M))
+#else
+#define SOMHOP_BMU_MAX_M 2048u
+#endif
+#ifdef SOMHOP_CFG_BMU_MAX_D
+#define SOMHOP_BMU_MAX_D ((uint32_t)(SOMHOP_CFG_BMU_MAX_D))
+#else
 #define SOMHOP_BMU_MAX_D 1024u
+#endif
+#ifdef SOMHOP_CFG_BMU_MAX_CB
+#define SOMHOP_BMU_MAX_CB ((uint32_t)(SOMHOP_CFG_BMU_MAX_CB))
+#else /* min(MAX_M * MAX_D, 2^20), as the RTL's MAX_CB = 0 */
+#define SOMHOP_BMU_MAX_CB                                                          \
+  ((uint64_t)SOMHOP_BMU_MAX_M * SOMHOP_BMU_MAX_D > 1048576u                        \
+       ? 1048576u                                                                  \
+       : (uint32_t)((uint64_t)SOMHOP_BMU_MAX_M * SOMHOP_BMU_MAX_D))
+#endif
+#ifdef SOMHOP_CFG_BMU_L
+#define SOMHOP_BMU_GROUP ((uint32_t)(SOMHOP_CFG_BMU_L))
+#else
+#define SOMHOP_BMU_GROUP 256u
+#endif
+
+/* 1 if som_bmu accepts M x D (section 5 limits), else 0. */
+static inline int somhop_bmu_size_ok(uint32_t M, uint32_t D) {
+  if (M == 0 || M > SOMHOP_BMU_MAX_M || D == 0 || D > SOMHOP_BMU_MAX_D) return 0;
+  uint64_t g = ((uint64_t)M + SOMHOP_BMU_GROUP - 1u) / SOMHOP_BMU_GROUP;
+  return g * SOMHOP_BMU_GROUP * SOMHOP_SOM_STRIDE(D) <= SOMHOP_BMU_MAX_CB;
+}
 #define SOMHOP_HOP_MAX_N 2048u
 
 #ifdef __cplusplus

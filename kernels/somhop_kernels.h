@@ -74,7 +74,7 @@ static inline uint32_t somhop_hls_log2(uint32_t x) {
  * Out-of-range sizes: L0. */
 static inline uint64_t somhop_hls_bmu_cycles_ex(uint32_t M, uint32_t D, uint32_t N, int loaded) {
   const uint64_t S = SOMHOP_CFG_BMU_S, L = SOMHOP_CFG_BMU_L, R = SOMHOP_CFG_BMU_R;
-  if (M == 0 || M > SOMHOP_BMU_MAX_M || D == 0 || D > SOMHOP_BMU_MAX_D) return SOMHOP_HLS_L0;
+  if (!somhop_bmu_size_ok(M, D)) return SOMHOP_HLS_L0;
   const uint64_t Q = SOMHOP_SOM_STRIDE(D) / 4u, G = (M + L - 1u) / L;
   const uint64_t P = D > L / R ? D : L / R;
   uint64_t cyc = SOMHOP_HLS_L0 + (loaded ? (uint64_t)M * Q + 8u : 0u);

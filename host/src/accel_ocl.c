@@ -457,8 +457,10 @@ void somhop_accel_last_timing(const somhop_accel *a, somhop_accel_timing *t) {
 
 /* ---- 5. buffers and launch -------------------------------------------------- */
 
-/* One kernel argument buffer: the caller's memory when 4 KiB-aligned, else
- * an aligned staging copy. */
+/* One kernel argument buffer: the caller's memory when 4 KiB-aligned and a
+ * whole number of 64-byte beats, else an aligned staging copy. The device
+ * buffer is `size` rounded up to 64 bytes (kernels v2 read whole 512-bit
+ * beats; the tail is zero; kernels/somhop_fixed.h section 1). */
 typedef struct xbuf {
   void *user;        /* caller's array */
   void *host;        /* 4 KiB-aligned host memory given to CL_MEM_USE_HOST_PTR */
@@ -473,7 +475,8 @@ static int xbuf_make(somhop_accel *a, xbuf *b, void *user, size_t size, int inpu
   memset(b, 0, sizeof *b);
   b->user = user;
   b->size = size;
-  if (((uintptr_t)user % ALIGN) == 0) {
+  size_t dev = (size + 63u) & ~(size_t)63u;
+  if (((uintptr_t)user % ALIGN) == 0 && dev == size) {
     b->host = user;
   } else {
     size_t alloc = (size + ALIGN - 1) / ALIGN * ALIGN;
@@ -482,6 +485,7 @@ static int xbuf_make(somhop_accel *a, xbuf *b, void *user, size_t size, int inpu
       return set_err(a, err, SOMHOP_ENOMEM, "out of memory for a %zu-byte host buffer", size);
     }
     b->staged = 1;
+    memset((char *)b->host + size, 0, alloc - size);
     if (input) memcpy(b->host, user, size);
   }
   cl_mem_flags flags = access | CL_MEM_USE_HOST_PTR;
@@ -496,7 +500,7 @@ static int xbuf_make(somhop_accel *a, xbuf *b, void *user, size_t size, int inpu
     hp = &ext;
   }
   a->notify[0] = 0;
-  b->mem = clCreateBuffer(a->ctx, flags, size, hp, &rc);
+  b->mem = clCreateBuffer(a->ctx, flags, dev, hp, &rc);
   if (rc != CL_SUCCESS) {
     char what[64];
     snprintf(what, sizeof what, "%zu bytes, DDR[%d]", size, a->use_banks ? bank : 0);
@@ -625,10 +629,11 @@ int somhop_accel_som_bmu(somhop_accel *a, const uint16_t *codebook, const uint16
   a->errmsg[0] = 0;
   if (!codebook || !out || (N && !samples)) return set_err(a, NULL, SOMHOP_EINVAL, "som_bmu: NULL array");
   if (M == 0 || D == 0) return set_err(a, NULL, SOMHOP_EINVAL, "som_bmu: M and D must be >= 1 (M=%u, D=%u)", M, D);
-  if (M > SOMHOP_BMU_MAX_M || D > SOMHOP_BMU_MAX_D)
+  if (!somhop_bmu_size_ok(M, D))
     return set_err(a, NULL, SOMHOP_ELIMIT,
-                   "som_bmu: %u neurons x %u features exceeds the kernel limits (M <= %u, D <= %u)", M, D,
-                   SOMHOP_BMU_MAX_M, SOMHOP_BMU_MAX_D);
+                   "som_bmu: %u neurons x %u features exceeds the kernel limits (M <= %u, D <= %u, "
+                   "codebook ceil(M/%u)*%u x STRIDE(D) <= %u elements)", M, D, SOMHOP_BMU_MAX_M,
+                   SOMHOP_BMU_MAX_D, SOMHOP_BMU_GROUP, SOMHOP_BMU_GROUP, SOMHOP_BMU_MAX_CB);
   if (N == 0) return 0;
   size_t stride = SOMHOP_SOM_STRIDE(D);
   size_t cb_bytes = mul3(M, stride, 2), x_bytes = mul3(N, stride, 2), o_bytes = mul3(N, SOMHOP_BMU_RECORD_WORDS, 4);

@@ -158,7 +158,8 @@ out:
 static void out_of_range(void) {
   static const struct { uint32_t M, D, N; const char *what; } bmu[] = {
       {0, 4, 1, "M=0"}, {SOMHOP_BMU_MAX_M + 1, 4, 1, "M=MAX_M+1"}, {4, 0, 1, "D=0"},
-      {4, SOMHOP_BMU_MAX_D + 1, 1, "D=MAX_D+1"}, {0, 4, 0, "M=0 N=0"}};
+      {4, SOMHOP_BMU_MAX_D + 1, 1, "D=MAX_D+1"}, {0, 4, 0, "M=0 N=0"},
+      {SOMHOP_BMU_MAX_M, SOMHOP_BMU_MAX_D, 1, "M=MAX_M D=MAX_D (above the bank capacity)"}};
   uint32_t out[8];
   for (size_t t = 0; t < sizeof bmu / sizeof bmu[0]; t++) {
     char name[120];
@@ -266,6 +267,9 @@ static void cycle_model(void) {
               somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_SYNC, &two) -
                   somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_SYNC, &one), 16425);
   }
+  CHECK("limits: 40x40 x 256 fits the banks", somhop_bmu_size_ok(1600, 256));
+  CHECK("limits: 32x32 x 1024 fits the banks", somhop_bmu_size_ok(1024, 1024));
+  CHECK("limits: MAX_M x MAX_D does not", !somhop_bmu_size_ok(SOMHOP_BMU_MAX_M, SOMHOP_BMU_MAX_D));
   CHECK_U64("model: out-of-range som_bmu costs only start-up", somhop_hls_bmu_cycles(0, 4, 4),
             SOMHOP_HLS_L0);
 }
