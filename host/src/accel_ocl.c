@@ -465,7 +465,8 @@ typedef struct xbuf {
   void *user;        /* caller's array */
   void *host;        /* 4 KiB-aligned host memory given to CL_MEM_USE_HOST_PTR */
   int staged;        /* host was allocated here */
-  size_t size;       /* bytes */
+  size_t size;       /* bytes of the caller's array */
+  size_t dev;        /* bytes of the device buffer: size rounded up to 64 */
   cl_mem mem;
 } xbuf;
 
@@ -476,6 +477,7 @@ static int xbuf_make(somhop_accel *a, xbuf *b, void *user, size_t size, int inpu
   b->user = user;
   b->size = size;
   size_t dev = (size + 63u) & ~(size_t)63u;
+  b->dev = dev;
   if (((uintptr_t)user % ALIGN) == 0 && dev == size) {
     b->host = user;
   } else {
@@ -537,10 +539,10 @@ static int run_kernel(somhop_accel *a, cl_kernel k, const char *kname, xbuf *buf
   for (size_t i = 0; i < nbufs; i++) {
     if (is_out[i]) {
       outm[nout++] = bufs[i].mem;
-      out_bytes += bufs[i].size;
+      out_bytes += bufs[i].dev;
     } else {
       in[nin++] = bufs[i].mem;
-      in_bytes += bufs[i].size;
+      in_bytes += bufs[i].dev;
     }
   }
   a->notify[0] = 0;

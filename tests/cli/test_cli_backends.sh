@@ -67,7 +67,7 @@ check_rc "corrupt xclbin exits 4" "$RC" 4
 OCL_ICD_VENDORS="$T/none" run hopfield recall "$H" --backend sw_emu
 check_rc "no OpenCL platform exits 4" "$RC" 4
 check_contains "no platform: explained" "$ERR" "sw_emu"
-expect "setup: SOM larger than the kernel's codebook limit (33x32 > 1024)" 0 som train builtin:iris --rows 33 --cols 32 --epochs 1 -o "$T/big.som"
+expect "setup: SOM larger than the kernel's neuron limit (46x45 = 2070 > 2048)" 0 som train builtin:iris --rows 46 --cols 45 --epochs 1 -o "$T/big.som"
 expect_err "kernel limit exceeded -> 4" 4 "" som eval "$T/big.som" builtin:iris --backend sw_emu
 expect "same map on the ref backend (no limit)" 0 som eval "$T/big.som" builtin:iris --backend ref
 
