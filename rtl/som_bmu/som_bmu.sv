@@ -675,7 +675,7 @@ module som_bmu #(
   } imeta_t;
 
   imeta_t im0;
-  imeta_t im_q [1:5];
+  imeta_t im1, im2, im3, im4, im5;   // stage 1 .. 5 (separate registers: yosys-friendly)
 
   always_comb begin
     im0.v     = i_issue;
@@ -688,9 +688,19 @@ module som_bmu #(
   end
 
   always_ff @(posedge ap_clk) begin
-    im_q[1] <= im0;
-    for (int i = 2; i < 6; i++) im_q[i] <= im_q[i-1];
-    if (!rst_n_q) for (int i = 1; i < 6; i++) im_q[i].v <= 1'b0;
+    if (!rst_n_q) begin
+      im1 <= '0;
+      im2 <= '0;
+      im3 <= '0;
+      im4 <= '0;
+      im5 <= '0;
+    end else begin
+      im1 <= im0;
+      im2 <= im1;
+      im3 <= im2;
+      im4 <= im3;
+      im5 <= im4;
+    end
   end
 
   logic [CA_W-1:0] i_caddr;
@@ -713,9 +723,9 @@ module som_bmu #(
       for (int l = 0; l < L; l++) cb_raw_q[l] <= cb_mem[l][i_caddr];
       for (int s = 0; s < S; s++) x_raw_q[s] <= x_mem[s][i_xaddr];
     end
-    if (im_q[1].v) begin
-      cb_o_q <= cb_raw_q;
-      x_o_q  <= x_raw_q;
+    if (im1.v) begin
+      for (int l = 0; l < L; l++) cb_o_q[l] <= cb_raw_q[l];
+      for (int s = 0; s < S; s++) x_o_q[s] <= x_raw_q[s];
     end
   end
 
@@ -732,24 +742,27 @@ module som_bmu #(
   logic          dr_act_q;            // drain running (reset)
 
   always_ff @(posedge ap_clk) begin
-    if (im_q[2].v) begin
-      for (int l = 0; l < L; l++) wa_q[l] <= cb_o_q[l][16 * im_q[2].sel +: 16];
-      for (int s = 0; s < S; s++) xa_q[s] <= x_o_q[s][16 * im_q[2].sel +: 16];
+    if (im2.v) begin
+      for (int l = 0; l < L; l++) wa_q[l] <= cb_o_q[l][16 * im2.sel +: 16];
+      for (int s = 0; s < S; s++) xa_q[s] <= x_o_q[s][16 * im2.sel +: 16];
     end
   end
+
+  logic [DW-1:0] sh_w [S][L];         // every cell's shadow register (the chain's taps and links)
 
   for (genvar s = 0; s < S; s++) begin : g_arow
     for (genvar l = 0; l < L; l++) begin : g_cell
       logic [31:0]   prod;
       logic [DW-1:0] acc, sh, sh_next;
+      assign sh_w[s][l] = sh;
       if (l + R < L) begin : g_shift
-        assign sh_next = g_arow[s].g_cell[l + R].sh;
+        assign sh_next = sh_w[s][l + R];
       end else begin : g_end
         assign sh_next = sh;
       end
       always_ff @(posedge ap_clk) begin
-        if (im_q[3].v) prod <= 32'(xa_q[s]) * 32'(wa_q[l]);
-        if (im_q[4].v) acc <= (im_q[4].first ? DW'(0) : acc) + DW'(prod);
+        if (im3.v) prod <= 32'(xa_q[s]) * 32'(wa_q[l]);
+        if (im4.v) acc <= (im4.first ? DW'(0) : acc) + DW'(prod);
         if (cap) sh <= acc;
         else if (dr_act_q) sh <= sh_next;
       end
@@ -765,19 +778,19 @@ module som_bmu #(
   logic [WA_W-1:0] dr_wa_q;           // ww word of the step: g*L/R + c
   logic [IDX_W:0] dr_m_q;             // first neuron of the step: g*L + c*R
 
-  assign cap = im_q[5].v && im_q[5].last;
-  assign release_v = cap && im_q[5].glast;
-  assign release_b = im_q[5].buf_;
+  assign cap = im5.v && im5.last;
+  assign release_v = cap && im5.glast;
+  assign release_b = im5.buf_;
 
   always_ff @(posedge ap_clk) begin
     if (cap) begin
-      for (int s = 0; s < S; s++) xxc_q[s] <= xx_q[im_q[5].buf_][s];
+      for (int s = 0; s < S; s++) xxc_q[s] <= xx_q[im5.buf_][s];
       dr_c_q     <= '0;
-      dr_g_q     <= im_q[5].g;
-      dr_glast_q <= im_q[5].glast;
-      dr_ns_q    <= fns_q[im_q[5].buf_];
-      dr_wa_q    <= WA_W'(32'(im_q[5].g) * LR);
-      dr_m_q     <= (IDX_W + 1)'(32'(im_q[5].g) * L);
+      dr_g_q     <= im5.g;
+      dr_glast_q <= im5.glast;
+      dr_ns_q    <= fns_q[im5.buf_];
+      dr_wa_q    <= WA_W'(32'(im5.g) * LR);
+      dr_m_q     <= (IDX_W + 1)'(32'(im5.g) * L);
     end else if (dr_act_q) begin
       dr_c_q  <= dr_c_q + 1'b1;
       dr_wa_q <= dr_wa_q + 1'b1;
@@ -791,7 +804,7 @@ module som_bmu #(
   logic [DW-1:0] taps [S][R];
   for (genvar s = 0; s < S; s++) begin : g_taps
     for (genvar r = 0; r < R; r++) begin : g_tap
-      assign taps[s][r] = g_arow[s].g_cell[r].sh;
+      assign taps[s][r] = sh_w[s][r];
     end
   end
 
@@ -805,9 +818,9 @@ module som_bmu #(
   } dmeta_t;
 
   dmeta_t dm0;
-  dmeta_t dm_q [4];
-  logic [DW-1:0]   tap_q [3][S][R];   // taps through T1..T3 (acc)
-  logic [DW-1:0]   xxd_q [2][S];      // |x|^2 through T1..T2
+  dmeta_t dm0q, dm1q, dm2q, dm3q;      // drain stages T1 .. T4
+  logic [DW-1:0]   tap0_q [S][R], tap1_q [S][R], tap2_q [S][R];  // taps through T1..T3 (acc)
+  logic [DW-1:0]   xxd0_q [S], xxd1_q [S];                        // |x|^2 through T1..T2
   logic [DW-1:0]   ww_raw_q [R], ww_o_q [R];
   logic [DW+1:0]   sum_q [S][R];      // T3: |x|^2 + |w|^2
   logic [KEY_W-1:0] key_q [S][R];     // T4
@@ -821,29 +834,40 @@ module som_bmu #(
   end
 
   always_ff @(posedge ap_clk) begin
-    dm_q[0] <= dm0;
-    for (int i = 1; i < 4; i++) dm_q[i] <= dm_q[i-1];
-    if (!rst_n_q) for (int i = 0; i < 4; i++) dm_q[i].v <= 1'b0;
+    if (!rst_n_q) begin
+      dm0q <= '0;
+      dm1q <= '0;
+      dm2q <= '0;
+      dm3q <= '0;
+    end else begin
+      dm0q <= dm0;
+      dm1q <= dm0q;
+      dm2q <= dm1q;
+      dm3q <= dm2q;
+    end
     // T1
     for (int r = 0; r < R; r++) ww_raw_q[r] <= ww_mem[r][dr_wa_q];
     for (int s = 0; s < S; s++) begin
-      for (int r = 0; r < R; r++) tap_q[0][s][r] <= taps[s][r];
-      xxd_q[0][s] <= xxc_q[s];
+      for (int r = 0; r < R; r++) tap0_q[s][r] <= taps[s][r];
+      xxd0_q[s] <= xxc_q[s];
     end
     // T2
-    ww_o_q <= ww_raw_q;
-    tap_q[1] <= tap_q[0];
-    xxd_q[1] <= xxd_q[0];
+    for (int r = 0; r < R; r++) ww_o_q[r] <= ww_raw_q[r];
+    for (int s = 0; s < S; s++) begin
+      for (int r = 0; r < R; r++) tap1_q[s][r] <= tap0_q[s][r];
+      xxd1_q[s] <= xxd0_q[s];
+    end
     // T3
-    tap_q[2] <= tap_q[1];
     for (int s = 0; s < S; s++)
-      for (int r = 0; r < R; r++) sum_q[s][r] <= (DW + 2)'(xxd_q[1][s]) + (DW + 2)'(ww_o_q[r]);
+      for (int r = 0; r < R; r++) tap2_q[s][r] <= tap1_q[s][r];
+    for (int s = 0; s < S; s++)
+      for (int r = 0; r < R; r++) sum_q[s][r] <= (DW + 2)'(xxd1_q[s]) + (DW + 2)'(ww_o_q[r]);
     // T4: d = sum - 2acc (exact, non-negative); phantom neurons get the all-ones key
     for (int s = 0; s < S; s++)
       for (int r = 0; r < R; r++) begin
         logic [DW+1:0] d;
-        d = sum_q[s][r] - ((DW + 2)'(tap_q[2][s][r]) << 1);
-        if (32'(dm_q[2].m) + r < m_q) key_q[s][r] <= {d[DW-1:0], IDX_W'(32'(dm_q[2].m) + r)};
+        d = sum_q[s][r] - ((DW + 2)'(tap2_q[s][r]) << 1);
+        if (32'(dm2q.m) + r < m_q) key_q[s][r] <= {d[DW-1:0], IDX_W'(32'(dm2q.m) + r)};
         else key_q[s][r] <= '1;
       end
   end
@@ -865,16 +889,26 @@ module som_bmu #(
     );
   end
 
-  // the tree root holds step dm_q[3 + LOG_R - 1] ... aligned by a metadata delay line
-  dmeta_t dmt_q [LOG_R + 1];
-  always_ff @(posedge ap_clk) begin
-    dmt_q[0] <= dm_q[3];
-    for (int i = 1; i <= LOG_R; i++) dmt_q[i] <= dmt_q[i-1];
-    if (!rst_n_q) for (int i = 0; i <= LOG_R; i++) dmt_q[i].v <= 1'b0;
-  end
-
+  // the tree root holds the step of dm3q delayed by LOG_R cycles (a packed delay line)
+  localparam int unsigned DMW = 3 + S_W + IDX_W + 1;   // bits of dmeta_t (no $bits(type) in yosys)
   dmeta_t root;
-  assign root = (LOG_R == 0) ? dm_q[3] : dmt_q[(LOG_R == 0) ? 0 : LOG_R - 1];
+  if (LOG_R == 0) begin : g_root0
+    assign root = dm3q;
+  end else if (LOG_R == 1) begin : g_root1
+    dmeta_t dmt_q;
+    always_ff @(posedge ap_clk) begin
+      if (!rst_n_q) dmt_q <= '0;
+      else dmt_q <= dm3q;
+    end
+    assign root = dmt_q;
+  end else begin : g_rootn
+    logic [LOG_R*DMW-1:0] dmt_q;
+    always_ff @(posedge ap_clk) begin
+      if (!rst_n_q) dmt_q <= '0;
+      else dmt_q <= {dmt_q[(LOG_R-1)*DMW-1:0], dm3q};
+    end
+    assign root = dmt_q[(LOG_R-1)*DMW +: DMW];
+  end
 
   logic [KEY_W-1:0] rb_q [S], rs_q [S];  // running top-2 per row
   logic             rec_v_q;            // rb_q/rs_q final for a block (reset)
