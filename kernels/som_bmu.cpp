@@ -1,50 +1,93 @@
-// som_bmu.cpp — Vitis HLS kernel: SOM best-matching-unit search.
+// som_bmu.cpp — Vitis HLS kernel: SOM best-matching-unit search, v2.
 //
-// Contract: kernels/somhop_fixed.h section 2 (formats, BMU and second-BMU
-// rules), section 4 (argument order), section 5 (limits). The same file
-// builds with g++ (pragmas ignored) for sw_emu and the equivalence tests.
+// Contract: kernels/somhop_fixed.h section 1 (512-bit beats, flat element
+// streams), section 2 (formats, BMU and second-BMU rules, KEEP, load-only),
+// section 4 (argument order), section 5 (limits). The same file builds with
+// g++ (pragmas ignored) for sw_emu and the equivalence tests.
 //
-// Architecture (cycle formula in docs/kernels.md, "HLS: som_bmu"):
-//   1. load_cb   : one burst over the whole codebook (M x STRIDE(D)) into
-//                  P on-chip banks of 64-bit words (4 features each);
-//                  neuron m lives in bank m % P at row m / P. Phantom
-//                  neurons of the last group are zeroed.
-//   2. per sample: read_x bursts the sample row into packed x[]; scan
-//                  visits group g (neurons gP .. gP+P-1) four features
-//                  per cycle, P distance lanes in parallel, II=1 over the
-//                  flattened (group, word) space; at the last word of a group
-//                  the P lane distances are reduced by a top-2 tree (left
-//                  = lower index wins ties) and merged into the running
-//                  top-2; write_rec writes the 16-byte record.
+// Architecture (the same as rtl/som_bmu; cycle model in docs/kernels.md,
+// "HLS: som_bmu", and somhop_hls_bmu_cycles_ex):
+//   d(x, w) = |x|^2 - 2 x.w + |w|^2, exact in integers (section 2), so the
+//   core is a pure multiply-accumulate: an S x L array (S samples of a block
+//   x L neurons of a group), x shared along a row, codebook words down a
+//   column, one feature per cycle.
+//   1. load_cb   : the codebook as a flat stream of 512-bit beats, one quad
+//                  (4 features; rows start on quads since STRIDE(D) % 4 == 0)
+//                  per cycle into L banks (neuron m -> bank m % L, word (m / L)*Q + j);
+//                  |w|^2 accumulated per neuron while loading. Skipped when
+//                  KEEP is set and (address, M, D) match the resident copy.
+//   2. per block of S samples: fill the sample buffer (one quad per cycle,
+//                  |x|^2 per sample); per group of L neurons: mac (D cycles,
+//                  S x L products), then drain (L/R cycles, R distances per
+//                  row per cycle through a top-2 tree into the running top-2).
+//   3. records   : 4 per beat (the last beat of a call written partially).
 //
-// Tie rules. Lanes of a group hold consecutive ascending indices and the
-// running top-2 holds only lower indices than any group, so "replace only on
-// strictly smaller" in merge2() (with the lower-index side on the left)
-// yields exactly the contract's scan-order rule for both BMU and second BMU.
+// Tie rules. Within a row the drain visits neurons in ascending index order
+// and merge2() keeps the left (lower-index) side on equal distance, so the
+// result is exactly the contract's scan-order rule for BMU and second BMU.
 #include <stddef.h>
 #include <stdint.h>
 
 #include "somhop_kernels.h"
 
 #ifndef __SYNTHESIS__
-#include <memory>
+#include <mutex>
 #include <new>
 #endif
 
 namespace {
 
-constexpr uint32_t P = SOMHOP_HLS_BMU_LANES;
-constexpr uint32_t F = 4;                       // features per bank word (one 64-bit beat)
+constexpr uint32_t S = SOMHOP_CFG_BMU_S;      // samples per block
+constexpr uint32_t L = SOMHOP_CFG_BMU_L;      // neurons per group
+constexpr uint32_t R = SOMHOP_CFG_BMU_R;      // distances per row per drain cycle
+constexpr uint32_t F = 4;                     // features per bank word (a quad)
+constexpr uint32_t E = 32;                    // elements per 512-bit beat
 constexpr uint32_t MAX_M = SOMHOP_BMU_MAX_M;
 constexpr uint32_t MAX_D = SOMHOP_BMU_MAX_D;
-constexpr uint32_t MAX_Q = MAX_D / F;           // bank words per neuron
-constexpr uint32_t MAX_G = (MAX_M + P - 1) / P; // neuron groups
-constexpr uint32_t BANK = MAX_G * MAX_Q;        // bank words per lane
-constexpr uint64_t DIST_NONE = ~(uint64_t)0;    // phantom neuron distance
+constexpr uint32_t MAX_Q = MAX_D / F;         // quads per row
+constexpr uint32_t MAX_G = (MAX_M + L - 1) / L;
+constexpr uint32_t BANK = SOMHOP_BMU_MAX_CB / (F * L); // quads per codebook bank
+constexpr uint64_t DIST_NONE = ~(uint64_t)0;  // phantom neuron distance
 
-static_assert(P >= 1 && (P & (P - 1)) == 0, "SOMHOP_HLS_BMU_LANES must be a power of two");
-static_assert(P <= MAX_M, "more lanes than neurons");
+static_assert(S >= 1 && S <= 64, "SOMHOP_CFG_BMU_S must be 1..64");
+static_assert(L >= 1 && (L & (L - 1)) == 0 && L <= 1024, "SOMHOP_CFG_BMU_L: power of two <= 1024");
+static_assert(R >= 1 && (R & (R - 1)) == 0 && L % R == 0, "SOMHOP_CFG_BMU_R: power of two dividing L");
 static_assert(MAX_D % F == 0, "SOMHOP_BMU_MAX_D must be a multiple of 4");
+static_assert(SOMHOP_BMU_MAX_CB % (F * L) == 0 && BANK >= 1, "SOMHOP_BMU_MAX_CB: a multiple of 4 L");
+static_assert(SOMHOP_BMU_GROUP == L, "somhop_fixed.h's group size must be the array's L");
+
+// ---- beats ------------------------------------------------------------------
+// A 512-bit beat: a plain 64-byte struct of 8 little-endian 64-bit words
+// (Vitis HLS maps a 64-byte struct pointer to a 512-bit m_axi port like
+// ap_uint<512>; this tree has no Xilinx headers, so no ap_uint here).
+struct beat {
+  uint64_t w[8];
+};
+
+static uint64_t beat_quad(const beat &b, uint32_t i) { return b.w[i]; }
+
+// The read side of an array: beat i of a flat element stream of n uint16.
+// g++: reads only the n elements that exist (the host's zero-filled 64-byte
+// tail is modeled as zeros, so a caller's unrounded buffer is never overrun).
+struct rd_stream {
+#ifdef __SYNTHESIS__
+  const beat *p;
+  beat get(size_t i) const {
+#pragma HLS INLINE
+    return p[i];
+  }
+#else
+  const uint16_t *p;
+  size_t n;
+  beat get(size_t i) const {
+    beat b = {{0, 0, 0, 0, 0, 0, 0, 0}};
+  beat_elems:
+    for (uint32_t e = 0; e < E && i * E + e < n; e++)
+      b.w[e / 4] |= (uint64_t)p[i * E + e] << (16 * (e % 4));
+    return b;
+  }
+#endif
+};
 
 // A top-2 candidate set: (d1, i1) best, (d2, i2) second best.
 struct top2 {
@@ -73,27 +116,199 @@ static top2 merge2(const top2 &a, const top2 &b) {
   return r;
 }
 
-// Sum of the F squared differences of two packed words (4 x 16 bit).
-// Each term is exact in 32 bits; the sum of 4 fits 34 bits.
-static uint64_t sq_diff4(uint64_t x, uint64_t w) {
+static uint16_t quad_elem(uint64_t q, uint32_t k) { return (uint16_t)(q >> (16 * (k % F))); }
+
+// Sum of the squares of a quad's four elements (< 2^34).
+static uint64_t quad_sq(uint64_t q) {
 #pragma HLS INLINE
   uint64_t s = 0;
-feat:
+sq:
   for (uint32_t f = 0; f < F; f++) {
 #pragma HLS UNROLL
-    int32_t d = (int32_t)(uint16_t)(x >> (16 * f)) - (int32_t)(uint16_t)(w >> (16 * f));
-    s += (uint32_t)((int64_t)d * (int64_t)d);
+    uint64_t v = (uint16_t)(q >> (16 * f));
+    s += v * v;
   }
   return s;
 }
 
+// Zero the elements of a quad at row positions >= D (quad j of a row).
+static uint64_t quad_mask(uint64_t q, uint32_t j, uint32_t D) {
+  uint32_t k0 = j * F;
+  if (k0 + F <= D) return q;
+  uint32_t keep = D > k0 ? D - k0 : 0;
+  return keep == 0 ? 0 : q & (~(uint64_t)0 >> (64 - 16 * keep));
+}
+
 } // namespace
 
-extern "C" void som_bmu(const uint16_t *codebook, const uint16_t *samples, uint32_t *out,
-                        uint32_t M, uint32_t D, uint32_t N, uint32_t flags) {
-#pragma HLS INTERFACE m_axi port=codebook offset=slave bundle=gmem0 max_read_burst_length=256 depth=4096
-#pragma HLS INTERFACE m_axi port=samples offset=slave bundle=gmem1 max_read_burst_length=256 depth=4096
-#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem2 max_write_burst_length=16 depth=1024
+// ---- the resident state of one compute unit -----------------------------------
+struct somhop_bmu_inst {
+  bool valid;       // a codebook is resident
+  uint64_t addr;    // its address (g++: the host pointer)
+  uint32_t M, D;    // its sizes
+  uint64_t cb[L][BANK];   // neuron m -> bank m % L, quads (m / L) * Q + j
+  uint64_t ww[L][MAX_G];  // |w|^2 of neuron g * L + l at ww[l][g]
+};
+
+namespace {
+
+// The kernel body on one instance. Returns 1 if the codebook was loaded.
+static int bmu_body(somhop_bmu_inst *st, uint64_t cb_addr, const rd_stream &cbs,
+                    const rd_stream &xs, uint32_t *out, uint32_t M, uint32_t D, uint32_t N,
+                    uint32_t flags) {
+  // Section 5: out-of-range sizes finish at once, touching no memory.
+  if (!somhop_bmu_size_ok(M, D)) return 0;
+  const uint32_t Q = SOMHOP_SOM_STRIDE(D) / F; // quads per row
+  const uint32_t G = (M + L - 1) / L;
+  const bool want_second = (flags & SOMHOP_BMU_FLAG_SECOND) != 0;
+  const bool keep = (flags & SOMHOP_BMU_FLAG_KEEP) != 0;
+  int loaded = 0;
+
+  // 1. Codebook (unless resident): M*Q quads, one per cycle, |w|^2 per row.
+  if (!(keep && st->valid && st->addr == cb_addr && st->M == M && st->D == D)) {
+    st->valid = false;
+    beat b = {{0, 0, 0, 0, 0, 0, 0, 0}};
+    uint64_t wsum = 0;
+  load_cb:
+    for (uint32_t t = 0, m = 0, j = 0; t < M * Q; t++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=262144 avg=4096
+#pragma HLS PIPELINE II=1
+      if (t % 8 == 0) b = cbs.get(t / 8);
+      uint64_t q = quad_mask(beat_quad(b, t % 8), j, D);
+      st->cb[m % L][(m / L) * Q + j] = q;
+      wsum += quad_sq(q);
+      if (++j == Q) {
+        st->ww[m % L][m / L] = wsum;
+        wsum = 0;
+        j = 0;
+        m++;
+      }
+    }
+    // Phantom neurons of the last group: defined contents, masked in the drain.
+  zero_phantoms:
+    for (uint32_t m = M; m < G * L; m++) {
+#pragma HLS LOOP_TRIPCOUNT min=0 max=1023 avg=64
+      st->ww[m % L][m / L] = 0;
+    zero_row:
+      for (uint32_t j = 0; j < Q; j++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=256 avg=16
+#pragma HLS PIPELINE II=1
+        st->cb[m % L][(m / L) * Q + j] = 0;
+      }
+    }
+    st->valid = true;
+    st->addr = cb_addr;
+    st->M = M;
+    st->D = D;
+    loaded = 1;
+  }
+  if (N == 0) return loaded; // load-only call
+
+  // 2. Blocks of S samples.
+  uint64_t x[S][MAX_Q];
+#pragma HLS ARRAY_PARTITION variable=x type=complete dim=1
+  uint64_t xx[S];
+  uint64_t acc[S][L];
+#pragma HLS ARRAY_PARTITION variable=acc type=complete dim=0
+  top2 best[S];
+  beat b = {{0, 0, 0, 0, 0, 0, 0, 0}};
+  uint32_t t = 0; // sample quads consumed
+block:
+  for (uint32_t n0 = 0; n0 < N; n0 += S) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=8192 avg=128
+    const uint32_t ns = N - n0 < S ? N - n0 : S;
+  fill:
+    for (uint32_t s = 0; s < S; s++) {
+      uint64_t xsum = 0;
+    fill_row:
+      for (uint32_t j = 0; j < Q; j++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=256 avg=16
+#pragma HLS PIPELINE II=1
+        uint64_t q = 0;
+        if (s < ns) {
+          if (t % 8 == 0) b = xs.get(t / 8);
+          q = quad_mask(beat_quad(b, t % 8), j, D);
+          t++;
+        }
+        x[s][j] = q;
+        xsum += quad_sq(q);
+      }
+      xx[s] = xsum;
+      best[s] = top2{DIST_NONE, DIST_NONE, SOMHOP_BMU_NONE, SOMHOP_BMU_NONE};
+    }
+  group:
+    for (uint32_t g = 0; g < G; g++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=1024 avg=4
+    mac:
+      for (uint32_t k = 0; k < D; k++) {
+#pragma HLS LOOP_TRIPCOUNT min=1 max=1024 avg=64
+#pragma HLS PIPELINE II=1
+      mac_col:
+        for (uint32_t l = 0; l < L; l++) {
+#pragma HLS UNROLL
+          const uint64_t w = quad_elem(st->cb[l][g * Q + k / F], k);
+        mac_row:
+          for (uint32_t s = 0; s < S; s++) {
+#pragma HLS UNROLL
+            const uint64_t p = w * quad_elem(x[s][k / F], k);
+            acc[s][l] = (k == 0 ? 0 : acc[s][l]) + p;
+          }
+        }
+      }
+    drain:
+      for (uint32_t c = 0; c < L / R; c++) {
+#pragma HLS PIPELINE II=1
+      drain_row:
+        for (uint32_t s = 0; s < S; s++) {
+#pragma HLS UNROLL
+          top2 lane[R];
+        drain_leaf:
+          for (uint32_t r = 0; r < R; r++) {
+#pragma HLS UNROLL
+            const uint32_t l = c * R + r, m = g * L + l;
+            const bool real = m < M;
+            lane[r].d1 = real ? xx[s] + st->ww[l][g] - 2u * acc[s][l] : DIST_NONE;
+            lane[r].i1 = real ? m : SOMHOP_BMU_NONE;
+            lane[r].d2 = DIST_NONE;
+            lane[r].i2 = SOMHOP_BMU_NONE;
+          }
+        tree:
+          for (uint32_t w = R / 2; w >= 1; w /= 2) {
+#pragma HLS UNROLL
+          tree_level:
+            for (uint32_t r = 0; r < w; r++) {
+#pragma HLS UNROLL
+              lane[r] = merge2(lane[2 * r], lane[2 * r + 1]);
+            }
+          }
+          best[s] = merge2(best[s], lane[0]);
+        }
+      }
+    }
+    // 3. Records of the block's ns samples (the writer packs 4 per beat).
+  write_rec:
+    for (uint32_t s = 0; s < ns; s++) {
+#pragma HLS PIPELINE II=1
+      uint32_t *r = out + (size_t)(n0 + s) * SOMHOP_BMU_RECORD_WORDS;
+      r[0] = best[s].i1;
+      r[1] = (uint32_t)(best[s].d1 & 0xFFFFFFFFu);
+      r[2] = (uint32_t)(best[s].d1 >> 32);
+      r[3] = want_second ? best[s].i2 : SOMHOP_BMU_NONE;
+    }
+  }
+  return loaded;
+}
+
+} // namespace
+
+#ifdef __SYNTHESIS__
+// The Vitis top: one m_axi bundle (one AXI4 master per compute unit, 512-bit
+// beats), the resident codebook as static on-chip state of this CU.
+extern "C" void som_bmu(const beat *codebook, const beat *samples, uint32_t *out, uint32_t M,
+                        uint32_t D, uint32_t N, uint32_t flags) {
+#pragma HLS INTERFACE m_axi port=codebook offset=slave bundle=gmem max_read_burst_length=64 num_read_outstanding=16 depth=32768
+#pragma HLS INTERFACE m_axi port=samples offset=slave bundle=gmem max_read_burst_length=64 num_read_outstanding=16 depth=32768
+#pragma HLS INTERFACE m_axi port=out offset=slave bundle=gmem max_write_burst_length=64 depth=16384
 #pragma HLS INTERFACE s_axilite port=codebook bundle=control
 #pragma HLS INTERFACE s_axilite port=samples bundle=control
 #pragma HLS INTERFACE s_axilite port=out bundle=control
@@ -102,132 +317,41 @@ extern "C" void som_bmu(const uint16_t *codebook, const uint16_t *samples, uint3
 #pragma HLS INTERFACE s_axilite port=N bundle=control
 #pragma HLS INTERFACE s_axilite port=flags bundle=control
 #pragma HLS INTERFACE s_axilite port=return bundle=control
-
-  // Section 5: out-of-range sizes finish at once, touching no memory.
-  if (M == 0 || M > MAX_M || D == 0 || D > MAX_D || N == 0) return;
-
-  // On-chip storage. On hardware: P URAM/BRAM banks for the codebook (one
-  // read port per lane) and a broadcast sample buffer. Under g++ the 2 MiB
-  // codebook goes to the heap instead of the thread stack.
-#ifdef __SYNTHESIS__
-  uint64_t cb[P][BANK];
-#else
-  std::unique_ptr<uint64_t[][BANK]> cb_heap(new (std::nothrow) uint64_t[P][BANK]);
-  if (!cb_heap) return;
-  uint64_t(*cb)[BANK] = cb_heap.get();
-#endif
-#pragma HLS ARRAY_PARTITION variable=cb type=complete dim=1
-#pragma HLS BIND_STORAGE variable=cb type=ram_2p impl=uram
-  uint64_t x[MAX_Q];
-  uint64_t acc[P];
-#pragma HLS ARRAY_PARTITION variable=acc type=complete
-  top2 lane[P];
-#pragma HLS ARRAY_PARTITION variable=lane type=complete
-
-  const uint32_t S = SOMHOP_SOM_STRIDE(D);
-  const uint32_t Q = S / F; // bank words per row
-  const uint32_t G = (M + P - 1) / P;
-  const bool want_second = (flags & SOMHOP_BMU_FLAG_SECOND) != 0;
-
-  // 1. Codebook: one burst over M x S elements, packed 4 per bank word.
-  // Padding features (k >= D) are stored as zero whatever memory holds, so
-  // they add 0 to every distance.
-  uint64_t pack = 0;
-load_cb:
-  for (uint32_t t = 0, m = 0, k = 0; t < M * S; t++) {
-#pragma HLS LOOP_TRIPCOUNT min=4 max=1048576 avg=4096
-#pragma HLS PIPELINE II=1
-    uint16_t v = codebook[t];
-    pack |= (uint64_t)(k < D ? v : 0) << (16 * (k % F));
-    if (k % F == F - 1) {
-      cb[m % P][(m / P) * MAX_Q + k / F] = pack;
-      pack = 0;
-    }
-    if (++k == S) {
-      k = 0;
-      m++;
-    }
-  }
-  // Phantom neurons M .. G*P-1 of the last group: defined contents (their
-  // results are masked anyway).
-zero_phantoms:
-  for (uint32_t t = 0, m = M, q = 0; t < (G * P - M) * Q; t++) {
-#pragma HLS LOOP_TRIPCOUNT min=0 max=3840 avg=64
-#pragma HLS PIPELINE II=1
-    cb[m % P][(m / P) * MAX_Q + q] = 0;
-    if (++q == Q) {
-      q = 0;
-      m++;
-    }
-  }
-
-sample_loop:
-  for (uint32_t n = 0; n < N; n++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=65536 avg=1024
-    uint64_t xp = 0;
-  read_x:
-    for (uint32_t k = 0; k < S; k++) {
-#pragma HLS LOOP_TRIPCOUNT min=4 max=1024 avg=64
-#pragma HLS PIPELINE II=1
-      uint16_t v = samples[(size_t)n * S + k];
-      xp |= (uint64_t)(k < D ? v : 0) << (16 * (k % F));
-      if (k % F == F - 1) {
-        x[k / F] = xp;
-        xp = 0;
-      }
-    }
-
-    top2 best = {DIST_NONE, DIST_NONE, SOMHOP_BMU_NONE, SOMHOP_BMU_NONE};
-  scan:
-    for (uint32_t t = 0, g = 0, q = 0; t < G * Q; t++) {
-#pragma HLS LOOP_TRIPCOUNT min=1 max=16384 avg=256
-#pragma HLS PIPELINE II=1
-      const uint64_t xq = x[q];
-    lanes:
-      for (uint32_t l = 0; l < P; l++) {
-#pragma HLS UNROLL
-        uint64_t prev = (q == 0) ? 0 : acc[l];
-        acc[l] = prev + sq_diff4(xq, cb[l][g * MAX_Q + q]);
-      }
-      if (q == Q - 1) {
-        // Reduce the group's P lanes to its top-2, lowest index winning ties.
-      lane_init:
-        for (uint32_t l = 0; l < P; l++) {
-#pragma HLS UNROLL
-          uint32_t m = g * P + l;
-          bool real = m < M;
-          lane[l].d1 = real ? acc[l] : DIST_NONE;
-          lane[l].i1 = real ? m : SOMHOP_BMU_NONE;
-          lane[l].d2 = DIST_NONE;
-          lane[l].i2 = SOMHOP_BMU_NONE;
-        }
-      tree:
-        for (uint32_t w = P / 2; w >= 1; w /= 2) {
-#pragma HLS UNROLL
-        tree_level:
-          for (uint32_t l = 0; l < w; l++) {
-#pragma HLS UNROLL
-            lane[l] = merge2(lane[2 * l], lane[2 * l + 1]);
-          }
-        }
-        best = merge2(best, lane[0]);
-      }
-      if (++q == Q) {
-        q = 0;
-        g++;
-      }
-    }
-
-    uint32_t rec[SOMHOP_BMU_RECORD_WORDS];
-#pragma HLS ARRAY_PARTITION variable=rec type=complete
-    rec[0] = best.i1;
-    rec[1] = (uint32_t)(best.d1 & 0xFFFFFFFFu);
-    rec[2] = (uint32_t)(best.d1 >> 32);
-    rec[3] = want_second ? best.i2 : SOMHOP_BMU_NONE;
-  write_rec:
-    for (uint32_t w = 0; w < SOMHOP_BMU_RECORD_WORDS; w++) {
-#pragma HLS PIPELINE II=1
-      out[(size_t)n * SOMHOP_BMU_RECORD_WORDS + w] = rec[w];
-    }
-  }
+  static somhop_bmu_inst st;
+#pragma HLS ARRAY_PARTITION variable=st.cb type=complete dim=1
+#pragma HLS ARRAY_PARTITION variable=st.ww type=complete dim=1
+#pragma HLS BIND_STORAGE variable=st.cb type=ram_2p impl=bram latency=2
+  rd_stream cbs = {codebook};
+  rd_stream xs = {samples};
+  (void)bmu_body(&st, (uint64_t)(size_t)codebook, cbs, xs, out, M, D, N, flags);
 }
+#else
+extern "C" somhop_bmu_inst *som_bmu_inst_new(void) {
+  somhop_bmu_inst *st = new (std::nothrow) somhop_bmu_inst;
+  if (st) st->valid = false;
+  return st;
+}
+
+extern "C" void som_bmu_inst_free(somhop_bmu_inst *inst) { delete inst; }
+
+extern "C" int som_bmu_inst_run(somhop_bmu_inst *inst, const uint16_t *codebook,
+                                const uint16_t *samples, uint32_t *out, uint32_t M, uint32_t D,
+                                uint32_t N, uint32_t flags) {
+  if (!inst) return -1;
+  const size_t stride = SOMHOP_SOM_STRIDE(D);
+  rd_stream cbs = {codebook, (size_t)M * stride};
+  rd_stream xs = {samples, (size_t)N * stride};
+  return bmu_body(inst, (uint64_t)(uintptr_t)codebook, cbs, xs, out, M, D, N, flags);
+}
+
+// The default instance of som_bmu(): allocated on first use, kept for the process.
+extern "C" void som_bmu(const uint16_t *codebook, const uint16_t *samples, uint32_t *out,
+                        uint32_t M, uint32_t D, uint32_t N, uint32_t flags) {
+  static std::mutex lock;
+  static somhop_bmu_inst *inst = nullptr;
+  std::lock_guard<std::mutex> g(lock);
+  if (!inst) inst = som_bmu_inst_new();
+  if (!inst) return;
+  (void)som_bmu_inst_run(inst, codebook, samples, out, M, D, N, flags);
+}
+#endif

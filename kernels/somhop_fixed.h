@@ -28,15 +28,24 @@ extern "C" {
  * 1. Memory layout
  *
  * Every array a kernel reads or writes is flat, row-major and little-endian.
- * The RTL masters move 64-bit words, so every row starts on an 8-byte
- * boundary: rows are padded with zeros to a multiple of 8 bytes. Padding is
- * part of the contract: the host writes zeros there, kernels may read it,
- * and zero padding never changes a result (a zero feature in both sample
- * and codebook adds 0 to a distance; a zero weight adds 0 to a field).
+ * Rows are padded with zeros to a multiple of 8 bytes (the row strides
+ * below). Padding is part of the contract: the host writes zeros there,
+ * kernels may read it, and zero padding never changes a result (a zero
+ * feature in both sample and codebook adds 0 to a distance; a zero weight
+ * adds 0 to a field).
+ *
+ * Kernels v2 move whole 512-bit (64-byte) beats on one AXI4 master per
+ * compute unit. Every array starts on a 64-byte boundary and the host
+ * allocates every device buffer rounded up to a multiple of 64 bytes with
+ * that tail zero-filled: a kernel may READ up to the next 64-byte boundary
+ * past an array's end, and WRITES with byte strobes so that no byte past an
+ * array's last byte changes. A kernel treats each array as a flat element
+ * stream (32 uint16, 8 uint64 or 4 BMU records per beat); rows do NOT start
+ * on beat boundaries.
  * ------------------------------------------------------------------------ */
 
-/* Bytes per AXI data beat of the RTL masters. */
-#define SOMHOP_BEAT_BYTES 8u
+/* Bytes per AXI data beat of the kernels' masters. */
+#define SOMHOP_BEAT_BYTES 64u
 
 /* ------------------------------------------------------------------------
  * 2. SOM best-matching-unit search
@@ -58,6 +67,13 @@ extern "C" {
  *     acc  += sq                                 uint64_t accumulator
  * A 48-bit accumulator suffices for D <= 65536 (65535^2 * 65536 < 2^48);
  * the contract stores and writes 64 bits, of which the upper 16 are zero.
+ * The kernels (v2) compute the same integer as
+ *     d = |x|^2 - 2 * (x . w) + |w|^2
+ * with |w|^2 = sum_k w_k^2 computed once per neuron when the codebook is
+ * loaded, |x|^2 once per sample, and x . w = sum_k x_k * w_k from unsigned
+ * 16 x 16 bit products: every term is a non-negative integer < 2^42 for
+ * D <= 1024 (< 2^48 for D <= 65536) and the identity is exact in integers,
+ * so the result, and hence every tie, is bit-identical to the formula above.
  *
  * BMU rule. Scan neurons in index order 0..M-1 and replace the best only on
  * a strictly smaller distance: ties go to the lowest index.
@@ -74,6 +90,14 @@ extern "C" {
  * The second BMU's distance is not written (topographic error needs only
  * its index; the host can recompute the distance if it wants it).
  *
+ * Resident codebook (kernels v2). flags bit 1 = SOMHOP_BMU_FLAG_KEEP: a
+ * compute unit remembers (valid, codebook address, M, D) of the codebook it
+ * last loaded; with KEEP set and all of them matching, the load is skipped
+ * (the host clears KEEP after it rewrites a codebook buffer in place).
+ * Without KEEP, or on any mismatch, the codebook is loaded as usual. N = 0
+ * with valid M, D is a load-only call (loads unless kept, writes nothing).
+ * The host reference has no state and ignores KEEP: same results.
+ *
  * Error bound vs float64 (documented for the quality benchmark): with
  * features and weights in [0,1], each quantised value is within
  * e = 0.5/65535 of the true value, so each per-feature difference is within
@@ -88,6 +112,7 @@ extern "C" {
 #define SOMHOP_SOM_STRIDE(D) ((((uint32_t)(D)) + 3u) & ~3u)
 #define SOMHOP_BMU_NONE 0xFFFFFFFFu
 #define SOMHOP_BMU_FLAG_SECOND 1u
+#define SOMHOP_BMU_FLAG_KEEP 2u
 #define SOMHOP_BMU_RECORD_WORDS 4u
 #define SOMHOP_SOM_DIST_ERR_BOUND(D) \
   ((double)(D) * (4.0 * (0.5 / 65535.0) + 4.0 * (0.5 / 65535.0) * (0.5 / 65535.0)))
@@ -208,25 +233,48 @@ static inline int somhop_hop_next(int32_t h, int current) {
 
 /* ------------------------------------------------------------------------
  * 5. Compile-time limits (on-chip memory sizes; the host refuses larger
- * problems for the accelerator backends with a clear error). Sized for a
- * VU9P SLR: codebook 1024 x 1024 x 16 bit = 2 MiB of URAM; Hopfield
- * weights 2048 x 2048 x 16 bit = 8 MiB of URAM.
+ * problems for the accelerator backends with a clear error). Codebook
+ * 2 MiB per compute unit (som_bmu below); Hopfield weights 2048 x 2048 x
+ * 16 bit = 8 MiB of URAM.
  * Out-of-range sizes (0 or above a limit) make a kernel finish at once
  * without touching memory; the host validates before it launches.
  * ------------------------------------------------------------------------ */
 
-/* The limits of the configuration being built (kernels/configs.mk passes
- * SOMHOP_CFG_*); without one, those of configuration `default`. */
+/* som_bmu v2: M <= MAX_M neurons, D <= MAX_D features, and the codebook, with M
+ * rounded up to the array's L neurons per group, fits the on-chip banks:
+ * ceil(M/L)*L * STRIDE(D) <= SOMHOP_BMU_MAX_CB elements (2 MiB by default: e.g.
+ * 1024 x 1024, 2048 x 512, 40x40 x 256). Defaults = the `default` configuration;
+ * kernels/configs.mk passes SOMHOP_CFG_BMU_* for others. */
 #ifdef SOMHOP_CFG_BMU_MAX_M
-#define SOMHOP_BMU_MAX_M SOMHOP_CFG_BMU_MAX_M
+#define SOMHOP_BMU_MAX_M ((uint32_t)(SOMHOP_CFG_BMU_MAX_M))
 #else
-#define SOMHOP_BMU_MAX_M 1024u
+#define SOMHOP_BMU_MAX_M 2048u
 #endif
 #ifdef SOMHOP_CFG_BMU_MAX_D
-#define SOMHOP_BMU_MAX_D SOMHOP_CFG_BMU_MAX_D
+#define SOMHOP_BMU_MAX_D ((uint32_t)(SOMHOP_CFG_BMU_MAX_D))
 #else
 #define SOMHOP_BMU_MAX_D 1024u
 #endif
+#ifdef SOMHOP_CFG_BMU_MAX_CB
+#define SOMHOP_BMU_MAX_CB ((uint32_t)(SOMHOP_CFG_BMU_MAX_CB))
+#else /* min(MAX_M * MAX_D, 2^20), as the RTL's MAX_CB = 0 */
+#define SOMHOP_BMU_MAX_CB                                                          \
+  ((uint64_t)SOMHOP_BMU_MAX_M * SOMHOP_BMU_MAX_D > 1048576u                        \
+       ? 1048576u                                                                  \
+       : (uint32_t)((uint64_t)SOMHOP_BMU_MAX_M * SOMHOP_BMU_MAX_D))
+#endif
+#ifdef SOMHOP_CFG_BMU_L
+#define SOMHOP_BMU_GROUP ((uint32_t)(SOMHOP_CFG_BMU_L))
+#else
+#define SOMHOP_BMU_GROUP 256u
+#endif
+
+/* 1 if som_bmu accepts M x D (section 5 limits), else 0. */
+static inline int somhop_bmu_size_ok(uint32_t M, uint32_t D) {
+  if (M == 0 || M > SOMHOP_BMU_MAX_M || D == 0 || D > SOMHOP_BMU_MAX_D) return 0;
+  uint64_t g = ((uint64_t)M + SOMHOP_BMU_GROUP - 1u) / SOMHOP_BMU_GROUP;
+  return g * SOMHOP_BMU_GROUP * SOMHOP_SOM_STRIDE(D) <= SOMHOP_BMU_MAX_CB;
+}
 #ifdef SOMHOP_CFG_HOP_MAX_N
 #define SOMHOP_HOP_MAX_N SOMHOP_CFG_HOP_MAX_N
 #else

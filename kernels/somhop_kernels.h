@@ -7,13 +7,15 @@
  * Arguments are in the register-map order of kernels/somhop_fixed.h
  * section 4 and follow its formats exactly. Out-of-range sizes (0 or
  * above the section 5 limits; a mode other than SYNC/ASYNC) make a kernel
- * return at once without reading or writing memory. Flags bits other
- * than SOMHOP_BMU_FLAG_SECOND are ignored.
+ * return at once without reading or writing memory. som_bmu flags bits
+ * other than SOMHOP_BMU_FLAG_SECOND and SOMHOP_BMU_FLAG_KEEP are ignored;
+ * som_bmu with N = 0 (and valid M, D) only loads the codebook.
  *
- * g++ builds only: the on-chip buffers (2 MiB codebook, 8 MiB weights) are
- * heap-allocated per call; if that allocation fails the call returns
- * without writing anything (on hardware the buffers are BRAM/URAM).
- * Each call is self-contained, so calls from different threads are safe.
+ * g++ builds only: som_bmu's resident codebook (2 MiB at the default
+ * limits) lives in a heap-allocated instance (somhop_bmu_inst; som_bmu()
+ * uses a process-wide default one); if that allocation fails the call
+ * returns without writing anything (on hardware the banks are BRAM/URAM).
+ * hopfield_update's 8 MiB buffer is heap-allocated per call.
  */
 #ifndef SOMHOP_KERNELS_H
 #define SOMHOP_KERNELS_H
@@ -26,9 +28,20 @@
 extern "C" {
 #endif
 
-/* Parallel distance lanes of som_bmu (neuron m is handled by lane m % P). */
-#ifndef SOMHOP_HLS_BMU_LANES
-#define SOMHOP_HLS_BMU_LANES 16u
+/* som_bmu v2 configuration (kernels/configs.mk passes these; defaults = the `default` config):
+ * S samples x L neurons of multiply-accumulate per cycle per compute unit, R distances per cycle
+ * through each sample row's top-2 reduction (the finished S x L products drain in L/R cycles). */
+#ifndef SOMHOP_CFG_BMU_S
+#define SOMHOP_CFG_BMU_S 8u
+#endif
+#ifndef SOMHOP_CFG_BMU_L
+#define SOMHOP_CFG_BMU_L 256u
+#endif
+#ifndef SOMHOP_CFG_BMU_CU
+#define SOMHOP_CFG_BMU_CU 3u
+#endif
+#ifndef SOMHOP_CFG_BMU_R
+#define SOMHOP_CFG_BMU_R (SOMHOP_CFG_BMU_L >= 64u ? SOMHOP_CFG_BMU_L / 64u : 1u)
 #endif
 
 /* Weights (= state bits) consumed per cycle by hopfield_update; divides 64. */
@@ -52,15 +65,35 @@ static inline uint32_t somhop_hls_log2(uint32_t x) {
   return r;
 }
 
-/* som_bmu: L0 + M*S + (G*P - M)*Q + N*(S + G*Q + Ls + 4), S = STRIDE(D),
- * Q = S/4, G = ceil(M/P), Ls = 8 + log2(P). Out-of-range sizes: L0. */
+/* som_bmu v2 (HLS model; docs/kernels.md "HLS: som_bmu"). Q = STRIDE(D)/4 quads per row,
+ * G = ceil(M/L) neuron groups, per group max(D, L/R) cycles, blocks of S samples. The codebook
+ * load (one quad per cycle, M*Q cycles) is paid only when `loaded` (KEEP hit: not paid); sample
+ * blocks are double-buffered, so a block costs max(fill, compute):
+ *   L0 + loaded*(M*Q + 8) + [N > 0]*(F_0 + sum_b max(F_{b+1}, G*P) + Ld + ceil(N/4))
+ * F_b = (samples in block b)*Q (F_nb = 0), P = max(D, L/R), Ld = 12 + log2(R) (estimate).
+ * Out-of-range sizes: L0. */
+static inline uint64_t somhop_hls_bmu_cycles_ex(uint32_t M, uint32_t D, uint32_t N, int loaded) {
+  const uint64_t S = SOMHOP_CFG_BMU_S, L = SOMHOP_CFG_BMU_L, R = SOMHOP_CFG_BMU_R;
+  if (!somhop_bmu_size_ok(M, D)) return SOMHOP_HLS_L0;
+  const uint64_t Q = SOMHOP_SOM_STRIDE(D) / 4u, G = (M + L - 1u) / L;
+  const uint64_t P = D > L / R ? D : L / R;
+  uint64_t cyc = SOMHOP_HLS_L0 + (loaded ? (uint64_t)M * Q + 8u : 0u);
+  if (N == 0) return cyc;
+  const uint64_t nb = (N + S - 1u) / S, last = N - (nb - 1u) * S;
+  const uint64_t full = S * Q, lastf = last * Q;
+  /* F_0, then blocks 0..nb-3 are followed by a full fill, block nb-2 by the last fill. */
+  cyc += nb == 1u ? lastf : full;
+  if (nb >= 2u) {
+    cyc += (nb - 2u) * (full > G * P ? full : G * P);
+    cyc += lastf > G * P ? lastf : G * P;
+  }
+  cyc += G * P + 12u + somhop_hls_log2((uint32_t)R) + (N + 3u) / 4u;
+  return cyc;
+}
+
+/* The model of a call that loads the codebook (no KEEP hit). */
 static inline uint64_t somhop_hls_bmu_cycles(uint32_t M, uint32_t D, uint32_t N) {
-  const uint64_t P = SOMHOP_HLS_BMU_LANES;
-  if (M == 0 || M > SOMHOP_BMU_MAX_M || D == 0 || D > SOMHOP_BMU_MAX_D || N == 0)
-    return SOMHOP_HLS_L0;
-  const uint64_t S = SOMHOP_SOM_STRIDE(D), Q = S / 4u, G = (M + P - 1u) / P;
-  const uint64_t Ls = 8u + somhop_hls_log2((uint32_t)P);
-  return SOMHOP_HLS_L0 + (uint64_t)M * S + (G * P - M) * Q + (uint64_t)N * (S + G * Q + Ls + 4u);
+  return somhop_hls_bmu_cycles_ex(M, D, N, 1);
 }
 
 /* hopfield_update, given the sweep records the call produced (B words):
@@ -82,8 +115,24 @@ static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mo
   return cyc;
 }
 
+#ifndef __SYNTHESIS__ /* the Vitis top takes 512-bit beat pointers (kernels/som_bmu.cpp) */
+/* som_bmu on the default instance (compute unit 0 of this process). Its resident codebook is
+ * shared by every caller of som_bmu(); calls are serialised by a lock, so concurrent calls from
+ * several threads are safe (and take turns). */
 void som_bmu(const uint16_t *codebook, const uint16_t *samples, uint32_t *out, uint32_t M,
              uint32_t D, uint32_t N, uint32_t flags);
+
+/* One som_bmu compute unit with its own resident codebook (g++ builds: the emulation runs one
+ * instance per CU, concurrently). som_bmu_inst_run behaves exactly like som_bmu on that
+ * instance and returns 1 if it loaded the codebook, 0 if it did not (KEEP hit, or out-of-range
+ * sizes), -1 if inst is NULL. Concurrent calls on ONE instance are not allowed (a CU runs one
+ * call at a time); different instances are independent. */
+typedef struct somhop_bmu_inst somhop_bmu_inst;
+somhop_bmu_inst *som_bmu_inst_new(void); /* NULL if out of memory (2 MiB codebook banks) */
+void som_bmu_inst_free(somhop_bmu_inst *inst); /* accepts NULL */
+int som_bmu_inst_run(somhop_bmu_inst *inst, const uint16_t *codebook, const uint16_t *samples,
+                     uint32_t *out, uint32_t M, uint32_t D, uint32_t N, uint32_t flags);
+#endif
 
 void hopfield_update(const int16_t *weights, const uint64_t *probes, uint64_t *states,
                      uint32_t *sweeps, uint32_t N, uint32_t B, uint32_t max_sweeps,

@@ -9,13 +9,16 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 for k in som_bmu hopfield_update; do
-  verilator --lint-only -Wall rtl/lint.vlt -f "rtl/$k/$k.f" --top-module "$k"
+  verilator --lint-only -Wall --unroll-count 1024 rtl/lint.vlt -f "rtl/$k/$k.f" --top-module "$k"
   echo "verilator -Wall lint clean: $k (defaults)"
 done
-for p in 1 2 4 8 32 64 128 256; do
-  verilator --lint-only -Wall rtl/lint.vlt -f rtl/som_bmu/som_bmu.f --top-module som_bmu -GP="$p"
+for g in "-GS=2 -GL=4" "-GS=2 -GL=8 -GMAX_M=256 -GMAX_D=256" \
+         "-GS=1 -GL=1 -GMAX_M=64 -GMAX_D=64" "-GS=3 -GL=16 -GR=2 -GMAX_M=100 -GMAX_D=12 -GMAX_CB=768" \
+         "-GS=4 -GL=32 -GDATA_W=128"; do
+  # shellcheck disable=SC2086  # $g is a list of -G options
+  verilator --lint-only -Wall rtl/lint.vlt -f rtl/som_bmu/som_bmu.f --top-module som_bmu $g
 done
-echo "verilator -Wall lint clean: som_bmu P = 1, 2, 4, 8, 32, 64, 128, 256"
+echo "verilator -Wall lint clean: som_bmu at 5 more (S, L, R, MAX_*, DATA_W) sets"
 for p in 1 2 4 8 32 64 128; do
   verilator --lint-only -Wall rtl/lint.vlt -f rtl/hopfield_update/hopfield_update.f \
     --top-module hopfield_update -GP="$p"

@@ -18,10 +18,16 @@ SIM_DIR        := $(BUILD)/sim
 SIM_LIB        := $(BUILD)/lib/libsomhop_sim.a
 SOMHOP_SIM_LIBS = $(abspath $(SIM_LIB)) -lz -lpthread -lstdc++ -lm
 SIM_KERNELS    := som_bmu hopfield_update
-# Models: name:top-module:parameter overrides. The *_p4 variants (P = 4 lanes)
-# exist only for tests (other lane counts, the log2 P terms of the formulas).
+# Models: name:top-module:parameter overrides ('+' separates several -G). The
+# hopfield_update_p4 variant (P = 4 lanes) exists only for tests. som_bmu v2
+# configurations (until kernels/configs.mk lands; docs/kernels.md "RTL: som_bmu"):
+#   som_bmu        default: S = 8, L = 256 (2,048 MAC cells), MAX_M 2048, MAX_D 1024, 2 MiB
+#   som_bmu_small  S = 2, L = 4, same limits (fast: the bulk of the equivalence cases)
+#   som_bmu_ecp5   S = 2, L = 8, MAX_M = MAX_D = 256, 128 KiB (the ECP5-85 P&R config)
 SIM_MODEL_SPECS := som_bmu:som_bmu: hopfield_update:hopfield_update: \
-                   som_bmu_p4:som_bmu:-GP=4 hopfield_update_p4:hopfield_update:-GP=4
+                   som_bmu_small:som_bmu:-GS=2+-GL=4 \
+                   som_bmu_ecp5:som_bmu:-GS=2+-GL=8+-GMAX_M=256+-GMAX_D=256 \
+                   hopfield_update_p4:hopfield_update:-GP=4
 SIM_MODELS     := $(foreach m,$(SIM_MODEL_SPECS),$(word 1,$(subst :, ,$(m))))
 SIM_VL_FLAGS   := --cc -O3 --x-assign fast --x-initial fast --assert --trace-fst -Wall \
                   --unroll-count 1024
@@ -49,7 +55,7 @@ LINT_CMDS   += $(abspath rtl/lint.sh)
 define SIM_VERILATE
 $(SIM_DIR)/$(1)/V$(1).h: rtl/$(2)/$(2).f rtl/lint.vlt $(shell cat rtl/$(2)/$(2).f 2>/dev/null) $(SOMHOP_CFG_H)
 	@rm -rf $(SIM_DIR)/$(1) && mkdir -p $(SIM_DIR)/$(1)
-	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f rtl/$(2)/$(2).f --top-module $(2) $(SOMHOP_CFG_VL_$(2)) $(3) \
+	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f rtl/$(2)/$(2).f --top-module $(2) $(SOMHOP_CFG_VL_$(2)) $(subst +, ,$(3)) \
 	  --prefix V$(1) --Mdir $(SIM_DIR)/$(1)
 
 # Compile every generated .cpp of the model (two at a time) into one archive.
@@ -89,6 +95,17 @@ SIM_TEST_CFLAGS = $(ALL_CFLAGS) $(HOST_INC) -Itests -Isim/harness
 
 ALL_TARGETS += $(EQUIV_RTL_BIN) $(SIM_REGS_BIN) $(KXML_BIN)
 TEST_CMDS   += $(KXML_BIN) $(abspath tests/sim/test_package_tcl.sh) $(SIM_REGS_BIN) $(EQUIV_RTL_BIN)
+
+# som_bmu v2 per configuration (models som_bmu, som_bmu_small, som_bmu_ecp5 above)
+EQUIV_RTL_BMU_BIN := $(SIM_TEST_DIR)/test_equiv_rtl_bmu
+ALL_TARGETS += $(EQUIV_RTL_BMU_BIN)
+TEST_CMDS   += $(EQUIV_RTL_BMU_BIN)
+
+$(EQUIV_RTL_BMU_BIN): tests/equiv/test_equiv_rtl_bmu.c tests/equiv/cases.h $(SIM_LIB) \
+                      $(LIBSOMHOP_HLS) $(LIBSOMHOP)
+	@mkdir -p $(dir $@)
+	$(CC) $(SIM_TEST_CFLAGS) -c $< -o $@.o
+	$(CXX) $(ALL_LDFLAGS) -o $@ $@.o $(LIBSOMHOP_HLS) $(LIBSOMHOP) $(SOMHOP_SIM_LIBS)
 
 $(EQUIV_RTL_BIN): tests/equiv/test_equiv_rtl.c tests/equiv/cases.h $(SIM_LIB) $(LIBSOMHOP_HLS) \
                   $(LIBSOMHOP)

@@ -1,58 +1,84 @@
 `resetall
 `default_nettype none
-// som_bmu — SOM best-matching-unit search, Vitis RTL kernel (ap_ctrl_hs).
+// som_bmu v2 — SOM best-matching-unit search, Vitis RTL kernel (ap_ctrl_hs).
 //
-// Contract: kernels/somhop_fixed.h section 2 (formats, tie rule, record) and
-// section 4 (registers). Arguments: codebook 0x10, samples 0x1C, out 0x28
-// (64-bit pointers), M 0x34, D 0x3C, N 0x44, flags 0x4C.
+// Contract: kernels/somhop_fixed.h sections 1 (512-bit beats, flat element
+// streams, strobed writes), 2 (formats, tie rule, record, KEEP, load-only) and
+// 4 (registers). Arguments: codebook 0x10, samples 0x1C, out 0x28 (64-bit
+// pointers, 64-byte aligned), M 0x34, D 0x3C, N 0x44, flags 0x4C.
 //
 // Reset: ap_rst_n is active LOW and SYNCHRONOUS to ap_clk (Vitis RTL-kernel
 // rule); it is registered once inside before use.
 //
-// Flow: LOAD reads the codebook (M rows of B = STRIDE(D)/4 beats) once into P
-// lane memories (neuron m -> lane m mod P, row m/P). RUN streams the samples
-// through a double buffer; for each sample, G = ceil(M/P) groups of P neurons
-// are compared, one beat (4 features) per lane per cycle, so one sample costs
-// G*B issue cycles and consecutive samples issue back to back. Each group's P
-// distances go through a pipelined top-2 tree and a running merge; the last
-// group yields the 16-byte record, queued in a FIFO and written as 2 beats.
-// Sizes out of range (M or D 0 or above MAX_*, N 0) finish at once with no
-// memory traffic. One AXI4 master m_axi_gmem carries all three arrays.
+// Arithmetic: d = |x|^2 - 2 x.w + |w|^2 (exact in integers, the contract's
+// value bit for bit). |w|^2 is computed while the codebook loads and kept with
+// it; |x|^2 while a sample is buffered; the core is a pure multiply-accumulate.
+//
+// Structure (docs/kernels.md "RTL: som_bmu"; Q = STRIDE(D)/4 quads per row,
+// G = ceil(M/L) neuron groups, P = max(D, L/R) cycles per group):
+//   LOAD  (skipped on a KEEP hit): the codebook arrives as a flat stream of
+//         DATA_W-bit beats; one quad (4 features; a row starts on a quad) per
+//         cycle goes to bank m mod L, word (m div L)*Q + j; |w|^2 into the
+//         R-banked ww memory (neuron m at bank m mod R, word m div R).
+//   RUN   samples stream into a double buffer of S sample banks (one quad per
+//         cycle, |x|^2 per sample), so loading block b+1 overlaps computing b.
+//         A full block runs G groups; a group issues feature k = 0..D-1, one
+//         per cycle, to the S x L array (x along rows, codebook words down
+//         columns): bank read -> output register -> element select (DSP A/B
+//         registers) -> product register (M) -> accumulator (P), 42 bits.
+//         At a group's end the S x L accumulators are captured into a shadow
+//         shift chain that drains R columns per cycle (L/R cycles) through
+//         d = |x|^2 + |w|^2 - 2acc, a balanced R-leaf top-2 tree per row and
+//         the row's running top-2, while the array accumulates the next group.
+//   OUT   each block's records go to a record FIFO and are packed DATA_W/128
+//         per beat; the last beat of a call carries strobes for its records.
+// Sizes out of range (M or D 0 or above MAX_*) finish at once with no memory
+// traffic; N = 0 is a load-only call. One AXI4 master m_axi_gmem.
+//
+// Limits (checked at elaboration): S 1..64, L a power of two 1..1024, R a power
+// of two dividing L with S <= L/R, MAX_M 1..65536, MAX_D 4..65536 and a
+// multiple of 4, MAX_CB a multiple of 4L and <= MAX_M*MAX_D, DATA_W 128..1024.
+// Run-time limits: 1 <= M <= MAX_M, 1 <= D <= MAX_D and ceil(M/L)*L*STRIDE(D)
+// <= MAX_CB (the L banks hold MAX_CB/(4L) quads each); else finish at once.
 module som_bmu #(
-  parameter int unsigned P         = 16,    // distance lanes (power of two)
-  parameter int unsigned MAX_M     = 1024,  // SOMHOP_BMU_MAX_M
-  parameter int unsigned MAX_D     = 1024,  // SOMHOP_BMU_MAX_D
-  parameter int unsigned MAX_BURST = 64,    // AXI burst beats
+  parameter int unsigned S         = 8,     // samples per block (array rows)
+  parameter int unsigned L         = 256,   // neurons per group (array columns)
+  parameter int unsigned R         = (L >= 64) ? L / 64 : 1, // columns drained per cycle
+  parameter int unsigned MAX_M     = 2048,  // SOMHOP_BMU_MAX_M (neurons)
+  parameter int unsigned MAX_D     = 1024,  // SOMHOP_BMU_MAX_D (features)
+  parameter int unsigned MAX_CB    = 0,     // SOMHOP_BMU_MAX_CB, elements; 0 = min(MAX_M*MAX_D, 2^20)
+  parameter int unsigned DATA_W    = 512,   // AXI data width
+  parameter int unsigned MAX_BURST = 64,    // AXI burst beats (4 KiB at 512 bits)
   parameter int unsigned C_S_AXI_CONTROL_ADDR_WIDTH = 12
 ) (
-  input  wire logic        ap_clk,
-  input  wire logic        ap_rst_n,         // active-low, synchronous to ap_clk
+  input  wire logic                ap_clk,
+  input  wire logic                ap_rst_n,         // active-low, synchronous to ap_clk
   // AXI4 master m_axi_gmem
-  output logic             m_axi_gmem_awvalid,
-  input  wire logic        m_axi_gmem_awready,
-  output logic [63:0]      m_axi_gmem_awaddr,
-  output logic [7:0]       m_axi_gmem_awlen,
-  output logic [2:0]       m_axi_gmem_awsize,
-  output logic [1:0]       m_axi_gmem_awburst,
-  output logic             m_axi_gmem_wvalid,
-  input  wire logic        m_axi_gmem_wready,
-  output logic [63:0]      m_axi_gmem_wdata,
-  output logic [7:0]       m_axi_gmem_wstrb,
-  output logic             m_axi_gmem_wlast,
-  input  wire logic        m_axi_gmem_bvalid,
-  output logic             m_axi_gmem_bready,
-  input  wire logic [1:0]  m_axi_gmem_bresp,
-  output logic             m_axi_gmem_arvalid,
-  input  wire logic        m_axi_gmem_arready,
-  output logic [63:0]      m_axi_gmem_araddr,
-  output logic [7:0]       m_axi_gmem_arlen,
-  output logic [2:0]       m_axi_gmem_arsize,
-  output logic [1:0]       m_axi_gmem_arburst,
-  input  wire logic        m_axi_gmem_rvalid,
-  output logic             m_axi_gmem_rready,
-  input  wire logic [63:0] m_axi_gmem_rdata,
-  input  wire logic        m_axi_gmem_rlast,
-  input  wire logic [1:0]  m_axi_gmem_rresp,
+  output logic                     m_axi_gmem_awvalid,
+  input  wire logic                m_axi_gmem_awready,
+  output logic [63:0]              m_axi_gmem_awaddr,
+  output logic [7:0]               m_axi_gmem_awlen,
+  output logic [2:0]               m_axi_gmem_awsize,
+  output logic [1:0]               m_axi_gmem_awburst,
+  output logic                     m_axi_gmem_wvalid,
+  input  wire logic                m_axi_gmem_wready,
+  output logic [DATA_W-1:0]        m_axi_gmem_wdata,
+  output logic [DATA_W/8-1:0]      m_axi_gmem_wstrb,
+  output logic                     m_axi_gmem_wlast,
+  input  wire logic                m_axi_gmem_bvalid,
+  output logic                     m_axi_gmem_bready,
+  input  wire logic [1:0]          m_axi_gmem_bresp,
+  output logic                     m_axi_gmem_arvalid,
+  input  wire logic                m_axi_gmem_arready,
+  output logic [63:0]              m_axi_gmem_araddr,
+  output logic [7:0]               m_axi_gmem_arlen,
+  output logic [2:0]               m_axi_gmem_arsize,
+  output logic [1:0]               m_axi_gmem_arburst,
+  input  wire logic                m_axi_gmem_rvalid,
+  output logic                     m_axi_gmem_rready,
+  input  wire logic [DATA_W-1:0]   m_axi_gmem_rdata,
+  input  wire logic                m_axi_gmem_rlast,
+  input  wire logic [1:0]          m_axi_gmem_rresp,
   // AXI4-Lite slave s_axi_control
   input  wire logic        s_axi_control_awvalid,
   output logic             s_axi_control_awready,
@@ -75,33 +101,56 @@ module som_bmu #(
 );
 
   // ---- parameters -----------------------------------------------------------
-  localparam int unsigned LOG_P  = $clog2(P);
-  localparam int unsigned B_MAX  = (MAX_D + 3) / 4;              // beats per row
-  localparam int unsigned G_MAX  = (MAX_M + P - 1) / P;          // rows per lane
-  localparam int unsigned DEPTH  = G_MAX * B_MAX;                // beats per lane
-  localparam int unsigned LA_W   = $clog2(DEPTH);                // lane address
-  localparam int unsigned B_W    = $clog2(B_MAX + 1);
+  localparam int unsigned QB     = DATA_W / 64;                  // quads per beat
+  localparam int unsigned RPB    = DATA_W / 128;                 // records per beat
+  localparam int unsigned QB1    = QB - 1;
+  localparam int unsigned RPB1   = RPB - 1;
+  localparam int unsigned MAX_Q  = MAX_D / 4;                    // quads per row
+  localparam int unsigned G_MAX  = (MAX_M + L - 1) / L;          // groups
+  localparam int unsigned CB_E   = (MAX_CB != 0) ? MAX_CB :
+                                   ((MAX_M * MAX_D > 1048576) ? 1048576 : MAX_M * MAX_D);
+  localparam int unsigned CB_DEP = CB_E / (4 * L);               // words per codebook bank
+  localparam int unsigned CA_W   = (CB_DEP > 1) ? $clog2(CB_DEP) : 1;
+  localparam int unsigned XB_DEP = 2 * MAX_Q;                    // words per sample bank
+  localparam int unsigned XA_W   = $clog2(XB_DEP);
+  localparam int unsigned LR     = L / R;                        // drain cycles per group
+  localparam int unsigned WW_DEP = G_MAX * LR;                   // words per ww bank
+  localparam int unsigned WA_W   = (WW_DEP > 1) ? $clog2(WW_DEP) : 1;
+  localparam int unsigned LOG_L  = $clog2(L);
+  localparam int unsigned LOG_R  = $clog2(R);
+  localparam int unsigned IDX_W  = $clog2(G_MAX * L);
+  localparam int unsigned DW     = 32 + $clog2(MAX_D);           // exact distance, |x|^2, |w|^2, x.w
+  localparam int unsigned KEY_W  = DW + IDX_W;                   // {distance, index}
+  localparam int unsigned Q_W    = $clog2(MAX_Q + 1);
+  localparam int unsigned P_W    = $clog2(((MAX_D > LR) ? MAX_D : LR) + 1);
   localparam int unsigned G_W    = $clog2(G_MAX + 1);
-  localparam int unsigned IDX_W  = $clog2(G_MAX * P);
-  localparam int unsigned DIST_W = 32 + $clog2(MAX_D);           // exact distance
-  // Key {invalid, zero pad, distance, index}: 64 bits so that the P keys sit on
-  // word boundaries of the packed bus (cheaper to simulate; synthesis drops the pad).
-  localparam int unsigned KEY_W  = 64;
-  localparam int unsigned PAD_W  = KEY_W - 1 - DIST_W - IDX_W;
-  localparam int unsigned FIFO_D = 16;                           // result records
+  localparam int unsigned S_W    = $clog2(S + 1);                 // holds 0..S
+  localparam int unsigned SR_W   = (S > 1) ? $clog2(S) : 1;       // row index
+  localparam int unsigned C_W    = (LR > 1) ? $clog2(LR) : 1;
+  localparam int unsigned LN_W   = (L > 1) ? LOG_L : 1;
+  localparam int unsigned RN_W   = (R > 1) ? LOG_R : 1;
   localparam int unsigned NARGS  = 17;                           // 0x10 .. 0x50
   localparam int unsigned CNT_W  = 48;
-  localparam int unsigned PIPE   = 4 + LOG_P;                    // issue -> tree root
+  localparam int unsigned BF     = 4;                            // record FIFO blocks
 
-  if (P < 1 || P > 256 || (P & (P - 1)) != 0) begin : g_p_check
-    $fatal(1, "som_bmu: P must be a power of two in 1..256 (instance %m)");
+  if (S < 1 || S > 64) begin : g_s_check
+    $fatal(1, "som_bmu: S must be 1..64 (instance %m)");
+  end
+  if (L < 1 || L > 1024 || (L & (L - 1)) != 0) begin : g_l_check
+    $fatal(1, "som_bmu: L must be a power of two in 1..1024 (instance %m)");
+  end
+  if (R < 1 || (R & (R - 1)) != 0 || L % R != 0 || S > L / R) begin : g_r_check
+    $fatal(1, "som_bmu: R must be a power of two dividing L with S <= L/R (instance %m)");
   end
   if (MAX_M < 1 || MAX_M > 65536 || MAX_D < 4 || MAX_D > 65536 || MAX_D % 4 != 0)
   begin : g_size_check
     $fatal(1, "som_bmu: MAX_M must be 1..65536, MAX_D 4..65536 and a multiple of 4 (%m)");
   end
-  if (1 + DIST_W + IDX_W > KEY_W) begin : g_dist_check
-    $fatal(1, "som_bmu: {valid, distance, index} does not fit a 64-bit key (instance %m)");
+  if (CB_E % (4 * L) != 0 || CB_E / (4 * L) < 1 || CB_E > MAX_M * MAX_D) begin : g_cb_check
+    $fatal(1, "som_bmu: MAX_CB must be a multiple of 4*L and at most MAX_M*MAX_D (instance %m)");
+  end
+  if (DATA_W < 128 || DATA_W > 1024 || (DATA_W & (DATA_W - 1)) != 0) begin : g_dw_check
+    $fatal(1, "som_bmu: DATA_W must be 128, 256, 512 or 1024 (instance %m)");
   end
   if (C_S_AXI_CONTROL_ADDR_WIDTH < 8) begin : g_ctrl_check
     $fatal(1, "som_bmu: control address width below 8 bits (instance %m)");
@@ -146,20 +195,22 @@ module som_bmu #(
     .interrupt_o      (interrupt)
   );
 
-  // argument words (byte offset 0x10 + 4k)
   function automatic logic [31:0] arg_word(input int unsigned off);
     arg_word = args[32 * ((off - 16) / 4) +: 32];
   endfunction
 
   // ---- AXI reader / writer ----------------------------------------------------------
-  logic             rd_cmd_valid, rd_cmd_ready, rd_valid, rd_ready, rd_busy;
-  logic [63:0]      rd_cmd_addr, rd_data;
-  logic [CNT_W-1:0] rd_cmd_beats;
-  logic             wr_cmd_valid, wr_cmd_ready, wr_valid, wr_ready, wr_idle;
-  logic [63:0]      wr_cmd_addr, wr_data;
-  logic [CNT_W-1:0] wr_cmd_beats;
+  logic              rd_cmd_valid, rd_cmd_ready, rd_valid, rd_ready, rd_busy;
+  logic [63:0]       rd_cmd_addr;
+  logic [DATA_W-1:0] rd_data;
+  logic [CNT_W-1:0]  rd_cmd_beats;
+  logic              wr_cmd_valid, wr_cmd_ready, wr_valid, wr_ready, wr_idle;
+  logic [63:0]       wr_cmd_addr;
+  logic [DATA_W-1:0] wr_data;
+  logic [DATA_W/8-1:0] wr_strb;
+  logic [CNT_W-1:0]  wr_cmd_beats;
 
-  somhop_axi_rd_v1 #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_rd (
+  somhop_axi_rd #(.DATA_W(DATA_W), .CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(16)) u_rd (
     .clk_i           (ap_clk),
     .rst_ni          (rst_n_q),
     .cmd_valid_i     (rd_cmd_valid),
@@ -183,7 +234,7 @@ module som_bmu #(
     .busy_o          (rd_busy)
   );
 
-  somhop_axi_wr_v1 #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_wr (
+  somhop_axi_wr #(.DATA_W(DATA_W), .CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(16)) u_wr (
     .clk_i           (ap_clk),
     .rst_ni          (rst_n_q),
     .cmd_valid_i     (wr_cmd_valid),
@@ -193,7 +244,7 @@ module som_bmu #(
     .dat_valid_i     (wr_valid),
     .dat_ready_o     (wr_ready),
     .dat_data_i      (wr_data),
-    .dat_strb_i      (8'hFF),
+    .dat_strb_i      (wr_strb),
     .m_axi_awvalid_o (m_axi_gmem_awvalid),
     .m_axi_awready_i (m_axi_gmem_awready),
     .m_axi_awaddr_o  (m_axi_gmem_awaddr),
@@ -213,43 +264,33 @@ module som_bmu #(
 
   // ---- control FSM ------------------------------------------------------------------
   typedef enum logic [2:0] {
-    StIdle, StSetup, StLoad, StRun, StDrain, StDone
+    StIdle, StSetup, StMul, StDecide, StLoad, StRun, StDrain, StDone
   } state_e;
 
-  state_e state_q, state_d;
+  state_e state_q;
 
-  // run parameters (loaded at start; datapath, not reset)
+  // call parameters (latched in StIdle; datapath, not reset)
   logic [63:0]      cb_addr_q, smp_addr_q, out_addr_q;
   logic [31:0]      m_q, d_q, n_q;
-  logic             second_q;
-  logic [B_W-1:0]   b_q;              // beats per row
-  logic [G_W-1:0]   g_q;              // groups (rows per lane)
-  logic [CNT_W-1:0] cb_beats_q;       // M*B
-  logic             size_ok;
+  logic [1:0]       flags_q;
+  logic             second_q, keep_q;
+  // derived in StSetup / StMul
+  logic [Q_W-1:0]   qn_q;             // quads per row
+  logic [G_W-1:0]   g_q;              // groups
+  logic [P_W-1:0]   p_q;              // cycles per group, max(D, L/R)
+  logic [63:0]      lmask_q;          // element mask of a row's last quad
+  logic             size_ok_q, hit_q;
+  logic [CNT_W-1:0] mq_q, nq_q;       // M*Q, N*Q quads (sequential multiply)
+  logic [Q_W-1:0]   mul_b_q;          // multiplier bits left (Q)
+  logic [CNT_W-1:0] mul_am_q, mul_an_q, mul_ag_q, gq_q;
+  logic             size_ok;          // sizes within MAX_M, MAX_D and the bank capacity
+  logic [$clog2(Q_W+1)-1:0] mul_n_q;
+  // resident codebook (control, reset)
+  logic             kv_q;
+  logic [63:0]      ka_q;
+  logic [31:0]      km_q, kd_q;
 
-  // control counters (reset)
-  logic             rd_cmd_pend_q, wr_cmd_pend_q;
-  logic [CNT_W-1:0] cb_cnt_q;         // codebook beats received
-  logic [31:0]      started_q;        // samples issued
-  logic [31:0]      written_q;        // records handed to the writer
-
-  assign size_ok = m_q != 0 && m_q <= MAX_M && d_q != 0 && d_q <= MAX_D && n_q != 0;
-
-  always_comb begin
-    state_d = state_q;
-    unique case (state_q)
-      StIdle:  if (ap_start) state_d = StSetup;
-      StSetup: state_d = size_ok ? StLoad : StDone;
-      StLoad:  if (cb_cnt_q == cb_beats_q && !rd_cmd_pend_q) state_d = StRun;
-      StRun:   if (written_q == n_q && !wr_cmd_pend_q) state_d = StDrain;
-      StDrain: if (wr_idle && !rd_busy) state_d = StDone;
-      StDone:  state_d = StIdle;
-      default: state_d = StIdle;
-    endcase
-  end
-
-  assign ap_idle = state_q == StIdle;
-  assign ap_done = state_q == StDone;
+  logic             ld_done, run_done, rd_cmd_pend_q, wr_cmd_pend_q;
 
   always_ff @(posedge ap_clk) begin
     if (state_q == StIdle) begin
@@ -259,302 +300,718 @@ module som_bmu #(
       m_q        <= arg_word(32'h34);
       d_q        <= arg_word(32'h3C);
       n_q        <= arg_word(32'h44);
-      second_q   <= (arg_word(32'h4C) & 32'h1) != 32'h0;   // other flag bits ignored
+      flags_q    <= args[32 * ((32'h4C - 16) / 4) +: 2];   // other flag bits ignored
     end
     if (state_q == StSetup) begin
-      b_q        <= B_W'((d_q + 32'd3) >> 2);
-      g_q        <= G_W'((m_q + P - 1) >> LOG_P);
-      cb_beats_q <= CNT_W'(m_q) * CNT_W'(32'((d_q + 32'd3) >> 2));
+      second_q  <= flags_q[0];
+      keep_q    <= flags_q[1];
+      size_ok_q <= m_q != 0 && m_q <= MAX_M && d_q != 0 && d_q <= MAX_D;
+      qn_q      <= Q_W'((d_q + 32'd3) >> 2);
+      g_q       <= G_W'((m_q + L - 1) >> LOG_L);
+      p_q       <= (d_q > LR) ? P_W'(d_q) : P_W'(LR);
+      unique case (d_q[1:0])
+        2'd1:    lmask_q <= 64'h0000_0000_0000_FFFF;
+        2'd2:    lmask_q <= 64'h0000_0000_FFFF_FFFF;
+        2'd3:    lmask_q <= 64'h0000_FFFF_FFFF_FFFF;
+        default: lmask_q <= '1;
+      endcase
+      hit_q     <= kv_q && ka_q == cb_addr_q && km_q == m_q && kd_q == d_q;
+      mul_b_q   <= Q_W'((d_q + 32'd3) >> 2);
+      mul_am_q  <= CNT_W'(m_q);
+      mul_an_q  <= CNT_W'(n_q);
+      mul_ag_q  <= CNT_W'(32'((m_q + L - 1) >> LOG_L));
+      gq_q      <= '0;
+      mq_q      <= '0;
+      nq_q      <= '0;
+      mul_n_q   <= '0;
     end
-  end
-
-  // ---- codebook load: beat k of row m -> lane m mod P, address (m/P)*B + k ------------
-  logic [LOG_P:0]  ld_lane_q;
-  logic [B_W-1:0]  ld_beat_q;
-  logic [LA_W-1:0] ld_base_q;
-  logic            ld_fire;
-
-  assign ld_fire = state_q == StLoad && rd_valid;
-
-  always_ff @(posedge ap_clk) begin
-    if (state_q == StSetup) begin
-      ld_lane_q <= '0;
-      ld_beat_q <= '0;
-      ld_base_q <= '0;
-    end else if (ld_fire) begin
-      if (ld_beat_q == b_q - 1'b1) begin
-        ld_beat_q <= '0;
-        if (ld_lane_q == (LOG_P + 1)'(P - 1)) begin
-          ld_lane_q <= '0;
-          ld_base_q <= ld_base_q + LA_W'(b_q);
-        end else begin
-          ld_lane_q <= ld_lane_q + 1'b1;
-        end
-      end else begin
-        ld_beat_q <= ld_beat_q + 1'b1;
+    if (state_q == StMul) begin   // shift-and-add: M*Q and N*Q, Q_W cycles
+      if (mul_b_q[0]) begin
+        mq_q <= mq_q + mul_am_q;
+        nq_q <= nq_q + mul_an_q;
+        gq_q <= gq_q + mul_ag_q;
       end
+      mul_b_q  <= mul_b_q >> 1;
+      mul_am_q <= mul_am_q << 1;
+      mul_an_q <= mul_an_q << 1;
+      mul_ag_q <= mul_ag_q << 1;
+      mul_n_q  <= mul_n_q + 1'b1;
     end
-  end
-
-  // ---- sample double buffer -------------------------------------------------------------
-  logic [63:0]    sbuf [2 * B_MAX];
-  logic [1:0]     full_q;             // buffer holds a complete sample
-  logic           fill_sel_q;         // buffer being filled
-  logic [B_W-1:0] fill_beat_q;
-  logic           fill_fire, fill_last;
-
-  assign fill_fire = state_q == StRun && rd_valid && !full_q[fill_sel_q];
-  assign fill_last = fill_beat_q == b_q - 1'b1;
-
-  always_ff @(posedge ap_clk) begin
-    if (fill_fire) sbuf[{fill_sel_q, fill_beat_q[$clog2(B_MAX)-1:0]}] <= rd_data;
-  end
-
-  assign rd_ready = state_q == StLoad || (state_q == StRun && !full_q[fill_sel_q]);
-
-  // ---- issue sequencer --------------------------------------------------------------------
-  typedef struct packed {
-    logic           first;   // first beat of a row
-    logic           last;    // last beat of a row
-    logic           gfirst;  // first group of a sample
-    logic           glast;   // last group of a sample
-    logic [G_W-1:0] g;       // group
-  } meta_t;
-
-  logic             act_q;            // a sample is being issued
-  logic             csel_q;           // buffer being issued
-  logic [B_W-1:0]   ib_q;             // beat in row
-  logic [G_W-1:0]   ig_q;             // group
-  logic [LA_W-1:0]  ia_q;             // lane address
-  logic [B_W-1:0]   ib;
-  logic [G_W-1:0]   ig;
-  logic [LA_W-1:0]  ia;
-  logic             issue, start, i_last_b, i_last_g;
-  logic [5:0]       inflight_q;       // samples started, record not yet queued
-  logic [4:0]       fifo_cnt_q;
-  logic             push;
-  meta_t            meta0;
-  localparam int unsigned MW = 4 + G_W;   // bits of meta_t
-  // stage s+1 metadata at [s*MW +: MW] (a flat shift register; datapath, not reset)
-  logic [PIPE*MW-1:0] meta_q;
-  logic [PIPE-1:0]  vld_q;            // stage s+1 holds a beat (control, reset)
-  meta_t            s3_meta, s4_meta;
-
-  assign start    = !act_q && state_q == StRun && full_q[csel_q] && started_q != n_q &&
-                    32'(inflight_q) + 32'(fifo_cnt_q) < FIFO_D;
-  assign issue    = act_q || start;
-  assign ib       = act_q ? ib_q : '0;
-  assign ig       = act_q ? ig_q : '0;
-  assign ia       = act_q ? ia_q : '0;
-  assign i_last_b = ib == b_q - 1'b1;
-  assign i_last_g = ig == g_q - 1'b1;
-
-  always_comb begin
-    meta0.first  = ib == '0;
-    meta0.last   = i_last_b;
-    meta0.gfirst = ig == '0;
-    meta0.glast  = i_last_g;
-    meta0.g      = ig;
-  end
-
-  logic [63:0] x_q;                   // sample beat for stage 1
-  always_ff @(posedge ap_clk) begin
-    x_q <= sbuf[{csel_q, ib[$clog2(B_MAX)-1:0]}];
-    if (issue) begin
-      if (i_last_b) begin
-        ib_q <= '0;
-        ig_q <= ig + 1'b1;
-      end else begin
-        ib_q <= ib + 1'b1;
-        ig_q <= ig;
-      end
-      ia_q <= ia + 1'b1;
-    end
-    meta_q <= {meta_q[(PIPE-1)*MW-1:0], meta0};
-    if (!rst_n_q) vld_q <= '0;
-    else vld_q <= {vld_q[PIPE-2:0], issue};
   end
 
   always_ff @(posedge ap_clk) begin
     if (!rst_n_q) begin
-      act_q       <= 1'b0;
-      csel_q      <= 1'b0;
-      fill_sel_q  <= 1'b0;
-      fill_beat_q <= '0;
-      full_q      <= 2'b00;
-      started_q   <= '0;
-      inflight_q  <= '0;
+      state_q <= StIdle;
+      kv_q    <= 1'b0;
     end else begin
-      if (state_q == StSetup) begin
-        csel_q      <= 1'b0;
-        fill_sel_q  <= 1'b0;
-        fill_beat_q <= '0;
-        full_q      <= 2'b00;
-        started_q   <= '0;
-        act_q       <= 1'b0;
-      end else begin
-        if (fill_fire) begin
-          fill_beat_q <= fill_last ? '0 : fill_beat_q + 1'b1;
-          if (fill_last) fill_sel_q <= !fill_sel_q;
+      unique case (state_q)
+        StIdle:   if (ap_start) state_q <= StSetup;
+        StSetup:  state_q <= StMul;
+        StMul:    if (32'(mul_n_q) == Q_W - 1) state_q <= StDecide;
+        StDecide: begin
+          if (!size_ok) state_q <= StDone;
+          else if (!(keep_q && hit_q)) state_q <= StLoad;
+          else if (n_q != 0) state_q <= StRun;
+          else state_q <= StDone;
         end
-        for (int k = 0; k < 2; k++) begin
-          if (fill_fire && fill_last && fill_sel_q == k[0]) full_q[k] <= 1'b1;
-          if (issue && i_last_b && i_last_g && csel_q == k[0]) full_q[k] <= 1'b0;
-        end
-        if (issue) act_q <= !(i_last_b && i_last_g);
-        if (issue && i_last_b && i_last_g) csel_q <= !csel_q;
-        if (start) started_q <= started_q + 1'b1;
+        StLoad:   if (ld_done) state_q <= (n_q != 0) ? StRun : StDrain;
+        StRun:    if (run_done) state_q <= StDrain;
+        StDrain:  if (wr_idle && !rd_busy && !rd_cmd_pend_q && !wr_cmd_pend_q) state_q <= StDone;
+        StDone:   state_q <= StIdle;
+        default:  state_q <= StIdle;
+      endcase
+      if (state_q == StDecide && size_ok && !(keep_q && hit_q)) kv_q <= 1'b0;
+      if (state_q == StLoad && ld_done) begin
+        kv_q <= 1'b1;
+        ka_q <= cb_addr_q;
+        km_q <= m_q;
+        kd_q <= d_q;
       end
-      inflight_q <= inflight_q + 6'(start) - 6'(push);
     end
   end
 
-  // ---- lanes --------------------------------------------------------------------------------
-  logic [P*KEY_W-1:0] keys;
-  logic [KEY_W-1:0]   t_best, t_second;
+  assign size_ok = size_ok_q && gq_q <= CNT_W'(CB_DEP);
+  assign ap_idle = state_q == StIdle;
+  assign ap_done = state_q == StDone;
 
-  for (genvar l = 0; l < P; l++) begin : g_lane
-    logic [DIST_W-1:0] acc;
-    logic [IDX_W-1:0]  idx;
-    som_bmu_lane #(
-      .DEPTH  (DEPTH),
-      .ADDR_W (LA_W),
-      .ACC_W  (DIST_W)
-    ) u_lane (
-      .clk_i      (ap_clk),
-      .wr_en_i    (ld_fire && ld_lane_q == (LOG_P + 1)'(l)),
-      .wr_addr_i  (ld_base_q + LA_W'(ld_beat_q)),
-      .wr_data_i  (rd_data),
-      .rd_addr_i  (ia),
-      .x_i        (x_q),
-      .first_s3_i (s3_meta.first),
-      .acc_o      (acc)
-    );
-    // stage 4: the row's distance is in acc when s4_meta.last
-    assign idx = IDX_W'(32'(s4_meta.g) * P + l);
-    assign keys[l*KEY_W +: KEY_W] =
-        (32'(idx) < m_q) ? {1'b0, PAD_W'(0), acc, idx} : '1;
-  end
-
-  som_bmu_top2 #(.P(P), .KEY_W(KEY_W)) u_top2 (
-    .clk_i    (ap_clk),
-    .keys_i   (keys),
-    .best_o   (t_best),
-    .second_o (t_second)
-  );
-
-  // ---- running merge over the groups of one sample ----------------------------------------
-  meta_t            root;
-  logic [KEY_W-1:0] r_best_q, r_second_q, m_best, m_second;
-
-  assign s3_meta = meta_q[2*MW +: MW];
-  assign s4_meta = meta_q[3*MW +: MW];
-  assign root    = meta_q[(PIPE-1)*MW +: MW];
-
-  always_comb begin
-    if (root.gfirst) begin
-      m_best   = t_best;
-      m_second = t_second;
-    end else if (r_best_q < t_best) begin
-      m_best   = r_best_q;
-      m_second = (r_second_q < t_best) ? r_second_q : t_best;
-    end else begin
-      m_best   = t_best;
-      m_second = (r_best_q < t_second) ? r_best_q : t_second;
-    end
-  end
-
-  always_ff @(posedge ap_clk) begin
-    if (vld_q[PIPE-1] && root.last) begin
-      r_best_q   <= m_best;
-      r_second_q <= m_second;
-    end
-  end
-
-  assign push = vld_q[PIPE-1] && root.last && root.glast;
-
-  // ---- result FIFO and write stream -----------------------------------------------------------
-  logic [127:0] fifo [FIFO_D];
-  logic [3:0]   f_wr_q, f_rd_q;
-  logic         half_q;               // next beat is the record's second half
-  logic [127:0] rec;
-  logic         pop;
-
-  always_comb begin
-    logic [63:0] rdist;
-    logic [31:0] rsec;
-    rdist = 64'(m_best[IDX_W +: DIST_W]);
-    rsec  = (second_q && !m_second[KEY_W-1]) ? 32'(m_second[IDX_W-1:0]) : 32'hFFFF_FFFF;
-    rec   = {rsec, rdist[63:32], rdist[31:0], 32'(m_best[IDX_W-1:0])};
-  end
-
-  always_ff @(posedge ap_clk) begin
-    if (push) fifo[f_wr_q] <= rec;
-  end
-
-  assign wr_valid = fifo_cnt_q != '0;
-  assign wr_data  = half_q ? fifo[f_rd_q][127:64] : fifo[f_rd_q][63:0];
-  assign pop      = wr_valid && wr_ready && half_q;
-
+  // ---- command issue: one read command per phase, one write command per call --------------
   always_ff @(posedge ap_clk) begin
     if (!rst_n_q) begin
-      f_wr_q     <= '0;
-      f_rd_q     <= '0;
-      fifo_cnt_q <= '0;
-      half_q     <= 1'b0;
-      written_q  <= '0;
-    end else begin
-      if (state_q == StSetup) written_q <= '0;
-      else if (pop) written_q <= written_q + 1'b1;
-      if (push) f_wr_q <= f_wr_q + 1'b1;
-      if (pop) f_rd_q <= f_rd_q + 1'b1;
-      fifo_cnt_q <= fifo_cnt_q + 5'(push) - 5'(pop);
-      if (wr_valid && wr_ready) half_q <= !half_q;
-    end
-  end
-
-  // ---- command issue -------------------------------------------------------------------------
-  always_ff @(posedge ap_clk) begin
-    if (!rst_n_q) begin
-      state_q       <= StIdle;
       rd_cmd_pend_q <= 1'b0;
       wr_cmd_pend_q <= 1'b0;
-      cb_cnt_q      <= '0;
     end else begin
-      state_q <= state_d;
-      if (state_q == StSetup && state_d == StLoad) rd_cmd_pend_q <= 1'b1;
-      else if (state_q == StLoad && state_d == StRun) rd_cmd_pend_q <= 1'b1;
+      if (state_q == StDecide && size_ok && !(keep_q && hit_q)) rd_cmd_pend_q <= 1'b1;
+      else if (state_q == StDecide && size_ok && n_q != 0) rd_cmd_pend_q <= 1'b1;
+      else if (state_q == StLoad && ld_done && n_q != 0) rd_cmd_pend_q <= 1'b1;
       else if (rd_cmd_ready) rd_cmd_pend_q <= 1'b0;
-      if (state_q == StLoad && state_d == StRun) wr_cmd_pend_q <= 1'b1;
+      if (state_q == StDecide && size_ok && keep_q && hit_q && n_q != 0) wr_cmd_pend_q <= 1'b1;
+      else if (state_q == StLoad && ld_done && n_q != 0) wr_cmd_pend_q <= 1'b1;
       else if (wr_cmd_ready) wr_cmd_pend_q <= 1'b0;
-      if (state_q == StSetup) cb_cnt_q <= '0;
-      else if (ld_fire) cb_cnt_q <= cb_cnt_q + 1'b1;
     end
   end
 
   assign rd_cmd_valid = rd_cmd_pend_q;
   assign rd_cmd_addr  = state_q == StLoad ? cb_addr_q : smp_addr_q;
-  assign rd_cmd_beats = state_q == StLoad ? cb_beats_q : CNT_W'(n_q) * CNT_W'(b_q);
+  assign rd_cmd_beats = state_q == StLoad ? (mq_q + CNT_W'(QB1)) >> $clog2(QB)
+                                          : (nq_q + CNT_W'(QB1)) >> $clog2(QB);
   assign wr_cmd_valid = wr_cmd_pend_q;
   assign wr_cmd_addr  = out_addr_q;
-  assign wr_cmd_beats = CNT_W'(n_q) << 1;
+  assign wr_cmd_beats = (CNT_W'(n_q) + CNT_W'(RPB1)) >> $clog2(RPB);
+
+  // ---- quad unpacker: beats -> one quad per cycle (shared by LOAD and RUN) ------------------
+  logic [DATA_W-1:0] ub_q;            // current beat
+  logic              uv_q;            // ub_q holds quads not yet taken (reset)
+  logic [$clog2(QB+1)-1:0] up_q;      // next quad of the beat
+  logic [CNT_W-1:0]  ul_q;            // quads of the stream not yet taken
+  logic              u_take, u_ready, u_lastq;
+  logic [63:0]       u_quad;
+
+  assign u_quad  = ub_q[64 * up_q[$clog2(QB)-1:0] +: 64];
+  assign u_lastq = 32'(up_q) == QB - 1 || ul_q == CNT_W'(1);
+  assign u_take  = uv_q && u_ready;
+  assign rd_ready = (state_q == StLoad || state_q == StRun) && (!uv_q || (u_take && u_lastq));
+
+  always_ff @(posedge ap_clk) begin
+    if (rd_valid && rd_ready) ub_q <= rd_data;
+    if (!rst_n_q) begin
+      uv_q <= 1'b0;
+      up_q <= '0;
+      ul_q <= '0;
+    end else begin
+      if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
+        uv_q <= 1'b0;
+        up_q <= '0;
+        ul_q <= (state_q == StDecide && !(keep_q && hit_q)) ? mq_q : nq_q;
+      end else begin
+        if (rd_valid && rd_ready) begin
+          uv_q <= 1'b1;
+          up_q <= '0;
+        end else if (u_take && u_lastq) begin
+          uv_q <= 1'b0;
+        end else if (u_take) begin
+          up_q <= up_q + 1'b1;
+        end
+        if (u_take) ul_q <= ul_q - 1'b1;
+      end
+    end
+  end
+
+  // ---- row walker: (row, quad-in-row) of each taken quad; mask of the row's last quad ------
+  logic [Q_W-1:0] wj_q;               // quad in row
+  logic [31:0]    wrow_q;             // row (neuron m in LOAD, sample in RUN)
+  logic           w_rowlast;
+  logic [63:0]    w_quad;
+  assign w_rowlast = wj_q == qn_q - 1'b1;
+  assign w_quad    = w_rowlast ? (u_quad & lmask_q) : u_quad;
+
+  // square-sum pipeline (shared): quad -> 4 squares -> sum -> row accumulator
+  logic [31:0]    sq_q [4];
+  logic [33:0]    sqs_q;
+  logic [DW-1:0]  sacc_q;
+  logic           sq_v_q, sqs_v_q, sacc_v_q;          // (reset)
+  logic           sq_first_q, sq_last_q, sqs_first_q, sqs_last_q;
+  logic [31:0]    sq_row_q, sqs_row_q, sacc_row_q;
+
+  always_ff @(posedge ap_clk) begin
+    if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
+      wj_q   <= '0;
+      wrow_q <= '0;
+    end else if (u_take) begin
+      if (w_rowlast) begin
+        wj_q   <= '0;
+        wrow_q <= wrow_q + 1'b1;
+      end else begin
+        wj_q <= wj_q + 1'b1;
+      end
+    end
+    for (int e = 0; e < 4; e++) sq_q[e] <= 32'(w_quad[16*e +: 16]) * 32'(w_quad[16*e +: 16]);
+    sq_first_q  <= wj_q == '0;
+    sq_last_q   <= w_rowlast;
+    sq_row_q    <= (state_q == StLoad) ? wrow_q : {fbuf_q, 31'(frow_q)};
+    sqs_q       <= 34'(sq_q[0]) + 34'(sq_q[1]) + 34'(sq_q[2]) + 34'(sq_q[3]);
+    sqs_first_q <= sq_first_q;
+    sqs_last_q  <= sq_last_q;
+    sqs_row_q   <= sq_row_q;
+    if (sqs_v_q) sacc_q <= (sqs_first_q ? DW'(0) : sacc_q) + DW'(sqs_q);
+    if (sqs_v_q) sacc_row_q <= sqs_row_q;
+    if (!rst_n_q) begin
+      sq_v_q   <= 1'b0;
+      sqs_v_q  <= 1'b0;
+      sacc_v_q <= 1'b0;
+    end else begin
+      sq_v_q   <= u_take;
+      sqs_v_q  <= sq_v_q;
+      sacc_v_q <= sqs_v_q && sqs_last_q;   // sacc_q holds a finished row sum
+    end
+  end
+
+  // ---- codebook banks and |w|^2 ------------------------------------------------------------
+  // LOAD: quad j of neuron m -> bank m mod L, word (m div L)*Q + j (registered write).
+  logic [LN_W-1:0] ld_lane_q;         // m mod L
+  logic [CA_W-1:0] ld_base_q;         // (m div L)*Q
+  logic            cbw_v_q;
+  logic [LN_W-1:0] cbw_lane_q;
+  logic [CA_W-1:0] cbw_addr_q;
+  logic [63:0]     cbw_data_q;
+  logic            ld_take;
+  logic [2:0]      ld_tail_q;         // square-sum pipeline drain after the last quad
+
+  assign ld_take = state_q == StLoad && u_take;
+  assign u_ready = state_q == StLoad || fill_ok;
+
+  always_ff @(posedge ap_clk) begin
+    if (state_q == StDecide) begin
+      ld_lane_q <= '0;
+      ld_base_q <= '0;
+    end else if (ld_take && w_rowlast) begin
+      if (32'(ld_lane_q) == L - 1) begin
+        ld_lane_q <= '0;
+        ld_base_q <= ld_base_q + CA_W'(qn_q);
+      end else begin
+        ld_lane_q <= ld_lane_q + 1'b1;
+      end
+    end
+    cbw_lane_q <= ld_lane_q;
+    cbw_addr_q <= ld_base_q + CA_W'(wj_q);
+    cbw_data_q <= w_quad;
+    if (!rst_n_q) cbw_v_q <= 1'b0;
+    else cbw_v_q <= ld_take;
+  end
+
+  // LOAD is done when every quad was taken and the last row sum is written.
+  always_ff @(posedge ap_clk) begin
+    if (state_q != StLoad) ld_tail_q <= '0;
+    else if (ul_q == '0 && !uv_q && ld_tail_q != 3'd4) ld_tail_q <= ld_tail_q + 1'b1;
+  end
+  assign ld_done = state_q == StLoad && ld_tail_q == 3'd4;
+
+  // ww banks: neuron m at bank m mod R, word m div R (written from the square-sum pipeline).
+  logic [DW-1:0] ww_mem [R][WW_DEP];
+  always_ff @(posedge ap_clk) begin
+    if (sacc_v_q && state_q == StLoad)
+      ww_mem[sacc_row_q[RN_W-1:0] & RN_W'(R - 1)][WA_W'(sacc_row_q >> LOG_R)] <= sacc_q;
+  end
+
+  // ---- sample double buffer ------------------------------------------------------------------
+  // RUN: quad j of sample n of a block -> sample bank (n mod S), word buf*MAX_Q + j.
+  logic [1:0]      full_q;            // buffer holds a complete block (reset)
+  logic [1:0]      started_q;         // ... whose issue has started (reset)
+  logic [1:0]      held_q;            // buffer filled, not yet released (reset)
+  logic            fbuf_q;            // buffer being filled
+  logic [S_W-1:0]  frow_q;            // row being filled
+  logic [S_W-1:0]  fns_q [2];         // samples in each buffer's block
+  logic [31:0]     fleft_q;           // samples not yet filled (reset)
+  logic            fill_ok, f_take;
+  logic            xw_v_q;
+  logic [SR_W-1:0] xw_row_q;
+  logic [XA_W-1:0] xw_addr_q;
+  logic [63:0]     xw_data_q;
+  logic [DW-1:0]   xx_q [2][S];       // |x|^2 per buffer and row
+  logic            fdone_v_q [3];     // block-complete marker down the square-sum pipeline
+  logic            fdone_b_q [3];
+  logic            release_v;         // the block in buffer release_b has been captured
+  logic            release_b;
+
+  assign fill_ok = state_q == StRun && !held_q[fbuf_q] && fleft_q != 0;
+  assign f_take  = state_q == StRun && u_take;
+
+  always_ff @(posedge ap_clk) begin
+    xw_row_q  <= SR_W'(frow_q);
+    xw_addr_q <= (fbuf_q ? XA_W'(MAX_Q) : XA_W'(0)) + XA_W'(wj_q);
+    xw_data_q <= w_quad;
+    if (sacc_v_q && state_q == StRun)
+      xx_q[sacc_row_q[31]][sacc_row_q[SR_W-1:0]] <= sacc_q;
+    if (f_take && w_rowlast && (frow_q == S_W'(S - 1) || fleft_q == 32'd1))
+      fns_q[fbuf_q] <= frow_q + 1'b1;
+    if (!rst_n_q) begin
+      xw_v_q <= 1'b0;
+      full_q <= 2'b00;
+      started_q <= 2'b00;
+      held_q <= 2'b00;
+      fbuf_q <= 1'b0;
+      frow_q <= '0;
+      fleft_q <= '0;
+      for (int i = 0; i < 3; i++) fdone_v_q[i] <= 1'b0;
+    end else begin
+      xw_v_q <= f_take;
+      if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
+        full_q  <= 2'b00;
+        started_q <= 2'b00;
+        held_q  <= 2'b00;
+        fbuf_q  <= 1'b0;
+        frow_q  <= '0;
+        fleft_q <= n_q;
+      end else begin
+        if (f_take && w_rowlast) begin
+          fleft_q <= fleft_q - 1'b1;
+          if (frow_q == S_W'(S - 1) || fleft_q == 32'd1) begin
+            frow_q <= '0;
+            fbuf_q <= !fbuf_q;
+          end else begin
+            frow_q <= frow_q + 1'b1;
+          end
+        end
+        for (int b = 0; b < 2; b++) begin
+          if (fdone_v_q[2] && fdone_b_q[2] == b[0]) full_q[b] <= 1'b1;
+          if (i_start && (act_q ? !cbuf_q : cbuf_q) == b[0]) started_q[b] <= 1'b1;
+          if (f_take && w_rowlast && (frow_q == S_W'(S - 1) || fleft_q == 32'd1) &&
+              fbuf_q == b[0])
+            held_q[b] <= 1'b1;
+          if (release_v && release_b == b[0]) begin
+            full_q[b]    <= 1'b0;
+            started_q[b] <= 1'b0;
+            held_q[b]    <= 1'b0;
+          end
+        end
+      end
+      // block complete when its last row sum reaches xx_q (3 stages after the take)
+      fdone_v_q[0] <= f_take && w_rowlast && (frow_q == S_W'(S - 1) || fleft_q == 32'd1);
+      fdone_v_q[1] <= fdone_v_q[0];
+      fdone_v_q[2] <= fdone_v_q[1];
+    end
+    fdone_b_q[0] <= fbuf_q;
+    fdone_b_q[1] <= fdone_b_q[0];
+    fdone_b_q[2] <= fdone_b_q[1];
+  end
+
+  // ---- compute sequencer: blocks x groups x features ------------------------------------------
+  logic            act_q;             // issuing a block (reset)
+  logic            cbuf_q;            // buffer of the block being issued
+  logic [G_W-1:0]  ig_q;              // group
+  logic [P_W-1:0]  ic_q;              // cycle in group (feature k while < D)
+  logic [CA_W-1:0] ibase_q;           // ig * Q
+  logic [2:0]      inflight_q;        // blocks started, records not yet in the FIFO (reset)
+  logic [2:0]      rf_cnt_q;          // blocks in the record FIFO (reset)
+  logic            i_end, i_start, i_issue, i_glast, i_last_c;
+
+  assign i_last_c = ic_q == p_q - 1'b1;
+  assign i_glast  = ig_q == g_q - 1'b1;
+  assign i_end    = act_q && i_last_c && i_glast;
+  assign i_start  = state_q == StRun && (!act_q || i_end) && full_q[act_q ? !cbuf_q : cbuf_q] &&
+                    !started_q[act_q ? !cbuf_q : cbuf_q] &&
+                    32'(inflight_q) + 32'(rf_cnt_q) < BF - 1;
+  assign i_issue  = act_q && 32'(ic_q) < d_q;
+
+  always_ff @(posedge ap_clk) begin
+    if (!rst_n_q) begin
+      act_q  <= 1'b0;
+      cbuf_q <= 1'b0;
+    end else if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
+      act_q  <= 1'b0;
+      cbuf_q <= 1'b0;
+    end else begin
+      if (i_start) begin
+        act_q <= 1'b1;
+        if (act_q) cbuf_q <= !cbuf_q;
+      end else if (i_end) begin
+        act_q  <= 1'b0;
+        cbuf_q <= !cbuf_q;
+      end
+    end
+    if (i_start) begin
+      ig_q    <= '0;
+      ic_q    <= '0;
+      ibase_q <= '0;
+    end else if (act_q) begin
+      if (i_last_c) begin
+        ic_q    <= '0;
+        ig_q    <= ig_q + 1'b1;
+        ibase_q <= ibase_q + CA_W'(qn_q);
+      end else begin
+        ic_q <= ic_q + 1'b1;
+      end
+    end
+  end
+
+  // issue metadata, one register per stage (stage 1 = memory latch ... stage 5 = accumulator)
+  typedef struct packed {
+    logic           v;       // a feature issue
+    logic           first;   // k == 0
+    logic           last;    // k == D-1
+    logic           glast;   // last group of the block
+    logic           buf_;    // sample buffer
+    logic [G_W-1:0] g;       // group
+    logic [1:0]     sel;     // k mod 4
+  } imeta_t;
+
+  imeta_t im0;
+  imeta_t im1, im2, im3, im4, im5;   // stage 1 .. 5 (separate registers: yosys-friendly)
+
+  always_comb begin
+    im0.v     = i_issue;
+    im0.first = ic_q == '0;
+    im0.last  = 32'(ic_q) == d_q - 1;
+    im0.glast = i_glast;
+    im0.buf_  = cbuf_q;
+    im0.g     = ig_q;
+    im0.sel   = ic_q[1:0];
+  end
+
+  always_ff @(posedge ap_clk) begin
+    if (!rst_n_q) begin
+      im1 <= '0;
+      im2 <= '0;
+      im3 <= '0;
+      im4 <= '0;
+      im5 <= '0;
+    end else begin
+      im1 <= im0;
+      im2 <= im1;
+      im3 <= im2;
+      im4 <= im3;
+      im5 <= im4;
+    end
+  end
+
+  logic [CA_W-1:0] i_caddr;
+  logic [XA_W-1:0] i_xaddr;
+  assign i_caddr = ibase_q + CA_W'(ic_q[P_W-1:2]);
+  assign i_xaddr = (cbuf_q ? XA_W'(MAX_Q) : XA_W'(0)) + XA_W'(ic_q[P_W-1:2]);
+
+  // ---- memories: write port (load/fill), registered read + output register -------------------
+  logic [63:0] cb_mem [L][CB_DEP];
+  logic [63:0] cb_raw_q [L];
+  logic [63:0] cb_o_q [L];
+  logic [63:0] x_mem [S][XB_DEP];
+  logic [63:0] x_raw_q [S];
+  logic [63:0] x_o_q [S];
+
+  always_ff @(posedge ap_clk) begin
+    if (cbw_v_q) cb_mem[cbw_lane_q & LN_W'(L - 1)][cbw_addr_q] <= cbw_data_q;
+    if (xw_v_q) x_mem[xw_row_q][xw_addr_q] <= xw_data_q;
+    if (i_issue) begin
+      for (int l = 0; l < L; l++) cb_raw_q[l] <= cb_mem[l][i_caddr];
+      for (int s = 0; s < S; s++) x_raw_q[s] <= x_mem[s][i_xaddr];
+    end
+    if (im1.v) begin
+      for (int l = 0; l < L; l++) cb_o_q[l] <= cb_raw_q[l];
+      for (int s = 0; s < S; s++) x_o_q[s] <= x_raw_q[s];
+    end
+  end
+
+  // The S x L array and its drain are not traced (FST size and Verilator build time of the
+  // 2,048-cell default configuration); everything before and after is.
+  /* verilator tracing_off */
+  // ---- the S x L multiply-accumulate array (DSP48E2: A/B, M, P registers) ----------------------
+  // Each cell (s, l): M register prod = x_s * w_l (16 x 16 unsigned), P register acc (DW bits),
+  // and a shadow register sh that captures acc at a group's end and then shifts R columns
+  // towards column 0 per drain cycle (columns 0..R-1 are the row's taps).
+  logic [15:0]   wa_q [L];            // codebook element (B register)
+  logic [15:0]   xa_q [S];            // sample element (A register)
+  logic          cap;                 // acc holds a finished group this cycle
+  logic          dr_act_q;            // drain running (reset)
+
+  always_ff @(posedge ap_clk) begin
+    if (im2.v) begin
+      for (int l = 0; l < L; l++) wa_q[l] <= cb_o_q[l][16 * im2.sel +: 16];
+      for (int s = 0; s < S; s++) xa_q[s] <= x_o_q[s][16 * im2.sel +: 16];
+    end
+  end
+
+  logic [DW-1:0] sh_w [S][L];         // every cell's shadow register (the chain's taps and links)
+
+  for (genvar s = 0; s < S; s++) begin : g_arow
+    for (genvar l = 0; l < L; l++) begin : g_cell
+      logic [31:0]   prod;
+      logic [DW-1:0] acc, sh, sh_next;
+      assign sh_w[s][l] = sh;
+      if (l + R < L) begin : g_shift
+        assign sh_next = sh_w[s][l + R];
+      end else begin : g_end
+        assign sh_next = sh;
+      end
+      always_ff @(posedge ap_clk) begin
+        if (im3.v) prod <= 32'(xa_q[s]) * 32'(wa_q[l]);
+        if (im4.v) acc <= (im4.first ? DW'(0) : acc) + DW'(prod);
+        if (cap) sh <= acc;
+        else if (dr_act_q) sh <= sh_next;
+      end
+    end
+  end
+
+  // ---- capture and drain: d = |x|^2 + |w|^2 - 2acc, top-2 per row ----------------------------------
+  logic [DW-1:0] xxc_q [S];           // |x|^2 of the block being drained
+  logic [C_W-1:0] dr_c_q;             // drain step
+  logic [G_W-1:0] dr_g_q;
+  logic          dr_glast_q;
+  logic [S_W-1:0] dr_ns_q;
+  logic [WA_W-1:0] dr_wa_q;           // ww word of the step: g*L/R + c
+  logic [IDX_W:0] dr_m_q;             // first neuron of the step: g*L + c*R
+
+  assign cap = im5.v && im5.last;
+  assign release_v = cap && im5.glast;
+  assign release_b = im5.buf_;
+
+  always_ff @(posedge ap_clk) begin
+    if (cap) begin
+      for (int s = 0; s < S; s++) xxc_q[s] <= xx_q[im5.buf_][s];
+      dr_c_q     <= '0;
+      dr_g_q     <= im5.g;
+      dr_glast_q <= im5.glast;
+      dr_ns_q    <= fns_q[im5.buf_];
+      dr_wa_q    <= WA_W'(32'(im5.g) * LR);
+      dr_m_q     <= (IDX_W + 1)'(32'(im5.g) * L);
+    end else if (dr_act_q) begin
+      dr_c_q  <= dr_c_q + 1'b1;
+      dr_wa_q <= dr_wa_q + 1'b1;
+      dr_m_q  <= dr_m_q + (IDX_W + 1)'(R);
+    end
+    if (!rst_n_q) dr_act_q <= 1'b0;
+    else if (cap) dr_act_q <= 1'b1;
+    else if (dr_act_q && 32'(dr_c_q) == LR - 1) dr_act_q <= 1'b0;
+  end
+
+  logic [DW-1:0] taps [S][R];
+  for (genvar s = 0; s < S; s++) begin : g_taps
+    for (genvar r = 0; r < R; r++) begin : g_tap
+      assign taps[s][r] = sh_w[s][r];
+    end
+  end
+
+  // drain pipeline: T1 ww latch, T2 ww output register, T3 xx + ww, T4 key, then the tree
+  typedef struct packed {
+    logic           v;
+    logic           first;   // first step of the block's first group
+    logic           last;    // last step of the block's last group
+    logic [S_W-1:0] ns;
+    logic [IDX_W:0] m;       // neuron of tap 0
+  } dmeta_t;
+
+  dmeta_t dm0;
+  dmeta_t dm0q, dm1q, dm2q, dm3q;      // drain stages T1 .. T4
+  logic [DW-1:0]   tap0_q [S][R], tap1_q [S][R], tap2_q [S][R];  // taps through T1..T3 (acc)
+  logic [DW-1:0]   xxd0_q [S], xxd1_q [S];                        // |x|^2 through T1..T2
+  logic [DW-1:0]   ww_raw_q [R], ww_o_q [R];
+  logic [DW+1:0]   sum_q [S][R];      // T3: |x|^2 + |w|^2
+  logic [KEY_W-1:0] key_q [S][R];     // T4
+
+  always_comb begin
+    dm0.v     = dr_act_q;
+    dm0.first = dr_c_q == '0 && dr_g_q == '0;
+    dm0.last  = 32'(dr_c_q) == LR - 1 && dr_glast_q;
+    dm0.ns    = dr_ns_q;
+    dm0.m     = dr_m_q;
+  end
+
+  always_ff @(posedge ap_clk) begin
+    if (!rst_n_q) begin
+      dm0q <= '0;
+      dm1q <= '0;
+      dm2q <= '0;
+      dm3q <= '0;
+    end else begin
+      dm0q <= dm0;
+      dm1q <= dm0q;
+      dm2q <= dm1q;
+      dm3q <= dm2q;
+    end
+    // T1
+    for (int r = 0; r < R; r++) ww_raw_q[r] <= ww_mem[r][dr_wa_q];
+    for (int s = 0; s < S; s++) begin
+      for (int r = 0; r < R; r++) tap0_q[s][r] <= taps[s][r];
+      xxd0_q[s] <= xxc_q[s];
+    end
+    // T2
+    for (int r = 0; r < R; r++) ww_o_q[r] <= ww_raw_q[r];
+    for (int s = 0; s < S; s++) begin
+      for (int r = 0; r < R; r++) tap1_q[s][r] <= tap0_q[s][r];
+      xxd1_q[s] <= xxd0_q[s];
+    end
+    // T3
+    for (int s = 0; s < S; s++)
+      for (int r = 0; r < R; r++) tap2_q[s][r] <= tap1_q[s][r];
+    for (int s = 0; s < S; s++)
+      for (int r = 0; r < R; r++) sum_q[s][r] <= (DW + 2)'(xxd1_q[s]) + (DW + 2)'(ww_o_q[r]);
+    // T4: d = sum - 2acc (exact, non-negative); phantom neurons get the all-ones key
+    for (int s = 0; s < S; s++)
+      for (int r = 0; r < R; r++) begin
+        logic [DW+1:0] d;
+        d = sum_q[s][r] - ((DW + 2)'(tap2_q[s][r]) << 1);
+        if (32'(dm2q.m) + r < m_q) key_q[s][r] <= {d[DW-1:0], IDX_W'(32'(dm2q.m) + r)};
+        else key_q[s][r] <= '1;
+      end
+  end
+
+  /* verilator tracing_on */
+
+  // per-row balanced top-2 tree over R keys (LOG_R register levels), then the running top-2
+  logic [S*R*KEY_W-1:0] tree_in;
+  logic [KEY_W-1:0]     t_best [S], t_second [S];
+  for (genvar s = 0; s < S; s++) begin : g_row
+    for (genvar r = 0; r < R; r++) begin : g_leaf
+      assign tree_in[(s*R + r)*KEY_W +: KEY_W] = key_q[s][r];
+    end
+    som_bmu_top2 #(.P(R), .KEY_W(KEY_W)) u_top2 (
+      .clk_i    (ap_clk),
+      .keys_i   (tree_in[s*R*KEY_W +: R*KEY_W]),
+      .best_o   (t_best[s]),
+      .second_o (t_second[s])
+    );
+  end
+
+  // the tree root holds the step of dm3q delayed by LOG_R cycles (a packed delay line)
+  localparam int unsigned DMW = 3 + S_W + IDX_W + 1;   // bits of dmeta_t (no $bits(type) in yosys)
+  dmeta_t root;
+  if (LOG_R == 0) begin : g_root0
+    assign root = dm3q;
+  end else if (LOG_R == 1) begin : g_root1
+    dmeta_t dmt_q;
+    always_ff @(posedge ap_clk) begin
+      if (!rst_n_q) dmt_q <= '0;
+      else dmt_q <= dm3q;
+    end
+    assign root = dmt_q;
+  end else begin : g_rootn
+    logic [LOG_R*DMW-1:0] dmt_q;
+    always_ff @(posedge ap_clk) begin
+      if (!rst_n_q) dmt_q <= '0;
+      else dmt_q <= {dmt_q[(LOG_R-1)*DMW-1:0], dm3q};
+    end
+    assign root = dmt_q[(LOG_R-1)*DMW +: DMW];
+  end
+
+  logic [KEY_W-1:0] rb_q [S], rs_q [S];  // running top-2 per row
+  logic             rec_v_q;            // rb_q/rs_q final for a block (reset)
+  logic [S_W-1:0]   rec_ns_q;
+
+  always_ff @(posedge ap_clk) begin
+    if (root.v) begin
+      for (int s = 0; s < S; s++) begin
+        if (root.first) begin
+          rb_q[s] <= t_best[s];
+          rs_q[s] <= t_second[s];
+        end else if (rb_q[s] < t_best[s]) begin
+          rs_q[s] <= (rs_q[s] < t_best[s]) ? rs_q[s] : t_best[s];
+        end else begin
+          rb_q[s] <= t_best[s];
+          rs_q[s] <= (rb_q[s] < t_second[s]) ? rb_q[s] : t_second[s];
+        end
+      end
+      rec_ns_q <= root.ns;
+    end
+    if (!rst_n_q) rec_v_q <= 1'b0;
+    else rec_v_q <= root.v && root.last;
+  end
+
+  // ---- record FIFO (BF blocks of S records) and the beat packer ---------------------------------
+  logic [127:0]     rf_mem [BF][S];
+  logic [S_W-1:0]   rf_ns [BF];
+  logic [$clog2(BF)-1:0] rf_wp_q, rf_rp_q;
+  logic [SR_W-1:0]  rf_i_q;           // next record of the head block
+  logic [31:0]      rec_left_q;       // records of the call not yet packed (reset)
+  logic             rf_pop_rec, rf_pop_blk, rf_push;
+  logic [DATA_W-1:0] pk_q, out_q;
+  logic [DATA_W/8-1:0] out_strb_q;
+  logic [$clog2(RPB+1)-1:0] pk_n_q;
+  logic             out_v_q, pk_flush;
+
+  function automatic logic [127:0] record(input logic [KEY_W-1:0] b, input logic [KEY_W-1:0] s2,
+                                          input logic want2);
+    logic [63:0] d;
+    logic [31:0] sec;
+    d   = 64'(b[IDX_W +: DW]);
+    sec = (want2 && !(&s2)) ? 32'(s2[IDX_W-1:0]) : 32'hFFFF_FFFF;
+    record = {sec, d[63:32], d[31:0], 32'(b[IDX_W-1:0])};
+  endfunction
+
+  assign rf_push    = rec_v_q;
+  assign pk_flush   = pk_n_q == ($clog2(RPB+1))'(RPB - 1) || rec_left_q == 32'd1;
+  assign rf_pop_rec = rf_cnt_q != '0 && !(pk_flush && out_v_q && !wr_ready);
+  assign rf_pop_blk = rf_pop_rec && S_W'(rf_i_q) == rf_ns[rf_rp_q] - 1'b1;
+  assign wr_valid   = out_v_q;
+  assign wr_data    = out_q;
+  assign wr_strb    = out_strb_q;
+  assign run_done   = state_q == StRun && rec_left_q == '0 && !out_v_q && !wr_cmd_pend_q;
+
+  always_ff @(posedge ap_clk) begin
+    if (rf_push) begin
+      for (int s = 0; s < S; s++) rf_mem[rf_wp_q][s] <= record(rb_q[s], rs_q[s], second_q);
+      rf_ns[rf_wp_q] <= rec_ns_q;
+    end
+    if (rf_pop_rec) begin
+      pk_q[128 * pk_n_q[$clog2(RPB+1)-1:0] +: 128] <= rf_mem[rf_rp_q][rf_i_q];
+      if (pk_flush) begin
+        out_q <= pk_q;
+        out_q[128 * pk_n_q[$clog2(RPB+1)-1:0] +: 128] <= rf_mem[rf_rp_q][rf_i_q];
+        for (int i = 0; i < RPB; i++)
+          out_strb_q[16*i +: 16] <= (i <= 32'(pk_n_q)) ? 16'hFFFF : 16'h0000;
+      end
+    end
+    if (!rst_n_q) begin
+      rf_wp_q    <= '0;
+      rf_rp_q    <= '0;
+      rf_i_q     <= '0;
+      rf_cnt_q   <= '0;
+      inflight_q <= '0;
+      pk_n_q     <= '0;
+      out_v_q    <= 1'b0;
+      rec_left_q <= '0;
+    end else begin
+      if (state_q == StDecide || (state_q == StLoad && ld_done)) rec_left_q <= n_q;
+      else if (rf_pop_rec) rec_left_q <= rec_left_q - 1'b1;
+      if (rf_push) rf_wp_q <= rf_wp_q + 1'b1;
+      if (rf_pop_blk) rf_rp_q <= rf_rp_q + 1'b1;
+      if (rf_pop_rec) rf_i_q <= rf_pop_blk ? '0 : rf_i_q + 1'b1;
+      rf_cnt_q   <= rf_cnt_q + 3'(rf_push) - 3'(rf_pop_blk);
+      inflight_q <= inflight_q + 3'(i_start) - 3'(rf_push);
+      if (rf_pop_rec) pk_n_q <= pk_flush ? '0 : pk_n_q + 1'b1;
+      if (rf_pop_rec && pk_flush) out_v_q <= 1'b1;
+      else if (wr_ready) out_v_q <= 1'b0;
+    end
+  end
 
   // ---- Assertions (active under verilator --assert) -------------------------------------------
-  // (synthesis tools skip them; Verilator does not define SYNTHESIS)
 `ifndef SYNTHESIS
   always_ff @(posedge ap_clk) begin
     if (rst_n_q) begin
-      assert (!(push && fifo_cnt_q == 5'(FIFO_D))) else $error("som_bmu: result FIFO overflow");
-      assert (!(fill_fire && state_q != StRun)) else $error("som_bmu: sample beat outside RUN");
-      assert (!(ld_fire && cb_cnt_q >= cb_beats_q)) else $error("som_bmu: extra codebook beat");
-      if (issue) begin
-        assert (32'(ia) < DEPTH) else $error("som_bmu: lane address out of range");
-        assert (full_q[csel_q]) else $error("som_bmu: issue from an empty sample buffer");
-      end
-      if (push) begin
-        assert (!m_best[KEY_W-1]) else $error("som_bmu: no valid neuron in a sample");
-        assert (32'(m_best[IDX_W-1:0]) < m_q) else $error("som_bmu: BMU index >= M");
-        assert (m_best != m_second) else $error("som_bmu: BMU equals second BMU");
+      assert (!(cap && dr_act_q && 32'(dr_c_q) != LR - 1))
+        else $error("som_bmu: a group finished while the previous one still drains");
+      assert (!(rf_push && rf_cnt_q == 3'(BF))) else $error("som_bmu: record FIFO overflow");
+      assert (!(i_issue && !full_q[cbuf_q])) else $error("som_bmu: issue from an empty buffer");
+      assert (!(f_take && held_q[fbuf_q]))
+        else $error("som_bmu: fill into a full buffer");
+      if (rec_v_q) begin
+        assert (!(&rb_q[0])) else $error("som_bmu: no valid neuron in a sample");
       end
       if (state_q == StIdle) begin
         assert (!m_axi_gmem_arvalid && !m_axi_gmem_awvalid && !m_axi_gmem_wvalid)
@@ -562,7 +1019,6 @@ module som_bmu #(
       end
     end
   end
-
 `endif  // SYNTHESIS
 
 endmodule

@@ -44,7 +44,8 @@
 #include "Vhopfield_update.h"
 #include "Vhopfield_update_p4.h"
 #include "Vsom_bmu.h"
-#include "Vsom_bmu_p4.h"
+#include "Vsom_bmu_ecp5.h"
+#include "Vsom_bmu_small.h"
 #include "Vsomhop_shell_tb.h"
 #include "Vsomhop_shell_tb_small.h"
 #include "Vsomhop_shell_tb_w64.h"
@@ -820,7 +821,8 @@ somhop_sim *make_harness(const char *name, const somhop_sim_config *cfg, int *rc
   if (std::strcmp(name, "som_bmu") == 0) return make_one<Vsom_bmu>(cfg, rc);
   if (std::strcmp(name, "hopfield_update") == 0) return make_one<Vhopfield_update>(cfg, rc);
   /* test-only variants with P = 4 lanes (somhop_sim_test.h) */
-  if (std::strcmp(name, "som_bmu_p4") == 0) return make_one<Vsom_bmu_p4>(cfg, rc);
+  if (std::strcmp(name, "som_bmu_small") == 0) return make_one<Vsom_bmu_small>(cfg, rc);
+  if (std::strcmp(name, "som_bmu_ecp5") == 0) return make_one<Vsom_bmu_ecp5>(cfg, rc);
   if (std::strcmp(name, "hopfield_update_p4") == 0) return make_one<Vhopfield_update_p4>(cfg, rc);
   /* test-only tops of the shared shell (rtl/common/test/somhop_shell_tb.sv) */
   if (std::strcmp(name, "somhop_shell_tb") == 0) return make_one<Vsomhop_shell_tb>(cfg, rc);

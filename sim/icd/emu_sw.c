@@ -55,7 +55,7 @@ typedef struct native {
 static void bmu_extents(const emu_argval *a, uint64_t *need) {
   uint64_t M = a[3].scalar, D = a[4].scalar, N = a[5].scalar;
   need[0] = need[1] = need[2] = 0;
-  if (M == 0 || M > SOMHOP_BMU_MAX_M || D == 0 || D > SOMHOP_BMU_MAX_D) return; /* kernel returns at once */
+  if (!somhop_bmu_size_ok((uint32_t)M, (uint32_t)D)) return; /* kernel returns at once */
   uint64_t stride = SOMHOP_SOM_STRIDE(D);
   need[0] = M * stride * 2u;
   if (N == 0) return;

@@ -158,6 +158,8 @@ static inline int somhop_bmu_case_make(uint64_t seed, uint32_t index, const somh
       M = somhop_case_range(&r, SOMHOP_BMU_MAX_M / 2, SOMHOP_BMU_MAX_M);
       D = somhop_case_range(&r, SOMHOP_BMU_MAX_D / 2, SOMHOP_BMU_MAX_D);
       N = somhop_case_range(&r, 1, 3);
+      /* som_bmu v2: the codebook must also fit the banks (somhop_bmu_size_ok) */
+      while (D > 1 && !somhop_bmu_size_ok(M, D)) D = D > 8 ? D - 4 : D - 1;
     }
     break;
   }

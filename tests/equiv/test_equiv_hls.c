@@ -158,7 +158,8 @@ out:
 static void out_of_range(void) {
   static const struct { uint32_t M, D, N; const char *what; } bmu[] = {
       {0, 4, 1, "M=0"}, {SOMHOP_BMU_MAX_M + 1, 4, 1, "M=MAX_M+1"}, {4, 0, 1, "D=0"},
-      {4, SOMHOP_BMU_MAX_D + 1, 1, "D=MAX_D+1"}, {4, 4, 0, "N=0"}};
+      {4, SOMHOP_BMU_MAX_D + 1, 1, "D=MAX_D+1"}, {0, 4, 0, "M=0 N=0"},
+      {SOMHOP_BMU_MAX_M, SOMHOP_BMU_MAX_D, 1, "M=MAX_M D=MAX_D (above the bank capacity)"}};
   uint32_t out[8];
   for (size_t t = 0; t < sizeof bmu / sizeof bmu[0]; t++) {
     char name[120];
@@ -241,16 +242,22 @@ static void limit_edges(void) {
 /* The modeled cycle helpers reproduce the worked examples in
  * docs/kernels.md (default lanes only: P = 16, U = 64). */
 static void cycle_model(void) {
-  if (SOMHOP_HLS_BMU_LANES == 16u) {
-    CHECK_U64("model: som_bmu 256 x 64 costs 336 cycles per sample",
-              somhop_hls_bmu_cycles(256, 64, 2) - somhop_hls_bmu_cycles(256, 64, 1), 336);
-    CHECK_U64("model: som_bmu 1024 x 1024 costs 17424 cycles per sample",
-              somhop_hls_bmu_cycles(1024, 1024, 2) - somhop_hls_bmu_cycles(1024, 1024, 1), 17424);
-    CHECK_U64("model: som_bmu 64 x 4 costs 24 cycles per sample",
-              somhop_hls_bmu_cycles(64, 4, 2) - somhop_hls_bmu_cycles(64, 4, 1), 24);
-    CHECK_U64("model: som_bmu 256 x 64 codebook load 16384 cycles",
-              somhop_hls_bmu_cycles(256, 64, 1) - 336 - SOMHOP_HLS_L0, 256u * 64u);
+  if (SOMHOP_CFG_BMU_S == 8u && SOMHOP_CFG_BMU_L == 256u && SOMHOP_CFG_BMU_R == 4u) {
+    /* 1024 x 64 (32x32 map): G = 4 groups of 64 cycles per block of 8 samples. */
+    /* (+ 2 record beats for the 8 more samples) */
+    CHECK_U64("model: som_bmu 1024 x 64 costs 256 cycles per block of 8 samples",
+              somhop_hls_bmu_cycles(1024, 64, 80) - somhop_hls_bmu_cycles(1024, 64, 72), 258);
+    CHECK_U64("model: som_bmu 1024 x 64 codebook load 16384 + 8 cycles",
+              somhop_hls_bmu_cycles_ex(1024, 64, 8, 1) - somhop_hls_bmu_cycles_ex(1024, 64, 8, 0),
+              16392);
+    /* D = 16 < L/R = 64: the drain bounds a group at 64 cycles. */
+    CHECK_U64("model: som_bmu 256 x 16: drain-bound group, 64 cycles per block",
+              somhop_hls_bmu_cycles(256, 16, 80) - somhop_hls_bmu_cycles(256, 16, 72), 66);
   }
+  CHECK_U64("model: load-only som_bmu (N = 0) costs start-up + load",
+            somhop_hls_bmu_cycles(64, 8, 0), SOMHOP_HLS_L0 + 64u * 2u + 8u);
+  CHECK_U64("model: load-only som_bmu with a kept codebook costs only start-up",
+            somhop_hls_bmu_cycles_ex(64, 8, 0, 0), SOMHOP_HLS_L0);
   if (SOMHOP_HLS_HOP_LANES == 64u) {
     uint32_t one = 1, two = 2;
     CHECK_U64("model: hopfield N=1024 async sweep 25600 cycles",
@@ -260,8 +267,116 @@ static void cycle_model(void) {
               somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_SYNC, &two) -
                   somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_SYNC, &one), 16425);
   }
+  CHECK("limits: 40x40 x 256 fits the banks", somhop_bmu_size_ok(1600, 256));
+  CHECK("limits: 32x32 x 1024 fits the banks", somhop_bmu_size_ok(1024, 1024));
+  CHECK("limits: MAX_M x MAX_D does not", !somhop_bmu_size_ok(SOMHOP_BMU_MAX_M, SOMHOP_BMU_MAX_D));
   CHECK_U64("model: out-of-range som_bmu costs only start-up", somhop_hls_bmu_cycles(0, 4, 4),
             SOMHOP_HLS_L0);
+}
+
+/* M around multiples of L (the neuron group) and N around multiples of S (the sample block). */
+static void array_edges(void) {
+  const uint32_t L = SOMHOP_CFG_BMU_L, S = SOMHOP_CFG_BMU_S;
+  const uint32_t ms[] = {1, L - 1, L, L + 1, 2 * L - 1, 2 * L + 1, SOMHOP_BMU_MAX_M};
+  const uint32_t ns[] = {1, S - 1, S, S + 1, 2 * S + 1};
+  uint32_t bad = 0, runs = 0;
+  uint64_t s = 7;
+  for (size_t a = 0; a < sizeof ms / sizeof ms[0]; a++)
+    for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++) {
+      const uint32_t M = ms[a], N = ns[b], D = 3 + (uint32_t)(a + b) % 9, St = SOMHOP_SOM_STRIDE(D);
+      if (M == 0 || M > SOMHOP_BMU_MAX_M || N == 0) continue;
+      uint16_t *cb = calloc((size_t)M * St, 2), *x = calloc((size_t)N * St, 2);
+      uint32_t *r1 = malloc((size_t)N * 16), *r2 = malloc((size_t)N * 16);
+      if (cb && x && r1 && r2) {
+        for (size_t i = 0; i < (size_t)M * St; i++) {
+          s = s * 6364136223846793005ull + 1442695040888963407ull;
+          if (i % St < D) cb[i] = (uint16_t)((s >> 60) * 4369u); /* 16 values: many ties */
+        }
+        for (size_t i = 0; i < (size_t)N * St; i++) {
+          s = s * 6364136223846793005ull + 1442695040888963407ull;
+          if (i % St < D) x[i] = (uint16_t)((s >> 60) * 4369u);
+        }
+        memset(r1, 0xA5, (size_t)N * 16);
+        memset(r2, 0xA5, (size_t)N * 16);
+        somhop_fx_som_bmu(cb, x, M, D, N, SOMHOP_BMU_FLAG_SECOND, r1);
+        som_bmu(cb, x, r2, M, D, N, SOMHOP_BMU_FLAG_SECOND);
+        bad += memcmp(r1, r2, (size_t)N * 16) != 0;
+        runs++;
+      } else {
+        bad++;
+      }
+      free(cb);
+      free(x);
+      free(r1);
+      free(r2);
+    }
+  CHECK("hls som_bmu == reference with M around multiples of L and N around multiples of S",
+        bad == 0 && runs > 20);
+}
+
+/* Resident codebook (KEEP, load-only) on two instances (two CUs). */
+static void resident(void) {
+  enum { M = 37, D = 5, N = 11 };
+  const uint32_t S = SOMHOP_SOM_STRIDE(D);
+  uint16_t cb[M * 8], cb2[M * 8], x[N * 8];
+  uint32_t ref[N * 4], ref2[N * 4], got[N * 4];
+  uint64_t s = 99;
+  somhop_bmu_inst *a = som_bmu_inst_new(), *b = som_bmu_inst_new();
+  if (!a || !b) {
+    CHECK("resident: instance allocation", 0);
+    som_bmu_inst_free(a);
+    som_bmu_inst_free(b);
+    return;
+  }
+  memset(cb, 0, sizeof cb);
+  memset(x, 0, sizeof x);
+  for (uint32_t m = 0; m < M; m++)
+    for (uint32_t k = 0; k < D; k++) {
+      s = s * 6364136223846793005ull + 1442695040888963407ull;
+      cb[m * S + k] = (uint16_t)(s >> 48);
+      cb2[m * S + k] = (uint16_t)(s >> 32);
+    }
+  for (uint32_t k = 0; k < M * S; k++)
+    if (k % S >= D) cb2[k] = 0;
+  for (uint32_t n = 0; n < N; n++)
+    for (uint32_t k = 0; k < D; k++) {
+      s = s * 6364136223846793005ull + 1442695040888963407ull;
+      x[n * S + k] = (uint16_t)(s >> 40);
+    }
+  somhop_fx_som_bmu(cb, x, M, D, N, SOMHOP_BMU_FLAG_SECOND, ref);
+  somhop_fx_som_bmu(cb2, x, M, D, N, SOMHOP_BMU_FLAG_SECOND, ref2);
+  const uint32_t F = SOMHOP_BMU_FLAG_SECOND | SOMHOP_BMU_FLAG_KEEP;
+  for (uint32_t i = 0; i < N * 4; i++) got[i] = SENTINEL32;
+  CHECK_INT("resident: load-only call (N = 0) loads", som_bmu_inst_run(a, cb, x, got, M, D, 0, F), 1);
+  CHECK("resident: load-only call writes nothing", got[0] == SENTINEL32 && got[N * 4 - 1] == SENTINEL32);
+  CHECK_INT("resident: KEEP after load-only skips the load", som_bmu_inst_run(a, cb, x, got, M, D, N, F), 0);
+  CHECK("resident: KEEP result == reference", memcmp(got, ref, sizeof ref) == 0);
+  /* Rewrite the buffer in place: with KEEP the kernel still uses the resident copy (the host
+   * must clear KEEP after such a write) -- this proves the load was really skipped. */
+  uint16_t save[M * 8];
+  memcpy(save, cb, sizeof cb);
+  memcpy(cb, cb2, sizeof cb);
+  CHECK_INT("resident: KEEP with a rewritten buffer skips the load", som_bmu_inst_run(a, cb, x, got, M, D, N, F), 0);
+  CHECK("resident: ... and answers from the resident (old) codebook", memcmp(got, ref, sizeof ref) == 0);
+  CHECK_INT("resident: without KEEP it reloads", som_bmu_inst_run(a, cb, x, got, M, D, N, SOMHOP_BMU_FLAG_SECOND), 1);
+  CHECK("resident: ... and answers from the new codebook", memcmp(got, ref2, sizeof ref2) == 0);
+  CHECK_INT("resident: KEEP with another M reloads", som_bmu_inst_run(a, cb, x, got, M - 1, D, N, F), 1);
+  uint32_t refm[N * 4];
+  somhop_fx_som_bmu(cb, x, M - 1, D, N, SOMHOP_BMU_FLAG_SECOND, refm);
+  CHECK("resident: ... with M - 1 == reference", memcmp(got, refm, sizeof refm) == 0);
+  CHECK_INT("resident: KEEP with another D reloads", som_bmu_inst_run(a, cb, x, got, M - 1, D - 1, N, F), 1);
+  memcpy(cb, save, sizeof cb);
+  CHECK_INT("resident: KEEP with another address reloads", som_bmu_inst_run(a, save, x, got, M, D, N, F), 1);
+  CHECK("resident: ... == reference", memcmp(got, ref, sizeof ref) == 0);
+  /* Instance b is independent: its first KEEP call loads. */
+  CHECK_INT("resident: a second instance loads on its first KEEP call", som_bmu_inst_run(b, cb2, x, got, M, D, N, F), 1);
+  CHECK("resident: ... == reference", memcmp(got, ref2, sizeof ref2) == 0);
+  CHECK_INT("resident: instance a still holds its codebook", som_bmu_inst_run(a, save, x, got, M, D, N, F), 0);
+  CHECK("resident: ... == reference", memcmp(got, ref, sizeof ref) == 0);
+  CHECK_INT("resident: out-of-range sizes load nothing", som_bmu_inst_run(a, save, x, got, 0, D, N, F), 0);
+  CHECK_INT("resident: NULL instance", som_bmu_inst_run(NULL, save, x, got, M, D, N, F), -1);
+  som_bmu_inst_free(a);
+  som_bmu_inst_free(b);
 }
 
 static uint64_t env_u64(const char *name, uint64_t dflt) {
@@ -283,8 +398,9 @@ int main(void) {
     first = (uint32_t)strtoul(only, NULL, 0);
     last = first + 1;
   }
-  printf("# seed=%" PRIu64 " cases %u..%u per kernel, BMU lanes %u, Hopfield lanes %u\n", seed,
-         first, last - 1, (unsigned)SOMHOP_HLS_BMU_LANES, (unsigned)SOMHOP_HLS_HOP_LANES);
+  printf("# seed=%" PRIu64 " cases %u..%u per kernel, BMU S=%u L=%u R=%u, Hopfield lanes %u\n",
+         seed, first, last - 1, (unsigned)SOMHOP_CFG_BMU_S, (unsigned)SOMHOP_CFG_BMU_L,
+         (unsigned)SOMHOP_CFG_BMU_R, (unsigned)SOMHOP_HLS_HOP_LANES);
 
   for (uint32_t i = first; i < last; i++) {
     const char *kind = "";
@@ -309,6 +425,8 @@ int main(void) {
   }
   out_of_range();
   limit_edges();
+  array_edges();
+  resident();
   cycle_model();
   return check_done();
 }

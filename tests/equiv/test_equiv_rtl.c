@@ -1,7 +1,8 @@
 /*
  * test_equiv_rtl.c — 3-way bit-exact equivalence: the host fixed-point
- * reference (somhop_fx_*), the HLS C++ kernels built with g++ (som_bmu,
- * hopfield_update) and the RTL under Verilator (somhop_sim_*).
+ * reference (somhop_fx_*), the HLS C++ kernel built with g++ (hopfield_update)
+ * and the RTL under Verilator (somhop_sim_*). som_bmu v2 has its own test
+ * per configuration: tests/equiv/test_equiv_rtl_bmu.c.
  *
  * Cases come from tests/equiv/cases.h (seeded; sizes scaled for Verilator)
  * plus hand-written edge cases: the kernel limits, out-of-range sizes (the
@@ -12,8 +13,8 @@
  * at many offsets and get split at 4 KiB boundaries.
  *
  * The same random cases (a quarter as many) also run on the test-only P = 4
- * lane variants of both kernels (somhop_sim_test.h), so a lane count other
- * than the default is verified too.
+ * lane variant (somhop_sim_test.h), so a lane count other than the default
+ * is verified too.
  *
  * Environment: SOMHOP_EQUIV_CASES overrides the case count per kernel
  * (default 1000); SOMHOP_EQUIV_SEED the seed.
@@ -66,197 +67,9 @@ static uint64_t dev_addr(uint32_t slot, uint32_t idx) {
   return ((uint64_t)(slot + 1) << 28) + (uint64_t)((idx * 37u + slot * 11u) % 512u) * 8u;
 }
 
-/* ---- SOM BMU ----------------------------------------------------------------- */
-
 typedef struct {
   uint32_t fails, runs;
 } tally;
-
-/* Runs som_bmu on the RTL handle; out must hold N*4 words (pre-filled). */
-static int rtl_bmu(somhop_sim *s, uint32_t idx, const uint16_t *cb, const uint16_t *x,
-                   uint32_t *out, uint32_t M, uint32_t D, uint32_t N, uint32_t flags,
-                   size_t cb_bytes, size_t x_bytes, size_t out_bytes, somhop_sim_stats *st) {
-  somhop_sim_region rg[3] = {{dev_addr(0, idx), (void *)cb, cb_bytes},
-                             {dev_addr(1, idx), (void *)x, x_bytes},
-                             {dev_addr(2, idx), out, out_bytes}};
-  somhop_sim_reg regs[10] = {
-      {SOMHOP_BMU_ARG_CODEBOOK, (uint32_t)rg[0].base},
-      {SOMHOP_BMU_ARG_CODEBOOK + 4, (uint32_t)(rg[0].base >> 32)},
-      {SOMHOP_BMU_ARG_SAMPLES, (uint32_t)rg[1].base},
-      {SOMHOP_BMU_ARG_SAMPLES + 4, (uint32_t)(rg[1].base >> 32)},
-      {SOMHOP_BMU_ARG_OUT, (uint32_t)rg[2].base},
-      {SOMHOP_BMU_ARG_OUT + 4, (uint32_t)(rg[2].base >> 32)},
-      {SOMHOP_BMU_ARG_M, M},
-      {SOMHOP_BMU_ARG_D, D},
-      {SOMHOP_BMU_ARG_N, N},
-      {SOMHOP_BMU_ARG_FLAGS, flags}};
-  return somhop_sim_run(s, rg, 3, regs, 10, st);
-}
-
-/* Compares one BMU case three ways; returns 0 when all agree. */
-static int bmu_case(rig *r, uint64_t seed, uint32_t idx, const char *kind, const uint16_t *cb,
-                    const uint16_t *x, uint32_t M, uint32_t D, uint32_t N, uint32_t flags,
-                    char *why, size_t whylen) {
-  size_t stride = SOMHOP_SOM_STRIDE(D ? D : 1);
-  size_t words = (size_t)(N ? N : 1) * 4;
-  uint32_t *ref = malloc(words * 4), *hls = malloc(words * 4), *rtl = malloc(words * 4);
-  int bad = 0;
-  if (!ref || !hls || !rtl) {
-    snprintf(why, whylen, "out of memory");
-    bad = 1;
-    goto out;
-  }
-  memset(ref, 0xA5, words * 4);
-  memset(hls, 0xA5, words * 4);
-  (void)somhop_fx_som_bmu(cb, x, M, D, N, flags, ref);
-  som_bmu(cb, x, hls, M, D, N, flags);
-  for (int k = 0; k < NSIMS && !bad; k++) {
-    somhop_sim_stats st;
-    memset(rtl, 0xA5, words * 4);
-    int rc = rtl_bmu(r->sim[k], idx, cb, x, rtl, M, D, N, flags,
-                     (size_t)(M ? M : 1) * stride * 2, (size_t)(N ? N : 1) * stride * 2, words * 4,
-                     &st);
-    if (rc != 0) {
-      snprintf(why, whylen, "seed=%" PRIu64 " case=%u kind=%s M=%u D=%u N=%u (%s): sim %s: %s",
-               seed, idx, kind, M, D, N, sim_name[k], somhop_sim_strerror(rc),
-               somhop_sim_errmsg(r->sim[k]));
-      bad = 1;
-      break;
-    }
-    r->cycles[k] += st.cycles;
-    for (size_t i = 0; i < words; i++) {
-      if (rtl[i] != ref[i] || hls[i] != ref[i]) {
-        snprintf(why, whylen,
-                 "seed=%" PRIu64 " case=%u kind=%s M=%u D=%u N=%u flags=%u (%s): word %zu "
-                 "(sample %zu field %zu): rtl 0x%08x, hls 0x%08x, ref 0x%08x",
-                 seed, idx, kind, M, D, N, flags, sim_name[k], i, i / 4, i % 4, rtl[i], hls[i],
-                 ref[i]);
-        bad = 1;
-        break;
-      }
-    }
-  }
-out:
-  free(ref);
-  free(hls);
-  free(rtl);
-  return bad;
-}
-
-static void bmu_random(rig *r, const char *label, uint64_t seed, uint32_t ncases) {
-  somhop_case_limits lim = somhop_case_limits_default();
-  tally t[SOMHOP_BMU_CASE_KINDS];
-  const char *names[SOMHOP_BMU_CASE_KINDS] = {0};
-  char why[SOMHOP_BMU_CASE_KINDS][600];
-  memset(t, 0, sizeof t);
-  lim.max_m = 96;
-  lim.max_d = 48;
-  lim.max_n = 16;
-  lim.big_every = 0;
-  for (uint32_t i = 0; i < ncases; i++) {
-    somhop_bmu_case c;
-    uint32_t k = i % SOMHOP_BMU_CASE_KINDS;
-    char w[600];
-    if (somhop_bmu_case_make(seed, i, &lim, &c) != 0) {
-      CHECK("bmu case allocation", 0);
-      return;
-    }
-    names[k] = c.kind;
-    t[k].runs++;
-    if (bmu_case(r, seed, i, c.kind, c.codebook, c.samples, c.M, c.D, c.N, c.flags, w, sizeof w)) {
-      if (t[k].fails++ == 0) snprintf(why[k], sizeof why[k], "%s", w);
-    }
-    somhop_bmu_case_free(&c);
-  }
-  for (uint32_t k = 0; k < SOMHOP_BMU_CASE_KINDS; k++) {
-    char name[160], d[700];
-    snprintf(name, sizeof name, "%s rtl == hls == ref, kind %s (%u cases x %d sims)", label,
-             names[k] ? names[k] : "?", t[k].runs, NSIMS);
-    snprintf(d, sizeof d, "%u of %u cases differ; first: %.560s", t[k].fails, t[k].runs,
-             t[k].fails ? why[k] : "");
-    check_report_(t[k].fails == 0 && t[k].runs > 0, name, d, __FILE__, __LINE__);
-  }
-}
-
-/* Fills a codebook/sample set with seeded values (v < 0: random 16-bit). */
-static void fill16(uint16_t *a, size_t rows, uint32_t D, int v, uint64_t *s) {
-  size_t stride = SOMHOP_SOM_STRIDE(D);
-  for (size_t i = 0; i < rows; i++)
-    for (size_t k = 0; k < stride; k++) {
-      uint16_t val = 0;
-      if (k < D) {
-        *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-        val = v < 0 ? (uint16_t)(*s >> 48) : (uint16_t)v;
-      }
-      a[i * stride + k] = val;
-    }
-}
-
-static void bmu_edges(rig *r, uint64_t seed) {
-  static const struct {
-    const char *name;
-    uint32_t M, D, N, flags;
-    int val;
-  } e[] = {
-      /* the limits of the configuration being built (kernels/configs.mk) */
-      {"limits M=MAX_M D=MAX_D (all maximum vs 0)", SOMHOP_BMU_MAX_M, SOMHOP_BMU_MAX_D, 2, 1, 65535},
-      {"limits M=MAX_M D=MAX_D random", SOMHOP_BMU_MAX_M, SOMHOP_BMU_MAX_D, 2, 1, -1},
-      {"M=1 D=1 N=1 second requested", 1, 1, 1, 1, -1},
-      {"M=MAX_M-1 D=3 N=5", SOMHOP_BMU_MAX_M - 1, 3, 5, 1, -1},
-      {"flags 0xFFFFFFFE (no SECOND bit)", 40, 9, 4, 0xFFFFFFFEu, -1},
-      {"flags 0xFFFFFFFF", 40, 9, 4, 0xFFFFFFFFu, -1},
-      {"N=300 D=4 (write-bound stream)", 17, 4, 300, 1, -1},
-  };
-  for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
-    size_t stride = SOMHOP_SOM_STRIDE(e[i].D);
-    uint16_t *cb = malloc((size_t)e[i].M * stride * 2), *x = malloc((size_t)e[i].N * stride * 2);
-    uint64_t s = seed + i;
-    char why[600], name[200];
-    if (!cb || !x) {
-      CHECK("edge allocation", 0);
-      free(cb);
-      free(x);
-      return;
-    }
-    fill16(cb, e[i].M, e[i].D, e[i].val < 0 ? -1 : 0, &s);
-    fill16(x, e[i].N, e[i].D, e[i].val, &s);
-    snprintf(name, sizeof name, "bmu edge: %s", e[i].name);
-    int bad = bmu_case(r, seed, 100000u + (uint32_t)i, "edge", cb, x, e[i].M, e[i].D, e[i].N,
-                       e[i].flags, why, sizeof why);
-    check_report_(!bad, name, why, __FILE__, __LINE__);
-    free(cb);
-    free(x);
-  }
-}
-
-/* Out-of-range sizes: the RTL finishes with no memory traffic at all. */
-static void bmu_out_of_range(rig *r) {
-  static const uint32_t sz[][3] = {
-      {0, 4, 2}, {SOMHOP_BMU_MAX_M + 1, 4, 2}, {4, 0, 2}, {4, SOMHOP_BMU_MAX_D + 1, 2}, {4, 4, 0}};
-  uint16_t cb[8 * 4] = {0}, x[8 * 4] = {0};
-  uint32_t out[8], hls[8];
-  for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++) {
-    char name[160], d[300];
-    for (int k = 0; k < NSIMS; k++) {
-      somhop_sim_stats st;
-      memset(out, 0x5A, sizeof out);
-      int rc = rtl_bmu(r->sim[k], 7, cb, x, out, sz[i][0], sz[i][1], sz[i][2], 1, sizeof cb,
-                       sizeof x, sizeof out, &st);
-      snprintf(name, sizeof name, "bmu out of range M=%u D=%u N=%u (%s): done, no traffic",
-               sz[i][0], sz[i][1], sz[i][2], sim_name[k]);
-      snprintf(d, sizeof d, "rc %d (%s), read beats %" PRIu64 ", write beats %" PRIu64
-               ", out[0] 0x%08x", rc, somhop_sim_errmsg(r->sim[k]), st.read_beats,
-               st.write_beats, out[0]);
-      check_report_(rc == 0 && st.read_beats == 0 && st.write_beats == 0 && out[0] == 0x5A5A5A5Au,
-                    name, d, __FILE__, __LINE__);
-    }
-    memset(hls, 0x5A, sizeof hls);
-    som_bmu(cb, x, hls, sz[i][0], sz[i][1], sz[i][2], 1);
-    snprintf(name, sizeof name, "bmu out of range M=%u D=%u N=%u: hls writes nothing", sz[i][0],
-             sz[i][1], sz[i][2]);
-    CHECK_U64(name, hls[0], 0x5A5A5A5Au);
-  }
-}
 
 /* ---- Hopfield ------------------------------------------------------------------ */
 
@@ -471,16 +284,7 @@ int main(void) {
   uint32_t ncases = e ? (uint32_t)strtoul(e, NULL, 10) : 1000u;
   uint64_t seed = es ? strtoull(es, NULL, 0) : 20261126u;
   rig r;
-  if (rig_open(&r, "som_bmu") != 0) {
-    CHECK("create som_bmu simulators", 0);
-    return check_done();
-  }
-  bmu_random(&r, "bmu", seed, ncases);
-  bmu_edges(&r, seed);
-  bmu_out_of_range(&r);
-  printf("# som_bmu: %u cases, simulated cycles %" PRIu64 " (no bp) / %" PRIu64 " (bp)\n", ncases,
-         r.cycles[0], r.cycles[1]);
-  rig_close(&r);
+  /* som_bmu v2: tests/equiv/test_equiv_rtl_bmu.c (per configuration) */
   if (rig_open(&r, "hopfield_update") != 0) {
     CHECK("create hopfield_update simulators", 0);
     return check_done();
@@ -491,13 +295,7 @@ int main(void) {
   printf("# hopfield_update: %u cases, simulated cycles %" PRIu64 " (no bp) / %" PRIu64 " (bp)\n",
          ncases, r.cycles[0], r.cycles[1]);
   rig_close(&r);
-  /* P = 4 lane variants: a quarter of the cases, other seed */
-  if (rig_open(&r, "som_bmu_p4") != 0) {
-    CHECK("create som_bmu_p4 simulators", 0);
-    return check_done();
-  }
-  bmu_random(&r, "bmu P=4", seed + 1, ncases / 4 ? ncases / 4 : 1);
-  rig_close(&r);
+  /* P = 4 lane variant: a quarter of the cases, other seed */
   if (rig_open(&r, "hopfield_update_p4") != 0) {
     CHECK("create hopfield_update_p4 simulators", 0);
     return check_done();

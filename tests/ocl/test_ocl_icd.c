@@ -396,7 +396,9 @@ static void map_flow(env *e, int d) {
     return;
   }
   uint32_t M = 6, D = 3, N = 5, st = SOMHOP_SOM_STRIDE(D);
-  size_t cbb = (size_t)M * st * 2, xb = (size_t)N * st * 2, ob = (size_t)N * 16;
+  /* whole 64-byte beats, as the host allocates them (kernels/somhop_fixed.h section 1) */
+  size_t cbb = ((size_t)M * st * 2 + 63) & ~(size_t)63, xb = ((size_t)N * st * 2 + 63) & ~(size_t)63;
+  size_t ob = ((size_t)N * 16 + 63) & ~(size_t)63;
   cl_mem bcb = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_ALLOC_HOST_PTR, cbb, NULL, &rc);
   cl_mem bx = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_ALLOC_HOST_PTR, xb, NULL, &rc);
   cl_mem bo = clCreateBuffer(e->ctx, CL_MEM_WRITE_ONLY | CL_MEM_ALLOC_HOST_PTR, ob, NULL, &rc);

@@ -84,13 +84,16 @@ static void check_kernel(const char *root, const char *kernel, const want_arg *w
               attr(p, "dataWidth", d, sizeof d) && strcmp(d, "32") == 0;
       } else if (strcmp(v, "m_axi_gmem") == 0) {
         char m[64], d[64];
+        /* som_bmu v2 moves 512-bit beats; hopfield_update 64 (v1) or 512 (v2) */
         gmem = attr(p, "mode", m, sizeof m) && strcmp(m, "master") == 0 &&
-               attr(p, "dataWidth", d, sizeof d) && strcmp(d, "64") == 0;
+               attr(p, "dataWidth", d, sizeof d) &&
+               (strcmp(d, "512") == 0 || (strcmp(kernel, "som_bmu") != 0 && strcmp(d, "64") == 0));
       }
     }
     snprintf(name, sizeof name, "%s: s_axi_control slave, range 0x1000, 32 bit", kernel);
     CHECK(name, ctl);
-    snprintf(name, sizeof name, "%s: m_axi_gmem master, 64 bit", kernel);
+    snprintf(name, sizeof name, "%s: m_axi_gmem master, %s bit", kernel,
+             strcmp(kernel, "som_bmu") == 0 ? "512" : "64 or 512");
     CHECK(name, gmem);
     snprintf(name, sizeof name, "%s: exactly two ports", kernel);
     CHECK_INT(name, nports, 2);

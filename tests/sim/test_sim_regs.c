@@ -159,10 +159,11 @@ static void test_ctrl(const char *kernel, double bp) {
 }
 
 /* A small som_bmu run over the given regions; codebook rows are 0, 1000, 2000
- * ... in every feature, sample n is 1000*n + 1, so BMU(n) = n. */
+ * ... in every feature, sample n is 1000*n + 1, so BMU(n) = n. som_bmu v2 moves
+ * 64-byte beats: every array is a whole number of beats (the samples' tail is zero). */
 typedef struct {
   uint16_t cb[8 * 4];
-  uint16_t x[4 * 4];
+  uint16_t x[8 * 4];
   uint32_t out[4 * 4];
 } bmu_bufs;
 
@@ -170,6 +171,7 @@ static int bmu_small(somhop_sim *s, bmu_bufs *b, size_t out_bytes, int with_samp
                      somhop_sim_stats *st) {
   for (int m = 0; m < 8; m++)
     for (int k = 0; k < 4; k++) b->cb[m * 4 + k] = (uint16_t)(k < 3 ? 1000 * m : 0);
+  memset(b->x, 0, sizeof b->x);
   for (int n = 0; n < 4; n++)
     for (int k = 0; k < 4; k++) b->x[n * 4 + k] = (uint16_t)(k < 3 ? 1000 * n + 1 : 0);
   memset(b->out, 0xEE, sizeof b->out);
@@ -203,8 +205,8 @@ static void test_bounds_and_timeout(void) {
   }
   CHECK_INT("bmu small run", bmu_small(s, &b, sizeof b.out, 1, &st), 0);
   CHECK("bmu small run: BMU n for sample n, distance 3", bmu_small_ok(&b));
-  CHECK_U64("bmu small run: read beats 8 rows + 4 samples", st.read_beats, 12);
-  CHECK_U64("bmu small run: write beats 4 records x 2", st.write_beats, 8);
+  CHECK_U64("bmu small run: read beats 8 rows + 4 samples (one 64-byte beat each)", st.read_beats, 2);
+  CHECK_U64("bmu small run: write beats 4 records in one beat", st.write_beats, 1);
   CHECK("bmu small run: cycles counted", st.cycles > 20 && st.cycles < 3000);
 
   int rc = bmu_small(s, &b, 40, 1, &st); /* out region 40 bytes < 64 written */
@@ -216,7 +218,7 @@ static void test_bounds_and_timeout(void) {
   rc = bmu_small(s, &b, sizeof b.out, 0, &st); /* samples region missing */
   CHECK_INT("read outside the regions -> EBOUNDS", rc, SOMHOP_SIM_EBOUNDS);
   CHECK_CONTAINS("read EBOUNDS message names AR and the address", somhop_sim_errmsg(s),
-                 "AR: read of 32 bytes at 0x30000");
+                 "AR: read of 64 bytes at 0x30000");
 
   rc = bmu_small(s, &b, sizeof b.out, 1, &st);
   CHECK_INT("handle usable after EBOUNDS", rc, 0);
@@ -224,7 +226,7 @@ static void test_bounds_and_timeout(void) {
 
   /* timeout: a problem far above the 3000-cycle budget */
   {
-    enum { M = 64, D = 64, N = 64 };
+    enum { M = 256, D = 256, N = 64 }; /* codebook load alone: 16 384 cycles */
     uint16_t *cb = calloc(M * D, 2), *x = calloc(N * D, 2);
     uint32_t *out = calloc(N * 4, 4);
     if (cb && x && out) {
