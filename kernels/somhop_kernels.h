@@ -10,10 +10,11 @@
  * return at once without reading or writing memory. Flags bits other
  * than SOMHOP_BMU_FLAG_SECOND are ignored.
  *
- * g++ builds only: the on-chip buffers (2 MiB codebook, 8 MiB weights) are
- * heap-allocated per call; if that allocation fails the call returns
- * without writing anything (on hardware the buffers are BRAM/URAM).
- * Each call is self-contained, so calls from different threads are safe.
+ * g++ builds only: som_bmu's on-chip buffer (2 MiB codebook) is heap-allocated
+ * per call; if that allocation fails the call returns without writing anything
+ * (on hardware the buffers are BRAM/URAM). hopfield_update(...) runs on one
+ * process-wide compute unit (somhop_hop_cu below) holding the resident weights
+ * (KEEP); calls from different threads are serialised on it.
  */
 #ifndef SOMHOP_KERNELS_H
 #define SOMHOP_KERNELS_H
@@ -31,16 +32,19 @@ extern "C" {
 #define SOMHOP_HLS_BMU_LANES 16u
 #endif
 
-/* Weights (= state bits) consumed per cycle by hopfield_update; divides 64. */
-#ifndef SOMHOP_HLS_HOP_LANES
-#define SOMHOP_HLS_HOP_LANES 64u
+/* hopfield_update configuration (kernels/configs.mk passes these; the
+ * defaults are the `default` configuration): U weights per cycle per probe,
+ * B probes per pass over the weights, CU compute units. */
+#ifndef SOMHOP_CFG_HOP_U
+#define SOMHOP_CFG_HOP_U 2048u
+#endif
+#ifndef SOMHOP_CFG_HOP_B
+#define SOMHOP_CFG_HOP_B 4u
+#endif
+#ifndef SOMHOP_CFG_HOP_CU
+#define SOMHOP_CFG_HOP_CU 1u
 #endif
 
-/* ---- Modeled cycle counts -------------------------------------------------
- * The cycle counts the HLS design is built to achieve (docs/kernels.md,
- * sections "HLS: som_bmu" / "HLS: hopfield_update"): pipelined loops at
- * II=1 plus estimated pipeline depths. A model for sw_emu's modeled timing,
- * NOT a csynth or hardware figure — these sources were never synthesised. */
 #define SOMHOP_HLS_L0 30u /* start-up: AXI4-Lite start, first m_axi latency (estimate) */
 
 static inline uint32_t somhop_hls_log2(uint32_t x) {
@@ -63,24 +67,61 @@ static inline uint64_t somhop_hls_bmu_cycles(uint32_t M, uint32_t D, uint32_t N)
   return SOMHOP_HLS_L0 + (uint64_t)M * S + (G * P - M) * Q + (uint64_t)N * (S + G * Q + Ls + 4u);
 }
 
-/* hopfield_update, given the sweep records the call produced (B words):
- * L0 + N*S + N*(C*U - S)/4 + sum_b [2W + 1 + s_b * sweep], with
- * sweep = 2W + N*C + Lf (SYNC: one flattened pipeline plus the state
- * copies) or N*(C + Lf) (ASYNC: each row drains), C = ceil(N/U),
- * W = WORDS(N), Lf = 3 + log2(U). Out-of-range arguments: L0. */
-static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mode,
+/* ASYNC forwarding window of hopfield_update (columns i-DB .. i-1 of row i
+ * are still in the pipeline when row i's chunk is read; their newest bits
+ * are forwarded and added late). RTL: DB = 4 + log2(U) (its pipeline depth
+ * from the state sample to the decision, see somhop_rtl_hop_cycles); the
+ * HLS C++ uses the same window so both compute the same partial sums. */
+#define SOMHOP_HOP_BAND (4u + somhop_hls_log2_const(SOMHOP_CFG_HOP_U))
+#define somhop_hls_log2_const(x) \
+  ((x) >= 65536u ? 16u : (x) >= 32768u ? 15u : (x) >= 16384u ? 14u : (x) >= 8192u ? 13u : \
+   (x) >= 4096u ? 12u : (x) >= 2048u ? 11u : (x) >= 1024u ? 10u : (x) >= 512u ? 9u : \
+   (x) >= 256u ? 8u : (x) >= 128u ? 7u : (x) >= 64u ? 6u : (x) >= 32u ? 5u : \
+   (x) >= 16u ? 4u : (x) >= 8u ? 3u : (x) >= 4u ? 2u : (x) >= 2u ? 1u : 0u)
+
+/* Largest sweep count among the probes of batch [b0, b0 + nb). */
+static inline uint64_t somhop_hop_batch_sweeps(const uint32_t *sweeps, uint32_t b0, uint32_t nb) {
+  uint64_t m = 0;
+  for (uint32_t b = b0; b < b0 + nb; b++)
+    if ((sweeps[b] & SOMHOP_HOP_SWEEPS_MASK) > m) m = sweeps[b] & SOMHOP_HOP_SWEEPS_MASK;
+  return m;
+}
+
+/* hopfield_update HLS model, given the sweep records the call produced (B
+ * words) and whether it loaded the weights (0 = kept under KEEP):
+ *   L0 + loaded * (ceil(N*S/32) + 8)
+ *      + sum over batches of nb <= HB probes [2*nb*W + nb + 16 + smax * (N*C + 6 + log2 U)]
+ * S = STRIDE(N), W = WORDS(N), C = ceil(N/U), smax = largest sweep count in
+ * the batch (the batch sweeps until its last probe stops). Out-of-range
+ * arguments: L0. A model of what the HLS design is built for (II = 1 per
+ * chunk), never csynth'ed. */
+static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mode, int loaded,
                                              const uint32_t *sweeps) {
-  const uint64_t U = SOMHOP_HLS_HOP_LANES;
-  if (N == 0 || N > SOMHOP_HOP_MAX_N || B == 0 || (mode != SOMHOP_HOP_SYNC && mode != SOMHOP_HOP_ASYNC))
+  const uint64_t U = SOMHOP_CFG_HOP_U, HB = SOMHOP_CFG_HOP_B;
+  if (N == 0 || N > SOMHOP_HOP_MAX_N || (mode & ~(SOMHOP_HOP_ASYNC | SOMHOP_HOP_FLAG_KEEP)) != 0)
     return SOMHOP_HLS_L0;
   const uint64_t S = SOMHOP_HOP_STRIDE(N), C = (N + U - 1u) / U, W = SOMHOP_HOP_WORDS(N);
-  const uint64_t Lf = 3u + somhop_hls_log2((uint32_t)U);
-  const uint64_t sweep = mode == SOMHOP_HOP_SYNC ? 2u * W + (uint64_t)N * C + Lf : (uint64_t)N * (C + Lf);
-  uint64_t cyc = SOMHOP_HLS_L0 + (uint64_t)N * S + (uint64_t)N * (C * U - S) / 4u;
-  for (uint32_t b = 0; b < B; b++)
-    cyc += 2u * W + 1u + (uint64_t)(sweeps[b] & SOMHOP_HOP_SWEEPS_MASK) * sweep;
+  uint64_t cyc = SOMHOP_HLS_L0 + (loaded ? ((uint64_t)N * S + 31u) / 32u + 8u : 0u);
+  for (uint32_t b0 = 0; b0 < B; b0 += (uint32_t)HB) {
+    const uint32_t nb = B - b0 < HB ? B - b0 : (uint32_t)HB;
+    cyc += 2u * nb * W + nb + 16u +
+           somhop_hop_batch_sweeps(sweeps, b0, nb) * ((uint64_t)N * C + 6u + somhop_hls_log2((uint32_t)U));
+  }
   return cyc;
 }
+
+/* One hopfield_update compute unit of the g++ build with its resident
+ * weights (8 MiB at MAX_N = 2048): the emulation creates one per CU so CUs
+ * run concurrently. somhop_hop_cu_run is hopfield_update on that CU;
+ * weights_addr is the device address the KEEP rule compares (any stable
+ * identifier of the buffer). Returns 1 if it loaded the weights, 0 if it
+ * kept them or the arguments were out of range. One thread per CU at a time. */
+typedef struct somhop_hop_cu somhop_hop_cu;
+somhop_hop_cu *somhop_hop_cu_create(void); /* NULL when out of memory */
+void somhop_hop_cu_destroy(somhop_hop_cu *cu); /* accepts NULL */
+int somhop_hop_cu_run(somhop_hop_cu *cu, uint64_t weights_addr, const int16_t *weights,
+                      const uint64_t *probes, uint64_t *states, uint32_t *sweeps, uint32_t N,
+                      uint32_t B, uint32_t max_sweeps, uint32_t mode);
 
 void som_bmu(const uint16_t *codebook, const uint16_t *samples, uint32_t *out, uint32_t M,
              uint32_t D, uint32_t N, uint32_t flags);
