@@ -110,6 +110,85 @@ static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mo
   return cyc;
 }
 
+/* ---- Exact RTL cycle formula of hopfield_update (rtl/hopfield_update/) --------
+ * Cycles from the ap_start write to ap_done seen by the Verilator harness
+ * (sim/harness), with zero back-pressure and a fixed memory latency L. A
+ * configuration: U weights per cycle, HB probes per batch, MAX_N, WPB 64-bit
+ * words per AXI beat (8 for 512-bit m_axi_gmem). With LT = log2 U,
+ * DB = 4 + LT, R = STRIDE(N)/4, W = WORDS(N), C = ceil(N/U):
+ *   T = 4 + DB + [loaded] * (4 + L + A(0, R, N))
+ *     + sum over batches b0 = 0, HB, ... (nb probes) of
+ *         6 + L + A(b0*W mod WPB, W, nb) + smax * (N*C + LT + 8)
+ *         + sum over its probes p of (10 + beats_p)
+ *     + [B > 0] * (L - 2)
+ * where A(o, len, segs) is the cycle count of hopfield_align over segs
+ * segments of len words starting at word o of the first beat (one beat per
+ * cycle, plus one cycle for every extra aligned beat a single input beat
+ * completes; somhop_rtl_hop_align below runs its rule), smax the largest sweep
+ * count of the batch's probes (the batch sweeps until its last probe stops),
+ * beats_p = ceil((o_p + W)/WPB) the state beats of probe p written with
+ * strobes (o_p its first word's offset in a beat). Out of range: 2 cycles.
+ * Load-only (B = 0): no batch terms. Where the terms come from: 4 + DB =
+ * start, setup and the DB-cycle ASYNC select table; 4 + L + A = the weight
+ * stream; per batch 6 + L + A = the probe stream, N*C + LT + 8 per sweep =
+ * N*C issue cycles, the 5 + LT pipeline, sweep start/end; per probe 10 + beats
+ * = state write (command, beats) and the sweep word; L - 2 = the last write
+ * response. The constants are fitted to and checked against Verilator
+ * (test_rtl_cycles: 0 cycles difference at every point, L = 8 and 32; L >= 2). */
+typedef struct {
+  uint32_t U, HB, max_n, wpb; /* configuration */
+  uint32_t mem_latency;       /* L: harness memory latency in cycles */
+} somhop_rtl_hop_cfg;
+
+#define SOMHOP_RTL_HOP_KO 2u
+
+/* hopfield_align's rule, cycle by cycle (data available every cycle). */
+static inline uint64_t somhop_rtl_hop_align(uint64_t o0, uint64_t len, uint64_t segs,
+                                            uint64_t beats, uint64_t wpb) {
+  uint64_t rcvd = 0, s = o0, send = o0 + len, e1 = len < wpb ? o0 + len : o0 + wpb;
+  uint64_t seg = 0, left = beats, cyc = 0;
+  while (seg < segs || left) {
+    const int emit = seg < segs && e1 <= rcvd;
+    const int take = left && (seg == segs || e1 + wpb > rcvd);
+    if (take) {
+      rcvd += wpb;
+      left--;
+    }
+    if (emit) {
+      const int end = e1 == send;
+      s = end ? send : s + wpb;
+      if (end) {
+        send += len;
+        seg++;
+      }
+      e1 = s + wpb < send ? s + wpb : send;
+    }
+    cyc++;
+  }
+  return cyc;
+}
+
+static inline uint64_t somhop_rtl_hop_cycles(const somhop_rtl_hop_cfg *cfg, uint32_t N, uint32_t B,
+                                             uint32_t mode, int loaded, const uint32_t *sweeps) {
+  const uint64_t U = cfg->U, HB = cfg->HB, WPB = cfg->wpb, L = cfg->mem_latency;
+  if (N == 0 || N > cfg->max_n || (mode & ~(SOMHOP_HOP_ASYNC | SOMHOP_HOP_FLAG_KEEP)) != 0)
+    return SOMHOP_RTL_HOP_KO;
+  const uint64_t LT = somhop_hls_log2((uint32_t)U), DB = 4u + LT;
+  const uint64_t R = SOMHOP_HOP_STRIDE(N) / 4u, W = SOMHOP_HOP_WORDS(N), C = (N + U - 1u) / U;
+  uint64_t t = 4u + DB;
+  if (loaded) t += 4u + L + somhop_rtl_hop_align(0, R, N, ((uint64_t)N * R + WPB - 1u) / WPB, WPB);
+  for (uint64_t b0 = 0; b0 < B; b0 += HB) {
+    const uint64_t nb = B - b0 < HB ? B - b0 : HB, o0 = (b0 * W) % WPB;
+    t += 6u + L + somhop_rtl_hop_align(o0, W, nb, (o0 + nb * W + WPB - 1u) / WPB, WPB);
+    t += somhop_hop_batch_sweeps(sweeps, (uint32_t)b0, (uint32_t)nb) * ((uint64_t)N * C + LT + 8u);
+    for (uint64_t p = 0; p < nb; p++) {
+      const uint64_t op = ((b0 + p) * W) % WPB;
+      t += 10u + (op + W + WPB - 1u) / WPB;
+    }
+  }
+  return B ? t + L - 2u : t;
+}
+
 /* One hopfield_update compute unit of the g++ build with its resident
  * weights (8 MiB at MAX_N = 2048): the emulation creates one per CU so CUs
  * run concurrently. somhop_hop_cu_run is hopfield_update on that CU;

@@ -36,7 +36,8 @@
 #include <vector>
 
 #include "Vhopfield_update.h"
-#include "Vhopfield_update_p4.h"
+#include "Vhopfield_update_ecp5.h"
+#include "Vhopfield_update_small.h"
 #include "Vsom_bmu.h"
 #include "Vsom_bmu_p4.h"
 #include "verilated.h"
@@ -637,9 +638,10 @@ somhop_sim *make_harness(const char *name, const somhop_sim_config *cfg, int *rc
   *rc = SOMHOP_SIM_EINVAL;
   if (std::strcmp(name, "som_bmu") == 0) return make_one<Vsom_bmu>(cfg, rc);
   if (std::strcmp(name, "hopfield_update") == 0) return make_one<Vhopfield_update>(cfg, rc);
-  /* test-only variants with P = 4 lanes (somhop_sim_test.h) */
+  /* test-only variants (somhop_sim_test.h) */
   if (std::strcmp(name, "som_bmu_p4") == 0) return make_one<Vsom_bmu_p4>(cfg, rc);
-  if (std::strcmp(name, "hopfield_update_p4") == 0) return make_one<Vhopfield_update_p4>(cfg, rc);
+  if (std::strcmp(name, "hopfield_update_small") == 0) return make_one<Vhopfield_update_small>(cfg, rc);
+  if (std::strcmp(name, "hopfield_update_ecp5") == 0) return make_one<Vhopfield_update_ecp5>(cfg, rc);
   return nullptr;
 }
 
