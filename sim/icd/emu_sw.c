@@ -50,7 +50,7 @@ static void bmu_extents(const emu_argval *a, uint64_t *need) {
 static void hop_extents(const emu_argval *a, uint64_t *need) {
   uint64_t N = a[4].scalar, B = a[5].scalar, mode = a[7].scalar;
   need[0] = need[1] = need[2] = need[3] = 0;
-  if (N == 0 || N > SOMHOP_HOP_MAX_N || mode > SOMHOP_HOP_ASYNC) return;
+  if (N == 0 || N > SOMHOP_HOP_MAX_N || (mode & ~(uint64_t)(SOMHOP_HOP_ASYNC | SOMHOP_HOP_FLAG_KEEP)) != 0) return;
   need[0] = N * SOMHOP_HOP_STRIDE(N) * 2u;
   if (B == 0) return;
   need[1] = need[2] = B * SOMHOP_HOP_WORDS(N) * 8u;
