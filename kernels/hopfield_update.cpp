@@ -124,8 +124,10 @@ static void load_weights(somhop_hop_cu *cu, const RdArray &wt, uint32_t N) {
   const uint32_t S = SOMHOP_HOP_STRIDE(N);
   const uint64_t total = (uint64_t)N * S;
   const uint64_t beats = (total + EPB - 1) / EPB;
+clear_rows:
   for (uint32_t i = 0; i < N; i++) {
     cu->r[i] = 0;
+  clear_band:
     for (uint32_t d = 0; d < DB; d++) cu->band[i][d] = 0;
   }
   uint32_t i = 0, j = 0;
@@ -134,6 +136,7 @@ load_w:
   for (uint64_t t = 0; t < beats; t++) {
 #pragma HLS PIPELINE II=1
     const Beat b = wt.get(t);
+  beat_elems:
     for (uint32_t k = 0; k < EPB; k++) {
 #pragma HLS UNROLL
       if (t * EPB + k >= total) break;
@@ -160,6 +163,7 @@ static uint32_t masked_sum(const somhop_hop_cu *cu, const uint64_t *s, uint32_t 
                            uint32_t hi) {
 #pragma HLS INLINE
   uint32_t acc = 0;
+masked_cols:
   for (uint32_t j = lo; j < hi; j++)
     if (get_bit(s, j)) acc += (uint32_t)(int32_t)cu->w[i][j];
   return acc;
@@ -177,6 +181,7 @@ static void run_batch(const somhop_hop_cu *cu, const RdArray &pr, const WrArray 
   bool conv[HB], active[HB];
 read_probes:
   for (uint32_t b = 0; b < nb; b++) {
+  probe_words:
     for (uint32_t k = 0; k < W; k++) {
       const uint64_t word = (uint64_t)(b0 + b) * W + k;
       uint64_t v = pr.get(word / WPB).w[word % WPB];
@@ -191,14 +196,17 @@ read_probes:
 sweep_loop:
   while (any) {
     bool changed[HB];
+  sweep_start:
     for (uint32_t b = 0; b < nb; b++) {
       changed[b] = false;
+    copy_in:
       for (uint32_t k = 0; k < W; k++) nxt[b][k] = cur[b][k];
     }
   rows:
     for (uint32_t i = 0; i < N; i++) {
 #pragma HLS PIPELINE II=1
       const uint32_t lo = async ? (i > DB ? i - DB : 0) : i;  // forwarded window [lo, i)
+    probes:
       for (uint32_t b = 0; b < nb; b++) {
 #pragma HLS UNROLL
         if (!active[b]) continue;
@@ -207,6 +215,7 @@ sweep_loop:
         // main tree: every column outside the forwarded window
         uint32_t h = 2u * (masked_sum(cu, in, i, 0, lo) + masked_sum(cu, in, i, i, N));
         // forwarded bits (ASYNC: the newest decisions of rows lo .. i-1)
+      band:
         for (uint32_t j = lo; j < i; j++)
           if (get_bit(in, j)) h += 2u * (uint32_t)(int32_t)cu->band[i][i - j - 1];
         h -= (uint32_t)cu->r[i];
@@ -218,10 +227,13 @@ sweep_loop:
       }
     }
     any = false;
+  sweep_end:
     for (uint32_t b = 0; b < nb; b++) {
       if (!active[b]) continue;
-      if (!async)
+      if (!async) {
+      copy_out:
         for (uint32_t k = 0; k < W; k++) cur[b][k] = nxt[b][k];
+      }
       done[b]++;
       if (!changed[b]) conv[b] = true;
       if (conv[b] || done[b] == max_sweeps) active[b] = false;
@@ -230,6 +242,7 @@ sweep_loop:
   }
 write_out:
   for (uint32_t b = 0; b < nb; b++) {
+  state_words:
     for (uint32_t k = 0; k < W; k++) st.put_word((uint64_t)(b0 + b) * W + k, cur[b][k]);
     sw.put_u32(b0 + b, done[b] | (conv[b] ? SOMHOP_HOP_CONVERGED : 0u));
   }
@@ -242,6 +255,7 @@ somhop_hop_cu *g_default_cu;  // CU 0 of hopfield_update(...); never freed (proc
 
 }  // namespace
 
+#ifndef __SYNTHESIS__
 extern "C" somhop_hop_cu *somhop_hop_cu_create(void) {
   somhop_hop_cu *cu = new (std::nothrow) somhop_hop_cu;
   if (cu) {
@@ -253,6 +267,7 @@ extern "C" somhop_hop_cu *somhop_hop_cu_create(void) {
 }
 
 extern "C" void somhop_hop_cu_destroy(somhop_hop_cu *cu) { delete cu; }
+#endif
 
 extern "C" int somhop_hop_cu_run(somhop_hop_cu *cu, uint64_t weights_addr, const int16_t *weights,
                                  const uint64_t *probes, uint64_t *states, uint32_t *sweeps,
@@ -281,23 +296,37 @@ batches:
   return loaded;
 }
 
-extern "C" void hopfield_update(const int16_t *weights, const uint64_t *probes, uint64_t *states,
-                                uint32_t *sweeps, uint32_t N, uint32_t B, uint32_t max_sweeps,
-                                uint32_t mode) {
+#ifdef __SYNTHESIS__
+// The v++ top: 512-bit pointers (one m_axi_gmem per CU, V2-INTERFACE), the
+// resident weights a static (one instance per CU).
+extern "C" void hopfield_update(const Beat *weights, const Beat *probes, Beat *states, Beat *sweeps,
+                                uint32_t N, uint32_t B, uint32_t max_sweeps, uint32_t mode) {
 #pragma HLS INTERFACE m_axi port=weights offset=slave bundle=gmem max_read_burst_length=64 num_read_outstanding=16
 #pragma HLS INTERFACE m_axi port=probes offset=slave bundle=gmem
 #pragma HLS INTERFACE m_axi port=states offset=slave bundle=gmem
 #pragma HLS INTERFACE m_axi port=sweeps offset=slave bundle=gmem
+#pragma HLS INTERFACE s_axilite port=weights bundle=control
+#pragma HLS INTERFACE s_axilite port=probes bundle=control
+#pragma HLS INTERFACE s_axilite port=states bundle=control
+#pragma HLS INTERFACE s_axilite port=sweeps bundle=control
+#pragma HLS INTERFACE s_axilite port=N bundle=control
+#pragma HLS INTERFACE s_axilite port=B bundle=control
+#pragma HLS INTERFACE s_axilite port=max_sweeps bundle=control
+#pragma HLS INTERFACE s_axilite port=mode bundle=control
 #pragma HLS INTERFACE s_axilite port=return bundle=control
-#ifndef __SYNTHESIS__
+  static somhop_hop_cu cu;
+  somhop_hop_cu_run(&cu, (uint64_t)(uintptr_t)weights, (const int16_t *)weights,
+                    (const uint64_t *)probes, (uint64_t *)states, (uint32_t *)sweeps, N, B,
+                    max_sweeps, mode);
+}
+#else
+extern "C" void hopfield_update(const int16_t *weights, const uint64_t *probes, uint64_t *states,
+                                uint32_t *sweeps, uint32_t N, uint32_t B, uint32_t max_sweeps,
+                                uint32_t mode) {
   std::lock_guard<std::mutex> lock(g_default_mu);
   if (!g_default_cu) g_default_cu = somhop_hop_cu_create();
   if (!g_default_cu) return;
   somhop_hop_cu_run(g_default_cu, (uint64_t)(uintptr_t)weights, weights, probes, states, sweeps, N,
                     B, max_sweeps, mode);
-#else
-  static somhop_hop_cu cu;
-  somhop_hop_cu_run(&cu, (uint64_t)(uintptr_t)weights, weights, probes, states, sweeps, N, B,
-                    max_sweeps, mode);
-#endif
 }
+#endif

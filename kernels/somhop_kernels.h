@@ -116,11 +116,11 @@ static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mo
  * configuration: U weights per cycle, HB probes per batch, MAX_N, WPB 64-bit
  * words per AXI beat (8 for 512-bit m_axi_gmem). With LT = log2 U,
  * DB = 4 + LT, R = STRIDE(N)/4, W = WORDS(N), C = ceil(N/U):
- *   T = 4 + DB + [loaded] * (4 + L + A(0, R, N))
+ *   T = 4 + DB + [loaded] * (5 + L + A(0, R, N))
  *     + sum over batches b0 = 0, HB, ... (nb probes) of
- *         6 + L + A(b0*W mod WPB, W, nb) + smax * (N*C + LT + 8)
- *         + sum over its probes p of (10 + beats_p)
- *     + [B > 0] * (L - 2)
+ *         7 + L + A(b0*W mod WPB, W, nb) + smax * (N*C + LT + 8)
+ *         + sum over its probes p of (6 + beats_p)
+ *     + [B > 0] * (L + 1)
  * where A(o, len, segs) is the cycle count of hopfield_align over segs
  * segments of len words starting at word o of the first beat (one beat per
  * cycle, plus one cycle for every extra aligned beat a single input beat
@@ -129,12 +129,12 @@ static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mo
  * beats_p = ceil((o_p + W)/WPB) the state beats of probe p written with
  * strobes (o_p its first word's offset in a beat). Out of range: 2 cycles.
  * Load-only (B = 0): no batch terms. Where the terms come from: 4 + DB =
- * start, setup and the DB-cycle ASYNC select table; 4 + L + A = the weight
- * stream; per batch 6 + L + A = the probe stream, N*C + LT + 8 per sweep =
- * N*C issue cycles, the 5 + LT pipeline, sweep start/end; per probe 10 + beats
- * = state write (command, beats) and the sweep word; L - 2 = the last write
- * response. The constants are fitted to and checked against Verilator
- * (test_rtl_cycles: 0 cycles difference at every point, L = 8 and 32; L >= 2). */
+ * start, setup and the DB-cycle ASYNC select table; 5 + L + A = the weight
+ * stream; per batch 7 + L + A = the probe stream, N*C + LT + 8 per sweep =
+ * N*C issue cycles, the 5 + LT pipeline, sweep start/end; per probe 6 + beats
+ * = state write (command, beats) and the sweep word; L + 1 = the last write
+ * response (shared shell of rtl/common, 512-bit). The constants are fitted to and checked against Verilator
+ * (test_rtl_cycles: 0 cycles difference at every point, L = 8 and 32). */
 typedef struct {
   uint32_t U, HB, max_n, wpb; /* configuration */
   uint32_t mem_latency;       /* L: harness memory latency in cycles */
@@ -176,17 +176,17 @@ static inline uint64_t somhop_rtl_hop_cycles(const somhop_rtl_hop_cfg *cfg, uint
   const uint64_t LT = somhop_hls_log2((uint32_t)U), DB = 4u + LT;
   const uint64_t R = SOMHOP_HOP_STRIDE(N) / 4u, W = SOMHOP_HOP_WORDS(N), C = (N + U - 1u) / U;
   uint64_t t = 4u + DB;
-  if (loaded) t += 4u + L + somhop_rtl_hop_align(0, R, N, ((uint64_t)N * R + WPB - 1u) / WPB, WPB);
+  if (loaded) t += 5u + L + somhop_rtl_hop_align(0, R, N, ((uint64_t)N * R + WPB - 1u) / WPB, WPB);
   for (uint64_t b0 = 0; b0 < B; b0 += HB) {
     const uint64_t nb = B - b0 < HB ? B - b0 : HB, o0 = (b0 * W) % WPB;
-    t += 6u + L + somhop_rtl_hop_align(o0, W, nb, (o0 + nb * W + WPB - 1u) / WPB, WPB);
+    t += 7u + L + somhop_rtl_hop_align(o0, W, nb, (o0 + nb * W + WPB - 1u) / WPB, WPB);
     t += somhop_hop_batch_sweeps(sweeps, (uint32_t)b0, (uint32_t)nb) * ((uint64_t)N * C + LT + 8u);
     for (uint64_t p = 0; p < nb; p++) {
       const uint64_t op = ((b0 + p) * W) % WPB;
-      t += 10u + (op + W + WPB - 1u) / WPB;
+      t += 6u + (op + W + WPB - 1u) / WPB;
     }
   }
-  return B ? t + L - 2u : t;
+  return B ? t + L + 1u : t;
 }
 
 /* One hopfield_update compute unit of the g++ build with its resident
@@ -205,9 +205,13 @@ int somhop_hop_cu_run(somhop_hop_cu *cu, uint64_t weights_addr, const int16_t *w
 void som_bmu(const uint16_t *codebook, const uint16_t *samples, uint32_t *out, uint32_t M,
              uint32_t D, uint32_t N, uint32_t flags);
 
+#ifndef __SYNTHESIS__
+/* g++ builds (sw_emu, tests): element pointers, one process-wide CU. The v++
+ * top (__SYNTHESIS__ in kernels/hopfield_update.cpp) takes 512-bit pointers. */
 void hopfield_update(const int16_t *weights, const uint64_t *probes, uint64_t *states,
                      uint32_t *sweeps, uint32_t N, uint32_t B, uint32_t max_sweeps,
                      uint32_t mode);
+#endif
 
 #ifdef __cplusplus
 }

@@ -18,21 +18,22 @@ SIM_DIR        := $(BUILD)/sim
 SIM_LIB        := $(BUILD)/lib/libsomhop_sim.a
 SOMHOP_SIM_LIBS = $(abspath $(SIM_LIB)) -lz -lpthread -lstdc++ -lm
 SIM_KERNELS    := som_bmu hopfield_update
-# Models: name:top-module:parameter overrides (comma-separated). The *_p4
+# Models: name:top-module:parameter overrides ('+'-separated). The *_p4
 # variant (P = 4 lanes) exists only for tests (other lane counts, the log2 P
 # terms of the formulas). hopfield_update: the default configuration (U 2048,
 # B 4, MAX_N 2048), `small` (U 32, B 2: the bulk of the tests) and `ecp5` (U 64,
-# B 1, MAX_N 256) until kernels/configs.mk defines them; DATA_W = 64 until the
-# 512-bit shell and harness land (SOMHOP_NO_WIDE_SHELL).
-SIM_HOP_G       := -GDATA_W=64
+# B 1, MAX_N 256), until kernels/configs.mk defines them.
 SIM_MODEL_SPECS := som_bmu:som_bmu: som_bmu_p4:som_bmu:-GP=4 \
-                   hopfield_update:hopfield_update:$(SIM_HOP_G),-GU=2048,-GB=4,-GMAX_N=2048 \
-                   hopfield_update_small:hopfield_update:$(SIM_HOP_G),-GU=32,-GB=2,-GMAX_N=2048 \
-                   hopfield_update_ecp5:hopfield_update:$(SIM_HOP_G),-GU=64,-GB=1,-GMAX_N=256
+                   hopfield_update:hopfield_update:-GU=2048+-GB=4+-GMAX_N=2048 \
+                   hopfield_update_small:hopfield_update:-GU=32+-GB=2+-GMAX_N=2048 \
+                   hopfield_update_ecp5:hopfield_update:-GU=64+-GB=1+-GMAX_N=256
+# The shared shell's test tops and tests (sim/shell.mk) add their models here.
+include sim/shell.mk
+# File list of a top module: rtl/<top>/<top>.f unless SIM_FLIST_<top> names another.
+SIM_FLIST = $(or $(SIM_FLIST_$(1)),rtl/$(1)/$(1).f)
 SIM_MODELS     := $(foreach m,$(SIM_MODEL_SPECS),$(word 1,$(subst :, ,$(m))))
 SIM_VL_FLAGS   := --cc -O3 --x-assign fast --x-initial fast --assert --trace-fst -Wall \
-                  --unroll-count 1024 +define+SOMHOP_NO_WIDE_SHELL
-sim_comma      := ,
+                  --unroll-count 1024
 SIM_VL_DEFS    := -DVM_COVERAGE=0 -DVM_SC=0 -DVM_TRACE=1 -DVM_TRACE_FST=1 -DVM_TRACE_VCD=0 \
                   -DVM_TIMING=0
 SIM_MODEL_CXX  := $(CXX) -std=gnu++17 -O2 -fPIC -w $(SIM_VL_DEFS) -I$(SIM_VL_INC) \
@@ -52,9 +53,9 @@ LINT_CMDS   += $(abspath rtl/lint.sh)
 # Verilate: one output directory per model; the stamp is the generated header.
 # $(1) model name, $(2) top module, $(3) parameter overrides.
 define SIM_VERILATE
-$(SIM_DIR)/$(1)/V$(1).h: rtl/$(2)/$(2).f rtl/lint.vlt $(shell cat rtl/$(2)/$(2).f 2>/dev/null)
+$(SIM_DIR)/$(1)/V$(1).h: $(call SIM_FLIST,$(2)) rtl/lint.vlt $(shell cat $(call SIM_FLIST,$(2)) 2>/dev/null)
 	@rm -rf $(SIM_DIR)/$(1) && mkdir -p $(SIM_DIR)/$(1)
-	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f rtl/$(2)/$(2).f --top-module $(2) $(3) \
+	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f $(call SIM_FLIST,$(2)) --top-module $(2) $(subst +, ,$(3)) \
 	  --prefix V$(1) --Mdir $(SIM_DIR)/$(1)
 
 # Compile every generated .cpp of the model (two at a time) into one archive.
@@ -64,7 +65,7 @@ $(SIM_DIR)/$(1)/V$(1)__ALL.a: $(SIM_DIR)/$(1)/V$(1).h
 	    'echo "  CXX $(1)/{}" && $(SIM_MODEL_CXX) -I. -c {} -o $$$$(basename {} .cpp).o'; \
 	  ar rcs $$(@F) V$(1)*.o
 endef
-$(foreach m,$(SIM_MODEL_SPECS),$(eval $(call SIM_VERILATE,$(word 1,$(subst :, ,$(m))),$(word 2,$(subst :, ,$(m))),$(subst $(sim_comma), ,$(word 3,$(subst :, ,$(m)))))))
+$(foreach m,$(SIM_MODEL_SPECS),$(eval $(call SIM_VERILATE,$(word 1,$(subst :, ,$(m))),$(word 2,$(subst :, ,$(m))),$(word 3,$(subst :, ,$(m))))))
 
 $(SIM_DIR)/rt/%.o: $(SIM_VL_INC)/%.cpp
 	@mkdir -p $(dir $@)
@@ -119,12 +120,12 @@ ALL_TARGETS += $(RTL_BENCH_BIN) $(RTL_CYCLES_BIN)
 TEST_CMDS   += $(RTL_CYCLES_BIN)
 BENCH_CMDS  += $(RTL_BENCH_BIN) $(abspath $(RTL_SYNTH_SH))
 
-$(RTL_BENCH_BIN): sim/bench/bench_rtl.c $(SIM_LIB) $(LIBSOMHOP_HLS) $(LIBSOMHOP)
+$(RTL_BENCH_BIN): sim/bench/bench_rtl.c kernels/somhop_kernels.h $(SIM_LIB) $(LIBSOMHOP_HLS) $(LIBSOMHOP)
 	@mkdir -p $(dir $@)
 	$(CC) $(SIM_TEST_CFLAGS) -c $< -o $@.o
 	$(CXX) $(ALL_LDFLAGS) -o $@ $@.o $(LIBSOMHOP_HLS) $(LIBSOMHOP) $(SOMHOP_SIM_LIBS) $(SOMHOP_LIBS)
 
-$(RTL_CYCLES_BIN): sim/bench/bench_rtl.c $(SIM_LIB)
+$(RTL_CYCLES_BIN): sim/bench/bench_rtl.c kernels/somhop_kernels.h $(SIM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(SIM_TEST_CFLAGS) -DSOMHOP_RTL_CYCLES_TEST -c $< -o $@.o
 	$(CXX) $(ALL_LDFLAGS) -o $@ $@.o $(SOMHOP_SIM_LIBS)

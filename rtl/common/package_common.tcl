@@ -4,6 +4,12 @@
 #   krnl_name   kernel (= top module) name, e.g. som_bmu
 #   krnl_dir    absolute path of rtl/<kernel>
 #   suffix      unique suffix for the scratch directories
+# and optionally
+#   krnl_params the configuration's HDL parameters, "NAME=VALUE ..." (e.g.
+#               "S=8 L=256 MAX_M=1024 MAX_D=1024"); when unset, taken from the
+#               environment variable SOMHOP_KERNEL_PARAMS (so scripts/build-xclbin
+#               can pass a configuration without new -tclargs). Parameters not
+#               named keep the RTL defaults.
 # The register map is generated from rtl/<kernel>/kernel.xml, the single source
 # of argument offsets (kernels/somhop_fixed.h section 4 mirrors it and a test
 # checks that). Follows Xilinx/Vitis_Accel_Examples rtl_kernels/rtl_vadd.
@@ -37,9 +43,29 @@ ipx::edit_ip_in_project -upgrade true -name tmp_edit_project -directory $path_to
 
 set core [ipx::current_core]
 set_property core_revision 1 $core
-# The HDL parameters keep their defaults (P = 16 lanes, the contract's limits).
+# HDL parameters: the configuration's values (krnl_params); every other one keeps
+# its RTL default and is not offered as an IP user parameter.
+if {![info exists krnl_params]} {
+  set krnl_params [expr {[info exists ::env(SOMHOP_KERNEL_PARAMS)] ? $::env(SOMHOP_KERNEL_PARAMS) : ""}]
+}
+set cfg_params [dict create]
+foreach kv $krnl_params {
+  if {![regexp {^([A-Za-z_][A-Za-z0-9_]*)=([0-9]+)$} $kv -> pn pv]} {
+    error "package_common.tcl: bad kernel parameter '$kv' (want NAME=UNSIGNED, e.g. S=8)"
+  }
+  dict set cfg_params $pn $pv
+}
 foreach up [ipx::get_user_parameters -of_objects $core] {
-  ipx::remove_user_parameter [get_property NAME $up] $core
+  set upn [get_property NAME $up]
+  if {![dict exists $cfg_params $upn]} { ipx::remove_user_parameter $upn $core }
+}
+dict for {pn pv} $cfg_params {
+  set hp [ipx::get_hdl_parameters -quiet $pn -of_objects $core]
+  if {$hp eq ""} { error "package_common.tcl: $krnl_name has no HDL parameter '$pn'" }
+  set_property value $pv $hp
+  set up [ipx::get_user_parameters -quiet $pn -of_objects $core]
+  if {$up ne ""} { set_property value $pv $up }
+  puts "package_common.tcl: $krnl_name parameter $pn = $pv"
 }
 
 # ---- interfaces: every AXI bus on ap_clk; ap_rst_n is its (active-low) reset ----

@@ -190,68 +190,34 @@ module hopfield_update #(
   logic [BYTES-1:0]  wr_strb;
   logic [CNT_W-1:0]  wr_cmd_beats;
 
-  if (DATA_W == 64) begin : g_axi64
-    // the 64-bit shell (no DATA_W parameter)
-    somhop_axi_rd #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_rd (
-      .clk_i (ap_clk), .rst_ni (rst_n_q),
-      .cmd_valid_i (rd_cmd_valid), .cmd_ready_o (rd_cmd_ready), .cmd_addr_i (rd_cmd_addr),
-      .cmd_beats_i (rd_cmd_beats),
-      .m_axi_arvalid_o (m_axi_gmem_arvalid), .m_axi_arready_i (m_axi_gmem_arready),
-      .m_axi_araddr_o (m_axi_gmem_araddr), .m_axi_arlen_o (m_axi_gmem_arlen),
-      .m_axi_arsize_o (m_axi_gmem_arsize), .m_axi_arburst_o (m_axi_gmem_arburst),
-      .m_axi_rvalid_i (m_axi_gmem_rvalid), .m_axi_rready_o (m_axi_gmem_rready),
-      .m_axi_rdata_i (m_axi_gmem_rdata), .m_axi_rlast_i (m_axi_gmem_rlast),
-      .m_axi_rresp_i (m_axi_gmem_rresp),
-      .dat_valid_o (rd_valid), .dat_ready_i (rd_ready), .dat_data_o (rd_data), .busy_o (rd_busy)
-    );
-    somhop_axi_wr #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_wr (
-      .clk_i (ap_clk), .rst_ni (rst_n_q),
-      .cmd_valid_i (wr_cmd_valid), .cmd_ready_o (wr_cmd_ready), .cmd_addr_i (wr_cmd_addr),
-      .cmd_beats_i (wr_cmd_beats),
-      .dat_valid_i (wr_valid), .dat_ready_o (wr_ready), .dat_data_i (wr_data), .dat_strb_i (wr_strb),
-      .m_axi_awvalid_o (m_axi_gmem_awvalid), .m_axi_awready_i (m_axi_gmem_awready),
-      .m_axi_awaddr_o (m_axi_gmem_awaddr), .m_axi_awlen_o (m_axi_gmem_awlen),
-      .m_axi_awsize_o (m_axi_gmem_awsize), .m_axi_awburst_o (m_axi_gmem_awburst),
-      .m_axi_wvalid_o (m_axi_gmem_wvalid), .m_axi_wready_i (m_axi_gmem_wready),
-      .m_axi_wdata_o (m_axi_gmem_wdata), .m_axi_wstrb_o (m_axi_gmem_wstrb),
-      .m_axi_wlast_o (m_axi_gmem_wlast),
-      .m_axi_bvalid_i (m_axi_gmem_bvalid), .m_axi_bready_o (m_axi_gmem_bready),
-      .m_axi_bresp_i (m_axi_gmem_bresp),
-      .idle_o (wr_idle)
-    );
-  end else begin : g_axiw
-`ifndef SOMHOP_NO_WIDE_SHELL
-    somhop_axi_rd #(.DATA_W(DATA_W), .CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(16)) u_rd (
-      .clk_i (ap_clk), .rst_ni (rst_n_q),
-      .cmd_valid_i (rd_cmd_valid), .cmd_ready_o (rd_cmd_ready), .cmd_addr_i (rd_cmd_addr),
-      .cmd_beats_i (rd_cmd_beats),
-      .m_axi_arvalid_o (m_axi_gmem_arvalid), .m_axi_arready_i (m_axi_gmem_arready),
-      .m_axi_araddr_o (m_axi_gmem_araddr), .m_axi_arlen_o (m_axi_gmem_arlen),
-      .m_axi_arsize_o (m_axi_gmem_arsize), .m_axi_arburst_o (m_axi_gmem_arburst),
-      .m_axi_rvalid_i (m_axi_gmem_rvalid), .m_axi_rready_o (m_axi_gmem_rready),
-      .m_axi_rdata_i (m_axi_gmem_rdata), .m_axi_rlast_i (m_axi_gmem_rlast),
-      .m_axi_rresp_i (m_axi_gmem_rresp),
-      .dat_valid_o (rd_valid), .dat_ready_i (rd_ready), .dat_data_o (rd_data), .busy_o (rd_busy)
-    );
-    somhop_axi_wr #(.DATA_W(DATA_W), .CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(16)) u_wr (
-      .clk_i (ap_clk), .rst_ni (rst_n_q),
-      .cmd_valid_i (wr_cmd_valid), .cmd_ready_o (wr_cmd_ready), .cmd_addr_i (wr_cmd_addr),
-      .cmd_beats_i (wr_cmd_beats),
-      .dat_valid_i (wr_valid), .dat_ready_o (wr_ready), .dat_data_i (wr_data), .dat_strb_i (wr_strb),
-      .m_axi_awvalid_o (m_axi_gmem_awvalid), .m_axi_awready_i (m_axi_gmem_awready),
-      .m_axi_awaddr_o (m_axi_gmem_awaddr), .m_axi_awlen_o (m_axi_gmem_awlen),
-      .m_axi_awsize_o (m_axi_gmem_awsize), .m_axi_awburst_o (m_axi_gmem_awburst),
-      .m_axi_wvalid_o (m_axi_gmem_wvalid), .m_axi_wready_i (m_axi_gmem_wready),
-      .m_axi_wdata_o (m_axi_gmem_wdata), .m_axi_wstrb_o (m_axi_gmem_wstrb),
-      .m_axi_wlast_o (m_axi_gmem_wlast),
-      .m_axi_bvalid_i (m_axi_gmem_bvalid), .m_axi_bready_o (m_axi_gmem_bready),
-      .m_axi_bresp_i (m_axi_gmem_bresp),
-      .idle_o (wr_idle)
-    );
-`else
-    $fatal(1, "hopfield_update: DATA_W != 64 needs the DATA_W-parameterised shell (%m)");
-`endif
-  end
+  // the shared shell (rtl/common): read data lands in reserved FIFO space, RREADY = 1
+  somhop_axi_rd #(.DATA_W(DATA_W), .CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(16)) u_rd (
+    .clk_i (ap_clk), .rst_ni (rst_n_q),
+    .cmd_valid_i (rd_cmd_valid), .cmd_ready_o (rd_cmd_ready), .cmd_addr_i (rd_cmd_addr),
+    .cmd_beats_i (rd_cmd_beats),
+    .m_axi_arvalid_o (m_axi_gmem_arvalid), .m_axi_arready_i (m_axi_gmem_arready),
+    .m_axi_araddr_o (m_axi_gmem_araddr), .m_axi_arlen_o (m_axi_gmem_arlen),
+    .m_axi_arsize_o (m_axi_gmem_arsize), .m_axi_arburst_o (m_axi_gmem_arburst),
+    .m_axi_rvalid_i (m_axi_gmem_rvalid), .m_axi_rready_o (m_axi_gmem_rready),
+    .m_axi_rdata_i (m_axi_gmem_rdata), .m_axi_rlast_i (m_axi_gmem_rlast),
+    .m_axi_rresp_i (m_axi_gmem_rresp),
+    .dat_valid_o (rd_valid), .dat_ready_i (rd_ready), .dat_data_o (rd_data), .busy_o (rd_busy)
+  );
+  somhop_axi_wr #(.DATA_W(DATA_W), .CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(16)) u_wr (
+    .clk_i (ap_clk), .rst_ni (rst_n_q),
+    .cmd_valid_i (wr_cmd_valid), .cmd_ready_o (wr_cmd_ready), .cmd_addr_i (wr_cmd_addr),
+    .cmd_beats_i (wr_cmd_beats),
+    .dat_valid_i (wr_valid), .dat_ready_o (wr_ready), .dat_data_i (wr_data), .dat_strb_i (wr_strb),
+    .m_axi_awvalid_o (m_axi_gmem_awvalid), .m_axi_awready_i (m_axi_gmem_awready),
+    .m_axi_awaddr_o (m_axi_gmem_awaddr), .m_axi_awlen_o (m_axi_gmem_awlen),
+    .m_axi_awsize_o (m_axi_gmem_awsize), .m_axi_awburst_o (m_axi_gmem_awburst),
+    .m_axi_wvalid_o (m_axi_gmem_wvalid), .m_axi_wready_i (m_axi_gmem_wready),
+    .m_axi_wdata_o (m_axi_gmem_wdata), .m_axi_wstrb_o (m_axi_gmem_wstrb),
+    .m_axi_wlast_o (m_axi_gmem_wlast),
+    .m_axi_bvalid_i (m_axi_gmem_bvalid), .m_axi_bready_o (m_axi_gmem_bready),
+    .m_axi_bresp_i (m_axi_gmem_bresp),
+    .idle_o (wr_idle)
+  );
 
   // ---- control FSM ------------------------------------------------------------------
   typedef enum logic [3:0] {

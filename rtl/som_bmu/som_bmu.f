@@ -2,6 +2,8 @@ rtl/common/somhop_skid.sv
 rtl/common/somhop_axil_ctrl.sv
 rtl/common/somhop_axi_rd.sv
 rtl/common/somhop_axi_wr.sv
+rtl/common/somhop_axi_rd_v1.sv
+rtl/common/somhop_axi_wr_v1.sv
 rtl/som_bmu/som_bmu_lane.sv
 rtl/som_bmu/som_bmu_top2.sv
 rtl/som_bmu/som_bmu.sv

@@ -159,7 +159,7 @@ module som_bmu #(
   logic [63:0]      wr_cmd_addr, wr_data;
   logic [CNT_W-1:0] wr_cmd_beats;
 
-  somhop_axi_rd #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_rd (
+  somhop_axi_rd_v1 #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_rd (
     .clk_i           (ap_clk),
     .rst_ni          (rst_n_q),
     .cmd_valid_i     (rd_cmd_valid),
@@ -183,7 +183,7 @@ module som_bmu #(
     .busy_o          (rd_busy)
   );
 
-  somhop_axi_wr #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_wr (
+  somhop_axi_wr_v1 #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_wr (
     .clk_i           (ap_clk),
     .rst_ni          (rst_n_q),
     .cmd_valid_i     (wr_cmd_valid),

@@ -187,9 +187,8 @@ typedef struct {
   somhop_rtl_hop_cfg c;
 } hop_cfg;
 
-/* The Verilated configurations (sim/sim.mk). wpb: 64-bit words per beat of
- * the harness/shell they are built with (1 until the 512-bit shell lands). */
-#define HOP_WPB 1u
+/* The Verilated configurations (sim/sim.mk); wpb: 64-bit words per 512-bit beat. */
+#define HOP_WPB 8u
 static const hop_cfg hop_cfgs[] = {
     {"hopfield_update", "default", {2048, 4, 2048, HOP_WPB, 0}},
     {"hopfield_update_small", "small", {32, 2, 2048, HOP_WPB, 0}},

@@ -6,7 +6,8 @@
  *   2. Harness<Model>: one Verilated kernel + AXI4-Lite master + AXI4 memory
  *      2a. clocking (inputs change at the falling edge, handshakes are sampled
  *          just before the rising edge)
- *      2b. AXI4 memory model (latency, random back-pressure on AR/R/AW/W/B)
+ *      2b. AXI4 memory model (any beat width; random latency and random
+ *          back-pressure on AR/R/AW/W/B; protocol checks)
  *      2c. AXI4-Lite master (random stalls on its valid/ready signals too)
  *      2d. one kernel run
  *   3. The C API
@@ -26,6 +27,7 @@
 #include "somhop_sim.h"
 #include "somhop_sim_test.h"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -33,6 +35,10 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "Vhopfield_update.h"
@@ -40,6 +46,9 @@
 #include "Vhopfield_update_small.h"
 #include "Vsom_bmu.h"
 #include "Vsom_bmu_p4.h"
+#include "Vsomhop_shell_tb.h"
+#include "Vsomhop_shell_tb_small.h"
+#include "Vsomhop_shell_tb_w64.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
@@ -52,6 +61,7 @@ struct somhop_sim {
   virtual int read_reg(uint32_t offset, uint32_t *value) = 0;
   virtual int write_reg(uint32_t offset, uint32_t value) = 0;
   virtual int interrupt_line() const = 0;
+  virtual uint32_t beat_bytes() const = 0;
   std::string msg; /* detail of the last error ("" after success) */
 
   int fail(int code, const char *fmt, ...) __attribute__((format(printf, 3, 4))) {
@@ -82,6 +92,47 @@ struct Rng {
   }
 };
 
+/* Port access for any width: Verilator gives ports of up to 64 bits as
+ * integers and wider ones as VlWide<N> (N 32-bit words, word 0 = bits 31:0).
+ * Beats are little-endian byte arrays (byte k = bits 8k+7:8k), as in memory. */
+template <class T>
+void port_from_bytes(T &port, const uint8_t *src) {
+  if constexpr (std::is_integral_v<T>) {
+    uint64_t v = 0;
+    std::memcpy(&v, src, sizeof(T));
+    port = static_cast<T>(v);
+  } else {
+    for (size_t i = 0; i < sizeof(T) / 4; i++) {
+      uint32_t w;
+      std::memcpy(&w, src + 4 * i, 4);
+      port.at(i) = w;
+    }
+  }
+}
+
+template <class T>
+void port_to_bytes(const T &port, uint8_t *dst, size_t n) {
+  if constexpr (std::is_integral_v<T>) {
+    uint64_t v = port;
+    std::memcpy(dst, &v, n);
+  } else {
+    for (size_t i = 0; i < n; i += 4) {
+      uint32_t w = port.at(i / 4);
+      std::memcpy(dst + i, &w, std::min<size_t>(4, n - i));
+    }
+  }
+}
+
+template <class T>
+void port_zero(T &port) {
+  if constexpr (std::is_integral_v<T>)
+    port = 0;
+  else
+    for (size_t i = 0; i < sizeof(T) / 4; i++) port.at(i) = 0;
+}
+
+const size_t kMaxBeat = 128; /* bytes: 1024-bit beats */
+
 struct ReadBurst {
   uint64_t addr;     /* byte address of the first beat */
   uint32_t beats;    /* 1..256 */
@@ -100,10 +151,33 @@ struct Resp {
   uint64_t ready_at; /* first cycle the B response may be presented */
 };
 
+/* What the harness saw of the kernel's AXI4 outputs before one rising edge
+ * (handshakes and payloads), kept for one cycle for the stability checks. */
+struct Sample {
+  bool arvalid = false, arready = false, rvalid = false, rready = false;
+  bool awvalid = false, awready = false, wvalid = false, wready = false;
+  bool bvalid = false, bready = false, wlast = false;
+  uint64_t araddr = 0, awaddr = 0;
+  uint32_t arlen = 0, arsize = 0, arburst = 0, awlen = 0, awsize = 0, awburst = 0;
+  uint8_t wdata[kMaxBeat] = {};
+  uint8_t wstrb[kMaxBeat / 8] = {};
+};
+
 /* ---- 2. Harness<Model> ---------------------------------------------------- */
 
 template <class Model>
 class Harness final : public somhop_sim {
+  using RData = std::remove_reference_t<decltype(std::declval<Model &>().m_axi_gmem_rdata)>;
+  using WData = std::remove_reference_t<decltype(std::declval<Model &>().m_axi_gmem_wdata)>;
+  using WStrb = std::remove_reference_t<decltype(std::declval<Model &>().m_axi_gmem_wstrb)>;
+  /* Bytes per beat, from the width Verilator gave the port. */
+  static constexpr uint32_t kBeat = sizeof(RData);
+  static constexpr uint32_t kBeatLog2 = kBeat == 8 ? 3 : kBeat == 16 ? 4 : kBeat == 32 ? 5
+                                        : kBeat == 64 ? 6 : 7;
+  static_assert(kBeat >= 8 && kBeat <= kMaxBeat && (kBeat & (kBeat - 1)) == 0 &&
+                    sizeof(WData) == kBeat,
+                "m_axi_gmem data must be 64..1024 bits, the same on R and W");
+
  public:
   Harness() = default;
   ~Harness() override {
@@ -119,8 +193,16 @@ class Harness final : public somhop_sim {
     if (cfg_.cycle_budget == 0) cfg_.cycle_budget = (uint64_t)1 << 32;
     if (!(cfg_.backpressure >= 0.0 && cfg_.backpressure < 1.0))
       return fail(SOMHOP_SIM_EINVAL, "backpressure %g is outside [0, 1)", cfg_.backpressure);
-    if (cfg_.mem_latency > 100000)
-      return fail(SOMHOP_SIM_EINVAL, "mem_latency %u is above 100000 cycles", cfg_.mem_latency);
+    if (cfg_.mem_latency > 100000 || cfg_.mem_latency_max > 100000)
+      return fail(SOMHOP_SIM_EINVAL, "mem_latency %u / mem_latency_max %u above 100000 cycles",
+                  cfg_.mem_latency, cfg_.mem_latency_max);
+    if (cfg_.mem_latency_max < cfg_.mem_latency) cfg_.mem_latency_max = cfg_.mem_latency;
+    if (cfg_.flags & ~(SOMHOP_SIM_NO_RREADY_CHECK | SOMHOP_SIM_RREADY_CHECK))
+      return fail(SOMHOP_SIM_EINVAL, "unknown flags 0x%x", cfg_.flags);
+    if ((cfg_.flags & SOMHOP_SIM_NO_RREADY_CHECK) && (cfg_.flags & SOMHOP_SIM_RREADY_CHECK))
+      return fail(SOMHOP_SIM_EINVAL, "flags ask for the RREADY check both on and off");
+    rready_check_ = (cfg_.flags & SOMHOP_SIM_RREADY_CHECK) ||
+                    (kBeat >= 64 && !(cfg_.flags & SOMHOP_SIM_NO_RREADY_CHECK));
     rng_.s = cfg_.seed;
     /* Stall when the top 53 bits of a draw fall below this threshold. */
     stall_threshold_ = (uint64_t)(cfg_.backpressure * 9007199254740992.0);
@@ -149,6 +231,7 @@ class Harness final : public somhop_sim {
   int read_reg(uint32_t offset, uint32_t *value) override;
   int write_reg(uint32_t offset, uint32_t value) override;
   int interrupt_line() const override { return top_->__SYM__interrupt ? 1 : 0; }
+  uint32_t beat_bytes() const override { return kBeat; }
 
  private:
   somhop_sim_config cfg_{};
@@ -167,6 +250,11 @@ class Harness final : public somhop_sim {
   std::deque<Resp> bq_;
   bool r_on_ = false, b_on_ = false; /* R / B presented, waiting for ready */
   uint64_t read_beats_ = 0, write_beats_ = 0;
+  uint64_t read_bursts_ = 0, write_bursts_ = 0, rready_low_ = 0, strb_skipped_ = 0;
+  uint32_t max_rd_outst_ = 0, max_wr_outst_ = 0;
+  uint32_t wr_outst_ = 0; /* AW accepted, B not yet taken */
+  Sample prev_;           /* the previous cycle's sample */
+  bool rready_check_ = false; /* RREADY low with RVALID high is an error */
   int mem_err_ = 0;       /* first memory-model error of this run (code) */
   bool in_reset_ = false; /* kernel held in reset: memory model idle */
 
@@ -189,6 +277,11 @@ class Harness final : public somhop_sim {
   void bind() { Verilated::threadContextp(ctx_.get()); }
 
   bool stall() { return stall_threshold_ && (rng_.next() >> 11) < stall_threshold_; }
+  /* Latency of one burst: fixed, or uniform in [mem_latency, mem_latency_max]. */
+  uint64_t latency() {
+    uint32_t span = cfg_.mem_latency_max - cfg_.mem_latency;
+    return cfg_.mem_latency + (span ? rng_.next() % ((uint64_t)span + 1) : 0);
+  }
 
   /* ---- 2a. clocking ---- */
   void dump(uint64_t t) {
@@ -200,7 +293,7 @@ class Harness final : public somhop_sim {
     m.ap_rst_n = 1;
     m.m_axi_gmem_arready = 0;
     m.m_axi_gmem_rvalid = 0;
-    m.m_axi_gmem_rdata = 0;
+    port_zero(m.m_axi_gmem_rdata);
     m.m_axi_gmem_rlast = 0;
     m.m_axi_gmem_rresp = 0;
     m.m_axi_gmem_awready = 0;
@@ -223,6 +316,8 @@ class Harness final : public somhop_sim {
     wq_.clear();
     bq_.clear();
     r_on_ = b_on_ = false;
+    wr_outst_ = 0;
+    prev_ = Sample{};
     lite_ = Lite{};
     /* The memory model ignores the kernel while it is held in reset. */
     in_reset_ = true;
@@ -235,14 +330,16 @@ class Harness final : public somhop_sim {
     wq_.clear();
     bq_.clear();
     r_on_ = b_on_ = false;
+    wr_outst_ = 0;
+    prev_ = Sample{};
     irq_prev_ = top_->__SYM__interrupt;
   }
 
   void tick();
-  void mem_sample(bool &ar, bool &r, bool &aw, bool &w, bool &b);
-  void mem_update(bool ar, bool r, bool aw, bool w, bool b, uint64_t araddr, uint32_t arlen,
-                  uint32_t arsize, uint32_t arburst, uint64_t awaddr, uint32_t awlen,
-                  uint32_t awsize, uint32_t awburst, uint64_t wdata, uint32_t wstrb, bool wlast);
+  void mem_sample(Sample &s);
+  void mem_check(const Sample &s);
+  void mem_update(const Sample &s);
+  bool burst_ok(const char *ch, uint64_t addr, uint32_t len, uint32_t size, uint32_t burst);
   void mem_drive();
   void lite_drive();
 
@@ -291,19 +388,9 @@ class Harness final : public somhop_sim {
 template <class Model>
 void Harness<Model>::tick() {
   Model &m = *top_;
-  /* Handshakes as both sides see them before the rising edge. */
-  bool ar = m.m_axi_gmem_arvalid && m.m_axi_gmem_arready;
-  bool r = m.m_axi_gmem_rvalid && m.m_axi_gmem_rready;
-  bool aw = m.m_axi_gmem_awvalid && m.m_axi_gmem_awready;
-  bool w = m.m_axi_gmem_wvalid && m.m_axi_gmem_wready;
-  bool b = m.m_axi_gmem_bvalid && m.m_axi_gmem_bready;
-  uint64_t araddr = m.m_axi_gmem_araddr, awaddr = m.m_axi_gmem_awaddr;
-  uint32_t arlen = m.m_axi_gmem_arlen, arsize = m.m_axi_gmem_arsize;
-  uint32_t arburst = m.m_axi_gmem_arburst, awlen = m.m_axi_gmem_awlen;
-  uint32_t awsize = m.m_axi_gmem_awsize, awburst = m.m_axi_gmem_awburst;
-  uint64_t wdata = m.m_axi_gmem_wdata;
-  uint32_t wstrb = m.m_axi_gmem_wstrb;
-  bool wlast = m.m_axi_gmem_wlast;
+  /* Handshakes and payloads as both sides see them before the rising edge. */
+  Sample s;
+  mem_sample(s);
   bool c_aw = m.s_axi_control_awvalid && m.s_axi_control_awready;
   bool c_w = m.s_axi_control_wvalid && m.s_axi_control_wready;
   bool c_b = m.s_axi_control_bvalid && m.s_axi_control_bready;
@@ -317,8 +404,11 @@ void Harness<Model>::tick() {
   dump(2 * cycle_ + 1);
   cycle_++;
 
-  mem_update(ar, r, aw, w, b, araddr, arlen, arsize, arburst, awaddr, awlen, awsize, awburst,
-             wdata, wstrb, wlast);
+  if (!in_reset_) {
+    mem_check(s);
+    mem_update(s);
+  }
+  prev_ = s;
   if (lite_.active) {
     if (c_aw) lite_.aw_sent = true, lite_.aw_on = false;
     if (c_w) lite_.w_sent = true, lite_.w_on = false;
@@ -345,82 +435,167 @@ void Harness<Model>::tick() {
 /* ---- 2b. AXI4 memory model ---- */
 
 template <class Model>
-void Harness<Model>::mem_update(bool ar, bool r, bool aw, bool w, bool b, uint64_t araddr,
-                                uint32_t arlen, uint32_t arsize, uint32_t arburst,
-                                uint64_t awaddr, uint32_t awlen, uint32_t awsize,
-                                uint32_t awburst, uint64_t wdata, uint32_t wstrb, bool wlast) {
-  if (in_reset_) return;
-  if (ar) {
-    uint64_t beats = (uint64_t)arlen + 1, len = beats * 8;
-    if (arsize != 3 || arburst != 1) {
-      mem_error(SOMHOP_SIM_EPROTO, "AR: addr 0x%llx size %u burst %u (want 8-byte INCR)",
-                (unsigned long long)araddr, arsize, arburst);
-    } else if ((araddr & 7) || (araddr >> 12) != ((araddr + len - 1) >> 12)) {
-      mem_error(SOMHOP_SIM_EPROTO, "AR: burst at 0x%llx, %llu bytes, is unaligned or crosses 4 KiB",
-                (unsigned long long)araddr, (unsigned long long)len);
-    } else {
-      uint8_t *host = lookup(araddr, len);
-      if (!host)
-        mem_error(SOMHOP_SIM_EBOUNDS, "AR: read of %llu bytes at 0x%llx is outside every region",
-                  (unsigned long long)len, (unsigned long long)araddr);
-      else
-        rq_.push_back(ReadBurst{araddr, (uint32_t)beats, 0, host, cycle_ + cfg_.mem_latency - 1});
+void Harness<Model>::mem_sample(Sample &s) {
+  Model &m = *top_;
+  s.arvalid = m.m_axi_gmem_arvalid;
+  s.arready = m.m_axi_gmem_arready;
+  s.rvalid = m.m_axi_gmem_rvalid;
+  s.rready = m.m_axi_gmem_rready;
+  s.awvalid = m.m_axi_gmem_awvalid;
+  s.awready = m.m_axi_gmem_awready;
+  s.wvalid = m.m_axi_gmem_wvalid;
+  s.wready = m.m_axi_gmem_wready;
+  s.bvalid = m.m_axi_gmem_bvalid;
+  s.bready = m.m_axi_gmem_bready;
+  s.araddr = m.m_axi_gmem_araddr;
+  s.arlen = m.m_axi_gmem_arlen;
+  s.arsize = m.m_axi_gmem_arsize;
+  s.arburst = m.m_axi_gmem_arburst;
+  s.awaddr = m.m_axi_gmem_awaddr;
+  s.awlen = m.m_axi_gmem_awlen;
+  s.awsize = m.m_axi_gmem_awsize;
+  s.awburst = m.m_axi_gmem_awburst;
+  s.wlast = m.m_axi_gmem_wlast;
+  if (s.wvalid) {
+    port_to_bytes(m.m_axi_gmem_wdata, s.wdata, kBeat);
+    port_to_bytes(m.m_axi_gmem_wstrb, s.wstrb, kBeat / 8);
+  }
+}
+
+/* Rules on the kernel's side of every channel (checked before the update). */
+template <class Model>
+void Harness<Model>::mem_check(const Sample &s) {
+  const Sample &p = prev_;
+  if (p.arvalid && !p.arready &&
+      (!s.arvalid || s.araddr != p.araddr || s.arlen != p.arlen || s.arsize != p.arsize ||
+       s.arburst != p.arburst))
+    mem_error(SOMHOP_SIM_EPROTO,
+              "AR: ARVALID dropped or payload changed before ARREADY (burst at 0x%llx) at cycle %llu",
+              (unsigned long long)p.araddr, (unsigned long long)cycle_);
+  if (p.awvalid && !p.awready &&
+      (!s.awvalid || s.awaddr != p.awaddr || s.awlen != p.awlen || s.awsize != p.awsize ||
+       s.awburst != p.awburst))
+    mem_error(SOMHOP_SIM_EPROTO,
+              "AW: AWVALID dropped or payload changed before AWREADY (burst at 0x%llx) at cycle %llu",
+              (unsigned long long)p.awaddr, (unsigned long long)cycle_);
+  if (p.wvalid && !p.wready &&
+      (!s.wvalid || s.wlast != p.wlast || std::memcmp(s.wdata, p.wdata, kBeat) != 0 ||
+       std::memcmp(s.wstrb, p.wstrb, kBeat / 8) != 0))
+    mem_error(SOMHOP_SIM_EPROTO,
+              "W: WVALID dropped or data/strobes/WLAST changed before WREADY at cycle %llu",
+              (unsigned long long)cycle_);
+  if (s.rvalid && !s.rready) {
+    rready_low_++;
+    if (rready_check_) {
+      const ReadBurst &rb = rq_.front();
+      mem_error(SOMHOP_SIM_EPROTO,
+                "R: RREADY low while RVALID is high (beat %u of the %u-beat burst at 0x%llx, "
+                "cycle %llu): the kernel must reserve read-data space before issuing AR, "
+                "R is never back-pressured",
+                rb.done, rb.beats, (unsigned long long)rb.addr, (unsigned long long)cycle_);
     }
   }
-  if (r) {
+}
+
+/* Checks one AR or AW burst; returns false (and records the error) if it breaks a rule. */
+template <class Model>
+bool Harness<Model>::burst_ok(const char *ch, uint64_t addr, uint32_t len, uint32_t size,
+                              uint32_t burst) {
+  uint64_t bytes = ((uint64_t)len + 1) * kBeat;
+  if (burst != 1) {
+    mem_error(SOMHOP_SIM_EPROTO, "%s: burst type %u at 0x%llx (want INCR = 1)", ch, burst,
+              (unsigned long long)addr);
+  } else if (size != kBeatLog2) {
+    mem_error(SOMHOP_SIM_EPROTO,
+              "%s: size %u at 0x%llx (want %u: full %u-byte beats of the %u-bit port)", ch,
+              size, (unsigned long long)addr, kBeatLog2, kBeat, kBeat * 8);
+  } else if (addr & (kBeat - 1)) {
+    mem_error(SOMHOP_SIM_EPROTO, "%s: address 0x%llx is not aligned to the %u-byte beat", ch,
+              (unsigned long long)addr, kBeat);
+  } else if ((addr >> 12) != ((addr + bytes - 1) >> 12)) {
+    mem_error(SOMHOP_SIM_EPROTO,
+              "%s: burst at 0x%llx of %u beats (%llu bytes) crosses the 4 KiB boundary at 0x%llx",
+              ch, (unsigned long long)addr, len + 1, (unsigned long long)bytes,
+              (unsigned long long)(((addr >> 12) + 1) << 12));
+  } else {
+    return true;
+  }
+  return false;
+}
+
+template <class Model>
+void Harness<Model>::mem_update(const Sample &s) {
+  if (s.arvalid && s.arready) {
+    read_bursts_++;
+    if (burst_ok("AR", s.araddr, s.arlen, s.arsize, s.arburst)) {
+      uint64_t len = ((uint64_t)s.arlen + 1) * kBeat;
+      uint8_t *host = lookup(s.araddr, len);
+      if (!host)
+        mem_error(SOMHOP_SIM_EBOUNDS, "AR: read of %llu bytes at 0x%llx is outside every region",
+                  (unsigned long long)len, (unsigned long long)s.araddr);
+      else
+        rq_.push_back(ReadBurst{s.araddr, s.arlen + 1, 0, host, cycle_ + latency() - 1});
+      max_rd_outst_ = std::max<uint32_t>(max_rd_outst_, (uint32_t)rq_.size());
+    }
+  }
+  if (s.rvalid && s.rready) {
     r_on_ = false;
     read_beats_++;
     ReadBurst &rb = rq_.front();
     if (++rb.done == rb.beats) rq_.pop_front();
   }
-  if (aw) {
-    uint64_t len = ((uint64_t)awlen + 1) * 8;
-    if (awsize != 3 || awburst != 1) {
-      mem_error(SOMHOP_SIM_EPROTO, "AW: addr 0x%llx size %u burst %u (want 8-byte INCR)",
-                (unsigned long long)awaddr, awsize, awburst);
-    } else if ((awaddr & 7) || (awaddr >> 12) != ((awaddr + len - 1) >> 12)) {
-      mem_error(SOMHOP_SIM_EPROTO, "AW: burst at 0x%llx, %llu bytes, is unaligned or crosses 4 KiB",
-                (unsigned long long)awaddr, (unsigned long long)len);
-    } else if (!lookup(awaddr, 1)) {
-      mem_error(SOMHOP_SIM_EBOUNDS, "AW: write burst at 0x%llx starts outside every region",
-                (unsigned long long)awaddr);
-    } else {
-      wq_.push_back(WriteBurst{awaddr, awlen + 1, 0});
+  if (s.awvalid && s.awready) {
+    write_bursts_++;
+    if (burst_ok("AW", s.awaddr, s.awlen, s.awsize, s.awburst)) {
+      if (!lookup(s.awaddr, 1)) {
+        mem_error(SOMHOP_SIM_EBOUNDS, "AW: write burst at 0x%llx starts outside every region",
+                  (unsigned long long)s.awaddr);
+      } else {
+        wq_.push_back(WriteBurst{s.awaddr, s.awlen + 1, 0});
+        wr_outst_++;
+        max_wr_outst_ = std::max(max_wr_outst_, wr_outst_);
+      }
     }
   }
-  if (w) {
+  if (s.wvalid && s.wready) {
     if (wq_.empty()) {
       mem_error(SOMHOP_SIM_EPROTO, "W: beat accepted without a write burst");
     } else {
       WriteBurst &wb = wq_.front();
-      uint64_t a = wb.addr + (uint64_t)wb.done * 8;
+      uint64_t a = wb.addr + (uint64_t)wb.done * kBeat;
       bool last = wb.done + 1 == wb.beats;
-      if (wlast != last)
+      if (s.wlast != last)
         mem_error(SOMHOP_SIM_EPROTO, "W: WLAST=%d on beat %u of a %u-beat burst at 0x%llx",
-                  (int)wlast, wb.done, wb.beats, (unsigned long long)wb.addr);
+                  (int)s.wlast, wb.done, wb.beats, (unsigned long long)wb.addr);
       /* Only the bytes whose strobe is set are written, and they must be inside a region. */
-      for (int k = 0; k < 8; k++) {
-        if (!((wstrb >> k) & 1)) continue;
+      for (uint32_t k = 0; k < kBeat; k++) {
+        if (!((s.wstrb[k / 8] >> (k % 8)) & 1)) {
+          strb_skipped_++;
+          continue;
+        }
         uint8_t *p = lookup(a + k, 1);
         if (!p) {
-          mem_error(SOMHOP_SIM_EBOUNDS, "W: write of byte 0x%llx (strobe 0x%02x) is outside every region",
-                    (unsigned long long)(a + k), wstrb);
+          mem_error(SOMHOP_SIM_EBOUNDS,
+                    "W: strobed byte 0x%llx (byte %u of the beat at 0x%llx) is outside every "
+                    "region: strobes must stop at the array's end",
+                    (unsigned long long)(a + k), k, (unsigned long long)a);
           break;
         }
-        *p = (uint8_t)(wdata >> (8 * k));
+        *p = s.wdata[k];
       }
       write_beats_++;
       if (last) {
         wq_.pop_front();
-        bq_.push_back(Resp{cycle_ + cfg_.mem_latency - 1});
+        bq_.push_back(Resp{cycle_ + latency() - 1});
       } else {
         wb.done++;
       }
     }
   }
-  if (b) {
+  if (s.bvalid && s.bready) {
     b_on_ = false;
     bq_.pop_front();
+    if (wr_outst_) wr_outst_--;
   }
 }
 
@@ -437,12 +612,11 @@ void Harness<Model>::mem_drive() {
   /* The slave takes W beats only for a burst whose AW it has accepted. */
   m.m_axi_gmem_wready = !mem_err_ && !wq_.empty() && !stall();
   /* R and B: once presented, stay valid with the same payload until taken. */
-  if (!r_on_ && !rq_.empty() && rq_.front().ready_at <= cycle_ && !stall()) r_on_ = true;
+  if (!r_on_ && !mem_err_ && !rq_.empty() && rq_.front().ready_at <= cycle_ && !stall())
+    r_on_ = true;
   if (r_on_) {
     const ReadBurst &rb = rq_.front();
-    uint64_t v;
-    std::memcpy(&v, rb.host + (size_t)rb.done * 8, 8);
-    m.m_axi_gmem_rdata = v;
+    port_from_bytes(m.m_axi_gmem_rdata, rb.host + (size_t)rb.done * kBeat);
     m.m_axi_gmem_rlast = rb.done + 1 == rb.beats;
   }
   m.m_axi_gmem_rvalid = r_on_;
@@ -557,6 +731,8 @@ int Harness<Model>::run(const somhop_sim_region *regions, size_t nregions,
   nregions_ = nregions;
   mem_err_ = 0;
   read_beats_ = write_beats_ = 0;
+  read_bursts_ = write_bursts_ = rready_low_ = strb_skipped_ = 0;
+  max_rd_outst_ = max_wr_outst_ = 0;
 
   int rc = 0;
   uint32_t v = 0;
@@ -609,6 +785,12 @@ int Harness<Model>::run(const somhop_sim_region *regions, size_t nregions,
   }
   stats->read_beats = read_beats_;
   stats->write_beats = write_beats_;
+  stats->read_bursts = read_bursts_;
+  stats->write_bursts = write_bursts_;
+  stats->max_reads_outstanding = max_rd_outst_;
+  stats->max_writes_outstanding = max_wr_outst_;
+  stats->rready_low_cycles = rready_low_;
+  stats->strobe_bytes_skipped = strb_skipped_;
 out:
   regions_ = nullptr;
   nregions_ = 0;
@@ -642,6 +824,11 @@ somhop_sim *make_harness(const char *name, const somhop_sim_config *cfg, int *rc
   if (std::strcmp(name, "som_bmu_p4") == 0) return make_one<Vsom_bmu_p4>(cfg, rc);
   if (std::strcmp(name, "hopfield_update_small") == 0) return make_one<Vhopfield_update_small>(cfg, rc);
   if (std::strcmp(name, "hopfield_update_ecp5") == 0) return make_one<Vhopfield_update_ecp5>(cfg, rc);
+  /* test-only tops of the shared shell (rtl/common/test/somhop_shell_tb.sv) */
+  if (std::strcmp(name, "somhop_shell_tb") == 0) return make_one<Vsomhop_shell_tb>(cfg, rc);
+  if (std::strcmp(name, "somhop_shell_tb_w64") == 0) return make_one<Vsomhop_shell_tb_w64>(cfg, rc);
+  if (std::strcmp(name, "somhop_shell_tb_small") == 0)
+    return make_one<Vsomhop_shell_tb_small>(cfg, rc);
   return nullptr;
 }
 
@@ -682,6 +869,42 @@ int somhop_sim_run(somhop_sim *sim, const somhop_sim_region *regions, size_t nre
   }
 }
 
+int somhop_sim_run_all(somhop_sim_job *jobs, size_t njobs) {
+  if (njobs && !jobs) return SOMHOP_SIM_EINVAL;
+  for (size_t i = 0; i < njobs; i++) {
+    if (!jobs[i].sim) return SOMHOP_SIM_EINVAL;
+    for (size_t j = 0; j < i; j++)
+      if (jobs[j].sim == jobs[i].sim) return SOMHOP_SIM_EINVAL;
+  }
+  auto one = [](somhop_sim_job *j) {
+    j->rc = somhop_sim_run(j->sim, j->regions, j->nregions, j->regs, j->nregs, &j->stats);
+  };
+  /* started[i]: job i runs in a thread; the others run here, after job 0. */
+  std::vector<std::thread> threads;
+  std::vector<char> started;
+  try {
+    threads.resize(njobs);
+    started.assign(njobs, 0);
+  } catch (const std::bad_alloc &) {
+    return SOMHOP_SIM_ENOMEM;
+  }
+  for (size_t i = 1; i < njobs; i++) {
+    try {
+      threads[i] = std::thread(one, &jobs[i]);
+      started[i] = 1;
+    } catch (const std::system_error &) {
+      /* no thread: run it serially below */
+    }
+  }
+  for (size_t i = 0; i < njobs; i++)
+    if (!started[i]) one(&jobs[i]);
+  for (size_t i = 1; i < njobs; i++)
+    if (started[i]) threads[i].join();
+  for (size_t i = 0; i < njobs; i++)
+    if (jobs[i].rc) return jobs[i].rc;
+  return 0;
+}
+
 int somhop_sim_read_reg(somhop_sim *sim, uint32_t offset, uint32_t *value) {
   if (!sim) return SOMHOP_SIM_EINVAL;
   return sim->read_reg(offset, value);
@@ -693,6 +916,8 @@ int somhop_sim_write_reg(somhop_sim *sim, uint32_t offset, uint32_t value) {
 }
 
 int somhop_sim_test_interrupt(const somhop_sim *sim) { return sim ? sim->interrupt_line() : -1; }
+
+uint32_t somhop_sim_beat_bytes(const somhop_sim *sim) { return sim ? sim->beat_bytes() : 0; }
 
 const char *somhop_sim_errmsg(const somhop_sim *sim) {
   return sim ? sim->msg.c_str() : "no simulator handle";

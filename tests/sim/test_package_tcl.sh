@@ -51,4 +51,27 @@ EOF
     check_eq "$k: register $a at $want" "$(printf '0x%x' "$((got))")" "$want"
   done
 done
+
+# A configuration's HDL parameters (SOMHOP_KERNEL_PARAMS): set on the IP; a malformed
+# one stops the script with a message naming it.
+cat >"$tmp/run_params.tcl" <<EOF
+set ::stub_argv {$tmp/p.xo som_bmu hw xilinx_aws-vu9p-f1_shell-v04261818_201920_3}
+set ::stub_script $root/rtl/som_bmu/gen_xo.tcl
+source $root/tests/sim/vivado_stub.tcl
+EOF
+log=$(cd "$tmp" && SOMHOP_KERNEL_PARAMS="P=4 MAX_M=256" tclsh "$tmp/run_params.tcl" 2>&1)
+check_rc "SOMHOP_KERNEL_PARAMS: dry-run completes" "$?" 0
+check_contains "SOMHOP_KERNEL_PARAMS: P looked up" "$log" "CALL ipx::get_hdl_parameters -quiet P -of_objects"
+check_contains "SOMHOP_KERNEL_PARAMS: P = 4 set" "$log" "CALL set_property value 4 h_ipx_get_hdl_parameters"
+check_contains "SOMHOP_KERNEL_PARAMS: MAX_M = 256 set" "$log" "CALL set_property value 256 h_ipx_get_hdl_parameters"
+check_contains "SOMHOP_KERNEL_PARAMS: reported" "$log" "som_bmu parameter MAX_M = 256"
+log=$(cd "$tmp" && SOMHOP_KERNEL_PARAMS="P=four" tclsh "$tmp/run_params.tcl" 2>&1)
+rc=$?
+check_eq "SOMHOP_KERNEL_PARAMS malformed: fails" "$([ "$rc" -ne 0 ] && echo failed)" failed
+check_contains "SOMHOP_KERNEL_PARAMS malformed: names it" "$log" "bad kernel parameter 'P=four'"
+log=$(cd "$tmp" && tclsh "$tmp/run_params.tcl" 2>&1)
+check_rc "no SOMHOP_KERNEL_PARAMS: dry-run completes" "$?" 0
+check_eq "no SOMHOP_KERNEL_PARAMS: no HDL parameter set" \
+  "$(printf '%s\n' "$log" | grep -c 'get_hdl_parameters')" 0
 check_done
+
