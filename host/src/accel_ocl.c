@@ -468,22 +468,29 @@ typedef struct xbuf {
 } xbuf;
 
 static int xbuf_make(somhop_accel *a, xbuf *b, void *user, size_t size, int input, int bank,
-                     cl_mem_flags access, somhop_err *err) {
+                     cl_mem_flags access, int beat64, somhop_err *err) {
   cl_int rc;
   memset(b, 0, sizeof *b);
   b->user = user;
   b->size = size;
-  if (((uintptr_t)user % ALIGN) == 0) {
+  /* beat64 (V2-INTERFACE, hopfield_update v2): the device buffer is whole
+   * 64-byte beats (the kernel may read up to the next 64-byte boundary; the
+   * tail is zero), so the caller's array is used in place only when it is
+   * 4 KiB-aligned and a multiple of 64 bytes. */
+  size_t dsize = beat64 ? (size + 63u) & ~(size_t)63u : size;
+  if (((uintptr_t)user % ALIGN) == 0 && dsize == size) {
     b->host = user;
   } else {
     size_t alloc = (size + ALIGN - 1) / ALIGN * ALIGN;
-    if (alloc < size || posix_memalign(&b->host, ALIGN, alloc) != 0) {
+    if (dsize < size || alloc < size || posix_memalign(&b->host, ALIGN, alloc) != 0) {
       b->host = NULL;
       return set_err(a, err, SOMHOP_ENOMEM, "out of memory for a %zu-byte host buffer", size);
     }
     b->staged = 1;
+    memset((char *)b->host + size, 0, alloc - size);
     if (input) memcpy(b->host, user, size);
   }
+  size = dsize;
   cl_mem_flags flags = access | CL_MEM_USE_HOST_PTR;
   void *hp = b->host;
   cl_mem_ext_ptr_t ext;
@@ -638,9 +645,9 @@ int somhop_accel_som_bmu(somhop_accel *a, const uint16_t *codebook, const uint16
   memset(b, 0, sizeof b);
   static const int is_out[3] = {0, 0, 1};
   if ((r = get_kernel(a, &a->k_bmu, "som_bmu"))) return r;
-  if ((r = xbuf_make(a, &b[0], (void *)codebook, cb_bytes, 1, SOMHOP_BANK_SOM, CL_MEM_READ_ONLY, NULL)) ||
-      (r = xbuf_make(a, &b[1], (void *)samples, x_bytes, 1, SOMHOP_BANK_SOM, CL_MEM_READ_ONLY, NULL)) ||
-      (r = xbuf_make(a, &b[2], out, o_bytes, 0, SOMHOP_BANK_SOM, CL_MEM_WRITE_ONLY, NULL)))
+  if ((r = xbuf_make(a, &b[0], (void *)codebook, cb_bytes, 1, SOMHOP_BANK_SOM, CL_MEM_READ_ONLY, 0, NULL)) ||
+      (r = xbuf_make(a, &b[1], (void *)samples, x_bytes, 1, SOMHOP_BANK_SOM, CL_MEM_READ_ONLY, 0, NULL)) ||
+      (r = xbuf_make(a, &b[2], out, o_bytes, 0, SOMHOP_BANK_SOM, CL_MEM_WRITE_ONLY, 0, NULL)))
     goto out;
   cl_kernel k = a->k_bmu;
   if ((r = set_arg(a, k, "som_bmu", 0, sizeof(cl_mem), &b[0].mem)) ||
@@ -678,10 +685,10 @@ int somhop_accel_hopfield_update(somhop_accel *a, const int16_t *W, const uint64
   memset(b, 0, sizeof b);
   static const int is_out[4] = {0, 0, 1, 1};
   if ((r = get_kernel(a, &a->k_hop, "hopfield_update"))) return r;
-  if ((r = xbuf_make(a, &b[0], (void *)W, w_bytes, 1, SOMHOP_BANK_HOP, CL_MEM_READ_ONLY, NULL)) ||
-      (r = xbuf_make(a, &b[1], (void *)probes, s_bytes, 1, SOMHOP_BANK_HOP, CL_MEM_READ_ONLY, NULL)) ||
-      (r = xbuf_make(a, &b[2], states, s_bytes, 0, SOMHOP_BANK_HOP, CL_MEM_WRITE_ONLY, NULL)) ||
-      (r = xbuf_make(a, &b[3], sweeps, c_bytes, 0, SOMHOP_BANK_HOP, CL_MEM_WRITE_ONLY, NULL)))
+  if ((r = xbuf_make(a, &b[0], (void *)W, w_bytes, 1, SOMHOP_BANK_HOP, CL_MEM_READ_ONLY, 1, NULL)) ||
+      (r = xbuf_make(a, &b[1], (void *)probes, s_bytes, 1, SOMHOP_BANK_HOP, CL_MEM_READ_ONLY, 1, NULL)) ||
+      (r = xbuf_make(a, &b[2], states, s_bytes, 0, SOMHOP_BANK_HOP, CL_MEM_WRITE_ONLY, 1, NULL)) ||
+      (r = xbuf_make(a, &b[3], sweeps, c_bytes, 0, SOMHOP_BANK_HOP, CL_MEM_WRITE_ONLY, 1, NULL)))
     goto out;
   cl_kernel k = a->k_hop;
   const char *kn = "hopfield_update";
