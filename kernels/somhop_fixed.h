@@ -44,7 +44,12 @@ extern "C" {
  * on beat boundaries.
  * ------------------------------------------------------------------------ */
 
-/* Bytes per AXI data beat of the kernels' masters. */
+/* Bytes per AXI data beat of the kernels' masters (v2: 512-bit m_axi_gmem).
+ * v2 kernels treat each array as a flat little-endian element stream of
+ * 64-byte beats (rows do not start on beat boundaries); every array starts
+ * on a 64-byte boundary, kernels may read up to the next 64-byte boundary
+ * past its end (the host zero-fills that tail) and write with byte strobes
+ * (no byte past an array's end changes). */
 #define SOMHOP_BEAT_BYTES 64u
 
 /* ------------------------------------------------------------------------
@@ -167,12 +172,27 @@ static inline uint32_t somhop_sq_diff_q16(uint16_t x, uint16_t w) {
  * Output per probe: the final packed state, and one uint32 word
  *     bits 0..30: number of sweeps run
  *     bit  31   : SOMHOP_HOP_CONVERGED if the last sweep changed nothing
+ *
+ * mode: bit 0 SYNC(0)/ASYNC(1); bit 1 SOMHOP_HOP_FLAG_KEEP: the compute unit
+ * may keep the weights it loaded last (with their row sums) if the weights
+ * address and N match; otherwise it loads as usual, so KEEP is a permission,
+ * never a change of result (the host clears it after rewriting a weights
+ * buffer in place). Any other mode bit set = out of range. B == 0 with a
+ * valid N is a LOAD-ONLY call: the weights are loaded (unless kept), nothing
+ * is written. The host reference has no state and ignores KEEP.
+ *
+ * Kernels (v2) compute the field as h_i = 2 * sum_{j: s_j=+1} W_ij - r_i with
+ * the row sum r_i = sum_j W_ij formed at load: sum_{+} w - sum_{-} w =
+ * 2 sum_{+} w - r. Evaluated mod 2^32 it is the same int32 as above, because
+ * the true |h_i| < 2^31 (the intermediate 2 sum_{+} w may wrap; the final
+ * value cannot).
  * ------------------------------------------------------------------------ */
 
 #define SOMHOP_HOP_WORDS(N) ((((uint32_t)(N)) + 63u) / 64u)
 #define SOMHOP_HOP_STRIDE(N) ((((uint32_t)(N)) + 3u) & ~3u)
 #define SOMHOP_HOP_SYNC 0u
 #define SOMHOP_HOP_ASYNC 1u
+#define SOMHOP_HOP_FLAG_KEEP 2u
 #define SOMHOP_HOP_CONVERGED 0x80000000u
 #define SOMHOP_HOP_SWEEPS_MASK 0x7FFFFFFFu
 

@@ -15,7 +15,9 @@
  * limits) lives in a heap-allocated instance (somhop_bmu_inst; som_bmu()
  * uses a process-wide default one); if that allocation fails the call
  * returns without writing anything (on hardware the banks are BRAM/URAM).
- * hopfield_update's 8 MiB buffer is heap-allocated per call.
+ * hopfield_update(...) runs on one process-wide compute unit (somhop_hop_cu
+ * below) holding the resident weights (KEEP); calls from different threads
+ * are serialised on it.
  */
 #ifndef SOMHOP_KERNELS_H
 #define SOMHOP_KERNELS_H
@@ -44,16 +46,19 @@ extern "C" {
 #define SOMHOP_CFG_BMU_R (SOMHOP_CFG_BMU_L >= 64u ? SOMHOP_CFG_BMU_L / 64u : 1u)
 #endif
 
-/* Weights (= state bits) consumed per cycle by hopfield_update; divides 64. */
-#ifndef SOMHOP_HLS_HOP_LANES
-#define SOMHOP_HLS_HOP_LANES 64u
+/* hopfield_update configuration (kernels/configs.mk passes these; the
+ * defaults are the `default` configuration): U weights per cycle per probe,
+ * B probes per pass over the weights, CU compute units. */
+#ifndef SOMHOP_CFG_HOP_U
+#define SOMHOP_CFG_HOP_U 2048u
+#endif
+#ifndef SOMHOP_CFG_HOP_B
+#define SOMHOP_CFG_HOP_B 4u
+#endif
+#ifndef SOMHOP_CFG_HOP_CU
+#define SOMHOP_CFG_HOP_CU 1u
 #endif
 
-/* ---- Modeled cycle counts -------------------------------------------------
- * The cycle counts the HLS design is built to achieve (docs/kernels.md,
- * sections "HLS: som_bmu" / "HLS: hopfield_update"): pipelined loops at
- * II=1 plus estimated pipeline depths. A model for sw_emu's modeled timing,
- * NOT a csynth or hardware figure — these sources were never synthesised. */
 #define SOMHOP_HLS_L0 30u /* start-up: AXI4-Lite start, first m_axi latency (estimate) */
 
 static inline uint32_t somhop_hls_log2(uint32_t x) {
@@ -96,24 +101,140 @@ static inline uint64_t somhop_hls_bmu_cycles(uint32_t M, uint32_t D, uint32_t N)
   return somhop_hls_bmu_cycles_ex(M, D, N, 1);
 }
 
-/* hopfield_update, given the sweep records the call produced (B words):
- * L0 + N*S + N*(C*U - S)/4 + sum_b [2W + 1 + s_b * sweep], with
- * sweep = 2W + N*C + Lf (SYNC: one flattened pipeline plus the state
- * copies) or N*(C + Lf) (ASYNC: each row drains), C = ceil(N/U),
- * W = WORDS(N), Lf = 3 + log2(U). Out-of-range arguments: L0. */
-static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mode,
+/* ASYNC forwarding window of hopfield_update (columns i-DB .. i-1 of row i
+ * are still in the pipeline when row i's chunk is read; their newest bits
+ * are forwarded and added late). RTL: DB = 4 + log2(U) (its pipeline depth
+ * from the state sample to the decision, see somhop_rtl_hop_cycles); the
+ * HLS C++ uses the same window so both compute the same partial sums. */
+#define SOMHOP_HOP_BAND (4u + somhop_hls_log2_const(SOMHOP_CFG_HOP_U))
+#define somhop_hls_log2_const(x) \
+  ((x) >= 65536u ? 16u : (x) >= 32768u ? 15u : (x) >= 16384u ? 14u : (x) >= 8192u ? 13u : \
+   (x) >= 4096u ? 12u : (x) >= 2048u ? 11u : (x) >= 1024u ? 10u : (x) >= 512u ? 9u : \
+   (x) >= 256u ? 8u : (x) >= 128u ? 7u : (x) >= 64u ? 6u : (x) >= 32u ? 5u : \
+   (x) >= 16u ? 4u : (x) >= 8u ? 3u : (x) >= 4u ? 2u : (x) >= 2u ? 1u : 0u)
+
+/* Largest sweep count among the probes of batch [b0, b0 + nb). */
+static inline uint64_t somhop_hop_batch_sweeps(const uint32_t *sweeps, uint32_t b0, uint32_t nb) {
+  uint64_t m = 0;
+  for (uint32_t b = b0; b < b0 + nb; b++)
+    if ((sweeps[b] & SOMHOP_HOP_SWEEPS_MASK) > m) m = sweeps[b] & SOMHOP_HOP_SWEEPS_MASK;
+  return m;
+}
+
+/* hopfield_update HLS model, given the sweep records the call produced (B
+ * words) and whether it loaded the weights (0 = kept under KEEP):
+ *   L0 + loaded * (ceil(N*S/32) + 8)
+ *      + sum over batches of nb <= HB probes [2*nb*W + nb + 16 + smax * (N*C + 6 + log2 U)]
+ * S = STRIDE(N), W = WORDS(N), C = ceil(N/U), smax = largest sweep count in
+ * the batch (the batch sweeps until its last probe stops). Out-of-range
+ * arguments: L0. A model of what the HLS design is built for (II = 1 per
+ * chunk), never csynth'ed. */
+static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mode, int loaded,
                                              const uint32_t *sweeps) {
-  const uint64_t U = SOMHOP_HLS_HOP_LANES;
-  if (N == 0 || N > SOMHOP_HOP_MAX_N || B == 0 || (mode != SOMHOP_HOP_SYNC && mode != SOMHOP_HOP_ASYNC))
+  const uint64_t U = SOMHOP_CFG_HOP_U, HB = SOMHOP_CFG_HOP_B;
+  if (N == 0 || N > SOMHOP_HOP_MAX_N || (mode & ~(SOMHOP_HOP_ASYNC | SOMHOP_HOP_FLAG_KEEP)) != 0)
     return SOMHOP_HLS_L0;
   const uint64_t S = SOMHOP_HOP_STRIDE(N), C = (N + U - 1u) / U, W = SOMHOP_HOP_WORDS(N);
-  const uint64_t Lf = 3u + somhop_hls_log2((uint32_t)U);
-  const uint64_t sweep = mode == SOMHOP_HOP_SYNC ? 2u * W + (uint64_t)N * C + Lf : (uint64_t)N * (C + Lf);
-  uint64_t cyc = SOMHOP_HLS_L0 + (uint64_t)N * S + (uint64_t)N * (C * U - S) / 4u;
-  for (uint32_t b = 0; b < B; b++)
-    cyc += 2u * W + 1u + (uint64_t)(sweeps[b] & SOMHOP_HOP_SWEEPS_MASK) * sweep;
+  uint64_t cyc = SOMHOP_HLS_L0 + (loaded ? ((uint64_t)N * S + 31u) / 32u + 8u : 0u);
+  for (uint32_t b0 = 0; b0 < B; b0 += (uint32_t)HB) {
+    const uint32_t nb = B - b0 < HB ? B - b0 : (uint32_t)HB;
+    cyc += 2u * nb * W + nb + 16u +
+           somhop_hop_batch_sweeps(sweeps, b0, nb) * ((uint64_t)N * C + 6u + somhop_hls_log2((uint32_t)U));
+  }
   return cyc;
 }
+
+/* ---- Exact RTL cycle formula of hopfield_update (rtl/hopfield_update/) --------
+ * Cycles from the ap_start write to ap_done seen by the Verilator harness
+ * (sim/harness), with zero back-pressure and a fixed memory latency L. A
+ * configuration: U weights per cycle, HB probes per batch, MAX_N, WPB 64-bit
+ * words per AXI beat (8 for 512-bit m_axi_gmem). With LT = log2 U,
+ * DB = 4 + LT, R = STRIDE(N)/4, W = WORDS(N), C = ceil(N/U):
+ *   T = 4 + DB + [loaded] * (5 + L + A(0, R, N))
+ *     + sum over batches b0 = 0, HB, ... (nb probes) of
+ *         7 + L + A(b0*W mod WPB, W, nb) + smax * (N*C + LT + 8)
+ *         + sum over its probes p of (6 + beats_p)
+ *     + [B > 0] * (L + 1)
+ * where A(o, len, segs) is the cycle count of hopfield_align over segs
+ * segments of len words starting at word o of the first beat (one beat per
+ * cycle, plus one cycle for every extra aligned beat a single input beat
+ * completes; somhop_rtl_hop_align below runs its rule), smax the largest sweep
+ * count of the batch's probes (the batch sweeps until its last probe stops),
+ * beats_p = ceil((o_p + W)/WPB) the state beats of probe p written with
+ * strobes (o_p its first word's offset in a beat). Out of range: 2 cycles.
+ * Load-only (B = 0): no batch terms. Where the terms come from: 4 + DB =
+ * start, setup and the DB-cycle ASYNC select table; 5 + L + A = the weight
+ * stream; per batch 7 + L + A = the probe stream, N*C + LT + 8 per sweep =
+ * N*C issue cycles, the 5 + LT pipeline, sweep start/end; per probe 6 + beats
+ * = state write (command, beats) and the sweep word; L + 1 = the last write
+ * response (shared shell of rtl/common, 512-bit). The constants are fitted to and checked against Verilator
+ * (test_rtl_cycles: 0 cycles difference at every point, L = 8 and 32). */
+typedef struct {
+  uint32_t U, HB, max_n, wpb; /* configuration */
+  uint32_t mem_latency;       /* L: harness memory latency in cycles */
+} somhop_rtl_hop_cfg;
+
+#define SOMHOP_RTL_HOP_KO 2u
+
+/* hopfield_align's rule, cycle by cycle (data available every cycle). */
+static inline uint64_t somhop_rtl_hop_align(uint64_t o0, uint64_t len, uint64_t segs,
+                                            uint64_t beats, uint64_t wpb) {
+  uint64_t rcvd = 0, s = o0, send = o0 + len, e1 = len < wpb ? o0 + len : o0 + wpb;
+  uint64_t seg = 0, left = beats, cyc = 0;
+  while (seg < segs || left) {
+    const int emit = seg < segs && e1 <= rcvd;
+    const int take = left && (seg == segs || e1 + wpb > rcvd);
+    if (take) {
+      rcvd += wpb;
+      left--;
+    }
+    if (emit) {
+      const int end = e1 == send;
+      s = end ? send : s + wpb;
+      if (end) {
+        send += len;
+        seg++;
+      }
+      e1 = s + wpb < send ? s + wpb : send;
+    }
+    cyc++;
+  }
+  return cyc;
+}
+
+static inline uint64_t somhop_rtl_hop_cycles(const somhop_rtl_hop_cfg *cfg, uint32_t N, uint32_t B,
+                                             uint32_t mode, int loaded, const uint32_t *sweeps) {
+  const uint64_t U = cfg->U, HB = cfg->HB, WPB = cfg->wpb, L = cfg->mem_latency;
+  if (N == 0 || N > cfg->max_n || (mode & ~(SOMHOP_HOP_ASYNC | SOMHOP_HOP_FLAG_KEEP)) != 0)
+    return SOMHOP_RTL_HOP_KO;
+  const uint64_t LT = somhop_hls_log2((uint32_t)U), DB = 4u + LT;
+  const uint64_t R = SOMHOP_HOP_STRIDE(N) / 4u, W = SOMHOP_HOP_WORDS(N), C = (N + U - 1u) / U;
+  uint64_t t = 4u + DB;
+  if (loaded) t += 5u + L + somhop_rtl_hop_align(0, R, N, ((uint64_t)N * R + WPB - 1u) / WPB, WPB);
+  for (uint64_t b0 = 0; b0 < B; b0 += HB) {
+    const uint64_t nb = B - b0 < HB ? B - b0 : HB, o0 = (b0 * W) % WPB;
+    t += 7u + L + somhop_rtl_hop_align(o0, W, nb, (o0 + nb * W + WPB - 1u) / WPB, WPB);
+    t += somhop_hop_batch_sweeps(sweeps, (uint32_t)b0, (uint32_t)nb) * ((uint64_t)N * C + LT + 8u);
+    for (uint64_t p = 0; p < nb; p++) {
+      const uint64_t op = ((b0 + p) * W) % WPB;
+      t += 6u + (op + W + WPB - 1u) / WPB;
+    }
+  }
+  return B ? t + L + 1u : t;
+}
+
+/* One hopfield_update compute unit of the g++ build with its resident
+ * weights (8 MiB at MAX_N = 2048): the emulation creates one per CU so CUs
+ * run concurrently. somhop_hop_cu_run is hopfield_update on that CU;
+ * weights_addr is the device address the KEEP rule compares (any stable
+ * identifier of the buffer). Returns 1 if it loaded the weights, 0 if it
+ * kept them or the arguments were out of range. One thread per CU at a time. */
+typedef struct somhop_hop_cu somhop_hop_cu;
+somhop_hop_cu *somhop_hop_cu_create(void); /* NULL when out of memory */
+void somhop_hop_cu_destroy(somhop_hop_cu *cu); /* accepts NULL */
+int somhop_hop_cu_run(somhop_hop_cu *cu, uint64_t weights_addr, const int16_t *weights,
+                      const uint64_t *probes, uint64_t *states, uint32_t *sweeps, uint32_t N,
+                      uint32_t B, uint32_t max_sweeps, uint32_t mode);
 
 #ifndef __SYNTHESIS__ /* the Vitis top takes 512-bit beat pointers (kernels/som_bmu.cpp) */
 /* som_bmu on the default instance (compute unit 0 of this process). Its resident codebook is
@@ -134,9 +255,13 @@ int som_bmu_inst_run(somhop_bmu_inst *inst, const uint16_t *codebook, const uint
                      uint32_t *out, uint32_t M, uint32_t D, uint32_t N, uint32_t flags);
 #endif
 
+#ifndef __SYNTHESIS__
+/* g++ builds (sw_emu, tests): element pointers, one process-wide CU. The v++
+ * top (__SYNTHESIS__ in kernels/hopfield_update.cpp) takes 512-bit pointers. */
 void hopfield_update(const int16_t *weights, const uint64_t *probes, uint64_t *states,
                      uint32_t *sweeps, uint32_t N, uint32_t B, uint32_t max_sweeps,
                      uint32_t mode);
+#endif
 
 #ifdef __cplusplus
 }

@@ -18,16 +18,16 @@ SIM_DIR        := $(BUILD)/sim
 SIM_LIB        := $(BUILD)/lib/libsomhop_sim.a
 SOMHOP_SIM_LIBS = $(abspath $(SIM_LIB)) -lz -lpthread -lstdc++ -lm
 SIM_KERNELS    := som_bmu hopfield_update
-# Models: name:top-module:parameter overrides ('+' separates several -G). The
-# hopfield_update_p4 variant (P = 4 lanes) exists only for tests. som_bmu v2
-# configurations (until kernels/configs.mk lands; docs/kernels.md "RTL: som_bmu"):
-#   som_bmu        default: S = 8, L = 256 (2,048 MAC cells), MAX_M 2048, MAX_D 1024, 2 MiB
-#   som_bmu_small  S = 2, L = 4, same limits (fast: the bulk of the equivalence cases)
-#   som_bmu_ecp5   S = 2, L = 8, MAX_M = MAX_D = 256, 128 KiB (the ECP5-85 P&R config)
+# Models: name:top-module:parameter overrides ('+' separates several -G), after the
+# configuration's -G flags (kernels/configs.mk). Test-only variants of the same RTL:
+#   som_bmu_small  S = 2, L = 4, the default's limits (the bulk of the equivalence cases)
+#   som_bmu_ecp5   S = 2, L = 8, MAX_M = MAX_D = 256 (the ECP5-85 P&R config)
+#   hopfield_update_small  U 32, B 2;  hopfield_update_ecp5  U 64, B 1, MAX_N 256
 SIM_MODEL_SPECS := som_bmu:som_bmu: hopfield_update:hopfield_update: \
                    som_bmu_small:som_bmu:-GS=2+-GL=4 \
                    som_bmu_ecp5:som_bmu:-GS=2+-GL=8+-GMAX_M=256+-GMAX_D=256 \
-                   hopfield_update_p4:hopfield_update:-GP=4
+                   hopfield_update_small:hopfield_update:-GU=32+-GB=2+-GMAX_N=2048 \
+                   hopfield_update_ecp5:hopfield_update:-GU=64+-GB=1+-GMAX_N=256
 SIM_MODELS     := $(foreach m,$(SIM_MODEL_SPECS),$(word 1,$(subst :, ,$(m))))
 SIM_VL_FLAGS   := --cc -O3 --x-assign fast --x-initial fast --assert --trace-fst -Wall \
                   --unroll-count 1024
@@ -130,12 +130,12 @@ ALL_TARGETS += $(RTL_BENCH_BIN) $(RTL_CYCLES_BIN)
 TEST_CMDS   += $(RTL_CYCLES_BIN)
 BENCH_CMDS  += $(RTL_BENCH_BIN)
 
-$(RTL_BENCH_BIN): sim/bench/bench_rtl.c $(SIM_LIB)
+$(RTL_BENCH_BIN): sim/bench/bench_rtl.c kernels/somhop_kernels.h $(SIM_LIB) $(LIBSOMHOP_HLS) $(LIBSOMHOP)
 	@mkdir -p $(dir $@)
 	$(CC) $(SIM_TEST_CFLAGS) -c $< -o $@.o
-	$(CXX) $(ALL_LDFLAGS) -o $@ $@.o $(SOMHOP_SIM_LIBS)
+	$(CXX) $(ALL_LDFLAGS) -o $@ $@.o $(LIBSOMHOP_HLS) $(LIBSOMHOP) $(SOMHOP_SIM_LIBS) $(SOMHOP_LIBS)
 
-$(RTL_CYCLES_BIN): sim/bench/bench_rtl.c $(SIM_LIB)
+$(RTL_CYCLES_BIN): sim/bench/bench_rtl.c kernels/somhop_kernels.h $(SIM_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(SIM_TEST_CFLAGS) -DSOMHOP_RTL_CYCLES_TEST -c $< -o $@.o
 	$(CXX) $(ALL_LDFLAGS) -o $@ $@.o $(SOMHOP_SIM_LIBS)

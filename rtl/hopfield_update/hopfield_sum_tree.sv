@@ -3,6 +3,8 @@
 // hopfield_sum_tree — pipelined signed adder tree over P inputs (P a power of
 // two): one register per level, latency log2(P), one new sum per cycle.
 // Heap layout: node n has children 2n+1 and 2n+2; leaves are nodes P-1..2P-2.
+// Not traced (U = 2048 gives 2047 nodes per probe; see hopfield_update.sv).
+// verilator tracing_off
 module hopfield_sum_tree #(
   parameter int unsigned P    = 16,
   parameter int unsigned IN_W = 19,

@@ -1,31 +1,50 @@
 `resetall
 `default_nettype none
-// hopfield_update — Hopfield state update, Vitis RTL kernel (ap_ctrl_hs).
+// hopfield_update v2 — Hopfield state update, Vitis RTL kernel (ap_ctrl_hs).
 //
 // Contract: kernels/somhop_fixed.h section 3 (formats, update and tie rule,
-// sweep record) and section 4 (registers). Arguments: weights 0x10, probes
-// 0x1C, states 0x28, sweeps 0x34 (64-bit pointers), N 0x40, B 0x48,
-// max_sweeps 0x50, mode 0x58.
+// sweep record, mode bit 1 = KEEP, B = 0 = load-only) and section 4
+// (registers: weights 0x10, probes 0x1C, states 0x28, sweeps 0x34, N 0x40,
+// B 0x48, max_sweeps 0x50, mode 0x58). Same architecture as
+// kernels/hopfield_update.cpp; exact cycle formula: somhop_rtl_hop_cycles
+// (kernels/somhop_kernels.h), checked against this RTL by test_rtl_cycles.
 //
-// Reset: ap_rst_n is active LOW and SYNCHRONOUS to ap_clk (Vitis RTL-kernel
-// rule); it is registered once inside before use.
+// Reset: ap_rst_n is active LOW and SYNCHRONOUS to ap_clk; registered once.
 //
-// Flow: LOAD reads the N x STRIDE(N) int16 weights once into P lane memories
-// (beat b of a row -> lane b mod P). For each probe: read its packed state
-// into the cur register, then run sweeps. A row (neuron i) is C = ceil(R/P)
-// cycles, R = STRIDE(N)/4 beats: every cycle the P lanes each add four
-// +-w terms, a pipelined adder tree sums the lanes, an accumulator sums the C
-// cycles, and the update stage applies the tie rule. SYNC writes the new
-// state to nxt (copied to cur at the end of the sweep) and issues rows back
-// to back; ASYNC writes cur in place and waits for each row's update before
-// issuing the next row (the next row must see it). Sweeps stop when a sweep
-// changes nothing or after max_sweeps. Then the state words and the sweep
-// word (one beat with byte strobes) are written.
-// Sizes out of range (N 0 or above MAX_N, B 0, mode not SYNC/ASYNC) finish at
-// once with no memory traffic. One AXI4 master m_axi_gmem carries all arrays.
+// Load (skipped under KEEP when address and N match the resident copy): the
+// N x STRIDE(N) int16 weights are one flat stream of DATA_W-bit beats;
+// hopfield_align cuts it into rows (R = STRIDE(N)/4 words each, rows start
+// anywhere in a beat). Row i, chunk c (U weights) lives at address i*C + c of
+// U/8 banks with two 64-bit ports each (group 2g on port A, 2g+1 on port B:
+// URAM-shaped, every port used for the U-wide read). During the load the row
+// sum r_i (columns < N) and the band w_{i,i-d}, d = 1..DB, are formed.
+//
+// Sweeps, per batch of up to B probes (the weights are read once per chunk
+// for all B probes): chunk (i, c) issued at cycle T:
+//   T      weight address, row sum and band read (registered memories)
+//   T+1    weight output register; state slice sampled (AND mask ready)
+//   T+2 .. T+1+LT   AND-masked balanced adder tree, one register per level
+//   T+2+LT acc = (first chunk ? -r_i : acc) + 2 * tree
+//   T+3+LT P = acc, P2 = acc + 2 w_{i,i-1}
+//   T+4+LT pair merge with the forwarded bit of row i-2
+//   T+5+LT decision: h = P + forwarded terms; h > 0 -> 1, < 0 -> 0, 0 -> old
+// ASYNC: the main tree excludes the DB = 4 + LT columns i-DB .. i-1 (not yet
+// decided when the slice is sampled); a chain of pairs (value without / with
+// the next forwarded column) selects one forwarded bit per cycle from the
+// newest decisions (hist), the last one (row i-1) at the decision itself:
+// each stage is a 2:1 select and an adder, no row waits for another. SYNC:
+// band and window are zero, decisions go to nxt (applied at the sweep end).
+// Every probe keeps its own sweep count and stops at its own convergence;
+// the batch sweeps while one of its probes is active.
+// States: read per batch through hopfield_align (segments of W words),
+// written per probe with byte strobes; the sweep word with a 4-byte strobe.
+// Out of range (N 0 or above MAX_N, a mode bit other than 0/1): finish at
+// once, no memory traffic. One AXI4 master m_axi_gmem carries all arrays.
 module hopfield_update #(
-  parameter int unsigned P         = 16,    // weight lanes (power of two), 4 weights each
+  parameter int unsigned U         = 2048,  // weights per cycle per probe (power of two)
+  parameter int unsigned B         = 4,     // probes per pass over the weights
   parameter int unsigned MAX_N     = 2048,  // SOMHOP_HOP_MAX_N
+  parameter int unsigned DATA_W    = 512,   // m_axi_gmem data width
   parameter int unsigned MAX_BURST = 64,    // AXI burst beats
   parameter int unsigned C_S_AXI_CONTROL_ADDR_WIDTH = 12
 ) (
@@ -40,8 +59,8 @@ module hopfield_update #(
   output logic [1:0]       m_axi_gmem_awburst,
   output logic             m_axi_gmem_wvalid,
   input  wire logic        m_axi_gmem_wready,
-  output logic [63:0]      m_axi_gmem_wdata,
-  output logic [7:0]       m_axi_gmem_wstrb,
+  output logic [DATA_W-1:0] m_axi_gmem_wdata,
+  output logic [DATA_W/8-1:0] m_axi_gmem_wstrb,
   output logic             m_axi_gmem_wlast,
   input  wire logic        m_axi_gmem_bvalid,
   output logic             m_axi_gmem_bready,
@@ -54,7 +73,7 @@ module hopfield_update #(
   output logic [1:0]       m_axi_gmem_arburst,
   input  wire logic        m_axi_gmem_rvalid,
   output logic             m_axi_gmem_rready,
-  input  wire logic [63:0] m_axi_gmem_rdata,
+  input  wire logic [DATA_W-1:0] m_axi_gmem_rdata,
   input  wire logic        m_axi_gmem_rlast,
   input  wire logic [1:0]  m_axi_gmem_rresp,
   // AXI4-Lite slave s_axi_control
@@ -79,34 +98,42 @@ module hopfield_update #(
 );
 
   // ---- parameters -----------------------------------------------------------
-  localparam int unsigned LOG_P  = $clog2(P);
-  localparam int unsigned R_MAX  = MAX_N / 4;                    // beats per row
-  localparam int unsigned C_MAX  = (R_MAX + P - 1) / P;          // cycles per row
-  localparam int unsigned DEPTH  = MAX_N * C_MAX;                // beats per lane
-  localparam int unsigned LA_W   = $clog2(DEPTH);
+  localparam int unsigned HB     = B;
+  localparam int unsigned WPB    = DATA_W / 64;                  // words per beat
+  localparam int unsigned LOG_WPB = $clog2(WPB);
+  localparam int unsigned BYTES  = DATA_W / 8;
+  localparam int unsigned LOG_BY = $clog2(BYTES);
+  localparam int unsigned LT     = $clog2(U);                    // tree levels
+  localparam int unsigned DB     = 4 + LT;                       // ASYNC band (SOMHOP_HOP_BAND)
+  localparam int unsigned C_MAX  = (MAX_N + U - 1) / U;          // chunks per row
+  localparam int unsigned DEPTH  = MAX_N * C_MAX;                // chunk words
+  localparam int unsigned A_W    = $clog2(DEPTH) < 1 ? 1 : $clog2(DEPTH);
+  localparam int unsigned GPC    = U / 4;                        // 64-bit groups per chunk
+  localparam int unsigned QB     = GPC / WPB;                    // aligned beats per chunk
   localparam int unsigned N_W    = $clog2(MAX_N + 1);
-  localparam int unsigned IX_W   = $clog2(MAX_N);                // neuron index
-  localparam int unsigned R_W    = $clog2(R_MAX + 1);
   localparam int unsigned C_W    = $clog2(C_MAX + 1);
   localparam int unsigned W_MAX  = MAX_N / 64;                   // state words
-  localparam int unsigned WD_W   = $clog2(W_MAX + 1);
-  localparam int unsigned H_W    = 19 + LOG_P + C_W;             // field width
+  localparam int unsigned T_W    = 16 + LT;                      // tree sum width
+  localparam int unsigned K_W    = $clog2(DB);
   localparam int unsigned NARGS  = 20;                           // 0x10 .. 0x5C
   localparam int unsigned CNT_W  = 48;
-  localparam int unsigned PIPE   = 3 + LOG_P;                    // issue -> update
+  localparam int unsigned NW     = 32;                           // word counters
+  localparam int unsigned PL     = 6 + LT;                       // meta stages 0 .. 5+LT
+  localparam int unsigned RT_E   = 4 * WPB;                      // weights per aligned beat
+  localparam int unsigned RT_L   = $clog2(RT_E);                 // row-sum tree latency
 
-  if (P < 1 || P > 128 || (P & (P - 1)) != 0) begin : g_p_check
-    $fatal(1, "hopfield_update: P must be a power of two in 1..128 (instance %m)");
+  if (U < 8 || (U & (U - 1)) != 0 || U < 4 * WPB) begin : g_u_check
+    $fatal(1, "hopfield_update: U must be a power of two >= 8 and >= 4*DATA_W/64 (%m)");
   end
-  if (MAX_N < 64 || MAX_N > 65536 || MAX_N % 64 != 0 || MAX_N % (4 * P) != 0)
+  if (MAX_N < 64 || MAX_N > 65536 || MAX_N % 64 != 0 || U > MAX_N || MAX_N % U != 0)
   begin : g_size_check
-    $fatal(1, "hopfield_update: MAX_N must be 64..65536, a multiple of 64 and of 4*P (%m)");
+    $fatal(1, "hopfield_update: MAX_N must be 64..65536, a multiple of 64 and of U (%m)");
   end
-  if (H_W > 32) begin : g_field_check
-    $fatal(1, "hopfield_update: the field does not fit int32 (instance %m)");
+  if (HB < 1 || HB > 64) begin : g_b_check
+    $fatal(1, "hopfield_update: B must be 1..64 (%m)");
   end
-  if (C_S_AXI_CONTROL_ADDR_WIDTH < 8) begin : g_ctrl_check
-    $fatal(1, "hopfield_update: control address width below 8 bits (instance %m)");
+  if (DATA_W != 64 && DATA_W != 128 && DATA_W != 256 && DATA_W != 512) begin : g_dw_check
+    $fatal(1, "hopfield_update: DATA_W must be 64, 128, 256 or 512 (%m)");
   end
 
   // ---- reset pipeline ----------------------------------------------------------
@@ -141,138 +168,138 @@ module hopfield_update #(
     .s_axil_rdata_o   (s_axi_control_rdata),
     .s_axil_rresp_o   (s_axi_control_rresp),
     .ap_start_o       (ap_start),
-    .ap_ready_i       (ap_done),          // ap_ctrl_hs: ready together with done
+    .ap_ready_i       (ap_done),
     .ap_done_i        (ap_done),
     .ap_idle_i        (ap_idle),
     .args_o           (args),
     .interrupt_o      (interrupt)
   );
 
-  // argument words (byte offset 0x10 + 4k)
   function automatic logic [31:0] arg_word(input int unsigned off);
     arg_word = args[32 * ((off - 16) / 4) +: 32];
   endfunction
 
   // ---- AXI reader / writer ----------------------------------------------------------
-  logic             rd_cmd_valid, rd_cmd_ready, rd_valid, rd_ready, rd_busy;
-  logic [63:0]      rd_cmd_addr, rd_data;
-  logic [CNT_W-1:0] rd_cmd_beats;
-  logic             wr_cmd_valid, wr_cmd_ready, wr_valid, wr_ready, wr_idle;
-  logic [63:0]      wr_cmd_addr, wr_data;
-  logic [7:0]       wr_strb;
-  logic [CNT_W-1:0] wr_cmd_beats;
+  logic              rd_cmd_valid, rd_cmd_ready, rd_valid, rd_ready, rd_busy;
+  logic [63:0]       rd_cmd_addr;
+  logic [DATA_W-1:0] rd_data;
+  logic [CNT_W-1:0]  rd_cmd_beats;
+  logic              wr_cmd_valid, wr_cmd_ready, wr_valid, wr_ready, wr_idle;
+  logic [63:0]       wr_cmd_addr;
+  logic [DATA_W-1:0] wr_data;
+  logic [BYTES-1:0]  wr_strb;
+  logic [CNT_W-1:0]  wr_cmd_beats;
 
-  somhop_axi_rd_v1 #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_rd (
-    .clk_i           (ap_clk),
-    .rst_ni          (rst_n_q),
-    .cmd_valid_i     (rd_cmd_valid),
-    .cmd_ready_o     (rd_cmd_ready),
-    .cmd_addr_i      (rd_cmd_addr),
-    .cmd_beats_i     (rd_cmd_beats),
-    .m_axi_arvalid_o (m_axi_gmem_arvalid),
-    .m_axi_arready_i (m_axi_gmem_arready),
-    .m_axi_araddr_o  (m_axi_gmem_araddr),
-    .m_axi_arlen_o   (m_axi_gmem_arlen),
-    .m_axi_arsize_o  (m_axi_gmem_arsize),
-    .m_axi_arburst_o (m_axi_gmem_arburst),
-    .m_axi_rvalid_i  (m_axi_gmem_rvalid),
-    .m_axi_rready_o  (m_axi_gmem_rready),
-    .m_axi_rdata_i   (m_axi_gmem_rdata),
-    .m_axi_rlast_i   (m_axi_gmem_rlast),
-    .m_axi_rresp_i   (m_axi_gmem_rresp),
-    .dat_valid_o     (rd_valid),
-    .dat_ready_i     (rd_ready),
-    .dat_data_o      (rd_data),
-    .busy_o          (rd_busy)
+  // the shared shell (rtl/common): read data lands in reserved FIFO space, RREADY = 1
+  somhop_axi_rd #(.DATA_W(DATA_W), .CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(16)) u_rd (
+    .clk_i (ap_clk), .rst_ni (rst_n_q),
+    .cmd_valid_i (rd_cmd_valid), .cmd_ready_o (rd_cmd_ready), .cmd_addr_i (rd_cmd_addr),
+    .cmd_beats_i (rd_cmd_beats),
+    .m_axi_arvalid_o (m_axi_gmem_arvalid), .m_axi_arready_i (m_axi_gmem_arready),
+    .m_axi_araddr_o (m_axi_gmem_araddr), .m_axi_arlen_o (m_axi_gmem_arlen),
+    .m_axi_arsize_o (m_axi_gmem_arsize), .m_axi_arburst_o (m_axi_gmem_arburst),
+    .m_axi_rvalid_i (m_axi_gmem_rvalid), .m_axi_rready_o (m_axi_gmem_rready),
+    .m_axi_rdata_i (m_axi_gmem_rdata), .m_axi_rlast_i (m_axi_gmem_rlast),
+    .m_axi_rresp_i (m_axi_gmem_rresp),
+    .dat_valid_o (rd_valid), .dat_ready_i (rd_ready), .dat_data_o (rd_data), .busy_o (rd_busy)
   );
-
-  somhop_axi_wr_v1 #(.CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(8)) u_wr (
-    .clk_i           (ap_clk),
-    .rst_ni          (rst_n_q),
-    .cmd_valid_i     (wr_cmd_valid),
-    .cmd_ready_o     (wr_cmd_ready),
-    .cmd_addr_i      (wr_cmd_addr),
-    .cmd_beats_i     (wr_cmd_beats),
-    .dat_valid_i     (wr_valid),
-    .dat_ready_o     (wr_ready),
-    .dat_data_i      (wr_data),
-    .dat_strb_i      (wr_strb),
-    .m_axi_awvalid_o (m_axi_gmem_awvalid),
-    .m_axi_awready_i (m_axi_gmem_awready),
-    .m_axi_awaddr_o  (m_axi_gmem_awaddr),
-    .m_axi_awlen_o   (m_axi_gmem_awlen),
-    .m_axi_awsize_o  (m_axi_gmem_awsize),
-    .m_axi_awburst_o (m_axi_gmem_awburst),
-    .m_axi_wvalid_o  (m_axi_gmem_wvalid),
-    .m_axi_wready_i  (m_axi_gmem_wready),
-    .m_axi_wdata_o   (m_axi_gmem_wdata),
-    .m_axi_wstrb_o   (m_axi_gmem_wstrb),
-    .m_axi_wlast_o   (m_axi_gmem_wlast),
-    .m_axi_bvalid_i  (m_axi_gmem_bvalid),
-    .m_axi_bready_o  (m_axi_gmem_bready),
-    .m_axi_bresp_i   (m_axi_gmem_bresp),
-    .idle_o          (wr_idle)
+  somhop_axi_wr #(.DATA_W(DATA_W), .CNT_W(CNT_W), .MAX_BURST(MAX_BURST), .MAX_OUTST(16)) u_wr (
+    .clk_i (ap_clk), .rst_ni (rst_n_q),
+    .cmd_valid_i (wr_cmd_valid), .cmd_ready_o (wr_cmd_ready), .cmd_addr_i (wr_cmd_addr),
+    .cmd_beats_i (wr_cmd_beats),
+    .dat_valid_i (wr_valid), .dat_ready_o (wr_ready), .dat_data_i (wr_data), .dat_strb_i (wr_strb),
+    .m_axi_awvalid_o (m_axi_gmem_awvalid), .m_axi_awready_i (m_axi_gmem_awready),
+    .m_axi_awaddr_o (m_axi_gmem_awaddr), .m_axi_awlen_o (m_axi_gmem_awlen),
+    .m_axi_awsize_o (m_axi_gmem_awsize), .m_axi_awburst_o (m_axi_gmem_awburst),
+    .m_axi_wvalid_o (m_axi_gmem_wvalid), .m_axi_wready_i (m_axi_gmem_wready),
+    .m_axi_wdata_o (m_axi_gmem_wdata), .m_axi_wstrb_o (m_axi_gmem_wstrb),
+    .m_axi_wlast_o (m_axi_gmem_wlast),
+    .m_axi_bvalid_i (m_axi_gmem_bvalid), .m_axi_bready_o (m_axi_gmem_bready),
+    .m_axi_bresp_i (m_axi_gmem_bresp),
+    .idle_o (wr_idle)
   );
 
   // ---- control FSM ------------------------------------------------------------------
   typedef enum logic [3:0] {
-    StIdle, StSetup, StLoad, StProbe, StPload, StSweep, StSweepEnd, StWrState, StWrSweep,
-    StNext, StDrain, StDone
+    StIdle, StSetup, StKsel, StLoad, StBatch, StPload, StSweepStart, StSweep, StSweepEnd,
+    StWrSetup, StWrState, StWrSweep, StNext, StDrain, StDone
   } state_e;
 
   state_e state_q, state_d;
 
-  // run parameters (loaded at start; datapath, not reset)
-  logic [63:0]      w_addr_q, pr_addr_q, st_addr_q, sw_addr_q;
-  logic [31:0]      n_q, b_q, maxsw_q, mode_q;
-  logic             async_q;
-  logic [R_W-1:0]   r_q;              // beats per row
-  logic [C_W-1:0]   c_q;              // cycles per row
-  logic [WD_W-1:0]  wd_q;             // state words
-  logic [CNT_W-1:0] w_beats_q;        // N*R
-  logic [63:0]      last_mask_q;      // valid bits of the last state word
-  logic             size_ok;
+  // run parameters
+  logic [63:0]     w_addr_q, pr_addr_q, st_addr_q, sw_addr_q;
+  logic [31:0]     n_q, b_q, maxsw_q, mode_q;
+  logic            async_q, keep_q;
+  logic [NW-1:0]   r_q;               // words per weight row
+  logic [C_W-1:0]  c_q;               // chunks per row
+  logic [NW-1:0]   wd_q;              // state words per probe
+  logic [NW-1:0]   w_beats_q;         // weight beats
+  logic [63:0]     last_mask_q;
+  logic            size_ok;
 
-  // control state (reset)
-  logic             rd_cmd_pend_q, wr_cmd_pend_q;
-  logic [CNT_W-1:0] ld_cnt_q;         // weight beats received
-  logic [31:0]      probe_q;          // current probe
-  logic [WD_W-1:0]  word_q;           // state word being loaded or written
-  logic [30:0]      sweeps_q;         // sweeps run for the current probe
-  logic             changed_q;        // the current sweep changed a neuron
-  logic             conv_q;           // the last sweep changed nothing
-  logic [N_W-1:0]   rows_done_q;      // rows updated in the current sweep
-  logic             sw_sent_q;        // sweep word handed to the writer
+  // resident weights (reset clears valid)
+  logic            res_valid_q;
+  logic [63:0]     res_addr_q;
+  logic [31:0]     res_n_q;
+  logic            skip_load;
 
-  logic             sweep_issued;     // all rows of the sweep issued
-  logic             stop_now;         // no further sweep for this probe
+  assign size_ok   = n_q != 0 && n_q <= MAX_N && mode_q[31:2] == '0;
+  assign skip_load = keep_q && res_valid_q && res_addr_q == w_addr_q && res_n_q == n_q;
 
-  assign size_ok = n_q != 0 && n_q <= MAX_N && b_q != 0 && mode_q <= 32'd1;
+  // batch state
+  logic [31:0]     b0_q;              // first probe of the batch
+  logic [31:0]     nb_q;              // probes in the batch
+  logic [NW-1:0]   pw_q;              // b0 * W: first state word of the batch
+  logic [31:0]     wb_q;              // probe being written (0 .. nb-1)
+  logic            rd_cmd_pend_q, wr_cmd_pend_q;
+  logic            any_active;
+  logic            al_busy;
+
+  // ASYNC hist positions: k[d] = d - ceil(d / C) for d = 1 .. DB
+  logic [K_W-1:0]  ksel_q [DB + 1];
+  logic [K_W:0]    kd_q;              // d being computed in StKsel
+  logic [C_W-1:0]  krem_q;            // d - (ceil(d/C) - 1) * C
+  logic [K_W:0]    kq_q;              // ceil(d / C)
+
+  // sweep issue
+  logic [N_W-1:0]  is_row_q;
+  logic [C_W-1:0]  is_c_q;
+  logic [A_W-1:0]  ia_q;
+  logic            issued_q;          // all chunks of the sweep issued
+  logic [N_W-1:0]  rows_done_q;       // decisions made this sweep
+  logic            issue, is_last_c;
+
+  logic [31:0]     sweeps_cnt_q [HB];   // bit 31 stays 0 (max_sweeps is capped to 2^31-1)
+  logic [HB-1:0]   active_q, conv_q, changed_q;
+  logic            wr_done_state, sw_sent_q;
 
   always_comb begin
     state_d = state_q;
     unique case (state_q)
-      StIdle:     if (ap_start) state_d = StSetup;
-      StSetup:    state_d = size_ok ? StLoad : StDone;
-      StLoad:     if (ld_cnt_q == w_beats_q && !rd_cmd_pend_q) state_d = StProbe;
-      StProbe:    if (!rd_cmd_pend_q) state_d = StPload;
-      StPload:    if (word_q == wd_q && rd_cmd_ready && !rd_busy)
-                    state_d = (maxsw_q == 0) ? StWrState : StSweep;
-      StSweep:    if (sweep_issued && 32'(rows_done_q) == n_q) state_d = StSweepEnd;
-      StSweepEnd: state_d = stop_now ? StWrState : StSweep;
-      StWrState:  if (word_q == wd_q && !wr_cmd_pend_q) state_d = StWrSweep;
-      StWrSweep:  if (sw_sent_q && !wr_cmd_pend_q) state_d = StNext;
-      StNext:     state_d = (probe_q + 1 == b_q) ? StDrain : StProbe;
-      StDrain:    if (wr_idle && !rd_busy) state_d = StDone;
-      StDone:     state_d = StIdle;
-      default:    state_d = StIdle;
+      StIdle:       if (ap_start) state_d = StSetup;
+      StSetup:      state_d = size_ok ? StKsel : StDone;
+      StKsel:       if (32'(kd_q) == DB) state_d = skip_load ? (b_q == 0 ? StDrain : StBatch) : StLoad;
+      StLoad:       if (!rd_cmd_pend_q && !al_busy && !rd_busy) state_d = b_q == 0 ? StDrain : StBatch;
+      StBatch:      state_d = StPload;
+      StPload:      if (!rd_cmd_pend_q && !al_busy && !rd_busy)
+                      state_d = maxsw_q == 0 ? StWrSetup : StSweepStart;
+      StSweepStart: state_d = StSweep;
+      StSweep:      if (issued_q && 32'(rows_done_q) == n_q) state_d = StSweepEnd;
+      StSweepEnd:   state_d = any_active ? StSweepStart : StWrSetup;
+      StWrSetup:    state_d = StWrState;
+      StWrState:    if (wr_done_state) state_d = StWrSweep;
+      StWrSweep:    if (sw_sent_q && !wr_cmd_pend_q)
+                      state_d = (wb_q + 1 == nb_q) ? StNext : StWrSetup;
+      StNext:       state_d = (b0_q + nb_q == b_q) ? StDrain : StBatch;
+      StDrain:      if (wr_idle && !rd_busy) state_d = StDone;
+      StDone:       state_d = StIdle;
+      default:      state_d = StIdle;
     endcase
   end
 
   assign ap_idle = state_q == StIdle;
   assign ap_done = state_q == StDone;
-  // sweeps_q already counts the sweep that just ended when in StSweepEnd
-  assign stop_now = !changed_q || 32'(sweeps_q) == maxsw_q;
 
   always_ff @(posedge ap_clk) begin
     if (state_q == StIdle) begin
@@ -282,302 +309,516 @@ module hopfield_update #(
       sw_addr_q <= {arg_word(32'h38), arg_word(32'h34)};
       n_q       <= arg_word(32'h40);
       b_q       <= arg_word(32'h48);
-      // the record keeps 31 bits of sweep count
       maxsw_q   <= arg_word(32'h50) > 32'h7FFF_FFFF ? 32'h7FFF_FFFF : arg_word(32'h50);
       mode_q    <= arg_word(32'h58);
     end
     if (state_q == StSetup) begin
       async_q     <= mode_q[0];
-      r_q         <= R_W'((n_q + 32'd3) >> 2);
-      c_q         <= C_W'((((n_q + 32'd3) >> 2) + P - 1) >> LOG_P);
-      wd_q        <= WD_W'((n_q + 32'd63) >> 6);
-      w_beats_q   <= CNT_W'(n_q) * CNT_W'(32'((n_q + 32'd3) >> 2));
+      keep_q      <= mode_q[1];
+      r_q         <= NW'((n_q + 32'd3) >> 2);
+      c_q         <= C_W'((n_q + 32'(U) - 32'd1) >> LT);
+      wd_q        <= NW'((n_q + 32'd63) >> 6);
+      w_beats_q   <= NW'((64'(n_q) * (64'(n_q) + 64'd3 >> 2) + 64'(WPB) - 64'd1) >> LOG_WPB);
       last_mask_q <= (n_q[5:0] == 6'd0) ? '1 : ((64'd1 << n_q[5:0]) - 64'd1);
     end
   end
 
-  // ---- weight load: beat b of row i -> lane b mod P, address i*C + b/P ----------------
-  logic [LOG_P:0]  ld_lane_q;
-  logic [C_W-1:0]  ld_c_q;
-  logic [R_W-1:0]  ld_b_q;
-  logic [LA_W-1:0] ld_base_q;
-  logic            ld_fire;
-
-  assign ld_fire = state_q == StLoad && rd_valid;
-
+  // ksel: one d per cycle in StKsel
   always_ff @(posedge ap_clk) begin
     if (state_q == StSetup) begin
-      ld_lane_q <= '0;
-      ld_c_q    <= '0;
-      ld_b_q    <= '0;
-      ld_base_q <= '0;
-    end else if (ld_fire) begin
-      if (ld_b_q == r_q - 1'b1) begin
-        ld_b_q    <= '0;
-        ld_lane_q <= '0;
-        ld_c_q    <= '0;
-        ld_base_q <= ld_base_q + LA_W'(c_q);
+      ksel_q[0] <= '0;   // unused entry
+      kd_q   <= '0;
+      krem_q <= '0;
+      kq_q   <= '0;
+    end else if (state_q == StKsel && 32'(kd_q) != DB) begin
+      logic [K_W:0] q;
+      logic [C_W-1:0] rem;
+      if (kd_q == '0 || krem_q == c_q) begin
+        q   = kq_q + 1'b1;
+        rem = C_W'(1);
       end else begin
-        ld_b_q <= ld_b_q + 1'b1;
-        if (ld_lane_q == (LOG_P + 1)'(P - 1)) begin
-          ld_lane_q <= '0;
-          ld_c_q    <= ld_c_q + 1'b1;
+        q   = kq_q;
+        rem = krem_q + 1'b1;
+      end
+      kq_q   <= q;
+      krem_q <= rem;
+      kd_q   <= kd_q + 1'b1;
+      ksel_q[32'(kd_q) + 1] <= K_W'((kd_q + 1'b1) - q);
+    end
+  end
+
+  // ---- aligner (weights rows or probes) ------------------------------------------------
+  logic              al_start, al_valid, al_last;
+  logic [NW-1:0]     al_o0, al_len, al_beats, al_q;
+  logic [31:0]       al_segs, al_seg;
+  logic [DATA_W-1:0] al_data;
+  logic              al_take;
+
+  assign al_start = (state_q == StKsel && state_d == StLoad) || state_q == StBatch;
+  assign al_o0    = state_q == StBatch ? (pw_q & NW'(WPB - 1)) : '0;
+  assign al_len   = state_q == StBatch ? wd_q : r_q;
+  assign al_segs  = state_q == StBatch ? nb_q : n_q;
+  logic [NW-1:0]     pr_beats, pr_beats_q;   // beats of the batch's probes
+  assign pr_beats = ((pw_q & NW'(WPB - 1)) + NW'(nb_q) * wd_q + NW'(WPB - 1)) >> LOG_WPB;
+  assign al_beats = state_q == StBatch ? pr_beats : w_beats_q;
+  always_ff @(posedge ap_clk) if (state_q == StBatch) pr_beats_q <= pr_beats;
+
+  hopfield_align #(.WPB(WPB), .NW(NW), .SW(32)) u_align (
+    .clk_i       (ap_clk),
+    .rst_ni      (rst_n_q),
+    .start_i     (al_start),
+    .o0_i        (al_o0),
+    .len_i       (al_len),
+    .segs_i      (al_segs),
+    .beats_i     (al_beats),
+    .dat_valid_i (rd_valid && (state_q == StLoad || state_q == StPload)),
+    .dat_ready_o (al_take),
+    .dat_data_i  (rd_data),
+    .out_valid_o (al_valid),
+    .out_data_o  (al_data),
+    .out_seg_o   (al_seg),
+    .out_q_o     (al_q),
+    .out_last_o  (al_last),
+    .busy_o      (al_busy)
+  );
+  assign rd_ready = (state_q == StLoad || state_q == StPload) && al_take;
+
+  assign rd_cmd_valid = rd_cmd_pend_q;
+  assign rd_cmd_addr  = state_q == StLoad ? w_addr_q
+                                          : pr_addr_q + (64'(pw_q) >> LOG_WPB << LOG_BY);
+  assign rd_cmd_beats = state_q == StLoad ? CNT_W'(w_beats_q)
+                                          : CNT_W'(pr_beats_q);
+
+  // ---- weight load: aligned beat -> banks, row sum, band ---------------------------------
+  logic             ld_v;
+  logic [N_W-1:0]   ld_row_q;
+  logic [A_W-1:0]   ld_base_q;       // row * C
+  logic [C_W-1:0]   ld_c_q;          // chunk of the aligned beat
+  logic [$clog2(QB+1)-1:0] ld_qs_q;  // aligned beat within the chunk
+  logic [NW-1:0]    ld_wq_q;         // first row word of the aligned beat
+
+  assign ld_v = al_valid && state_q == StLoad;
+
+  always_ff @(posedge ap_clk) begin
+    if (state_q == StKsel) begin
+      ld_row_q  <= '0;
+      ld_base_q <= '0;
+      ld_c_q    <= '0;
+      ld_qs_q   <= '0;
+      ld_wq_q   <= '0;
+    end else if (ld_v) begin
+      if (al_last) begin
+        ld_row_q  <= ld_row_q + 1'b1;
+        ld_base_q <= ld_base_q + A_W'(c_q);
+        ld_c_q    <= '0;
+        ld_qs_q   <= '0;
+        ld_wq_q   <= '0;
+      end else begin
+        ld_wq_q <= ld_wq_q + NW'(WPB);
+        if (32'(ld_qs_q) == QB - 1) begin
+          ld_qs_q <= '0;
+          ld_c_q  <= ld_c_q + 1'b1;
         end else begin
-          ld_lane_q <= ld_lane_q + 1'b1;
+          ld_qs_q <= ld_qs_q + 1'b1;
         end
       end
     end
   end
 
-  // ---- state registers ----------------------------------------------------------------
-  logic [MAX_N-1:0] cur_q, nxt_q;
-  logic             pl_fire;          // a probe word arrives
+  // weight banks: U/8 banks x 2 ports x 64 bits, depth 2*DEPTH (URAM-shaped).
+  // Not traced (thousands of wide signals: the FST declarations alone took
+  // minutes to compile); the control state and pipeline metadata are.
+  // verilator tracing_off
+  logic [A_W-1:0]   mem_a_ld;
+  assign mem_a_ld = ld_base_q + A_W'(ld_c_q);
+  logic [U*16-1:0]  mem_q, w_q;       // T+1: bank output, T+2: output register
 
-  assign pl_fire  = state_q == StPload && rd_valid;
-  assign rd_ready = state_q == StLoad || state_q == StPload;
-
-  // ---- row issue ----------------------------------------------------------------------------
-  typedef struct packed {
-    logic           first;   // first cycle of a row
-    logic           last;    // last cycle of a row
-    logic [N_W-1:0] row;     // neuron index
-  } meta_t;
-
-  logic [N_W-1:0]   i_q;              // row being issued
-  logic [C_W-1:0]   ic_q;             // cycle within the row
-  logic [LA_W-1:0]  ia_q;             // lane address
-  logic [3:0]       gap_q;            // ASYNC: cycles to hold before the next row
-  logic [3:0]       gap;              // hold after the row being issued
-  logic             issued_q;         // all rows of this sweep issued
-  logic             issue, i_last_c;
-  meta_t            meta0;
-  localparam int unsigned MW = 2 + N_W;   // bits of meta_t
-  // stage s+1 metadata at [s*MW +: MW] (a flat shift register; datapath, not reset)
-  logic [PIPE*MW-1:0] meta_q;
-  logic [PIPE-1:0]  vld_q;            // stage s+1 holds a beat (control, reset)
-  logic [4*P-1:0]   s_slice_q;        // state bits of this cycle's 4P columns
-  logic [C_W-1:0]   ic_s1_q;          // cycle index at stage 1
-  logic             upd_v;            // update stage fires this cycle
-
-  assign sweep_issued = issued_q;
-  assign issue    = state_q == StSweep && !issued_q && gap_q == '0;
-
-  // ASYNC dependency: row i+1 reads neuron i's state in its cycle c_i = i / (4P)
-  // (the cycle holding column i), so that read must come after row i's update,
-  // PIPE cycles after row i's last cycle. Row i+1 therefore waits
-  // max(0, PIPE - c_i) cycles after row i; older rows are further back. Rows
-  // never wait in SYNC mode.
-  always_comb begin
-    logic [N_W-1:0] ci;
-    ci  = i_q >> (2 + LOG_P);
-    gap = (32'(ci) < PIPE) ? 4'(PIPE - 32'(ci)) : 4'd0;
-  end
-  assign i_last_c = ic_q == c_q - 1'b1;
-
-  always_comb begin
-    meta0.first = ic_q == '0;
-    meta0.last  = i_last_c;
-    meta0.row   = i_q;
+  for (genvar g = 0; g < GPC; g++) begin : g_grp
+    // group g of a chunk: bank g/2, port g%2
+    logic [63:0] bank [DEPTH];
+    localparam int unsigned SLOT = g / WPB;
+    localparam int unsigned K    = g % WPB;
+    logic we;
+    assign we = ld_v && 32'(ld_qs_q) == SLOT && ld_wq_q + NW'(K) < r_q;
+    always_ff @(posedge ap_clk) begin
+      if (we) bank[mem_a_ld] <= al_data[64*K +: 64];
+      mem_q[64*g +: 64] <= bank[ia_q];
+    end
   end
 
+  always_ff @(posedge ap_clk) w_q <= mem_q;
+  // verilator tracing_on
+
+  // row sums: masked tree over the aligned beat, then per-row accumulation
+  logic [RT_E*16-1:0] rs_in;
+  always_comb begin
+    for (int e = 0; e < RT_E; e++) begin
+      logic [NW-1:0] col;
+      col = (ld_wq_q << 2) + NW'(e);
+      rs_in[16*e +: 16] = (col < NW'(n_q)) ? al_data[16*e +: 16] : 16'd0;
+    end
+  end
+  logic signed [16+RT_L-1:0] rs_tree;
+  hopfield_sum_tree #(.P(RT_E), .IN_W(16)) u_rs_tree (
+    .clk_i (ap_clk),
+    .in_i  (rs_in),
+    .sum_o (rs_tree)
+  );
+  logic [RT_L:0]     rs_v_q, rs_first_q, rs_last_q;
+  logic [N_W-1:0]    rs_row_q [RT_L + 1];
+  logic [31:0]       rs_acc_q;
+  logic [31:0]       rmem [MAX_N];
   always_ff @(posedge ap_clk) begin
-    s_slice_q <= cur_q[32'(ic_q) * (4 * P) +: 4 * P];
-    ic_s1_q   <= ic_q;
-    meta_q <= {meta_q[(PIPE-1)*MW-1:0], meta0};
-    if (state_q != StSweep) begin
-      i_q  <= '0;
-      ic_q <= '0;
-      ia_q <= '0;
-    end else if (issue) begin
-      ia_q <= ia_q + 1'b1;
-      if (i_last_c) begin
-        ic_q <= '0;
-        i_q  <= i_q + 1'b1;
-      end else begin
-        ic_q <= ic_q + 1'b1;
+    rs_v_q[0]     <= ld_v;
+    rs_first_q[0] <= ld_wq_q == '0;
+    rs_last_q[0]  <= al_last;
+    rs_row_q[0]   <= ld_row_q;
+    for (int k = 1; k <= RT_L; k++) begin
+      rs_v_q[k]     <= rs_v_q[k-1];
+      rs_first_q[k] <= rs_first_q[k-1];
+      rs_last_q[k]  <= rs_last_q[k-1];
+      rs_row_q[k]   <= rs_row_q[k-1];
+    end
+  end
+  // the tree output belongs to the beat that entered RT_L cycles ago (stage RT_L-1)
+  logic [31:0] rs_next;
+  assign rs_next = (rs_first_q[RT_L-1] ? 32'd0 : rs_acc_q) + 32'(rs_tree);
+  always_ff @(posedge ap_clk) begin
+    if (rs_v_q[RT_L-1]) begin
+      rs_acc_q <= rs_next;
+      if (rs_last_q[RT_L-1]) rmem[rs_row_q[RT_L-1][N_W-2:0]] <= rs_next;
+    end
+  end
+
+  // band w_{i,i-d}, d = 1..DB
+  logic [DB*16-1:0] band_q, band_next;
+  logic [DB*16-1:0] bmem [MAX_N];
+  always_comb begin
+    band_next = band_q;
+    for (int d = 1; d <= DB; d++) begin
+      logic [NW-1:0] j;
+      j = NW'(ld_row_q) - NW'(d);
+      if (32'(ld_row_q) >= d && (j >> (LOG_WPB + 2)) == al_q)
+        band_next[16*(d-1) +: 16] = al_data[16 * 32'(j[LOG_WPB+1:0]) +: 16];
+    end
+  end
+  always_ff @(posedge ap_clk) begin
+    if (state_q == StKsel) band_q <= '0;
+    else if (ld_v) begin
+      band_q <= al_last ? '0 : band_next;
+      if (al_last) bmem[ld_row_q[N_W-2:0]] <= band_next;
+    end
+  end
+
+  // ---- per-probe state -------------------------------------------------------------------
+  logic [MAX_N-1:0]     cur_q [HB];
+  logic [MAX_N-1:0]     nxt_q [HB];
+  logic [MAX_N-1:0]     old_q [HB];      // start-of-sweep state, shifted: bit 0 = row issued
+  logic [DB-1:0]        hist_q [HB];     // newest decisions, hist[0] = last
+  logic [MAX_N+DB-1:0]  win_q;           // ASYNC window (columns i-DB .. i-1), DB low virtual bits
+  logic [MAX_N-1:0]     wptr_q;          // one-hot row being decided
+  logic                 pl_v;
+
+  assign pl_v = al_valid && state_q == StPload;
+
+  // ---- meta pipeline ----------------------------------------------------------------------
+  typedef struct packed {
+    logic           v;
+    logic           first;
+    logic           last;
+    logic [C_W-1:0] c;
+  } meta_t;
+  meta_t meta_q [PL];
+  meta_t meta0;
+  logic [HB-1:0] oldp_q [PL];            // old bit of the row, per probe
+
+  assign issue     = state_q == StSweep && !issued_q;
+  assign is_last_c = is_c_q == c_q - 1'b1;
+  always_comb begin
+    meta0.v     = issue;
+    meta0.first = is_c_q == '0;
+    meta0.last  = is_last_c;
+    meta0.c     = is_c_q;
+  end
+
+  // stage 0 (cycle T): memories with registered outputs
+  logic [31:0]      rrd_q [LT + 2];       // r_i delayed to the accumulator
+  logic [DB*16-1:0] bw_q;
+  logic [U-1:0]     winsl_q;
+  always_ff @(posedge ap_clk) begin
+    meta_q[0] <= meta0;
+    for (int x = 1; x < PL; x++) meta_q[x] <= meta_q[x-1];
+    for (int b = 0; b < HB; b++) oldp_q[0][b] <= old_q[b][0];
+    for (int x = 1; x < PL; x++) oldp_q[x] <= oldp_q[x-1];
+    rrd_q[0] <= rmem[is_row_q[N_W-2:0]];
+    for (int x = 1; x < LT + 2; x++) rrd_q[x] <= rrd_q[x-1];
+    bw_q    <= async_q ? bmem[is_row_q[N_W-2:0]] : '0;
+    winsl_q <= win_q[DB + 32'(is_c_q) * U +: U];
+  end
+
+  // stage 1: state slice (AND mask ready at T+2); band vector per band stage
+  logic [U-1:0]      s_q [HB];
+  logic [DB*16-1:0]  bwp_q [LT + 3];
+  always_ff @(posedge ap_clk) begin
+    for (int b = 0; b < HB; b++) s_q[b] <= cur_q[b][32'(meta_q[0].c) * U +: U] & ~winsl_q;
+    bwp_q[0] <= bw_q;
+    for (int j = 0; j < LT + 2; j++) bwp_q[j+1] <= bwp_q[j];
+  end
+
+  // 2 * w_{i,i-d} from a band vector (entry d at [16*(d-1) +: 16])
+  function automatic logic [31:0] bw2(input logic [DB*16-1:0] v, input int unsigned d);
+    bw2 = {{15{v[16*d-1]}}, v[16*(d-1) +: 16], 1'b0};
+  endfunction
+
+  logic [HB-1:0] dec;
+  logic          dec_v;
+  meta_t         m_acc;
+  assign m_acc = meta_q[1 + LT];
+  assign dec_v = meta_q[4 + LT].v && meta_q[4 + LT].last;
+
+  // verilator tracing_off
+  for (genvar b = 0; b < HB; b++) begin : g_probe
+    // main tree (cycles T+2 .. T+1+LT) over the AND-masked chunk
+    logic [U*16-1:0] leaves;
+    always_comb begin
+      for (int k = 0; k < U; k++) leaves[16*k +: 16] = s_q[b][k] ? w_q[16*k +: 16] : 16'd0;
+    end
+    logic signed [T_W-1:0] tsum;
+    hopfield_sum_tree #(.P(U), .IN_W(16)) u_tree (
+      .clk_i (ap_clk),
+      .in_i  (leaves),
+      .sum_o (tsum)
+    );
+    logic [31:0] px0 [LT + 3];   // pair chain: value without / with the next forwarded column
+    logic [31:0] px1 [LT + 3];
+    logic [31:0] acc, p, p2, h0, h1;
+    always_ff @(posedge ap_clk) begin
+      // T+1: initial pair for d = DB
+      px0[0] <= '0;
+      px1[0] <= bw2(bw_q, DB);
+      // band stages j (cycle T+2+j) select forwarded column d = DB - j
+      for (int j = 0; j < LT + 2; j++) begin
+        logic [31:0] sel;
+        sel = hist_q[b][ksel_q[DB - j]] ? px1[j] : px0[j];
+        px0[j+1] <= sel;
+        px1[j+1] <= sel + bw2(bwp_q[j], DB - j - 1);
+      end
+      // T+2+LT: accumulate chunks, -r_i at the first
+      if (m_acc.v) acc <= (m_acc.first ? -rrd_q[LT + 1] : acc) + (32'(tsum) << 1);
+      // T+3+LT
+      p  <= acc;
+      p2 <= acc + bw2(bwp_q[LT + 1], 1);
+      // T+4+LT: merge with the chain (forwarded column d = 2)
+      begin
+        logic [31:0] sel;
+        sel = hist_q[b][ksel_q[2]] ? px1[LT + 2] : px0[LT + 2];
+        h0 <= sel + p;
+        h1 <= sel + p2;
       end
     end
-    if (!rst_n_q) vld_q <= '0;
-    else vld_q <= {vld_q[PIPE-2:0], issue};
+    // T+5+LT decision: forwarded column d = 1 is the newest decision
+    logic d0, d1, old;
+    assign old = oldp_q[4 + LT][b];
+    assign d0  = h0 == '0 ? old : !h0[31];
+    assign d1  = h1 == '0 ? old : !h1[31];
+    assign dec[b] = hist_q[b][0] ? d1 : d0;
   end
+  // verilator tracing_on
 
+  // ---- state updates ---------------------------------------------------------------------
+  logic [NW-1:0] pl_w0;
+  assign pl_w0 = al_q << LOG_WPB;
   always_ff @(posedge ap_clk) begin
-    if (!rst_n_q) begin
-      gap_q    <= '0;
-      issued_q <= 1'b0;
+    for (int b = 0; b < HB; b++) begin
+      if (state_q == StBatch) begin
+        cur_q[b] <= '0;
+      end else if (pl_v && 32'(al_seg) == b) begin
+        for (int k = 0; k < WPB; k++) begin
+          logic [NW-1:0] m;
+          m = pl_w0 + NW'(k);
+          if (m < wd_q && 32'(m) < W_MAX)
+            cur_q[b][64 * 32'(m) +: 64] <= al_data[64*k +: 64] & (m == wd_q - 1 ? last_mask_q : '1);
+        end
+      end else if (state_q == StSweepEnd && !async_q) begin
+        cur_q[b] <= nxt_q[b];
+      end else if (dec_v && async_q && active_q[b]) begin
+        cur_q[b] <= (cur_q[b] & ~wptr_q) | (wptr_q & {MAX_N{dec[b]}});
+      end
+      if (state_q == StSweepStart) nxt_q[b] <= cur_q[b];
+      else if (dec_v && !async_q && active_q[b])
+        nxt_q[b] <= (nxt_q[b] & ~wptr_q) | (wptr_q & {MAX_N{dec[b]}});
+      if (state_q == StSweepStart) old_q[b] <= cur_q[b];
+      else if (issue && is_last_c) old_q[b] <= {1'b0, old_q[b][MAX_N-1:1]};
+      if (dec_v) hist_q[b] <= {hist_q[b][DB-2:0], dec[b]};
+    end
+    if (state_q == StSweepStart) begin
+      win_q  <= async_q ? {{MAX_N{1'b0}}, {DB{1'b1}}} : '0;
+      wptr_q <= MAX_N'(1);
     end else begin
-      if (state_q != StSweep) issued_q <= 1'b0;
-      else if (issue && i_last_c && 32'(i_q) + 1 == n_q) issued_q <= 1'b1;
-      if (state_q != StSweep) gap_q <= '0;
-      else if (issue && i_last_c && async_q) gap_q <= gap;
-      else if (gap_q != '0) gap_q <= gap_q - 1'b1;
+      if (issue && is_last_c && async_q) win_q <= {win_q[MAX_N+DB-2:0], 1'b0};
+      if (dec_v) wptr_q <= {wptr_q[MAX_N-2:0], 1'b0};
     end
   end
 
-  // ---- lanes and adder tree ----------------------------------------------------------------
-  logic [P*19-1:0]       psums;
-  logic signed [18+LOG_P:0] tsum;
-
-  for (genvar l = 0; l < P; l++) begin : g_lane
-    logic signed [18:0] psum;
-    hopfield_lane #(
-      .DEPTH  (DEPTH),
-      .ADDR_W (LA_W)
-    ) u_lane (
-      .clk_i     (ap_clk),
-      .wr_en_i   (ld_fire && ld_lane_q == (LOG_P + 1)'(l)),
-      .wr_addr_i (ld_base_q + LA_W'(ld_c_q)),
-      .wr_data_i (rd_data),
-      .rd_addr_i (ia_q),
-      .s_i       (s_slice_q[4*l +: 4]),
-      .beat_ok_i (32'(ic_s1_q) * P + l < 32'(r_q)),
-      .psum_o    (psum)
-    );
-    assign psums[l*19 +: 19] = psum;
-  end
-
-  hopfield_sum_tree #(.P(P), .IN_W(19)) u_tree (
-    .clk_i (ap_clk),
-    .in_i  (psums),
-    .sum_o (tsum)
-  );
-
-  // ---- accumulate and update --------------------------------------------------------------
-  meta_t                 m_acc, m_upd;
-  logic signed [H_W-1:0] acc_q;
-  logic                  old_bit, new_bit;
-
-  meta_t                 m_s1;
-  assign m_s1    = meta_q[0 +: MW];
-  assign m_acc   = meta_q[(PIPE-2)*MW +: MW];   // tree root valid for this beat
-  assign m_upd   = meta_q[(PIPE-1)*MW +: MW];   // acc_q holds the field when last
-  assign upd_v   = vld_q[PIPE-1] && m_upd.last;
-  assign old_bit = cur_q[m_upd.row[IX_W-1:0]];
-  always_comb begin
-    if (acc_q > 0) new_bit = 1'b1;
-    else if (acc_q < 0) new_bit = 1'b0;
-    else new_bit = old_bit;             // h == 0: unchanged
-  end
-
+  // issue counters
   always_ff @(posedge ap_clk) begin
-    if (vld_q[PIPE-2]) acc_q <= (m_acc.first ? '0 : acc_q) + H_W'(tsum);
-    // state registers
-    if (pl_fire) cur_q[32'(word_q) * 64 +: 64] <= rd_data;
-    if (upd_v && async_q) cur_q[m_upd.row[IX_W-1:0]] <= new_bit;
-    if (upd_v && !async_q) nxt_q[m_upd.row[IX_W-1:0]] <= new_bit;
-    if (state_q == StSweepEnd && !async_q) cur_q <= nxt_q;
+    if (state_q == StSweepStart) begin
+      is_row_q <= '0;
+      is_c_q   <= '0;
+      ia_q     <= '0;
+      issued_q <= 1'b0;
+      rows_done_q <= '0;
+    end else begin
+      if (issue) begin
+        ia_q <= ia_q + 1'b1;
+        if (is_last_c) begin
+          is_c_q   <= '0;
+          is_row_q <= is_row_q + 1'b1;
+          if (32'(is_row_q) + 1 == n_q) issued_q <= 1'b1;
+        end else begin
+          is_c_q <= is_c_q + 1'b1;
+        end
+      end
+      if (dec_v) rows_done_q <= rows_done_q + 1'b1;
+    end
   end
 
-  // ---- write stream: state words, then the sweep word ------------------------------------
-  logic [63:0] st_word;
-  logic [31:0] sw_word;
-  logic [63:0] sw_byte_addr;
+  // per-probe sweep records
+  always_comb begin
+    any_active = 1'b0;
+    for (int b = 0; b < HB; b++) begin
+      logic stays;
+      stays = active_q[b] && changed_q[b] && sweeps_cnt_q[b] + 1 != maxsw_q;
+      any_active = any_active || stays;
+    end
+  end
+  always_ff @(posedge ap_clk) begin
+    for (int b = 0; b < HB; b++) begin
+      if (state_q == StBatch) begin
+        sweeps_cnt_q[b] <= '0;
+        conv_q[b]       <= 1'b0;
+        active_q[b]     <= 32'(b) < nb_q && maxsw_q != 0;
+      end else if (state_q == StSweepEnd && active_q[b]) begin
+        sweeps_cnt_q[b] <= sweeps_cnt_q[b] + 1;
+        conv_q[b]       <= !changed_q[b];
+        active_q[b]     <= changed_q[b] && sweeps_cnt_q[b] + 1 != maxsw_q;
+      end
+      if (state_q == StSweepStart) changed_q[b] <= 1'b0;
+      else if (dec_v && dec[b] != oldp_q[4 + LT][b]) changed_q[b] <= 1'b1;
+    end
+  end
 
-  assign st_word      = cur_q[32'(word_q) * 64 +: 64] & (word_q == wd_q - 1'b1 ? last_mask_q : '1);
-  assign sw_word      = {conv_q, sweeps_q};
-  assign sw_byte_addr = sw_addr_q + 64'({probe_q, 2'b00});
-  assign wr_valid     = (state_q == StWrState && word_q != wd_q && !wr_cmd_pend_q) ||
-                        (state_q == StWrSweep && !sw_sent_q && !wr_cmd_pend_q);
-  assign wr_data      = state_q == StWrState ? st_word : {sw_word, sw_word};
-  assign wr_strb      = state_q == StWrState ? 8'hFF : (sw_byte_addr[2] ? 8'hF0 : 8'h0F);
+  // ---- write stream: per probe the state words, then the sweep word ---------------------
+  logic [MAX_N+DATA_W-1:0] wext_q;        // probe state shifted by its word offset
+  logic [NW-1:0]           wfw_q;         // flat word of the probe's first state word
+  logic [NW-1:0]           wbeats_q, wbeat_q;
+  logic [31:0]             sw_word;
+  logic [63:0]             sw_byte_addr;
+  logic [NW-1:0]           wo;
+  logic [NW-1:0]           wend;          // (o + W) mod WPB words in the last beat (0 = full)
 
-  assign rd_cmd_valid = rd_cmd_pend_q;
-  assign rd_cmd_addr  = state_q == StLoad ? w_addr_q :
-                        pr_addr_q + ((64'(probe_q) * 64'(wd_q)) << 3);
-  assign rd_cmd_beats = state_q == StLoad ? w_beats_q : CNT_W'(wd_q);
+  assign wo   = wfw_q & NW'(WPB - 1);
+  assign wend = (wo + wd_q) & NW'(WPB - 1);
+  always_ff @(posedge ap_clk) begin
+    if (state_q == StBatch) wb_q <= '0;
+    else if (state_q == StWrSweep && state_d == StWrSetup) wb_q <= wb_q + 1;
+    if (state_q == StWrSetup) begin
+      logic [MAX_N-1:0] cs;
+      cs = '0;
+      for (int b = 0; b < HB; b++) if (wb_q == b) cs = cur_q[b];
+      wfw_q    <= pw_q + NW'(wb_q) * wd_q;
+      wext_q   <= {{DATA_W{1'b0}}, cs} << (64 * 32'((pw_q + NW'(wb_q) * wd_q) & NW'(WPB - 1)));
+      wbeats_q <= ((((pw_q + NW'(wb_q) * wd_q) & NW'(WPB - 1)) + wd_q + NW'(WPB - 1)) >> LOG_WPB);
+      wbeat_q  <= '0;
+    end else if (state_q == StWrState && wr_valid && wr_ready) begin
+      wbeat_q <= wbeat_q + 1'b1;
+    end
+  end
+  assign wr_done_state = wbeat_q == wbeats_q && !wr_cmd_pend_q;
+
+  logic [BYTES-1:0] st_strb;
+  always_comb begin
+    st_strb = '1;
+    if (wbeat_q == '0) st_strb = st_strb & ({BYTES{1'b1}} << (8 * 32'(wo)));
+    if (wbeat_q == wbeats_q - 1 && wend != '0)
+      st_strb = st_strb & ~({BYTES{1'b1}} << (8 * 32'(wend)));
+  end
+
+  always_comb begin
+    sw_word = '0;
+    for (int b = 0; b < HB; b++)
+      if (wb_q == b) sw_word = {conv_q[b], sweeps_cnt_q[b][30:0]};
+  end
+  assign sw_byte_addr = sw_addr_q + ((64'(b0_q) + 64'(wb_q)) << 2);
+  assign wr_valid = (state_q == StWrState && wbeat_q != wbeats_q && !wr_cmd_pend_q) ||
+                    (state_q == StWrSweep && !sw_sent_q && !wr_cmd_pend_q);
+  assign wr_data  = state_q == StWrState ? wext_q[32'(wbeat_q) * DATA_W +: DATA_W]
+                                         : {(DATA_W/32){sw_word}};
+  assign wr_strb  = state_q == StWrState ? st_strb
+                                         : (BYTES)'(4'hF) << {sw_byte_addr[LOG_BY-1:2], 2'b00};
   assign wr_cmd_valid = wr_cmd_pend_q;
-  assign wr_cmd_addr  = state_q == StWrState ? st_addr_q + ((64'(probe_q) * 64'(wd_q)) << 3) :
-                        {sw_byte_addr[63:3], 3'b000};
-  assign wr_cmd_beats = state_q == StWrState ? CNT_W'(wd_q) : CNT_W'(1);
+  assign wr_cmd_addr  = state_q == StWrState
+                        ? st_addr_q + (64'(wfw_q) >> LOG_WPB << LOG_BY)
+                        : {sw_byte_addr[63:LOG_BY], LOG_BY'(0)};
+  assign wr_cmd_beats = state_q == StWrState ? CNT_W'(wbeats_q) : CNT_W'(1);
 
+  // ---- control registers -------------------------------------------------------------------
   always_ff @(posedge ap_clk) begin
     if (!rst_n_q) begin
       state_q       <= StIdle;
       rd_cmd_pend_q <= 1'b0;
       wr_cmd_pend_q <= 1'b0;
-      ld_cnt_q      <= '0;
-      probe_q       <= '0;
-      word_q        <= '0;
-      sweeps_q      <= '0;
-      changed_q     <= 1'b0;
-      conv_q        <= 1'b0;
-      rows_done_q   <= '0;
       sw_sent_q     <= 1'b0;
+      res_valid_q   <= 1'b0;
+      b0_q          <= '0;
+      nb_q          <= '0;
+      pw_q          <= '0;
     end else begin
       state_q <= state_d;
-      // read commands: the weights, then one per probe
-      if (state_q == StSetup && state_d == StLoad) rd_cmd_pend_q <= 1'b1;
-      else if (state_d == StProbe && state_q != StProbe) rd_cmd_pend_q <= 1'b1;
+      if ((state_q == StKsel && state_d == StLoad) || state_q == StBatch) rd_cmd_pend_q <= 1'b1;
       else if (rd_cmd_ready) rd_cmd_pend_q <= 1'b0;
-      // write commands: state words, then the sweep word
       if (state_d == StWrState && state_q != StWrState) wr_cmd_pend_q <= 1'b1;
       else if (state_d == StWrSweep && state_q != StWrSweep) wr_cmd_pend_q <= 1'b1;
       else if (wr_cmd_ready) wr_cmd_pend_q <= 1'b0;
-      if (state_q == StSetup) ld_cnt_q <= '0;
-      else if (ld_fire) ld_cnt_q <= ld_cnt_q + 1'b1;
-      // probe counter
-      if (state_q == StSetup) probe_q <= '0;
-      else if (state_q == StNext) probe_q <= probe_q + 1'b1;
-      // state word counter: loads in StPload, writes in StWrState
-      if (state_q == StProbe || (state_q != StWrState && state_d == StWrState)) word_q <= '0;
-      else if (pl_fire || (state_q == StWrState && wr_valid && wr_ready)) word_q <= word_q + 1'b1;
-      // sweeps
-      if (state_q == StPload) begin
-        sweeps_q  <= '0;
-        conv_q    <= 1'b0;
-        changed_q <= 1'b0;
-      end else if (state_q == StSweepEnd) begin
-        conv_q    <= !changed_q;
-        changed_q <= 1'b0;
-      end else if (upd_v && new_bit != old_bit) begin
-        changed_q <= 1'b1;
-      end
-      if (state_q == StSweep && state_d == StSweepEnd) sweeps_q <= sweeps_q + 1'b1;
-      if (state_q != StSweep) rows_done_q <= '0;
-      else if (upd_v) rows_done_q <= rows_done_q + 1'b1;
       if (state_q != StWrSweep) sw_sent_q <= 1'b0;
       else if (wr_valid && wr_ready) sw_sent_q <= 1'b1;
+      // resident weights
+      if (state_q == StKsel && state_d == StLoad) res_valid_q <= 1'b0;
+      if (state_q == StLoad && state_d != StLoad) begin
+        res_valid_q <= 1'b1;
+        res_addr_q  <= w_addr_q;
+        res_n_q     <= n_q;
+      end
+      // batches
+      if (state_q == StSetup) begin
+        b0_q <= '0;
+        pw_q <= '0;
+        nb_q <= b_q < HB ? b_q : 32'(HB);
+      end else if (state_q == StNext) begin
+        b0_q <= b0_q + nb_q;
+        pw_q <= pw_q + NW'(nb_q) * wd_q;
+        nb_q <= (b_q - b0_q - nb_q) < HB ? b_q - b0_q - nb_q : 32'(HB);
+      end
     end
   end
 
-  // ---- Assertions (active under verilator --assert) -------------------------------------------
-  // (synthesis tools skip them; Verilator does not define SYNTHESIS)
+  // ---- Assertions (verilator --assert) -------------------------------------------------------
 `ifndef SYNTHESIS
-  logic [N_W-1:0] last_upd_row_q;     // last row whose update has been written
-  logic           upd_row_ok_q;
-  always_ff @(posedge ap_clk) begin
-    if (!rst_n_q || state_q != StSweep) upd_row_ok_q <= 1'b0;
-    else if (upd_v) upd_row_ok_q <= 1'b1;
-    if (upd_v) last_upd_row_q <= m_upd.row;
-  end
-
   always_ff @(posedge ap_clk) begin
     if (rst_n_q) begin
-      assert (!(ld_fire && ld_cnt_q >= w_beats_q)) else $error("hopfield: extra weight beat");
-      assert (!(pl_fire && word_q >= wd_q)) else $error("hopfield: extra probe word");
       if (issue) begin
-        assert (32'(i_q) < n_q) else $error("hopfield: row index >= N");
-        assert (32'(ia_q) < DEPTH) else $error("hopfield: lane address out of range");
+        assert (32'(is_row_q) < n_q) else $error("hopfield: row index >= N");
+        assert (32'(ia_q) < DEPTH) else $error("hopfield: weight address out of range");
       end
-      if (upd_v) begin
-        assert (32'(m_upd.row) < n_q) else $error("hopfield: update of a row >= N");
-        assert (state_q == StSweep) else $error("hopfield: update outside a sweep");
-      end
-      // ASYNC: the beat holding column i-1 is read only after row i-1's update
-      if (issue && async_q && i_q != '0 && 32'(ic_q) == (32'(i_q) - 1) >> (2 + LOG_P)) begin
-        assert (upd_row_ok_q && last_upd_row_q == i_q - 1'b1)
-          else $error("hopfield: ASYNC row read a state bit before its update");
-      end
-      if (state_q == StSweepEnd) begin
-        assert (32'(sweeps_q) <= maxsw_q) else $error("hopfield: more sweeps than max_sweeps");
-      end
+      if (ld_v) assert (32'(ld_row_q) < n_q) else $error("hopfield: weight row >= N");
+      if (pl_v) assert (32'(al_seg) < nb_q) else $error("hopfield: probe segment >= batch");
+      if (dec_v) assert (state_q == StSweep) else $error("hopfield: decision outside a sweep");
       if (state_q == StIdle) begin
         assert (!m_axi_gmem_arvalid && !m_axi_gmem_awvalid && !m_axi_gmem_wvalid)
           else $error("hopfield: memory traffic while idle");
       end
     end
   end
-
 `endif  // SYNTHESIS
 
 endmodule

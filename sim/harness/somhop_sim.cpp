@@ -42,7 +42,8 @@
 #include <vector>
 
 #include "Vhopfield_update.h"
-#include "Vhopfield_update_p4.h"
+#include "Vhopfield_update_ecp5.h"
+#include "Vhopfield_update_small.h"
 #include "Vsom_bmu.h"
 #include "Vsom_bmu_ecp5.h"
 #include "Vsom_bmu_small.h"
@@ -820,10 +821,11 @@ somhop_sim *make_harness(const char *name, const somhop_sim_config *cfg, int *rc
   *rc = SOMHOP_SIM_EINVAL;
   if (std::strcmp(name, "som_bmu") == 0) return make_one<Vsom_bmu>(cfg, rc);
   if (std::strcmp(name, "hopfield_update") == 0) return make_one<Vhopfield_update>(cfg, rc);
-  /* test-only variants with P = 4 lanes (somhop_sim_test.h) */
+  /* test-only variants (somhop_sim_test.h) */
   if (std::strcmp(name, "som_bmu_small") == 0) return make_one<Vsom_bmu_small>(cfg, rc);
   if (std::strcmp(name, "som_bmu_ecp5") == 0) return make_one<Vsom_bmu_ecp5>(cfg, rc);
-  if (std::strcmp(name, "hopfield_update_p4") == 0) return make_one<Vhopfield_update_p4>(cfg, rc);
+  if (std::strcmp(name, "hopfield_update_small") == 0) return make_one<Vhopfield_update_small>(cfg, rc);
+  if (std::strcmp(name, "hopfield_update_ecp5") == 0) return make_one<Vhopfield_update_ecp5>(cfg, rc);
   /* test-only tops of the shared shell (rtl/common/test/somhop_shell_tb.sv) */
   if (std::strcmp(name, "somhop_shell_tb") == 0) return make_one<Vsomhop_shell_tb>(cfg, rc);
   if (std::strcmp(name, "somhop_shell_tb_w64") == 0) return make_one<Vsomhop_shell_tb_w64>(cfg, rc);

@@ -11,10 +11,11 @@
 extern "C" {
 #endif
 
-/* Besides "som_bmu" (v2 default configuration, S = 8, L = 256) and
- * "hopfield_update" (P = 16 lanes), somhop_sim_create accepts the test-only
- * names "som_bmu_small" (S = 2, L = 4) and "som_bmu_ecp5" (S = 2, L = 8,
- * MAX_M = MAX_D = 256; sim/sim.mk), "hopfield_update_p4" (P = 4 lanes), and the shared shell's test top
+/* Besides "som_bmu" and "hopfield_update" (their default configurations),
+ * somhop_sim_create accepts the test-only names "som_bmu_small" (S = 2, L = 4),
+ * "som_bmu_ecp5" (S = 2, L = 8, MAX_M = MAX_D = 256), "hopfield_update_small"
+ * (U 32, B 2) and "hopfield_update_ecp5" (U 64, B 1, MAX_N 256) — the same RTL
+ * verilated with other parameters (sim/sim.mk) — and the shared shell's test top
  * (rtl/common/test/somhop_shell_tb.sv, a memcpy kernel; sim/shell.mk):
  *   "somhop_shell_tb"        512-bit, MAX_BURST 64, MAX_OUTST 16, FIFO_DEPTH 1024
  *   "somhop_shell_tb_w64"    64-bit, MAX_BURST 64, MAX_OUTST 16, FIFO_DEPTH 1024

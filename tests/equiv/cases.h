@@ -96,7 +96,7 @@ static inline somhop_case_limits somhop_case_limits_default(void) {
   l.max_d = 80;
   l.max_n = 24;
   l.max_hop_n = 300;
-  l.max_b = 4;
+  l.max_b = 9; /* Hopfield probes: crosses multiples of the batch size HOP_B */
   l.max_sweeps = 24;
   l.big_every = 125;
   return l;

@@ -114,7 +114,8 @@ static int hop_case(uint64_t seed, uint32_t idx, const somhop_case_limits *lim, 
   if (!rs || !hs || !rw || !hw) goto out;
   for (size_t i = 0; i < words; i++) rs[i] = hs[i] = SENTINEL64;
   for (size_t i = 0; i < c.B; i++) rw[i] = hw[i] = SENTINEL32;
-  int rc = somhop_fx_hopfield_update(c.weights, c.probes, c.N, c.B, c.max_sweeps, c.mode, rs, rw);
+  int rc = somhop_fx_hopfield_update(c.weights, c.probes, c.N, c.B, c.max_sweeps,
+                                     c.mode & SOMHOP_HOP_ASYNC, rs, rw);
   if (rc != 0) {
     printf("# seed=%" PRIu64 " hopfield case=%u kind=%s N=%u B=%u: reference returned %d\n", seed,
            idx, c.kind, c.N, c.B, rc);
@@ -171,8 +172,8 @@ static void out_of_range(void) {
     CHECK(name, intact);
   }
   static const struct { uint32_t N, B, mode; const char *what; } hop[] = {
-      {0, 1, 0, "N=0"}, {SOMHOP_HOP_MAX_N + 1, 1, 0, "N=MAX_N+1"}, {4, 0, 0, "B=0"},
-      {4, 1, 2, "mode=2"}};
+      {0, 1, 0, "N=0"}, {SOMHOP_HOP_MAX_N + 1, 1, 0, "N=MAX_N+1"}, {0, 0, 2, "N=0 B=0 KEEP"},
+      {4, 1, 4, "mode=4"}, {4, 1, 0x80000001u, "mode bit 31"}};
   uint64_t st[4];
   uint32_t sw[4];
   for (size_t t = 0; t < sizeof hop / sizeof hop[0]; t++) {
@@ -239,6 +240,125 @@ static void limit_edges(void) {
   free(cb2);
 }
 
+/* Resident weights: KEEP reuses the weights loaded by the previous call of
+ * the same CU only when address and N match; B = 0 is load-only. */
+static void keep_cases(void) {
+  const uint32_t N = 70, S = SOMHOP_HOP_STRIDE(N), W = SOMHOP_HOP_WORDS(N), B = 5;
+  int16_t *w1 = calloc((size_t)N * S, sizeof *w1), *w2 = calloc((size_t)N * S, sizeof *w2);
+  uint64_t probes[5 * 2], st[5 * 2], ref[5 * 2];
+  uint32_t sw[5], rsw[5];
+  somhop_case_rng r = somhop_case_rng_for(77, 1);
+  somhop_hop_cu *cu = somhop_hop_cu_create(), *cu2 = somhop_hop_cu_create();
+  if (!w1 || !w2 || !cu || !cu2) {
+    CHECK("keep cases: allocation", 0);
+    goto out;
+  }
+  for (uint32_t i = 0; i < N; i++)
+    for (uint32_t j = 0; j < N; j++) {
+      w1[(size_t)i * S + j] = (int16_t)(uint16_t)somhop_case_next(&r);
+      w2[(size_t)i * S + j] = (int16_t)(i == j ? 0 : (int)somhop_case_below(&r, 5) - 2);
+    }
+  for (uint32_t p = 0; p < B; p++) somhop_case_random_state(&r, probes + (size_t)p * W, N);
+  /* load-only call: loads (returns 1), writes nothing */
+  for (uint32_t i = 0; i < B * W; i++) st[i] = SENTINEL64;
+  for (uint32_t i = 0; i < B; i++) sw[i] = SENTINEL32;
+  CHECK_INT("hls cu: B=0 is a load-only call (loads)",
+            somhop_hop_cu_run(cu, 0x1000, w1, NULL, st, sw, N, 0, 5, SOMHOP_HOP_FLAG_KEEP), 1);
+  int intact = 1;
+  for (uint32_t i = 0; i < B * W; i++) intact &= st[i] == SENTINEL64;
+  for (uint32_t i = 0; i < B; i++) intact &= sw[i] == SENTINEL32;
+  CHECK("hls cu: load-only call writes nothing", intact);
+  /* KEEP with the same address and N: no load, results of w1 */
+  CHECK_INT("hls cu: KEEP with the same address and N keeps the weights",
+            somhop_hop_cu_run(cu, 0x1000, w1, probes, st, sw, N, B, 9,
+                              SOMHOP_HOP_ASYNC | SOMHOP_HOP_FLAG_KEEP), 0);
+  somhop_fx_hopfield_update(w1, probes, N, B, 9, SOMHOP_HOP_ASYNC, ref, rsw);
+  CHECK("hls cu: kept weights give the reference results",
+        memcmp(st, ref, sizeof(uint64_t) * B * W) == 0 && memcmp(sw, rsw, sizeof sw) == 0);
+  /* KEEP is a permission, not a promise: the resident copy is used even if the
+   * buffer now holds other values (the host clears KEEP after rewriting it) */
+  CHECK_INT("hls cu: KEEP + same address ignores a rewritten buffer",
+            somhop_hop_cu_run(cu, 0x1000, w2, probes, st, sw, N, B, 9,
+                              SOMHOP_HOP_SYNC | SOMHOP_HOP_FLAG_KEEP), 0);
+  somhop_fx_hopfield_update(w1, probes, N, B, 9, SOMHOP_HOP_SYNC, ref, rsw);
+  CHECK("hls cu: ... and computes with the resident weights",
+        memcmp(st, ref, sizeof(uint64_t) * B * W) == 0 && memcmp(sw, rsw, sizeof sw) == 0);
+  /* other address, other N, or no KEEP: reload */
+  CHECK_INT("hls cu: KEEP with another address reloads",
+            somhop_hop_cu_run(cu, 0x2000, w2, probes, st, sw, N, B, 9, SOMHOP_HOP_FLAG_KEEP), 1);
+  somhop_fx_hopfield_update(w2, probes, N, B, 9, SOMHOP_HOP_SYNC, ref, rsw);
+  CHECK("hls cu: reloaded weights give the reference results",
+        memcmp(st, ref, sizeof(uint64_t) * B * W) == 0 && memcmp(sw, rsw, sizeof sw) == 0);
+  CHECK_INT("hls cu: KEEP with another N reloads",
+            somhop_hop_cu_run(cu, 0x2000, w2, probes, st, sw, N - 1, 1, 9, SOMHOP_HOP_FLAG_KEEP),
+            1);
+  CHECK_INT("hls cu: no KEEP always reloads",
+            somhop_hop_cu_run(cu, 0x2000, w2, probes, st, sw, N - 1, 1, 9, SOMHOP_HOP_SYNC), 1);
+  /* a second CU has its own resident copy */
+  CHECK_INT("hls cu: another CU loads its own weights",
+            somhop_hop_cu_run(cu2, 0x2000, w2, probes, st, sw, N - 1, 1, 9, SOMHOP_HOP_FLAG_KEEP),
+            1);
+  CHECK_INT("hls cu: ... and the first CU still keeps its own",
+            somhop_hop_cu_run(cu, 0x2000, w2, probes, st, sw, N - 1, 1, 9, SOMHOP_HOP_FLAG_KEEP),
+            0);
+out:
+  somhop_hop_cu_destroy(cu);
+  somhop_hop_cu_destroy(cu2);
+  free(w1);
+  free(w2);
+}
+
+/* h = 2*sum_{+} w - r at the int16 extremes: all weights -32768 (2*sum_{+}
+ * wraps past int32 only for N > 32768; here the sums are large and exact),
+ * and fields that are exactly 0 (tie: state kept) with both signs of r. */
+static void field_extremes(void) {
+  const uint32_t N = SOMHOP_HOP_MAX_N, S = SOMHOP_HOP_STRIDE(N), W = SOMHOP_HOP_WORDS(N);
+  int16_t *w = calloc((size_t)N * S, sizeof *w);
+  uint64_t *pr = calloc((size_t)3 * W, sizeof *pr), *st = calloc((size_t)3 * W, sizeof *st);
+  uint64_t *ref = calloc((size_t)3 * W, sizeof *ref);
+  uint32_t sw[3], rsw[3];
+  if (!w || !pr || !st || !ref) {
+    CHECK("field extremes: allocation", 0);
+    goto out;
+  }
+  for (int kind = 0; kind < 3; kind++) {
+    for (uint32_t i = 0; i < N; i++)
+      for (uint32_t j = 0; j < N; j++) {
+        int16_t v;
+        if (kind == 0) v = -32768;                                  /* most negative */
+        else if (kind == 1) v = (int16_t)((i + j) % 2 ? 32767 : -32767); /* h = 0 ties */
+        else v = (int16_t)(j % 2 ? -32768 : 32767);                 /* near-cancelling */
+        w[(size_t)i * S + j] = v;
+      }
+    for (uint32_t k = 0; k < 3 * W; k++) pr[k] = 0;
+    for (uint32_t k = 0; k < W; k++) pr[k] = ~(uint64_t)0;             /* all +1 */
+    for (uint32_t k = 0; k < W; k++) pr[W + k] = 0x5555555555555555ull; /* alternating */
+    for (uint32_t k = 0; k < W; k++) pr[2 * W + k] = 0x0F0F0F0F0F0F0F0Full;
+    for (uint32_t mode = 0; mode < 2; mode++) {
+      char name[120];
+      hopfield_update(w, pr, st, sw, N, 3, 6, mode);
+      somhop_fx_hopfield_update(w, pr, N, 3, 6, mode, ref, rsw);
+      snprintf(name, sizeof name, "hls == reference at N=MAX_N, int16 extremes kind %d mode %u",
+               kind, mode);
+      CHECK(name, memcmp(st, ref, sizeof(uint64_t) * 3 * W) == 0 && memcmp(sw, rsw, sizeof sw) == 0);
+    }
+  }
+  /* a tie that must keep the state: two neurons, w = 0 -> h = 0 for both */
+  {
+    int16_t w0[8] = {0};
+    uint64_t p2[1] = {1}, s2[1];
+    uint32_t sw2[1];
+    hopfield_update(w0, p2, s2, sw2, 2, 1, 3, SOMHOP_HOP_SYNC);
+    CHECK("hls: h == 0 keeps every neuron (converged after 1 sweep)",
+          s2[0] == 1 && sw2[0] == (1u | SOMHOP_HOP_CONVERGED));
+  }
+out:
+  free(w);
+  free(pr);
+  free(st);
+  free(ref);
+}
+
 /* The modeled cycle helpers reproduce the worked examples in
  * docs/kernels.md (default lanes only: P = 16, U = 64). */
 static void cycle_model(void) {
@@ -258,14 +378,21 @@ static void cycle_model(void) {
             somhop_hls_bmu_cycles(64, 8, 0), SOMHOP_HLS_L0 + 64u * 2u + 8u);
   CHECK_U64("model: load-only som_bmu with a kept codebook costs only start-up",
             somhop_hls_bmu_cycles_ex(64, 8, 0, 0), SOMHOP_HLS_L0);
-  if (SOMHOP_HLS_HOP_LANES == 64u) {
-    uint32_t one = 1, two = 2;
-    CHECK_U64("model: hopfield N=1024 async sweep 25600 cycles",
-              somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_ASYNC, &two) -
-                  somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_ASYNC, &one), 25600);
-    CHECK_U64("model: hopfield N=1024 sync sweep 16425 cycles",
-              somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_SYNC, &two) -
-                  somhop_hls_hop_cycles(1024, 1, SOMHOP_HOP_SYNC, &one), 16425);
+  {
+    /* HLS model: per sweep N*C + 6 + log2 U; the load only when it happens. */
+    const uint32_t N = SOMHOP_HOP_MAX_N < 1024u ? SOMHOP_HOP_MAX_N : 1024u, U = SOMHOP_CFG_HOP_U;
+    const uint32_t C = (N + U - 1) / U;
+    uint32_t one[1] = {1}, two[1] = {2};
+    CHECK_U64("model: hopfield sweep costs N*C + 6 + log2 U cycles",
+              somhop_hls_hop_cycles(N, 1, SOMHOP_HOP_SYNC, 1, two) -
+                  somhop_hls_hop_cycles(N, 1, SOMHOP_HOP_SYNC, 1, one),
+              (uint64_t)N * C + 6u + somhop_hls_log2(U));
+    CHECK_U64("model: hopfield load costs ceil(N*S/32) + 8 cycles",
+              somhop_hls_hop_cycles(N, 1, SOMHOP_HOP_ASYNC, 1, one) -
+                  somhop_hls_hop_cycles(N, 1, SOMHOP_HOP_ASYNC | SOMHOP_HOP_FLAG_KEEP, 0, one),
+              ((uint64_t)N * N + 31u) / 32u + 8u);
+    CHECK_U64("model: hopfield mode 4 is out of range", somhop_hls_hop_cycles(N, 1, 4, 1, one),
+              SOMHOP_HLS_L0);
   }
   CHECK("limits: 40x40 x 256 fits the banks", somhop_bmu_size_ok(1600, 256));
   CHECK("limits: 32x32 x 1024 fits the banks", somhop_bmu_size_ok(1024, 1024));
@@ -398,9 +525,10 @@ int main(void) {
     first = (uint32_t)strtoul(only, NULL, 0);
     last = first + 1;
   }
-  printf("# seed=%" PRIu64 " cases %u..%u per kernel, BMU S=%u L=%u R=%u, Hopfield lanes %u\n",
+  printf("# seed=%" PRIu64 " cases %u..%u per kernel, BMU S=%u L=%u R=%u, Hopfield U %u B %u MAX_N %u\n",
          seed, first, last - 1, (unsigned)SOMHOP_CFG_BMU_S, (unsigned)SOMHOP_CFG_BMU_L,
-         (unsigned)SOMHOP_CFG_BMU_R, (unsigned)SOMHOP_HLS_HOP_LANES);
+         (unsigned)SOMHOP_CFG_BMU_R, (unsigned)SOMHOP_CFG_HOP_U, (unsigned)SOMHOP_CFG_HOP_B,
+         (unsigned)SOMHOP_HOP_MAX_N);
 
   for (uint32_t i = first; i < last; i++) {
     const char *kind = "";
@@ -427,6 +555,8 @@ int main(void) {
   limit_edges();
   array_edges();
   resident();
+  keep_cases();
+  field_extremes();
   cycle_model();
   return check_done();
 }

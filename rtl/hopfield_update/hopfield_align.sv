@@ -1,0 +1,133 @@
+`resetall
+`default_nettype none
+// hopfield_align — re-aligns a flat stream of WPB-word beats (64-bit words)
+// into segments of L words (weight rows, probes) that start anywhere in a
+// beat: it emits, per segment, beats q = 0 .. ceil(L/WPB)-1 holding segment
+// words q*WPB .. q*WPB+WPB-1 (words past the segment end are don't-care).
+//
+// The first segment starts at word o0 of the first beat; segments follow each
+// other without gaps. Per cycle: emit the next aligned beat if its last word
+// has arrived; accept a beat (dat_ready_o) if more beats are due and the next
+// aligned beat ends in the newest beat or later (then the shift keeps all the
+// words it needs). An aligned beat needs at most two consecutive beats (prev,
+// cur). A beat that completes two aligned beats costs one extra cycle.
+module hopfield_align #(
+  parameter int unsigned WPB = 8,    // 64-bit words per beat (power of two)
+  parameter int unsigned NW  = 32,   // width of word counters
+  parameter int unsigned SW  = 16    // width of the segment counter
+) (
+  input  wire logic                clk_i,
+  input  wire logic                rst_ni,
+  input  wire logic                start_i,     // load o0, L, segs, beats
+  input  wire logic [NW-1:0]       o0_i,        // first word offset in beat 0 (< WPB)
+  input  wire logic [NW-1:0]       len_i,       // L > 0: words per segment
+  input  wire logic [SW-1:0]       segs_i,      // segments
+  input  wire logic [NW-1:0]       beats_i,     // beats to accept
+  input  wire logic                dat_valid_i,
+  output logic                     dat_ready_o,
+  input  wire logic [WPB*64-1:0]   dat_data_i,
+  output logic                     out_valid_o,
+  output logic [WPB*64-1:0]        out_data_o,  // registered
+  output logic [SW-1:0]            out_seg_o,
+  output logic [NW-1:0]            out_q_o,     // aligned beat index within the segment
+  output logic                     out_last_o,  // last aligned beat of the segment
+  output logic                     busy_o       // segments left to emit
+);
+
+  localparam int unsigned LW = $clog2(WPB) + 1;
+
+  logic [NW-1:0]       rcvd_q;      // words received (relative to beat 0)
+  logic [NW-1:0]       beats_q;     // beats still to accept
+  logic [NW-1:0]       s_q;         // first word of the next aligned beat
+  logic [NW-1:0]       e1_q;        // one past its last word
+  logic [NW-1:0]       send_q;      // one past the segment's last word
+  logic [NW-1:0]       len_q;
+  logic [NW-1:0]       q_q;
+  logic [SW-1:0]       seg_q, segs_q;
+  logic [WPB*64-1:0]   prev_q, cur_q;
+
+  logic                emit, take;
+  assign emit = seg_q != segs_q && e1_q <= rcvd_q;
+  assign take = beats_q != '0 && (seg_q == segs_q || e1_q + NW'(WPB) > rcvd_q);
+  assign dat_ready_o = take;
+  assign busy_o = seg_q != segs_q;
+
+  // window {0, cur, prev}: word w of the window is prev[w] for w < WPB
+  logic [3*WPB*64-1:0] win;
+  logic [NW-1:0]       off_full;
+  logic [LW-1:0]       off;
+  assign win      = {{(WPB*64){1'b0}}, cur_q, prev_q};
+  assign off_full = s_q + NW'(2 * WPB) - rcvd_q;
+  assign off      = off_full[LW-1:0];
+
+  logic [WPB*64-1:0]   rot;
+  always_comb begin
+    for (int k = 0; k < WPB; k++) rot[64*k +: 64] = win[64 * (32'(off) + k) +: 64];
+  end
+
+  // next aligned beat after an emit
+  logic          seg_end;
+  logic [NW-1:0] s_n, send_n, e1_n;
+  assign seg_end = e1_q == send_q;
+  always_comb begin
+    s_n    = seg_end ? send_q : s_q + NW'(WPB);
+    send_n = seg_end ? send_q + len_q : send_q;
+    e1_n   = (s_n + NW'(WPB) < send_n) ? s_n + NW'(WPB) : send_n;
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      out_valid_o <= 1'b0;
+      seg_q       <= '0;
+      segs_q      <= '0;
+      beats_q     <= '0;
+    end else begin
+      out_valid_o <= emit;
+      if (start_i) begin
+        seg_q   <= '0;
+        segs_q  <= segs_i;
+        beats_q <= beats_i;
+      end else begin
+        if (take && dat_valid_i) beats_q <= beats_q - 1'b1;
+        if (emit && seg_end) seg_q <= seg_q + 1'b1;
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (start_i) begin
+      rcvd_q <= '0;
+      len_q  <= len_i;
+      s_q    <= o0_i;
+      send_q <= o0_i + len_i;
+      e1_q   <= (len_i < NW'(WPB)) ? o0_i + len_i : o0_i + NW'(WPB);
+      q_q    <= '0;
+      prev_q <= '0;
+      cur_q  <= '0;
+    end else begin
+      if (take && dat_valid_i) begin
+        prev_q <= cur_q;
+        cur_q  <= dat_data_i;
+        rcvd_q <= rcvd_q + NW'(WPB);
+      end
+      if (emit) begin
+        s_q    <= s_n;
+        send_q <= send_n;
+        e1_q   <= e1_n;
+        q_q    <= seg_end ? '0 : q_q + 1'b1;
+      end
+    end
+    if (emit) begin
+      out_data_o <= rot;
+      out_seg_o  <= seg_q;
+      out_q_o    <= q_q;
+      out_last_o <= seg_end;
+    end
+  end
+
+  // unused high bits of the window offset
+  logic unused;
+  assign unused = ^off_full[NW-1:LW];
+
+endmodule
+`resetall
