@@ -25,7 +25,7 @@ SIM_KERNELS    := som_bmu hopfield_update
 #   hopfield_update_small  U 32, B 2;  hopfield_update_ecp5  U 64, B 1, MAX_N 256
 SIM_MODEL_SPECS := som_bmu:som_bmu: hopfield_update:hopfield_update: \
                    som_bmu_small:som_bmu:-GS=2+-GL=4 \
-                   som_bmu_ecp5:som_bmu:-GS=2+-GL=8+-GMAX_M=256+-GMAX_D=256 \
+                   som_bmu_ecp5:som_bmu:-GS=2+-GL=8+-GMAX_M=256+-GMAX_D=256+-GMAX_CB=65536 \
                    hopfield_update_small:hopfield_update:-GU=32+-GB=2+-GMAX_N=2048 \
                    hopfield_update_ecp5:hopfield_update:-GU=64+-GB=1+-GMAX_N=256
 SIM_MODELS     := $(foreach m,$(SIM_MODEL_SPECS),$(word 1,$(subst :, ,$(m))))

@@ -47,7 +47,8 @@ KERNELS = ["som_bmu", "hopfield_update"]
 # the named make variable. Used when configs.mk exists AND the top module declares all
 # of these parameters.
 V2_PARAMS = {
-    "som_bmu": {"S": "BMU_S", "L": "BMU_L", "MAX_M": "BMU_MAX_M", "MAX_D": "BMU_MAX_D"},
+    "som_bmu": {"S": "BMU_S", "L": "BMU_L", "MAX_M": "BMU_MAX_M", "MAX_D": "BMU_MAX_D",
+                "MAX_CB": "BMU_MAX_CB"},
     "hopfield_update": {"U": "HOP_U", "B": "HOP_B", "MAX_N": "HOP_MAX_N"},
 }
 CU_VAR = {"som_bmu": "BMU_CU", "hopfield_update": "HOP_CU"}
@@ -206,7 +207,7 @@ def configs_mk_values(config):
         return None
     names = sorted({v for k in V2_PARAMS.values() for v in k.values()} | set(CU_VAR.values()))
     printer = "somhop-synth-print-cfg:\n" + "".join(
-        f"\t@echo '{n}=$({n})'\n" for n in names)
+        f"\t@echo '{n}=$(or $(CFG_$(KERNEL_CONFIG)_{n}),$({n}))'\n" for n in names)
     r = subprocess.run(["make", "--no-print-directory", "-s", "-f", mk, "-f", "-",
                         f"KERNEL_CONFIG={config}", "somhop-synth-print-cfg"],
                        input=printer, capture_output=True, text=True, cwd=ROOT)

@@ -30,7 +30,7 @@
 
 /* ---- the documented formulas (docs/kernels.md, "RTL: cycle counts") ---------- */
 
-static unsigned log2u(unsigned p) {
+static inline unsigned log2u(unsigned p) {
   unsigned l = 0;
   while ((1u << l) < p) l++;
   return l;

@@ -579,7 +579,8 @@ class device_model {
                       reinterpret_cast<uint64_t *>(res[2].p), reinterpret_cast<uint32_t *>(res[3].p), (uint32_t)val[4],
                       (uint32_t)val[5], (uint32_t)val[6], (uint32_t)val[7]);
       uint32_t B = (uint32_t)val[5];
-      info.cycles = need[3] ? somhop_hls_hop_cycles((uint32_t)val[4], B, (uint32_t)val[7],
+      /* modeled as a call that loads the weights (the shim does not see KEEP hits) */
+      info.cycles = need[3] ? somhop_hls_hop_cycles((uint32_t)val[4], B, (uint32_t)val[7], 1,
                                                     reinterpret_cast<const uint32_t *>(res[3].p))
                             : SOMHOP_HLS_L0;
     }

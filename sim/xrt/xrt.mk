@@ -68,6 +68,11 @@ $(XRT_LINKS): $(XRT_STAMP)
 	for f in $(XRT_PREFIX)/lib/lib*.so*; do ln -sfn $$f $(XRT_LIBDIR)/; done
 	@touch -h $@
 
+# The dependency files of the shim objects are only ever written by the compiler: an
+# empty rule keeps make from "remaking" them through its built-in %: %.o chain and the
+# shim_%.o pattern below (which once linked a binary into shim_sw.d).
+$(BUILD)/obj/xrt/%.d: ;
+
 $(BUILD)/obj/xrt/shim_%.o: sim/xrt/shim.cpp $(XRT_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) $(XRT_CXXFLAGS) -DSOMHOP_XRT_HW=$(if $(filter hw,$*),1,0) -c $< -o $@

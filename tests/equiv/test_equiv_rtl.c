@@ -75,6 +75,11 @@ static uint64_t dev_addr(uint32_t slot, uint32_t idx) {
 /* Bytes rounded up to whole 64-byte beats (the host allocates device buffers so). */
 static size_t beat_round(size_t n) { return (n + 63u) & ~(size_t)63u; }
 
+/* Per-category results of the random cases. */
+typedef struct {
+  uint32_t fails, runs;
+} tally;
+
 /* ---- Hopfield ------------------------------------------------------------------ */
 
 /* One configuration of the hopfield_update RTL (sim/sim.mk model name). */
