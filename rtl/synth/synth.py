@@ -47,8 +47,7 @@ KERNELS = ["som_bmu", "hopfield_update"]
 # the named make variable. Used when configs.mk exists AND the top module declares all
 # of these parameters.
 V2_PARAMS = {
-    "som_bmu": {"S": "BMU_S", "L": "BMU_L", "MAX_M": "BMU_MAX_M", "MAX_D": "BMU_MAX_D",
-                "MAX_CB": "BMU_MAX_CB"},
+    "som_bmu": {"S": "BMU_S", "L": "BMU_L", "MAX_M": "BMU_MAX_M", "MAX_D": "BMU_MAX_D"},
     "hopfield_update": {"U": "HOP_U", "B": "HOP_B", "MAX_N": "HOP_MAX_N"},
 }
 CU_VAR = {"som_bmu": "BMU_CU", "hopfield_update": "HOP_CU"}

@@ -142,13 +142,13 @@ sigterm_case() { # sigterm_case NAME SIGNAL WANT_RC [pid1]
   else
     "$S" run --termination-log "$w/tl" "$w/long.json" >"$w/out" 2>"$w/err" &
   fi
-  local p=$! target t0 k
+  local p=$! target t0
   sleep 1.5
   target=$p
   if [ "${4:-}" = pid1 ]; then target=$(cat /proc/"$p"/task/*/children 2>/dev/null | awk '{print $1; exit}'); fi
   t0=$(date +%s%N)
   kill -"$2" "$target" 2>/dev/null
-  for k in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   local ms=$((($(date +%s%N) - t0) / 1000000))
   if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" "$target" 2>/dev/null; fi
   wait "$p"

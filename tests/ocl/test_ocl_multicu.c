@@ -425,7 +425,8 @@ static void routing(int d, const char *xclbin) {
   CHECK(name, !bad && rc == CL_INVALID_KERNEL_NAME);
 
   uint32_t M = 24, D = 8, N = 5, st = SOMHOP_SOM_STRIDE(D);
-  uint16_t cbh[24 * 8], xh[5 * 8];
+  /* whole 64-byte beats: v2 kernels read up to the next beat boundary (somhop_fixed.h s. 1) */
+  uint16_t cbh[24 * 8], xh[64] = {0};
   for (uint32_t i = 0; i < M * st; i++) cbh[i] = (uint16_t)(i * 7919u);
   for (uint32_t i = 0; i < N * st; i++) xh[i] = (uint16_t)(i * 104729u);
   uint32_t ref[5 * 4], got[5 * 4];
@@ -463,9 +464,12 @@ static void routing(int d, const char *xclbin) {
   /* two CUs at once, on a codebook large enough that each kernel lasts far
    * longer (modeled on hw_emu, measured on sw_emu) than the gap between the
    * two enqueues */
-  uint32_t BM = d == 0 ? SOMHOP_CFG_BMU_MAX_M : (SOMHOP_CFG_BMU_MAX_M < 512u ? SOMHOP_CFG_BMU_MAX_M : 512u);
   uint32_t BD = d == 0 ? SOMHOP_CFG_BMU_MAX_D : (SOMHOP_CFG_BMU_MAX_D < 256u ? SOMHOP_CFG_BMU_MAX_D : 256u);
   uint32_t bst = SOMHOP_SOM_STRIDE(BD);
+  /* the largest codebook of BD features the on-chip banks hold (somhop_bmu_size_ok) */
+  uint32_t bmax = (uint32_t)(SOMHOP_BMU_MAX_CB / bst / SOMHOP_BMU_GROUP * SOMHOP_BMU_GROUP);
+  if (bmax > SOMHOP_CFG_BMU_MAX_M) bmax = SOMHOP_CFG_BMU_MAX_M;
+  uint32_t BM = d == 0 ? bmax : (bmax < 512u ? bmax : 512u);
   uint32_t BN = d == 0 ? 48 : N; /* sw_emu: long enough for any scheduling delay of this busy host */
   uint16_t *bigcb = calloc((size_t)BM * bst, 2), *bigx = calloc((size_t)BN * bst, 2);
   uint32_t *bref = calloc((size_t)BN * 4, 4), *g1 = calloc((size_t)BN * 4, 4), *g2 = calloc((size_t)BN * 4, 4);

@@ -98,7 +98,9 @@ check_eq "depth: chain 3 LUT levels + 2 carry from a_q, wide AND >= 3, copy 0, n
 
 # ---- configuration mapping --------------------------------------------------------------------
 got=$("$synth" params --kernel som_bmu --config ecp5 2>&1)
-check_contains "params: v1 table used for today's som_bmu" "$got" "source=rtl/synth/synth.py V1_CONFIGS"
+# today's som_bmu is v2: its parameters come from the project's kernels/configs.mk
+check_contains "params: today's som_bmu (v2) takes the ecp5 configuration of kernels/configs.mk" "$got" "S=2"
+check_contains "params: ... from kernels/configs.mk" "$got" "source=kernels/configs.mk"
 cat >"$work/configs.mk" <<'EOF'
 KERNEL_CONFIG ?= default
 ifeq ($(KERNEL_CONFIG),ecp5)

@@ -80,8 +80,9 @@ int main(int argc, char **argv) {
   CHECK("XRT's profiling gives a kernel time", t.kernel_s > 0 && t.wall_s > 0);
   somhop_xrt_run_info info;
   CHECK_INT("the shim ran the kernel (modeled timing exported)", xrt_test_last_run(&info), 0);
-  if (hw) CHECK_STR("on CU som_bmu_1 (HBM[0], where the host placed the buffers)", info.cu, "som_bmu:som_bmu_1");
-  else CHECK_CONTAINS("on a som_bmu CU (sw_emu: every CU on HBM[0], XRT picks any)", info.cu, "som_bmu:som_bmu_");
+  /* the host splits the samples over the xclbin's CUs (each slice in its CU's bank), so the
+   * last run is on one of them */
+  CHECK_CONTAINS("on a som_bmu CU", info.cu, "som_bmu:som_bmu_");
 
   bad = 0;
   for (uint32_t i = 0; i < ncases; i++) {
