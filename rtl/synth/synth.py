@@ -251,8 +251,10 @@ def resolve_config(kernel, config, srcs):
 def chparam_cmd(kernel, params):
     if not params:
         return "hierarchy -top " + kernel
+    # yosys names a top whose parameters were changed $paramod$<hash>\<kernel> after
+    # hierarchy; rename it back so the selections and -top below find it
     return "chparam " + " ".join(f"-set {k} {v}" for k, v in sorted(params.items())) + \
-        f" {kernel}"
+        f" {kernel}; hierarchy -top {kernel}; rename -top {kernel}"
 
 
 # ---------------------------------------------------------------------------------------
