@@ -821,7 +821,9 @@ static void rm_tree(const char *dir) {
  * thread and taken by a watcher thread (sigwait), which writes a failed summary (exit code
  * 128 + signal) and ends the process at once; the work in progress is abandoned. */
 static sigset_t run_sigs;
-static pthread_mutex_t run_finish = PTHREAD_MUTEX_INITIALIZER; /* held once the summary is written */
+static pthread_mutex_t run_finish = PTHREAD_MUTEX_INITIALIZER; /* guards sig_st.r */
+static pthread_once_t run_sig_once = PTHREAD_ONCE_INIT;
+static int run_sig_ok; /* the watcher thread is running */
 static struct {
   run_ctx *r;
   const char *term;
@@ -832,9 +834,16 @@ static struct {
 static void *sig_watch(void *arg) {
   (void)arg;
   int sig = 0;
-  if (sigwait(&run_sigs, &sig) != 0) return NULL;
-  pthread_mutex_lock(&run_finish); /* the run finishing on its own wins; it never unlocks */
-  run_ctx *r = sig_st.r;
+  run_ctx *r = NULL;
+  for (;;) {
+    if (sigwait(&run_sigs, &sig) != 0) return NULL;
+    pthread_mutex_lock(&run_finish);
+    r = sig_st.r;
+    if (r) break; /* a run in progress: it ends here (the lock is kept) */
+    /* No run in progress: the last one already wrote its summary and the process is on its
+     * way out (or, called as a library function, between runs); that run's result stands. */
+    pthread_mutex_unlock(&run_finish);
+  }
   const char *name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
   cJSON *s = cJSON_CreateObject();
   cJSON_AddFalseToObject(s, "ok");
@@ -859,14 +868,12 @@ static void *sig_watch(void *arg) {
   _exit(128 + sig);
 }
 
-/* Block the signals (inherited by every thread created later) and start the watcher. */
-static void sig_start(run_ctx *r, const char *term, double t0) {
+/* Once per process: block the signals (inherited by every thread created later) and start
+ * the watcher. */
+static void sig_init(void) {
   sigemptyset(&run_sigs);
   sigaddset(&run_sigs, SIGTERM);
   sigaddset(&run_sigs, SIGINT);
-  sig_st.r = r;
-  sig_st.term = term;
-  sig_st.t0 = t0;
   sig_st.err_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
   pthread_t th;
   if (pthread_sigmask(SIG_BLOCK, &run_sigs, NULL) != 0 || pthread_create(&th, NULL, sig_watch, NULL) != 0) {
@@ -875,6 +882,18 @@ static void sig_start(run_ctx *r, const char *term, double t0) {
     return;
   }
   pthread_detach(th);
+  run_sig_ok = 1;
+}
+
+/* Hand this run to the watcher: a SIGTERM from now on writes its failed summary. */
+static void sig_start(run_ctx *r, const char *term, double t0) {
+  pthread_once(&run_sig_once, sig_init);
+  if (!run_sig_ok) return;
+  pthread_mutex_lock(&run_finish);
+  sig_st.r = r;
+  sig_st.term = term;
+  sig_st.t0 = t0;
+  pthread_mutex_unlock(&run_finish);
 }
 
 /* ---- 9. Entry point -------------------------------------------------------------------- */
@@ -956,7 +975,10 @@ int somhop_cmd_run(int argc, char **argv) {
   if (!r.plan && (rc = upload_outputs(&r, outputs))) goto done;
 
 done:;
-  pthread_mutex_lock(&run_finish); /* from here on a SIGTERM waits for this summary */
+  /* From here on a SIGTERM waits for this summary, then finds no run in progress: the run
+   * finishing on its own wins. */
+  pthread_mutex_lock(&run_finish);
+  sig_st.r = NULL;
   cJSON *s = cJSON_CreateObject();
   cJSON_AddBoolToObject(s, "ok", rc == 0);
   if (r.job_name[0]) cJSON_AddStringToObject(s, "job", r.job_name);
@@ -995,6 +1017,7 @@ done:;
   somhop_kube_client_free(r.kc);
   somhop_kube_config_free(r.kcfg);
   if (r.own_workdir) rm_tree(r.workdir);
+  pthread_mutex_unlock(&run_finish);
   (void)td;
   return rc;
 }
