@@ -84,12 +84,15 @@ bench: deps
 lint: deps
 	@set -e; for c in $(LINT_CMDS); do echo "== $$c"; $$c; done
 
-# The sanitizer build lives in its own tree so it never mixes with the normal one.
+# The sanitizer build lives in its own tree so it never mixes with the normal one; only the
+# Verilated models (built without sanitizers either way, sim/sim.mk) come from the normal
+# tree of the same configuration, built there first if they are not yet.
 asan: deps
-	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-asan OPT=-O1 \
+	@$(MAKE) --no-print-directory -j$(JOBS) sim-vl
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build-asan SIM_VL_BUILD=$(BUILD) OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  SOMHOP_ASAN=1 all
-	@$(MAKE) --no-print-directory BUILD=build-asan SOMHOP_ASAN=1 asan-run
+	@$(MAKE) --no-print-directory BUILD=build-asan SIM_VL_BUILD=$(BUILD) SOMHOP_ASAN=1 asan-run
 
 .PHONY: asan-run
 asan-run:

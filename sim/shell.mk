@@ -14,18 +14,18 @@ SHELL_G_somhop_shell_tb_w64   := -GDATA_W=64
 SHELL_G_somhop_shell_tb_small := -GMAX_BURST=16 -GMAX_OUTST=4 -GFIFO_DEPTH=32
 
 SIM_MODELS     += $(SHELL_MODELS)
-SIM_MODEL_LIBS += $(foreach k,$(SHELL_MODELS),$(SIM_DIR)/$(k)/V$(k)__ALL.a)
-SIM_MODEL_HDRS += $(foreach k,$(SHELL_MODELS),$(SIM_DIR)/$(k)/V$(k).h)
+SIM_MODEL_LIBS += $(foreach k,$(SHELL_MODELS),$(SIM_VL_DIR)/$(k)/V$(k)__ALL.a)
+SIM_MODEL_HDRS += $(foreach k,$(SHELL_MODELS),$(SIM_VL_DIR)/$(k)/V$(k).h)
 
 # Same flags and archive layout as sim/sim.mk's SIM_VERILATE; $(1) model name.
 define SHELL_VERILATE
-$(SIM_DIR)/$(1)/V$(1).h: $(SHELL_TB_F) rtl/lint.vlt $(shell cat $(SHELL_TB_F) 2>/dev/null)
-	@rm -rf $(SIM_DIR)/$(1) && mkdir -p $(SIM_DIR)/$(1)
+$(SIM_VL_DIR)/$(1)/V$(1).h: $(SHELL_TB_F) rtl/lint.vlt $(shell cat $(SHELL_TB_F) 2>/dev/null)
+	@rm -rf $(SIM_VL_DIR)/$(1) && mkdir -p $(SIM_VL_DIR)/$(1)
 	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f $(SHELL_TB_F) --top-module somhop_shell_tb \
-	  $(SHELL_G_$(1)) --prefix V$(1) --Mdir $(SIM_DIR)/$(1)
+	  $(SHELL_G_$(1)) --prefix V$(1) --Mdir $(SIM_VL_DIR)/$(1)
 
-$(SIM_DIR)/$(1)/V$(1)__ALL.a: $(SIM_DIR)/$(1)/V$(1).h
-	@set -e; cd $(SIM_DIR)/$(1); rm -f *.o $$(@F); \
+$(SIM_VL_DIR)/$(1)/V$(1)__ALL.a: $(SIM_VL_DIR)/$(1)/V$(1).h
+	@set -e; cd $(SIM_VL_DIR)/$(1); rm -f *.o $$(@F); \
 	  ls V$(1)*.cpp | xargs -P 2 -I{} sh -c \
 	    'echo "  CXX $(1)/{}" && $(SIM_MODEL_CXX) -I. -c {} -o $$$$(basename {} .cpp).o'; \
 	  ar rcs $$(@F) V$(1)*.o

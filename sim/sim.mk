@@ -15,6 +15,13 @@ VERILATOR      ?= verilator
 SIM_VL_ROOT    := $(shell $(VERILATOR) --getenv VERILATOR_ROOT 2>/dev/null)
 SIM_VL_INC     := $(SIM_VL_ROOT)/include
 SIM_DIR        := $(BUILD)/sim
+# The Verilated models and the Verilator runtime (sanitizer-free, see above) live in
+# $(SIM_VL_BUILD)/sim: `make asan` points SIM_VL_BUILD at the normal tree of the same
+# configuration, so the sanitizer build links the models `make` already built instead of
+# verilating and compiling them a second time.
+SIM_VL_BUILD   ?= $(BUILD)
+SIM_VL_DIR     := $(SIM_VL_BUILD)/sim
+SIM_VL_CFG_H   := $(SIM_VL_BUILD)/gen/somhop_config.h
 SIM_LIB        := $(BUILD)/lib/libsomhop_sim.a
 SOMHOP_SIM_LIBS = $(abspath $(SIM_LIB)) -lz -lpthread -lstdc++ -lm
 SIM_KERNELS    := som_bmu hopfield_update
@@ -36,11 +43,11 @@ SIM_VL_DEFS    := -DVM_COVERAGE=0 -DVM_SC=0 -DVM_TRACE=1 -DVM_TRACE_FST=1 -DVM_T
 SIM_MODEL_CXX  := $(CXX) -std=gnu++17 -O2 -fPIC -w $(SIM_VL_DEFS) -I$(SIM_VL_INC) \
                   -I$(SIM_VL_INC)/vltstd
 SIM_RT_SRCS    := verilated verilated_fst_c verilated_threads
-SIM_RT_OBJS    := $(SIM_RT_SRCS:%=$(SIM_DIR)/rt/%.o)
+SIM_RT_OBJS    := $(SIM_RT_SRCS:%=$(SIM_VL_DIR)/rt/%.o)
 SIM_HARN_SRCS  := $(wildcard sim/harness/*.cpp)
 SIM_HARN_OBJS  := $(SIM_HARN_SRCS:%.cpp=$(SIM_DIR)/obj/%.o)
-SIM_MODEL_LIBS := $(foreach k,$(SIM_MODELS),$(SIM_DIR)/$(k)/V$(k)__ALL.a)
-SIM_MODEL_HDRS := $(foreach k,$(SIM_MODELS),$(SIM_DIR)/$(k)/V$(k).h)
+SIM_MODEL_LIBS := $(foreach k,$(SIM_MODELS),$(SIM_VL_DIR)/$(k)/V$(k)__ALL.a)
+SIM_MODEL_HDRS := $(foreach k,$(SIM_MODELS),$(SIM_VL_DIR)/$(k)/V$(k).h)
 # The shared shell's test tops (their own rules) join SIM_MODELS/_LIBS/_HDRS here.
 include sim/shell.mk
 
@@ -53,29 +60,33 @@ LINT_CMDS   += $(abspath rtl/lint.sh)
 # $(1) model name, $(2) top module, $(3) parameter overrides (after the configuration's
 # -G flags $(SOMHOP_CFG_VL_<top>) of kernels/configs.mk; a config change re-verilates).
 define SIM_VERILATE
-$(SIM_DIR)/$(1)/V$(1).h: rtl/$(2)/$(2).f rtl/lint.vlt $(shell cat rtl/$(2)/$(2).f 2>/dev/null) $(SOMHOP_CFG_H)
-	@rm -rf $(SIM_DIR)/$(1) && mkdir -p $(SIM_DIR)/$(1)
+$(SIM_VL_DIR)/$(1)/V$(1).h: rtl/$(2)/$(2).f rtl/lint.vlt $(shell cat rtl/$(2)/$(2).f 2>/dev/null) $(SIM_VL_CFG_H)
+	@rm -rf $(SIM_VL_DIR)/$(1) && mkdir -p $(SIM_VL_DIR)/$(1)
 	$(VERILATOR) $(SIM_VL_FLAGS) rtl/lint.vlt -f rtl/$(2)/$(2).f --top-module $(2) $(SOMHOP_CFG_VL_$(2)) $(subst +, ,$(3)) \
-	  --prefix V$(1) --Mdir $(SIM_DIR)/$(1)
+	  --prefix V$(1) --Mdir $(SIM_VL_DIR)/$(1)
 
 # Compile every generated .cpp of the model (two at a time) into one archive.
-$(SIM_DIR)/$(1)/V$(1)__ALL.a: $(SIM_DIR)/$(1)/V$(1).h
-	@set -e; cd $(SIM_DIR)/$(1); rm -f *.o $$(@F); \
+$(SIM_VL_DIR)/$(1)/V$(1)__ALL.a: $(SIM_VL_DIR)/$(1)/V$(1).h
+	@set -e; cd $(SIM_VL_DIR)/$(1); rm -f *.o $$(@F); \
 	  ls V$(1)*.cpp | xargs -P 2 -I{} sh -c \
 	    'echo "  CXX $(1)/{}" && $(SIM_MODEL_CXX) -I. -c {} -o $$$$(basename {} .cpp).o'; \
 	  ar rcs $$(@F) V$(1)*.o
 endef
 $(foreach m,$(SIM_MODEL_SPECS),$(eval $(call SIM_VERILATE,$(word 1,$(subst :, ,$(m))),$(word 2,$(subst :, ,$(m))),$(word 3,$(subst :, ,$(m))))))
 
-$(SIM_DIR)/rt/%.o: $(SIM_VL_INC)/%.cpp
+$(SIM_VL_DIR)/rt/%.o: $(SIM_VL_INC)/%.cpp
 	@mkdir -p $(dir $@)
 	$(SIM_MODEL_CXX) -c $< -o $@
 
 $(SIM_DIR)/obj/sim/harness/%.o: sim/harness/%.cpp $(SIM_MODEL_HDRS)
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -fPIC $(WARN) $(DEPFLAGS) $(SAN) $(CXXFLAGS) -Isim/include -Isim/harness \
-	  $(SIM_MODELS:%=-I$(SIM_DIR)/%) -isystem $(SIM_VL_INC) -isystem $(SIM_VL_INC)/vltstd \
+	  $(SIM_MODELS:%=-I$(SIM_VL_DIR)/%) -isystem $(SIM_VL_INC) -isystem $(SIM_VL_INC)/vltstd \
 	  $(SIM_VL_DEFS) -c $< -o $@
+
+# The sanitizer-free part alone (what `make asan` takes from the normal tree).
+.PHONY: sim-vl
+sim-vl: $(SIM_MODEL_LIBS) $(SIM_RT_OBJS)
 
 # One archive: harness + both models + the Verilator runtime.
 $(SIM_LIB): $(SIM_HARN_OBJS) $(SIM_MODEL_LIBS) $(SIM_RT_OBJS)
