@@ -252,10 +252,22 @@ static cJSON *merged_result(const cJSON *job, const shard_st *sh, int n, const c
   return res;
 }
 
-/* Puts shard i into the pending set for `attempt`, or creates its Pod if the scheduler reserved
- * a slot. *fit gets the scheduler's last answer (-1 not yet), msg its reason. */
+/* Shard Pods to create in this reconcile (their slots are reserved). */
+typedef struct {
+  int shard, attempt, rc;
+  char node[256];
+  double pend_since;
+} create_item;
+
+typedef struct {
+  create_item *v;
+  size_t n, cap;
+} create_list;
+
+/* Puts shard i into the pending set for `attempt`, or (the scheduler reserved a slot) queues the
+ * creation of its Pod in cl. *fit gets the scheduler's last answer (-1 not yet), msg its reason. */
 static int want_shard(rctx *r, int i, int attempt, const char *pool, long fpgas, int prio, int *fit, char *msg,
-                      size_t mcap, double *since) {
+                      size_t mcap, double *since, create_list *cl) {
   ctrl *c = r->c;
   char skey[700];
   snprintf(skey, sizeof skey, "%s#%d", r->key, i);
@@ -305,22 +317,84 @@ static int want_shard(rctx *r, int i, int attempt, const char *pool, long fpgas,
     ctrl_kick_scheduler(c);
     return 0;
   }
-  r->shard_ix = i + 1;
-  int created = ctrl_rec_create_pod(r, attempt, rv.node, pool, fpgas);
-  r->shard_ix = 0;
-  if (created < 0) {
-    pthread_mutex_lock(&c->mu);
-    free(ctrl_map_del(&c->resv, skey));
-    pthread_mutex_unlock(&c->mu);
-    ctrl_kick_scheduler(c);
-    return -1;
+  if (cl->n == cl->cap) {
+    size_t cap = cl->cap ? cl->cap * 2 : 16;
+    create_item *nv = realloc(cl->v, cap * sizeof *nv);
+    if (!nv) return -1;
+    cl->v = nv;
+    cl->cap = cap;
   }
-  if (created == 0) {
-    ctrl_observe_latency(c, ctrl_mono() - rv.pend_since);
-    ctrl_event(c, r->job, "Normal", "PodCreated", "shard %d attempt %d: pod %s-s%d-a%d on node %s", i, attempt, r->name,
-               i, attempt, rv.node);
-  }
+  create_item *ci = &cl->v[cl->n++];
+  memset(ci, 0, sizeof *ci);
+  ci->shard = i;
+  ci->attempt = attempt;
+  snprintf(ci->node, sizeof ci->node, "%s", rv.node);
+  ci->pend_since = rv.pend_since;
   return 0;
+}
+
+/* Creating the queued Pods: one POST each, in parallel (up to CREATE_THREADS, each with its own
+ * client) when there are many — a 64-shard job is 64 POSTs, serial they would take seconds. */
+#define CREATE_THREADS 8
+typedef struct {
+  rctx r;                 /* a copy with its own client; the job object is only read */
+  create_list *cl;
+  const char *pool;
+  long fpgas;
+  size_t first, step;
+} create_ctx;
+
+static void *create_some(void *arg) {
+  create_ctx *x = arg;
+  for (size_t k = x->first; k < x->cl->n; k += x->step) {
+    create_item *ci = &x->cl->v[k];
+    x->r.shard_ix = ci->shard + 1;
+    ci->rc = ctrl_rec_create_pod(&x->r, ci->attempt, ci->node, x->pool, x->fpgas);
+  }
+  return NULL;
+}
+
+static int create_all(rctx *r, create_list *cl, const char *pool, long fpgas) {
+  ctrl *c = r->c;
+  size_t nt = cl->n >= 4 ? (cl->n + 7) / 8 : 1;
+  if (nt > CREATE_THREADS) nt = CREATE_THREADS;
+  create_ctx x[CREATE_THREADS];
+  pthread_t th[CREATE_THREADS];
+  int started[CREATE_THREADS] = {0}, rc = 0;
+  for (size_t t = 0; t < nt; t++) {
+    x[t] = (create_ctx){*r, cl, pool, fpgas, t, nt};
+    if (t > 0 && somhop_kube_client_new(c->cfg, 15, &x[t].r.kc) != 0) x[t].r.kc = NULL;
+  }
+  for (size_t t = 1; t < nt; t++)
+    if (x[t].r.kc) started[t] = pthread_create(&th[t], NULL, create_some, &x[t]) == 0;
+  /* this thread takes slice 0 and every slice whose thread did not start */
+  for (size_t t = 0; t < nt; t++)
+    if (t == 0 || !started[t]) {
+      x[t].r.kc = t == 0 ? r->kc : (x[t].r.kc ? x[t].r.kc : r->kc);
+      create_some(&x[t]);
+    }
+  for (size_t t = 1; t < nt; t++) {
+    if (started[t]) pthread_join(th[t], NULL);
+    if (x[t].r.kc && x[t].r.kc != r->kc) somhop_kube_client_free(x[t].r.kc);
+  }
+  for (size_t k = 0; k < cl->n; k++) {
+    create_item *ci = &cl->v[k];
+    if (ci->rc < 0) {
+      char skey[700];
+      snprintf(skey, sizeof skey, "%s#%d", r->key, ci->shard);
+      pthread_mutex_lock(&c->mu);
+      free(ctrl_map_del(&c->resv, skey));
+      pthread_mutex_unlock(&c->mu);
+      ctrl_kick_scheduler(c);
+      rc = -1;
+    } else if (ci->rc == 0) {
+      ctrl_observe_latency(c, ctrl_mono() - ci->pend_since);
+      ctrl_event(c, r->job, "Normal", "PodCreated", "shard %d attempt %d: pod %s-s%d-a%d on node %s", ci->shard,
+                 ci->attempt, r->name, ci->shard, ci->attempt, ci->node);
+    }
+  }
+  cl->n = 0;
+  return rc;
 }
 
 /* A healthy node for the merge Pod (no slot): the preferred one, else any of the pool. */
@@ -392,6 +466,7 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
   char fatal_reason[64] = "", fatal_msg[1500] = "", slot_msg[220] = "";
   cJSON *events = cJSON_CreateArray(); /* Warning messages, posted once the status is written */
   double oldest_wait = -1;
+  create_list cl = {NULL, 0, 0};
 
   for (int i = 0; i <= N && !fatal_reason[0]; i++) {
     shard_st *s = &sh[i];
@@ -434,7 +509,7 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
       int fit = -1;
       double since = 0;
       char pm[200] = "";
-      if (want_shard(r, i, A + 1, pool, fpgas, prio, &fit, pm, sizeof pm, &since) < 0) rc = -1;
+      if (want_shard(r, i, A + 1, pool, fpgas, prio, &fit, pm, sizeof pm, &since, &cl) < 0) rc = -1;
       if (fit == CTRL_FIT_BUSY || fit == CTRL_FIT_NO_NODE) {
         waiting_slot++;
         if (oldest_wait < 0 || since < oldest_wait) oldest_wait = since;
@@ -500,7 +575,7 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
         int fit;
         double since;
         char pm[200];
-        if (want_shard(r, i, A, pool, fpgas, prio, &fit, pm, sizeof pm, &since) < 0) rc = -1;
+        if (want_shard(r, i, A, pool, fpgas, prio, &fit, pm, sizeof pm, &since, &cl) < 0) rc = -1;
         continue;
       }
       snprintf(d, sizeof d, "pod %s-s%d-a%d disappeared", r->name, i, A);
@@ -541,6 +616,8 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
     failed_now++;
     look_at(after, delay + 0.05); /* the next Pod of this shard */
   }
+
+  if (cl.n && !fatal_reason[0] && create_all(r, &cl, pool, fpgas) < 0) rc = -1;
 
   /* status */
   int failed_shards = 0;
@@ -619,6 +696,7 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
   }
   if (w < 0) rc = -1;
 done:
+  free(cl.v);
   cJSON_Delete(events);
   for (int i = 0; i <= N; i++) cJSON_Delete(sh[i].metrics);
   free(sh);
