@@ -109,6 +109,26 @@ check_eq "shard pods: s0..s5 attempt 1 and one merge pod" "$(pods_of six | tr '\
   "six-merge-a1 six-s0-a1 six-s1-a1 six-s2-a1 six-s3-a1 six-s4-a1 six-s5-a1 "
 check_eq "shard pod label and env index" "$(K get pod six-s4-a1 -o jsonpath='{.metadata.labels.somhop\.dev/shard}/{.spec.containers[0].env[?(@.name=="SOMHOP_SHARD_INDEX")].value}')" "4/4"
 check_eq "no part file left after the merge" "$(ls "$WORK/out" | grep -c shard)" 0
+check_eq "merge pod: SOMHOP_MERGE=1, holds no FPGA slot" \
+  "$(K get pod six-merge-a1 -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_MERGE")].value}/{.metadata.annotations.somhop\.dev/fpgas}')" "1/0"
+
+# ConfigMap output: parts are ConfigMaps <name>-shard-<i>, merged into one, then deleted
+cat <<EOF | K create -f - >/dev/null
+apiVersion: somhop.dev/v1alpha1
+kind: FPGAJob
+metadata: {name: cm3, namespace: default}
+spec:
+  task: som-bmu
+  target: cpu
+  shards: 3
+  inputs: [{name: model, path: $WORK/som.smf}, {name: data, builtin: digits}]
+  outputs: [{name: bmu, configMapKeyRef: {name: cm3-out, key: bmu.csv}}]
+EOF
+wait_for 90 done_ cm3
+check_eq "3 shards to a ConfigMap: Succeeded" "$(phase cm3)" Succeeded
+K get cm cm3-out -o jsonpath='{.data.bmu\.csv}' >"$WORK/cm3.csv" 2>/dev/null
+check "ConfigMap output identical to the one-Pod CSV" "cmp -s '$WORK/out/one.csv' '$WORK/cm3.csv'"
+check_eq "part ConfigMaps deleted after the merge" "$(K get cm -o name | grep -c 'cm3-out-shard')" 0
 
 cat <<EOF | K create -f - >/dev/null
 apiVersion: somhop.dev/v1alpha1
