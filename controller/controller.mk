@@ -7,6 +7,7 @@
 #   $(BUILD)/tests/test_ctrl_*         tests/k8s/test_ctrl_*.c (pure: queue, scheduler, line splitter)
 #   tests/k8s/test_controller.sh       cluster scenarios (TEST_CMDS)
 #   tests/k8s/bench_controller.sh      1000 jobs onto 100 nodes (BENCH_CMDS)
+#   tests/k8s/bench_shard.sh           a 64-shard job onto 100 nodes (BENCH_CMDS)
 
 CTRL_SRCS      := $(wildcard controller/ctrl_*.c)
 CTRL_OBJS      := $(CTRL_SRCS:controller/%.c=$(BUILD)/obj/ctrl/%.o)
@@ -24,7 +25,7 @@ ifneq ($(CTRL_BENCH_SRCS),)
 ALL_TARGETS += $(CTRL_BENCH_BIN)
 endif
 TEST_CMDS   += $(CTRL_UNIT_BINS) $(wildcard tests/k8s/test_controller*.sh)
-BENCH_CMDS  += $(wildcard tests/k8s/bench_controller.sh)
+BENCH_CMDS  += $(wildcard tests/k8s/bench_controller.sh tests/k8s/bench_shard.sh)
 
 $(BUILD)/obj/ctrl/%.o: controller/%.c
 	@mkdir -p $(dir $@)

@@ -252,7 +252,7 @@ static pod_ent *pod_parse(const cJSON *obj) {
   cJSON *fa = cJSON_GetObjectItemCaseSensitive(ann, CTRL_FPGAS_ANN); /* key has dots: no js() */
   const char *f = cJSON_IsString(fa) ? fa->valuestring : NULL;
   p->fpgas = f ? atol(f) : 1;
-  if (p->fpgas < 1) p->fpgas = 1;
+  if (p->fpgas < 1 && !(f && strcmp(f, "0") == 0)) p->fpgas = 1; /* "0": a sharded job's merge Pod */
   p->phase = phase_of(js(obj, "status.phase"));
   p->deleting = js(obj, "metadata.deletionTimestamp") != NULL;
   p->started = ctrl_parse_time(js(obj, "status.startTime"));

@@ -22,6 +22,7 @@
  * Status is written through /status with the cached resourceVersion (409 -> requeue).
  */
 #include "ctrl.h"
+#include "ctrl_rec.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,15 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- snapshots ------------------------------------------------------------- */
-typedef struct {
-  char name[300];
-  char node[256];
-  int attempt, phase, deleting, exit_code, node_ok;
-  char msg[4097];
-  char reason[128];
-  double started;
-} pod_snap;
+/* ---- snapshots (pod_snap: ctrl_rec.h) ---------------------------------------- */
 
 typedef struct {
   ctrl *c;
@@ -122,14 +115,7 @@ size_t ctrl_api_format(char *buf, size_t len) {
   return off < len ? off : len;
 }
 
-/* ---- API writes -------------------------------------------------------------- */
-typedef struct {
-  ctrl *c;
-  somhop_kube_client *kc;
-  cJSON *job;          /* our copy of the job (replaced after successful writes) */
-  char key[600];
-  const char *ns, *name, *uid;
-} rctx;
+/* ---- API writes (rctx: ctrl_rec.h) ---------------------------------------------- */
 
 static void refresh_names(rctx *r) {
   r->ns = js(r->job, "metadata.namespace");
@@ -245,7 +231,7 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
   if (!atomic_load(&r->c->acting)) return -1;
   ctrl *c = r->c;
   char podname[300], buf[64];
-  snprintf(podname, sizeof podname, "%s-a%d", r->name, attempt);
+  ctrl_shard_pod_name(r->name, r->shard_ix, attempt, podname, sizeof podname); /* <name>-a<N> unless sharded */
   cJSON *pod = cJSON_CreateObject();
   cJSON_AddStringToObject(pod, "apiVersion", "v1");
   cJSON_AddStringToObject(pod, "kind", "Pod");
@@ -257,6 +243,10 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
   if (strlen(r->name) <= 63) cJSON_AddStringToObject(labels, CTRL_JOB_LABEL, r->name);
   snprintf(buf, sizeof buf, "%d", attempt);
   cJSON_AddStringToObject(labels, CTRL_ATTEMPT_LABEL, buf);
+  if (r->shard_ix > 0) {
+    snprintf(buf, sizeof buf, "%d", r->shard_ix - 1);
+    cJSON_AddStringToObject(labels, CTRL_SHARD_LABEL, buf);
+  }
   cJSON *ann = cJSON_AddObjectToObject(md, "annotations");
   snprintf(buf, sizeof buf, "%ld", fpgas);
   cJSON_AddStringToObject(ann, CTRL_FPGAS_ANN, buf);
@@ -310,10 +300,11 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
     cJSON_AddItemToArray(env, e);
   }
   free(jobjson);
+  if (r->shard_ix) ctrl_shard_env(env, r->shard_ix, (int)jnum(r->job, "spec.shards", 1));
   cJSON *res = cJSON_AddObjectToObject(ctr, "resources");
   cJSON *lim = cJSON_AddObjectToObject(res, "limits");
   snprintf(buf, sizeof buf, "%ld", fpgas);
-  cJSON_AddStringToObject(lim, pool_resource(c, pool), buf);
+  if (fpgas > 0) cJSON_AddStringToObject(lim, pool_resource(c, pool), buf); /* the merge Pod holds none */
   char path[600];
   snprintf(path, sizeof path, "/api/v1/namespaces/%s/pods", r->ns);
   long st = 0;
@@ -422,7 +413,7 @@ static const char *validate(ctrl *c, const cJSON *job, char *buf, size_t len, co
   const char *name = js(job, "metadata.name");
   if (!name || strlen(name) > 240) return "metadata.name is longer than 240 characters (Pod names add -a<N>)";
   if (!cJSON_IsArray(c->o.runner_cmd)) return "controller has no runner command";
-  return NULL;
+  return ctrl_shard_validate(job, buf, len);
 }
 
 /* ---- reconcile --------------------------------------------------------------------- */
@@ -430,6 +421,7 @@ static void drop_sched(ctrl *c, const char *key) {
   pthread_mutex_lock(&c->mu);
   free(ctrl_map_del(&c->pending, key));
   free(ctrl_map_del(&c->resv, key));
+  ctrl_shard_drop_locked(c, key, -1); /* a sharded job's per-shard entries */
   pthread_mutex_unlock(&c->mu);
 }
 
@@ -618,7 +610,7 @@ static int failed_attempt(rctx *r, cJSON *st, int A, const char *reason, const c
 
 /* Returns 0 (done; *after >= 0 asks for a delayed look) or -1 (retry with back-off). */
 static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *after) {
-  rctx r = {c, kc, NULL, "", NULL, NULL, NULL};
+  rctx r = {c, kc, NULL, "", NULL, NULL, NULL, 0};
   snprintf(r.key, sizeof r.key, "%s", key);
   snap_ctx s = {c, NULL, NULL, NULL, NULL, 0, 0, ctrl_wall()};
   pthread_mutex_lock(&c->mu);
@@ -626,6 +618,7 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
   if (!je) {
     free(ctrl_map_del(&c->pending, key));
     free(ctrl_map_del(&c->resv, key));
+    ctrl_shard_drop_locked(c, key, -1);
     pthread_mutex_unlock(&c->mu);
     ctrl_kick_scheduler(c);
     return 0;
@@ -701,6 +694,10 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     if (created > 0) *after = left + 0.05;
   }
 
+  if (jnum(r.job, "spec.shards", 1) > 1) { /* one Pod per shard, then the merge Pod: ctrl_shard.c */
+    rc = ctrl_shard_reconcile(&r, st, s.v, s.n, pool, fpgas, prio, after);
+    goto out;
+  }
   int A = (int)jnum(r.job, "status.attempts", 0);
   for (size_t i = 0; i < s.n; i++)
     if (s.v[i].attempt > A) A = s.v[i].attempt;
@@ -872,7 +869,7 @@ static void count_resv(const char *key, void *val, void *arg) {
   const char *slash = strchr(key, '/');
   if (slash) {
     char pk[700];
-    snprintf(pk, sizeof pk, "%s-a%d", key, r->attempt);
+    ctrl_shard_resv_pod_key(key, r->attempt, pk, sizeof pk); /* "<key>-a<N>"; a shard's "ns/job#i" maps to its Pod */
     if (ctrl_map_has(&p->c->pods, pk)) return;
   }
   intptr_t i = (intptr_t)ctrl_map_get(&p->idx, r->node);
@@ -920,7 +917,9 @@ static char **sched_pass(ctrl *c, size_t *nkeys) {
     int blocked = 0;
     for (int b = 0; b < nbusy; b++) blocked |= strcmp(busy_pools[b], j->pool) == 0;
     size_t pick = 0;
-    int fit = blocked ? CTRL_FIT_BUSY : ctrl_sched_pick(p.nodes, p.nn, j, &pick);
+    int fit = blocked ? CTRL_FIT_BUSY
+                      : strchr(j->key, '#') ? ctrl_shard_pick(c, p.nodes, p.nn, j, &pick) /* spread shards */
+                                            : ctrl_sched_pick(p.nodes, p.nn, j, &pick);
     int old_fit = pe->fit;
     if (fit == CTRL_FIT_OK) {
       resv_ent *r = calloc(1, sizeof *r);
@@ -939,6 +938,7 @@ static char **sched_pass(ctrl *c, size_t *nkeys) {
       p.nodes[pick].used += j->fpgas;
       keys[nk++] = k;
       free(ctrl_map_del(&c->pending, k)); /* j->key pointed into the map; use k from here */
+      if (strchr(k, '#')) *strchr(k, '#') = 0; /* a shard: its job is what gets reconciled */
       continue;
     }
     if (fit == CTRL_FIT_BUSY && !blocked && nbusy < 4) snprintf(busy_pools[nbusy++], 16, "%s", j->pool);
@@ -956,6 +956,7 @@ static char **sched_pass(ctrl *c, size_t *nkeys) {
     pe->fit = fit;
     if (old_fit != fit) {
       char *k = strdup(j->key);
+      if (k && strchr(k, '#')) *strchr(k, '#') = 0;
       if (k) keys[nk++] = k;
     }
   }
@@ -1214,3 +1215,20 @@ void *ctrl_event_main(void *arg) {
   somhop_kube_client_free(kc);
   return NULL;
 }
+
+/* ---- for ctrl_shard.c (ctrl_rec.h): the helpers above, unchanged ------------------------- */
+int ctrl_rec_terminal(int phase) { return terminal(phase); }
+int ctrl_rec_write_status(rctx *r, cJSON *status) { return write_status(r, status); }
+int ctrl_rec_patch_finalizer(rctx *r, int add) { return patch_finalizer(r, add); }
+int ctrl_rec_has_finalizer(const cJSON *job) { return has_finalizer(job); }
+int ctrl_rec_delete_pod(rctx *r, const char *pod, int grace0) { return delete_pod(r, pod, grace0); }
+int ctrl_rec_create_pod(rctx *r, int attempt, const char *node, const char *pool, long fpgas) {
+  return create_pod(r, attempt, node, pool, fpgas);
+}
+void ctrl_rec_set_str(cJSON *o, const char *k, const char *v) { set_str(o, k, v); }
+void ctrl_rec_set_num(cJSON *o, const char *k, double v) { set_num(o, k, v); }
+void ctrl_rec_set_time_once(cJSON *o, const char *k, double t) { set_time_once(o, k, t); }
+void ctrl_rec_set_cond(cJSON *st, const char *type, const char *status, const char *reason, const char *msg) {
+  set_cond(st, type, status, reason, msg);
+}
+int ctrl_rec_fail_job(rctx *r, cJSON *st, const char *reason, const char *msg) { return fail_job(r, st, reason, msg); }

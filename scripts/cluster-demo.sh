@@ -78,8 +78,15 @@ for _ in $(seq 1 $((TIMEOUT * 5))); do
   sleep 0.2
 done
 apply_example "$ex/som-bmu-configmap.yaml"
+# The sharded BMU search (and its one-Pod twin) read the digits model.
+for _ in $(seq 1 $((TIMEOUT * 5))); do
+  [ "$(kubectl get fj som-train-digits -o jsonpath='{.status.phase}')" = Succeeded ] && break
+  sleep 0.2
+done
+apply_example "$ex/som-bmu-digits-sharded.yaml"
 
-jobs="som-train-iris som-train-digits hopfield-store-digits som-bmu-iris"
+jobs="som-train-iris som-train-digits hopfield-store-digits som-bmu-iris som-bmu-digits som-bmu-digits-sharded"
+njobs=6
 deadline=$((SECONDS + TIMEOUT))
 while :; do
   done_n=0 failed=0
@@ -87,7 +94,7 @@ while :; do
     ph=$(kubectl get fj "$j" -o jsonpath='{.status.phase}' 2>/dev/null || true)
     case "$ph" in Succeeded) done_n=$((done_n + 1)) ;; Failed) failed=$((failed + 1)) ;; esac
   done
-  [ $((done_n + failed)) -eq 4 ] && break
+  [ $((done_n + failed)) -eq $njobs ] && break
   if [ $SECONDS -ge $deadline ]; then
     note "timed out after $TIMEOUT s"
     break
@@ -103,17 +110,20 @@ import json, sys
 for j in json.load(sys.stdin)["items"]:
     st, r = j.get("status", {}), j.get("status", {}).get("result", {}) or {}
     figs = []
-    for step in r.get("steps", []):
-        s = step.get("summary", {})
+    for s in [r.get("metrics", {})] + [step.get("summary", {}) for step in r.get("steps", [])]:
         for k in ("qe", "te", "purity", "stable_patterns", "converged", "samples"):
             if k in s and not any(f.startswith(k + "=") for f in figs): figs.append("%s=%s" % (k, round(s[k], 4) if isinstance(s[k], float) else s[k]))
         b = s.get("backend")
         if isinstance(b, dict) and "bit_exact_fixed_ref" in b:
             figs.append("%s: %s/%s bit-exact vs fixed-point ref" % (b.get("name"), b["bit_exact_fixed_ref"], b.get("compared")))
-    print("%-22s %-9s on %-6s %5.2fs  %s" % (j["metadata"]["name"], st.get("phase"), st.get("nodeName"),
+    print("%-22s %-9s on %-6s %5.2fs  %s" % (j["metadata"]["name"], st.get("phase"), st.get("nodeName") or ("%s shards" % st.get("shardProgress")),
           r.get("wallSeconds", 0), ", ".join(figs) or r.get("error", "")))
 ' 
 echo
 kubectl get pods -o wide
-[ "$done_n" -eq 4 ] || { note "not every job succeeded; logs in $LOGS"; tail -20 "$LOGS/controller.log" >&2; exit 1; }
-note "all 4 example jobs Succeeded"
+[ "$done_n" -eq $njobs ] || { note "not every job succeeded; logs in $LOGS"; tail -20 "$LOGS/controller.log" >&2; exit 1; }
+note "all $njobs example jobs Succeeded"
+# The sharded job's merged output must be the one-Pod output, byte for byte.
+cmp "$JOBS/som-bmu-digits.csv" "$JOBS/som-bmu-digits-sharded.csv" ||
+  { note "the 4-shard BMU CSV differs from the one-Pod CSV"; exit 1; }
+note "som-bmu-digits-sharded: $(kubectl get fj som-bmu-digits-sharded -o jsonpath='{.status.shardProgress}') shards on nodes $(kubectl get fj som-bmu-digits-sharded -o jsonpath='{.status.shardStatus[*].nodeName}'); merged CSV ($(wc -l <"$JOBS/som-bmu-digits.csv") lines) identical to the one-Pod run"

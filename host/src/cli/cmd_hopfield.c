@@ -57,6 +57,8 @@ static const cli_opt recall_opts[] = {
                                  "a seeded random order each sweep, cpu backend only)"},
     {"max-sweeps", 0, "N", "cap on sweeps per probe (default 100)"},
     {"repeat", 0, "K", "without PROBES: K noisy probes per stored pattern (default 1)"},
+    {"range", 0, "A:B", "only probes A..B-1 of PROBES (0-based; A: = to the end), e.g. one\n"
+                        "shard of a sharded FPGAJob"},
     {"shape", 0, "WxH", "image shape for --png / .pbm (default: the model's)"},
     {"seed", 's', "N", "seed for --noise and --order random (default 1)"},
     {"backend", 'b', "NAME", "cpu|ref|sw_emu|hw_emu|hw (default cpu)"},
@@ -340,6 +342,24 @@ static int cmd_recall(int argc, char **argv) {
     count = p.count;
     probes = p.s;
     p.s = NULL;
+    if (cli_has(&a, "range")) { /* probes [A, B): the rest is dropped before any work */
+      somhop_load_opts ro = SOMHOP_LOAD_OPTS_INIT;
+      if ((rc = somhop_parse_range(cli_get(&a, "range"), &ro, &e)) < 0) {
+        ex = cli_usage_error(&recall_cmd, "option '--range': %s", e.msg);
+        goto out;
+      }
+      if (ro.range_begin >= count || (ro.range_end != UINT64_MAX && ro.range_end > count)) {
+        ex = cli_errorf(EXIT_RUNTIME, "--range %s: the probes hold only %zu patterns", cli_get(&a, "range"), count);
+        goto out;
+      }
+      size_t b0 = (size_t)ro.range_begin, b1 = ro.range_end == UINT64_MAX ? count : (size_t)ro.range_end;
+      memmove(probes, probes + b0 * n, (b1 - b0) * n);
+      count = b1 - b0;
+    }
+  }
+  if (cli_has(&a, "range") && from_stored) {
+    ex = cli_usage_error(&recall_cmd, "option '--range' applies only with PROBES");
+    goto out;
   }
   if (noise > 0 && (rc = somhop_hopfield_add_noise(probes, count, (uint32_t)n, noise, c.seed, &e)) < 0) {
     ex = cli_fail(&e, rc);
@@ -436,6 +456,7 @@ static int cmd_recall(int argc, char **argv) {
     cj_int(&j, "max_sweeps", max_sweeps);
     cj_int(&j, "converged", (long long)converged);
     cj_num(&j, "mean_sweeps", count ? (double)total_sweeps / (double)count : 0.0);
+    cj_int(&j, "total_sweeps", (long long)total_sweeps);
     cj_int(&j, "on_stored_pattern", (long long)on_stored);
     if (from_stored) cj_int(&j, "recalled_exactly", (long long)exact_origin);
     else cj_null(&j, "recalled_exactly");

@@ -34,6 +34,7 @@
 #include "cli.h"
 #include "somhop/data.h"
 #include "kube/kube.h"
+#include "run_shard.h"
 
 #define RUN_SUMMARY_MAX 4096          /* Kubernetes' per-container termination message limit */
 #define RUN_FETCH_MAX (1LL << 30)     /* largest input fetched over HTTP, bytes */
@@ -95,6 +96,9 @@ typedef struct run_ctx {
   char err[1024];                  /* the failure message (summary "error") */
   char err_tail[RUN_STDERR_TAIL + 1]; /* the end of the failed step's stderr (summary "stderr") */
   int step_no;
+  int shards, shard, merge;        /* spec.shards; this Pod's SOMHOP_SHARD_INDEX (-1: not a
+                                      shard); SOMHOP_MERGE=1: the merge Pod (run_shard.h) */
+  char range[64];                  /* --range A:B of this shard's slice, "" = all */
 } run_ctx;
 
 /* Record the failure (first one wins) and return exit code. */
@@ -293,6 +297,22 @@ static int check_io(run_ctx *r, const cJSON *arr, const char *where, int is_inpu
   return 0;
 }
 
+/* What a sharded run cannot split so that the merge equals the one-Pod run. */
+static int shard_check(run_ctx *r, const cJSON *extra) {
+  static const char *const whole[] = {"noise", "order", "png", "repeat", NULL};
+  for (const char *const *w = whole; *w; w++)
+    if (cJSON_GetObjectItemCaseSensitive(extra, *w))
+      return fail(r, EXIT_USAGE, "spec.params.extra.%s works on the whole probe set: not with spec.shards > 1", *w);
+  for (int j = 0; j < r->n_out; j++) {
+    const char *d = jstr(r->out[j].src, "path") ? jstr(r->out[j].src, "path") : jstr(r->out[j].src, "url");
+    const cJSON *cm = cJSON_GetObjectItemCaseSensitive(r->out[j].src, "configMapKeyRef");
+    if (cm) d = jstr(cm, "key");
+    if (d && strcmp(r->out[j].name, "summary") && cli_has_ext(d, ".pbm"))
+      return fail(r, EXIT_USAGE, "spec.outputs[%d]: .pbm outputs cannot be merged from shards (use .csv or .npy)", j);
+  }
+  return 0;
+}
+
 static int validate(run_ctx *r, const task_def **td_out) {
   static const char *const task_names[] = {"som-train", "som-bmu", "hopfield-store", "hopfield-recall", NULL};
   static const char *const targets[] = {"hw", "hw_emu", "sw_emu", "cpu", NULL};
@@ -313,6 +333,13 @@ static int validate(run_ctx *r, const task_def **td_out) {
   const cJSON *fp = cJSON_GetObjectItemCaseSensitive(s, "fpgas");
   if (fp && (!cJSON_IsNumber(fp) || fp->valuedouble < 1 || fp->valuedouble > 8))
     return fail(r, EXIT_USAGE, "spec.fpgas must be an integer in 1..8");
+  const cJSON *sh = cJSON_GetObjectItemCaseSensitive(s, "shards");
+  if (sh && (!cJSON_IsNumber(sh) || sh->valuedouble < 1 || sh->valuedouble > RUN_SHARDS_MAX ||
+             sh->valuedouble != (double)(int)sh->valuedouble))
+    return fail(r, EXIT_USAGE, "spec.shards must be an integer in 1..%d", RUN_SHARDS_MAX);
+  r->shards = sh ? (int)sh->valuedouble : 1;
+  if (r->shards > 1 && strcmp(r->task, "som-bmu") && strcmp(r->task, "hopfield-recall"))
+    return fail(r, EXIT_USAGE, "spec.shards > 1 needs task som-bmu or hopfield-recall, not %s", r->task);
   if ((rc = check_io(r, cJSON_GetObjectItemCaseSensitive(s, "inputs"), "inputs", 1, r->in, &r->n_in)) ||
       (rc = check_io(r, cJSON_GetObjectItemCaseSensitive(s, "outputs"), "outputs", 0, r->out, &r->n_out)))
     return rc;
@@ -348,6 +375,7 @@ static int validate(run_ctx *r, const task_def **td_out) {
     if (in_list(reserved, 5, e->string))
       return fail(r, EXIT_USAGE, "spec.params.extra.%s is set by the runner (use spec.target / spec.outputs)", e->string);
   }
+  if (r->shards > 1 && (rc = shard_check(r, extra))) return rc;
   /* Which typed params this task ignores (reported, not an error). */
   r->ignored = cJSON_CreateArray();
   cJSON_ArrayForEach(e, p) {
@@ -635,6 +663,7 @@ static int run_task(run_ctx *r) {
     add(a, "som"); add(a, "bmu"); add(a, "%s", input(r, "model")); add(a, "%s", input(r, "data"));
     add(a, "-o"); add(a, "%s", output(r, "bmu", ".csv"));
     add_str(a, p, "labelColumn", "label-col");
+    if (r->range[0]) { add(a, "--range"); add(a, "%s", r->range); }
     add(a, "--backend"); add(a, "%s", r->backend);
     add_extra(a, p);
     add(a, "--json");
@@ -650,6 +679,7 @@ static int run_task(run_ctx *r) {
     add(a, "hopfield"); add(a, "recall"); add(a, "%s", input(r, "model")); add(a, "%s", input(r, "probes"));
     add(a, "-o"); add(a, "%s", output(r, "states", ".csv"));
     add_str(a, p, "updateMode", "mode"); add_int(a, p, "maxSweeps", "max-sweeps"); add_int(a, p, "seed", "seed");
+    if (r->range[0]) { add(a, "--range"); add(a, "%s", r->range); }
     add(a, "--backend"); add(a, "%s", r->backend);
     add_extra(a, p);
     add(a, "--json");
@@ -745,6 +775,132 @@ static int upload_outputs(run_ctx *r, cJSON *outputs) {
     cJSON_AddItemToArray(outputs, o);
   }
   return 0;
+}
+
+/* ---- 7b. Sharded jobs (run_shard.h) ---------------------------------------------------- */
+
+/* Shard i of a job with spec.shards > 1 (SOMHOP_SHARD_INDEX, set by the controller): outputs go
+ * to their part destinations, the summary output is the merge Pod's. SOMHOP_MERGE=1: the merge
+ * Pod. Neither set: the whole job in this one process (the same outputs). */
+static int shard_setup(run_ctx *r) {
+  const char *ix = getenv("SOMHOP_SHARD_INDEX"), *mg = getenv("SOMHOP_MERGE");
+  if (r->shards <= 1) return 0;
+  if (mg && !strcmp(mg, "1")) {
+    r->merge = 1;
+    return 0;
+  }
+  if (!ix || !*ix) return 0;
+  char *end;
+  long i = strtol(ix, &end, 10);
+  if (*end || i < 0 || i >= r->shards)
+    return fail(r, EXIT_USAGE, "SOMHOP_SHARD_INDEX \"%.20s\" is not in 0..%d", ix, r->shards - 1);
+  r->shard = (int)i;
+  int k = 0;
+  for (int j = 0; j < r->n_out; j++) {
+    io_item *it = &r->out[j];
+    if (!strcmp(it->name, "summary")) continue; /* dropped: the merge Pod writes it */
+    cJSON *src = (cJSON *)it->src, *cm = cJSON_GetObjectItemCaseSensitive(src, "configMapKeyRef");
+    char part[PATH_MAX];
+    const char *key = cm ? "name" : jstr(src, "path") ? "path" : "url";
+    cJSON *holder = cm ? cm : src;
+    const char *cur = jstr(holder, key);
+    int bad = cm ? run_shard_part_cm(cur, r->shard, part, sizeof part) : run_shard_part_path(cur, r->shard, part, sizeof part);
+    if (bad || strlen(part) > (cm ? 253u : 4096u))
+      return fail(r, EXIT_USAGE, "spec.outputs[%d]: the part name of shard %d is too long", j, r->shard);
+    cJSON_ReplaceItemInObjectCaseSensitive(holder, key, cJSON_CreateString(part));
+    it->name = jstr(src, "name");
+    r->out[k++] = *it;
+  }
+  r->n_out = k;
+  return 0;
+}
+
+/* This shard's slice: the samples are counted by streaming, the CLI reads only its range. */
+static int shard_range(run_ctx *r) {
+  const char *in = input(r, !strcmp(r->task, "som-bmu") ? "data" : "probes");
+  const char *lc = strcmp(r->task, "som-bmu") ? NULL : jstr(cJSON_GetObjectItemCaseSensitive(r->spec, "params"), "labelColumn");
+  uint64_t n = 0, lo, hi;
+  char msg[900];
+  if (r->plan) {
+    snprintf(r->range, sizeof r->range, "<slice %d of %d>", r->shard, r->shards);
+    return 0;
+  }
+  int rc = run_shard_count(r->task, in, lc, &n, msg, sizeof msg);
+  if (rc) return fail(r, rc, "shard %d: %s", r->shard, msg);
+  run_shard_slice(n, r->shard, r->shards, &lo, &hi);
+  if (lo == hi)
+    return fail(r, EXIT_USAGE, "spec.shards %d exceeds the %llu samples of the input: shard %d would be empty",
+                r->shards, (unsigned long long)n, r->shard);
+  snprintf(r->range, sizeof r->range, "%llu:%llu", (unsigned long long)lo, (unsigned long long)hi);
+  return 0;
+}
+
+/* Where part i of output it comes from: its path (a path output), else a fetched file. */
+static int part_source(run_ctx *r, const io_item *it, int i, char *local, size_t cap, int fetch) {
+  const cJSON *cm = cJSON_GetObjectItemCaseSensitive(it->src, "configMapKeyRef");
+  const char *path = jstr(it->src, "path"), *url = jstr(it->src, "url");
+  char part[PATH_MAX], ext[16], what[96];
+  snprintf(what, sizeof what, "output %s, part of shard %d", it->name, i);
+  if (path) {
+    if (run_shard_part_path(path, i, local, cap)) return fail(r, EXIT_USAGE, "%s: path too long", what);
+    return 0;
+  }
+  ext_of(cm ? jstr(cm, "key") : url, ext, sizeof ext);
+  snprintf(local, cap, "%s/part%d-%s%s", r->workdir, i, it->name, ext[0] ? ext : ".csv");
+  if (!fetch) return 0;
+  if (cm) {
+    if (run_shard_part_cm(jstr(cm, "name"), i, part, sizeof part)) return fail(r, EXIT_USAGE, "%s: name too long", what);
+    return configmap_get(r, part, jstr(cm, "key"), local, what);
+  }
+  if (run_shard_part_path(url, i, part, sizeof part)) return fail(r, EXIT_USAGE, "%s: URL too long", what);
+  return http_get(r, part, local, what);
+}
+
+static int merge_parts(run_ctx *r) {
+  char (*parts)[PATH_MAX] = calloc((size_t)r->shards, sizeof *parts);
+  const char **pv = calloc((size_t)r->shards, sizeof *pv);
+  int rc = 0;
+  if (!parts || !pv) rc = fail(r, EXIT_RUNTIME, "out of memory");
+  for (int j = 0; !rc && j < r->n_out; j++) {
+    io_item *it = &r->out[j];
+    if (!strcmp(it->name, "summary")) continue;
+    for (int i = 0; !rc && i < r->shards; i++) {
+      rc = part_source(r, it, i, parts[i], sizeof parts[i], !r->plan);
+      pv[i] = parts[i];
+    }
+    if (rc) break;
+    const char *dst = output(r, it->name, ".csv");
+    if (r->plan) {
+      printf("merge %d parts (%s .. %s) -> %s\n", r->shards, parts[0], parts[r->shards - 1], dst);
+      continue;
+    }
+    char msg[900];
+    int m = run_shard_merge(pv, r->shards, dst, !strcmp(r->task, "som-bmu"), msg, sizeof msg);
+    if (m) rc = fail(r, m, "%s", msg);
+  }
+  free(parts);
+  free(pv);
+  return rc;
+}
+
+/* After the merged outputs are written: the parts go (path parts unlinked, ConfigMap parts
+ * deleted; URL parts stay, the server owns them). Best effort: the job already succeeded. */
+static void merge_cleanup(run_ctx *r) {
+  for (int j = 0; j < r->n_out; j++) {
+    io_item *it = &r->out[j];
+    if (!strcmp(it->name, "summary")) continue;
+    const cJSON *cm = cJSON_GetObjectItemCaseSensitive(it->src, "configMapKeyRef");
+    const char *path = jstr(it->src, "path");
+    for (int i = 0; i < r->shards && (path || cm); i++) {
+      char part[PATH_MAX], api[PATH_MAX + 600];
+      long st = 0;
+      if (path && !run_shard_part_path(path, i, part, sizeof part)) unlink(part);
+      if (cm && !run_shard_part_cm(jstr(cm, "name"), i, part, sizeof part) && kube(r) == 0) {
+        snprintf(api, sizeof api, "/api/v1/namespaces/%s/configmaps/%s", r->ns, part);
+        somhop_kube_request(r->kc, "DELETE", api, NULL, NULL, 0, &st, NULL, NULL);
+      }
+    }
+  }
 }
 
 /* ---- 8. Summary ------------------------------------------------------------------------ */
@@ -902,6 +1058,7 @@ int somhop_cmd_run(int argc, char **argv) {
   cli_args a;
   run_ctx r;
   memset(&r, 0, sizeof r);
+  r.shard = -1;
   int prc = cli_parse(&run_cmd, argc, argv, &a);
   if (prc == 1) return 0;
   if (prc < 0) return EXIT_USAGE;
@@ -948,6 +1105,7 @@ int somhop_cmd_run(int argc, char **argv) {
   snprintf(r.ns, sizeof r.ns, "%s", ns && *ns ? ns : "default");
 
   if ((rc = validate(&r, &td))) goto done;
+  if ((rc = shard_setup(&r))) goto done;
   r.backend = cli_get(&a, "backend") ? cli_get(&a, "backend") : r.target;
   {
     static const char *const bk[] = {"cpu", "ref", "sw_emu", "hw_emu", "hw", NULL};
@@ -970,7 +1128,13 @@ int somhop_cmd_run(int argc, char **argv) {
     r.own_workdir = 1;
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (r.merge) { /* the merge Pod: parts in, the job's outputs out */
+    if ((rc = merge_parts(&r)) || (!r.plan && (rc = upload_outputs(&r, outputs)))) goto done;
+    if (!r.plan) merge_cleanup(&r);
+    goto done;
+  }
   if ((rc = fetch_inputs(&r))) goto done;
+  if (r.shard >= 0 && (rc = shard_range(&r))) goto done;
   if ((rc = run_task(&r))) goto done;
   if (!r.plan && (rc = upload_outputs(&r, outputs))) goto done;
 
@@ -985,6 +1149,9 @@ done:;
   if (r.task) cJSON_AddStringToObject(s, "task", r.task);
   if (r.target) cJSON_AddStringToObject(s, "target", r.target);
   if (r.backend) cJSON_AddStringToObject(s, "backend", r.backend);
+  if (r.shard >= 0) cJSON_AddNumberToObject(s, "shard", r.shard);
+  if (r.range[0]) cJSON_AddStringToObject(s, "range", r.range);
+  if (r.merge) cJSON_AddNumberToObject(s, "mergedShards", r.shards);
   cJSON_AddNumberToObject(s, "exitCode", rc);
   cJSON_AddNumberToObject(s, "wallSeconds", (double)(long long)((cli_now() - t0) * 1000 + 0.5) / 1000);
   if (rc) cJSON_AddStringToObject(s, "error", r.err);

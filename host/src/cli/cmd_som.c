@@ -924,9 +924,11 @@ static int cmd_bmu(int argc, char **argv) {
   }
   /* the second-best unit is always computed; --second only adds the column */
   int rc;
+  double dist_sum = 0.0; /* in sample order: a sharded job adds its shards' sums */
   while ((rc = use_next(&u)) > 0) {
     size_t n = u.ck.n, len = 0;
     const uint32_t *bmu = u.bmu, *second = u.second;
+    for (size_t i = 0; i < n; i++) dist_sum += sqrt(u.dist2[i]);
     if (npy) {
       unsigned char *p = (unsigned char *)tab;
       for (size_t i = 0; i < n; i++) {
@@ -965,6 +967,8 @@ static int cmd_bmu(int argc, char **argv) {
     use_json_begin(&u, &j);
     cj_str(&j, "output", out);
     cj_int(&j, "samples", (long long)n);
+    cj_num(&j, "dist_sum", dist_sum);
+    cj_num(&j, "qe", n ? dist_sum / (double)n : 0.0);
     cli_kreport_json(&j, &u.rep);
     cj_end(&j);
   } else {

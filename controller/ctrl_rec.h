@@ -1,0 +1,66 @@
+/*
+ * ctrl_rec.h — what ctrl_reconcile.c shares with ctrl_shard.c (sharded FPGAJobs): the
+ * reconcile context, Pod snapshots, the API-write and status helpers (ctrl_rec_*: thin
+ * wrappers of ctrl_reconcile.c's own functions) and the shard hooks the reconciler and the
+ * scheduler call.
+ */
+#ifndef SOMHOP_CTRL_REC_H
+#define SOMHOP_CTRL_REC_H
+
+#include "ctrl.h"
+
+#define CTRL_SHARD_LABEL "somhop.dev/shard"
+#define CTRL_SHARDS_MAX 256
+
+/* A Pod of the job, copied out of the cache under mu. */
+typedef struct {
+  char name[300];
+  char node[256];
+  int attempt, phase, deleting, exit_code, node_ok;
+  char msg[4097];
+  char reason[128];
+  double started;
+} pod_snap;
+
+typedef struct {
+  ctrl *c;
+  somhop_kube_client *kc;
+  cJSON *job;          /* our copy of the job (replaced after successful writes) */
+  char key[600];
+  const char *ns, *name, *uid;
+  int shard_ix;        /* the Pod create_pod makes: 0 the job's, i+1 shard i's, -1 the merge Pod */
+} rctx;
+
+/* ctrl_reconcile.c */
+int ctrl_rec_terminal(int phase);
+int ctrl_rec_write_status(rctx *r, cJSON *status); /* 0 written, 2 unchanged, 1 gone, -1 error */
+int ctrl_rec_patch_finalizer(rctx *r, int add);
+int ctrl_rec_has_finalizer(const cJSON *job);
+int ctrl_rec_delete_pod(rctx *r, const char *pod, int grace0);
+int ctrl_rec_create_pod(rctx *r, int attempt, const char *node, const char *pool, long fpgas); /* 0, 1 = 409, -1 */
+void ctrl_rec_set_str(cJSON *o, const char *k, const char *v);
+void ctrl_rec_set_num(cJSON *o, const char *k, double v);
+void ctrl_rec_set_time_once(cJSON *o, const char *k, double t);
+void ctrl_rec_set_cond(cJSON *st, const char *type, const char *status, const char *reason, const char *msg);
+int ctrl_rec_fail_job(rctx *r, cJSON *st, const char *reason, const char *msg);
+
+/* ctrl_shard.c. Scheduler entries of shard i are keyed "ns/job#i" ('#' is in no object name). */
+/* Pod name: <job>-a<N> (shard_ix 0), <job>-s<i>-a<N> (shard i), <job>-merge-a<N> (-1). */
+void ctrl_shard_pod_name(const char *job, int shard_ix, int attempt, char *out, size_t cap);
+/* Appends SOMHOP_SHARD_INDEX/SOMHOP_SHARD_COUNT (a shard) or SOMHOP_MERGE (the merge Pod). */
+void ctrl_shard_env(cJSON *env, int shard_ix, int shards);
+/* NULL if spec.shards is valid for the task, else a message (static or in buf). */
+const char *ctrl_shard_validate(const cJSON *job, char *buf, size_t len);
+/* Drops the pending/reservation entries of shard `shard` of job key (-1: all). Caller holds mu. */
+void ctrl_shard_drop_locked(ctrl *c, const char *key, int shard);
+/* The Pod cache key of reservation key at attempt: "<key>-a<N>", or for "ns/job#i" "ns/job-s<i>-a<N>". */
+void ctrl_shard_resv_pod_key(const char *key, int attempt, char *out, size_t cap);
+/* ctrl_sched_pick for a shard: among nodes with room, the one with the fewest live Pods and
+ * reservations of the same job (spread), then the most free slots, then the name. Caller holds mu. */
+int ctrl_shard_pick(ctrl *c, const ctrl_sched_node *nodes, size_t n, const ctrl_sched_job *j, size_t *pick);
+/* reconcile() of a job with spec.shards > 1, from its validated spec (st: the status being built,
+ * not taken over). Returns 0 or -1 like reconcile(); *after as reconcile(). */
+int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const char *pool, long fpgas, int prio,
+                         double *after);
+
+#endif

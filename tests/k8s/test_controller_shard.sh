@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# tests/k8s/test_controller_shard.sh — sharded FPGAJobs (spec.shards, issue 14) against a REAL
+# etcd + kube-apiserver (scripts/local-cluster.sh) and three somhop-node sim nodes (2 slots
+# each), with the real `somhop run` in every Pod:
+#   1  som-bmu over builtin digits in 6 shards: the merged CSV is byte-identical to the one-Pod
+#      run's, shards spread over all 3 nodes, status (completedShards, Shards column 6/6, summed
+#      metrics), no part file left; hopfield-recall in 3 shards to .npy: identical to one Pod
+#   2  a shard killed (kill -9) mid-run is retried alone: attempts 2 for it, 1 for the others,
+#      output still identical
+#   3  controller kill -9 during a sharded run, restarted: every shard has exactly one Pod (no
+#      duplicate, none lost), no node ran more than its 2 slots at once, output identical
+#   4  deleting a sharded job deletes every shard Pod
+set -u
+SOMHOP_ROOT=${SOMHOP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+SOMHOP_BUILD=${SOMHOP_BUILD:-$SOMHOP_ROOT/build}
+. "$SOMHOP_ROOT/tests/check.sh"
+. "$SOMHOP_ROOT/tests/k8s/cluster_lib.sh"
+
+CTRL=$SOMHOP_BUILD/bin/somhop-controller
+NODEBIN=$SOMHOP_BUILD/bin/somhop-node
+SOMHOP=$SOMHOP_BUILD/bin/somhop
+for b in "$CTRL" "$NODEBIN" "$SOMHOP"; do
+  [ -x "$b" ] || { echo "not ok - binary $b missing (build it first)"; exit 1; }
+done
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/somhop-shard-test.XXXXXX")
+mkdir -p "$WORK/out" "$WORK/pids"
+
+cluster_start
+cluster_apply_crd || { echo "not ok - CRD install"; exit 1; }
+cluster_on_exit "rm -rf '$WORK'"
+K() { "$KUBECTL" "$@"; }
+
+# The real runner; with $WORK/slow present it first waits that many seconds (so shards overlap
+# and can be killed mid-run). Every run logs start/end per node and leaves its pid.
+cat >"$WORK/runner.sh" <<EOF
+#!/bin/sh
+echo "start \$SOMHOP_NODE \$SOMHOP_JOB_NAME-\${SOMHOP_SHARD_INDEX:-m} \$(date +%s.%N)" >>"$WORK/runs.log"
+echo \$\$ >"$WORK/pids/\$SOMHOP_JOB_NAME-\${SOMHOP_SHARD_INDEX:-m}-\$SOMHOP_ATTEMPT"
+[ -f "$WORK/slow" ] && [ -n "\${SOMHOP_SHARD_INDEX:-}" ] && sleep "\$(cat "$WORK/slow")"
+"$SOMHOP" run
+rc=\$?
+echo "end \$SOMHOP_NODE \$SOMHOP_JOB_NAME-\${SOMHOP_SHARD_INDEX:-m} \$(date +%s.%N)" >>"$WORK/runs.log"
+exit \$rc
+EOF
+chmod +x "$WORK/runner.sh"
+: >"$WORK/runs.log"
+
+"$NODEBIN" --kubeconfig "$KUBECONFIG" --name sim-sh --count 3 --fpgas 2 --lease-seconds 4 --status-seconds 1 \
+  --workdir "$WORK/node" >"$WORK/node.log" 2>&1 &
+npid=$!
+disown "$npid"
+cluster_on_exit "kill $npid; sleep 0.5; kill -9 $npid"
+port=$((20000 + RANDOM % 20000))
+start_ctrl() {
+  "$CTRL" --kubeconfig "$KUBECONFIG" --id shard --metrics-addr "127.0.0.1:$port" --lease-namespace default \
+    --lease-duration 4 --renew-deadline 3 --retry-period 1 --pending-report 0.1 --resync 10 \
+    --retry-backoff 0.5 --retry-backoff-max 5 \
+    --runner-command "[\"/bin/sh\",\"$WORK/runner.sh\"]" >>"$WORK/ctrl.log" 2>&1 &
+  cpid=$!
+  cluster_on_exit "kill -9 $cpid"
+}
+start_ctrl
+wait_for 30 sh -c "[ \$($KUBECTL get nodes --no-headers 2>/dev/null | grep -cw Ready) -ge 3 ]" ||
+  { not_ok "3 sim nodes Ready" "$(K get nodes 2>&1 | tr '\n' ' ')"; exit 1; }
+wait_for 20 sh -c "[ \"\$(curl -s http://127.0.0.1:$port/readyz)\" = ok ]" || { not_ok "controller ready" "$(tail -5 "$WORK/ctrl.log")"; exit 1; }
+
+"$SOMHOP" som train builtin:digits --rows 8 --cols 8 --epochs 2 -o "$WORK/som.smf" >/dev/null
+"$SOMHOP" hopfield store builtin:digits-prototypes -o "$WORK/hop.smf" >/dev/null 2>&1
+
+bmu_job() { # NAME SHARDS OUTFILE
+  cat <<EOF
+apiVersion: somhop.dev/v1alpha1
+kind: FPGAJob
+metadata: {name: $1, namespace: default}
+spec:
+  task: som-bmu
+  target: cpu
+  shards: $2
+  retryLimit: 2
+  inputs: [{name: model, path: $WORK/som.smf}, {name: data, builtin: digits}]
+  outputs: [{name: bmu, path: $3}]
+EOF
+}
+phase() { K get fj "$1" -o jsonpath='{.status.phase}' 2>/dev/null; }
+done_() { case "$(phase "$1")" in Succeeded | Failed) return 0 ;; esac; return 1; }
+jp() { K get fj "$1" -o jsonpath="$2" 2>/dev/null; }
+pods_of() { K get pods -l "somhop.dev/job=$1" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' 2>/dev/null | sort; }
+
+# ---- 1: merged output == one-Pod output; spread; status ------------------------------------
+bmu_job one 1 "$WORK/out/one.csv" | K create -f - >/dev/null
+bmu_job six 6 "$WORK/out/six.csv" | K create -f - >/dev/null
+wait_for 90 done_ one
+wait_for 120 done_ six
+check_eq "one-Pod som-bmu Succeeded" "$(phase one)" Succeeded
+check_eq "6-shard som-bmu Succeeded" "$(phase six)" Succeeded
+check "6-shard merged CSV is byte-identical to the one-Pod CSV" "cmp -s '$WORK/out/one.csv' '$WORK/out/six.csv'"
+check_eq "merged CSV has 1797 samples + header" "$(wc -l <"$WORK/out/six.csv")" 1798
+check_eq "status: completedShards/failedShards/shardProgress" "$(jp six '{.status.completedShards}/{.status.failedShards}/{.status.shardProgress}')" "6/0/6/6"
+check_contains "kubectl get fj shows the Shards column" "$(K get fj six 2>&1)" "SHARDS"
+check_contains "Shards column value 6/6" "$(K get fj six --no-headers 2>&1)" "6/6"
+nodes=$(jp six '{range .status.shardStatus[*]}{.nodeName}{"\n"}{end}' | sort -u | grep -c .)
+check_eq "6 shards spread over all 3 nodes" "$nodes" 3
+check_eq "result: summed samples" "$(jp six '{.status.result.metrics.samples}')" 1797
+q1=$(jp six '{.status.result.metrics.qe}')
+q0=$(jp one '{.status.result.steps[0].summary.qe}')
+check "result: QE from the shards' sums ($q1) matches the one-Pod QE ($q0) to 1e-9" \
+  "awk -v a='$q1' -v b='$q0' 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d < 1e-9 * b) }'"
+check_eq "shard pods: s0..s5 attempt 1 and one merge pod" "$(pods_of six | tr '\n' ' ')" \
+  "six-merge-a1 six-s0-a1 six-s1-a1 six-s2-a1 six-s3-a1 six-s4-a1 six-s5-a1 "
+check_eq "shard pod label and env index" "$(K get pod six-s4-a1 -o jsonpath='{.metadata.labels.somhop\.dev/shard}/{.spec.containers[0].env[?(@.name=="SOMHOP_SHARD_INDEX")].value}')" "4/4"
+check_eq "no part file left after the merge" "$(ls "$WORK/out" | grep -c shard)" 0
+check_eq "merge pod: SOMHOP_MERGE=1, holds no FPGA slot" \
+  "$(K get pod six-merge-a1 -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_MERGE")].value}/{.metadata.annotations.somhop\.dev/fpgas}')" "1/0"
+
+# ConfigMap output: parts are ConfigMaps <name>-shard-<i>, merged into one, then deleted
+cat <<EOF | K create -f - >/dev/null
+apiVersion: somhop.dev/v1alpha1
+kind: FPGAJob
+metadata: {name: cm3, namespace: default}
+spec:
+  task: som-bmu
+  target: cpu
+  shards: 3
+  inputs: [{name: model, path: $WORK/som.smf}, {name: data, builtin: digits}]
+  outputs: [{name: bmu, configMapKeyRef: {name: cm3-out, key: bmu.csv}}]
+EOF
+wait_for 90 done_ cm3
+check_eq "3 shards to a ConfigMap: Succeeded" "$(phase cm3)" Succeeded
+K get cm cm3-out -o jsonpath='{.data.bmu\.csv}' >"$WORK/cm3.csv" 2>/dev/null
+check "ConfigMap output identical to the one-Pod CSV" "cmp -s '$WORK/out/one.csv' '$WORK/cm3.csv'"
+check_eq "part ConfigMaps deleted after the merge" "$(K get cm -o name | grep -c 'cm3-out-shard')" 0
+
+cat <<EOF | K create -f - >/dev/null
+apiVersion: somhop.dev/v1alpha1
+kind: FPGAJob
+metadata: {name: hop1, namespace: default}
+spec:
+  task: hopfield-recall
+  target: cpu
+  inputs: [{name: model, path: $WORK/hop.smf}, {name: probes, builtin: digits}]
+  outputs: [{name: states, path: $WORK/out/hop1.npy}]
+---
+apiVersion: somhop.dev/v1alpha1
+kind: FPGAJob
+metadata: {name: hop3, namespace: default}
+spec:
+  task: hopfield-recall
+  target: cpu
+  shards: 3
+  inputs: [{name: model, path: $WORK/hop.smf}, {name: probes, builtin: digits}]
+  outputs: [{name: states, path: $WORK/out/hop3.npy}]
+EOF
+wait_for 90 done_ hop1
+wait_for 90 done_ hop3
+check_eq "hopfield-recall: 1 Pod and 3 shards Succeeded" "$(phase hop1)/$(phase hop3)" Succeeded/Succeeded
+check "3-shard recalled states (.npy) byte-identical to the one-Pod run" "cmp -s '$WORK/out/hop1.npy' '$WORK/out/hop3.npy'"
+check_eq "hopfield result: summed probes and converged" "$(jp hop3 '{.status.result.metrics.probes}/{.status.result.metrics.converged}')" \
+  "$(jp hop1 '{.status.result.steps[0].summary.probes}/{.status.result.steps[0].summary.converged}')"
+
+# CRD rule: shards > 1 only for the shardable tasks
+out=$(cat <<EOF | K create -f - 2>&1
+apiVersion: somhop.dev/v1alpha1
+kind: FPGAJob
+metadata: {name: bad-shards, namespace: default}
+spec: {task: som-train, target: cpu, shards: 2, inputs: [{name: data, builtin: iris}]}
+EOF
+)
+check_contains "CRD refuses shards > 1 for som-train" "$out" "spec.shards > 1 needs task som-bmu or hopfield-recall"
+
+# ---- 2: a shard killed mid-run is retried alone ---------------------------------------------
+echo 3 >"$WORK/slow"
+bmu_job kill4 4 "$WORK/out/kill4.csv" | K create -f - >/dev/null
+wait_for 60 test -s "$WORK/pids/kill4-1-1"
+sleep 0.5
+kill -9 "$(cat "$WORK/pids/kill4-1-1")" 2>/dev/null
+wait_for 120 done_ kill4
+check_eq "killed shard: job Succeeded" "$(phase kill4)" Succeeded
+check_eq "only the killed shard ran twice (attempts per shard)" "$(jp kill4 '{range .status.shardStatus[*]}{.attempts}{" "}{end}')" "1 2 1 1 "
+check_eq "killed shard: one counted failure" "$(jp kill4 '{.status.shardStatus[1].failedAttempts}')" 1
+check_eq "killed shard: Pods" "$(pods_of kill4 | tr '\n' ' ')" "kill4-merge-a1 kill4-s0-a1 kill4-s1-a1 kill4-s1-a2 kill4-s2-a1 kill4-s3-a1 "
+check "killed shard: merged output identical to the one-Pod run" "cmp -s '$WORK/out/one.csv' '$WORK/out/kill4.csv'"
+check_contains "a ShardFailed event says the shard is retried alone" \
+  "$(K get events --field-selector involvedObject.name=kill4,reason=ShardFailed -o jsonpath='{.items[*].message}')" "shard 1 attempt 1 failed"
+
+# ---- 3: controller kill -9 during a sharded run ---------------------------------------------
+echo 2 >"$WORK/slow"
+: >"$WORK/runs.log"
+bmu_job crash 8 "$WORK/out/crash.csv" | K create -f - >/dev/null
+wait_for 60 sh -c "[ \$(grep -c 'start .* crash-' '$WORK/runs.log') -ge 3 ]"
+{ kill -9 "$cpid" && wait "$cpid"; } 2>/dev/null
+sleep 1
+start_ctrl
+wait_for 150 done_ crash
+check_eq "after controller kill -9: job Succeeded" "$(phase crash)" Succeeded
+check_eq "exactly one Pod per shard (no duplicate, none lost)" "$(pods_of crash | tr '\n' ' ')" \
+  "crash-merge-a1 crash-s0-a1 crash-s1-a1 crash-s2-a1 crash-s3-a1 crash-s4-a1 crash-s5-a1 crash-s6-a1 crash-s7-a1 "
+check "after controller kill -9: merged output identical" "cmp -s '$WORK/out/one.csv' '$WORK/out/crash.csv'"
+# live shard runners per node, from the start/end log: never above the node's 2 slots
+maxc=$(grep -E '^(start|end) .* crash-[0-9]' "$WORK/runs.log" | sort -k4 -n |
+  awk '{ if ($1 == "start") { c[$2]++; if (c[$2] > m) m = c[$2] } else c[$2]-- } END { print m + 0 }')
+check "no node ran more than 2 shards at once (max $maxc)" "[ $maxc -ge 1 ] && [ $maxc -le 2 ]"
+rm -f "$WORK/slow"
+
+# ---- 4: deleting a sharded job deletes its Pods ----------------------------------------------
+K delete fj six --wait=true --timeout=60s >/dev/null 2>&1
+check_eq "deleted sharded job: no Pod left" "$(pods_of six | grep -c .)" 0
+
+kill -TERM "$cpid" 2>/dev/null
+for _ in $(seq 150); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
+wait "$cpid"
+check_rc "controller exits 0 on SIGTERM" $? 0
+check_done
