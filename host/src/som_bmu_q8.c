@@ -61,6 +61,7 @@
 #endif
 
 #define QPANEL 16    /* neurons per panel */
+#define QLANES 32    /* lane states per sample: lane l holds the neurons j with j % 32 == l */
 #define QGROUP 32    /* neurons padded to a multiple of this (2 panels) */
 #define QTILE 48     /* samples per tile */
 #define QMT 12       /* samples per VNNI micro-tile */
@@ -172,6 +173,8 @@ struct bmu_q8 {
   uint8_t *wq;          /* mp/16 panels of d4/4 groups of 64 bytes: lane l bytes 4l..4l+3
                            hold wq + 128 of neuron 16 p + l, features 4g..4g+3 */
   float *hn;            /* mp: |w'_j|^2 / 2 rounded to float; +inf for padding */
+  double *hd;           /* m: |w_j|^2 / 2 of the caller's (uncentred) codebook, float64 */
+  double wd_max;        /* max_j |w_j|_2, uncentred */
   double wn;            /* WN = max_j |w'_j|_2 */
   double ew;            /* EW = max_j |ew_j|_2 */
 };
@@ -185,6 +188,7 @@ void somhop__q8_free(bmu_q8 *q) {
   free(q->hew);
   free(q->wq);
   free(q->hn);
+  free(q->hd);
   free(q);
 }
 
@@ -212,7 +216,8 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
   q->hew = calloc(d, sizeof(double));
   q->wq = algo_aligned3(q->mp, q->d4, 1);
   q->hn = algo_aligned3(q->mp, 1, sizeof(float));
-  if (!q->cfd || !q->sw || !q->isw || !q->winf || !q->hew || !q->wq || !q->hn) goto fail;
+  q->hd = malloc(m * sizeof(double));
+  if (!q->hd || !q->cfd || !q->sw || !q->isw || !q->winf || !q->hew || !q->wq || !q->hn) goto fail;
   for (size_t k = 0; k < d; k++) q->cfd[k] = (double)cf[k];
   for (size_t j = 0; j < m; j++)
     for (size_t k = 0; k < d; k++) {
@@ -234,9 +239,10 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
     }
     uint8_t *panel = q->wq + (j / QPANEL) * g4 * 64;
     size_t lane = j % QPANEL;
-    double s = 0, se = 0;
+    double s = 0, se = 0, sf = 0;
     for (size_t k = 0; k < d; k++) {
       double w = cbv(q, j, k) - q->cfd[k];
+      sf += cbv(q, j, k) * cbv(q, j, k);
       double r = q->isw[k] > 0 ? nearbyint(w * q->isw[k]) : 0.0;
       if (r > 127) r = 127;
       if (r < -127) r = -127;
@@ -247,9 +253,13 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
       if (fabs(e) > q->hew[k]) q->hew[k] = fabs(e);
     }
     q->hn[j] = (float)(0.5 * s);
+    q->hd[j] = 0.5 * sf;
     if (s > wn2) wn2 = s;
     if (se > ew2) ew2 = se;
+    if (sf > q->wd_max) q->wd_max = sf;
   }
+  q->wd_max = sqrt(q->wd_max) * (1 + 0x1p-40);
+  if (!isfinite(q->wd_max)) goto fail;
   if (!(wn2 < 1e30)) goto fail;   /* float32 scores must stay far from overflow */
   q->wn = sqrt(wn2) * (1 + 0x1p-40);
   q->ew = sqrt(ew2) * (1 + 0x1p-40);
@@ -393,32 +403,35 @@ static void quantise(const bmu_q8 *q, const float *xf, const double *y, int8_t *
 /* 4. Kernels                                                             */
 /* ====================================================================== */
 
-/* Per sample and lane: best two scores and their indices (-1: none). */
+/* Per sample and lane: best two scores, the best one's index (-1: none;
+ * the second's index is never needed: a lane whose second is a candidate
+ * sends the sample to the re-scan). 32
+ * lanes (even panels in 0..15, odd ones in 16..31) make it rarer that one
+ * lane holds two candidates, which forces a re-scan. */
 typedef struct q8_lanes {
-  float b1[QPANEL], b2[QPANEL];
-  int32_t i1[QPANEL], i2[QPANEL];
+  float b1[QLANES], b2[QLANES];
+  int32_t i1[QLANES];
 } q8_lanes;
 
 static void lanes_init(q8_lanes *st, size_t count) {
   for (size_t s = 0; s < count; s++)
-    for (int l = 0; l < QPANEL; l++) {
+    for (int l = 0; l < QLANES; l++) {
       st[s].b1[l] = st[s].b2[l] = INFINITY;
-      st[s].i1[l] = st[s].i2[l] = -1;
+      st[s].i1[l] = -1;
     }
 }
 
-/* Scalar lane update with 16 scores of neurons base..base+15. */
+/* Scalar lane update with 16 scores of neurons base..base+15 (base = 16 p). */
 static inline void lanes_update(q8_lanes *q, const float *sc, int32_t base) {
+  int o = base % QLANES;
   for (int l = 0; l < QPANEL; l++) {
     float v = sc[l];
-    if (v < q->b1[l]) {
-      q->b2[l] = q->b1[l];
-      q->i2[l] = q->i1[l];
-      q->b1[l] = v;
-      q->i1[l] = base + l;
-    } else if (v < q->b2[l]) {
-      q->b2[l] = v;
-      q->i2[l] = base + l;
+    if (v < q->b1[o + l]) {
+      q->b2[o + l] = q->b1[o + l];
+      q->b1[o + l] = v;
+      q->i1[o + l] = base + l;
+    } else if (v < q->b2[o + l]) {
+      q->b2[o + l] = v;
     }
   }
 }
@@ -490,8 +503,6 @@ A256Q static void kernel_avx2(const bmu_q8 *q, const int8_t *xq, const q8_par *p
 #define QUPD(sc, idx)                                                       \
   do {                                                                      \
     __mmask16 m1_ = _mm512_cmp_ps_mask((sc), b1, _CMP_LT_OQ);               \
-    __mmask16 m2_ = _mm512_cmp_ps_mask((sc), b2, _CMP_LT_OQ);               \
-    i2 = _mm512_mask_mov_epi32(_mm512_mask_mov_epi32(i2, m2_, (idx)), m1_, i1); \
     b2 = _mm512_min_ps(b2, _mm512_max_ps(b1, (sc)));                        \
     b1 = _mm512_min_ps(b1, (sc));                                           \
     i1 = _mm512_mask_mov_epi32(i1, m1_, (idx));                             \
@@ -503,14 +514,15 @@ A512V static inline void fin_vnni(q8_lanes *q, const q8_par *par, __m512i da, __
   __m512 tf = _mm512_set1_ps(par->tf);
   __m512 sa = _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(_mm512_sub_epi32(da, off)), hna);
   __m512 sb = _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(_mm512_sub_epi32(db, off)), hnb);
-  __m512 b1 = _mm512_load_ps(q->b1), b2 = _mm512_load_ps(q->b2);
-  __m512i i1 = _mm512_load_si512(q->i1), i2 = _mm512_load_si512(q->i2);
-  QUPD(sa, ia);
-  QUPD(sb, ib);
-  _mm512_store_ps(q->b1, b1);
-  _mm512_store_ps(q->b2, b2);
-  _mm512_store_si512(q->i1, i1);
-  _mm512_store_si512(q->i2, i2);
+  for (int h = 0; h < 2; h++) {   /* even panel: lanes 0..15; odd panel: 16..31 */
+    __m512 b1 = _mm512_load_ps(q->b1 + 16 * h), b2 = _mm512_load_ps(q->b2 + 16 * h);
+    __m512i i1 = _mm512_load_si512(q->i1 + 16 * h);
+    if (h == 0) QUPD(sa, ia);
+    else QUPD(sb, ib);
+    _mm512_store_ps(q->b1 + 16 * h, b1);
+    _mm512_store_ps(q->b2 + 16 * h, b2);
+    _mm512_store_si512(q->i1 + 16 * h, i1);
+  }
 }
 
 A512V static void kernel_vnni(const bmu_q8 *q, const int8_t *xq, const q8_par *par, size_t ns,
@@ -560,17 +572,32 @@ A512V static void kernel_vnni(const bmu_q8 *q, const int8_t *xq, const q8_par *p
   }
 }
 
-A512V static void panel_scores_vnni(const bmu_q8 *q, size_t pan, const int8_t *xq, const q8_par *par,
-                                    float *sc) {
-  size_t g4 = q->d4 / 4;
-  const uint8_t *w = q->wq + pan * g4 * 64;
-  __m512i a = _mm512_setzero_si512();
-  for (size_t g = 0; g < g4; g++)
-    a = _mm512_dpbusd_epi32(a, _mm512_load_si512(w + g * 64), _mm512_set1_epi32(load4(xq + 4 * g)));
-  __m512 s = _mm512_fnmadd_ps(_mm512_set1_ps(par->tf),
-                              _mm512_cvtepi32_ps(_mm512_sub_epi32(a, _mm512_set1_epi32(par->off))),
-                              _mm512_load_ps(q->hn + pan * QPANEL));
-  _mm512_storeu_ps(sc, s);
+/* Scores of one sample against panels pan and pan + 1 (four int32 chains:
+ * two panels x even/odd groups, exact sums as in the kernel). */
+A512V static void panel_scores_vnni2(const bmu_q8 *q, size_t pan, const int8_t *xq, const q8_par *par,
+                                     float *sc) {
+  size_t g4 = q->d4 / 4, g;
+  const uint8_t *wa = q->wq + pan * g4 * 64, *wb = wa + g4 * 64;
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, b0 = a0, b1 = a0;
+  for (g = 0; g + 2 <= g4; g += 2) {
+    __m512i x0 = _mm512_set1_epi32(load4(xq + 4 * g)), x1 = _mm512_set1_epi32(load4(xq + 4 * g + 4));
+    a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(wa + g * 64), x0);
+    b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(wb + g * 64), x0);
+    a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(wa + g * 64 + 64), x1);
+    b1 = _mm512_dpbusd_epi32(b1, _mm512_load_si512(wb + g * 64 + 64), x1);
+  }
+  if (g < g4) {
+    __m512i x0 = _mm512_set1_epi32(load4(xq + 4 * g));
+    a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(wa + g * 64), x0);
+    b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(wb + g * 64), x0);
+  }
+  __m512i off = _mm512_set1_epi32(par->off);
+  __m512 tf = _mm512_set1_ps(par->tf);
+  __m512i da = _mm512_sub_epi32(_mm512_add_epi32(a0, a1), off);
+  __m512i db = _mm512_sub_epi32(_mm512_add_epi32(b0, b1), off);
+  _mm512_storeu_ps(sc, _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(da), _mm512_load_ps(q->hn + pan * QPANEL)));
+  _mm512_storeu_ps(sc + QPANEL, _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(db),
+                                                 _mm512_load_ps(q->hn + (pan + 1) * QPANEL)));
 }
 #endif
 
@@ -590,12 +617,15 @@ static void run_kernel(const bmu_q8 *q, const int8_t *xq, const q8_par *par, siz
 
 /* All mp scores of one sample (the re-scan). */
 static void all_scores(const bmu_q8 *q, const int8_t *xq, const q8_par *par, float *scores) {
+#if Q8_X86
+  if (q->level == Q8_VNNI512) {
+    for (size_t pan = 0; pan < q->mp / QPANEL; pan += 2)
+      panel_scores_vnni2(q, pan, xq, par, scores + pan * QPANEL);
+    return;
+  }
+#endif
   for (size_t pan = 0; pan < q->mp / QPANEL; pan++) {
 #if Q8_X86
-    if (q->level == Q8_VNNI512) {
-      panel_scores_vnni(q, pan, xq, par, scores + pan * QPANEL);
-      continue;
-    }
     if (q->level == Q8_AVX2) {
       panel_scores_avx2(q, pan, xq, par, scores + pan * QPANEL);
       continue;
@@ -627,7 +657,7 @@ static size_t part(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 static size_t scratch_bytes(const bmu_q8 *q) {
   return part(QTILE * q->d4) + part(QTILE * sizeof(q8_par)) + part(QTILE * sizeof(q8_lanes)) +
          part(2 * q->d * sizeof(double)) + part(q->mp * sizeof(float)) +
-         part(2 * QPANEL * sizeof(uint32_t));
+         part(q->mp * sizeof(uint32_t)) + part(q->mp * sizeof(double));
 }
 
 /* Normalised double row i: a pointer into the input, or filled into y. The
@@ -685,10 +715,171 @@ static void sort_u32(uint32_t *a, size_t n) {
   }
 }
 
+/* Reference distances of candidates c[0..nc) (ascending indices), four
+ * interleaved chains, each the reference expression in the reference order
+ * (so bit-equal to it), then the top two in index order. */
+static void eval_cands(const bmu_q8 *q, const double *y, const uint32_t *c, size_t nc, double *f1,
+                       uint32_t *r1, double *f2, uint32_t *r2) {
+  size_t d = q->d;
+  for (size_t a = 0; a < nc; a += 4) {
+    size_t na = nc - a < 4 ? nc - a : 4;
+    double s[4] = {0, 0, 0, 0};
+    if (q->cb) {
+      const double *w[4];
+      for (size_t u = 0; u < 4; u++) w[u] = q->cb + (size_t)c[a + (u < na ? u : 0)] * d;
+      for (size_t k = 0; k < d; k++) {
+        double t0 = y[k] - w[0][k], t1 = y[k] - w[1][k], t2 = y[k] - w[2][k], t3 = y[k] - w[3][k];
+        s[0] += t0 * t0;
+        s[1] += t1 * t1;
+        s[2] += t2 * t2;
+        s[3] += t3 * t3;
+      }
+    } else {
+      const float *w[4];
+      for (size_t u = 0; u < 4; u++) w[u] = q->cb32 + (size_t)c[a + (u < na ? u : 0)] * d;
+      for (size_t k = 0; k < d; k++) {
+        double t0 = y[k] - (double)w[0][k], t1 = y[k] - (double)w[1][k];
+        double t2 = y[k] - (double)w[2][k], t3 = y[k] - (double)w[3][k];
+        s[0] += t0 * t0;
+        s[1] += t1 * t1;
+        s[2] += t2 * t2;
+        s[3] += t3 * t3;
+      }
+    }
+    for (size_t u = 0; u < na; u++) top2(s[u], c[a + u], f1, r1, f2, r2);
+  }
+}
+
+/* Lane reduction: best score b1 (lowest index i1 among equal scores, in lane
+ * wl; -1 if none) and the runner-up score b2. */
+static inline void reduce_c(const q8_lanes *st, float *pb1, int32_t *pi1, int *pwl, float *pb2) {
+  float b1 = INFINITY, b2 = INFINITY;
+  int32_t i1 = -1;
+  int wl = -1;
+  for (int l = 0; l < QLANES; l++)
+    if (st->i1[l] >= 0 && (st->b1[l] < b1 || (st->b1[l] == b1 && st->i1[l] < i1))) {
+      b1 = st->b1[l];
+      i1 = st->i1[l];
+      wl = l;
+    }
+  for (int l = 0; l < QLANES; l++) {
+    float v = l == wl ? st->b2[l] : st->b1[l];
+    if (v < b2) b2 = v;
+  }
+  *pb1 = b1;
+  *pi1 = i1;
+  *pwl = wl;
+  *pb2 = b2;
+}
+
+#if Q8_X86
+/* The same with AVX-512 (same results). */
+A512V static void reduce_512(const q8_lanes *st, float *pb1, int32_t *pi1, int *pwl, float *pb2) {
+  __m512 b1a = _mm512_load_ps(st->b1), b1b = _mm512_load_ps(st->b1 + 16);
+  __m512i i1a = _mm512_load_si512(st->i1), i1b = _mm512_load_si512(st->i1 + 16);
+  __mmask16 va = _mm512_cmpge_epi32_mask(i1a, _mm512_setzero_si512());
+  __mmask16 vb = _mm512_cmpge_epi32_mask(i1b, _mm512_setzero_si512());
+  if (!va && !vb) {
+    *pb1 = *pb2 = INFINITY;
+    *pi1 = -1;
+    *pwl = -1;
+    return;
+  }
+  float ma = _mm512_mask_reduce_min_ps(va, b1a), mb = _mm512_mask_reduce_min_ps(vb, b1b);
+  float m = ma < mb ? ma : mb;
+  __m512 vm = _mm512_set1_ps(m);
+  __mmask16 ea = _mm512_mask_cmp_ps_mask(va, b1a, vm, _CMP_EQ_OQ);
+  __mmask16 eb = _mm512_mask_cmp_ps_mask(vb, b1b, vm, _CMP_EQ_OQ);
+  int32_t ia = _mm512_mask_reduce_min_epi32(ea, i1a), ib = _mm512_mask_reduce_min_epi32(eb, i1b);
+  int32_t idx = ia < ib ? ia : ib;   /* an empty mask reduces to INT32_MAX */
+  __mmask16 wa = _mm512_mask_cmpeq_epi32_mask(ea, i1a, _mm512_set1_epi32(idx));
+  __mmask16 wb = _mm512_mask_cmpeq_epi32_mask(eb, i1b, _mm512_set1_epi32(idx));
+  *pb1 = m;
+  *pi1 = idx;
+  *pwl = wa ? __builtin_ctz((unsigned)wa) : 16 + __builtin_ctz((unsigned)wb);
+  float sa = _mm512_reduce_min_ps(_mm512_mask_blend_ps(wa, b1a, _mm512_load_ps(st->b2)));
+  float sb = _mm512_reduce_min_ps(_mm512_mask_blend_ps(wb, b1b, _mm512_load_ps(st->b2 + 16)));
+  *pb2 = sa < sb ? sa : sb;
+}
+
+/* Float64 dot product of y with codebook row at offset o (double or float
+ * codebook), 8 lanes and a tree reduction. */
+A512V static double dot_512(const double *y, const double *cb, const float *cb32, size_t o, size_t d) {
+  __m512d acc = _mm512_setzero_pd();
+  for (size_t k = 0; k < d; k += 8) {
+    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
+    __m512d w = cb ? _mm512_maskz_loadu_pd(m, cb + o + k)
+                   : _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, cb32 + o + k));
+    acc = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, y + k), w, acc);
+  }
+  return _mm512_reduce_add_pd(acc);
+}
+
+/* Indices r < m with scores[r] <= lim (float), ascending, into c; returns the count. */
+A512V static size_t select_512(const float *scores, size_t m, float lim, uint32_t *c) {
+  size_t nc = 0;
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512 vl = _mm512_set1_ps(lim);
+  for (size_t r = 0; r < m; r += 16) {
+    __mmask16 in = r + 16 <= m ? 0xFFFF : (__mmask16)((1u << (m - r)) - 1u);
+    __mmask16 k = _mm512_mask_cmp_ps_mask(in, _mm512_loadu_ps(scores + r), vl, _CMP_LE_OQ);
+    /* compress in a register, then a plain store (c has room: nc <= r, r + 16 <= mp) */
+    _mm512_storeu_si512(c + nc, _mm512_maskz_compress_epi32(k, _mm512_add_epi32(iota, _mm512_set1_epi32((int)r))));
+    nc += (size_t)__builtin_popcount((unsigned)k);
+  }
+  return nc;
+}
+#endif
+
+/* Float64 narrowing of a candidate list (ascending indices; y the
+ * normalised sample): s_c = hd_c - y.w_c with the uncentred codebook, any
+ * summation order (8 lanes), error at most
+ *     E64 = 2^-53 (d + 8) (W^2 + |y| W) 1.05,   W = max_j |w_j|_2
+ * (rounding of hd, the products and sums, the subtraction), plus the
+ * reference's own rounding (d + 4) 2^-52 (|y| + W)^2 and 2^-1000 for
+ * underflow. Keeps, in order, the candidates with s_c <= best (second best
+ * when want2) + 2 E64; returns the new count. sbuf: nc doubles. */
+static size_t narrow_f64(const bmu_q8 *q, const double *y, uint32_t *c, size_t nc, int want2,
+                         double *sbuf) {
+  size_t d = q->d;
+  double yn2 = 0;
+  for (size_t k = 0; k < d; k++) yn2 += y[k] * y[k];
+  double yn = sqrt(yn2) * (1 + 0x1p-40), w = q->wd_max;
+  double e64 = 0x1p-53 * (double)(d + 8) * (w * w + yn * w) * 1.05 +
+               (double)(d + 4) * 0x1p-52 * (yn + w) * (yn + w) + 0x1p-1000;
+  if (!isfinite(e64)) return nc;
+  double b1 = INFINITY, b2 = INFINITY;
+  for (size_t a = 0; a < nc; a++) {
+    double acc;
+#if Q8_X86
+    if (q->level == Q8_VNNI512) acc = dot_512(y, q->cb, q->cb32, (size_t)c[a] * d, d);
+    else
+#endif
+    {
+      acc = 0.0;
+      for (size_t k = 0; k < d; k++) acc += y[k] * cbv(q, c[a], k);
+    }
+    double v = q->hd[c[a]] - acc;
+    sbuf[a] = v;
+    if (v < b1) {
+      b2 = b1;
+      b1 = v;
+    } else if (v < b2) {
+      b2 = v;
+    }
+  }
+  if (!isfinite(b1)) return nc;
+  double lim = (want2 && b2 < INFINITY ? b2 : b1) + 2.0 * e64;
+  size_t kept = 0;
+  for (size_t a = 0; a < nc; a++)
+    if (sbuf[a] <= lim) c[kept++] = c[a];
+  return kept;
+}
+
 /* One sample's decision from its lane state (or a re-scan). */
 static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *par, const q8_lanes *st,
-                   double *y, double *tmp, float *scores, uint32_t *cand, uint64_t *rechecks,
-                   uint64_t *rescans) {
+                   double *y, double *tmp, float *scores, uint32_t *cand, double *xbuf,
+                   uint64_t *rechecks, uint64_t *rescans) {
   const bmu_q8 *q = j->q;
   size_t d = q->d;
   int want2 = j->second != NULL;
@@ -703,20 +894,14 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
     have_f1 = 1;
     goto out;
   }
-  /* Lane reduction: best (lowest index among equal scores) and runner-up score. */
-  float b1 = INFINITY, b2 = INFINITY;
-  int32_t i1 = -1;
-  int wl = -1;
-  for (int l = 0; l < QPANEL; l++)
-    if (st->i1[l] >= 0 && (st->b1[l] < b1 || (st->b1[l] == b1 && st->i1[l] < i1))) {
-      b1 = st->b1[l];
-      i1 = st->i1[l];
-      wl = l;
-    }
-  for (int l = 0; l < QPANEL; l++) {
-    float v = l == wl ? st->b2[l] : st->b1[l];
-    if (v < b2) b2 = v;
-  }
+  float b1, b2;
+  int32_t i1;
+  int wl;
+#if Q8_X86
+  if (q->level == Q8_VNNI512) reduce_512(st, &b1, &i1, &wl, &b2);
+  else
+#endif
+    reduce_c(st, &b1, &i1, &wl, &b2);
   double e2 = 2.0 * par->e;
   if (!want2 && wl >= 0 && (double)b2 - (double)b1 > e2) {
     r1 = (uint32_t)i1;
@@ -726,37 +911,48 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
   double lim = (want2 && b2 < INFINITY ? (double)b2 : (double)b1) + e2;
   size_t nc = 0;
   int complete = wl >= 0 && isfinite(lim);
-  for (int l = 0; l < QPANEL && complete; l++) {
-    if (st->i2[l] >= 0 && (double)st->b2[l] <= lim) complete = 0;   /* a third may hide behind it */
+  for (int l = 0; l < QLANES && complete; l++) {
+    if ((double)st->b2[l] <= lim) complete = 0;   /* a third may hide behind it */
     else if (st->i1[l] >= 0 && (double)st->b1[l] <= lim) cand[nc++] = (uint32_t)st->i1[l];
   }
   yr = row_f64(j, i, y);
   if (complete) {
     sort_u32(cand, nc);
-    for (size_t c = 0; c < nc; c++)
-      top2(dist2_ref(yr, cb_row(q, cand[c], tmp), d), cand[c], &f1, &r1, &f2, &r2);
-    have_f1 = 1;
-    goto out;
+    goto finish;
   }
   /* Re-scan: every neuron's score, then every one inside the limit. */
   (*rescans)++;
   all_scores(q, xq, par, scores);
-  float s1 = INFINITY, s2 = INFINITY;
-  for (size_t r = 0; r < q->m; r++) {
-    float v = scores[r];
-    if (v < s1) {
-      s2 = s1;
-      s1 = v;
-    } else if (v < s2) {
-      s2 = v;
+  if (!isfinite(lim)) {
+    for (size_t r = 0; r < q->m; r++) top2(dist2_ref(yr, cb_row(q, r, tmp), d), (uint32_t)r, &f1, &r1, &f2, &r2);
+  } else {
+    /* The largest float <= lim: scores[r] <= fl  <=>  (double)scores[r] <= lim. */
+    float fl = (float)lim;
+    if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
+#if Q8_X86
+    if (q->level == Q8_VNNI512) nc = select_512(scores, q->m, fl, cand);
+    else
+#endif
+    {
+      nc = 0;
+      for (size_t r = 0; r < q->m; r++)
+        if (scores[r] <= fl) cand[nc++] = (uint32_t)r;
     }
+    goto finish;
   }
-  lim = (want2 && s2 < INFINITY ? (double)s2 : (double)s1) + e2;
-  if (!isfinite(lim)) lim = INFINITY;
-  for (size_t r = 0; r < q->m; r++)
-    if ((double)scores[r] <= lim || lim == INFINITY)
-      top2(dist2_ref(yr, cb_row(q, r, tmp), d), (uint32_t)r, &f1, &r1, &f2, &r2);
   have_f1 = 1;
+  goto out;
+finish:
+  /* Candidates listed: narrow them in float64 (any order); a single survivor (two for
+   * the second BMU, when ordered beyond the float32 bound) is decided
+   * there, any others in float64 in index order. */
+  nc = narrow_f64(q, yr, cand, nc, want2, xbuf);
+  if (nc == 1 && !want2) {
+    r1 = cand[0];
+  } else {
+    eval_cands(q, yr, cand, nc, &f1, &r1, &f2, &r2);
+    have_f1 = 1;
+  }
 out:
   j->bmu[i] = r1;
   if (j->second) j->second[i] = r2;
@@ -787,6 +983,8 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
   float *scores = (float *)base;
   base += part(q->mp * sizeof(float));
   uint32_t *cand = (uint32_t *)base;
+  base += part(q->mp * sizeof(uint32_t));
+  double *xbuf = (double *)base;
   uint64_t rechecks = 0, rescans = 0;
   size_t d = q->d;
   for (;;) {
@@ -803,7 +1001,7 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
     lanes_init(st, ns);
     run_kernel(q, xq, par, ns, st);
     for (size_t s = 0; s < ns; s++)
-      decide(j, s0 + s, xq + s * q->d4, &par[s], &st[s], y, tmp, scores, cand, &rechecks, &rescans);
+      decide(j, s0 + s, xq + s * q->d4, &par[s], &st[s], y, tmp, scores, cand, xbuf, &rechecks, &rescans);
   }
   if (t < 256) {
     j->rechecks[t] = rechecks;
