@@ -273,6 +273,12 @@ void somhop_bmu_plan_update(somhop_bmu_plan *p) {
     p->c[k] /= (double)m;
     p->cf[k] = (float)p->c[k];
   }
+  /* The quantised copy follows the codebook; if it cannot be made (memory,
+   * or values the bound does not cover) the float32 path is used, and only
+   * then are the float32 panels filled. */
+  somhop__q8_free(p->q);
+  p->q = p->qlevel != Q8_NONE ? somhop__q8_create(p->qlevel, p->cb, p->cb32, m, d, p->cf) : NULL;
+  if (p->q) return;
   double wmax2 = 0.0;
   for (size_t j = 0; j < p->mp; j++) {
     size_t panel = j / PANEL, lane = j % PANEL;
@@ -293,10 +299,6 @@ void somhop_bmu_plan_update(somhop_bmu_plan *p) {
     if (s > wmax2) wmax2 = s;
   }
   p->wmax = sqrt(wmax2);
-  /* The quantised copy follows the codebook; if it cannot be made (memory,
-   * or values the bound does not cover) the float32 path is used. */
-  somhop__q8_free(p->q);
-  p->q = p->qlevel != Q8_NONE ? somhop__q8_create(p->qlevel, p->cb, p->cb32, m, d, p->cf) : NULL;
 }
 
 static int plan_create(const double *codebook, const float *cb32, size_t m, size_t d,

@@ -175,6 +175,7 @@ struct bmu_q8 {
   float *hn;            /* mp: |w'_j|^2 / 2 rounded to float; +inf for padding */
   double *hd;           /* m: |w_j|^2 / 2 of the caller's (uncentred) codebook, float64 */
   double wd_max;        /* max_j |w_j|_2, uncentred */
+  double cn;            /* |c|_2 (upper bound) */
   double wn;            /* WN = max_j |w'_j|_2 */
   double ew;            /* EW = max_j |ew_j|_2 */
 };
@@ -218,7 +219,12 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
   q->hn = algo_aligned3(q->mp, 1, sizeof(float));
   q->hd = malloc(m * sizeof(double));
   if (!q->hd || !q->cfd || !q->sw || !q->isw || !q->winf || !q->hew || !q->wq || !q->hn) goto fail;
-  for (size_t k = 0; k < d; k++) q->cfd[k] = (double)cf[k];
+  double cn2 = 0;
+  for (size_t k = 0; k < d; k++) {
+    q->cfd[k] = (double)cf[k];
+    cn2 += q->cfd[k] * q->cfd[k];
+  }
+  q->cn = sqrt(cn2) * (1 + 0x1p-40);
   for (size_t j = 0; j < m; j++)
     for (size_t k = 0; k < d; k++) {
       double v = fabs(cbv(q, j, k) - q->cfd[k]);
@@ -278,6 +284,7 @@ typedef struct q8_par {
   float tf;        /* t rounded to float */
   int32_t off;     /* 128 * sum_k xq_k (the u8 offset of the codebook bytes) */
   double e;        /* E: bound on |s~_j - score_j| */
+  double xn;       /* an upper bound of |x'|_2 = |y - c|_2 */
   int special;     /* 1: non-finite or huge values, plain float64 scan */
 } q8_par;
 
@@ -327,6 +334,7 @@ static void quantise_c(const bmu_q8 *q, const float *xf, const double *y, int8_t
   for (size_t k = d; k < q->d4; k++) xq[k] = 0;
   par->tf = (float)t;
   par->off = 128 * qs;
+  par->xn = sqrt(xn2) * (1 + 0x1p-40);
   par->e = bound(q, sxh2, sex2, l1a, l1b, xn2);
   if (!isfinite(par->e) || sqrt(sxh2) * (q->wn + q->ew) > 1e30) par->special = 1;
 }
@@ -383,6 +391,7 @@ A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y
   double sh = _mm512_reduce_add_pd(sxh2);
   par->tf = (float)t;
   par->off = 128 * (int32_t)_mm512_reduce_add_pd(qs);   /* exact: |sum| < 2^24 */
+  par->xn = sqrt(xn2) * (1 + 0x1p-40);
   par->e = bound(q, sh, _mm512_reduce_add_pd(sex2), _mm512_reduce_add_pd(l1a),
                  _mm512_reduce_add_pd(l1b), xn2);
   if (!isfinite(par->e) || sqrt(sh) * (q->wn + q->ew) > 1e30) par->special = 1;
@@ -660,6 +669,15 @@ static size_t scratch_bytes(const bmu_q8 *q) {
          part(q->mp * sizeof(uint32_t)) + part(q->mp * sizeof(double));
 }
 
+#if Q8_X86
+A512V static void widen_512(const float *x, double *y, size_t d) {
+  for (size_t k = 0; k < d; k += 8) {
+    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
+    _mm512_mask_storeu_pd(y + k, m, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, x + k)));
+  }
+}
+#endif
+
 /* Normalised double row i: a pointer into the input, or filled into y. The
  * normalisation is the reference's expression. */
 static const double *row_f64(const q8_job *j, size_t i, double *y) {
@@ -667,6 +685,12 @@ static const double *row_f64(const q8_job *j, size_t i, double *y) {
   if (!j->is_f32 && !j->nm) return (const double *)j->x + i * d;
   if (j->is_f32) {
     const float *xf = (const float *)j->x + i * d;
+#if Q8_X86
+    if (!j->nm && j->q->level == Q8_VNNI512) {
+      widen_512(xf, y, d);
+      return y;
+    }
+#endif
     if (j->nm)
       for (size_t k = 0; k < d; k++) y[k] = ((double)xf[k] - j->nm->offset[k]) * j->nm->scale[k];
     else
@@ -838,13 +862,12 @@ A512V static size_t select_512(const float *scores, size_t m, float lim, uint32_
  * (rounding of hd, the products and sums, the subtraction), plus the
  * reference's own rounding (d + 4) 2^-52 (|y| + W)^2 and 2^-1000 for
  * underflow. Keeps, in order, the candidates with s_c <= best (second best
- * when want2) + 2 E64; returns the new count. sbuf: nc doubles. */
-static size_t narrow_f64(const bmu_q8 *q, const double *y, uint32_t *c, size_t nc, int want2,
-                         double *sbuf) {
+ * when want2) + 2 E64; returns the new count. sbuf: nc doubles; xn bounds
+ * |y - c|. */
+static size_t narrow_f64(const bmu_q8 *q, const double *y, double xn, uint32_t *c, size_t nc,
+                         int want2, double *sbuf) {
   size_t d = q->d;
-  double yn2 = 0;
-  for (size_t k = 0; k < d; k++) yn2 += y[k] * y[k];
-  double yn = sqrt(yn2) * (1 + 0x1p-40), w = q->wd_max;
+  double yn = (xn + q->cn) * (1 + 0x1p-40), w = q->wd_max;   /* |y| <= |y - c| + |c| */
   double e64 = 0x1p-53 * (double)(d + 8) * (w * w + yn * w) * 1.05 +
                (double)(d + 4) * 0x1p-52 * (yn + w) * (yn + w) + 0x1p-1000;
   if (!isfinite(e64)) return nc;
@@ -946,7 +969,7 @@ finish:
   /* Candidates listed: narrow them in float64 (any order); a single survivor (two for
    * the second BMU, when ordered beyond the float32 bound) is decided
    * there, any others in float64 in index order. */
-  nc = narrow_f64(q, yr, cand, nc, want2, xbuf);
+  nc = narrow_f64(q, yr, par->xn, cand, nc, want2, xbuf);
   if (nc == 1 && !want2) {
     r1 = cand[0];
   } else {
