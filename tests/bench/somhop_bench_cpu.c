@@ -491,16 +491,17 @@ static int run_bmu(const args *a) {
          a->precision == SOMHOP_PREC_F64 ? "f64-ref" : pname[0], (unsigned long long)rescans[0],
          somhop_bmu_quant_cpu());
   if (nalt) {
-    /* Both paths of this run side by side, against the FMA loop of this run. */
+    /* Both paths of this run side by side, against the FMA loop of this run
+     * (flat keys with their own names: the shell summaries match keys by name). */
     int q = !strncmp(pname[0], "q8", 2) ? 0 : 1;   /* which slot is the quantised path */
     double gq = macs / best[q] / 1e9, gf = macs / best[1 - q] / 1e9;
     double gqc = macs / best_cpu[q] / 1e9, gfc = macs / best_cpu[1 - q] / 1e9;
-    printf("\"paths\": {\"q8\": {\"path\": \"%s\", \"seconds\": %.6f, \"gmac_per_s\": %.2f, "
-           "\"cpu_seconds\": %.6f, \"gmac_per_cpu_s\": %.2f, \"bmu_agreement\": %.6f, \"rechecks\": %llu, "
-           "\"rescans\": %llu}, \"f32\": {\"path\": \"%s\", \"seconds\": %.6f, \"gmac_per_s\": %.2f, "
-           "\"cpu_seconds\": %.6f, \"gmac_per_cpu_s\": %.2f, \"bmu_agreement\": %.6f, \"rechecks\": %llu}, "
+    printf("\"q8_path\": \"%s\", \"q8_seconds\": %.6f, \"q8_gmac_per_s\": %.2f, "
+           "\"q8_cpu_seconds\": %.6f, \"q8_gmac_per_cpu_s\": %.2f, \"q8_agreement\": %.6f, \"q8_rechecks\": %llu, "
+           "\"q8_rescans\": %llu, \"f32_path\": \"%s\", \"f32_seconds\": %.6f, \"f32_gmac_per_s\": %.2f, "
+           "\"f32_cpu_seconds\": %.6f, \"f32_gmac_per_cpu_s\": %.2f, \"f32_agreement\": %.6f, \"f32_rechecks\": %llu, "
            "\"q8_over_f32\": %.3f, \"q8_over_fma_loop\": %.3f, \"q8_over_fma_loop_cpu\": %.3f, "
-           "\"f32_over_fma_loop\": %.3f, \"f32_over_fma_loop_cpu\": %.3f}, ",
+           "\"f32_over_fma_loop\": %.3f, \"f32_over_fma_loop_cpu\": %.3f, ",
            pname[q], best[q], gq, best_cpu[q], gqc, q ? agree_alt : agree, (unsigned long long)rechecks[q],
            (unsigned long long)rescans[q], pname[1 - q], best[1 - q], gf, best_cpu[1 - q], gfc,
            q ? agree : agree_alt, (unsigned long long)rechecks[1 - q], best[1 - q] / best[q],
