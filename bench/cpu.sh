@@ -26,20 +26,46 @@ else
 fi
 
 OUT=$WORK/results.jsonl
+echo "# load before the BMU runs: $(uptime)"
 "$BIN" bmu --data "$WORK/data.npy" --codebook "$WORK/init.npy" --repeat "$REPEAT" --threads "$THREADS" | tee -a "$OUT"
 "$BIN" train --data "$WORK/data.npy" --codebook "$WORK/init.npy" --rows 32 --cols 32 --epochs 10 \
   --repeat 1 --threads "$THREADS" | tee -a "$OUT"
 "$BIN" hopfield --patterns "$WORK/patterns.npy" --probes "$WORK/probes.npy" --max-sweeps 20 \
   --repeat "$REPEAT" --threads "$THREADS" | tee -a "$OUT"
 
+# The second BMU workload of issue 16: 100000 x 256 samples vs a 40 x 40
+# random codebook (own generator, uniform [0,1)). SOMHOP_BENCH_BIG=0 skips it.
+if [ "${SOMHOP_BENCH_BIG:-1}" != 0 ]; then
+  "$BIN" gen --out "$WORK/big" --rows 100000 --dim 256 >/dev/null
+  echo "# load before the 100000 x 256 run: $(uptime)"
+  "$BIN" bmu --data "$WORK/big/data.npy" --rows 40 --cols 40 --repeat "$REPEAT" --threads "$THREADS" >"$WORK/big.jsonl"
+  cat "$WORK/big.jsonl"
+fi
+
 # Summary (plain shell + sed; no python needed).
 field() { sed -n "s/.*\"$2\": \"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$1" | head -1; }
+bmu_line() {   # $1 = label, $2 = JSON line
+  local j=$2
+  if [ -n "$(field "$j" q8_gmac_per_s)" ]; then
+    echo "# $1: quantised $(field "$j" q8_path) $(field "$j" q8_gmac_per_s) GMAC/s" \
+         "($(field "$j" q8_gmac_per_cpu_s) per CPU-s), float32 $(field "$j" f32_path)" \
+         "$(field "$j" f32_gmac_per_s) GMAC/s ($(field "$j" f32_gmac_per_cpu_s) per CPU-s);" \
+         "FMA loop of this run $(field "$j" gfma_measured) GFMA/s ($(field "$j" gfma_per_core_cpu_s) per core-CPU-s);" \
+         "q8/FMA $(field "$j" q8_over_fma_loop) wall, $(field "$j" q8_over_fma_loop_cpu) per CPU-s;" \
+         "q8/f32 $(field "$j" q8_over_f32); agreement with float64: q8 $(field "$j" q8_agreement)," \
+         "f32 $(field "$j" f32_agreement); q8 re-decided $(field "$j" q8_rechecks), re-scanned $(field "$j" q8_rescans)"
+  else
+    echo "# $1: no quantised path on this CPU ($(field "$j" quant_cpu)); float32 $(field "$j" gmac_per_s) GMAC/s"
+  fi
+}
 b=$(sed -n 1p "$OUT"); t=$(sed -n 2p "$OUT"); h=$(sed -n 3p "$OUT")
 echo "# bmu     : $(field "$b" seconds) s, $(field "$b" gmac_per_s) GMAC/s," \
      "$(awk -v f="$(field "$b" fraction_nominal)" 'BEGIN{printf "%.1f", 100*f}')% of nominal fp32 FMA peak" \
      "($(field "$b" gfma_nominal) GFMA/s), $(awk -v f="$(field "$b" fraction_measured)" 'BEGIN{printf "%.1f", 100*f}')%" \
      "of measured peak ($(field "$b" gfma_measured) GFMA/s); agreement with float64 $(field "$b" bmu_agreement);" \
      "peak RSS above baseline / (data+codebook) = $(field "$b" peak_rss_above_baseline_over_data)"
+bmu_line "bmu 20000x64 vs 32x32" "$b"
+[ -s "$WORK/big.jsonl" ] && bmu_line "bmu 100000x256 vs 40x40" "$(cat "$WORK/big.jsonl")"
 echo "# train   : $(field "$t" seconds) s, QE $(field "$t" qe), TE $(field "$t" te)"
 echo "# hopfield: $(field "$h" seconds) s, exact $(field "$h" exact), mean sweeps $(field "$h" mean_sweeps)"
 echo "ok - bench/cpu.sh ran all three workloads"

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "algo_internal.h"
+#include "som_bmu_q8.h"
 #include "somhop/som.h"
 #include "somhop_fixed.h"
 
@@ -206,7 +207,10 @@ struct somhop_bmu_plan {
   float *cf;          /* d: the mean rounded to float — the centre actually used */
   double wmax;        /* max_j |w_j - c| */
   int level;          /* LVL_* */
+  int qlevel;         /* Q8_* level of the quantised first pass (Q8_NONE: float32 path) */
+  bmu_q8 *q;          /* the quantised codebook, or NULL (float32 path) */
   uint64_t rechecks;  /* samples re-decided in float64 during the last run */
+  uint64_t rescans;   /* of those, samples whose quantised scores were re-scanned */
 };
 
 static int simd_override = -1;   /* somhop_bmu_simd_force (tests, benchmarks) */
@@ -269,6 +273,12 @@ void somhop_bmu_plan_update(somhop_bmu_plan *p) {
     p->c[k] /= (double)m;
     p->cf[k] = (float)p->c[k];
   }
+  /* The quantised copy follows the codebook; if it cannot be made (memory,
+   * or values the bound does not cover) the float32 path is used, and only
+   * then are the float32 panels filled. */
+  somhop__q8_free(p->q);
+  p->q = p->qlevel != Q8_NONE ? somhop__q8_create(p->qlevel, p->cb, p->cb32, m, d, p->cf) : NULL;
+  if (p->q) return;
   double wmax2 = 0.0;
   for (size_t j = 0; j < p->mp; j++) {
     size_t panel = j / PANEL, lane = j % PANEL;
@@ -306,6 +316,7 @@ static int plan_create(const double *codebook, const float *cb32, size_t m, size
   p->d = d;
   p->mp = (m + MGROUP - 1) / MGROUP * MGROUP;
   p->level = simd_level();
+  p->qlevel = somhop__q8_level_for(m, d);
   p->wp = algo_aligned3(p->mp, d, sizeof(float));
   p->hn = algo_aligned3(p->mp, 1, sizeof(float));
   p->c = malloc(d * sizeof(double));
@@ -345,10 +356,20 @@ void somhop_bmu_plan_free(somhop_bmu_plan *p) {
   free(p->hn);
   free(p->c);
   free(p->cf);
+  somhop__q8_free(p->q);
   free(p);
 }
 
 uint64_t somhop_bmu_plan_rechecks(const somhop_bmu_plan *p) { return p ? p->rechecks : 0; }
+uint64_t somhop_bmu_plan_rescans(const somhop_bmu_plan *p) { return p ? p->rescans : 0; }
+
+const char *somhop_bmu_plan_path(const somhop_bmu_plan *p) {
+  static const char *f32[] = {"f32-c", "f32-avx2", "f32-avx512"};
+  static const char *q8[] = {"f32", "q8-c", "q8-avx2", "q8-vnni512"};
+  if (!p) return "none";
+  if (p->q) return q8[p->qlevel];
+  return f32[p->level];
+}
 
 /* ====================================================================== */
 /* 4. Micro-kernels                                                       */
@@ -924,9 +945,14 @@ int somhop__bmu_plan_run_any(somhop_bmu_plan *p, const void *x, int is_f32,
                              const somhop_norm *nm, size_t n, unsigned threads, uint32_t *bmu,
                              uint32_t *second, double *dist2, somhop_err *err) {
   if (!p || !bmu || (n && !x)) return somhop_err_set(err, SOMHOP_EINVAL, "bmu: NULL argument");
-  p->rechecks = 0;
+  p->rechecks = p->rescans = 0;
   if (n == 0) return 0;
   unsigned nt = somhop_threads_resolve(threads);
+  if (p->q) {
+    if (somhop__q8_run(p->q, x, is_f32, nm, n, nt, bmu, second, dist2, &p->rechecks, &p->rescans))
+      return somhop_err_set(err, SOMHOP_ENOMEM, "bmu: out of memory");
+    return check_results(x, is_f32, nm, n, p->d, bmu, dist2, err);
+  }
   size_t maxt = (n + TILE - 1) / TILE;
   if (nt > maxt) nt = (unsigned)maxt;
   run_job *j = calloc(1, sizeof *j);

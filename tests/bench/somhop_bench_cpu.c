@@ -268,6 +268,8 @@ typedef struct args {
   unsigned epochs, threads, repeat, max_sweeps;
   uint64_t seed;
   int check, precision, peak;
+  int alt;            /* bmu: also time the other of the float32 / quantised paths */
+  size_t dim;         /* gen: feature count of data.npy / init.npy (default 64) */
 } args;
 
 static void usage(void) {
@@ -275,7 +277,8 @@ static void usage(void) {
           "usage: somhop-bench-cpu bmu|train|hopfield|gen [--data X.npy] [--codebook C.npy]\n"
           "       [--rows R --cols C --epochs E --radius S:E --out-codebook F.npy]\n"
           "       [--patterns P.npy --probes Q.npy --max-sweeps S] [--out DIR]\n"
-          "       [--threads T] [--repeat K] [--seed S] [--no-check] [--no-peak] [--precision f32|f64]\n");
+          "       [--threads T] [--repeat K] [--seed S] [--no-check] [--no-peak] [--no-alt]\n"
+          "       [--precision f32|f64] [--dim D (gen)]\n");
   exit(2);
 }
 
@@ -295,6 +298,7 @@ static args parse(int argc, char **argv) {
   a.epochs = 10;
   a.check = 1;
   a.peak = 1;
+  a.alt = 1;
   a.seed = 12345;
   a.radius = "8:0.5";
   if (argc < 2) usage();
@@ -323,6 +327,8 @@ static args parse(int argc, char **argv) {
       else die(2, "--precision must be f32 or f64, not %s", v);
     } else if (!strcmp(o, "--no-check")) a.check = 0;
     else if (!strcmp(o, "--no-peak")) a.peak = 0;
+    else if (!strcmp(o, "--no-alt")) a.alt = 0;
+    else if (OPT("--dim")) a.dim = num(v, o);
     else if (!strcmp(o, "-h") || !strcmp(o, "--help")) usage();
     else die(2, "unknown option %s", o);
 #undef OPT
@@ -385,79 +391,131 @@ static int run_bmu(const args *a) {
     free(t);
   }
   trace_rss("codebook");
-  uint32_t *bmu = malloc(n * sizeof *bmu);
+  uint32_t *bmu = malloc(n * sizeof *bmu), *bmu_alt = calloc(n, sizeof *bmu_alt);
   somhop_err e = {0};
-  double best = INFINITY, best_cpu = INFINITY;
-  uint64_t rechecks = 0;
-  for (unsigned r = 0; r < a->repeat; r++) {
-    double t0 = now(), c0 = cpu_now();
-    int rc;
-    if (a->precision == SOMHOP_PREC_F64) {
-      /* reference path on float data: convert in chunks (not timed separately) */
-      double *cb = malloc(m * d * sizeof *cb);
-      for (size_t i = 0; i < m * d; i++) cb[i] = cbf[i];
-      double *xd = malloc(4096 * d * sizeof *xd);
-      rc = 0;
-      for (size_t s = 0; s < n && !rc; s += 4096) {
-        size_t k = n - s < 4096 ? n - s : 4096;
-        for (size_t i = 0; i < k * d; i++) xd[i] = x[s * d + i];
-        rc = somhop_bmu_f64(cb, m, d, xd, k, a->threads, bmu + s, NULL, NULL, &e);
-      }
-      free(xd);
-      free(cb);
-    } else {
-      somhop_bmu_plan *p = NULL;   /* plan construction is part of the timed call */
-      rc = somhop_bmu_plan_create_f32(cbf, m, d, &p, &e);
-      if (!rc) rc = somhop_bmu_plan_run_f32(p, x, n, a->threads, bmu, NULL, NULL, &e);
-      rechecks = somhop_bmu_plan_rechecks(p);
-      somhop_bmu_plan_free(p);
+  /* f32 precision: the default plan (whatever path somhop_bmu_plan_create_f32
+   * picks here) and, interleaved repeat by repeat so both see the same load,
+   * the other of the float32 path ("off") and the quantised path (the best
+   * level this CPU offers). path[0] = default, path[1] = the other one. */
+  double best[2] = {INFINITY, INFINITY}, best_cpu[2] = {INFINITY, INFINITY};
+  uint64_t rechecks[2] = {0, 0}, rescans[2] = {0, 0};
+  char pname[2][32] = {"", ""};
+  int nalt = 0;
+  const char *alt_force = NULL;
+  if (a->precision != SOMHOP_PREC_F64) {
+    somhop_bmu_plan *p = NULL;
+    if (somhop_bmu_plan_create_f32(cbf, m, d, &p, &e) == 0) {
+      snprintf(pname[0], sizeof pname[0], "%s", somhop_bmu_plan_path(p));
+      if (!strncmp(pname[0], "q8", 2)) alt_force = "off";
+      else if (somhop_bmu_quant_force("vnni512") == 0) alt_force = "vnni512";
+      somhop_bmu_quant_force(NULL);
     }
-    double t = now() - t0, c = cpu_now() - c0;
-    trace_rss("run");
-    if (rc) die(1, "bmu failed: %s", e.msg);
-    if (t < best) best = t;
-    if (c < best_cpu) best_cpu = c;
+    somhop_bmu_plan_free(p);
+    nalt = alt_force != NULL && a->alt;
+  }
+  for (unsigned r = 0; r < a->repeat; r++) {
+    for (int v = 0; v <= nalt; v++) {
+      double t0 = now(), c0 = cpu_now();
+      int rc;
+      if (a->precision == SOMHOP_PREC_F64) {
+        /* reference path on float data: convert in chunks (not timed separately) */
+        double *cb = malloc(m * d * sizeof *cb);
+        for (size_t i = 0; i < m * d; i++) cb[i] = cbf[i];
+        double *xd = malloc(4096 * d * sizeof *xd);
+        rc = 0;
+        for (size_t s = 0; s < n && !rc; s += 4096) {
+          size_t k = n - s < 4096 ? n - s : 4096;
+          for (size_t i = 0; i < k * d; i++) xd[i] = x[s * d + i];
+          rc = somhop_bmu_f64(cb, m, d, xd, k, a->threads, bmu + s, NULL, NULL, &e);
+        }
+        free(xd);
+        free(cb);
+      } else {
+        if (v) somhop_bmu_quant_force(alt_force);
+        somhop_bmu_plan *p = NULL;   /* plan construction is part of the timed call */
+        rc = somhop_bmu_plan_create_f32(cbf, m, d, &p, &e);
+        if (!rc) rc = somhop_bmu_plan_run_f32(p, x, n, a->threads, v ? bmu_alt : bmu, NULL, NULL, &e);
+        if (!rc) snprintf(pname[v], sizeof pname[v], "%s", somhop_bmu_plan_path(p));
+        rechecks[v] = somhop_bmu_plan_rechecks(p);
+        rescans[v] = somhop_bmu_plan_rescans(p);
+        somhop_bmu_plan_free(p);
+        if (v) somhop_bmu_quant_force(NULL);
+      }
+      double t = now() - t0, c = cpu_now() - c0;
+      trace_rss("run");
+      if (rc) die(1, "bmu failed: %s", e.msg);
+      if (t < best[v]) best[v] = t;
+      if (c < best_cpu[v]) best_cpu[v] = c;
+    }
   }
   long peak_kb = rss_peak_kb();
-  double agree = -1;
+  double agree = -1, agree_alt = -1;
   if (a->check) {   /* float64 reference in chunks, after the peak-RSS reading */
     double *cb = malloc(m * d * sizeof *cb);
     for (size_t i = 0; i < m * d; i++) cb[i] = cbf[i];
     double *xd = malloc(2048 * d * sizeof *xd);
     uint32_t *rb = malloc(2048 * sizeof *rb);
-    size_t same = 0;
+    size_t same = 0, same_alt = 0;
     for (size_t s = 0; s < n; s += 2048) {
       size_t k = n - s < 2048 ? n - s : 2048;
       for (size_t i = 0; i < k * d; i++) xd[i] = x[s * d + i];
       somhop_bmu_f64(cb, m, d, xd, k, a->threads, rb, NULL, NULL, NULL);
-      for (size_t i = 0; i < k; i++) same += rb[i] == bmu[s + i];
+      for (size_t i = 0; i < k; i++) {
+        same += rb[i] == bmu[s + i];
+        same_alt += rb[i] == bmu_alt[s + i];
+      }
     }
     agree = (double)same / (double)n;
+    agree_alt = (double)same_alt / (double)n;
     free(cb);
     free(xd);
     free(rb);
   }
   peak_info pk;
   peak_probe(&pk, a->peak);
-  double gmac = (double)n * (double)m * (double)d / best / 1e9;
-  double gmac_cpu = (double)n * (double)m * (double)d / best_cpu / 1e9;
+  double macs = (double)n * (double)m * (double)d;
+  double gmac = macs / best[0] / 1e9, gmac_cpu = macs / best_cpu[0] / 1e9;
   double bytes = (double)n * d * 4 + (double)m * d * 4;
   printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"bmu\", \"seconds\": %.6f, "
          "\"n\": %zu, \"d\": %zu, \"m\": %zu, \"threads\": %u, \"precision\": \"%s\", \"simd\": \"%s\", "
          "\"gmac_per_s\": %.2f, \"cpu_seconds\": %.6f, \"gmac_per_cpu_s\": %.2f, \"checksum\": %llu, \"bmu_agreement\": %.6f, \"rechecks\": %llu, "
          "\"rss_baseline_kb\": %ld, \"peak_rss_kb\": %ld, \"data_plus_codebook_kb\": %.0f, "
          "\"peak_rss_over_data\": %.3f, \"peak_rss_above_baseline_over_data\": %.3f, "
-         "\"call\": \"somhop_bmu_plan_create_f32 + somhop_bmu_plan_run_f32 (float32 blocked, float64 "
-         "re-decision of near ties)\", ",
-         best, n, d, m, somhop_threads_resolve(a->threads), a->precision ? "f64" : "f32",
-         somhop_bmu_simd_level(), gmac, best_cpu, gmac_cpu, (unsigned long long)bmu_checksum(bmu, n), agree,
-         (unsigned long long)rechecks, rss0, peak_kb, bytes / 1024, peak_kb * 1024.0 / bytes,
-         (peak_kb - rss0) * 1024.0 / bytes);
+         "\"call\": \"somhop_bmu_plan_create_f32 + somhop_bmu_plan_run_f32 (path %s: %s, float64 "
+         "re-decision of near ties)\", \"path\": \"%s\", \"rescans\": %llu, \"quant_cpu\": \"%s\", ",
+         best[0], n, d, m, somhop_threads_resolve(a->threads), a->precision ? "f64" : "f32",
+         somhop_bmu_simd_level(), gmac, best_cpu[0], gmac_cpu, (unsigned long long)bmu_checksum(bmu, n), agree,
+         (unsigned long long)rechecks[0], rss0, peak_kb, bytes / 1024, peak_kb * 1024.0 / bytes,
+         (peak_kb - rss0) * 1024.0 / bytes, pname[0],
+         !strncmp(pname[0], "q8", 2) ? "8-bit quantised first pass" : "float32 blocked",
+         a->precision == SOMHOP_PREC_F64 ? "f64-ref" : pname[0], (unsigned long long)rescans[0],
+         somhop_bmu_quant_cpu());
+  if (nalt) {
+    /* Both paths of this run side by side, against the FMA loop of this run
+     * (flat keys with their own names: the shell summaries match keys by name). */
+    int q = !strncmp(pname[0], "q8", 2) ? 0 : 1;   /* which slot is the quantised path */
+    double gq = macs / best[q] / 1e9, gf = macs / best[1 - q] / 1e9;
+    double gqc = macs / best_cpu[q] / 1e9, gfc = macs / best_cpu[1 - q] / 1e9;
+    printf("\"q8_path\": \"%s\", \"q8_seconds\": %.6f, \"q8_gmac_per_s\": %.2f, "
+           "\"q8_cpu_seconds\": %.6f, \"q8_gmac_per_cpu_s\": %.2f, \"q8_agreement\": %.6f, \"q8_rechecks\": %llu, "
+           "\"q8_rescans\": %llu, \"f32_path\": \"%s\", \"f32_seconds\": %.6f, \"f32_gmac_per_s\": %.2f, "
+           "\"f32_cpu_seconds\": %.6f, \"f32_gmac_per_cpu_s\": %.2f, \"f32_agreement\": %.6f, \"f32_rechecks\": %llu, "
+           "\"q8_over_f32\": %.3f, \"q8_over_fma_loop\": %.3f, \"q8_over_fma_loop_cpu\": %.3f, "
+           "\"f32_over_fma_loop\": %.3f, \"f32_over_fma_loop_cpu\": %.3f, ",
+           pname[q], best[q], gq, best_cpu[q], gqc, q ? agree_alt : agree, (unsigned long long)rechecks[q],
+           (unsigned long long)rescans[q], pname[1 - q], best[1 - q], gf, best_cpu[1 - q], gfc,
+           q ? agree : agree_alt, (unsigned long long)rechecks[1 - q], best[1 - q] / best[q],
+           pk.gfma_measured > 0 ? gq / pk.gfma_measured : 0.0,
+           pk.gfma_core_cpu > 0 ? gqc / pk.gfma_core_cpu : 0.0,
+           pk.gfma_measured > 0 ? gf / pk.gfma_measured : 0.0,
+           pk.gfma_core_cpu > 0 ? gfc / pk.gfma_core_cpu : 0.0);
+  }
   print_peak(&pk, gmac, gmac_cpu);
   printf("}\n");
   free(x);
   free(cbf);
   free(bmu);
+  free(bmu_alt);
   return 0;
 }
 
@@ -599,7 +657,7 @@ static int run_gen(const args *a) {
   somhop_err e = {0};
   uint64_t s = a->seed * 0x9E3779B97F4A7C15ull + 7;
 #define RND() (s ^= s << 13, s ^= s >> 7, s ^= s << 17, (double)(s >> 11) * 0x1.0p-53)
-  size_t n = a->rows ? a->rows : 20000, d = 64, m = 1024;   /* --rows overrides n (tests) */
+  size_t n = a->rows ? a->rows : 20000, d = a->dim ? a->dim : 64, m = 1024;   /* --rows: n, --dim: d */
   float *x = malloc(n * d * sizeof *x);
   for (size_t i = 0; i < n * d; i++) x[i] = (float)RND();
   snprintf(path, sizeof path, "%s/data.npy", a->out_dir);

@@ -23,6 +23,18 @@ check_eq "bmu checksum f32 == f64" "$(field "$b32" checksum)" "$(field "$b64" ch
 check "bmu reports seconds" "[ -n '$(field "$b32" seconds)' ]"
 check "bmu reports peak RSS" "[ -n '$(field "$b32" peak_rss_kb)' ]"
 
+# Both paths side by side (16 x 16 map: the default policy's quantised path
+# on a VNNI CPU, the float32 one timed next to it; elsewhere the reverse or
+# only the float32 path).
+bq=$("$BIN" bmu --data "$W/data.npy" --rows 16 --cols 16 --repeat 1 --no-peak --threads 2)
+check_eq "bmu default path agreement with float64 (16x16)" "$(field "$bq" bmu_agreement)" 1.000000
+if [ -n "$(field "$bq" q8_gmac_per_s)" ]; then
+  check_eq "bmu quantised path agreement with float64" "$(field "$bq" q8_agreement)" 1.000000
+  check_eq "bmu float32 path agreement with float64" "$(field "$bq" f32_agreement)" 1.000000
+else
+  echo "# no quantised level on this CPU ($(field "$bq" quant_cpu)): side-by-side row not produced"
+fi
+
 bp=$("$BIN" bmu --data "$W/data.npy" --codebook "$W/init.npy" --repeat 1 --threads 1)
 check "bmu with a codebook file and the FMA peak probe reports fraction_nominal" \
   "[ -n '$(field "$bp" fraction_nominal)' ]"

@@ -426,6 +426,27 @@ const char *somhop_bmu_simd_level(void);
  * safe; meant for tests and benchmarks. */
 int somhop_bmu_simd_force(const char *level);
 
+/* The quantised first pass (docs/cpu-backend.md): 8-bit codebook and
+ * samples, integer dot products (AVX-512 VNNI vpdpbusd, AVX2 vpmaddubsw, or
+ * portable C), a proven error bound, and float64 re-decision of every
+ * neuron the bound cannot exclude, so the BMUs (and second BMUs) equal
+ * somhop_bmu_f64's. Plans created afterwards use the level forced here:
+ * "vnni512", "avx2", "c", "off" (the float32 path), or "auto"/NULL (the
+ * default policy: VNNI present, m >= 256 neurons, d >= 16 features; the
+ * environment variable SOMHOP_BMU_QUANT=off|c|avx2|vnni512 overrides it).
+ * EUNSUPPORTED if the CPU (cpuid + xgetbv) lacks it, and always for "amx"
+ * (no AMX kernel exists); EINVAL for an unknown name. Not thread safe. */
+int somhop_bmu_quant_force(const char *level);
+/* What the CPU offers the quantised pass: "vnni512", "avx2" or "c", with
+ * " amx(no kernel)" appended when it reports AMX-TILE and AMX-INT8. */
+const char *somhop_bmu_quant_cpu(void);
+/* The path a plan runs: "q8-vnni512", "q8-avx2", "q8-c", "f32-avx512",
+ * "f32-avx2" or "f32-c". */
+const char *somhop_bmu_plan_path(const somhop_bmu_plan *plan);
+/* Samples of the last run whose quantised scores were re-scanned to list
+ * all candidates (a subset of the rechecks). */
+uint64_t somhop_bmu_plan_rescans(const somhop_bmu_plan *plan);
+
 /* Resolve a thread count: 0 -> online CPUs (>= 1), else the value capped at 256. */
 unsigned somhop_threads_resolve(unsigned threads);
 

@@ -1,0 +1,1067 @@
+/*
+ * som_bmu_q8.c — quantised (8-bit) first pass of the CPU BMU search, with a
+ * proven error bound and float64 re-decision of every neuron the bound
+ * cannot exclude, so the BMUs equal the float64 reference's.
+ *
+ * Map of this file
+ *   1. Run-time CPU detection (cpuid + xgetbv) and the level override
+ *   2. The quantised codebook (per-feature steps, blocked u8 panels, norms)
+ *   3. Per-sample quantisation and the error bound E
+ *   4. Kernels: AVX-512 VNNI (vpdpbusd), AVX2 (vpmaddubsw + vpmaddwd), C
+ *   5. Driver: tiles of samples, lane reduction, candidate sets, float64
+ *
+ * Numerics. Both sides are centred on the plan's float32 centre c (the
+ * score differences do not change): x' = x - c, w'_j = w_j - c, and
+ *     score_j = |w'_j|^2/2 - x'.w'_j  (= |x - w_j|^2/2 - |x'|^2/2).
+ * Codebook: feature k has the step s_k = max_j |w'_jk| / 127 (0 if the
+ * feature is constant), wq_jk = round(w'_jk / s_k) in [-127, 127], so
+ * w'_jk = s_k wq_jk + ew_jk with the residual ew known exactly at plan time.
+ * Sample: v_k = x'_k s_k, t = max_k |v_k| / Q (Q = 127, or 63 for the AVX2
+ * kernel whose int16 pair sums must not saturate), xq_k = round(v_k / t),
+ * so x'_k = a_k xq_k + ex_k with a_k = t / s_k (and xq_k = 0, ex_k = x'_k
+ * where s_k = 0). Then with xh_k = a_k xq_k, wh_jk = s_k wq_jk:
+ *     x'.w'_j = t D_j + xh.ew_j + ex.w'_j,   D_j = sum_k xq_k wq_jk (exact int32)
+ * and, by Cauchy-Schwarz or termwise,
+ *     |xh.ew_j| <= min(|xh|_2 EW, sum_k |xh_k| hew_k)
+ *     |ex.w'_j| <= min(|ex|_2 WN, sum_k |ex_k| winf_k)
+ * with EW = max_j |ew_j|_2, hew_k = max_j |ew_jk|, WN = max_j |w'_j|_2,
+ * winf_k = max_j |w'_jk|. The kernel evaluates s~_j = hn_j - tf * float(D_j)
+ * in float32 (hn_j = |w'_j|^2/2 rounded, tf = t rounded): at most
+ * u (1.01 WN^2 + 4.1 |xh|_2 (WN + EW)) more (u = 2^-24, covering the
+ * rounding of hn, t, D, the product and the subtraction, fused or not).
+ * The reference's own float64 rounding of |x - w|^2 (and of x', w') adds
+ * at most (d + 4) 2^-52 (|x'|_2 + WN)^2. E is the sum of the three terms,
+ * inflated by 1 % for the rounding of the bound itself, plus 2^-120.
+ * So |s~_j - score_j| <= E for every neuron, and a neuron with
+ * s~_j > s~_best + 2E can neither win nor tie in the float64 reference.
+ * Decision: if the runner-up's s~ is more than 2E above the best, the best
+ * is the reference's BMU. Otherwise every neuron with s~_j <= s~_best + 2E
+ * (s~_second + 2E when the second BMU is wanted) is re-scored with the
+ * reference formula in index order, replacing only on strictly smaller,
+ * which resolves ties to the lowest index exactly as the reference does.
+ * The kernel keeps the best two per lane (16 lanes); if a lane's second is
+ * inside the limit the lane may hold more candidates, and the sample is
+ * re-scanned to list every candidate. Samples with non-finite or huge
+ * values get a plain float64 scan (the caller then reports them).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algo_internal.h"
+#include "som_bmu_q8.h"
+#include "somhop_fixed.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define Q8_X86 1
+#else
+#define Q8_X86 0
+#endif
+
+#define QPANEL 16    /* neurons per panel */
+#define QLANES 32    /* lane states per sample: lane l holds the neurons j with j % 32 == l */
+#define QGROUP 32    /* neurons padded to a multiple of this (2 panels) */
+#define QTILE 48     /* samples per tile */
+#define QMT 12       /* samples per VNNI micro-tile */
+
+/* ====================================================================== */
+/* 1. CPU detection and override                                          */
+/* ====================================================================== */
+
+typedef struct cpu_caps {
+  int avx2;        /* AVX2 + OS saves YMM */
+  int vnni512;     /* AVX-512 F/BW/VL/VNNI + OS saves ZMM and opmask state */
+  int amx;         /* CPU reports AMX-TILE and AMX-INT8 (no AMX kernel exists) */
+} cpu_caps;
+
+static cpu_caps detect(void) {
+  cpu_caps c = {0, 0, 0};
+#if Q8_X86
+  unsigned a, b, cx, dx;
+  if (!__get_cpuid(1, &a, &b, &cx, &dx)) return c;
+  int osxsave = (cx >> 27) & 1, avx = (cx >> 28) & 1;
+  if (!osxsave || !avx) return c;
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  int ymm_os = (lo & 0x6) == 0x6, zmm_os = (lo & 0xE6) == 0xE6;
+  if (__get_cpuid_max(0, NULL) < 7) return c;
+  __cpuid_count(7, 0, a, b, cx, dx);
+  int avx2 = (b >> 5) & 1, f512 = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+  int vnni = (cx >> 11) & 1;
+  c.avx2 = avx2 && ymm_os;
+  c.vnni512 = f512 && bw && vl && vnni && zmm_os;
+  c.amx = ((dx >> 24) & 1) && ((dx >> 25) & 1);
+#endif
+  return c;
+}
+
+static int q8_override = -2;   /* -2: not set; -1: off; else a Q8_* level */
+
+static int parse_level(const char *s) {
+  if (!strcmp(s, "off")) return Q8_NONE;
+  if (!strcmp(s, "c")) return Q8_C;
+  if (!strcmp(s, "avx2")) return Q8_AVX2;
+  if (!strcmp(s, "vnni512")) return Q8_VNNI512;
+  return -1;
+}
+
+static int level_supported(int l, const cpu_caps *c) {
+  return l == Q8_NONE || l == Q8_C || (l == Q8_AVX2 && c->avx2) || (l == Q8_VNNI512 && c->vnni512);
+}
+
+const char *somhop__q8_level_name(int level) {
+  static const char *names[] = {"off", "c", "avx2", "vnni512"};
+  return level >= 0 && level <= Q8_VNNI512 ? names[level] : "?";
+}
+
+int somhop_bmu_quant_force(const char *level) {
+  if (!level || !strcmp(level, "auto")) {
+    q8_override = -2;
+    return 0;
+  }
+  if (!strcmp(level, "amx")) return SOMHOP_EUNSUPPORTED;   /* no AMX kernel (see docs) */
+  int l = parse_level(level);
+  if (l < 0) return SOMHOP_EINVAL;
+  cpu_caps c = detect();
+  if (!level_supported(l, &c)) return SOMHOP_EUNSUPPORTED;
+  q8_override = l;
+  return 0;
+}
+
+const char *somhop_bmu_quant_cpu(void) {
+  cpu_caps c = detect();
+  if (c.amx) return c.vnni512 ? "vnni512 amx(no kernel)" : "amx(no kernel)";
+  return c.vnni512 ? "vnni512" : c.avx2 ? "avx2" : "c";
+}
+
+int somhop__q8_level_for(size_t m, size_t d) {
+  if (d > 65536) return Q8_NONE;   /* int32 sums: 255 * 127 * d < 2^31 */
+  if (q8_override != -2) return q8_override;
+  cpu_caps c = detect();
+  const char *env = getenv("SOMHOP_BMU_QUANT");   /* off|c|avx2|vnni512|auto */
+  if (env && strcmp(env, "auto")) {
+    int l = parse_level(env);
+    if (l >= 0 && level_supported(l, &c)) return l;
+    if (l == Q8_NONE) return Q8_NONE;
+  }
+  /* Default: only where the integer dot product beats the float32 FMA
+   * (VNNI), and only where the per-sample quantisation is amortised over
+   * enough neurons and features (measured; docs/cpu-backend.md). */
+  if (c.vnni512 && m >= 256 && d >= 16) return Q8_VNNI512;
+  return Q8_NONE;
+}
+
+/* ====================================================================== */
+/* 2. The quantised codebook                                              */
+/* ====================================================================== */
+
+struct bmu_q8 {
+  int level;            /* Q8_* */
+  int qmax;             /* largest |xq|: 127, or 63 for the AVX2 kernel */
+  const double *cb;     /* caller's float64 codebook m x d (or NULL) */
+  const float *cb32;    /* caller's float32 codebook (when cb is NULL) */
+  size_t m, d;
+  size_t d4;            /* d rounded up to 4 (one int32 of bytes per group) */
+  size_t mp;            /* m rounded up to QGROUP */
+  double *cfd;          /* d: the centre c (the plan's float32 centre, exactly) */
+  double *sw;           /* d: codebook step s_k (0 for a constant feature) */
+  double *isw;          /* d: 1 / s_k (0 where s_k = 0) */
+  double *winf;         /* d: max_j |w'_jk| */
+  double *hew;          /* d: max_j |ew_jk| */
+  uint8_t *wq;          /* mp/16 panels of d4/4 groups of 64 bytes: lane l bytes 4l..4l+3
+                           hold wq + 128 of neuron 16 p + l, features 4g..4g+3 */
+  float *hn;            /* mp: |w'_j|^2 / 2 rounded to float; +inf for padding */
+  double *hd;           /* m: |w_j|^2 / 2 of the caller's (uncentred) codebook, float64 */
+  double wd_max;        /* max_j |w_j|_2, uncentred */
+  double cn;            /* |c|_2 (upper bound) */
+  double wn;            /* WN = max_j |w'_j|_2 */
+  double ew;            /* EW = max_j |ew_j|_2 */
+};
+
+void somhop__q8_free(bmu_q8 *q) {
+  if (!q) return;
+  free(q->cfd);
+  free(q->sw);
+  free(q->isw);
+  free(q->winf);
+  free(q->hew);
+  free(q->wq);
+  free(q->hn);
+  free(q->hd);
+  free(q);
+}
+
+static inline double cbv(const bmu_q8 *q, size_t j, size_t k) {
+  return q->cb ? q->cb[j * q->d + k] : (double)q->cb32[j * q->d + k];
+}
+
+bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t m, size_t d,
+                          const float *cf) {
+  if (level == Q8_NONE || d > 65536 || m == 0 || d == 0) return NULL;
+  bmu_q8 *q = calloc(1, sizeof *q);
+  if (!q) return NULL;
+  q->level = level;
+  q->qmax = level == Q8_AVX2 ? 63 : 127;
+  q->cb = cb;
+  q->cb32 = cb32;
+  q->m = m;
+  q->d = d;
+  q->d4 = (d + 3) / 4 * 4;
+  q->mp = (m + QGROUP - 1) / QGROUP * QGROUP;
+  q->cfd = malloc(d * sizeof(double));
+  q->sw = malloc(d * sizeof(double));
+  q->isw = malloc(d * sizeof(double));
+  q->winf = calloc(d, sizeof(double));
+  q->hew = calloc(d, sizeof(double));
+  q->wq = algo_aligned3(q->mp, q->d4, 1);
+  q->hn = algo_aligned3(q->mp, 1, sizeof(float));
+  q->hd = malloc(m * sizeof(double));
+  if (!q->hd || !q->cfd || !q->sw || !q->isw || !q->winf || !q->hew || !q->wq || !q->hn) goto fail;
+  double cn2 = 0;
+  for (size_t k = 0; k < d; k++) {
+    q->cfd[k] = (double)cf[k];
+    cn2 += q->cfd[k] * q->cfd[k];
+  }
+  q->cn = sqrt(cn2) * (1 + 0x1p-40);
+  for (size_t j = 0; j < m; j++)
+    for (size_t k = 0; k < d; k++) {
+      double v = fabs(cbv(q, j, k) - q->cfd[k]);
+      if (!isfinite(v)) goto fail;
+      if (v > q->winf[k]) q->winf[k] = v;
+    }
+  for (size_t k = 0; k < d; k++) {
+    q->sw[k] = q->winf[k] / 127.0;
+    q->isw[k] = q->sw[k] > 0 ? 1.0 / q->sw[k] : 0.0;
+  }
+  memset(q->wq, 128, q->mp * q->d4);
+  double wn2 = 0, ew2 = 0;
+  size_t g4 = q->d4 / 4;
+  for (size_t j = 0; j < q->mp; j++) {
+    if (j >= m) {
+      q->hn[j] = INFINITY;
+      continue;
+    }
+    uint8_t *panel = q->wq + (j / QPANEL) * g4 * 64;
+    size_t lane = j % QPANEL;
+    double s = 0, se = 0, sf = 0;
+    for (size_t k = 0; k < d; k++) {
+      double w = cbv(q, j, k) - q->cfd[k];
+      sf += cbv(q, j, k) * cbv(q, j, k);
+      double r = q->isw[k] > 0 ? nearbyint(w * q->isw[k]) : 0.0;
+      if (r > 127) r = 127;
+      if (r < -127) r = -127;
+      double e = w - q->sw[k] * r;
+      panel[(k / 4) * 64 + lane * 4 + k % 4] = (uint8_t)((int)r + 128);
+      s += w * w;
+      se += e * e;
+      if (fabs(e) > q->hew[k]) q->hew[k] = fabs(e);
+    }
+    q->hn[j] = (float)(0.5 * s);
+    q->hd[j] = 0.5 * sf;
+    if (s > wn2) wn2 = s;
+    if (se > ew2) ew2 = se;
+    if (sf > q->wd_max) q->wd_max = sf;
+  }
+  q->wd_max = sqrt(q->wd_max) * (1 + 0x1p-40);
+  if (!isfinite(q->wd_max)) goto fail;
+  if (!(wn2 < 1e30)) goto fail;   /* float32 scores must stay far from overflow */
+  q->wn = sqrt(wn2) * (1 + 0x1p-40);
+  q->ew = sqrt(ew2) * (1 + 0x1p-40);
+  return q;
+fail:
+  somhop__q8_free(q);
+  return NULL;
+}
+
+/* ====================================================================== */
+/* 3. Per-sample quantisation and bound                                   */
+/* ====================================================================== */
+
+/* Per-sample parameters of the kernel and the decision. */
+typedef struct q8_par {
+  float tf;        /* t rounded to float */
+  int32_t off;     /* 128 * sum_k xq_k (the u8 offset of the codebook bytes) */
+  double e;        /* E: bound on |s~_j - score_j| */
+  double xn;       /* an upper bound of |x'|_2 = |y - c|_2 */
+  int special;     /* 1: non-finite or huge values, plain float64 scan */
+} q8_par;
+
+/* Bound from the accumulated norms (section comment at the top). */
+static inline double bound(const bmu_q8 *q, double sxh2, double sex2, double l1a, double l1b,
+                           double xn2) {
+  double xh = sqrt(sxh2), xe = sqrt(sex2), xn = sqrt(xn2);
+  double eq = fmin(xh * q->ew, l1a) + fmin(xe * q->wn, l1b);
+  double efp = 0x1p-24 * (1.01 * q->wn * q->wn + 4.1 * xh * (q->wn + q->ew));
+  double eref = (double)(q->d + 4) * 0x1p-52 * (xn + q->wn) * (xn + q->wn);
+  return 1.01 * (eq + efp + eref) + 0x1p-120;
+}
+
+/* Quantise one sample (exactly one of xf, y non-NULL: float rows used as
+ * they are, or normalised double rows) into xq (d4 bytes) and par. */
+static void quantise_c(const bmu_q8 *q, const float *xf, const double *y, int8_t *xq, q8_par *par) {
+  size_t d = q->d;
+  double amax = 0, xn2 = 0;
+  for (size_t k = 0; k < d; k++) {
+    double xd = (xf ? (double)xf[k] : y[k]) - q->cfd[k];
+    xn2 += xd * xd;
+    double v = fabs(xd * q->sw[k]);
+    if (v > amax) amax = v;
+  }
+  memset(par, 0, sizeof *par);
+  if (!isfinite(xn2) || !isfinite(amax)) {
+    par->special = 1;
+    return;
+  }
+  double t = amax / q->qmax, inv = (double)q->qmax / amax;
+  if (!(t > 0x1p-100)) t = inv = 0;
+  double sxh2 = 0, sex2 = 0, l1a = 0, l1b = 0;
+  int32_t qs = 0;
+  for (size_t k = 0; k < d; k++) {
+    double xd = (xf ? (double)xf[k] : y[k]) - q->cfd[k];
+    double r = nearbyint(xd * q->sw[k] * inv);
+    if (r > q->qmax) r = q->qmax;
+    if (r < -q->qmax) r = -q->qmax;
+    xq[k] = (int8_t)r;
+    qs += (int32_t)r;
+    double xh = r * t * q->isw[k], e = xd - xh;
+    sxh2 += xh * xh;
+    sex2 += e * e;
+    l1a += fabs(xh) * q->hew[k];
+    l1b += fabs(e) * q->winf[k];
+  }
+  for (size_t k = d; k < q->d4; k++) xq[k] = 0;
+  par->tf = (float)t;
+  par->off = 128 * qs;
+  par->xn = sqrt(xn2) * (1 + 0x1p-40);
+  par->e = bound(q, sxh2, sex2, l1a, l1b, xn2);
+  if (!isfinite(par->e) || sqrt(sxh2) * (q->wn + q->ew) > 1e30) par->special = 1;
+}
+
+#if Q8_X86
+#define A512V __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
+#define A256Q __attribute__((target("avx2,fma")))
+
+/* The same computation, 8 features at a time (sums in a different order:
+ * the bound only needs them accurate, not bit-equal). */
+A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y, int8_t *xq,
+                               q8_par *par) {
+  size_t d = q->d, k;
+  __m512d vmax = _mm512_setzero_pd(), vn2 = _mm512_setzero_pd();
+#define LOADX(k_, m_)                                                            \
+  (xf ? _mm512_cvtps_pd(_mm256_maskz_loadu_ps((m_), xf + (k_)))                  \
+      : _mm512_maskz_loadu_pd((m_), y + (k_)))
+  for (k = 0; k < d; k += 8) {
+    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
+    __m512d xd = _mm512_sub_pd(LOADX(k, m), _mm512_maskz_loadu_pd(m, q->cfd + k));
+    vn2 = _mm512_fmadd_pd(xd, xd, vn2);
+    vmax = _mm512_max_pd(vmax, _mm512_abs_pd(_mm512_mul_pd(xd, _mm512_maskz_loadu_pd(m, q->sw + k))));
+  }
+  double xn2 = _mm512_reduce_add_pd(vn2), amax = _mm512_reduce_max_pd(vmax);
+  memset(par, 0, sizeof *par);
+  if (!isfinite(xn2) || !isfinite(amax)) {
+    par->special = 1;
+    return;
+  }
+  double t = amax / q->qmax, inv = (double)q->qmax / amax;
+  if (!(t > 0x1p-100)) t = inv = 0;
+  __m512d vt = _mm512_set1_pd(t), vinv = _mm512_set1_pd(inv);
+  __m512d vq = _mm512_set1_pd(q->qmax), vnq = _mm512_set1_pd(-q->qmax);
+  __m512d sxh2 = _mm512_setzero_pd(), sex2 = sxh2, l1a = sxh2, l1b = sxh2, qs = sxh2;
+  for (k = 0; k < d; k += 8) {
+    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
+    __m512d xd = _mm512_sub_pd(LOADX(k, m), _mm512_maskz_loadu_pd(m, q->cfd + k));
+    __m512d r = _mm512_roundscale_pd(
+        _mm512_mul_pd(_mm512_mul_pd(xd, _mm512_maskz_loadu_pd(m, q->sw + k)), vinv),
+        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm512_max_pd(_mm512_min_pd(r, vq), vnq);
+    __m256i ri = _mm512_cvtpd_epi32(r);
+    _mm_mask_storeu_epi8(xq + k, m, _mm256_cvtepi32_epi8(ri));
+    qs = _mm512_add_pd(qs, r);
+    __m512d xh = _mm512_mul_pd(_mm512_mul_pd(r, vt), _mm512_maskz_loadu_pd(m, q->isw + k));
+    __m512d e = _mm512_sub_pd(xd, xh);
+    sxh2 = _mm512_fmadd_pd(xh, xh, sxh2);
+    sex2 = _mm512_fmadd_pd(e, e, sex2);
+    l1a = _mm512_fmadd_pd(_mm512_abs_pd(xh), _mm512_maskz_loadu_pd(m, q->hew + k), l1a);
+    l1b = _mm512_fmadd_pd(_mm512_abs_pd(e), _mm512_maskz_loadu_pd(m, q->winf + k), l1b);
+  }
+#undef LOADX
+  for (k = d; k < q->d4; k++) xq[k] = 0;
+  double sh = _mm512_reduce_add_pd(sxh2);
+  par->tf = (float)t;
+  par->off = 128 * (int32_t)_mm512_reduce_add_pd(qs);   /* exact: |sum| < 2^24 */
+  par->xn = sqrt(xn2) * (1 + 0x1p-40);
+  par->e = bound(q, sh, _mm512_reduce_add_pd(sex2), _mm512_reduce_add_pd(l1a),
+                 _mm512_reduce_add_pd(l1b), xn2);
+  if (!isfinite(par->e) || sqrt(sh) * (q->wn + q->ew) > 1e30) par->special = 1;
+}
+#endif
+
+static void quantise(const bmu_q8 *q, const float *xf, const double *y, int8_t *xq, q8_par *par) {
+#if Q8_X86
+  if (q->level == Q8_VNNI512) {
+    quantise_512(q, xf, y, xq, par);
+    return;
+  }
+#endif
+  quantise_c(q, xf, y, xq, par);
+}
+
+/* ====================================================================== */
+/* 4. Kernels                                                             */
+/* ====================================================================== */
+
+/* Per sample and lane: best two scores, the best one's index (-1: none;
+ * the second's index is never needed: a lane whose second is a candidate
+ * sends the sample to the re-scan). 32
+ * lanes (even panels in 0..15, odd ones in 16..31) make it rarer that one
+ * lane holds two candidates, which forces a re-scan. */
+typedef struct q8_lanes {
+  float b1[QLANES], b2[QLANES];
+  int32_t i1[QLANES];
+} q8_lanes;
+
+static void lanes_init(q8_lanes *st, size_t count) {
+  for (size_t s = 0; s < count; s++)
+    for (int l = 0; l < QLANES; l++) {
+      st[s].b1[l] = st[s].b2[l] = INFINITY;
+      st[s].i1[l] = -1;
+    }
+}
+
+/* Scalar lane update with 16 scores of neurons base..base+15 (base = 16 p). */
+static inline void lanes_update(q8_lanes *q, const float *sc, int32_t base) {
+  int o = base % QLANES;
+  for (int l = 0; l < QPANEL; l++) {
+    float v = sc[l];
+    if (v < q->b1[o + l]) {
+      q->b2[o + l] = q->b1[o + l];
+      q->b1[o + l] = v;
+      q->i1[o + l] = base + l;
+    } else if (v < q->b2[o + l]) {
+      q->b2[o + l] = v;
+    }
+  }
+}
+
+/* Scores of one sample against one panel, portable C. */
+static void panel_scores_c(const bmu_q8 *q, size_t pan, const int8_t *xq, const q8_par *par,
+                           float *sc) {
+  size_t g4 = q->d4 / 4;
+  const uint8_t *w = q->wq + pan * g4 * 64;
+  int32_t acc[QPANEL] = {0};
+  for (size_t g = 0; g < g4; g++)
+    for (int l = 0; l < QPANEL; l++)
+      for (int b = 0; b < 4; b++) acc[l] += (int32_t)w[g * 64 + l * 4 + b] * (int32_t)xq[g * 4 + b];
+  for (int l = 0; l < QPANEL; l++)
+    sc[l] = q->hn[pan * QPANEL + l] - par->tf * (float)(acc[l] - par->off);
+}
+
+static void kernel_c(const bmu_q8 *q, const int8_t *xq, const q8_par *par, size_t ns, q8_lanes *st) {
+  float sc[QPANEL];
+  for (size_t pan = 0; pan < q->mp / QPANEL; pan++)
+    for (size_t s = 0; s < ns; s++) {
+      if (par[s].special) continue;
+      panel_scores_c(q, pan, xq + s * q->d4, &par[s], sc);
+      lanes_update(&st[s], sc, (int32_t)(pan * QPANEL));
+    }
+}
+
+#if Q8_X86
+static inline int32_t load4(const int8_t *p) {
+  int32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/* ---- AVX2: vpmaddubsw (u8 codebook x s8 sample, |xq| <= 63 so the int16
+ * pair sums cannot saturate) + vpmaddwd by ones; 4 samples x 16 neurons. */
+A256Q static void panel_scores_avx2(const bmu_q8 *q, size_t pan, const int8_t *xq, const q8_par *par,
+                                    float *sc) {
+  size_t g4 = q->d4 / 4;
+  const uint8_t *w = q->wq + pan * g4 * 64;
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i a = _mm256_setzero_si256(), c = a;
+  for (size_t g = 0; g < g4; g++) {
+    __m256i xv = _mm256_set1_epi32(load4(xq + 4 * g));
+    a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(w + g * 64)), xv), ones));
+    c = _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(w + g * 64 + 32)), xv), ones));
+  }
+  __m256i off = _mm256_set1_epi32(par->off);
+  __m256 tf = _mm256_set1_ps(par->tf);
+  _mm256_storeu_ps(sc, _mm256_fnmadd_ps(tf, _mm256_cvtepi32_ps(_mm256_sub_epi32(a, off)),
+                                        _mm256_load_ps(q->hn + pan * QPANEL)));
+  _mm256_storeu_ps(sc + 8, _mm256_fnmadd_ps(tf, _mm256_cvtepi32_ps(_mm256_sub_epi32(c, off)),
+                                            _mm256_load_ps(q->hn + pan * QPANEL + 8)));
+}
+
+A256Q static void kernel_avx2(const bmu_q8 *q, const int8_t *xq, const q8_par *par, size_t ns,
+                              q8_lanes *st) {
+  float sc[QPANEL];
+  for (size_t pan = 0; pan < q->mp / QPANEL; pan++)
+    for (size_t s = 0; s < ns; s++) {
+      if (par[s].special) continue;
+      panel_scores_avx2(q, pan, xq + s * q->d4, &par[s], sc);
+      lanes_update(&st[s], sc, (int32_t)(pan * QPANEL));
+    }
+}
+
+/* ---- AVX-512 VNNI: micro-tile 12 samples x 32 neurons, 24 int32
+ * accumulators, one vpdpbusd per 16 neurons x 4 features x 1 sample. */
+#define QUPD(sc, idx)                                                       \
+  do {                                                                      \
+    __mmask16 m1_ = _mm512_cmp_ps_mask((sc), b1, _CMP_LT_OQ);               \
+    b2 = _mm512_min_ps(b2, _mm512_max_ps(b1, (sc)));                        \
+    b1 = _mm512_min_ps(b1, (sc));                                           \
+    i1 = _mm512_mask_mov_epi32(i1, m1_, (idx));                             \
+  } while (0)
+
+A512V static inline void fin_vnni(q8_lanes *q, const q8_par *par, __m512i da, __m512 hna,
+                                  __m512i ia, __m512i db, __m512 hnb, __m512i ib) {
+  __m512i off = _mm512_set1_epi32(par->off);
+  __m512 tf = _mm512_set1_ps(par->tf);
+  __m512 sa = _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(_mm512_sub_epi32(da, off)), hna);
+  __m512 sb = _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(_mm512_sub_epi32(db, off)), hnb);
+  for (int h = 0; h < 2; h++) {   /* even panel: lanes 0..15; odd panel: 16..31 */
+    __m512 b1 = _mm512_load_ps(q->b1 + 16 * h), b2 = _mm512_load_ps(q->b2 + 16 * h);
+    __m512i i1 = _mm512_load_si512(q->i1 + 16 * h);
+    if (h == 0) QUPD(sa, ia);
+    else QUPD(sb, ib);
+    _mm512_store_ps(q->b1 + 16 * h, b1);
+    _mm512_store_ps(q->b2 + 16 * h, b2);
+    _mm512_store_si512(q->i1 + 16 * h, i1);
+  }
+}
+
+A512V static void kernel_vnni(const bmu_q8 *q, const int8_t *xq, const q8_par *par, size_t ns,
+                              q8_lanes *st) {
+  size_t g4 = q->d4 / 4, d4 = q->d4;
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (size_t pan = 0; pan < q->mp / QPANEL; pan += 2) {
+    const uint8_t *wa = q->wq + pan * g4 * 64, *wb = wa + g4 * 64;
+    __m512 hna = _mm512_load_ps(q->hn + pan * QPANEL), hnb = _mm512_load_ps(q->hn + (pan + 1) * QPANEL);
+    __m512i ia = _mm512_add_epi32(iota, _mm512_set1_epi32((int)(pan * QPANEL)));
+    __m512i ib = _mm512_add_epi32(ia, _mm512_set1_epi32(QPANEL));
+    size_t s = 0;
+    for (; s + QMT <= ns; s += QMT) {
+      const int8_t *x = xq + s * d4;
+      __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+              a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+      __m512i c0 = a0, c1 = a0, c2 = a0, c3 = a0, c4 = a0, c5 = a0, c6 = a0, c7 = a0, c8 = a0,
+              c9 = a0, c10 = a0, c11 = a0;
+      for (size_t g = 0; g < g4; g++) {
+        __m512i va = _mm512_load_si512(wa + g * 64), vb = _mm512_load_si512(wb + g * 64);
+        __m512i xv;
+#define STEP(i)                                          \
+  xv = _mm512_set1_epi32(load4(x + (i) * d4 + 4 * g));   \
+  a##i = _mm512_dpbusd_epi32(a##i, va, xv);              \
+  c##i = _mm512_dpbusd_epi32(c##i, vb, xv);
+        STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5)
+        STEP(6) STEP(7) STEP(8) STEP(9) STEP(10) STEP(11)
+#undef STEP
+      }
+#define FIN(i) \
+  if (!par[s + (i)].special) fin_vnni(&st[s + (i)], &par[s + (i)], a##i, hna, ia, c##i, hnb, ib);
+      FIN(0) FIN(1) FIN(2) FIN(3) FIN(4) FIN(5)
+      FIN(6) FIN(7) FIN(8) FIN(9) FIN(10) FIN(11)
+#undef FIN
+    }
+    for (; s < ns; s++) {
+      if (par[s].special) continue;
+      const int8_t *x = xq + s * d4;
+      __m512i a = _mm512_setzero_si512(), c = a;
+      for (size_t g = 0; g < g4; g++) {
+        __m512i xv = _mm512_set1_epi32(load4(x + 4 * g));
+        a = _mm512_dpbusd_epi32(a, _mm512_load_si512(wa + g * 64), xv);
+        c = _mm512_dpbusd_epi32(c, _mm512_load_si512(wb + g * 64), xv);
+      }
+      fin_vnni(&st[s], &par[s], a, hna, ia, c, hnb, ib);
+    }
+  }
+}
+
+/* Scores of one sample against panels pan and pan + 1 (four int32 chains:
+ * two panels x even/odd groups, exact sums as in the kernel). */
+A512V static void panel_scores_vnni2(const bmu_q8 *q, size_t pan, const int8_t *xq, const q8_par *par,
+                                     float *sc) {
+  size_t g4 = q->d4 / 4, g;
+  const uint8_t *wa = q->wq + pan * g4 * 64, *wb = wa + g4 * 64;
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, b0 = a0, b1 = a0;
+  for (g = 0; g + 2 <= g4; g += 2) {
+    __m512i x0 = _mm512_set1_epi32(load4(xq + 4 * g)), x1 = _mm512_set1_epi32(load4(xq + 4 * g + 4));
+    a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(wa + g * 64), x0);
+    b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(wb + g * 64), x0);
+    a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(wa + g * 64 + 64), x1);
+    b1 = _mm512_dpbusd_epi32(b1, _mm512_load_si512(wb + g * 64 + 64), x1);
+  }
+  if (g < g4) {
+    __m512i x0 = _mm512_set1_epi32(load4(xq + 4 * g));
+    a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(wa + g * 64), x0);
+    b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(wb + g * 64), x0);
+  }
+  __m512i off = _mm512_set1_epi32(par->off);
+  __m512 tf = _mm512_set1_ps(par->tf);
+  __m512i da = _mm512_sub_epi32(_mm512_add_epi32(a0, a1), off);
+  __m512i db = _mm512_sub_epi32(_mm512_add_epi32(b0, b1), off);
+  _mm512_storeu_ps(sc, _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(da), _mm512_load_ps(q->hn + pan * QPANEL)));
+  _mm512_storeu_ps(sc + QPANEL, _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(db),
+                                                 _mm512_load_ps(q->hn + (pan + 1) * QPANEL)));
+}
+#endif
+
+static void run_kernel(const bmu_q8 *q, const int8_t *xq, const q8_par *par, size_t ns, q8_lanes *st) {
+#if Q8_X86
+  if (q->level == Q8_VNNI512) {
+    kernel_vnni(q, xq, par, ns, st);
+    return;
+  }
+  if (q->level == Q8_AVX2) {
+    kernel_avx2(q, xq, par, ns, st);
+    return;
+  }
+#endif
+  kernel_c(q, xq, par, ns, st);
+}
+
+/* All mp scores of one sample (the re-scan). */
+static void all_scores(const bmu_q8 *q, const int8_t *xq, const q8_par *par, float *scores) {
+#if Q8_X86
+  if (q->level == Q8_VNNI512) {
+    for (size_t pan = 0; pan < q->mp / QPANEL; pan += 2)
+      panel_scores_vnni2(q, pan, xq, par, scores + pan * QPANEL);
+    return;
+  }
+#endif
+  for (size_t pan = 0; pan < q->mp / QPANEL; pan++) {
+#if Q8_X86
+    if (q->level == Q8_AVX2) {
+      panel_scores_avx2(q, pan, xq, par, scores + pan * QPANEL);
+      continue;
+    }
+#endif
+    panel_scores_c(q, pan, xq, par, scores + pan * QPANEL);
+  }
+}
+
+/* ====================================================================== */
+/* 5. Driver                                                              */
+/* ====================================================================== */
+
+typedef struct q8_job {
+  const bmu_q8 *q;
+  const void *x;            /* rows: double or float */
+  int is_f32;
+  const somhop_norm *nm;    /* raw -> normalised, or NULL */
+  size_t n;
+  uint32_t *bmu, *second;
+  double *dist2;
+  uint64_t rechecks[256], rescans[256];
+  size_t next_tile;         /* next tile to hand out (atomic) */
+  unsigned char *scratch;   /* per-thread work areas, allocated by the caller's thread */
+  size_t stride;            /* bytes per thread (multiple of 64) */
+} q8_job;
+
+static size_t part(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+static size_t scratch_bytes(const bmu_q8 *q) {
+  return part(QTILE * q->d4) + part(QTILE * sizeof(q8_par)) + part(QTILE * sizeof(q8_lanes)) +
+         part(2 * q->d * sizeof(double)) + part(q->mp * sizeof(float)) +
+         part(q->mp * sizeof(uint32_t)) + part(q->mp * sizeof(double));
+}
+
+#if Q8_X86
+A512V static void widen_512(const float *x, double *y, size_t d) {
+  for (size_t k = 0; k < d; k += 8) {
+    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
+    _mm512_mask_storeu_pd(y + k, m, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, x + k)));
+  }
+}
+#endif
+
+/* Normalised double row i: a pointer into the input, or filled into y. The
+ * normalisation is the reference's expression. */
+static const double *row_f64(const q8_job *j, size_t i, double *y) {
+  size_t d = j->q->d;
+  if (!j->is_f32 && !j->nm) return (const double *)j->x + i * d;
+  if (j->is_f32) {
+    const float *xf = (const float *)j->x + i * d;
+#if Q8_X86
+    if (!j->nm && j->q->level == Q8_VNNI512) {
+      widen_512(xf, y, d);
+      return y;
+    }
+#endif
+    if (j->nm)
+      for (size_t k = 0; k < d; k++) y[k] = ((double)xf[k] - j->nm->offset[k]) * j->nm->scale[k];
+    else
+      for (size_t k = 0; k < d; k++) y[k] = (double)xf[k];
+  } else {
+    const double *xd = (const double *)j->x + i * d;
+    for (size_t k = 0; k < d; k++) y[k] = (xd[k] - j->nm->offset[k]) * j->nm->scale[k];
+  }
+  return y;
+}
+
+static inline const double *cb_row(const bmu_q8 *q, size_t r, double *tmp) {
+  if (q->cb) return q->cb + r * q->d;
+  for (size_t k = 0; k < q->d; k++) tmp[k] = (double)q->cb32[r * q->d + k];
+  return tmp;
+}
+
+/* The reference distance (same expression and order as som_bmu.c). */
+static inline double dist2_ref(const double *x, const double *w, size_t d) {
+  double s = 0.0;
+  for (size_t k = 0; k < d; k++) {
+    double t = x[k] - w[k];
+    s += t * t;
+  }
+  return s;
+}
+
+static inline void top2(double dd, uint32_t r, double *b1, uint32_t *i1, double *b2, uint32_t *i2) {
+  if (dd < *b1) {
+    *b2 = *b1;
+    *i2 = *i1;
+    *b1 = dd;
+    *i1 = r;
+  } else if (dd < *b2) {
+    *b2 = dd;
+    *i2 = r;
+  }
+}
+
+static void sort_u32(uint32_t *a, size_t n) {
+  for (size_t i = 1; i < n; i++) {
+    uint32_t v = a[i];
+    size_t k = i;
+    for (; k > 0 && a[k - 1] > v; k--) a[k] = a[k - 1];
+    a[k] = v;
+  }
+}
+
+/* Reference distances of candidates c[0..nc) (ascending indices), four
+ * interleaved chains, each the reference expression in the reference order
+ * (so bit-equal to it), then the top two in index order. */
+static void eval_cands(const bmu_q8 *q, const double *y, const uint32_t *c, size_t nc, double *f1,
+                       uint32_t *r1, double *f2, uint32_t *r2) {
+  size_t d = q->d;
+  for (size_t a = 0; a < nc; a += 4) {
+    size_t na = nc - a < 4 ? nc - a : 4;
+    double s[4] = {0, 0, 0, 0};
+    if (q->cb) {
+      const double *w[4];
+      for (size_t u = 0; u < 4; u++) w[u] = q->cb + (size_t)c[a + (u < na ? u : 0)] * d;
+      for (size_t k = 0; k < d; k++) {
+        double t0 = y[k] - w[0][k], t1 = y[k] - w[1][k], t2 = y[k] - w[2][k], t3 = y[k] - w[3][k];
+        s[0] += t0 * t0;
+        s[1] += t1 * t1;
+        s[2] += t2 * t2;
+        s[3] += t3 * t3;
+      }
+    } else {
+      const float *w[4];
+      for (size_t u = 0; u < 4; u++) w[u] = q->cb32 + (size_t)c[a + (u < na ? u : 0)] * d;
+      for (size_t k = 0; k < d; k++) {
+        double t0 = y[k] - (double)w[0][k], t1 = y[k] - (double)w[1][k];
+        double t2 = y[k] - (double)w[2][k], t3 = y[k] - (double)w[3][k];
+        s[0] += t0 * t0;
+        s[1] += t1 * t1;
+        s[2] += t2 * t2;
+        s[3] += t3 * t3;
+      }
+    }
+    for (size_t u = 0; u < na; u++) top2(s[u], c[a + u], f1, r1, f2, r2);
+  }
+}
+
+/* Lane reduction: best score b1 (lowest index i1 among equal scores, in lane
+ * wl; -1 if none) and the runner-up score b2. */
+static inline void reduce_c(const q8_lanes *st, float *pb1, int32_t *pi1, int *pwl, float *pb2) {
+  float b1 = INFINITY, b2 = INFINITY;
+  int32_t i1 = -1;
+  int wl = -1;
+  for (int l = 0; l < QLANES; l++)
+    if (st->i1[l] >= 0 && (st->b1[l] < b1 || (st->b1[l] == b1 && st->i1[l] < i1))) {
+      b1 = st->b1[l];
+      i1 = st->i1[l];
+      wl = l;
+    }
+  for (int l = 0; l < QLANES; l++) {
+    float v = l == wl ? st->b2[l] : st->b1[l];
+    if (v < b2) b2 = v;
+  }
+  *pb1 = b1;
+  *pi1 = i1;
+  *pwl = wl;
+  *pb2 = b2;
+}
+
+#if Q8_X86
+/* The same with AVX-512 (same results). */
+A512V static void reduce_512(const q8_lanes *st, float *pb1, int32_t *pi1, int *pwl, float *pb2) {
+  __m512 b1a = _mm512_load_ps(st->b1), b1b = _mm512_load_ps(st->b1 + 16);
+  __m512i i1a = _mm512_load_si512(st->i1), i1b = _mm512_load_si512(st->i1 + 16);
+  __mmask16 va = _mm512_cmpge_epi32_mask(i1a, _mm512_setzero_si512());
+  __mmask16 vb = _mm512_cmpge_epi32_mask(i1b, _mm512_setzero_si512());
+  if (!va && !vb) {
+    *pb1 = *pb2 = INFINITY;
+    *pi1 = -1;
+    *pwl = -1;
+    return;
+  }
+  float ma = _mm512_mask_reduce_min_ps(va, b1a), mb = _mm512_mask_reduce_min_ps(vb, b1b);
+  float m = ma < mb ? ma : mb;
+  __m512 vm = _mm512_set1_ps(m);
+  __mmask16 ea = _mm512_mask_cmp_ps_mask(va, b1a, vm, _CMP_EQ_OQ);
+  __mmask16 eb = _mm512_mask_cmp_ps_mask(vb, b1b, vm, _CMP_EQ_OQ);
+  int32_t ia = _mm512_mask_reduce_min_epi32(ea, i1a), ib = _mm512_mask_reduce_min_epi32(eb, i1b);
+  int32_t idx = ia < ib ? ia : ib;   /* an empty mask reduces to INT32_MAX */
+  __mmask16 wa = _mm512_mask_cmpeq_epi32_mask(ea, i1a, _mm512_set1_epi32(idx));
+  __mmask16 wb = _mm512_mask_cmpeq_epi32_mask(eb, i1b, _mm512_set1_epi32(idx));
+  *pb1 = m;
+  *pi1 = idx;
+  *pwl = wa ? __builtin_ctz((unsigned)wa) : 16 + __builtin_ctz((unsigned)wb);
+  float sa = _mm512_reduce_min_ps(_mm512_mask_blend_ps(wa, b1a, _mm512_load_ps(st->b2)));
+  float sb = _mm512_reduce_min_ps(_mm512_mask_blend_ps(wb, b1b, _mm512_load_ps(st->b2 + 16)));
+  *pb2 = sa < sb ? sa : sb;
+}
+
+/* Float64 dot product of y with codebook row at offset o (double or float
+ * codebook), 8 lanes and a tree reduction. */
+A512V static double dot_512(const double *y, const double *cb, const float *cb32, size_t o, size_t d) {
+  __m512d acc = _mm512_setzero_pd();
+  for (size_t k = 0; k < d; k += 8) {
+    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
+    __m512d w = cb ? _mm512_maskz_loadu_pd(m, cb + o + k)
+                   : _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, cb32 + o + k));
+    acc = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, y + k), w, acc);
+  }
+  return _mm512_reduce_add_pd(acc);
+}
+
+/* Indices r < m with scores[r] <= lim (float), ascending, into c; returns the count. */
+A512V static size_t select_512(const float *scores, size_t m, float lim, uint32_t *c) {
+  size_t nc = 0;
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512 vl = _mm512_set1_ps(lim);
+  for (size_t r = 0; r < m; r += 16) {
+    __mmask16 in = r + 16 <= m ? 0xFFFF : (__mmask16)((1u << (m - r)) - 1u);
+    __mmask16 k = _mm512_mask_cmp_ps_mask(in, _mm512_loadu_ps(scores + r), vl, _CMP_LE_OQ);
+    /* compress in a register, then a plain store (c has room: nc <= r, r + 16 <= mp) */
+    _mm512_storeu_si512(c + nc, _mm512_maskz_compress_epi32(k, _mm512_add_epi32(iota, _mm512_set1_epi32((int)r))));
+    nc += (size_t)__builtin_popcount((unsigned)k);
+  }
+  return nc;
+}
+#endif
+
+/* Float64 narrowing of a candidate list (ascending indices; y the
+ * normalised sample): s_c = hd_c - y.w_c with the uncentred codebook, any
+ * summation order (8 lanes), error at most
+ *     E64 = 2^-53 (d + 8) (W^2 + |y| W) 1.05,   W = max_j |w_j|_2
+ * (rounding of hd, the products and sums, the subtraction), plus the
+ * reference's own rounding (d + 4) 2^-52 (|y| + W)^2 and 2^-1000 for
+ * underflow. Keeps, in order, the candidates with s_c <= best (second best
+ * when want2) + 2 E64; returns the new count. sbuf: nc doubles; xn bounds
+ * |y - c|. */
+static size_t narrow_f64(const bmu_q8 *q, const double *y, double xn, uint32_t *c, size_t nc,
+                         int want2, double *sbuf) {
+  size_t d = q->d;
+  double yn = (xn + q->cn) * (1 + 0x1p-40), w = q->wd_max;   /* |y| <= |y - c| + |c| */
+  double e64 = 0x1p-53 * (double)(d + 8) * (w * w + yn * w) * 1.05 +
+               (double)(d + 4) * 0x1p-52 * (yn + w) * (yn + w) + 0x1p-1000;
+  if (!isfinite(e64)) return nc;
+  double b1 = INFINITY, b2 = INFINITY;
+  for (size_t a = 0; a < nc; a++) {
+    double acc;
+#if Q8_X86
+    if (q->level == Q8_VNNI512) acc = dot_512(y, q->cb, q->cb32, (size_t)c[a] * d, d);
+    else
+#endif
+    {
+      acc = 0.0;
+      for (size_t k = 0; k < d; k++) acc += y[k] * cbv(q, c[a], k);
+    }
+    double v = q->hd[c[a]] - acc;
+    sbuf[a] = v;
+    if (v < b1) {
+      b2 = b1;
+      b1 = v;
+    } else if (v < b2) {
+      b2 = v;
+    }
+  }
+  if (!isfinite(b1)) return nc;
+  double lim = (want2 && b2 < INFINITY ? b2 : b1) + 2.0 * e64;
+  size_t kept = 0;
+  for (size_t a = 0; a < nc; a++)
+    if (sbuf[a] <= lim) c[kept++] = c[a];
+  return kept;
+}
+
+/* One sample's decision from its lane state (or a re-scan). */
+static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *par, const q8_lanes *st,
+                   double *y, double *tmp, float *scores, uint32_t *cand, double *xbuf,
+                   uint64_t *rechecks, uint64_t *rescans) {
+  const bmu_q8 *q = j->q;
+  size_t d = q->d;
+  int want2 = j->second != NULL;
+  uint32_t r1 = SOMHOP_BMU_NONE, r2 = SOMHOP_BMU_NONE;
+  double f1 = INFINITY, f2 = INFINITY;
+  int have_f1 = 0;   /* f1 is the reference distance of r1 */
+  const double *yr = NULL;
+  if (par->special) {   /* plain float64 scan: identical to the reference */
+    (*rechecks)++;
+    yr = row_f64(j, i, y);
+    for (size_t r = 0; r < q->m; r++) top2(dist2_ref(yr, cb_row(q, r, tmp), d), (uint32_t)r, &f1, &r1, &f2, &r2);
+    have_f1 = 1;
+    goto out;
+  }
+  float b1, b2;
+  int32_t i1;
+  int wl;
+#if Q8_X86
+  if (q->level == Q8_VNNI512) reduce_512(st, &b1, &i1, &wl, &b2);
+  else
+#endif
+    reduce_c(st, &b1, &i1, &wl, &b2);
+  double e2 = 2.0 * par->e;
+  if (!want2 && wl >= 0 && (double)b2 - (double)b1 > e2) {
+    r1 = (uint32_t)i1;
+    goto out;
+  }
+  (*rechecks)++;
+  double lim = (want2 && b2 < INFINITY ? (double)b2 : (double)b1) + e2;
+  size_t nc = 0;
+  int complete = wl >= 0 && isfinite(lim);
+  for (int l = 0; l < QLANES && complete; l++) {
+    if ((double)st->b2[l] <= lim) complete = 0;   /* a third may hide behind it */
+    else if (st->i1[l] >= 0 && (double)st->b1[l] <= lim) cand[nc++] = (uint32_t)st->i1[l];
+  }
+  yr = row_f64(j, i, y);
+  if (complete) {
+    sort_u32(cand, nc);
+    goto finish;
+  }
+  /* Re-scan: every neuron's score, then every one inside the limit. */
+  (*rescans)++;
+  all_scores(q, xq, par, scores);
+  if (!isfinite(lim)) {
+    for (size_t r = 0; r < q->m; r++) top2(dist2_ref(yr, cb_row(q, r, tmp), d), (uint32_t)r, &f1, &r1, &f2, &r2);
+  } else {
+    /* The largest float <= lim: scores[r] <= fl  <=>  (double)scores[r] <= lim. */
+    float fl = (float)lim;
+    if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
+#if Q8_X86
+    if (q->level == Q8_VNNI512) nc = select_512(scores, q->m, fl, cand);
+    else
+#endif
+    {
+      nc = 0;
+      for (size_t r = 0; r < q->m; r++)
+        if (scores[r] <= fl) cand[nc++] = (uint32_t)r;
+    }
+    goto finish;
+  }
+  have_f1 = 1;
+  goto out;
+finish:
+  /* Candidates listed: narrow them in float64 (any order); a single survivor (two for
+   * the second BMU, when ordered beyond the float32 bound) is decided
+   * there, any others in float64 in index order. */
+  nc = narrow_f64(q, yr, par->xn, cand, nc, want2, xbuf);
+  if (nc == 1 && !want2) {
+    r1 = cand[0];
+  } else {
+    eval_cands(q, yr, cand, nc, &f1, &r1, &f2, &r2);
+    have_f1 = 1;
+  }
+out:
+  j->bmu[i] = r1;
+  if (j->second) j->second[i] = r2;
+  if (j->dist2) {
+    if (r1 == SOMHOP_BMU_NONE) {
+      j->dist2[i] = INFINITY;
+    } else if (have_f1) {
+      j->dist2[i] = f1;
+    } else {
+      j->dist2[i] = dist2_ref(row_f64(j, i, y), cb_row(q, r1, tmp), d);
+    }
+  }
+}
+
+static void q8_task(void *ctx, unsigned t, unsigned nt) {
+  q8_job *j = ctx;
+  const bmu_q8 *q = j->q;
+  (void)nt;
+  unsigned char *base = j->scratch + (size_t)t * j->stride;
+  int8_t *xq = (int8_t *)base;
+  base += part(QTILE * q->d4);
+  q8_par *par = (q8_par *)base;
+  base += part(QTILE * sizeof(q8_par));
+  q8_lanes *st = (q8_lanes *)base;
+  base += part(QTILE * sizeof(q8_lanes));
+  double *y = (double *)base, *tmp = y + q->d;
+  base += part(2 * q->d * sizeof(double));
+  float *scores = (float *)base;
+  base += part(q->mp * sizeof(float));
+  uint32_t *cand = (uint32_t *)base;
+  base += part(q->mp * sizeof(uint32_t));
+  double *xbuf = (double *)base;
+  uint64_t rechecks = 0, rescans = 0;
+  size_t d = q->d;
+  for (;;) {
+    size_t s0 = __atomic_fetch_add(&j->next_tile, 1, __ATOMIC_RELAXED) * (size_t)QTILE;
+    if (s0 >= j->n) break;
+    size_t ns = j->n - s0 < QTILE ? j->n - s0 : QTILE;
+    for (size_t s = 0; s < ns; s++) {
+      size_t i = s0 + s;
+      if (j->is_f32 && !j->nm)
+        quantise(q, (const float *)j->x + i * d, NULL, xq + s * q->d4, &par[s]);
+      else
+        quantise(q, NULL, row_f64(j, i, y), xq + s * q->d4, &par[s]);
+    }
+    lanes_init(st, ns);
+    run_kernel(q, xq, par, ns, st);
+    for (size_t s = 0; s < ns; s++)
+      decide(j, s0 + s, xq + s * q->d4, &par[s], &st[s], y, tmp, scores, cand, xbuf, &rechecks, &rescans);
+  }
+  if (t < 256) {
+    j->rechecks[t] = rechecks;
+    j->rescans[t] = rescans;
+  }
+}
+
+int somhop__q8_run(const bmu_q8 *q, const void *x, int is_f32, const somhop_norm *nm, size_t n,
+                   unsigned nt, uint32_t *bmu, uint32_t *second, double *dist2,
+                   uint64_t *rechecks, uint64_t *rescans) {
+  *rechecks = *rescans = 0;
+  if (n == 0) return 0;
+  size_t maxt = (n + QTILE - 1) / QTILE;
+  if (nt > maxt) nt = (unsigned)maxt;
+  if (nt > 256) nt = 256;
+  q8_job *j = calloc(1, sizeof *j);
+  if (!j) return SOMHOP_ENOMEM;
+  j->q = q;
+  j->x = x;
+  j->is_f32 = is_f32;
+  j->nm = nm;
+  j->n = n;
+  j->bmu = bmu;
+  j->second = second;
+  j->dist2 = dist2;
+  j->stride = scratch_bytes(q);
+  j->scratch = algo_aligned3(nt, j->stride, 1);
+  if (!j->scratch) {
+    free(j);
+    return SOMHOP_ENOMEM;
+  }
+  algo_parallel(nt, q8_task, j);
+  for (unsigned t = 0; t < nt; t++) {
+    *rechecks += j->rechecks[t];
+    *rescans += j->rescans[t];
+  }
+  free(j->scratch);
+  free(j);
+  return 0;
+}
