@@ -91,7 +91,7 @@ typedef struct pend_ent {
   long fpgas;
   char pool[16];
   int fit;              /* last CTRL_FIT_* result (-1 = not evaluated yet) */
-  char msg[200];        /* message for the last non-OK result */
+  char msg[512];        /* message for the last non-OK result */
 } pend_ent;
 
 /* An in-memory slot reservation: the Pod is being created. Removed when the Pod shows up
@@ -140,6 +140,8 @@ typedef struct ctrl_opts {
   int workers;
   const char *metrics_addr;       /* "127.0.0.1:8080"; "0" disables */
   const char *image;
+  const char *pull_policy; /* imagePullPolicy of runner Pods, NULL = unset */
+  int host_network;        /* runner Pods with hostNetwork: true */
   const char *runner_sa; /* serviceAccountName of runner Pods ("" = the namespace's default) */
   cJSON *runner_cmd;              /* JSON array of strings */
   const char *sim_resource, *f1_resource;
@@ -181,6 +183,9 @@ struct ctrl {
   /* metrics */
   atomic_ulong reconciles_ok, reconciles_err, reconciles_requeue;
   atomic_ulong pods_created, status_conflicts, leader_transitions, sched_passes;
+  /* FPGA slots of Ready, schedulable nodes per pool (0 sim, 1 aws-f1) at the last scheduling
+   * pass, for /metrics (guarded by mu) */
+  long slots_alloc[2], slots_used[2], slot_nodes[2];
   pthread_mutex_t hmu;            /* guards hist */
   unsigned long hist[16];         /* scheduling latency buckets (cumulative computed on output) */
   double hist_sum;

@@ -9,12 +9,14 @@
 #include "ctrl.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -38,12 +40,67 @@ static void count_phase(const char *k, void *v, void *arg) {
   pc->n[idx]++;
 }
 
+/* The Prometheus client libraries' standard process_* metrics, from /proc/self. */
+static size_t process_metrics(char *buf, size_t len, size_t off) {
+#define OUT(...) do { if (off < len) off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__); } while (0)
+  char st[1024] = "";
+  FILE *f = fopen("/proc/self/stat", "r");
+  if (f) {
+    size_t n = fread(st, 1, sizeof st - 1, f);
+    st[n] = 0;
+    fclose(f);
+  }
+  unsigned long utime = 0, stime = 0, vsize = 0;
+  unsigned long long start = 0;
+  long rss = 0, threads = 0;
+  const char *rp = strrchr(st, ')');
+  /* fields 14 utime 15 stime 20 num_threads 22 starttime 23 vsize 24 rss (man 5 proc) */
+  int got = rp ? sscanf(rp + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %ld %*d %llu %lu %ld",
+                        &utime, &stime, &threads, &start, &vsize, &rss) : 0;
+  long tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+  double boot = 0;
+  f = fopen("/proc/stat", "r");
+  if (f) {
+    char line[256];
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "btime %lf", &boot) == 1) break;
+    fclose(f);
+  }
+  long fds = 0;
+  DIR *d = opendir("/proc/self/fd");
+  if (d) {
+    struct dirent *de;
+    while ((de = readdir(d))) fds += de->d_name[0] != '.';
+    closedir(d);
+    fds--; /* the directory stream's own descriptor */
+  }
+  struct rlimit rl;
+  long maxfds = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : -1;
+  if (got == 6 && tck > 0) {
+    OUT("# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.2f\n",
+        (double)(utime + stime) / (double)tck);
+    OUT("# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %ld\n",
+        rss * page);
+    OUT("# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes %lu\n",
+        vsize);
+    OUT("# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.2f\n",
+        boot + (double)start / (double)tck);
+    OUT("# HELP process_threads Number of OS threads in the process.\n# TYPE process_threads gauge\nprocess_threads %ld\n", threads);
+  }
+  OUT("# HELP process_open_fds Number of open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds %ld\n", fds);
+  OUT("# HELP process_max_fds Maximum number of open file descriptors.\n# TYPE process_max_fds gauge\nprocess_max_fds %ld\n", maxfds);
+#undef OUT
+  return off;
+}
+
 static size_t metrics(ctrl *c, char *buf, size_t len) {
   size_t off = 0;
 #define OUT(...) do { if (off < len) off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__); } while (0)
   phase_count pc = {{0}};
   size_t pods, nodes, pend, resv;
+  long salloc[2], sused[2], snodes[2];
   pthread_mutex_lock(&c->mu);
+  for (int k = 0; k < 2; k++) salloc[k] = c->slots_alloc[k], sused[k] = c->slots_used[k], snodes[k] = c->slot_nodes[k];
   ctrl_map_each(&c->jobs, count_phase, &pc);
   pods = c->pods.n;
   nodes = c->nodes.n;
@@ -90,6 +147,16 @@ static size_t metrics(ctrl *c, char *buf, size_t len) {
   OUT("# HELP somhop_controller_watch_events_total Watch events received per resource.\n# TYPE somhop_controller_watch_events_total counter\n");
   for (int i = 0; i < c->ninf; i++)
     OUT("somhop_controller_watch_events_total{resource=\"%s\"} %lu\n", c->inf[i].what, atomic_load(&c->inf[i].events));
+  static const char *const pools[2] = {"sim", "aws-f1"};
+  OUT("# HELP somhop_controller_fpga_slots FPGA slots of Ready, schedulable nodes at the last scheduling pass, by pool and state (free = allocatable - used).\n# TYPE somhop_controller_fpga_slots gauge\n");
+  for (int k = 0; k < 2; k++) {
+    OUT("somhop_controller_fpga_slots{pool=\"%s\",state=\"allocatable\"} %ld\n", pools[k], salloc[k]);
+    OUT("somhop_controller_fpga_slots{pool=\"%s\",state=\"used\"} %ld\n", pools[k], sused[k]);
+    OUT("somhop_controller_fpga_slots{pool=\"%s\",state=\"free\"} %ld\n", pools[k], salloc[k] - sused[k]);
+  }
+  OUT("# HELP somhop_controller_schedulable_nodes Ready, schedulable FPGA nodes by pool at the last scheduling pass.\n# TYPE somhop_controller_schedulable_nodes gauge\n");
+  for (int k = 0; k < 2; k++) OUT("somhop_controller_schedulable_nodes{pool=\"%s\"} %ld\n", pools[k], snodes[k]);
+  off = process_metrics(buf, len, off);
 #undef OUT
   return off < len ? off : len;
 }
@@ -132,7 +199,7 @@ static void serve(ctrl *c, int fd) {
     if (ctrl_all_synced(c)) respond(fd, 200, "text/plain", "ok\n", 3);
     else respond(fd, 503, "text/plain", "caches not synced\n", 18);
   } else if (strcmp(path, "/metrics") == 0) {
-    size_t cap = 16384;
+    size_t cap = 32768;
     char *buf = malloc(cap);
     if (!buf) return;
     size_t n = metrics(c, buf, cap);

@@ -31,6 +31,10 @@ static const char *usage_text =
     "  --renew-deadline S        default 10 (must be < lease duration)\n"
     "  --retry-period S          default 2 (must be < renew deadline / 1.2)\n"
     "  --image IMAGE             runner image when spec.image is empty (default somhop:dev)\n"
+    "  --image-pull-policy P     imagePullPolicy of runner Pods: Always, IfNotPresent, Never (default:\n"
+    "                            unset, the apiserver's default for the tag)\n"
+    "  --runner-host-network     runner Pods use the node's network (hostNetwork: they only talk to\n"
+    "                            the API server; no Pod network needed)\n"
     "  --runner-service-account NAME  service account of runner Pods, token mounted (default\n"
     "                            somhop-runner, bound to the somhop-runner Role; \"\" = default)\n"
     "  --runner-command JSON     runner container command as a JSON array\n"
@@ -53,7 +57,7 @@ static const char *usage_text =
 
 enum {
   O_KUBECONFIG = 1000, O_CONTEXT, O_WORKERS, O_METRICS, O_LE, O_NO_LE, O_LEASE_NS, O_LEASE_NAME, O_ID,
-  O_LEASE_DUR, O_RENEW, O_RETRY, O_IMAGE, O_RUNNER, O_SIMRES, O_F1RES, O_GRACE, O_NO_NODE_LEASES, O_RESYNC,
+  O_LEASE_DUR, O_RENEW, O_RETRY, O_IMAGE, O_PULL, O_HOSTNET, O_RUNNER, O_SIMRES, O_F1RES, O_GRACE, O_NO_NODE_LEASES, O_RESYNC,
   O_WATCH_TMO, O_BACKOFF, O_PENDREP, O_RUNNER_SA, O_RETRY_BO, O_RETRY_BO_MAX
 };
 
@@ -94,6 +98,7 @@ int main(int argc, char **argv) {
       {"id", required_argument, 0, O_ID}, {"lease-duration", required_argument, 0, O_LEASE_DUR},
       {"renew-deadline", required_argument, 0, O_RENEW}, {"retry-period", required_argument, 0, O_RETRY},
       {"image", required_argument, 0, O_IMAGE}, {"runner-command", required_argument, 0, O_RUNNER},
+      {"image-pull-policy", required_argument, 0, O_PULL}, {"runner-host-network", no_argument, 0, O_HOSTNET},
       {"runner-service-account", required_argument, 0, O_RUNNER_SA},
       {"sim-resource", required_argument, 0, O_SIMRES}, {"f1-resource", required_argument, 0, O_F1RES},
       {"node-grace", required_argument, 0, O_GRACE}, {"no-node-leases", no_argument, 0, O_NO_NODE_LEASES},
@@ -127,6 +132,14 @@ int main(int argc, char **argv) {
       if (num_arg("--retry-period", optarg, 0.1, 3600, &c->o.retry_period)) return 2;
       break;
     case O_IMAGE: c->o.image = optarg; break;
+    case O_PULL:
+      if (strcmp(optarg, "Always") && strcmp(optarg, "IfNotPresent") && strcmp(optarg, "Never")) {
+        fprintf(stderr, "somhop-controller: --image-pull-policy must be Always, IfNotPresent or Never, got \"%s\"\n", optarg);
+        return 2;
+      }
+      c->o.pull_policy = optarg;
+      break;
+    case O_HOSTNET: c->o.host_network = 1; break;
     case O_RUNNER: runner = optarg; break;
     case O_RUNNER_SA: c->o.runner_sa = optarg; break;
     case O_SIMRES: c->o.sim_resource = optarg; break;

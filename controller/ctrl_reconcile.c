@@ -267,12 +267,14 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
   if (c->o.runner_sa && *c->o.runner_sa) cJSON_AddStringToObject(spec, "serviceAccountName", c->o.runner_sa);
   cJSON_AddBoolToObject(spec, "automountServiceAccountToken", 1);
   cJSON_AddBoolToObject(spec, "enableServiceLinks", 0);
+  if (c->o.host_network) cJSON_AddBoolToObject(spec, "hostNetwork", 1);
   cJSON *ctrs = cJSON_AddArrayToObject(spec, "containers");
   cJSON *ctr = cJSON_CreateObject();
   cJSON_AddItemToArray(ctrs, ctr);
   cJSON_AddStringToObject(ctr, "name", "runner");
   const char *img = js(r->job, "spec.image");
   cJSON_AddStringToObject(ctr, "image", img ? img : c->o.image);
+  if (c->o.pull_policy) cJSON_AddStringToObject(ctr, "imagePullPolicy", c->o.pull_policy);
   cJSON_AddItemToObject(ctr, "command", cJSON_Duplicate(c->o.runner_cmd, 1));
   cJSON_AddStringToObject(ctr, "terminationMessagePath", "/dev/termination-log");
   cJSON_AddStringToObject(ctr, "terminationMessagePolicy", "File");
@@ -349,6 +351,22 @@ static void set_time_once(cJSON *o, const char *k, double t) {
   char ts[40];
   ctrl_format_time(t, 0, ts, sizeof ts);
   cJSON_AddStringToObject(o, k, ts);
+}
+
+/* status.duration of a finished job: completionTime - startTime as kubectl prints durations
+ * ("45s", "3m12s", "2h5m"); the CRD's Duration column (batch/v1 Job's is computed by the
+ * apiserver's table printer, which a CRD cannot do). Not set when the job never started. */
+static void set_duration(cJSON *st) {
+  const char *a = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "startTime"));
+  const char *b = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "completionTime"));
+  double t0 = a ? ctrl_parse_time(a) : -1, t1 = b ? ctrl_parse_time(b) : -1;
+  if (t0 < 0 || t1 < t0 || cJSON_GetObjectItemCaseSensitive(st, "duration")) return;
+  long d = (long)(t1 - t0 + 0.5);
+  char buf[32];
+  if (d < 60) snprintf(buf, sizeof buf, "%lds", d);
+  else if (d < 3600) snprintf(buf, sizeof buf, "%ldm%lds", d / 60, d % 60);
+  else snprintf(buf, sizeof buf, "%ldh%ldm", d / 3600, d % 3600 / 60);
+  cJSON_AddStringToObject(st, "duration", buf);
 }
 
 /* Sets condition `type`; lastTransitionTime changes only when status changes. */
@@ -431,6 +449,7 @@ static int fail_job(rctx *r, cJSON *st, const char *reason, const char *msg) {
   set_str(st, "message", msg);
   set_cond(st, "Failed", "True", reason, msg);
   set_time_once(st, "completionTime", ctrl_wall());
+  set_duration(st);
   int rc = write_status(r, st);
   if (rc == 0) {
     ctrl_event(r->c, r->job, "Warning", reason, "%s", msg);
@@ -768,6 +787,7 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     set_str(st, "message", msg);
     set_time_once(st, "startTime", cur->started > 0 ? cur->started : ctrl_wall());
     set_time_once(st, "completionTime", ctrl_wall());
+    set_duration(st);
     set_cond(st, "Complete", "True", "Succeeded", msg);
     int w = write_status(&r, st);
     if (w == 0) ctrl_event(c, r.job, "Normal", "Succeeded", "%s", msg);
@@ -907,15 +927,31 @@ static char **sched_pass(ctrl *c, size_t *nkeys) {
   ctrl_map_each(&c->pods, count_pod, &p);
   ctrl_map_each(&c->resv, count_resv, &p);
   ctrl_map_each(&c->pending, add_job, &p);
+  for (int k = 0; k < 2; k++) c->slots_alloc[k] = c->slots_used[k] = c->slot_nodes[k] = 0;
+  for (size_t n = 0; n < p.nn; n++) {
+    const ctrl_sched_node *nd = &p.nodes[n];
+    int k = !nd->pool ? -1 : !strcmp(nd->pool, "sim") ? 0 : !strcmp(nd->pool, "aws-f1") ? 1 : -1;
+    if (k < 0 || !nd->ready || !nd->schedulable) continue;
+    c->slots_alloc[k] += nd->allocatable;
+    c->slots_used[k] += nd->used < nd->allocatable ? nd->used : nd->allocatable;
+    c->slot_nodes[k]++;
+  }
   ctrl_sched_sort(p.jobs, p.nj);
   keys = calloc(p.nj ? p.nj : 1, sizeof *keys);
-  char busy_pools[4][16];
+  /* per pool: the first job that found no room (it blocks the ones after it: strict order
+   * within a pool, so a multi-slot job is not starved) and the queue position of each job */
+  struct {
+    char pool[16], head[300];
+    int head_prio;
+    long head_fpgas, waiting;
+  } busy[4];
   int nbusy = 0;
   for (size_t i = 0; keys && i < p.nj; i++) {
     ctrl_sched_job *j = &p.jobs[i];
     pend_ent *pe = ctrl_map_get(&c->pending, j->key);
-    int blocked = 0;
-    for (int b = 0; b < nbusy; b++) blocked |= strcmp(busy_pools[b], j->pool) == 0;
+    int blocked = 0, bi = -1;
+    for (int b = 0; b < nbusy; b++)
+      if (strcmp(busy[b].pool, j->pool) == 0) blocked = 1, bi = b;
     size_t pick = 0;
     int fit = blocked ? CTRL_FIT_BUSY
                       : strchr(j->key, '#') ? ctrl_shard_pick(c, p.nodes, p.nn, j, &pick) /* spread shards */
@@ -941,18 +977,39 @@ static char **sched_pass(ctrl *c, size_t *nkeys) {
       if (strchr(k, '#')) *strchr(k, '#') = 0; /* a shard: its job is what gets reconciled */
       continue;
     }
-    if (fit == CTRL_FIT_BUSY && !blocked && nbusy < 4) snprintf(busy_pools[nbusy++], 16, "%s", j->pool);
-    long elig = 0;
+    if (fit == CTRL_FIT_BUSY && !blocked && nbusy < 4) {
+      bi = nbusy++;
+      snprintf(busy[bi].pool, sizeof busy[bi].pool, "%s", j->pool);
+      snprintf(busy[bi].head, sizeof busy[bi].head, "%s", j->key);
+      busy[bi].head_prio = j->priority;
+      busy[bi].head_fpgas = j->fpgas;
+      busy[bi].waiting = 0;
+    }
+    if (bi >= 0) busy[bi].waiting++;
+    long elig = 0, free_total = 0, free_max = 0;
     for (size_t n = 0; n < p.nn; n++)
-      if (p.nodes[n].pool && strcmp(p.nodes[n].pool, j->pool) == 0 && p.nodes[n].ready && p.nodes[n].schedulable)
+      if (p.nodes[n].pool && strcmp(p.nodes[n].pool, j->pool) == 0 && p.nodes[n].ready && p.nodes[n].schedulable) {
+        long fr = p.nodes[n].allocatable - p.nodes[n].used;
         elig++;
+        if (fr > 0) free_total += fr;
+        if (fr > free_max) free_max = fr;
+      }
     if (fit == CTRL_FIT_NO_NODE)
       snprintf(pe->msg, sizeof pe->msg, "no Ready, schedulable node labelled %s=%s with >= %ld %s (%ld such nodes Ready)",
                CTRL_POOL_LABEL, j->pool, j->fpgas, strcmp(j->pool, "aws-f1") == 0 ? c->o.f1_resource : c->o.sim_resource,
                elig);
-    else
-      snprintf(pe->msg, sizeof pe->msg, "%ld %s node(s) Ready, none with %ld free FPGA slot(s)%s", elig, j->pool,
-               j->fpgas, blocked ? " after higher-priority jobs" : "");
+    else if (!blocked)
+      snprintf(pe->msg, sizeof pe->msg,
+               "%ld %s node(s) Ready, none with %ld free FPGA slot(s) (%ld free, at most %ld on one node); "
+               "first in the %s queue",
+               elig, j->pool, j->fpgas, free_total, free_max, j->pool);
+    else /* truthful: behind whom, and why (equal priority waits by creation order) */
+      snprintf(pe->msg, sizeof pe->msg,
+               "position %ld in the %s queue, behind %s (%s, needs %ld FPGA slot(s) on one node; %ld free, at most "
+               "%ld on one node)",
+               busy[bi].waiting, j->pool, busy[bi].head,
+               busy[bi].head_prio > j->priority ? "higher priority" : "same priority, created earlier",
+               busy[bi].head_fpgas, free_total, free_max);
     pe->fit = fit;
     if (old_fit != fit) {
       char *k = strdup(j->key);

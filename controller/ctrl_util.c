@@ -268,7 +268,9 @@ int ctrl_sched_pick(const ctrl_sched_node *nodes, size_t n, const ctrl_sched_job
     eligible = 1;
     long free_slots = nd->allocatable - nd->used;
     if (free_slots < need) continue;
-    if (!found || free_slots > best_free ||
+    /* most-allocated (bin-packing): the fullest node that still fits, so free slots stay
+     * together on few nodes and a multi-slot job finds a node with room */
+    if (!found || free_slots < best_free ||
         (free_slots == best_free && strcmp(nd->name, nodes[best].name) < 0)) {
       found = 1;
       best = i;

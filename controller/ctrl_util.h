@@ -145,8 +145,9 @@ enum { CTRL_FIT_OK = 0, CTRL_FIT_NO_NODE = 1, CTRL_FIT_BUSY = 2 };
 void ctrl_sched_sort(ctrl_sched_job *jobs, size_t n);
 /* Picks the node for job j: eligible = pool matches, ready, schedulable,
  * allocatable >= fpgas; among eligible nodes with free >= fpgas
- * (free = allocatable - used) the one with the most free slots wins (ties:
- * the name first in strcmp order). Returns CTRL_FIT_OK with *pick set,
+ * (free = allocatable - used) the one with the FEWEST free slots wins —
+ * most-allocated scoring (bin-packing), so single-slot jobs fill nodes up and
+ * leave whole nodes for multi-slot jobs (ties: the name first in strcmp order). Returns CTRL_FIT_OK with *pick set,
  * CTRL_FIT_NO_NODE (no eligible node at all) or CTRL_FIT_BUSY (eligible
  * nodes exist, none has room). Does not change used. */
 int ctrl_sched_pick(const ctrl_sched_node *nodes, size_t n, const ctrl_sched_job *j, size_t *pick);

@@ -17,6 +17,8 @@ PKGS=(
   ocl-icd-libopencl1 ocl-icd-opencl-dev opencl-c-headers clinfo
   # controller
   libcurl4-openssl-dev libcjson-dev libyaml-dev openssl curl
+  # real node of the end-to-end tests (scripts/real-node.sh; the kubelet is built from Go)
+  containerd runc containernetworking-plugins iproute2
   # fuzzing (make fuzz: clang's libFuzzer and sanitizer runtimes)
   clang libclang-rt-14-dev
   # scripts and their tests

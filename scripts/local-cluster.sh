@@ -23,6 +23,13 @@
 #   SOMHOP_APISERVER_ARGS extra kube-apiserver flags (space separated), e.g.
 #                         "--etcd-compaction-interval=10s" for watch-expiry tests
 #   SOMHOP_START_TIMEOUT  seconds to wait for readiness (default 90)
+#   SOMHOP_CLUSTER_ADDR   address kube-apiserver binds and advertises (default 127.0.0.1). The real
+#                         node (scripts/real-node.sh) uses 192.0.2.1 on the lo device: an address
+#                         X.Y.Z.1 also makes X.Y.Z.0/24 the Service range, so the "kubernetes"
+#                         Service's ClusterIP is the apiserver's own address and in-cluster clients
+#                         (KUBERNETES_SERVICE_HOST/PORT, set by the kubelet) reach it without kube-proxy
+#   SOMHOP_SA_ADMISSION   1 = keep the ServiceAccount admission plugin on (Pods get their token
+#                         volume; needs kube-controller-manager's token controllers: real node only)
 #
 # Pinned go.mod/go.sum of the wrapper modules live in scripts/k8s-build/{kube,etcd}/ for the
 # default versions; other versions get theirs generated in the cache (go mod tidy).
@@ -42,6 +49,11 @@ KUBE_DIR=$K8S_CACHE/kube-v$KUBE_VERSION
 ETCD_DIR=$K8S_CACHE/etcd-v$ETCD_VERSION
 STATE=${SOMHOP_CLUSTER_DIR:-$K8S_CACHE/cluster}
 START_TIMEOUT=${SOMHOP_START_TIMEOUT:-90}
+ADDR=${SOMHOP_CLUSTER_ADDR:-127.0.0.1}
+# A running cluster keeps the address and admission choice it was started with.
+if [ -z "${SOMHOP_CLUSTER_ADDR:-}" ] && [ -f "$STATE/apiserver.addr" ]; then ADDR=$(cat "$STATE/apiserver.addr"); fi
+if [ -z "${SOMHOP_SA_ADMISSION:-}" ] && [ -f "$STATE/sa-admission" ]; then SOMHOP_SA_ADMISSION=1; fi
+[[ "$ADDR" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "SOMHOP_CLUSTER_ADDR must be an IPv4 address, got '$ADDR'" 2
 
 KUBE_APISERVER=$KUBE_DIR/bin/kube-apiserver
 KUBECTL=$KUBE_DIR/bin/kubectl
@@ -176,7 +188,7 @@ gen_certs() {
       -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
     printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
       "extendedKeyUsage=serverAuth" \
-      "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc" \
+      "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,IP:$ADDR,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc" \
       >apiserver.ext
     openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
       -extfile apiserver.ext -out apiserver.crt 2>/dev/null
@@ -219,7 +231,7 @@ kind: Config
 clusters:
 - name: somhop-local
   cluster:
-    server: https://127.0.0.1:$port
+    server: https://$ADDR:$port
     certificate-authority-data: $(b64 "$STATE/pki/ca.crt")
 users:
 - name: somhop-admin
@@ -262,21 +274,23 @@ start_etcd() {
 }
 
 start_apiserver() {
-  local cport peer port extra=()
+  local cport peer port extra=() svc=10.0.0.0/24 adm=(--disable-admission-plugins=ServiceAccount)
   read -r cport peer <"$STATE/etcd.ports"
+  [[ "$ADDR" == *.1 && "$ADDR" != 127.* ]] && svc=${ADDR%.1}.0/24
+  [ "${SOMHOP_SA_ADMISSION:-0}" = 1 ] && adm=()
   port=$(cat "$STATE/apiserver.port")
   # shellcheck disable=SC2206  # word splitting of the user's extra flags is intended
   [ -n "${SOMHOP_APISERVER_ARGS:-}" ] && extra=($SOMHOP_APISERVER_ARGS)
   # The same flags envtest uses (controller-runtime pkg/internal/testing/controlplane).
   setsid "$KUBE_APISERVER" \
     --etcd-servers="http://127.0.0.1:$cport" \
-    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$port" \
+    --bind-address="$ADDR" --advertise-address="$ADDR" --secure-port="$port" \
     --tls-cert-file="$STATE/pki/apiserver.crt" --tls-private-key-file="$STATE/pki/apiserver.key" \
     --client-ca-file="$STATE/pki/ca.crt" \
     --authorization-mode=RBAC \
-    --service-cluster-ip-range=10.0.0.0/24 --allow-privileged=true \
-    --disable-admission-plugins=ServiceAccount \
-    --service-account-issuer="https://127.0.0.1:$port/" \
+    --service-cluster-ip-range="$svc" --allow-privileged=true \
+    "${adm[@]}" \
+    --service-account-issuer="https://$ADDR:$port/" \
     --service-account-key-file="$STATE/pki/sa.pub" \
     --service-account-signing-key-file="$STATE/pki/sa.key" \
     --cert-dir="$STATE/pki" \
@@ -305,7 +319,7 @@ stop_pid() { # stop_pid PIDFILE NAME [GRACE_TENTHS]  (TERM, then KILL after the 
 
 curl_api() { # curl_api PATH -> body on stdout
   curl -sS --max-time 5 --cacert "$STATE/pki/ca.crt" --cert "$STATE/pki/admin.crt" \
-    --key "$STATE/pki/admin.key" "https://127.0.0.1:$(cat "$STATE/apiserver.port")$1"
+    --key "$STATE/pki/admin.key" "https://$ADDR:$(cat "$STATE/apiserver.port")$1"
 }
 
 wait_etcd() {
@@ -349,6 +363,8 @@ do_up() {
   set -- $ports
   echo "$1 $2" >"$STATE/etcd.ports"
   echo "$3" >"$STATE/apiserver.port"
+  echo "$ADDR" >"$STATE/apiserver.addr"
+  if [ "${SOMHOP_SA_ADMISSION:-0}" = 1 ]; then : >"$STATE/sa-admission"; fi
   port=$3
   start_etcd
   wait_etcd
@@ -356,7 +372,7 @@ do_up() {
   wait_apiserver
   write_kubeconfig "$port"
   echo "$t0 $(date +%s.%N)" | awk '{printf "%.1f\n", $2 - $1}' >"$STATE/start-seconds"
-  note "up in $(cat "$STATE/start-seconds") s: https://127.0.0.1:$port (kubeconfig $STATE/kubeconfig)"
+  note "up in $(cat "$STATE/start-seconds") s: https://$ADDR:$port (kubeconfig $STATE/kubeconfig)"
 }
 
 do_down() {
@@ -382,7 +398,7 @@ do_status() {
       rc=1
     fi
   done
-  [ -f "$STATE/apiserver.port" ] && echo "apiserver: https://127.0.0.1:$(cat "$STATE/apiserver.port")"
+  [ -f "$STATE/apiserver.port" ] && echo "apiserver: https://$ADDR:$(cat "$STATE/apiserver.port")"
   r=$(curl_api /readyz 2>&1 || true)
   echo "readyz: $r"
   [ "$r" = ok ] || rc=1

@@ -17,14 +17,16 @@
  */
 #include "node/node.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -674,9 +676,7 @@ static int spawn_pod(const cJSON *pod, pod_rec *p, char *why, size_t whylen) {
   char term_file[PATH_MAX + 32], outp[PATH_MAX + 32], errp[PATH_MAX + 32];
   char **envv = NULL, **argv = NULL;
   const char *ewhy = NULL;
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  int have_fa = 0, have_attr = 0, rc = -1, envc;
+  int rc = -1, envc;
   size_t argc = 0;
 
   if (mkdir(p->dir, 0700) != 0 && errno != EEXIST) {
@@ -720,38 +720,67 @@ static int spawn_pod(const cJSON *pod, pod_rec *p, char *why, size_t whylen) {
   struct stat sb;
   if (!wd || stat(wd, &sb) != 0 || !S_ISDIR(sb.st_mode)) wd = p->dir;
 
-  if (posix_spawn_file_actions_init(&fa) != 0) goto out;
-  have_fa = 1;
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, outp, O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, errp, O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_addchdir_np(&fa, wd);
-  if (posix_spawnattr_init(&attr) != 0) goto out;
-  have_attr = 1;
-  sigset_t none, def;
-  sigemptyset(&none);
-  sigemptyset(&def);
-  sigaddset(&def, SIGPIPE);
-  sigaddset(&def, SIGTERM);
-  sigaddset(&def, SIGINT);
-  sigaddset(&def, SIGUSR1);
-  sigaddset(&def, SIGCHLD);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &def);
-  posix_spawnattr_setpgroup(&attr, 0); /* own process group: deletion kills the whole tree */
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid;
-  int err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, envv);
-  if (err != 0) {
-    snprintf(why, whylen, "cannot run \"%s\": %s", argv[0], strerror(err));
+  /* fork + exec rather than posix_spawn: the child asks for SIGKILL when the agent dies
+   * (PR_SET_PDEATHSIG), so a kill -9 of somhop-node leaves no runner behind that would keep
+   * writing its outputs while the job is retried elsewhere (issue 13 bug 3). Between fork and
+   * exec only async-signal-safe calls. */
+  int ep[2];
+  if (pipe2(ep, O_CLOEXEC) != 0) {
+    snprintf(why, whylen, "pipe: %s", strerror(errno));
     goto out;
+  }
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    snprintf(why, whylen, "fork: %s", strerror(errno));
+    close(ep[0]);
+    close(ep[1]);
+    goto out;
+  }
+  if (pid == 0) {
+    int e = 0;
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+    setpgid(0, 0); /* own process group: deletion kills the whole tree */
+    static const int dfl[] = {SIGPIPE, SIGTERM, SIGINT, SIGUSR1, SIGCHLD};
+    for (size_t i = 0; i < sizeof dfl / sizeof *dfl; i++) signal(dfl[i], SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    int fd0 = open("/dev/null", O_RDONLY), fd1 = open(outp, O_WRONLY | O_CREAT | O_APPEND, 0600),
+        fd2 = open(errp, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd0 < 0 || fd1 < 0 || fd2 < 0 || dup2(fd0, 0) < 0 || dup2(fd1, 1) < 0 || dup2(fd2, 2) < 0 || chdir(wd) != 0)
+      e = errno ? errno : EIO;
+    if (!e) {
+      execvpe(argv[0], argv, envv);
+      e = errno;
+    }
+    ssize_t wr = write(ep[1], &e, sizeof e);
+    (void)wr;
+    _exit(127);
+  }
+  close(ep[1]);
+  int cerr = 0;
+  ssize_t got;
+  do got = read(ep[0], &cerr, sizeof cerr);
+  while (got < 0 && errno == EINTR);
+  close(ep[0]);
+  if (got == (ssize_t)sizeof cerr) {
+    waitpid(pid, NULL, 0);
+    snprintf(why, whylen, "cannot run \"%s\": %s", argv[0], strerror(cerr));
+    goto out;
+  }
+  /* for a restarted agent: which process group this Pod's program was */
+  char pidf[PATH_MAX + 32];
+  snprintf(pidf, sizeof pidf, "%s/pid", p->dir);
+  FILE *pf = fopen(pidf, "w");
+  if (pf) {
+    fprintf(pf, "%ld\n", (long)pid);
+    fclose(pf);
   }
   p->pid = pid;
   rc = 0;
 out:
   if (rc < 0 && !why[0]) snprintf(why, whylen, "out of memory starting the process");
-  if (have_attr) posix_spawnattr_destroy(&attr);
-  if (have_fa) posix_spawn_file_actions_destroy(&fa);
   free_strv(argv);
   free_strv(envv);
   return rc;
@@ -772,6 +801,54 @@ static pod_rec *find_pod(const char *uid) {
   return NULL;
 }
 
+/* Processes of the process group recorded in the Pod's pid file that still carry this Pod's
+ * SOMHOP_POD_NAME (so a recycled pid is never signalled): SIGKILL them. Returns how many. */
+static int kill_leftovers(const pod_rec *p) {
+  char f[PATH_MAX + 32], want[400];
+  snprintf(f, sizeof f, "%s/pid", p->dir);
+  FILE *pf = fopen(f, "r");
+  long pg = 0;
+  if (!pf) return 0;
+  if (fscanf(pf, "%ld", &pg) != 1) pg = 0;
+  fclose(pf);
+  if (pg <= 1) return 0;
+  snprintf(want, sizeof want, "SOMHOP_POD_NAME=%s", p->name);
+  DIR *d = opendir("/proc");
+  if (!d) return 0;
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    char *end;
+    long pid = strtol(de->d_name, &end, 10);
+    if (*end || pid <= 1) continue;
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *st = fopen(path, "r");
+    if (!st) continue;
+    size_t len = fread(buf, 1, sizeof buf - 1, st);
+    fclose(st);
+    buf[len] = 0;
+    char *rp = strrchr(buf, ')'); /* comm may hold blanks: fields after the last ')' */
+    long pgrp = 0;
+    if (!rp || sscanf(rp + 1, " %*c %*d %ld", &pgrp) != 1 || pgrp != pg) continue;
+    snprintf(path, sizeof path, "/proc/%ld/environ", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    static char env[1 << 18]; /* the environment holds SOMHOP_JOB: can be large */
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof env - 1 && (r = read(fd, env + got, sizeof env - 1 - got)) > 0) got += (size_t)r;
+    close(fd);
+    env[got] = 0;
+    int match = 0;
+    for (size_t i = 0; i < got; i += strlen(env + i) + 1)
+      if (!strcmp(env + i, want)) match = 1;
+    if (match && kill((pid_t)pid, SIGKILL) == 0) n++;
+  }
+  closedir(d);
+  return n;
+}
+
 static pod_rec *add_pod(void) {
   if (g.n_pods == g.cap_pods) {
     size_t cap = g.cap_pods ? g.cap_pods * 2 : 64;
@@ -787,9 +864,9 @@ static pod_rec *add_pod(void) {
 
 static void remove_pod(pod_rec *p) {
   if (!g.o.keep_workdirs && p->dir[0]) {
-    static const char *files[] = {"termination-log", "stdout.log", "stderr.log"};
+    static const char *files[] = {"termination-log", "stdout.log", "stderr.log", "pid"};
     char f[PATH_MAX + 32];
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
       snprintf(f, sizeof f, "%s/%s", p->dir, files[i]);
       unlink(f);
     }
@@ -873,7 +950,10 @@ static void on_pod(const char *type, const cJSON *pod) {
   p->state = POD_DONE;
 
   if (phase && !strcmp(phase, "Running")) {
-    /* Running on this node but not ours: we restarted and lost the process. */
+    /* Running on this node but not ours: we restarted and lost the process. Whatever is left
+     * of its process group is killed before the Pod's slots are given to anyone else. */
+    int left = kill_leftovers(p);
+    if (left) logf_("pod %s/%s: killed %d process(es) left by the previous agent", ns, name, left);
     now_str(p->started_str, sizeof p->started_str);
     report_terminated(p, 137, 0, "Error", "somhop-node restarted; the process state was lost",
                       "NodeAgentRestarted", "somhop-node restarted while the Pod ran");

@@ -6,6 +6,8 @@
 #   make cluster-deps               build (once, cached) etcd, kube-apiserver, kubectl
 #   make cluster-up / cluster-down  scripts/local-cluster.sh up|down (default state dir)
 #   make cluster-demo               control plane + controller + two sim nodes + example jobs
+#   make test-real-node             only the real-node end-to-end tests (kubelet + containerd +
+#                                   kube-controller-manager, scripts/real-node.sh); part of make test
 #
 # This fragment is read after controller/controller.mk: other fragments should write the literal
 # path $(BUILD)/lib/libsomhop_kube.a in their prerequisites.
@@ -28,6 +30,8 @@ ifneq ($(NODE_SRCS),)
 ALL_TARGETS += $(NODE_BIN)
 endif
 TEST_CMDS   += $(K8S_UNIT_BINS) $(wildcard tests/k8s/test_crd*.sh tests/k8s/test_node*.sh tests/k8s/test_run*.sh tests/k8s/test_cluster*.sh)
+REAL_NODE_TESTS := $(wildcard tests/k8s/test_real_node*.sh)
+TEST_CMDS   += $(REAL_NODE_TESTS)
 
 $(BUILD)/obj/controller/kube/%.o: controller/kube/%.c
 	@mkdir -p $(dir $@)
@@ -50,7 +54,12 @@ $(BUILD)/tests/test_kube_%: tests/k8s/test_kube_%.c $(KUBE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(NODE_CFLAGS) $(KUBE_INC) -Itests -o $@ $< $(KUBE_LIB) $(KUBE_LIBS) $(ALL_LDFLAGS)
 
-.PHONY: cluster-deps cluster-up cluster-down cluster-demo
+.PHONY: cluster-deps cluster-up cluster-down cluster-demo test-real-node
+test-real-node: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) $(SOMHOP_BIN) $(CTRL_BIN) $(BUILD)/lib/libsomhop_emu_icd.so \
+	  $(BUILD)/xclbin/somhop.sw_emu.xclbin $(BUILD)/xclbin/somhop.hw_emu.xclbin
+	@tests/run.sh $(REAL_NODE_TESTS)
+
 cluster-deps:
 	@scripts/local-cluster.sh build
 

@@ -145,6 +145,16 @@ check_eq "controller /readyz after caches synced" "$(curl -s "http://127.0.0.1:$
 check_eq "controller /healthz" "$(curl -s "http://127.0.0.1:${CPORT[a]}/healthz")" "ok"
 wait_for 10 sh -c "[ \"\$(curl -s http://127.0.0.1:${CPORT[a]}/metrics | awk '/^somhop_controller_is_leader /{print \$2}')\" = 1 ]"
 check_eq "single replica acquires the lease" "$(metric a somhop_controller_is_leader)" "1"
+# free-slot and process metrics (issue 13 bug 10): 3 Ready nodes x 2 slots, nothing running yet
+mline() { curl -s --max-time 2 "http://127.0.0.1:${CPORT[a]}/metrics" | awk -v m="$1" 'index($0, m " ") == 1 {print $2}'; }
+wait_for 10 sh -c "curl -s http://127.0.0.1:${CPORT[a]}/metrics | grep -q '^somhop_controller_fpga_slots{pool=\"sim\",state=\"allocatable\"} 6\$'"
+check_eq "metrics: sim slots allocatable" "$(mline 'somhop_controller_fpga_slots{pool="sim",state="allocatable"}')" 6
+check_eq "metrics: sim slots free" "$(mline 'somhop_controller_fpga_slots{pool="sim",state="free"}')" 6
+check_eq "metrics: schedulable sim nodes" "$(mline 'somhop_controller_schedulable_nodes{pool="sim"}')" 3
+check "metrics: process_resident_memory_bytes > 1 MB" "[ \"\$(mline process_resident_memory_bytes)\" -gt 1000000 ]"
+check "metrics: process_open_fds > 2" "[ \"\$(mline process_open_fds)\" -gt 2 ]"
+check "metrics: process_cpu_seconds_total present" "[ -n \"\$(mline process_cpu_seconds_total)\" ]"
+check "metrics: every metric has # HELP" "[ -z \"\$(curl -s http://127.0.0.1:${CPORT[a]}/metrics | awk '/^# HELP /{h[\$3]=1} !/^#/{n=\$1; sub(/[{].*/, \"\", n); sub(/_(bucket|sum|count)\$/, \"\", n); if (!(n in h)) print n}')\" ]"
 
 # ---- 1: NoEligibleNode ---------------------------------------------------------------------
 job_yaml f1-job 0 1 hw | K create -f - >/dev/null
@@ -179,6 +189,9 @@ wait_for 60 sh -c "p=\$($KUBECTL get fj e2e-iris -o jsonpath='{.status.phase}');
 check_eq "e2e: job Succeeded with somhop run" "$(phase e2e-iris)" "Succeeded"
 [ "$(phase e2e-iris)" = Succeeded ] || K get fj e2e-iris -o jsonpath='{.status.message}{"\n"}' | sed 's/^/#   /'
 check_eq "e2e: status.result.ok copied from the termination message" "$(K get fj e2e-iris -o jsonpath='{.status.result.ok}')" "true"
+check_contains "e2e: Duration printer column" "$(K get fj e2e-iris 2>&1 | head -1)" "DURATION"
+check "e2e: status.duration is completion - start ($(K get fj e2e-iris -o jsonpath='{.status.duration}'))" \
+  "K get fj e2e-iris -o jsonpath='{.status.duration}' | grep -Eq '^[0-9]+s\$'"
 check_contains "e2e: ran on a sim node" "$(K get fj e2e-iris -o jsonpath='{.status.nodeName}')" "sim-"
 check_eq "e2e: pod name is <job>-a1" "$(K get fj e2e-iris -o jsonpath='{.status.podName}')" "e2e-iris-a1"
 check_eq "e2e: pod owned by the job (controller ref)" \
@@ -253,6 +266,13 @@ K cordon sim-b sim-c >/dev/null
 job_yaml blocker 0 3 cpu 2 | K create -f - >/dev/null
 wait_for 20 is_phase blocker Running
 { for i in 0 1 2; do job_yaml "low-$i" 0 0.3 cpu 2; done; } | K create -f - >/dev/null
+# the wait message tells the truth (issue 13 bug 7): equal priority waits by creation, with the
+# queue position; the head of the queue says it is first
+wait_for 10 sh -c "$KUBECTL get fj low-1 -o jsonpath='{.status.message}' | grep -q queue"
+check_contains "waiting job: queue position and who is ahead (same priority)" \
+  "$(K get fj low-1 -o jsonpath='{.status.message}')" "position 2 in the sim queue, behind default/low-0 (same priority, created earlier"
+check_contains "head of the queue: says it is first and why it waits" \
+  "$(K get fj low-0 -o jsonpath='{.status.message}')" "none with 2 free FPGA slot(s) (0 free, at most 0 on one node); first in the sim queue"
 { for i in 0 1 2; do job_yaml "high-$i" 50 0.3 cpu 2; done; } | K create -f - >/dev/null
 wait_for 60 sh -c "[ \$($KUBECTL get fj -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase}{\"\\n\"}{end}' | grep -E '^(low|high)-' | grep -c Succeeded) -eq 6 ]"
 order=$(awk '$1 == "start" && $3 ~ /^(low|high)-/ {print $4, $3}' "$WORK/runs.log" | sort -n | awk '{printf "%s ", $2}')

@@ -64,7 +64,23 @@ int main(void) {
   int over = 0;
   for (int i = 0; i < 3; i++) over |= many[i].used > many[i].allocatable;
   CHECK("no node over-committed", !over);
-  CHECK("spread: every node got 2", many[0].used == 2 && many[1].used == 2 && many[2].used == 2);
+  CHECK("every node got 2", many[0].used == 2 && many[1].used == 2 && many[2].used == 2);
+
+  /* bin-packing (issue 13 bug 7): three 1-slot jobs on 3 nodes x 2 slots, then a 2-slot job.
+   * Spreading left one free slot per node (3 idle, the 2-slot job unplaceable); most-allocated
+   * scoring fills n0, then n1, and leaves n2 whole. */
+  ctrl_sched_node bp[3] = {{"n0", "sim", 1, 1, 2, 0}, {"n1", "sim", 1, 1, 2, 0}, {"n2", "sim", 1, 1, 2, 0}};
+  for (int i = 0; i < 3; i++) {
+    ctrl_sched_job x = {"ns/one", "sim", 0, 0, 1};
+    if (ctrl_sched_pick(bp, 3, &x, &pick) == CTRL_FIT_OK) bp[pick].used++;
+  }
+  CHECK("bin-packing: 1-slot jobs fill n0 first", bp[0].used == 2 && bp[1].used == 1 && bp[2].used == 0);
+  ctrl_sched_job two = {"ns/two", "sim", 0, 0, 2};
+  CHECK_INT("bin-packing: the 2-slot job fits after three 1-slot jobs", ctrl_sched_pick(bp, 3, &two, &pick), CTRL_FIT_OK);
+  CHECK_STR("bin-packing: on the empty node", bp[pick].name, "n2");
+  ctrl_sched_job one = {"ns/one", "sim", 0, 0, 1};
+  CHECK_INT("bin-packing: a 1-slot job takes the partly used node", ctrl_sched_pick(bp, 3, &one, &pick), CTRL_FIT_OK);
+  CHECK_STR("bin-packing: n1, not the empty n2", bp[pick].name, "n1");
 
   CHECK_STR("hw -> aws-f1", ctrl_target_pool("hw"), "aws-f1");
   CHECK_STR("hw_emu -> sim", ctrl_target_pool("hw_emu"), "sim");

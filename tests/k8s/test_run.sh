@@ -52,6 +52,22 @@ printf 'a,b\n1,2\nx,y\n' >"$w/bad.csv"
 fails_with "bad data" "{\"task\":\"som-train\",\"target\":\"cpu\",\"inputs\":[{\"name\":\"data\",\"path\":\"$w/bad.csv\"}]}" 1 "failed (exit 1)"
 check_contains "bad data: error names the bad cell" "$sum" 'line 3, column 1: not a number'
 check_contains "bad data: summary carries the tail of the command's stderr" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("stderr",""))' "$w/tl" 2>&1)" "somhop: error: $w/bad.csv"
+# bug 9: errors name the problem without echoing the data; paths stay under the allowed roots
+printf 'a,b\n1,2\ns3cr3t-cell,y\n' >"$w/secret.csv"
+fails_with "bad cell" "{\"task\":\"som-train\",\"target\":\"cpu\",\"inputs\":[{\"name\":\"data\",\"path\":\"$w/secret.csv\"}]}" 1 "line 3, column 1: not a number"
+check "bad cell: the summary does not echo the cell" "! grep -q s3cr3t '$w/tl'"
+check "bad cell: stderr (the Pod log) does not echo the cell" "! grep -q s3cr3t '$w/err'"
+mkdir -p "$w/root"
+cp "$w/secret.csv" "$w/root/ok.csv"
+ln -sf /etc/passwd "$w/root/link.csv"
+export SOMHOP_PATH_ROOTS=$w/root
+fails_with "path outside the roots" '{"task":"som-train","target":"cpu","inputs":[{"name":"data","path":"/etc/passwd"}]}' 2 "spec.inputs[0].path /etc/passwd is outside the allowed roots (SOMHOP_PATH_ROOTS: $w/root)"
+check "refused path: no line of /etc/passwd in the summary" "! grep -q 'root:' '$w/tl'"
+fails_with "symlink out of the roots" "{\"task\":\"som-train\",\"target\":\"cpu\",\"inputs\":[{\"name\":\"data\",\"path\":\"$w/root/link.csv\"}]}" 2 "is outside the allowed roots"
+fails_with "output outside the roots" "{\"task\":\"som-train\",\"target\":\"cpu\",\"inputs\":[{\"name\":\"data\",\"builtin\":\"iris\"}],\"outputs\":[{\"name\":\"model\",\"path\":\"$w/m-out.smf\"}]}" 2 "spec.outputs[0].path $w/m-out.smf is outside the allowed roots"
+run "{\"task\":\"som-train\",\"target\":\"cpu\",\"inputs\":[{\"name\":\"data\",\"builtin\":\"iris\"}],\"outputs\":[{\"name\":\"model\",\"path\":\"$w/root/m.smf\"}]}"
+check_rc "paths under the root are allowed" "$rc" 0
+unset SOMHOP_PATH_ROOTS
 fails_with "bad model" "{\"task\":\"som-bmu\",\"target\":\"cpu\",\"inputs\":[{\"name\":\"model\",\"path\":\"$w/bad.csv\"},{\"name\":\"data\",\"builtin\":\"iris\"}]}" 3 "failed (exit 3)"
 
 # ---- success, whole object, outputs by path, ignored params

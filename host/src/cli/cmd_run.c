@@ -34,6 +34,7 @@
 #include "cli.h"
 #include "somhop/data.h"
 #include "kube/kube.h"
+#include "run_guard.h"
 #include "run_shard.h"
 
 #define RUN_SUMMARY_MAX 4096          /* Kubernetes' per-container termination message limit */
@@ -279,6 +280,9 @@ static int check_io(run_ctx *r, const cJSON *arr, const char *where, int is_inpu
                   where, i, name, is_input ? ", builtin" : "");
     if (cJSON_GetObjectItemCaseSensitive(it, "path") && (!path || path[0] != '/' || strlen(path) >= PATH_MAX - 16))
       return fail(r, EXIT_USAGE, "spec.%s[%d].path must be an absolute path", where, i);
+    char why[1024];
+    if (path && !run_path_allowed(path, !is_input, why, sizeof why))
+      return fail(r, EXIT_USAGE, "spec.%s[%d].path %s is %s", where, i, path, why);
     if (cJSON_GetObjectItemCaseSensitive(it, "url") &&
         (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strlen(url) > 2048))
       return fail(r, EXIT_USAGE, "spec.%s[%d].url must start with http:// or https://", where, i);
@@ -566,6 +570,11 @@ static int run_step(run_ctx *r, int (*fn)(int, char **), char **argv, int argc) 
   close(se);
 
   char *out = slurp(outp, 16u << 20, NULL), *err = slurp(errp, 16u << 20, NULL);
+  char *red = err ? run_redact(err) : NULL; /* quoted data (a bad CSV cell) stays out of logs and status */
+  if (red) {
+    free(err);
+    err = red;
+  }
   if (err && *err) fputs(err, stderr);
   cJSON *step = cJSON_CreateObject();
   cJSON_AddStringToObject(step, "cmd", cmdline);
