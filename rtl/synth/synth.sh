@@ -1,48 +1,81 @@
 #!/usr/bin/env bash
-# rtl/synth/synth.sh — `make synth` and the synthesis part of `make bench`: install the
-# pinned open tools (scripts/install-synth-tools.sh), run the flow of rtl/synth/synth.py
-# on both kernels (ECP5 place-and-route of the `ecp5` configuration, UltraScale+
-# synthesis and logic depth of the `default` one), then check the results against the
-# committed bench/results/synth.json (Fmax more than 10 % below it, or a configuration
-# that no longer fits its device, fails).
+# rtl/synth/synth.sh — `make synth`, `make synth-record` and the synthesis part of
+# `make bench`: install the pinned open tools (scripts/install-synth-tools.sh), run the
+# flow of rtl/synth/synth.py on both kernels (ECP5 place-and-route of the `ecp5`
+# configuration; UltraScale+ synthesis and logic depth of `default` — the largest — and
+# `ecp5`), then check the results against the committed bench/results/synth.json (Fmax
+# more than 10 % below it, a configuration that stops fitting its device, or a failed
+# tool run fails).
 #
-# Usage: rtl/synth/synth.sh [--record]
-#   --record   also copy the results to bench/results/synth.json (after the run; the
-#              check then compares against the previous committed figures first)
+# Usage: rtl/synth/synth.sh [--record | --quick]
+#   --record   after the run, write the results to bench/results/synth.json and the
+#              generated tables of docs/kernels.md (the check against the previous figures
+#              is printed first, for the commit message; a run with a failed tool run is
+#              never recorded). Exit 0 when recorded.
+#   --quick    the short variant of `make lint`: UltraScale+ synthesis and logic depth of
+#              the `ecp5` configuration only (no place-and-route), checked against the
+#              committed logic depth (rtl/synth/synth.py quick-check).
 # Environment: SYNTH_KERNELS (default som_bmu,hopfield_update), SYNTH_ECP5_CONFIGS
-# (default ecp5), SYNTH_XCUP_CONFIGS (default default), SOMHOP_BUILD (results in
+# (default ecp5), SYNTH_XCUP_CONFIGS (default default,ecp5), SOMHOP_BUILD (results in
 # $SOMHOP_BUILD/synth/), SOMHOP_SYNTH_TIMEOUT (seconds per tool run, default 3600),
 # SYNTH_JOBS (tool runs in parallel, default 1: use 2+ only when cores are free).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${SOMHOP_BUILD:-$root/build}
-record=0
+mode=check
 case "${1:-}" in
-  --record) record=1 ;;
+  --record) mode=record ;;
+  --quick) mode=quick ;;
   "") ;;
-  *) echo "synth.sh: unknown option '$1' (use --record)" >&2; exit 2 ;;
+  *) echo "synth.sh: unknown option '$1' (use --record or --quick)" >&2; exit 2 ;;
 esac
 if ! bin=$("$root/scripts/install-synth-tools.sh"); then
   echo "synth.sh: the synthesis tools could not be installed (see above)" >&2
   exit 1
 fi
 export SOMHOP_SYNTH_BIN=$bin
+synth=$root/rtl/synth/synth.py
+ref=$root/bench/results/synth.json
+
+if [ "$mode" = quick ]; then
+  out=$build/synth-quick
+  mkdir -p "$out"
+  status=0
+  python3 "$synth" run --kernels "${SYNTH_KERNELS:-som_bmu,hopfield_update}" \
+    --ecp5-configs "" --xcup-configs ecp5 --jobs "${SYNTH_JOBS:-1}" \
+    --out "$out" --json "$out/synth.json" || status=1
+  if [ -f "$out/synth.json" ]; then
+    python3 "$synth" check --new "$out/synth.json" --ref "$ref" --depth || status=1
+  fi
+  exit $status
+fi
+
 out=$build/synth
 mkdir -p "$out"
 status=0
-python3 "$root/rtl/synth/synth.py" run \
+python3 "$synth" run \
   --kernels "${SYNTH_KERNELS:-som_bmu,hopfield_update}" \
   --ecp5-configs "${SYNTH_ECP5_CONFIGS:-ecp5}" \
-  --xcup-configs "${SYNTH_XCUP_CONFIGS:-default}" \
+  --xcup-configs "${SYNTH_XCUP_CONFIGS:-default,ecp5}" \
   --jobs "${SYNTH_JOBS:-1}" --out "$out" --json "$out/synth.json" || status=1
-if [ -f "$out/synth.json" ]; then
-  python3 "$root/rtl/synth/synth.py" check --new "$out/synth.json" \
-    --ref "$root/bench/results/synth.json" || status=1
-  python3 "$root/rtl/synth/synth.py" table --json "$out/synth.json"
-  if [ "$record" = 1 ]; then
-    mkdir -p "$root/bench/results"
-    cp "$out/synth.json" "$root/bench/results/synth.json"
-    echo "synth.sh: recorded $root/bench/results/synth.json"
-  fi
+if [ ! -f "$out/synth.json" ]; then
+  echo "synth.sh: the flow wrote no results ($out/synth.json)" >&2
+  exit 1
 fi
+python3 "$synth" table --json "$out/synth.json"
+check=0
+python3 "$synth" check --new "$out/synth.json" --ref "$ref" || check=1
+if [ "$mode" = record ]; then
+  if [ $status != 0 ]; then
+    echo "synth.sh: a tool run failed: NOT recorded (see $out/*.log)" >&2
+    exit 1
+  fi
+  mkdir -p "$root/bench/results"
+  cp "$out/synth.json" "$ref"
+  python3 "$synth" table --json "$ref" --doc "$root/docs/kernels.md"
+  echo "synth.sh: recorded $ref and the tables of docs/kernels.md" \
+       "(check against the previous figures: $([ $check = 0 ] && echo ok || echo 'see FAIL above'))"
+  exit 0
+fi
+[ $check = 0 ] || status=1
 exit $status
