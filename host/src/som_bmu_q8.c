@@ -61,7 +61,7 @@
 #endif
 
 #define QPANEL 16    /* neurons per panel */
-#define QLANES 32    /* lane states per sample: lane l holds the neurons j with j % 32 == l */
+#define QLANES 64    /* lane states per sample: lane l holds the neurons j with j % 64 == l */
 #define QGROUP 32    /* neurons padded to a multiple of this (2 panels) */
 #define QTILE 48     /* samples per tile */
 #define QMT 12       /* samples per VNNI micro-tile */
@@ -414,9 +414,9 @@ static void quantise(const bmu_q8 *q, const float *xf, const double *y, int8_t *
 
 /* Per sample and lane: best two scores, the best one's index (-1: none;
  * the second's index is never needed: a lane whose second is a candidate
- * sends the sample to the re-scan). 32
- * lanes (even panels in 0..15, odd ones in 16..31) make it rarer that one
- * lane holds two candidates, which forces a re-scan. */
+ * sends the sample to the re-scan). 64 lanes (panel p in lanes
+ * 16 (p mod 4) .. + 15) make it rarer that one lane holds two candidates,
+ * which forces a re-scan. */
 typedef struct q8_lanes {
   float b1[QLANES], b2[QLANES];
   int32_t i1[QLANES];
@@ -517,13 +517,16 @@ A256Q static void kernel_avx2(const bmu_q8 *q, const int8_t *xq, const q8_par *p
     i1 = _mm512_mask_mov_epi32(i1, m1_, (idx));                             \
   } while (0)
 
-A512V static inline void fin_vnni(q8_lanes *q, const q8_par *par, __m512i da, __m512 hna,
-                                  __m512i ia, __m512i db, __m512 hnb, __m512i ib) {
+A512V static inline void fin_vnni(q8_lanes *q0, const q8_par *par, __m512i da, __m512 hna,
+                                  __m512i ia, __m512i db, __m512 hnb, __m512i ib, size_t lo) {
   __m512i off = _mm512_set1_epi32(par->off);
   __m512 tf = _mm512_set1_ps(par->tf);
   __m512 sa = _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(_mm512_sub_epi32(da, off)), hna);
   __m512 sb = _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(_mm512_sub_epi32(db, off)), hnb);
-  for (int h = 0; h < 2; h++) {   /* even panel: lanes 0..15; odd panel: 16..31 */
+  for (int h = 0; h < 2; h++) {   /* panels pan, pan + 1: lanes lo + 0..15, lo + 16..31 */
+    float *qb1 = q0->b1 + lo, *qb2 = q0->b2 + lo;
+    int32_t *qi1 = q0->i1 + lo;
+    struct { float *b1, *b2; int32_t *i1; } qq = {qb1, qb2, qi1}, *q = &qq;
     __m512 b1 = _mm512_load_ps(q->b1 + 16 * h), b2 = _mm512_load_ps(q->b2 + 16 * h);
     __m512i i1 = _mm512_load_si512(q->i1 + 16 * h);
     if (h == 0) QUPD(sa, ia);
@@ -543,6 +546,7 @@ A512V static void kernel_vnni(const bmu_q8 *q, const int8_t *xq, const q8_par *p
     __m512 hna = _mm512_load_ps(q->hn + pan * QPANEL), hnb = _mm512_load_ps(q->hn + (pan + 1) * QPANEL);
     __m512i ia = _mm512_add_epi32(iota, _mm512_set1_epi32((int)(pan * QPANEL)));
     __m512i ib = _mm512_add_epi32(ia, _mm512_set1_epi32(QPANEL));
+    size_t lo = (pan * QPANEL) % QLANES;   /* 0 or 32 */
     size_t s = 0;
     for (; s + QMT <= ns; s += QMT) {
       const int8_t *x = xq + s * d4;
@@ -562,7 +566,7 @@ A512V static void kernel_vnni(const bmu_q8 *q, const int8_t *xq, const q8_par *p
 #undef STEP
       }
 #define FIN(i) \
-  if (!par[s + (i)].special) fin_vnni(&st[s + (i)], &par[s + (i)], a##i, hna, ia, c##i, hnb, ib);
+  if (!par[s + (i)].special) fin_vnni(&st[s + (i)], &par[s + (i)], a##i, hna, ia, c##i, hnb, ib, lo);
       FIN(0) FIN(1) FIN(2) FIN(3) FIN(4) FIN(5)
       FIN(6) FIN(7) FIN(8) FIN(9) FIN(10) FIN(11)
 #undef FIN
@@ -576,7 +580,7 @@ A512V static void kernel_vnni(const bmu_q8 *q, const int8_t *xq, const q8_par *p
         a = _mm512_dpbusd_epi32(a, _mm512_load_si512(wa + g * 64), xv);
         c = _mm512_dpbusd_epi32(c, _mm512_load_si512(wb + g * 64), xv);
       }
-      fin_vnni(&st[s], &par[s], a, hna, ia, c, hnb, ib);
+      fin_vnni(&st[s], &par[s], a, hna, ia, c, hnb, ib, lo);
     }
   }
 }
@@ -799,31 +803,44 @@ static inline void reduce_c(const q8_lanes *st, float *pb1, int32_t *pi1, int *p
 #if Q8_X86
 /* The same with AVX-512 (same results). */
 A512V static void reduce_512(const q8_lanes *st, float *pb1, int32_t *pi1, int *pwl, float *pb2) {
-  __m512 b1a = _mm512_load_ps(st->b1), b1b = _mm512_load_ps(st->b1 + 16);
-  __m512i i1a = _mm512_load_si512(st->i1), i1b = _mm512_load_si512(st->i1 + 16);
-  __mmask16 va = _mm512_cmpge_epi32_mask(i1a, _mm512_setzero_si512());
-  __mmask16 vb = _mm512_cmpge_epi32_mask(i1b, _mm512_setzero_si512());
-  if (!va && !vb) {
+  __m512 b1[4];
+  __m512i i1[4];
+  __mmask16 v[4], any = 0;
+  float m = INFINITY;
+  for (int h = 0; h < 4; h++) {
+    b1[h] = _mm512_load_ps(st->b1 + 16 * h);
+    i1[h] = _mm512_load_si512(st->i1 + 16 * h);
+    v[h] = _mm512_cmpge_epi32_mask(i1[h], _mm512_setzero_si512());
+    any |= v[h];
+    float mh = _mm512_mask_reduce_min_ps(v[h], b1[h]);
+    if (mh < m) m = mh;
+  }
+  if (!any) {
     *pb1 = *pb2 = INFINITY;
     *pi1 = -1;
     *pwl = -1;
     return;
   }
-  float ma = _mm512_mask_reduce_min_ps(va, b1a), mb = _mm512_mask_reduce_min_ps(vb, b1b);
-  float m = ma < mb ? ma : mb;
   __m512 vm = _mm512_set1_ps(m);
-  __mmask16 ea = _mm512_mask_cmp_ps_mask(va, b1a, vm, _CMP_EQ_OQ);
-  __mmask16 eb = _mm512_mask_cmp_ps_mask(vb, b1b, vm, _CMP_EQ_OQ);
-  int32_t ia = _mm512_mask_reduce_min_epi32(ea, i1a), ib = _mm512_mask_reduce_min_epi32(eb, i1b);
-  int32_t idx = ia < ib ? ia : ib;   /* an empty mask reduces to INT32_MAX */
-  __mmask16 wa = _mm512_mask_cmpeq_epi32_mask(ea, i1a, _mm512_set1_epi32(idx));
-  __mmask16 wb = _mm512_mask_cmpeq_epi32_mask(eb, i1b, _mm512_set1_epi32(idx));
+  __mmask16 e[4];
+  int32_t idx = INT32_MAX;
+  for (int h = 0; h < 4; h++) {
+    e[h] = _mm512_mask_cmp_ps_mask(v[h], b1[h], vm, _CMP_EQ_OQ);
+    int32_t ih = _mm512_mask_reduce_min_epi32(e[h], i1[h]);   /* INT32_MAX if e[h] is empty */
+    if (ih < idx) idx = ih;
+  }
+  float sec = INFINITY;
+  int wl = -1;
+  for (int h = 0; h < 4; h++) {
+    __mmask16 w = _mm512_mask_cmpeq_epi32_mask(e[h], i1[h], _mm512_set1_epi32(idx));
+    if (w) wl = 16 * h + __builtin_ctz((unsigned)w);
+    float sh = _mm512_reduce_min_ps(_mm512_mask_blend_ps(w, b1[h], _mm512_load_ps(st->b2 + 16 * h)));
+    if (sh < sec) sec = sh;
+  }
   *pb1 = m;
   *pi1 = idx;
-  *pwl = wa ? __builtin_ctz((unsigned)wa) : 16 + __builtin_ctz((unsigned)wb);
-  float sa = _mm512_reduce_min_ps(_mm512_mask_blend_ps(wa, b1a, _mm512_load_ps(st->b2)));
-  float sb = _mm512_reduce_min_ps(_mm512_mask_blend_ps(wb, b1b, _mm512_load_ps(st->b2 + 16)));
-  *pb2 = sa < sb ? sa : sb;
+  *pwl = wl;
+  *pb2 = sec;
 }
 
 /* Float64 dot product of y with codebook row at offset o (double or float
