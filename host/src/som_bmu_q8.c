@@ -423,11 +423,12 @@ typedef struct q8_lanes {
 } q8_lanes;
 
 static void lanes_init(q8_lanes *st, size_t count) {
-  for (size_t s = 0; s < count; s++)
-    for (int l = 0; l < QLANES; l++) {
-      st[s].b1[l] = st[s].b2[l] = INFINITY;
-      st[s].i1[l] = -1;
-    }
+  q8_lanes t;
+  for (int l = 0; l < QLANES; l++) {
+    t.b1[l] = t.b2[l] = INFINITY;
+    t.i1[l] = -1;
+  }
+  for (size_t s = 0; s < count; s++) memcpy(&st[s], &t, sizeof t);   /* block copies */
 }
 
 /* Scalar lane update with 16 scores of neurons base..base+15 (base = 16 p). */
@@ -667,10 +668,13 @@ typedef struct q8_job {
 } q8_job;
 
 static size_t part(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+/* Candidate list entries: every neuron, and room for one 16-wide vector
+ * store past the last one written (gather_512, select_512). */
+static size_t cand_len(const bmu_q8 *q) { return (q->mp > QLANES ? q->mp : QLANES) + 16; }
 static size_t scratch_bytes(const bmu_q8 *q) {
   return part(QTILE * q->d4) + part(QTILE * sizeof(q8_par)) + part(QTILE * sizeof(q8_lanes)) +
          part(2 * q->d * sizeof(double)) + part(q->mp * sizeof(float)) +
-         part(q->mp * sizeof(uint32_t)) + part(q->mp * sizeof(double));
+         part(cand_len(q) * sizeof(uint32_t)) + part(q->mp * sizeof(double));
 }
 
 #if Q8_X86
@@ -843,6 +847,24 @@ A512V static void reduce_512(const q8_lanes *st, float *pb1, int32_t *pi1, int *
   *pb2 = sec;
 }
 
+/* The lanes' candidates: best indices with b1 <= lim, ascending by lane
+ * (then sorted by the caller); -1 if some lane's second is <= lim (the
+ * list may be incomplete). lim is a float: the largest one <= the limit. */
+A512V static long gather_512(const q8_lanes *st, float lim, uint32_t *c) {
+  __m512 vl = _mm512_set1_ps(lim);
+  long nc = 0;
+  for (int h = 0; h < 4; h++)
+    if (_mm512_cmp_ps_mask(_mm512_load_ps(st->b2 + 16 * h), vl, _CMP_LE_OQ)) return -1;
+  for (int h = 0; h < 4; h++) {
+    __m512i i1 = _mm512_load_si512(st->i1 + 16 * h);
+    __mmask16 k = _mm512_mask_cmp_ps_mask(_mm512_cmpge_epi32_mask(i1, _mm512_setzero_si512()),
+                                          _mm512_load_ps(st->b1 + 16 * h), vl, _CMP_LE_OQ);
+    _mm512_storeu_si512(c + nc, _mm512_maskz_compress_epi32(k, i1));
+    nc += __builtin_popcount((unsigned)k);
+  }
+  return nc;
+}
+
 /* Float64 dot product of y with codebook row at offset o (double or float
  * codebook), 8 lanes and a tree reduction. */
 A512V static double dot_512(const double *y, const double *cb, const float *cb32, size_t o, size_t d) {
@@ -951,6 +973,15 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
   double lim = (want2 && b2 < INFINITY ? (double)b2 : (double)b1) + e2;
   size_t nc = 0;
   int complete = wl >= 0 && isfinite(lim);
+#if Q8_X86
+  if (complete && q->level == Q8_VNNI512) {
+    float fl = (float)lim;   /* the largest float <= lim */
+    if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
+    long r = gather_512(st, fl, cand);
+    if (r < 0) complete = 0;
+    else nc = (size_t)r;
+  } else
+#endif
   for (int l = 0; l < QLANES && complete; l++) {
     if ((double)st->b2[l] <= lim) complete = 0;   /* a third may hide behind it */
     else if (st->i1[l] >= 0 && (double)st->b1[l] <= lim) cand[nc++] = (uint32_t)st->i1[l];
@@ -1023,7 +1054,7 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
   float *scores = (float *)base;
   base += part(q->mp * sizeof(float));
   uint32_t *cand = (uint32_t *)base;
-  base += part(q->mp * sizeof(uint32_t));
+  base += part(cand_len(q) * sizeof(uint32_t));
   double *xbuf = (double *)base;
   uint64_t rechecks = 0, rescans = 0;
   size_t d = q->d;
