@@ -193,6 +193,15 @@ void somhop__q8_free(bmu_q8 *q) {
   free(q);
 }
 
+/* Round to nearest (ties to even) for |v| < 2^51 without a libm call:
+ * adding 1.5 * 2^52 rounds to an integer in the default rounding mode
+ * (SSE arithmetic; without -ffast-math the compiler may not fold it). */
+static inline double round_near(double v) {
+  const double big = 0x1.8p52;
+  double t = v + big;
+  return t - big;
+}
+
 static inline double cbv(const bmu_q8 *q, size_t j, size_t k) {
   return q->cb ? q->cb[j * q->d + k] : (double)q->cb32[j * q->d + k];
 }
@@ -249,7 +258,7 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
     for (size_t k = 0; k < d; k++) {
       double w = cbv(q, j, k) - q->cfd[k];
       sf += cbv(q, j, k) * cbv(q, j, k);
-      double r = q->isw[k] > 0 ? nearbyint(w * q->isw[k]) : 0.0;
+      double r = q->isw[k] > 0 ? round_near(w * q->isw[k]) : 0.0;
       if (r > 127) r = 127;
       if (r < -127) r = -127;
       double e = w - q->sw[k] * r;
@@ -320,7 +329,7 @@ static void quantise_c(const bmu_q8 *q, const float *xf, const double *y, int8_t
   int32_t qs = 0;
   for (size_t k = 0; k < d; k++) {
     double xd = (xf ? (double)xf[k] : y[k]) - q->cfd[k];
-    double r = nearbyint(xd * q->sw[k] * inv);
+    double r = round_near(xd * q->sw[k] * inv);
     if (r > q->qmax) r = q->qmax;
     if (r < -q->qmax) r = -q->qmax;
     xq[k] = (int8_t)r;
