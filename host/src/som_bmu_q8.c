@@ -149,7 +149,8 @@ int somhop__q8_level_for(size_t m, size_t d) {
   /* Default: only where the integer dot product beats the float32 FMA
    * (VNNI), and only where the per-sample quantisation is amortised over
    * enough neurons and features (measured; docs/cpu-backend.md). */
-  if (c.vnni512 && m >= 256 && d >= 16) return Q8_VNNI512;
+  if (!c.vnni512) return Q8_NONE;
+  if ((d >= 64 && m >= 256) || (d >= 32 && m >= 512) || (d >= 16 && m >= 2048)) return Q8_VNNI512;
   return Q8_NONE;
 }
 

@@ -432,7 +432,8 @@ int somhop_bmu_simd_force(const char *level);
  * neuron the bound cannot exclude, so the BMUs (and second BMUs) equal
  * somhop_bmu_f64's. Plans created afterwards use the level forced here:
  * "vnni512", "avx2", "c", "off" (the float32 path), or "auto"/NULL (the
- * default policy: VNNI present, m >= 256 neurons, d >= 16 features; the
+ * default policy: VNNI present and m >= 256 neurons with d >= 64 features,
+ * m >= 512 with d >= 32, or m >= 2048 with d >= 16; the
  * environment variable SOMHOP_BMU_QUANT=off|c|avx2|vnni512 overrides it).
  * EUNSUPPORTED if the CPU (cpuid + xgetbv) lacks it, and always for "amx"
  * (no AMX kernel exists); EINVAL for an unknown name. Not thread safe. */
