@@ -322,6 +322,7 @@ static void quantise_c(const bmu_q8 *q, const float *xf, const double *y, int8_t
   memset(par, 0, sizeof *par);
   if (!isfinite(xn2) || !isfinite(amax)) {
     par->special = 1;
+    memset(xq, 0, q->d4);   /* the kernel still reads the row (and ignores its scores) */
     return;
   }
   double t = amax / q->qmax, inv = (double)q->qmax / amax;
@@ -372,6 +373,7 @@ A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y
   memset(par, 0, sizeof *par);
   if (!isfinite(xn2) || !isfinite(amax)) {
     par->special = 1;
+    memset(xq, 0, q->d4);   /* the kernel still reads the row (and ignores its scores) */
     return;
   }
   double t = amax / q->qmax, inv = (double)q->qmax / amax;
