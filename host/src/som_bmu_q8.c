@@ -819,44 +819,44 @@ static inline void reduce_c(const q8_lanes *st, float *pb1, int32_t *pi1, int *p
 #if Q8_X86
 /* The same with AVX-512 (same results). */
 A512V static void reduce_512(const q8_lanes *st, float *pb1, int32_t *pi1, int *pwl, float *pb2) {
+  const __m512 inf = _mm512_set1_ps(INFINITY);
+  const __m512i big = _mm512_set1_epi32(INT32_MAX);
   __m512 b1[4];
   __m512i i1[4];
-  __mmask16 v[4], any = 0;
-  float m = INFINITY;
-  for (int h = 0; h < 4; h++) {
-    b1[h] = _mm512_load_ps(st->b1 + 16 * h);
+  __mmask16 v[4];
+  __m512 mn = inf;
+  for (int h = 0; h < 4; h++) {   /* invalid lanes (no neuron) count as +inf */
     i1[h] = _mm512_load_si512(st->i1 + 16 * h);
     v[h] = _mm512_cmpge_epi32_mask(i1[h], _mm512_setzero_si512());
-    any |= v[h];
-    float mh = _mm512_mask_reduce_min_ps(v[h], b1[h]);
-    if (mh < m) m = mh;
+    b1[h] = _mm512_mask_blend_ps(v[h], inf, _mm512_load_ps(st->b1 + 16 * h));
+    mn = _mm512_min_ps(mn, b1[h]);
   }
-  if (!any) {
+  if (!(v[0] | v[1] | v[2] | v[3])) {
     *pb1 = *pb2 = INFINITY;
     *pi1 = -1;
     *pwl = -1;
     return;
   }
+  float m = _mm512_reduce_min_ps(mn);
   __m512 vm = _mm512_set1_ps(m);
-  __mmask16 e[4];
-  int32_t idx = INT32_MAX;
+  __m512i ix = big;
   for (int h = 0; h < 4; h++) {
-    e[h] = _mm512_mask_cmp_ps_mask(v[h], b1[h], vm, _CMP_EQ_OQ);
-    int32_t ih = _mm512_mask_reduce_min_epi32(e[h], i1[h]);   /* INT32_MAX if e[h] is empty */
-    if (ih < idx) idx = ih;
+    __mmask16 e = _mm512_mask_cmp_ps_mask(v[h], b1[h], vm, _CMP_EQ_OQ);
+    ix = _mm512_min_epi32(ix, _mm512_mask_blend_epi32(e, big, i1[h]));
   }
-  float sec = INFINITY;
+  int32_t idx = _mm512_reduce_min_epi32(ix);
+  __m512i vi = _mm512_set1_epi32(idx);
+  __m512 sc = inf;
   int wl = -1;
   for (int h = 0; h < 4; h++) {
-    __mmask16 w = _mm512_mask_cmpeq_epi32_mask(e[h], i1[h], _mm512_set1_epi32(idx));
+    __mmask16 w = _mm512_mask_cmpeq_epi32_mask(v[h], i1[h], vi);
     if (w) wl = 16 * h + __builtin_ctz((unsigned)w);
-    float sh = _mm512_reduce_min_ps(_mm512_mask_blend_ps(w, b1[h], _mm512_load_ps(st->b2 + 16 * h)));
-    if (sh < sec) sec = sh;
+    sc = _mm512_min_ps(sc, _mm512_mask_blend_ps(w, b1[h], _mm512_load_ps(st->b2 + 16 * h)));
   }
   *pb1 = m;
   *pi1 = idx;
   *pwl = wl;
-  *pb2 = sec;
+  *pb2 = _mm512_reduce_min_ps(sc);
 }
 
 /* The lanes' candidates: best indices with b1 <= lim, ascending by lane
