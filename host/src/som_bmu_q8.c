@@ -61,7 +61,7 @@
 #endif
 
 #define QPANEL 16    /* neurons per panel */
-#define QLANES 32    /* lane states per sample: lane l holds the neurons j with j % 32 == l */
+#define QLANES 64    /* lane states per sample: lane l holds the neurons j with j % 64 == l */
 #define QGROUP 32    /* neurons padded to a multiple of this (2 panels) */
 #define QTILE 48     /* samples per tile */
 #define QMT 12       /* samples per VNNI micro-tile */
@@ -149,7 +149,8 @@ int somhop__q8_level_for(size_t m, size_t d) {
   /* Default: only where the integer dot product beats the float32 FMA
    * (VNNI), and only where the per-sample quantisation is amortised over
    * enough neurons and features (measured; docs/cpu-backend.md). */
-  if (c.vnni512 && m >= 256 && d >= 16) return Q8_VNNI512;
+  if (!c.vnni512) return Q8_NONE;
+  if ((d >= 64 && m >= 256) || (d >= 32 && m >= 512) || (d >= 16 && m >= 2048)) return Q8_VNNI512;
   return Q8_NONE;
 }
 
@@ -191,6 +192,15 @@ void somhop__q8_free(bmu_q8 *q) {
   free(q->hn);
   free(q->hd);
   free(q);
+}
+
+/* Round to nearest (ties to even) for |v| < 2^51 without a libm call:
+ * adding 1.5 * 2^52 rounds to an integer in the default rounding mode
+ * (SSE arithmetic; without -ffast-math the compiler may not fold it). */
+static inline double round_near(double v) {
+  const double big = 0x1.8p52;
+  double t = v + big;
+  return t - big;
 }
 
 static inline double cbv(const bmu_q8 *q, size_t j, size_t k) {
@@ -249,7 +259,7 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
     for (size_t k = 0; k < d; k++) {
       double w = cbv(q, j, k) - q->cfd[k];
       sf += cbv(q, j, k) * cbv(q, j, k);
-      double r = q->isw[k] > 0 ? nearbyint(w * q->isw[k]) : 0.0;
+      double r = q->isw[k] > 0 ? round_near(w * q->isw[k]) : 0.0;
       if (r > 127) r = 127;
       if (r < -127) r = -127;
       double e = w - q->sw[k] * r;
@@ -312,6 +322,7 @@ static void quantise_c(const bmu_q8 *q, const float *xf, const double *y, int8_t
   memset(par, 0, sizeof *par);
   if (!isfinite(xn2) || !isfinite(amax)) {
     par->special = 1;
+    memset(xq, 0, q->d4);   /* the kernel still reads the row (and ignores its scores) */
     return;
   }
   double t = amax / q->qmax, inv = (double)q->qmax / amax;
@@ -320,7 +331,7 @@ static void quantise_c(const bmu_q8 *q, const float *xf, const double *y, int8_t
   int32_t qs = 0;
   for (size_t k = 0; k < d; k++) {
     double xd = (xf ? (double)xf[k] : y[k]) - q->cfd[k];
-    double r = nearbyint(xd * q->sw[k] * inv);
+    double r = round_near(xd * q->sw[k] * inv);
     if (r > q->qmax) r = q->qmax;
     if (r < -q->qmax) r = -q->qmax;
     xq[k] = (int8_t)r;
@@ -362,6 +373,7 @@ A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y
   memset(par, 0, sizeof *par);
   if (!isfinite(xn2) || !isfinite(amax)) {
     par->special = 1;
+    memset(xq, 0, q->d4);   /* the kernel still reads the row (and ignores its scores) */
     return;
   }
   double t = amax / q->qmax, inv = (double)q->qmax / amax;
@@ -414,20 +426,21 @@ static void quantise(const bmu_q8 *q, const float *xf, const double *y, int8_t *
 
 /* Per sample and lane: best two scores, the best one's index (-1: none;
  * the second's index is never needed: a lane whose second is a candidate
- * sends the sample to the re-scan). 32
- * lanes (even panels in 0..15, odd ones in 16..31) make it rarer that one
- * lane holds two candidates, which forces a re-scan. */
+ * sends the sample to the re-scan). 64 lanes (panel p in lanes
+ * 16 (p mod 4) .. + 15) make it rarer that one lane holds two candidates,
+ * which forces a re-scan. */
 typedef struct q8_lanes {
   float b1[QLANES], b2[QLANES];
   int32_t i1[QLANES];
 } q8_lanes;
 
 static void lanes_init(q8_lanes *st, size_t count) {
-  for (size_t s = 0; s < count; s++)
-    for (int l = 0; l < QLANES; l++) {
-      st[s].b1[l] = st[s].b2[l] = INFINITY;
-      st[s].i1[l] = -1;
-    }
+  q8_lanes t;
+  for (int l = 0; l < QLANES; l++) {
+    t.b1[l] = t.b2[l] = INFINITY;
+    t.i1[l] = -1;
+  }
+  for (size_t s = 0; s < count; s++) memcpy(&st[s], &t, sizeof t);   /* block copies */
 }
 
 /* Scalar lane update with 16 scores of neurons base..base+15 (base = 16 p). */
@@ -517,13 +530,16 @@ A256Q static void kernel_avx2(const bmu_q8 *q, const int8_t *xq, const q8_par *p
     i1 = _mm512_mask_mov_epi32(i1, m1_, (idx));                             \
   } while (0)
 
-A512V static inline void fin_vnni(q8_lanes *q, const q8_par *par, __m512i da, __m512 hna,
-                                  __m512i ia, __m512i db, __m512 hnb, __m512i ib) {
+A512V static inline void fin_vnni(q8_lanes *q0, const q8_par *par, __m512i da, __m512 hna,
+                                  __m512i ia, __m512i db, __m512 hnb, __m512i ib, size_t lo) {
   __m512i off = _mm512_set1_epi32(par->off);
   __m512 tf = _mm512_set1_ps(par->tf);
   __m512 sa = _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(_mm512_sub_epi32(da, off)), hna);
   __m512 sb = _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(_mm512_sub_epi32(db, off)), hnb);
-  for (int h = 0; h < 2; h++) {   /* even panel: lanes 0..15; odd panel: 16..31 */
+  for (int h = 0; h < 2; h++) {   /* panels pan, pan + 1: lanes lo + 0..15, lo + 16..31 */
+    float *qb1 = q0->b1 + lo, *qb2 = q0->b2 + lo;
+    int32_t *qi1 = q0->i1 + lo;
+    struct { float *b1, *b2; int32_t *i1; } qq = {qb1, qb2, qi1}, *q = &qq;
     __m512 b1 = _mm512_load_ps(q->b1 + 16 * h), b2 = _mm512_load_ps(q->b2 + 16 * h);
     __m512i i1 = _mm512_load_si512(q->i1 + 16 * h);
     if (h == 0) QUPD(sa, ia);
@@ -543,6 +559,7 @@ A512V static void kernel_vnni(const bmu_q8 *q, const int8_t *xq, const q8_par *p
     __m512 hna = _mm512_load_ps(q->hn + pan * QPANEL), hnb = _mm512_load_ps(q->hn + (pan + 1) * QPANEL);
     __m512i ia = _mm512_add_epi32(iota, _mm512_set1_epi32((int)(pan * QPANEL)));
     __m512i ib = _mm512_add_epi32(ia, _mm512_set1_epi32(QPANEL));
+    size_t lo = (pan * QPANEL) % QLANES;   /* 0 or 32 */
     size_t s = 0;
     for (; s + QMT <= ns; s += QMT) {
       const int8_t *x = xq + s * d4;
@@ -562,7 +579,7 @@ A512V static void kernel_vnni(const bmu_q8 *q, const int8_t *xq, const q8_par *p
 #undef STEP
       }
 #define FIN(i) \
-  if (!par[s + (i)].special) fin_vnni(&st[s + (i)], &par[s + (i)], a##i, hna, ia, c##i, hnb, ib);
+  if (!par[s + (i)].special) fin_vnni(&st[s + (i)], &par[s + (i)], a##i, hna, ia, c##i, hnb, ib, lo);
       FIN(0) FIN(1) FIN(2) FIN(3) FIN(4) FIN(5)
       FIN(6) FIN(7) FIN(8) FIN(9) FIN(10) FIN(11)
 #undef FIN
@@ -576,7 +593,7 @@ A512V static void kernel_vnni(const bmu_q8 *q, const int8_t *xq, const q8_par *p
         a = _mm512_dpbusd_epi32(a, _mm512_load_si512(wa + g * 64), xv);
         c = _mm512_dpbusd_epi32(c, _mm512_load_si512(wb + g * 64), xv);
       }
-      fin_vnni(&st[s], &par[s], a, hna, ia, c, hnb, ib);
+      fin_vnni(&st[s], &par[s], a, hna, ia, c, hnb, ib, lo);
     }
   }
 }
@@ -663,10 +680,13 @@ typedef struct q8_job {
 } q8_job;
 
 static size_t part(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+/* Candidate list entries: every neuron, and room for one 16-wide vector
+ * store past the last one written (gather_512, select_512). */
+static size_t cand_len(const bmu_q8 *q) { return (q->mp > QLANES ? q->mp : QLANES) + 16; }
 static size_t scratch_bytes(const bmu_q8 *q) {
   return part(QTILE * q->d4) + part(QTILE * sizeof(q8_par)) + part(QTILE * sizeof(q8_lanes)) +
          part(2 * q->d * sizeof(double)) + part(q->mp * sizeof(float)) +
-         part(q->mp * sizeof(uint32_t)) + part(q->mp * sizeof(double));
+         part(cand_len(q) * sizeof(uint32_t)) + part(q->mp * sizeof(double));
 }
 
 #if Q8_X86
@@ -799,31 +819,62 @@ static inline void reduce_c(const q8_lanes *st, float *pb1, int32_t *pi1, int *p
 #if Q8_X86
 /* The same with AVX-512 (same results). */
 A512V static void reduce_512(const q8_lanes *st, float *pb1, int32_t *pi1, int *pwl, float *pb2) {
-  __m512 b1a = _mm512_load_ps(st->b1), b1b = _mm512_load_ps(st->b1 + 16);
-  __m512i i1a = _mm512_load_si512(st->i1), i1b = _mm512_load_si512(st->i1 + 16);
-  __mmask16 va = _mm512_cmpge_epi32_mask(i1a, _mm512_setzero_si512());
-  __mmask16 vb = _mm512_cmpge_epi32_mask(i1b, _mm512_setzero_si512());
-  if (!va && !vb) {
+  const __m512 inf = _mm512_set1_ps(INFINITY);
+  const __m512i big = _mm512_set1_epi32(INT32_MAX);
+  __m512 b1[4];
+  __m512i i1[4];
+  __mmask16 v[4];
+  __m512 mn = inf;
+  for (int h = 0; h < 4; h++) {   /* invalid lanes (no neuron) count as +inf */
+    i1[h] = _mm512_load_si512(st->i1 + 16 * h);
+    v[h] = _mm512_cmpge_epi32_mask(i1[h], _mm512_setzero_si512());
+    b1[h] = _mm512_mask_blend_ps(v[h], inf, _mm512_load_ps(st->b1 + 16 * h));
+    mn = _mm512_min_ps(mn, b1[h]);
+  }
+  if (!(v[0] | v[1] | v[2] | v[3])) {
     *pb1 = *pb2 = INFINITY;
     *pi1 = -1;
     *pwl = -1;
     return;
   }
-  float ma = _mm512_mask_reduce_min_ps(va, b1a), mb = _mm512_mask_reduce_min_ps(vb, b1b);
-  float m = ma < mb ? ma : mb;
+  float m = _mm512_reduce_min_ps(mn);
   __m512 vm = _mm512_set1_ps(m);
-  __mmask16 ea = _mm512_mask_cmp_ps_mask(va, b1a, vm, _CMP_EQ_OQ);
-  __mmask16 eb = _mm512_mask_cmp_ps_mask(vb, b1b, vm, _CMP_EQ_OQ);
-  int32_t ia = _mm512_mask_reduce_min_epi32(ea, i1a), ib = _mm512_mask_reduce_min_epi32(eb, i1b);
-  int32_t idx = ia < ib ? ia : ib;   /* an empty mask reduces to INT32_MAX */
-  __mmask16 wa = _mm512_mask_cmpeq_epi32_mask(ea, i1a, _mm512_set1_epi32(idx));
-  __mmask16 wb = _mm512_mask_cmpeq_epi32_mask(eb, i1b, _mm512_set1_epi32(idx));
+  __m512i ix = big;
+  for (int h = 0; h < 4; h++) {
+    __mmask16 e = _mm512_mask_cmp_ps_mask(v[h], b1[h], vm, _CMP_EQ_OQ);
+    ix = _mm512_min_epi32(ix, _mm512_mask_blend_epi32(e, big, i1[h]));
+  }
+  int32_t idx = _mm512_reduce_min_epi32(ix);
+  __m512i vi = _mm512_set1_epi32(idx);
+  __m512 sc = inf;
+  int wl = -1;
+  for (int h = 0; h < 4; h++) {
+    __mmask16 w = _mm512_mask_cmpeq_epi32_mask(v[h], i1[h], vi);
+    if (w) wl = 16 * h + __builtin_ctz((unsigned)w);
+    sc = _mm512_min_ps(sc, _mm512_mask_blend_ps(w, b1[h], _mm512_load_ps(st->b2 + 16 * h)));
+  }
   *pb1 = m;
   *pi1 = idx;
-  *pwl = wa ? __builtin_ctz((unsigned)wa) : 16 + __builtin_ctz((unsigned)wb);
-  float sa = _mm512_reduce_min_ps(_mm512_mask_blend_ps(wa, b1a, _mm512_load_ps(st->b2)));
-  float sb = _mm512_reduce_min_ps(_mm512_mask_blend_ps(wb, b1b, _mm512_load_ps(st->b2 + 16)));
-  *pb2 = sa < sb ? sa : sb;
+  *pwl = wl;
+  *pb2 = _mm512_reduce_min_ps(sc);
+}
+
+/* The lanes' candidates: best indices with b1 <= lim, ascending by lane
+ * (then sorted by the caller); -1 if some lane's second is <= lim (the
+ * list may be incomplete). lim is a float: the largest one <= the limit. */
+A512V static long gather_512(const q8_lanes *st, float lim, uint32_t *c) {
+  __m512 vl = _mm512_set1_ps(lim);
+  long nc = 0;
+  for (int h = 0; h < 4; h++)
+    if (_mm512_cmp_ps_mask(_mm512_load_ps(st->b2 + 16 * h), vl, _CMP_LE_OQ)) return -1;
+  for (int h = 0; h < 4; h++) {
+    __m512i i1 = _mm512_load_si512(st->i1 + 16 * h);
+    __mmask16 k = _mm512_mask_cmp_ps_mask(_mm512_cmpge_epi32_mask(i1, _mm512_setzero_si512()),
+                                          _mm512_load_ps(st->b1 + 16 * h), vl, _CMP_LE_OQ);
+    _mm512_storeu_si512(c + nc, _mm512_maskz_compress_epi32(k, i1));
+    nc += __builtin_popcount((unsigned)k);
+  }
+  return nc;
 }
 
 /* Float64 dot product of y with codebook row at offset o (double or float
@@ -934,6 +985,15 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
   double lim = (want2 && b2 < INFINITY ? (double)b2 : (double)b1) + e2;
   size_t nc = 0;
   int complete = wl >= 0 && isfinite(lim);
+#if Q8_X86
+  if (complete && q->level == Q8_VNNI512) {
+    float fl = (float)lim;   /* the largest float <= lim */
+    if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
+    long r = gather_512(st, fl, cand);
+    if (r < 0) complete = 0;
+    else nc = (size_t)r;
+  } else
+#endif
   for (int l = 0; l < QLANES && complete; l++) {
     if ((double)st->b2[l] <= lim) complete = 0;   /* a third may hide behind it */
     else if (st->i1[l] >= 0 && (double)st->b1[l] <= lim) cand[nc++] = (uint32_t)st->i1[l];
@@ -1006,7 +1066,7 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
   float *scores = (float *)base;
   base += part(q->mp * sizeof(float));
   uint32_t *cand = (uint32_t *)base;
-  base += part(q->mp * sizeof(uint32_t));
+  base += part(cand_len(q) * sizeof(uint32_t));
   double *xbuf = (double *)base;
   uint64_t rechecks = 0, rescans = 0;
   size_t d = q->d;

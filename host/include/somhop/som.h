@@ -391,7 +391,11 @@ int somhop_bmu_f64(const double *codebook, size_t m, size_t d, const double *x, 
  * BMU equals somhop_bmu_f64's except where the float64 reference itself is
  * not exact. dist2 is the float64 distance of the returned BMU (vectorised
  * summation: it may differ from the reference's in the last bits). The second
- * BMU is decided in float32 unless it was part of a re-decision. */
+ * BMU is decided in float32 unless it was part of a re-decision. Where the
+ * quantised first pass applies (somhop_bmu_quant_force below; the plan
+ * says so in somhop_bmu_plan_path), the first pass is 8-bit with its own
+ * proven bound instead, and BMU, second BMU and dist2 are the reference's
+ * bit for bit. */
 typedef struct somhop_bmu_plan somhop_bmu_plan;
 
 int somhop_bmu_plan_create(const double *codebook, size_t m, size_t d, somhop_bmu_plan **out,
@@ -432,7 +436,8 @@ int somhop_bmu_simd_force(const char *level);
  * neuron the bound cannot exclude, so the BMUs (and second BMUs) equal
  * somhop_bmu_f64's. Plans created afterwards use the level forced here:
  * "vnni512", "avx2", "c", "off" (the float32 path), or "auto"/NULL (the
- * default policy: VNNI present, m >= 256 neurons, d >= 16 features; the
+ * default policy: VNNI present and m >= 256 neurons with d >= 64 features,
+ * m >= 512 with d >= 32, or m >= 2048 with d >= 16; the
  * environment variable SOMHOP_BMU_QUANT=off|c|avx2|vnni512 overrides it).
  * EUNSUPPORTED if the CPU (cpuid + xgetbv) lacks it, and always for "amx"
  * (no AMX kernel exists); EINVAL for an unknown name. Not thread safe. */
