@@ -129,6 +129,9 @@ module hopfield_update #(
   // chunk of whole aligned beats (U/8 >= WPB).
   localparam bit          PAIR_OK = U >= 8 * WPB;
   localparam int unsigned HG     = GPC / 2;                      // groups per half chunk
+  localparam int unsigned QMAX   = (W_MAX + WPB - 1) / WPB;      // aligned beats per probe
+  localparam int unsigned QW     = $clog2(QMAX + 1);
+  localparam int unsigned SLW    = $clog2(HB + 1);               // slot index width
 
   if (U < 8 || (U & (U - 1)) != 0 || U < 4 * WPB) begin : g_u_check
     $fatal(1, "hopfield_update: U must be a power of two >= 8 and >= 4*DATA_W/64 (%m)");
@@ -238,7 +241,7 @@ module hopfield_update #(
   // run parameters
   logic [63:0]     w_addr_q, pr_addr_q, st_addr_q, sw_addr_q;
   logic [31:0]     n_q, b_q, maxsw_q, mode_q;
-  logic            async_q, keep_q;
+  logic            async_q;
   logic            pair_q, dual_q;    // paired rows; SYNC two rows per cycle
   logic [NW-1:0]   r_q;               // words per weight row
   logic [C_W-1:0]  c_q;               // chunks per row
@@ -251,10 +254,11 @@ module hopfield_update #(
   logic            res_valid_q;
   logic [63:0]     res_addr_q;
   logic [31:0]     res_n_q;
-  logic            skip_load;
+  logic            skip_load, skip_q;
 
   assign size_ok   = n_q != 0 && n_q <= MAX_N && mode_q[31:2] == '0;
-  assign skip_load = keep_q && res_valid_q && res_addr_q == w_addr_q && res_n_q == n_q;
+  // formed in StSetup (the 64-bit compare stays off the FSM's next-state path)
+  assign skip_load = skip_q;
 
   // slots: HB probes in flight; a slot whose probe stopped is written and
   // refilled with the next probe at the sweep boundary
@@ -330,14 +334,15 @@ module hopfield_update #(
     end
     if (state_q == StSetup) begin
       async_q     <= mode_q[0];
-      keep_q      <= mode_q[1];
       pair_q      <= PAIR_OK && n_q <= U / 2;
       dual_q      <= PAIR_OK && n_q <= U / 2 && !mode_q[0];
       r_q         <= NW'((n_q + 32'd3) >> 2);
       c_q         <= C_W'((n_q + 32'(U) - 32'd1) >> LT);
       wd_q        <= NW'((n_q + 32'd63) >> 6);
-      w_beats_q   <= NW'((64'(n_q) * (64'(n_q) + 64'd3 >> 2) + 64'(WPB) - 64'd1) >> LOG_WPB);
+      // N <= MAX_N here (else StDone): the product of N_W-bit operands
+      w_beats_q   <= NW'((64'(N_W'(n_q)) * 64'(N_W'((n_q + 32'd3) >> 2)) + 64'(WPB) - 64'd1) >> LOG_WPB);
       last_mask_q <= (n_q[5:0] == 6'd0) ? '1 : ((64'd1 << n_q[5:0]) - 64'd1);
+      skip_q      <= mode_q[1] && res_valid_q && res_addr_q == w_addr_q && res_n_q == n_q;
     end
   end
 
@@ -713,19 +718,23 @@ module hopfield_update #(
     if (state_q == StKsel)
       fill_beats_q <= (NW'(FB_NB'(nb_q) * FB_W'(wd_q)) + NW'(WPB - 1)) >> LOG_WPB;
 
-  logic [NW-1:0] pl_w0;
-  assign pl_w0 = al_q << LOG_WPB;
+  // per state word: inside the probe (w < W) / its last word, formed in StKsel
+  logic [W_MAX-1:0] winr_q, wlst_q;
+  always_ff @(posedge ap_clk)
+    if (state_q == StKsel)
+      for (int w = 0; w < W_MAX; w++) begin
+        winr_q[w] <= NW'(w) < wd_q;
+        wlst_q[w] <= NW'(w) + 1'b1 == wd_q;
+      end
   always_ff @(posedge ap_clk) begin
     for (int b = 0; b < HB; b++) begin
       if (state_q == StBatch || (state_q == StRefill && wb_q == b)) begin
         cur_q[b] <= '0;
-      end else if (pl_v && pl_slot == b) begin
-        for (int k = 0; k < WPB; k++) begin
-          logic [NW-1:0] m;
-          m = pl_w0 + NW'(k);
-          if (m < wd_q && 32'(m) < W_MAX)
-            cur_q[b][64 * 32'(m) +: 64] <= al_data[64*k +: 64] & (m == wd_q - 1 ? last_mask_q : '1);
-        end
+      end else if (pl_v && SLW'(pl_slot) == SLW'(b)) begin
+        // aligned beat q holds words 8q .. 8q+7 (q < QMAX: narrow compare)
+        for (int w = 0; w < W_MAX; w++)
+          if (winr_q[w] && QW'(al_q) == QW'(w / WPB))
+            cur_q[b][64*w +: 64] <= al_data[64*(w % WPB) +: 64] & (wlst_q[w] ? last_mask_q : '1);
       end else if (state_q == StSweepEnd && !async_q) begin
         cur_q[b] <= nxt_q[b];
       end else if (dec_v && async_q && active_q[b]) begin
@@ -808,14 +817,12 @@ module hopfield_update #(
   // ---- write stream: per probe the state words, then the sweep word ---------------------
   logic [MAX_N+DATA_W-1:0] wext_q;        // probe state shifted by its word offset
   logic [NW-1:0]           wfw_q;         // flat word of the probe's first state word
-  logic [NW-1:0]           wbeats_q, wbeat_q;
+  logic [NW-1:0]           wbeats_q, wleft_q;
+  logic                    wfirst_q, wone_q, wdone_q;   // first / last beat next, all sent
+  logic [BYTES-1:0]        wsf_q, wsl_q;                // strobes of the first / last beat
   logic [31:0]             sw_word;
   logic [63:0]             sw_byte_addr;
-  logic [NW-1:0]           wo;
-  logic [NW-1:0]           wend;          // (o + W) mod WPB words in the last beat (0 = full)
 
-  assign wo   = wfw_q & NW'(WPB - 1);
-  assign wend = (wo + wd_q) & NW'(WPB - 1);
   always_ff @(posedge ap_clk) begin
     if (state_q == StScan) wb_q <= fin_lo;
     if (state_q == StWrSetup) begin
@@ -833,22 +840,33 @@ module hopfield_update #(
         end
       wfw_q    <= fw;
       wpid_q   <= id;
-      wext_q   <= {{DATA_W{1'b0}}, cs} << (64 * 32'(fw & NW'(WPB - 1)));
-      wbeats_q <= ((fw & NW'(WPB - 1)) + wd_q + NW'(WPB - 1)) >> LOG_WPB;
-      wbeat_q  <= '0;
+      begin
+        logic [NW-1:0] o, e, nbt;
+        o   = fw & NW'(WPB - 1);
+        e   = (o + wd_q) & NW'(WPB - 1);
+        nbt = (o + wd_q + NW'(WPB - 1)) >> LOG_WPB;
+        wext_q   <= {{DATA_W{1'b0}}, cs} << (64 * 32'(o));
+        wbeats_q <= nbt;
+        wleft_q  <= nbt;
+        wone_q   <= nbt == NW'(1);
+        wfirst_q <= 1'b1;
+        wdone_q  <= 1'b0;
+        wsf_q    <= {BYTES{1'b1}} << (8 * 32'(o));
+        wsl_q    <= e == '0 ? {BYTES{1'b1}} : ~({BYTES{1'b1}} << (8 * 32'(e)));
+      end
     end else if (state_q == StWrState && wr_valid && wr_ready) begin
-      wbeat_q <= wbeat_q + 1'b1;
+      // one beat out: the next beat moves to the bottom of wext_q
+      wext_q   <= wext_q >> DATA_W;
+      wleft_q  <= wleft_q - 1'b1;
+      wone_q   <= wleft_q == NW'(2);
+      wfirst_q <= 1'b0;
+      wdone_q  <= wone_q;
     end
   end
-  assign wr_done_state = wbeat_q == wbeats_q && !wr_cmd_pend_q;
+  assign wr_done_state = wdone_q && !wr_cmd_pend_q;
 
   logic [BYTES-1:0] st_strb;
-  always_comb begin
-    st_strb = '1;
-    if (wbeat_q == '0) st_strb = st_strb & ({BYTES{1'b1}} << (8 * 32'(wo)));
-    if (wbeat_q == wbeats_q - 1 && wend != '0)
-      st_strb = st_strb & ~({BYTES{1'b1}} << (8 * 32'(wend)));
-  end
+  assign st_strb = (wfirst_q ? wsf_q : '1) & (wone_q ? wsl_q : '1);
 
   always_comb begin
     sw_word = '0;
@@ -856,9 +874,9 @@ module hopfield_update #(
       if (wb_q == b) sw_word = {conv_q[b], sweeps_cnt_q[b][30:0]};
   end
   assign sw_byte_addr = sw_addr_q + (64'(wpid_q) << 2);
-  assign wr_valid = (state_q == StWrState && wbeat_q != wbeats_q && !wr_cmd_pend_q) ||
+  assign wr_valid = (state_q == StWrState && !wdone_q && !wr_cmd_pend_q) ||
                     (state_q == StWrSweep && !sw_sent_q && !wr_cmd_pend_q);
-  assign wr_data  = state_q == StWrState ? wext_q[32'(wbeat_q) * DATA_W +: DATA_W]
+  assign wr_data  = state_q == StWrState ? wext_q[DATA_W-1:0]
                                          : {(DATA_W/32){sw_word}};
   assign wr_strb  = state_q == StWrState ? st_strb
                                          : (BYTES)'(4'hF) << {sw_byte_addr[LOG_BY-1:2], 2'b00};
