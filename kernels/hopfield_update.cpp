@@ -20,11 +20,12 @@
 //              Computed mod 2^32 (uint32 wrap) the result is exact because the
 //              true |h| < 2^31. One chunk = U AND-masked weights into a
 //              balanced adder tree per probe; no +-w selection.
-//   3. batch : up to HB = SOMHOP_CFG_HOP_B probes share every weight read
+//   3. slots : up to HB = SOMHOP_CFG_HOP_B probes share every weight read
 //              (one pass over the weights per sweep serves HB probes). Each
-//              probe counts its own sweeps and stops at its own convergence
-//              (a converged state is a fixed point of another sweep in both
-//              modes, so the batch may keep sweeping; it freezes anyway).
+//              probe counts its own sweeps and stops at its own convergence;
+//              at the sweep boundary its slot is written out and refilled
+//              with the next probe (somhop_hop_schedule), so no slot idles
+//              while a slow probe of its batch finishes.
 //   4. ASYNC : the main tree sees the state as it was when the chunk was
 //              read, without the DB columns just before row i (still in the
 //              pipeline); those DB bits are forwarded from the newest
@@ -169,66 +170,103 @@ masked_cols:
   return acc;
 }
 
-// One batch of nb <= HB probes starting at probe b0.
-static void run_batch(const somhop_hop_cu *cu, const RdArray &pr, const WrArray &st,
-                      const WrArray &sw, uint32_t N, uint32_t b0, uint32_t nb, uint32_t max_sweeps,
-                      bool async) {
+// Probe p (W state words) into slot state s, bits >= N cleared.
+static void read_probe(const RdArray &pr, uint32_t N, uint32_t p, uint64_t *s) {
+  const uint32_t W = SOMHOP_HOP_WORDS(N);
+probe_words:
+  for (uint32_t k = 0; k < W; k++) {
+    const uint64_t word = (uint64_t)p * W + k;
+    uint64_t v = pr.get(word / WPB).w[word % WPB];
+    if (k == W - 1 && N % 64 != 0) v &= ((uint64_t)1 << (N % 64)) - 1u;
+    s[k] = v;
+  }
+}
+
+// All B probes through HB slots (somhop_hop_schedule): probes 0 .. nb-1 fill
+// the slots; at every sweep boundary a slot whose probe stopped (converged,
+// max_sweeps, or max_sweeps = 0 at once), lowest slot first, is written out
+// and refilled with the next probe, which joins at the next sweep. Every
+// weight read of a sweep serves all slots in flight.
+static void run_slots(const somhop_hop_cu *cu, const RdArray &pr, const WrArray &st,
+                      const WrArray &sw, uint32_t N, uint32_t B, uint32_t max_sweeps, bool async) {
   const uint32_t W = SOMHOP_HOP_WORDS(N);
   uint64_t cur[HB][MAX_W], nxt[HB][MAX_W];
 #pragma HLS ARRAY_PARTITION variable=cur type=complete
 #pragma HLS ARRAY_PARTITION variable=nxt type=complete
-  uint32_t done[HB];
-  bool conv[HB], active[HB];
-read_probes:
-  for (uint32_t b = 0; b < nb; b++) {
-  probe_words:
-    for (uint32_t k = 0; k < W; k++) {
-      const uint64_t word = (uint64_t)(b0 + b) * W + k;
-      uint64_t v = pr.get(word / WPB).w[word % WPB];
-      if (k == W - 1 && N % 64 != 0) v &= ((uint64_t)1 << (N % 64)) - 1u;
-      cur[b][k] = v;
-    }
+  uint32_t done[HB], pid[HB];
+  bool conv[HB], active[HB], used[HB];
+  const uint32_t nb = B < HB ? B : HB;
+  // paired rows (N <= U/2: rows 2k, 2k+1 in the two halves of one chunk
+  // word): SYNC decides both per cycle, one half tree each
+  const uint32_t step = (!async && U >= 8u * WPB && 2u * N <= U) ? 2u : 1u;
+  uint32_t next = nb;
+first_fill:
+  for (uint32_t b = 0; b < HB; b++) {
+    used[b] = b < nb;
+    active[b] = used[b] && max_sweeps > 0;
     done[b] = 0;
     conv[b] = false;
-    active[b] = max_sweeps > 0;
+    pid[b] = b;
+    if (used[b]) read_probe(pr, N, b, cur[b]);
   }
-  bool any = max_sweeps > 0;
-sweep_loop:
-  while (any) {
+  for (;;) {
+    bool any = false;
+  scan:
+    for (uint32_t b = 0; b < HB; b++) {
+      while (used[b] && !active[b]) {  // stopped: write it, refill the slot
+      state_words:
+        for (uint32_t k = 0; k < W; k++) st.put_word((uint64_t)pid[b] * W + k, cur[b][k]);
+        sw.put_u32(pid[b], done[b] | (conv[b] ? SOMHOP_HOP_CONVERGED : 0u));
+        if (next < B) {
+          pid[b] = next++;
+          read_probe(pr, N, pid[b], cur[b]);
+          done[b] = 0;
+          conv[b] = false;
+          active[b] = max_sweeps > 0;
+        } else {
+          used[b] = false;
+        }
+      }
+      any = any || active[b];
+    }
+    if (!any) break;
     bool changed[HB];
   sweep_start:
-    for (uint32_t b = 0; b < nb; b++) {
+    for (uint32_t b = 0; b < HB; b++) {
       changed[b] = false;
     copy_in:
       for (uint32_t k = 0; k < W; k++) nxt[b][k] = cur[b][k];
     }
   rows:
-    for (uint32_t i = 0; i < N; i++) {
+    for (uint32_t i0 = 0; i0 < N; i0 += step) {
 #pragma HLS PIPELINE II=1
-      const uint32_t lo = async ? (i > DB ? i - DB : 0) : i;  // forwarded window [lo, i)
-    probes:
-      for (uint32_t b = 0; b < nb; b++) {
+    pair:
+      for (uint32_t i = i0; i < i0 + step && i < N; i++) {
 #pragma HLS UNROLL
-        if (!active[b]) continue;
-        uint64_t *s = async ? cur[b] : nxt[b];
-        const uint64_t *in = cur[b];
-        // main tree: every column outside the forwarded window
-        uint32_t h = 2u * (masked_sum(cu, in, i, 0, lo) + masked_sum(cu, in, i, i, N));
-        // forwarded bits (ASYNC: the newest decisions of rows lo .. i-1)
-      band:
-        for (uint32_t j = lo; j < i; j++)
-          if (get_bit(in, j)) h += 2u * (uint32_t)(int32_t)cu->band[i][i - j - 1];
-        h -= (uint32_t)cu->r[i];
-        const int32_t f = (int32_t)h;
-        const bool old = get_bit(in, i);
-        const bool v = f > 0 ? true : (f < 0 ? false : old);
-        changed[b] = changed[b] || v != old;
-        put_bit(s, i, v);
+        const uint32_t lo = async ? (i > DB ? i - DB : 0) : i;  // forwarded window [lo, i)
+      probes:
+        for (uint32_t b = 0; b < HB; b++) {
+#pragma HLS UNROLL
+          if (!active[b]) continue;
+          uint64_t *s = async ? cur[b] : nxt[b];
+          const uint64_t *in = cur[b];
+          // main tree: every column outside the forwarded window
+          uint32_t h = 2u * (masked_sum(cu, in, i, 0, lo) + masked_sum(cu, in, i, i, N));
+          // forwarded bits (ASYNC: the newest decisions of rows lo .. i-1)
+        band:
+          for (uint32_t j = lo; j < i; j++)
+            if (get_bit(in, j)) h += 2u * (uint32_t)(int32_t)cu->band[i][i - j - 1];
+          h -= (uint32_t)cu->r[i];
+          const int32_t f = (int32_t)h;
+          const bool old = get_bit(in, i);
+          const bool v = f > 0 ? true : (f < 0 ? false : old);
+          changed[b] = changed[b] || v != old;
+          put_bit(s, i, v);
+        }
       }
     }
-    any = false;
   sweep_end:
-    for (uint32_t b = 0; b < nb; b++) {
+    for (uint32_t b = 0; b < HB; b++) {
       if (!active[b]) continue;
       if (!async) {
       copy_out:
@@ -237,14 +275,7 @@ sweep_loop:
       done[b]++;
       if (!changed[b]) conv[b] = true;
       if (conv[b] || done[b] == max_sweeps) active[b] = false;
-      any = any || active[b];
     }
-  }
-write_out:
-  for (uint32_t b = 0; b < nb; b++) {
-  state_words:
-    for (uint32_t k = 0; k < W; k++) st.put_word((uint64_t)(b0 + b) * W + k, cur[b][k]);
-    sw.put_u32(b0 + b, done[b] | (conv[b] ? SOMHOP_HOP_CONVERGED : 0u));
   }
 }
 
@@ -290,9 +321,7 @@ extern "C" int somhop_hop_cu_run(somhop_hop_cu *cu, uint64_t weights_addr, const
   RdArray pr{(const uint8_t *)probes, (uint64_t)B * W * 8u};
   WrArray st{(uint8_t *)states}, sw{(uint8_t *)sweeps};
   const bool async = (mode & SOMHOP_HOP_ASYNC) != 0;
-batches:
-  for (uint32_t b0 = 0; b0 < B; b0 += HB)
-    run_batch(cu, pr, st, sw, N, b0, B - b0 < HB ? B - b0 : HB, max_sweeps, async);
+  run_slots(cu, pr, st, sw, N, B, max_sweeps, async);
   return loaded;
 }
 

@@ -113,7 +113,8 @@ static inline uint64_t somhop_hls_bmu_cycles(uint32_t M, uint32_t D, uint32_t N)
    (x) >= 256u ? 8u : (x) >= 128u ? 7u : (x) >= 64u ? 6u : (x) >= 32u ? 5u : \
    (x) >= 16u ? 4u : (x) >= 8u ? 3u : (x) >= 4u ? 2u : (x) >= 2u ? 1u : 0u)
 
-/* Largest sweep count among the probes of batch [b0, b0 + nb). */
+/* Largest sweep count among the probes of batch [b0, b0 + nb) (the bench
+ * prints it). */
 static inline uint64_t somhop_hop_batch_sweeps(const uint32_t *sweeps, uint32_t b0, uint32_t nb) {
   uint64_t m = 0;
   for (uint32_t b = b0; b < b0 + nb; b++)
@@ -121,14 +122,74 @@ static inline uint64_t somhop_hop_batch_sweeps(const uint32_t *sweeps, uint32_t 
   return m;
 }
 
+/* The slot schedule both hopfield_update designs follow (HLS and RTL): up to
+ * HB probes in flight; probes 0 .. nb-1 fill the slots (nb = min(B, HB)); at
+ * every sweep boundary each slot whose probe stopped (converged or
+ * max_sweeps; with max_sweeps = 0 at once), lowest slot first, is written
+ * out and refilled with the next probe, which joins at the next sweep. The
+ * callback gets every event: kind 0 = a sweep of the slots in flight, 1 =
+ * probe p written, 2 = probe p read into a freed slot. Returns the number of
+ * sweeps. sweeps[] = the call's sweep records (a probe sweeps
+ * sweeps[p] & SOMHOP_HOP_SWEEPS_MASK times). */
+#define SOMHOP_HOP_MAX_SLOTS 64u
+typedef void (*somhop_hop_event_fn)(void *ctx, int kind, uint64_t p);
+static inline uint64_t somhop_hop_schedule(uint32_t B, uint32_t HB, const uint32_t *sweeps,
+                                           somhop_hop_event_fn fn, void *ctx) {
+  uint64_t rem[SOMHOP_HOP_MAX_SLOTS], pid[SOMHOP_HOP_MAX_SLOTS], nsw = 0;
+  int used[SOMHOP_HOP_MAX_SLOTS];
+  const uint32_t nb = B < HB ? B : HB;
+  uint32_t next = nb;
+  for (uint32_t b = 0; b < HB && b < SOMHOP_HOP_MAX_SLOTS; b++) {
+    used[b] = b < nb;
+    pid[b] = b;
+    rem[b] = b < nb ? (sweeps[b] & SOMHOP_HOP_SWEEPS_MASK) : 0;
+  }
+  for (;;) {
+    int active = 0;
+    for (uint32_t b = 0; b < HB && b < SOMHOP_HOP_MAX_SLOTS; b++) {
+      while (used[b] && rem[b] == 0) { /* stopped: write, refill (lowest slot first) */
+        fn(ctx, 1, pid[b]);
+        if (next < B) {
+          fn(ctx, 2, next);
+          pid[b] = next;
+          rem[b] = sweeps[next] & SOMHOP_HOP_SWEEPS_MASK;
+          next++;
+        } else {
+          used[b] = 0;
+        }
+      }
+      active |= used[b];
+    }
+    if (!active) return nsw;
+    fn(ctx, 0, 0);
+    nsw++;
+    for (uint32_t b = 0; b < HB && b < SOMHOP_HOP_MAX_SLOTS; b++)
+      if (used[b]) rem[b]--;
+  }
+}
+
+typedef struct {
+  uint64_t t, sweep, W;
+} somhop_hls_hop_acc;
+
+static inline void somhop_hls_hop_event(void *ctx, int kind, uint64_t p) {
+  somhop_hls_hop_acc *a = (somhop_hls_hop_acc *)ctx;
+  (void)p;
+  a->t += kind == 0 ? a->sweep : kind == 1 ? a->W + 1u : a->W;
+}
+
 /* hopfield_update HLS model, given the sweep records the call produced (B
  * words) and whether it loaded the weights (0 = kept under KEEP):
- *   L0 + loaded * (ceil(N*S/32) + 8)
- *      + sum over batches of nb <= HB probes [2*nb*W + nb + 16 + smax * (N*C + 6 + log2 U)]
- * S = STRIDE(N), W = WORDS(N), C = ceil(N/U), smax = largest sweep count in
- * the batch (the batch sweeps until its last probe stops). Out-of-range
- * arguments: L0. A model of what the HLS design is built for (II = 1 per
- * chunk), never csynth'ed. */
+ *   L0 + loaded * (ceil(N*S/32) + 8) + [B > 0] * (16 + nb*W)
+ *      + sweeps * (I + 6 + log2 U) + B * (W + 1) + (B - nb) * W
+ * S = STRIDE(N), W = WORDS(N), C = ceil(N/U), I = N*C issues per sweep, or
+ * ceil(N/2) for SYNC with paired rows (N <= U/2, U >= 64: two rows per
+ * cycle, one half of the chunk each), nb = min(B, HB), sweeps = the
+ * sweeps of the slot schedule (somhop_hop_schedule: a stopped probe's slot
+ * takes the next probe at the sweep boundary); per probe W words written and
+ * the sweep word, per refill W words read. Out-of-range arguments: L0. A
+ * model of what the HLS design is built for (II = 1 per chunk), never
+ * csynth'ed. */
 static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mode, int loaded,
                                              const uint32_t *sweeps) {
   const uint64_t U = SOMHOP_CFG_HOP_U, HB = SOMHOP_CFG_HOP_B;
@@ -136,12 +197,13 @@ static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mo
     return SOMHOP_HLS_L0;
   const uint64_t S = SOMHOP_HOP_STRIDE(N), C = (N + U - 1u) / U, W = SOMHOP_HOP_WORDS(N);
   uint64_t cyc = SOMHOP_HLS_L0 + (loaded ? ((uint64_t)N * S + 31u) / 32u + 8u : 0u);
-  for (uint32_t b0 = 0; b0 < B; b0 += (uint32_t)HB) {
-    const uint32_t nb = B - b0 < HB ? B - b0 : (uint32_t)HB;
-    cyc += 2u * nb * W + nb + 16u +
-           somhop_hop_batch_sweeps(sweeps, b0, nb) * ((uint64_t)N * C + 6u + somhop_hls_log2((uint32_t)U));
-  }
-  return cyc;
+  if (B == 0) return cyc;
+  const uint64_t nb = B < HB ? B : HB;
+  const int dual = !(mode & SOMHOP_HOP_ASYNC) && 2u * (uint64_t)N <= U && U >= 8u * (SOMHOP_BEAT_BYTES / 8u);
+  const uint64_t issues = dual ? ((uint64_t)N + 1u) / 2u : (uint64_t)N * C;
+  somhop_hls_hop_acc a = {cyc + 16u + nb * W, issues + 6u + somhop_hls_log2((uint32_t)U), W};
+  somhop_hop_schedule(B, (uint32_t)HB, sweeps, somhop_hls_hop_event, &a);
+  return a.t;
 }
 
 /* ---- Exact RTL cycle formula of hopfield_update (rtl/hopfield_update/) --------
@@ -151,30 +213,38 @@ static inline uint64_t somhop_hls_hop_cycles(uint32_t N, uint32_t B, uint32_t mo
  * words per AXI beat (8 for 512-bit m_axi_gmem). With LT = log2 U,
  * DB = 4 + LT, R = STRIDE(N)/4, W = WORDS(N), C = ceil(N/U):
  *   T = 4 + DB + [loaded] * (5 + L + A(0, R, N))
- *     + sum over batches b0 = 0, HB, ... (nb probes) of
- *         7 + L + A(b0*W mod WPB, W, nb) + smax * (N*C + LT + 8)
- *         + sum over its probes p of (6 + beats_p)
- *     + [B > 0] * (L + 1)
- * where A(o, len, segs) is the cycle count of hopfield_align over segs
+ *     + [B > 0] * ( 7 + L + A(0, W, nb)                       first fill, nb = min(B, HB)
+ *                 + sweeps * (N*C + LT + 9)                   slot-schedule sweeps
+ *                 + sum over probes p of (7 + beats_p)         state + sweep word written
+ *                 + sum over refills p of (6 + L + A(o_p, W, 1))
+ *                 + L + 1 )
+ * sweeps and the refills from somhop_hop_schedule (a stopped probe's slot is
+ * written and refilled with the next probe at the sweep boundary, lowest slot
+ * first), A(o, len, segs) the cycle count of hopfield_align over segs
  * segments of len words starting at word o of the first beat (one beat per
  * cycle, plus one cycle for every extra aligned beat a single input beat
- * completes; somhop_rtl_hop_align below runs its rule), smax the largest sweep
- * count of the batch's probes (the batch sweeps until its last probe stops),
- * beats_p = ceil((o_p + W)/WPB) the state beats of probe p written with
- * strobes (o_p its first word's offset in a beat). Out of range: 2 cycles.
- * Load-only (B = 0): no batch terms. Where the terms come from: 4 + DB =
- * start, setup and the DB-cycle ASYNC select table; 5 + L + A = the weight
- * stream; per batch 7 + L + A = the probe stream, N*C + LT + 8 per sweep =
- * N*C issue cycles, the 5 + LT pipeline, sweep start/end; per probe 6 + beats
- * = state write (command, beats) and the sweep word; L + 1 = the last write
- * response (shared shell of rtl/common, 512-bit). The constants are fitted to and checked against Verilator
- * (test_rtl_cycles: 0 cycles difference at every point, L = 8 and 32). */
+ * completes; somhop_rtl_hop_align below runs its rule), o_p = p*W mod WPB
+ * the offset of probe p's first state word in a beat, beats_p =
+ * ceil((o_p + W)/WPB) the state beats of probe p written with strobes. Out of
+ * range: 2 cycles. Load-only (B = 0): no slot terms. Where the terms come
+ * from: 4 + DB = start, setup and the DB-cycle ASYNC select table; 5 + L + A
+ * = the weight stream; 7 + L + A = the first probe stream and a slot scan;
+ * N*C + LT + 9 per sweep = N*C issue cycles, the 5 + LT pipeline, sweep
+ * start/end and a scan; 7 + beats per probe = state write (command, beats),
+ * the sweep word and a scan; 6 + L + A per refill = its command and stream;
+ * L + 1 = the last write response (shared shell of rtl/common, 512-bit). The
+ * constants are fitted to and checked against Verilator (test_rtl_cycles: 0
+ * cycles difference at every point, L = 8 and 32). */
 typedef struct {
   uint32_t U, HB, max_n, wpb; /* configuration */
   uint32_t mem_latency;       /* L: harness memory latency in cycles */
 } somhop_rtl_hop_cfg;
 
 #define SOMHOP_RTL_HOP_KO 2u
+#define SOMHOP_RTL_HOP_FILL 7u /* first fill (+ L + A(0, W, nb)) */
+#define SOMHOP_RTL_HOP_SW 9u   /* per sweep (+ N*C + LT) */
+#define SOMHOP_RTL_HOP_WR 7u   /* per written probe (+ beats_p) */
+#define SOMHOP_RTL_HOP_RF 6u   /* per refill (+ L + A(o_p, W, 1)) */
 
 /* hopfield_align's rule, cycle by cycle (data available every cycle). */
 static inline uint64_t somhop_rtl_hop_align(uint64_t o0, uint64_t len, uint64_t segs,
@@ -202,6 +272,18 @@ static inline uint64_t somhop_rtl_hop_align(uint64_t o0, uint64_t len, uint64_t 
   return cyc;
 }
 
+typedef struct {
+  uint64_t t, sweep, wpb, W, L;
+} somhop_rtl_hop_acc;
+
+static inline void somhop_rtl_hop_event(void *ctx, int kind, uint64_t p) {
+  somhop_rtl_hop_acc *a = (somhop_rtl_hop_acc *)ctx;
+  const uint64_t op = (p * a->W) % a->wpb;
+  if (kind == 0) a->t += a->sweep;
+  else if (kind == 1) a->t += SOMHOP_RTL_HOP_WR + (op + a->W + a->wpb - 1u) / a->wpb;
+  else a->t += SOMHOP_RTL_HOP_RF + a->L + somhop_rtl_hop_align(op, a->W, 1, (op + a->W + a->wpb - 1u) / a->wpb, a->wpb);
+}
+
 static inline uint64_t somhop_rtl_hop_cycles(const somhop_rtl_hop_cfg *cfg, uint32_t N, uint32_t B,
                                              uint32_t mode, int loaded, const uint32_t *sweeps) {
   const uint64_t U = cfg->U, HB = cfg->HB, WPB = cfg->wpb, L = cfg->mem_latency;
@@ -211,16 +293,15 @@ static inline uint64_t somhop_rtl_hop_cycles(const somhop_rtl_hop_cfg *cfg, uint
   const uint64_t R = SOMHOP_HOP_STRIDE(N) / 4u, W = SOMHOP_HOP_WORDS(N), C = (N + U - 1u) / U;
   uint64_t t = 4u + DB;
   if (loaded) t += 5u + L + somhop_rtl_hop_align(0, R, N, ((uint64_t)N * R + WPB - 1u) / WPB, WPB);
-  for (uint64_t b0 = 0; b0 < B; b0 += HB) {
-    const uint64_t nb = B - b0 < HB ? B - b0 : HB, o0 = (b0 * W) % WPB;
-    t += 7u + L + somhop_rtl_hop_align(o0, W, nb, (o0 + nb * W + WPB - 1u) / WPB, WPB);
-    t += somhop_hop_batch_sweeps(sweeps, (uint32_t)b0, (uint32_t)nb) * ((uint64_t)N * C + LT + 8u);
-    for (uint64_t p = 0; p < nb; p++) {
-      const uint64_t op = ((b0 + p) * W) % WPB;
-      t += 6u + (op + W + WPB - 1u) / WPB;
-    }
-  }
-  return B ? t + L + 1u : t;
+  if (B == 0) return t;
+  const uint64_t nb = B < HB ? B : HB;
+  /* paired rows (N <= U/2, U >= 8*WPB): SYNC decides two rows per issue */
+  const int dual = !(mode & SOMHOP_HOP_ASYNC) && 2u * (uint64_t)N <= U && U >= 8u * WPB;
+  const uint64_t issues = dual ? ((uint64_t)N + 1u) / 2u : (uint64_t)N * C;
+  somhop_rtl_hop_acc a = {0, issues + LT + SOMHOP_RTL_HOP_SW, WPB, W, L};
+  a.t = t + SOMHOP_RTL_HOP_FILL + L + somhop_rtl_hop_align(0, W, nb, (nb * W + WPB - 1u) / WPB, WPB);
+  somhop_hop_schedule(B, (uint32_t)HB, sweeps, somhop_rtl_hop_event, &a);
+  return a.t + L + 1u;
 }
 
 /* One hopfield_update compute unit of the g++ build with its resident

@@ -121,6 +121,17 @@ module hopfield_update #(
   localparam int unsigned PL     = 6 + LT;                       // meta stages 0 .. 5+LT
   localparam int unsigned RT_E   = 4 * WPB;                      // weights per aligned beat
   localparam int unsigned RT_L   = $clog2(RT_E);                 // row-sum tree latency
+  localparam int unsigned FB_NB  = $clog2(HB + 1);               // width of nb (first fill)
+  localparam int unsigned FB_W   = $clog2(W_MAX + 1);            // width of W
+  // paired rows: N <= U/2 puts rows 2k and 2k+1 side by side at address k
+  // (halves of the chunk); SYNC then decides both per cycle (the two half
+  // trees), ASYNC one per cycle with the other half masked off. Needs a half
+  // chunk of whole aligned beats (U/8 >= WPB).
+  localparam bit          PAIR_OK = U >= 8 * WPB;
+  localparam int unsigned HG     = GPC / 2;                      // groups per half chunk
+  localparam int unsigned QMAX   = (W_MAX + WPB - 1) / WPB;      // aligned beats per probe
+  localparam int unsigned QW     = $clog2(QMAX + 1);
+  localparam int unsigned SLW    = $clog2(HB + 1);               // slot index width
 
   if (U < 8 || (U & (U - 1)) != 0 || U < 4 * WPB) begin : g_u_check
     $fatal(1, "hopfield_update: U must be a power of two >= 8 and >= 4*DATA_W/64 (%m)");
@@ -220,9 +231,9 @@ module hopfield_update #(
   );
 
   // ---- control FSM ------------------------------------------------------------------
-  typedef enum logic [3:0] {
+  typedef enum logic [4:0] {
     StIdle, StSetup, StKsel, StLoad, StBatch, StPload, StSweepStart, StSweep, StSweepEnd,
-    StWrSetup, StWrState, StWrSweep, StNext, StDrain, StDone
+    StScan, StWrSetup, StWrState, StWrSweep, StRefill, StRload, StDrain, StDone
   } state_e;
 
   state_e state_q, state_d;
@@ -230,7 +241,8 @@ module hopfield_update #(
   // run parameters
   logic [63:0]     w_addr_q, pr_addr_q, st_addr_q, sw_addr_q;
   logic [31:0]     n_q, b_q, maxsw_q, mode_q;
-  logic            async_q, keep_q;
+  logic            async_q;
+  logic            pair_q, dual_q;    // paired rows; SYNC two rows per cycle
   logic [NW-1:0]   r_q;               // words per weight row
   logic [C_W-1:0]  c_q;               // chunks per row
   logic [NW-1:0]   wd_q;              // state words per probe
@@ -242,18 +254,26 @@ module hopfield_update #(
   logic            res_valid_q;
   logic [63:0]     res_addr_q;
   logic [31:0]     res_n_q;
-  logic            skip_load;
+  logic            skip_load, skip_q;
 
   assign size_ok   = n_q != 0 && n_q <= MAX_N && mode_q[31:2] == '0;
-  assign skip_load = keep_q && res_valid_q && res_addr_q == w_addr_q && res_n_q == n_q;
+  // formed in StSetup (the 64-bit compare stays off the FSM's next-state path)
+  assign skip_load = skip_q;
 
-  // batch state
-  logic [31:0]     b0_q;              // first probe of the batch
-  logic [31:0]     nb_q;              // probes in the batch
-  logic [NW-1:0]   pw_q;              // b0 * W: first state word of the batch
-  logic [31:0]     wb_q;              // probe being written (0 .. nb-1)
+  // slots: HB probes in flight; a slot whose probe stopped is written and
+  // refilled with the next probe at the sweep boundary
+  logic [31:0]     nb_q;              // probes of the first fill (min(B, HB))
+  logic [31:0]     np_q;              // next probe to load
+  logic [NW-1:0]   npw_q;             // np * W: its first state word
+  logic [31:0]     pid_q [HB];        // probe held by each slot
+  logic [NW-1:0]   pwo_q [HB];        // its first state word
+  logic [HB-1:0]   fin_q;             // slot stopped, not written yet
+  logic [31:0]     wb_q;              // slot being written / refilled
+  logic [31:0]     wpid_q;            // its probe
+  logic [63:0]     prd_addr_q;        // probe read address (beat aligned)
+  logic            fin_any;
+  logic [31:0]     fin_lo;            // lowest slot with fin set
   logic            rd_cmd_pend_q, wr_cmd_pend_q;
-  logic            any_active;
   logic            al_busy;
 
   // ASYNC hist positions: k[d] = d - ceil(d / C) for d = 1 .. DB
@@ -282,16 +302,16 @@ module hopfield_update #(
       StKsel:       if (32'(kd_q) == DB) state_d = skip_load ? (b_q == 0 ? StDrain : StBatch) : StLoad;
       StLoad:       if (!rd_cmd_pend_q && !al_busy && !rd_busy) state_d = b_q == 0 ? StDrain : StBatch;
       StBatch:      state_d = StPload;
-      StPload:      if (!rd_cmd_pend_q && !al_busy && !rd_busy)
-                      state_d = maxsw_q == 0 ? StWrSetup : StSweepStart;
+      StPload:      if (!rd_cmd_pend_q && !al_busy && !rd_busy) state_d = StScan;
       StSweepStart: state_d = StSweep;
       StSweep:      if (issued_q && 32'(rows_done_q) == n_q) state_d = StSweepEnd;
-      StSweepEnd:   state_d = any_active ? StSweepStart : StWrSetup;
+      StSweepEnd:   state_d = StScan;
+      StScan:       state_d = fin_any ? StWrSetup : (|active_q ? StSweepStart : StDrain);
       StWrSetup:    state_d = StWrState;
       StWrState:    if (wr_done_state) state_d = StWrSweep;
-      StWrSweep:    if (sw_sent_q && !wr_cmd_pend_q)
-                      state_d = (wb_q + 1 == nb_q) ? StNext : StWrSetup;
-      StNext:       state_d = (b0_q + nb_q == b_q) ? StDrain : StBatch;
+      StWrSweep:    if (sw_sent_q && !wr_cmd_pend_q) state_d = np_q != b_q ? StRefill : StScan;
+      StRefill:     state_d = StRload;
+      StRload:      if (!rd_cmd_pend_q && !al_busy && !rd_busy) state_d = StScan;
       StDrain:      if (wr_idle && !rd_busy) state_d = StDone;
       StDone:       state_d = StIdle;
       default:      state_d = StIdle;
@@ -314,12 +334,15 @@ module hopfield_update #(
     end
     if (state_q == StSetup) begin
       async_q     <= mode_q[0];
-      keep_q      <= mode_q[1];
+      pair_q      <= PAIR_OK && n_q <= U / 2;
+      dual_q      <= PAIR_OK && n_q <= U / 2 && !mode_q[0];
       r_q         <= NW'((n_q + 32'd3) >> 2);
       c_q         <= C_W'((n_q + 32'(U) - 32'd1) >> LT);
       wd_q        <= NW'((n_q + 32'd63) >> 6);
-      w_beats_q   <= NW'((64'(n_q) * (64'(n_q) + 64'd3 >> 2) + 64'(WPB) - 64'd1) >> LOG_WPB);
+      // N <= MAX_N here (else StDone): the product of N_W-bit operands
+      w_beats_q   <= NW'((64'(N_W'(n_q)) * 64'(N_W'((n_q + 32'd3) >> 2)) + 64'(WPB) - 64'd1) >> LOG_WPB);
       last_mask_q <= (n_q[5:0] == 6'd0) ? '1 : ((64'd1 << n_q[5:0]) - 64'd1);
+      skip_q      <= mode_q[1] && res_valid_q && res_addr_q == w_addr_q && res_n_q == n_q;
     end
   end
 
@@ -354,14 +377,26 @@ module hopfield_update #(
   logic [DATA_W-1:0] al_data;
   logic              al_take;
 
-  assign al_start = (state_q == StKsel && state_d == StLoad) || state_q == StBatch;
-  assign al_o0    = state_q == StBatch ? (pw_q & NW'(WPB - 1)) : '0;
-  assign al_len   = state_q == StBatch ? wd_q : r_q;
-  assign al_segs  = state_q == StBatch ? nb_q : n_q;
-  logic [NW-1:0]     pr_beats, pr_beats_q;   // beats of the batch's probes
-  assign pr_beats = ((pw_q & NW'(WPB - 1)) + NW'(nb_q) * wd_q + NW'(WPB - 1)) >> LOG_WPB;
-  assign al_beats = state_q == StBatch ? pr_beats : w_beats_q;
-  always_ff @(posedge ap_clk) if (state_q == StBatch) pr_beats_q <= pr_beats;
+  // probe reads: the first fill (nb probes from word 0) or one refill probe
+  // (from word npw); StSetup precomputes the first fill's beats
+  logic              pr_st;
+  logic [NW-1:0]     pr_beats_q, fill_beats_q, ref_beats;
+  assign pr_st    = state_q == StBatch || state_q == StRefill;
+  assign al_start = (state_q == StKsel && state_d == StLoad) || pr_st;
+  assign al_o0    = state_q == StRefill ? (npw_q & NW'(WPB - 1)) : '0;
+  assign al_len   = pr_st ? wd_q : r_q;
+  assign al_segs  = state_q == StBatch ? nb_q : state_q == StRefill ? 32'd1 : n_q;
+  assign ref_beats = ((npw_q & NW'(WPB - 1)) + wd_q + NW'(WPB - 1)) >> LOG_WPB;
+  assign al_beats = state_q == StBatch ? fill_beats_q : state_q == StRefill ? ref_beats : w_beats_q;
+  always_ff @(posedge ap_clk) begin
+    if (state_q == StBatch) begin
+      pr_beats_q <= fill_beats_q;
+      prd_addr_q <= pr_addr_q;
+    end else if (state_q == StRefill) begin
+      pr_beats_q <= ref_beats;
+      prd_addr_q <= pr_addr_q + (64'(npw_q) >> LOG_WPB << LOG_BY);
+    end
+  end
 
   hopfield_align #(.WPB(WPB), .NW(NW), .SW(32)) u_align (
     .clk_i       (ap_clk),
@@ -371,7 +406,7 @@ module hopfield_update #(
     .len_i       (al_len),
     .segs_i      (al_segs),
     .beats_i     (al_beats),
-    .dat_valid_i (rd_valid && (state_q == StLoad || state_q == StPload)),
+    .dat_valid_i (rd_valid && (state_q == StLoad || state_q == StPload || state_q == StRload)),
     .dat_ready_o (al_take),
     .dat_data_i  (rd_data),
     .out_valid_o (al_valid),
@@ -381,11 +416,10 @@ module hopfield_update #(
     .out_last_o  (al_last),
     .busy_o      (al_busy)
   );
-  assign rd_ready = (state_q == StLoad || state_q == StPload) && al_take;
+  assign rd_ready = (state_q == StLoad || state_q == StPload || state_q == StRload) && al_take;
 
   assign rd_cmd_valid = rd_cmd_pend_q;
-  assign rd_cmd_addr  = state_q == StLoad ? w_addr_q
-                                          : pr_addr_q + (64'(pw_q) >> LOG_WPB << LOG_BY);
+  assign rd_cmd_addr  = state_q == StLoad ? w_addr_q : prd_addr_q;
   assign rd_cmd_beats = state_q == StLoad ? CNT_W'(w_beats_q)
                                           : CNT_W'(pr_beats_q);
 
@@ -430,7 +464,7 @@ module hopfield_update #(
   // minutes to compile); the control state and pipeline metadata are.
   // verilator tracing_off
   logic [A_W-1:0]   mem_a_ld;
-  assign mem_a_ld = ld_base_q + A_W'(ld_c_q);
+  assign mem_a_ld = pair_q ? A_W'(ld_row_q[N_W-1:1]) : ld_base_q + A_W'(ld_c_q);
   logic [U*16-1:0]  mem_q, w_q;       // T+1: bank output, T+2: output register
 
   for (genvar g = 0; g < GPC; g++) begin : g_grp
@@ -438,8 +472,11 @@ module hopfield_update #(
     logic [63:0] bank [DEPTH];
     localparam int unsigned SLOT = g / WPB;
     localparam int unsigned K    = g % WPB;
+    localparam int unsigned SLOT2 = PAIR_OK ? (g % HG) / WPB : 0;   // paired: beat in the half
+    localparam bit          HALF  = PAIR_OK ? g >= HG : 1'b0;       // paired: odd row's half
     logic we;
-    assign we = ld_v && 32'(ld_qs_q) == SLOT && ld_wq_q + NW'(K) < r_q;
+    assign we = ld_v && ld_wq_q + NW'(K) < r_q &&
+                (pair_q ? (ld_row_q[0] == HALF && 32'(ld_qs_q) == SLOT2) : 32'(ld_qs_q) == SLOT);
     always_ff @(posedge ap_clk) begin
       if (we) bank[mem_a_ld] <= al_data[64*K +: 64];
       mem_q[64*g +: 64] <= bank[ia_q];
@@ -519,18 +556,23 @@ module hopfield_update #(
   logic [MAX_N-1:0]     wptr_q;          // one-hot row being decided
   logic                 pl_v;
 
-  assign pl_v = al_valid && state_q == StPload;
+  assign pl_v = al_valid && (state_q == StPload || state_q == StRload);
+  logic [31:0] pl_slot;                  // slot the probe stream fills
+  assign pl_slot = state_q == StRload ? wb_q : al_seg;
 
   // ---- meta pipeline ----------------------------------------------------------------------
   typedef struct packed {
     logic           v;
     logic           first;
     logic           last;
+    logic           hi;                  // paired single row: odd row (upper half)
+    logic           v2;                  // dual: second row (is_row + 1 < N) valid
     logic [C_W-1:0] c;
   } meta_t;
   meta_t meta_q [PL];
   meta_t meta0;
   logic [HB-1:0] oldp_q [PL];            // old bit of the row, per probe
+  logic [HB-1:0] oldp2_q [PL];           // dual: old bit of the second row
 
   assign issue     = state_q == StSweep && !issued_q;
   assign is_last_c = is_c_q == c_q - 1'b1;
@@ -538,20 +580,29 @@ module hopfield_update #(
     meta0.v     = issue;
     meta0.first = is_c_q == '0;
     meta0.last  = is_last_c;
+    meta0.hi    = pair_q && !dual_q && is_row_q[0];
+    meta0.v2    = dual_q && 32'(is_row_q) + 1 < n_q;
     meta0.c     = is_c_q;
   end
 
   // stage 0 (cycle T): memories with registered outputs
+  logic [N_W-2:0]   is_row2;
+  assign is_row2 = is_row_q[N_W-2:0] + 1'b1;
   logic [31:0]      rrd_q [LT + 2];       // r_i delayed to the accumulator
+  logic [31:0]      rrd2_q [LT + 2];      // dual: r_{i+1}
   logic [DB*16-1:0] bw_q;
   logic [U-1:0]     winsl_q;
   always_ff @(posedge ap_clk) begin
     meta_q[0] <= meta0;
     for (int x = 1; x < PL; x++) meta_q[x] <= meta_q[x-1];
     for (int b = 0; b < HB; b++) oldp_q[0][b] <= old_q[b][0];
+    for (int b = 0; b < HB; b++) oldp2_q[0][b] <= old_q[b][1];
     for (int x = 1; x < PL; x++) oldp_q[x] <= oldp_q[x-1];
+    for (int x = 1; x < PL; x++) oldp2_q[x] <= oldp2_q[x-1];
     rrd_q[0] <= rmem[is_row_q[N_W-2:0]];
+    rrd2_q[0] <= rmem[is_row2];
     for (int x = 1; x < LT + 2; x++) rrd_q[x] <= rrd_q[x-1];
+    for (int x = 1; x < LT + 2; x++) rrd2_q[x] <= rrd2_q[x-1];
     bw_q    <= async_q ? bmem[is_row_q[N_W-2:0]] : '0;
     winsl_q <= win_q[DB + 32'(is_c_q) * U +: U];
   end
@@ -560,7 +611,14 @@ module hopfield_update #(
   logic [U-1:0]      s_q [HB];
   logic [DB*16-1:0]  bwp_q [LT + 3];
   always_ff @(posedge ap_clk) begin
-    for (int b = 0; b < HB; b++) s_q[b] <= cur_q[b][32'(meta_q[0].c) * U +: U] & ~winsl_q;
+    for (int b = 0; b < HB; b++) begin
+      logic [U/2-1:0] lo;
+      lo = cur_q[b][0 +: U/2] & ~winsl_q[U/2-1:0];
+      if (!pair_q) s_q[b] <= cur_q[b][32'(meta_q[0].c) * U +: U] & ~winsl_q;
+      else if (dual_q) s_q[b] <= {lo, lo};
+      else if (meta_q[0].hi) s_q[b] <= {lo, (U/2)'(0)};
+      else s_q[b] <= {(U/2)'(0), lo};
+    end
     bwp_q[0] <= bw_q;
     for (int j = 0; j < LT + 2; j++) bwp_q[j+1] <= bwp_q[j];
   end
@@ -570,11 +628,12 @@ module hopfield_update #(
     bw2 = {{15{v[16*d-1]}}, v[16*(d-1) +: 16], 1'b0};
   endfunction
 
-  logic [HB-1:0] dec;
-  logic          dec_v;
+  logic [HB-1:0] dec, dec2;
+  logic          dec_v, dec_v2;
   meta_t         m_acc;
   assign m_acc = meta_q[1 + LT];
   assign dec_v = meta_q[4 + LT].v && meta_q[4 + LT].last;
+  assign dec_v2 = dec_v && meta_q[4 + LT].v2;
 
   // verilator tracing_off
   for (genvar b = 0; b < HB; b++) begin : g_probe
@@ -583,12 +642,26 @@ module hopfield_update #(
     always_comb begin
       for (int k = 0; k < U; k++) leaves[16*k +: 16] = s_q[b][k] ? w_q[16*k +: 16] : 16'd0;
     end
+    // two half trees (LT - 1 levels) and the root register: the halves are
+    // the two rows of a dual issue, their sum the chunk (LT levels in all)
+    logic signed [T_W-2:0] t_lo, t_hi, t_lo_q, t_hi_q;
     logic signed [T_W-1:0] tsum;
-    hopfield_sum_tree #(.P(U), .IN_W(16)) u_tree (
+    hopfield_sum_tree #(.P(U / 2), .IN_W(16)) u_tree_lo (
       .clk_i (ap_clk),
-      .in_i  (leaves),
-      .sum_o (tsum)
+      .in_i  (leaves[U*8-1:0]),
+      .sum_o (t_lo)
     );
+    hopfield_sum_tree #(.P(U / 2), .IN_W(16)) u_tree_hi (
+      .clk_i (ap_clk),
+      .in_i  (leaves[U*16-1:U*8]),
+      .sum_o (t_hi)
+    );
+    always_ff @(posedge ap_clk) begin
+      tsum   <= T_W'(t_lo) + T_W'(t_hi);
+      t_lo_q <= t_lo;
+      t_hi_q <= t_hi;
+    end
+    logic [31:0] acc2, p2b, h2b;
     logic [31:0] px0 [LT + 3];   // pair chain: value without / with the next forwarded column
     logic [31:0] px1 [LT + 3];
     logic [31:0] acc, p, p2, h0, h1;
@@ -604,7 +677,12 @@ module hopfield_update #(
         px1[j+1] <= sel + bw2(bwp_q[j], DB - j - 1);
       end
       // T+2+LT: accumulate chunks, -r_i at the first
-      if (m_acc.v) acc <= (m_acc.first ? -rrd_q[LT + 1] : acc) + (32'(tsum) << 1);
+      if (m_acc.v) acc <= (m_acc.first ? -rrd_q[LT + 1] : acc) +
+                          ((dual_q ? 32'(t_lo_q) : 32'(tsum)) << 1);
+      // dual: the second row (upper half), no chunks, no forwarding (SYNC)
+      acc2 <= -rrd2_q[LT + 1] + (32'(t_hi_q) << 1);
+      p2b  <= acc2;
+      h2b  <= p2b;
       // T+3+LT
       p  <= acc;
       p2 <= acc + bw2(bwp_q[LT + 1], 1);
@@ -622,33 +700,55 @@ module hopfield_update #(
     assign d0  = h0 == '0 ? old : !h0[31];
     assign d1  = h1 == '0 ? old : !h1[31];
     assign dec[b] = hist_q[b][0] ? d1 : d0;
+    assign dec2[b] = h2b == '0 ? oldp2_q[4 + LT][b] : !h2b[31];
   end
   // verilator tracing_on
 
   // ---- state updates ---------------------------------------------------------------------
-  logic [NW-1:0] pl_w0;
-  assign pl_w0 = al_q << LOG_WPB;
+  always_ff @(posedge ap_clk) begin
+    for (int b = 0; b < HB; b++)
+      if (pl_v && al_last && pl_slot == b) begin
+        pid_q[b] <= np_q;
+        pwo_q[b] <= npw_q;
+      end
+  end
+  // the first fill's beats: (nb * W + WPB - 1) / WPB, formed in StKsel
+  // (nb_q and wd_q set in StSetup; StKsel lasts DB >= 7 cycles)
+  always_ff @(posedge ap_clk)
+    if (state_q == StKsel)
+      fill_beats_q <= (NW'(FB_NB'(nb_q) * FB_W'(wd_q)) + NW'(WPB - 1)) >> LOG_WPB;
+
+  // per state word: inside the probe (w < W) / its last word, formed in StKsel
+  logic [W_MAX-1:0] winr_q, wlst_q;
+  always_ff @(posedge ap_clk)
+    if (state_q == StKsel)
+      for (int w = 0; w < W_MAX; w++) begin
+        winr_q[w] <= NW'(w) < wd_q;
+        wlst_q[w] <= NW'(w) + 1'b1 == wd_q;
+      end
   always_ff @(posedge ap_clk) begin
     for (int b = 0; b < HB; b++) begin
-      if (state_q == StBatch) begin
+      if (state_q == StBatch || (state_q == StRefill && wb_q == b)) begin
         cur_q[b] <= '0;
-      end else if (pl_v && 32'(al_seg) == b) begin
-        for (int k = 0; k < WPB; k++) begin
-          logic [NW-1:0] m;
-          m = pl_w0 + NW'(k);
-          if (m < wd_q && 32'(m) < W_MAX)
-            cur_q[b][64 * 32'(m) +: 64] <= al_data[64*k +: 64] & (m == wd_q - 1 ? last_mask_q : '1);
-        end
+      end else if (pl_v && SLW'(pl_slot) == SLW'(b)) begin
+        // aligned beat q holds words 8q .. 8q+7 (q < QMAX: narrow compare)
+        for (int w = 0; w < W_MAX; w++)
+          if (winr_q[w] && QW'(al_q) == QW'(w / WPB))
+            cur_q[b][64*w +: 64] <= al_data[64*(w % WPB) +: 64] & (wlst_q[w] ? last_mask_q : '1);
       end else if (state_q == StSweepEnd && !async_q) begin
         cur_q[b] <= nxt_q[b];
       end else if (dec_v && async_q && active_q[b]) begin
         cur_q[b] <= (cur_q[b] & ~wptr_q) | (wptr_q & {MAX_N{dec[b]}});
       end
       if (state_q == StSweepStart) nxt_q[b] <= cur_q[b];
-      else if (dec_v && !async_q && active_q[b])
-        nxt_q[b] <= (nxt_q[b] & ~wptr_q) | (wptr_q & {MAX_N{dec[b]}});
+      else if (dec_v && !async_q && active_q[b]) begin
+        logic [MAX_N-1:0] w2;
+        w2 = dec_v2 ? {wptr_q[MAX_N-2:0], 1'b0} : '0;
+        nxt_q[b] <= (nxt_q[b] & ~wptr_q & ~w2) | (wptr_q & {MAX_N{dec[b]}}) | (w2 & {MAX_N{dec2[b]}});
+      end
       if (state_q == StSweepStart) old_q[b] <= cur_q[b];
-      else if (issue && is_last_c) old_q[b] <= {1'b0, old_q[b][MAX_N-1:1]};
+      else if (issue && is_last_c) old_q[b] <= dual_q ? {2'b0, old_q[b][MAX_N-1:2]}
+                                                      : {1'b0, old_q[b][MAX_N-1:1]};
       if (dec_v) hist_q[b] <= {hist_q[b][DB-2:0], dec[b]};
     end
     if (state_q == StSweepStart) begin
@@ -656,7 +756,7 @@ module hopfield_update #(
       wptr_q <= MAX_N'(1);
     end else begin
       if (issue && is_last_c && async_q) win_q <= {win_q[MAX_N+DB-2:0], 1'b0};
-      if (dec_v) wptr_q <= {wptr_q[MAX_N-2:0], 1'b0};
+      if (dec_v) wptr_q <= dual_q ? {wptr_q[MAX_N-3:0], 2'b0} : {wptr_q[MAX_N-2:0], 1'b0};
     end
   end
 
@@ -670,89 +770,113 @@ module hopfield_update #(
       rows_done_q <= '0;
     end else begin
       if (issue) begin
-        ia_q <= ia_q + 1'b1;
+        // paired single rows share an address: it advances after the odd row
+        if (!pair_q || dual_q || is_row_q[0]) ia_q <= ia_q + 1'b1;
         if (is_last_c) begin
           is_c_q   <= '0;
-          is_row_q <= is_row_q + 1'b1;
-          if (32'(is_row_q) + 1 == n_q) issued_q <= 1'b1;
+          is_row_q <= is_row_q + (dual_q ? N_W'(2) : N_W'(1));
+          if (32'(is_row_q) + (dual_q ? 32'd2 : 32'd1) >= n_q) issued_q <= 1'b1;
         end else begin
           is_c_q <= is_c_q + 1'b1;
         end
       end
-      if (dec_v) rows_done_q <= rows_done_q + 1'b1;
+      if (dec_v) rows_done_q <= rows_done_q + (dec_v2 ? N_W'(2) : N_W'(1));
     end
   end
 
-  // per-probe sweep records
+  // per-slot sweep records; fin = stopped (or max_sweeps 0), to be written
   always_comb begin
-    any_active = 1'b0;
-    for (int b = 0; b < HB; b++) begin
-      logic stays;
-      stays = active_q[b] && changed_q[b] && sweeps_cnt_q[b] + 1 != maxsw_q;
-      any_active = any_active || stays;
-    end
+    fin_any = |fin_q;
+    fin_lo  = '0;
+    for (int b = HB - 1; b >= 0; b--) if (fin_q[b]) fin_lo = 32'(b);
   end
   always_ff @(posedge ap_clk) begin
     for (int b = 0; b < HB; b++) begin
-      if (state_q == StBatch) begin
+      logic stays;
+      stays = changed_q[b] && sweeps_cnt_q[b] + 1 != maxsw_q;
+      if (state_q == StBatch || (state_q == StRefill && wb_q == b)) begin
         sweeps_cnt_q[b] <= '0;
         conv_q[b]       <= 1'b0;
-        active_q[b]     <= 32'(b) < nb_q && maxsw_q != 0;
+        active_q[b]     <= (state_q == StRefill || 32'(b) < nb_q) && maxsw_q != 0;
       end else if (state_q == StSweepEnd && active_q[b]) begin
         sweeps_cnt_q[b] <= sweeps_cnt_q[b] + 1;
         conv_q[b]       <= !changed_q[b];
-        active_q[b]     <= changed_q[b] && sweeps_cnt_q[b] + 1 != maxsw_q;
+        active_q[b]     <= stays;
       end
+      if (state_q == StBatch) fin_q[b] <= 1'b0;
+      else if (state_q == StPload && state_d == StScan) fin_q[b] <= 32'(b) < nb_q && maxsw_q == 0;
+      else if (state_q == StSweepEnd && active_q[b]) fin_q[b] <= !stays;
+      else if (state_q == StWrSweep && state_d != StWrSweep && wb_q == b) fin_q[b] <= 1'b0;
+      else if (state_q == StRload && state_d == StScan && wb_q == b) fin_q[b] <= maxsw_q == 0;
       if (state_q == StSweepStart) changed_q[b] <= 1'b0;
-      else if (dec_v && dec[b] != oldp_q[4 + LT][b]) changed_q[b] <= 1'b1;
+      else if (dec_v && (dec[b] != oldp_q[4 + LT][b] || (dec_v2 && dec2[b] != oldp2_q[4 + LT][b])))
+        changed_q[b] <= 1'b1;
     end
   end
 
   // ---- write stream: per probe the state words, then the sweep word ---------------------
   logic [MAX_N+DATA_W-1:0] wext_q;        // probe state shifted by its word offset
   logic [NW-1:0]           wfw_q;         // flat word of the probe's first state word
-  logic [NW-1:0]           wbeats_q, wbeat_q;
+  logic [NW-1:0]           wbeats_q, wleft_q;
+  logic                    wfirst_q, wone_q, wdone_q;   // first / last beat next, all sent
+  logic [BYTES-1:0]        wsf_q, wsl_q;                // strobes of the first / last beat
   logic [31:0]             sw_word;
   logic [63:0]             sw_byte_addr;
-  logic [NW-1:0]           wo;
-  logic [NW-1:0]           wend;          // (o + W) mod WPB words in the last beat (0 = full)
 
-  assign wo   = wfw_q & NW'(WPB - 1);
-  assign wend = (wo + wd_q) & NW'(WPB - 1);
   always_ff @(posedge ap_clk) begin
-    if (state_q == StBatch) wb_q <= '0;
-    else if (state_q == StWrSweep && state_d == StWrSetup) wb_q <= wb_q + 1;
+    if (state_q == StScan) wb_q <= fin_lo;
     if (state_q == StWrSetup) begin
       logic [MAX_N-1:0] cs;
+      logic [NW-1:0]    fw;
+      logic [31:0]      id;
       cs = '0;
-      for (int b = 0; b < HB; b++) if (wb_q == b) cs = cur_q[b];
-      wfw_q    <= pw_q + NW'(wb_q) * wd_q;
-      wext_q   <= {{DATA_W{1'b0}}, cs} << (64 * 32'((pw_q + NW'(wb_q) * wd_q) & NW'(WPB - 1)));
-      wbeats_q <= ((((pw_q + NW'(wb_q) * wd_q) & NW'(WPB - 1)) + wd_q + NW'(WPB - 1)) >> LOG_WPB);
-      wbeat_q  <= '0;
+      fw = '0;
+      id = '0;
+      for (int b = 0; b < HB; b++)
+        if (wb_q == b) begin
+          cs = cur_q[b];
+          fw = pwo_q[b];
+          id = pid_q[b];
+        end
+      wfw_q    <= fw;
+      wpid_q   <= id;
+      begin
+        logic [NW-1:0] o, e, nbt;
+        o   = fw & NW'(WPB - 1);
+        e   = (o + wd_q) & NW'(WPB - 1);
+        nbt = (o + wd_q + NW'(WPB - 1)) >> LOG_WPB;
+        wext_q   <= {{DATA_W{1'b0}}, cs} << (64 * 32'(o));
+        wbeats_q <= nbt;
+        wleft_q  <= nbt;
+        wone_q   <= nbt == NW'(1);
+        wfirst_q <= 1'b1;
+        wdone_q  <= 1'b0;
+        wsf_q    <= {BYTES{1'b1}} << (8 * 32'(o));
+        wsl_q    <= e == '0 ? {BYTES{1'b1}} : ~({BYTES{1'b1}} << (8 * 32'(e)));
+      end
     end else if (state_q == StWrState && wr_valid && wr_ready) begin
-      wbeat_q <= wbeat_q + 1'b1;
+      // one beat out: the next beat moves to the bottom of wext_q
+      wext_q   <= wext_q >> DATA_W;
+      wleft_q  <= wleft_q - 1'b1;
+      wone_q   <= wleft_q == NW'(2);
+      wfirst_q <= 1'b0;
+      wdone_q  <= wone_q;
     end
   end
-  assign wr_done_state = wbeat_q == wbeats_q && !wr_cmd_pend_q;
+  assign wr_done_state = wdone_q && !wr_cmd_pend_q;
 
   logic [BYTES-1:0] st_strb;
-  always_comb begin
-    st_strb = '1;
-    if (wbeat_q == '0) st_strb = st_strb & ({BYTES{1'b1}} << (8 * 32'(wo)));
-    if (wbeat_q == wbeats_q - 1 && wend != '0)
-      st_strb = st_strb & ~({BYTES{1'b1}} << (8 * 32'(wend)));
-  end
+  assign st_strb = (wfirst_q ? wsf_q : '1) & (wone_q ? wsl_q : '1);
 
   always_comb begin
     sw_word = '0;
     for (int b = 0; b < HB; b++)
       if (wb_q == b) sw_word = {conv_q[b], sweeps_cnt_q[b][30:0]};
   end
-  assign sw_byte_addr = sw_addr_q + ((64'(b0_q) + 64'(wb_q)) << 2);
-  assign wr_valid = (state_q == StWrState && wbeat_q != wbeats_q && !wr_cmd_pend_q) ||
+  assign sw_byte_addr = sw_addr_q + (64'(wpid_q) << 2);
+  assign wr_valid = (state_q == StWrState && !wdone_q && !wr_cmd_pend_q) ||
                     (state_q == StWrSweep && !sw_sent_q && !wr_cmd_pend_q);
-  assign wr_data  = state_q == StWrState ? wext_q[32'(wbeat_q) * DATA_W +: DATA_W]
+  assign wr_data  = state_q == StWrState ? wext_q[DATA_W-1:0]
                                          : {(DATA_W/32){sw_word}};
   assign wr_strb  = state_q == StWrState ? st_strb
                                          : (BYTES)'(4'hF) << {sw_byte_addr[LOG_BY-1:2], 2'b00};
@@ -770,12 +894,12 @@ module hopfield_update #(
       wr_cmd_pend_q <= 1'b0;
       sw_sent_q     <= 1'b0;
       res_valid_q   <= 1'b0;
-      b0_q          <= '0;
       nb_q          <= '0;
-      pw_q          <= '0;
+      np_q          <= '0;
+      npw_q         <= '0;
     end else begin
       state_q <= state_d;
-      if ((state_q == StKsel && state_d == StLoad) || state_q == StBatch) rd_cmd_pend_q <= 1'b1;
+      if ((state_q == StKsel && state_d == StLoad) || pr_st) rd_cmd_pend_q <= 1'b1;
       else if (rd_cmd_ready) rd_cmd_pend_q <= 1'b0;
       if (state_d == StWrState && state_q != StWrState) wr_cmd_pend_q <= 1'b1;
       else if (state_d == StWrSweep && state_q != StWrSweep) wr_cmd_pend_q <= 1'b1;
@@ -789,15 +913,15 @@ module hopfield_update #(
         res_addr_q  <= w_addr_q;
         res_n_q     <= n_q;
       end
-      // batches
+      // slots: probes are loaded in order; each completed probe segment
+      // takes the next probe number and state word offset
       if (state_q == StSetup) begin
-        b0_q <= '0;
-        pw_q <= '0;
-        nb_q <= b_q < HB ? b_q : 32'(HB);
-      end else if (state_q == StNext) begin
-        b0_q <= b0_q + nb_q;
-        pw_q <= pw_q + NW'(nb_q) * wd_q;
-        nb_q <= (b_q - b0_q - nb_q) < HB ? b_q - b0_q - nb_q : 32'(HB);
+        np_q  <= '0;
+        npw_q <= '0;
+        nb_q  <= b_q < HB ? b_q : 32'(HB);
+      end else if (pl_v && al_last) begin
+        np_q  <= np_q + 1;
+        npw_q <= npw_q + wd_q;
       end
     end
   end
@@ -811,7 +935,7 @@ module hopfield_update #(
         assert (32'(ia_q) < DEPTH) else $error("hopfield: weight address out of range");
       end
       if (ld_v) assert (32'(ld_row_q) < n_q) else $error("hopfield: weight row >= N");
-      if (pl_v) assert (32'(al_seg) < nb_q) else $error("hopfield: probe segment >= batch");
+      if (pl_v) assert (pl_slot < HB) else $error("hopfield: probe slot >= B");
       if (dec_v) assert (state_q == StSweep) else $error("hopfield: decision outside a sweep");
       if (state_q == StIdle) begin
         assert (!m_axi_gmem_arvalid && !m_axi_gmem_awvalid && !m_axi_gmem_wvalid)

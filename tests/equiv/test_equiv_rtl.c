@@ -315,6 +315,13 @@ static void hop_edges(rig *r, const char *label, uint64_t seed, uint32_t max_n) 
       {"N=256 B=1 async", 256, 1, 3, SOMHOP_HOP_ASYNC, 0},
       {"N=257 B=3 (odd sweep-word count) sync", 257, 3, 6, SOMHOP_HOP_SYNC, 0},
       {"N=513 B=2 async", 513, 2, 2, SOMHOP_HOP_ASYNC, 0},
+      /* paired rows (N <= U/2, U >= 64: ecp5 N <= 32, default N <= 1024): SYNC two rows
+         per cycle, ASYNC one with the other half masked; just above U/2 unpaired */
+      {"N=31 B=4 async (paired on ecp5)", 31, 4, 4, SOMHOP_HOP_ASYNC, 1},
+      {"N=32 B=5 sync (U/2 on ecp5)", 32, 5, 5, SOMHOP_HOP_SYNC, 1},
+      {"N=33 B=3 sync (above U/2 on ecp5)", 33, 3, 5, SOMHOP_HOP_SYNC, 0},
+      {"N=1024 B=5 sync (U/2 on default)", 1024, 5, 3, SOMHOP_HOP_SYNC, 1},
+      {"N=1025 B=2 sync (above U/2 on default)", 1025, 2, 2, SOMHOP_HOP_SYNC, 0},
       {"max_sweeps 0 B=5 async", 100, 5, 0, SOMHOP_HOP_ASYNC, 0},
       {"max_sweeps 0xFFFFFFFF (clamped to 31 bits) async", 70, 2, 0xFFFFFFFFu, SOMHOP_HOP_ASYNC,
        0},
