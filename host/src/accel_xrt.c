@@ -208,8 +208,9 @@ static int set_err(somhop_xrt *a, somhop_err *err, int code, const char *fmt, ..
 static int xrt_fail(somhop_xrt *a, somhop_err *err, int code, const char *call, const char *what) {
   int e = errno;
   const char *why = (a && a->sim_last_error) ? a->sim_last_error() : "";
-  return set_err(a, err, code, "%s(%s) failed: %s%s%s", call, what ? what : "", e ? strerror(e) : "error",
-                 why && why[0] ? "; device: " : "", why ? why : "");
+  return set_err(a, err, code, "%s(%s) failed (errno %d: %s; XRT prints its reason as \"[XRT] ERROR: ...\")%s%s",
+                 call, what ? what : "", e, e ? strerror(e) : "not set", why && why[0] ? "; device: " : "",
+                 why ? why : "");
 }
 
 static double now_s(void) {

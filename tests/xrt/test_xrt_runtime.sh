@@ -115,7 +115,13 @@ check_rc "XRT missing: the other backends still run" "$rc" 0
 XCL_EMULATION_MODE=sw_emu expect_err "a mismatched XCL_EMULATION_MODE exits 4" 4 "XCL_EMULATION_MODE is 'sw_emu'" \
   som eval "$M" builtin:iris --backend hw_emu --runtime xrt
 SOMHOP_XCLBIN="$SOMHOP_BUILD/xclbin/somhop.hw_emu.xclbin" expect_err "the emulation ICD's xclbin is refused" 4 \
+  "xrtDeviceLoadXclbinFile" som eval "$M" builtin:iris --backend hw_emu --runtime xrt
+check_contains "... with XRT's reason" "$ERR" "No such node (project.platform.device.core)"
+printf 'not an xclbin' >"$T/junk.xclbin"
+SOMHOP_XCLBIN="$T/junk.xclbin" expect_err "a file without somhop compute units is refused before XRT" 4 \
   "declares no som_bmu or hopfield_update compute unit" som eval "$M" builtin:iris --backend hw_emu --runtime xrt
+SOMHOP_XCLBIN="$T/none.xclbin" expect_err "a missing xclbin is named" 4 "cannot read xclbin '$T/none.xclbin'" \
+  som eval "$M" builtin:iris --backend hw_emu --runtime xrt
 SOMHOP_XCLBIN="$XH/xclbin/somhop.sw_emu.xclbin" expect_err "a sw_emu xclbin on hw_emu is refused at load" 4 \
   "xrtDeviceLoadXclbinFile" som eval "$M" builtin:iris --backend hw_emu --runtime xrt
 SOMHOP_EMU_CYCLE_BUDGET=100 expect_err "a kernel past its cycle budget exits 4" 4 "ERT_CMD_STATE_TIMEOUT" \
