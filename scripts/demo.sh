@@ -68,8 +68,9 @@ step "3a. BMU search of the 1797 digits on hw_emu, checked against the CPU refer
 show som bmu "$OUT/digits.som" builtin:digits --backend hw_emu -o "$OUT/bmu-hw_emu.csv"
 step "3b. Hopfield recall of 1000 noisy digit prototypes on hw_emu"
 show hopfield recall "$OUT/digits.hop" --noise 0.15 --seed 1 --repeat 100 --mode sync --backend hw_emu
-echo "(modeled F1 = RTL cycles counted by Verilator / 250 MHz kernel clock, transfers = bytes / 8 GB/s"
-echo " + 10 us each; a model of an AWS F1 card, never measured on hardware — see docs/opencl.md)"
+echo "(modeled = RTL cycles counted by Verilator / 250 MHz kernel clock, transfers = bytes / 8 GB/s"
+echo " + 10 us each: the host-link model of the deployment target (U55C), never measured on hardware"
+echo " — see docs/xrt.md, \"Transfer model per deployment target\")"
 # <<< END ACCELERATOR STEPS
 
 # ---------------------------------------------------------------------------

@@ -32,6 +32,47 @@ const char *somhop_backend_name(int backend) {
   return backend >= 0 && backend < SOMHOP_BACKEND_COUNT ? backend_names[backend] : "?";
 }
 
+static const char *const runtime_names[SOMHOP_RUNTIME_COUNT] = {"opencl", "xrt"};
+
+int somhop_runtime_parse(const char *name, int *out, somhop_err *err) {
+  for (int i = 0; name && i < SOMHOP_RUNTIME_COUNT; i++)
+    if (strcmp(name, runtime_names[i]) == 0) {
+      *out = i;
+      return 0;
+    }
+  return somhop_err_set(err, SOMHOP_EINVAL, "unknown runtime '%s' (expected opencl|xrt)",
+                        name ? name : "(null)");
+}
+
+const char *somhop_runtime_name(int runtime) {
+  return runtime >= 0 && runtime < SOMHOP_RUNTIME_COUNT ? runtime_names[runtime] : "?";
+}
+
+static double env_pos(const char *name, double dflt) {
+  const char *s = getenv(name);
+  char *end = NULL;
+  double v = s ? strtod(s, &end) : 0;
+  return (s && end && !*end && v > 0) ? v : dflt;
+}
+
+/* Deployment targets and their host links (docs/xrt.md, "Transfer model"). */
+void somhop_transfer_model_get(somhop_transfer_model *m) {
+  static const somhop_transfer_model targets[] = {
+      {"u55c", "Alveo U55C", "PCIe Gen3 x16 (XDMA shell)",
+       "platform xilinx_u55c_gen3x16_xdma_3_202210_1 (deploy-targets.md)", 1, 0, 0},
+      {"f2", "AWS F2", "PCIe, generation and DMA rate not verified (U55C's constants)",
+       "none: deploy-targets.md names no F2 host-link figure", 0, 0, 0},
+      {"f1", "AWS F1 (retired 2025-12-20)", "PCIe Gen3 x16",
+       "AWS F1 (retired; aws/aws-fpga README, PR #767)", 1, 0, 0}};
+  const char *d = getenv("SOMHOP_DEPLOY");
+  size_t k = 0;
+  for (size_t i = 0; d && i < sizeof targets / sizeof targets[0]; i++)
+    if (strcmp(d, targets[i].deploy) == 0) k = i;
+  *m = targets[k];
+  m->gbps = env_pos("SOMHOP_EMU_PCIE_GBPS", 8.0);
+  m->latency_us = env_pos("SOMHOP_EMU_XFER_LATENCY_US", 10.0);
+}
+
 static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -44,30 +85,55 @@ static void *xcalloc(size_t n, size_t size) {
   return calloc(n, size);
 }
 
-/* The handle to use: the caller's, or a new one (*owned set). */
-static int get_accel(const somhop_run_opts *o, somhop_accel **acc, int *owned,
-                     somhop_run_report *r, somhop_err *err) {
-  *owned = 0;
-  if (o->accel) {
-    *acc = o->accel;
-  } else {
-    int rc = somhop_accel_open(backend_names[o->backend], o->xclbin, acc, err);
-    if (rc < 0) return rc;
-    *owned = 1;
+/* The accelerator a call runs on: OpenCL (somhop/accel.h) or XRT's native
+ * API (somhop/accel_xrt.h). */
+typedef struct acc_ref {
+  somhop_accel *ocl;
+  somhop_xrt *xrt;
+  int owned;
+} acc_ref;
+
+/* The handle to use: the caller's, or a new one (owned). */
+static int get_accel(const somhop_run_opts *o, acc_ref *acc, somhop_run_report *r, somhop_err *err) {
+  memset(acc, 0, sizeof *acc);
+  r->runtime = o->runtime;
+  if (o->runtime == SOMHOP_RUNTIME_XRT) {
+    if (!(acc->xrt = o->xrt)) {
+      int rc = somhop_xrt_open(backend_names[o->backend], o->xclbin, &acc->xrt, err);
+      if (rc < 0) return rc;
+      acc->owned = 1;
+    }
+    snprintf(r->device, sizeof r->device, "%s / %s", somhop_xrt_platform_name(acc->xrt),
+             somhop_xrt_device_name(acc->xrt));
+    return 0;
   }
-  snprintf(r->device, sizeof r->device, "%s / %s", somhop_accel_platform_name(*acc),
-           somhop_accel_device_name(*acc));
+  if (o->runtime != SOMHOP_RUNTIME_OPENCL)
+    return somhop_err_set(err, SOMHOP_EINVAL, "unknown runtime %d", o->runtime);
+  if (!(acc->ocl = o->accel)) {
+    int rc = somhop_accel_open(backend_names[o->backend], o->xclbin, &acc->ocl, err);
+    if (rc < 0) return rc;
+    acc->owned = 1;
+  }
+  snprintf(r->device, sizeof r->device, "%s / %s", somhop_accel_platform_name(acc->ocl),
+           somhop_accel_device_name(acc->ocl));
   return 0;
 }
 
-/* After a kernel call on a that returned rc: its message into err, or the
+static void acc_close(acc_ref *acc) {
+  if (!acc->owned) return;
+  somhop_accel_close(acc->ocl);
+  somhop_xrt_close(acc->xrt);
+}
+
+/* After a kernel call on acc that returned rc: its message into err, or the
  * timing into the report. */
-static int accel_done(somhop_accel *a, int rc, somhop_run_report *r, somhop_err *err) {
+static int accel_done(const acc_ref *acc, int rc, somhop_run_report *r, somhop_err *err) {
   if (rc < 0) {
-    const char *m = somhop_accel_errmsg(a);
+    const char *m = acc->xrt ? somhop_xrt_errmsg(acc->xrt) : somhop_accel_errmsg(acc->ocl);
     return somhop_err_set(err, rc, "accelerator: %s", (m && m[0]) ? m : somhop_strerror(rc));
   }
-  somhop_accel_last_timing(a, &r->t);
+  if (acc->xrt) somhop_xrt_last_timing(acc->xrt, &r->t);
+  else somhop_accel_last_timing(acc->ocl, &r->t);
   r->have_timing = 1;
   return 0;
 }
@@ -125,8 +191,8 @@ int somhop_run_som_bmu(const somhop_som *som, const double *x, size_t n,
                           "(%zu samples, %zu neurons, %zu features)", n, som->m, som->d);
   uint32_t M = (uint32_t)som->m, D = (uint32_t)som->d, N = (uint32_t)n;
   size_t stride = SOMHOP_SOM_STRIDE(D);
-  int rc = 0, owned = 0;
-  somhop_accel *acc = NULL;
+  int rc = 0;
+  acc_ref acc = {NULL, NULL, 0};
   double *y = xcalloc(n, som->d * sizeof *y);
   uint16_t *qs = xcalloc(n, stride * sizeof *qs);
   uint16_t *qc = xcalloc(som->m, stride * sizeof *qc);
@@ -153,11 +219,12 @@ int somhop_run_som_bmu(const somhop_som *som, const double *x, size_t n,
       goto out;
     }
   } else {
-    if ((rc = get_accel(o, &acc, &owned, r, err)) < 0) goto out;
+    if ((rc = get_accel(o, &acc, r, err)) < 0) goto out;
     double t0 = now_s();
-    rc = somhop_accel_som_bmu(acc, qc, qs, M, D, N, flags, rec);
+    rc = acc.xrt ? somhop_xrt_som_bmu(acc.xrt, qc, qs, M, D, N, flags, rec)
+                 : somhop_accel_som_bmu(acc.ocl, qc, qs, M, D, N, flags, rec);
     r->wall_s = now_s() - t0;
-    if ((rc = accel_done(acc, rc, r, err)) < 0) goto out;
+    if ((rc = accel_done(&acc, rc, r, err)) < 0) goto out;
     if (o->compare) {
       rec_fx = xcalloc(n, SOMHOP_BMU_RECORD_WORDS * sizeof *rec_fx);
       if (!rec_fx) {
@@ -213,7 +280,7 @@ int somhop_run_som_bmu(const somhop_som *som, const double *x, size_t n,
     }
   }
 out:
-  if (owned) somhop_accel_close(acc);
+  acc_close(&acc);
   free(y);
   free(qs);
   free(qc);
@@ -260,8 +327,8 @@ int somhop_run_hopfield_recall(const somhop_hopfield *h, const int8_t *probes, s
   uint32_t N = h->n, B = (uint32_t)count;
   uint32_t kmode = mode == SOMHOP_RECALL_ASYNC ? SOMHOP_HOP_ASYNC : SOMHOP_HOP_SYNC;
   size_t words = SOMHOP_HOP_WORDS(N);
-  int rc = 0, owned = 0;
-  somhop_accel *acc = NULL;
+  int rc = 0;
+  acc_ref acc = {NULL, NULL, 0};
   uint64_t *pp = xcalloc(count, words * sizeof *pp);
   uint64_t *ps = xcalloc(count, words * sizeof *ps);
   uint32_t *sw = xcalloc(count, sizeof *sw);
@@ -282,11 +349,12 @@ int somhop_run_hopfield_recall(const somhop_hopfield *h, const int8_t *probes, s
       goto out;
     }
   } else {
-    if ((rc = get_accel(o, &acc, &owned, r, err)) < 0) goto out;
+    if ((rc = get_accel(o, &acc, r, err)) < 0) goto out;
     double t0 = now_s();
-    rc = somhop_accel_hopfield_update(acc, h->wq, pp, N, B, max_sweeps, kmode, ps, sw);
+    rc = acc.xrt ? somhop_xrt_hopfield_update(acc.xrt, h->wq, pp, N, B, max_sweeps, kmode, ps, sw)
+                 : somhop_accel_hopfield_update(acc.ocl, h->wq, pp, N, B, max_sweeps, kmode, ps, sw);
     r->wall_s = now_s() - t0;
-    if ((rc = accel_done(acc, rc, r, err)) < 0) goto out;
+    if ((rc = accel_done(&acc, rc, r, err)) < 0) goto out;
     if (o->compare) {
       ps_fx = xcalloc(count, words * sizeof *ps_fx);
       sw_fx = xcalloc(count, sizeof *sw_fx);
@@ -319,7 +387,7 @@ int somhop_run_hopfield_recall(const somhop_hopfield *h, const int8_t *probes, s
       if (memcmp(out + b * N, ref + b * N, N) == 0) r->agree++;
   }
 out:
-  if (owned) somhop_accel_close(acc);
+  acc_close(&acc);
   free(pp);
   free(ps);
   free(sw);

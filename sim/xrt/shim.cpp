@@ -100,6 +100,7 @@ void say(xrt_core::message::severity_level lvl, const std::string &msg) {
 std::mutex g_info_mutex;
 somhop_xrt_run_info g_last{};
 bool g_have_last = false;
+std::map<std::string, somhop_xrt_run_info> g_cu_last; // by CU name, "som_bmu:som_bmu_1"
 std::string g_last_error;
 
 void record_error(const std::string &msg) {
@@ -553,7 +554,7 @@ class device_model {
         }
       }
     } else {
-      uint64_t N = val[4], B = val[5], mode = val[7];
+      uint64_t N = val[4], B = val[5], mode = val[7] & ~(uint64_t)SOMHOP_HOP_FLAG_KEEP;
       if (N && N <= SOMHOP_HOP_MAX_N && mode <= SOMHOP_HOP_ASYNC) {
         need[0] = N * SOMHOP_HOP_STRIDE(N) * 2u;
         if (B) {
@@ -594,6 +595,7 @@ class device_model {
       for (size_t i = 0; i < m_cus.size() && i < 16; i++) info.cu_runs[i] = m_cus[i]->runs;
       g_last = info;
       g_have_last = true;
+      g_cu_last[info.cu] = info;
     }
     if (std::getenv("SOMHOP_XRT_SIM_LOG"))
       std::fprintf(stderr, "somhop-sim %s: %s: %llu cycles, modeled %.3f us at %llu MHz, engine %.3f ms\n", kEngine,
@@ -1043,6 +1045,15 @@ extern "C" __attribute__((visibility("default"))) int somhop_xrt_sim_last_run(so
   std::lock_guard lk(g_info_mutex);
   if (!g_have_last) return -1;
   *info = g_last;
+  return 0;
+}
+
+extern "C" __attribute__((visibility("default"))) int somhop_xrt_sim_cu_last_run(const char *cu,
+                                                                                somhop_xrt_run_info *info) {
+  std::lock_guard lk(g_info_mutex);
+  auto it = cu ? g_cu_last.find(cu) : g_cu_last.end();
+  if (it == g_cu_last.end()) return -1;
+  *info = it->second;
   return 0;
 }
 

@@ -32,6 +32,12 @@ typedef struct somhop_xrt_run_info {
 /* Fill *info with the last completed run; 0, or -1 if none has completed. */
 int somhop_xrt_sim_last_run(somhop_xrt_run_info *info);
 
+/* Fill *info with the last completed run of compute unit cu ("som_bmu:som_bmu_2");
+ * 0, or -1 if that CU has not completed a run. Several CUs of one call run at once,
+ * so a host reads each CU's own figures here (somhop_xrt_sim_last_run is whichever
+ * finished last). */
+int somhop_xrt_sim_cu_last_run(const char *cu, somhop_xrt_run_info *info);
+
 /* The message of the last command that failed ("" if none). */
 const char *somhop_xrt_sim_last_error(void);
 

@@ -10,10 +10,15 @@
 #                                   (XRT layout: IP_LAYOUT, CONNECTIVITY, HBM topology)
 #   $(XRT_HOME)                  a XILINX_XRT tree: XRT's libraries (links into the
 #                                cache) beside the two shims, plus xrt.ini files
-#   tests/xrt/*                  native API and OpenCL-ICD tests (TEST_CMDS)
+#   tests/xrt/*                  native API, OpenCL-ICD and libsomhop --runtime xrt
+#                                tests (TEST_CMDS); test_xrt_runtime links no XRT:
+#                                libsomhop loads libxrt_coreutil at run time
 #
 # SOMHOP_XRT=0 leaves all of it out (a first `make` without the ~15 min XRT build).
 # SOMHOP_CACHE moves the cache (default ~/.cache/somhop), SOMHOP_XRT_SRC the source.
+
+# The F2 / U55C pool manifests (controller/deploy/{f2,u55c}) need no XRT.
+TEST_CMDS += $(abspath tests/xrt/test_fpga_manifests.sh)
 
 SOMHOP_XRT ?= 1
 ifeq ($(SOMHOP_XRT),1)
@@ -49,10 +54,10 @@ XRT_RPATH    := -Wl,-rpath,$(abspath $(XRT_LIBDIR))
 XRT_HOST_CFLAGS := -isystem $(XRT_PREFIX)/include
 XRT_HOST_LIBS   := -L$(abspath $(XRT_LIBDIR)) -lxrt_coreutil $(XRT_RPATH)
 
-XRT_TEST_BINS := $(BUILD)/tests/xrt/test_xrt_native $(BUILD)/tests/xrt/test_xrt_ocl
+XRT_TEST_BINS := $(BUILD)/tests/xrt/test_xrt_native $(BUILD)/tests/xrt/test_xrt_ocl $(BUILD)/tests/xrt/test_xrt_runtime
 ALL_TARGETS += $(XRT_SHIM_HW) $(XRT_SHIM_SW) $(XRT_MKXCLBIN) $(XRT_XCLBINS) $(XRT_INIS) $(XRT_TEST_BINS)
 TEST_CMDS   += $(abspath tests/xrt/test_install_xrt.sh) $(abspath tests/xrt/test_xrt.sh) \
-               $(abspath tests/xrt/test_xrt_cli.sh)
+               $(abspath tests/xrt/test_xrt_cli.sh) $(abspath tests/xrt/test_xrt_runtime.sh)
 
 export SOMHOP_XRT_HOME := $(abspath $(XRT_HOME))
 
@@ -112,6 +117,11 @@ $(BUILD)/tests/xrt/test_xrt_native: tests/xrt/test_xrt_native.c tests/xrt/xrt_te
 	  $(SOMHOP_LIBS) $(XRT_HOST_LIBS) -ldl $(ALL_LDFLAGS)
 
 $(BUILD)/tests/xrt/test_xrt_ocl: tests/xrt/test_xrt_ocl.c tests/xrt/xrt_test.h $(LIBSOMHOP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(HOST_INC) -Itests -Isim/xrt -o $@ $< $(LIBSOMHOP) $(SOMHOP_LIBS) -ldl $(ALL_LDFLAGS)
+
+# libsomhop's XRT runtime (host/src/accel_xrt.c) needs no XRT header or library to build.
+$(BUILD)/tests/xrt/test_xrt_runtime: tests/xrt/test_xrt_runtime.c $(LIBSOMHOP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(HOST_INC) -Itests -Isim/xrt -o $@ $< $(LIBSOMHOP) $(SOMHOP_LIBS) -ldl $(ALL_LDFLAGS)
 

@@ -48,10 +48,10 @@ for be in sw_emu hw_emu; do
   check_contains "$be async recall: bit-exact" "$OUT" "bit-exact with the host fixed-point reference: 10/10"
 done
 run som eval "$M" builtin:iris --backend hw_emu
-check_contains "hw_emu: kernel time labelled MODELED" "$OUT" "modeled F1 kernel time"
+check_contains "hw_emu: kernel time labelled MODELED" "$OUT" "modeled kernel time"
 check_contains "hw_emu: says it is not a hardware measurement" "$OUT" "MODELED, not measured on hardware"
 run som eval "$M" builtin:iris --backend hw_emu --json
-check_eq "hw_emu --json: kernel time kind" "$(jget "$OUT" 'j["backend"]["timing"]["kernel_time_kind"]')" "modeled_f1"
+check_eq "hw_emu --json: kernel time kind" "$(jget "$OUT" 'j["backend"]["timing"]["kernel_time_kind"]')" "modeled_rtl_cycles"
 cyc=$(jget "$OUT" 'j["backend"]["timing"]["cycles"]')
 assert "hw_emu counts kernel cycles (got $cyc)" "[ '${cyc:-0}' -gt 0 ]"
 run som eval "$M" builtin:iris --backend sw_emu --json

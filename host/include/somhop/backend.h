@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "somhop/accel.h"
+#include "somhop/accel_xrt.h"
 #include "somhop/error.h"
 #include "somhop/hopfield.h"
 #include "somhop/som.h"
@@ -55,6 +56,31 @@ enum {
 int somhop_backend_parse(const char *name, int *out, somhop_err *err);
 const char *somhop_backend_name(int backend); /* "?" for an unknown value */
 
+/* Runtime of the accelerator backends (sw_emu, hw_emu, hw): OpenCL through
+ * whatever ICD serves the target (the somhop emulation ICD, or XRT's own
+ * libxilinxopencl), or XRT's native C API (somhop/accel_xrt.h, loaded at
+ * run time; ENODEV with a message when XRT is missing). Default: opencl. */
+enum { SOMHOP_RUNTIME_OPENCL = 0, SOMHOP_RUNTIME_XRT = 1 };
+#define SOMHOP_RUNTIME_COUNT 2
+/* "opencl", "xrt"; EINVAL listing them otherwise. */
+int somhop_runtime_parse(const char *name, int *out, somhop_err *err);
+const char *somhop_runtime_name(int runtime); /* "?" for an unknown value */
+
+/* The modeled host<->card transfer of a deployment target (docs/xrt.md):
+ * the emulation platform and the XRT shim charge bytes / gbps + latency_us
+ * per transfer command; the constants are SOMHOP_EMU_PCIE_GBPS and
+ * SOMHOP_EMU_XFER_LATENCY_US (defaults 8, 10), the target is
+ * $SOMHOP_DEPLOY (u55c, the default; f2; f1, retired). */
+typedef struct somhop_transfer_model {
+  const char *deploy;     /* "u55c" | "f2" | "f1" */
+  const char *card;       /* "Alveo U55C", "AWS F2", "AWS F1 (retired 2025-12-20)" */
+  const char *link;       /* what the constants stand for */
+  const char *source;     /* where the link facts come from */
+  int link_verified;      /* 0: the target's host link is not confirmed by a source */
+  double gbps, latency_us;
+} somhop_transfer_model;
+void somhop_transfer_model_get(somhop_transfer_model *m);
+
 /* Zero-initialised = cpu backend, float32, all threads. */
 typedef struct somhop_run_opts {
   int backend;          /* SOMHOP_BACKEND_* */
@@ -68,6 +94,9 @@ typedef struct somhop_run_opts {
                            calls reuse its device and resident data); NULL = open one for
                            this call (somhop_accel_open(target, xclbin)) and close it */
   const char *xclbin;   /* when accel is NULL: the xclbin (NULL = the default one) */
+  int runtime;          /* SOMHOP_RUNTIME_* (0 = opencl) */
+  somhop_xrt *xrt;      /* runtime xrt: an open handle to use, as accel; NULL = open one
+                           for this call (somhop_xrt_open(target, xclbin)) and close it */
 } somhop_run_opts;
 
 typedef struct somhop_run_report {
@@ -84,6 +113,7 @@ typedef struct somhop_run_report {
   int have_timing;        /* t below is valid (OpenCL backends) */
   somhop_accel_timing t;  /* somhop_accel_last_timing of the kernel call */
   char device[160];       /* "platform / device" (OpenCL backends) */
+  int runtime;            /* SOMHOP_RUNTIME_* the accelerator ran on */
 } somhop_run_report;
 
 /* BMU of n raw samples (x: n x som->d) on opts->backend. second (NULL = not

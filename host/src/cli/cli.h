@@ -101,14 +101,16 @@ typedef struct cli_common {
   int threads;     /* --threads, 0 = all cores */
   int json;        /* --json */
   int backend;     /* --backend, CLI_BACKEND_* */
+  int runtime;     /* --runtime, SOMHOP_RUNTIME_* (0 = opencl) */
 } cli_common;
 
 enum { CLI_BACKEND_CPU = 0, CLI_BACKEND_REF, CLI_BACKEND_SW_EMU, CLI_BACKEND_HW_EMU,
        CLI_BACKEND_HW };
 extern const char *const cli_backend_names[];
 #define CLI_BACKEND_CHOICES "cpu|ref|sw_emu|hw_emu|hw"
+#define CLI_RUNTIME_CHOICES "opencl|xrt" /* SOMHOP_RUNTIME_* order */
 
-/* Fill c from --seed/--threads/--json/--backend (those present in the table). */
+/* Fill c from --seed/--threads/--json/--backend/--runtime (those present in the table). */
 int cli_get_common(const cli_args *a, cli_common *c);
 
 /* ---- 4. Error reporting --------------------------------------------- */

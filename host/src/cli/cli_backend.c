@@ -31,15 +31,29 @@ static int open_accel(int backend, somhop_accel **out) {
   return 0;
 }
 
-/* One accelerator handle per backend for the whole process: repeated calls
- * (the chunks of a streamed input) reuse its device, program and the
- * compute units' resident codebook / weights. Closed at exit. */
+/* Open the backend on XRT's native API; prints the error and returns an exit code. */
+static int open_xrt(int backend, somhop_xrt **out) {
+  somhop_err e = {0};
+  int rc = somhop_xrt_open(cli_backend_names[backend], NULL, out, &e);
+  if (rc < 0) {
+    cli_report(&e, rc);
+    return EXIT_DEVICE;
+  }
+  return 0;
+}
+
+/* One accelerator handle per backend and runtime for the whole process:
+ * repeated calls (the chunks of a streamed input) reuse its device, program
+ * and the compute units' resident codebook / weights. Closed at exit. */
 static somhop_accel *accel_cache[CLI_BACKEND_HW + 1];
+static somhop_xrt *xrt_cache[CLI_BACKEND_HW + 1];
 
 static void close_accels(void) {
   for (size_t i = 0; i < sizeof accel_cache / sizeof accel_cache[0]; i++) {
     somhop_accel_close(accel_cache[i]);
     accel_cache[i] = NULL;
+    somhop_xrt_close(xrt_cache[i]);
+    xrt_cache[i] = NULL;
   }
 }
 
@@ -52,7 +66,18 @@ static int run_opts(const cli_common *c, int precision, somhop_run_opts *o) {
   o->threads = (unsigned)c->threads;
   o->seed = c->seed;
   o->compare = 1;
+  o->runtime = c->runtime;
   if (c->backend < CLI_BACKEND_SW_EMU || c->backend > CLI_BACKEND_HW) return 0;
+  if (c->runtime == SOMHOP_RUNTIME_XRT) {
+    if (!xrt_cache[c->backend]) {
+      int ex = open_xrt(c->backend, &xrt_cache[c->backend]);
+      if (ex) return ex;
+      static int registered_x;
+      if (!registered_x) registered_x = atexit(close_accels) == 0;
+    }
+    o->xrt = xrt_cache[c->backend];
+    return 0;
+  }
   if (!accel_cache[c->backend]) {
     int ex = open_accel(c->backend, &accel_cache[c->backend]);
     if (ex) return ex;
@@ -97,7 +122,9 @@ void cli_kreport_print(FILE *f, const cli_kreport *r) {
   if (r->backend == CLI_BACKEND_CPU) return;
   const char *bn = cli_backend_names[r->backend];
   const char *what = strcmp(r->kernel, "som_bmu") == 0 ? "BMUs" : "recalled states";
-  if (r->device[0]) fprintf(f, "backend %s (%s), kernel %s\n", bn, r->device, r->kernel);
+  if (r->device[0])
+    fprintf(f, "backend %s (%s), runtime %s, kernel %s\n", bn, r->device, somhop_runtime_name(r->runtime),
+            r->kernel);
   else fprintf(f, "backend %s (host fixed-point reference of kernel %s)\n", bn, r->kernel);
   if (r->compared) {
     fprintf(f, "  agreement with the float64 CPU reference: %zu/%zu %s identical (%.2f%%)", r->agree,
@@ -115,23 +142,28 @@ void cli_kreport_print(FILE *f, const cli_kreport *r) {
     fprintf(f, "  kernel configuration %s: %u compute unit%s of %s (this call ran on %u%s)\n", t->config,
             t->config_compute_units, t->config_compute_units == 1 ? "" : "s", r->kernel, t->compute_units,
             t->resident ? ", resident data kept" : "");
+    somhop_transfer_model tm;
+    somhop_transfer_model_get(&tm);
     if (r->backend == CLI_BACKEND_HW) {
-      fprintf(f, "  kernel time (measured on the device): %.6f s, transfers %.6f s\n", t->kernel_s,
-              t->h2d_s + t->d2h_s);
-    } else if (t->kernel_modeled) {
-      fprintf(f,
-              "  modeled F1 kernel time: %.6f s (%llu cycles at %.0f MHz; MODELED, not measured "
-              "on hardware)\n",
-              t->kernel_s, (unsigned long long)t->cycles, t->clock_mhz);
-      fprintf(f, "  modeled F1 PCIe transfers: %.6f s host->device, %.6f s device->host (MODELED)\n",
-              t->h2d_s, t->d2h_s);
+      fprintf(f, "  kernel time (measured %s): %.6f s, transfers %.6f s\n",
+              r->runtime == SOMHOP_RUNTIME_XRT ? "by the host around xrtRunStart..xrtRunWait" : "on the device",
+              t->kernel_s, t->h2d_s + t->d2h_s);
     } else {
+      if (t->kernel_modeled)
+        fprintf(f,
+                "  modeled kernel time: %.6f s (%llu RTL cycles at %.0f MHz; MODELED, not measured "
+                "on hardware)\n",
+                t->kernel_s, (unsigned long long)t->cycles, t->clock_mhz);
+      else
+        fprintf(f,
+                "  kernel time: %.6f s (sw_emu: native C++ run time on this host, no hardware "
+                "model)\n",
+                t->kernel_s);
       fprintf(f,
-              "  kernel time: %.6f s (sw_emu: native C++ run time on this host, no hardware "
-              "model)\n",
-              t->kernel_s);
-      fprintf(f, "  modeled F1 PCIe transfers: %.6f s host->device, %.6f s device->host (MODELED)\n",
-              t->h2d_s, t->d2h_s);
+              "  modeled %s transfers (%s, %g GB/s + %g us each%s): %.6f s host->device, %.6f s "
+              "device->host (MODELED)\n",
+              tm.card, tm.link, tm.gbps, tm.latency_us, tm.link_verified ? "" : "; UNVERIFIED", t->h2d_s,
+              t->d2h_s);
     }
     fprintf(f, "  measured simulation wall time: %.3f s\n", t->wall_s);
   } else {
@@ -144,6 +176,7 @@ void cli_kreport_json(cli_json *j, const cli_kreport *r) {
   cj_str(j, "name", cli_backend_names[r->backend]);
   cj_str(j, "kernel", r->kernel);
   if (r->device[0]) cj_str(j, "device", r->device);
+  if (r->device[0]) cj_str(j, "runtime", somhop_runtime_name(r->runtime));
   cj_num(j, "wall_s", r->wall_s);
   if (r->compared) {
     cj_int(j, "compared", (long long)r->n);
@@ -169,13 +202,28 @@ void cli_kreport_json(cli_json *j, const cli_kreport *r) {
     cj_close_obj(j);
     cj_obj(j, "timing");
     cj_bool(j, "kernel_modeled", t->kernel_modeled);
+    int hw = r->backend == CLI_BACKEND_HW;
+    somhop_transfer_model tm;
+    somhop_transfer_model_get(&tm);
     cj_str(j, "kernel_time_kind",
-           r->backend == CLI_BACKEND_HW ? "measured_on_device"
-                                        : (t->kernel_modeled ? "modeled_f1" : "sw_emu_native"));
+           hw ? (r->runtime == SOMHOP_RUNTIME_XRT ? "measured_by_host" : "measured_on_device")
+              : (t->kernel_modeled ? "modeled_rtl_cycles" : "sw_emu_native"));
     cj_num(j, "kernel_s", t->kernel_s);
     cj_int(j, "cycles", (long long)t->cycles);
     cj_num(j, "clock_mhz", t->clock_mhz);
-    cj_str(j, "transfer_time_kind", r->backend == CLI_BACKEND_HW ? "measured_on_device" : "modeled_f1");
+    cj_str(j, "transfer_time_kind",
+           hw ? (r->runtime == SOMHOP_RUNTIME_XRT ? "measured_by_host" : "measured_on_device") : "modeled_pcie");
+    if (!hw) {
+      cj_obj(j, "transfer_model");
+      cj_str(j, "deploy", tm.deploy);
+      cj_str(j, "card", tm.card);
+      cj_str(j, "link", tm.link);
+      cj_bool(j, "link_verified", tm.link_verified);
+      cj_str(j, "source", tm.source);
+      cj_num(j, "gbps", tm.gbps);
+      cj_num(j, "latency_us", tm.latency_us);
+      cj_close_obj(j);
+    }
     cj_num(j, "h2d_s", t->h2d_s);
     cj_num(j, "d2h_s", t->d2h_s);
     cj_num(j, "wall_s_measured", t->wall_s);

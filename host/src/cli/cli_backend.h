@@ -8,12 +8,15 @@
  *   ref     host fixed-point reference (somhop/fixed.h), the kernels' contract
  *   sw_emu  OpenCL, HLS C++ kernels compiled natively (emulation platform)
  *   hw_emu  OpenCL, RTL kernels under Verilator (emulation platform)
- *   hw      OpenCL on a real XRT device (F1 / Alveo)
+ *   hw      a real XRT device (Alveo U55C / AWS F2)
+ * sw_emu, hw_emu and hw run on --runtime opencl (the ICD loader's platform)
+ * or xrt (XRT's native C API, somhop/accel_xrt.h).
  *
  * For every backend except cpu the report says how many results equal the
- * float64 reference; for the OpenCL backends also how many are bit-identical
- * to the host fixed-point reference, and the timings (MODELED F1 figures on
- * the emulation platform, always labelled so).
+ * float64 reference; for the accelerator backends also how many are
+ * bit-identical to the host fixed-point reference, and the timings (MODELED
+ * kernel cycles and the deployment target's MODELED transfers in emulation,
+ * always labelled so).
  */
 #ifndef SOMHOP_CLI_BACKEND_H
 #define SOMHOP_CLI_BACKEND_H

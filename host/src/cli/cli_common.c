@@ -289,6 +289,10 @@ int cli_get_common(const cli_args *a, cli_common *c) {
   if ((rc = cli_get_long(a, "threads", 0, 1024, &t))) return rc;
   c->threads = (int)t;
   if ((rc = cli_get_choice(a, "backend", CLI_BACKEND_CHOICES, &c->backend))) return rc;
+  c->runtime = 0;
+  if ((rc = cli_get_choice(a, "runtime", CLI_RUNTIME_CHOICES, &c->runtime))) return rc;
+  if (cli_has(a, "runtime") && c->backend < CLI_BACKEND_SW_EMU)
+    return cli_usage_error(a->cmd, "option '--runtime' applies to the sw_emu, hw_emu and hw backends only");
   return 0;
 }
 

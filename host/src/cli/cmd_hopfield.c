@@ -62,6 +62,8 @@ static const cli_opt recall_opts[] = {
     {"shape", 0, "WxH", "image shape for --png / .pbm (default: the model's)"},
     {"seed", 's', "N", "seed for --noise and --order random (default 1)"},
     {"backend", 'b', "NAME", "cpu|ref|sw_emu|hw_emu|hw (default cpu)"},
+    {"runtime", 0, "opencl|xrt", "accelerator runtime: OpenCL through the ICD loader (default)\n"
+                                 "or XRT's native C API (docs/xrt.md)"},
     {"precision", 0, "f32|f64", "cpu backend: f32 = int16 weights with exact integer fields\n"
                                 "(default), f64 = float64 weights (the reference)"},
     {"threads", 't', "N", "worker threads (default 0 = all CPUs)"},
@@ -76,7 +78,8 @@ static const cli_cmd recall_cmd = {
     "the pattern they came from (noisy stored patterns) or on any stored pattern.\n"
     "Non-cpu backends report agreement with the float64 CPU reference; OpenCL backends\n"
     "(sw_emu, hw_emu, hw) also bit-exactness with the host fixed-point reference, the\n"
-    "MODELED F1 kernel time and the measured simulation wall time.",
+    "MODELED kernel time and transfers and the measured simulation wall time;\n"
+    "--runtime xrt runs them on XRT's native C API (docs/xrt.md).",
     recall_opts, patterns_epilog};
 
 static const cli_opt energy_opts[] = {

@@ -40,6 +40,8 @@
                       "skipped, never held in memory"}
 #define OPT_BACKEND                                                                             \
   {"backend", 'b', "NAME", "cpu|ref|sw_emu|hw_emu|hw (default cpu); see 'Backends' below"},    \
+  {"runtime", 0, "opencl|xrt", "accelerator runtime: OpenCL through the ICD loader (default)\n" \
+                               "or XRT's native C API (docs/xrt.md)"},                         \
   {"precision", 0, "f32|f64", "cpu backend arithmetic: f32 fast path (default) or the float64\n" \
                               "reference loops"}
 #define OPT_THREADS {"threads", 't', "N", "worker threads (default 0 = all CPUs)"}
@@ -52,9 +54,12 @@ static const char backends_epilog[] =
     "  ref     host fixed-point reference: the kernels' exact integer arithmetic\n"
     "  sw_emu  OpenCL emulation platform running the HLS C++ kernels natively\n"
     "  hw_emu  OpenCL emulation platform running the RTL kernels under Verilator\n"
-    "  hw      a real XRT device (F1 / Alveo)\n"
-    "Non-cpu backends report agreement with the float64 CPU reference; OpenCL backends also\n"
-    "report bit-exactness with the host fixed-point reference, the MODELED F1 kernel time\n"
+    "  hw      a real XRT device (Alveo U55C / AWS F2)\n"
+    "sw_emu, hw_emu and hw run on --runtime opencl (default: the ICD loader's platform) or\n"
+    "xrt (XRT's native C API; emulation through the somhop XRT shim, docs/xrt.md).\n"
+    "Non-cpu backends report agreement with the float64 CPU reference; accelerator backends\n"
+    "also bit-exactness with the host fixed-point reference, the MODELED kernel time (RTL\n"
+    "cycles), the MODELED transfers of the deployment target ($SOMHOP_DEPLOY: u55c|f2)\n"
     "and the measured simulation wall time.\n";
 
 static const cli_opt train_opts[] = {
@@ -739,6 +744,7 @@ static void rep_add(cli_kreport *t, const cli_kreport *r) {
   t->have_fx |= r->have_fx;
   t->fx_identical += r->fx_identical;
   if (r->device[0]) memcpy(t->device, r->device, sizeof t->device);
+  if (r->device[0]) t->runtime = r->runtime;
   if (r->have_timing) {
     t->have_timing = 1;
     t->t.kernel_s += r->t.kernel_s;
