@@ -65,6 +65,7 @@ typedef struct pod_ent {
   int exit_code;        /* first container's terminated.exitCode, -1 if unknown */
   char *term_msg;       /* terminated.message (<= 4 KiB), NULL if none */
   char *term_reason;    /* terminated.reason or status.reason, NULL if none */
+  char *xclbin;         /* annotation somhop.dev/xclbin (the job's spec.xclbin), NULL if none */
   double started;       /* status.startTime, epoch s; 0 if unknown */
   unsigned gen;         /* informer list generation of the last sighting */
 } pod_ent;
@@ -78,6 +79,7 @@ typedef struct node_ent {
   int unschedulable;    /* spec.unschedulable */
   long alloc_sim;       /* allocatable somhop.dev/fpga-sim (or the configured name) */
   long alloc_f1;        /* allocatable of the configured F1 resource */
+  char *xclbins;        /* annotation somhop.dev/xclbins the node side writes (per-slot holdings), or NULL */
   int healthy;          /* last computed health (leader thread), for change detection */
   unsigned gen;
 } node_ent;
@@ -92,6 +94,7 @@ typedef struct pend_ent {
   char pool[16];
   int fit;              /* last CTRL_FIT_* result (-1 = not evaluated yet) */
   char msg[512];        /* message for the last non-OK result */
+  char xclbin[128];     /* spec.xclbin, "" = any (ctrl_xclbin.c) */
 } pend_ent;
 
 /* An in-memory slot reservation: the Pod is being created. Removed when the Pod shows up

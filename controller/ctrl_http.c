@@ -23,6 +23,7 @@
 
 size_t ctrl_hist_format(ctrl *c, char *buf, size_t len);
 size_t ctrl_api_format(char *buf, size_t len);
+size_t ctrl_xclbin_format(char *buf, size_t len); /* ctrl_xclbin.c */
 
 static int lfd = -1;
 static pthread_t th;
@@ -120,6 +121,8 @@ static size_t metrics(ctrl *c, char *buf, size_t len) {
   ctrl_hist_format(c, h, sizeof h);
   OUT("%s", h);
   ctrl_api_format(h, sizeof h);
+  OUT("%s", h);
+  ctrl_xclbin_format(h, sizeof h);
   OUT("%s", h);
   OUT("# HELP somhop_controller_jobs FPGAJobs in the cache by phase.\n# TYPE somhop_controller_jobs gauge\n");
   static const char *names[] = {"Pending", "Scheduled", "Running", "Succeeded", "Failed"};

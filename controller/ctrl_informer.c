@@ -8,6 +8,7 @@
  * and wake the scheduler when something it depends on changed.
  */
 #include "ctrl.h"
+#include "ctrl_rec.h" /* CTRL_XCLBIN(S)_ANN */
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -216,6 +217,7 @@ void ctrl_pod_free(pod_ent *p) {
   free(p->node);
   free(p->term_msg);
   free(p->term_reason);
+  free(p->xclbin);
   free(p);
 }
 
@@ -253,6 +255,8 @@ static pod_ent *pod_parse(const cJSON *obj) {
   const char *f = cJSON_IsString(fa) ? fa->valuestring : NULL;
   p->fpgas = f ? atol(f) : 1;
   if (p->fpgas < 1 && !(f && strcmp(f, "0") == 0)) p->fpgas = 1; /* "0": a sharded job's merge Pod */
+  cJSON *xa = cJSON_GetObjectItemCaseSensitive(ann, CTRL_XCLBIN_ANN);
+  p->xclbin = cJSON_IsString(xa) ? strdup(xa->valuestring) : NULL;
   p->phase = phase_of(js(obj, "status.phase"));
   p->deleting = js(obj, "metadata.deletionTimestamp") != NULL;
   p->started = ctrl_parse_time(js(obj, "status.startTime"));
@@ -357,6 +361,7 @@ static void node_free(node_ent *n) {
   if (!n) return;
   free(n->name);
   free(n->pool);
+  free(n->xclbins);
   free(n);
 }
 
@@ -422,6 +427,8 @@ static node_ent *node_parse(ctrl *c, const cJSON *obj) {
   const char *pool = cJSON_IsString(pl) ? pl->valuestring : NULL;
   n->pool = pool ? strdup(pool) : NULL;
   n->unschedulable = cJSON_IsTrue(jget(obj, "spec.unschedulable"));
+  cJSON *xh = cJSON_GetObjectItemCaseSensitive(jget(obj, "metadata.annotations"), CTRL_XCLBINS_ANN);
+  n->xclbins = cJSON_IsString(xh) ? strdup(xh->valuestring) : NULL;
   cJSON *alloc = jget(obj, "status.allocatable");
   n->alloc_sim = quantity(cJSON_GetObjectItemCaseSensitive(alloc, c->o.sim_resource));
   n->alloc_f1 = quantity(cJSON_GetObjectItemCaseSensitive(alloc, c->o.f1_resource));

@@ -63,4 +63,16 @@ int ctrl_shard_pick(ctrl *c, const ctrl_sched_node *nodes, size_t n, const ctrl_
 int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const char *pool, long fpgas, int prio,
                          double *after);
 
+/* ctrl_xclbin.c: bitstream-aware placement (spec.xclbin) */
+#define CTRL_XCLBIN_ANN "somhop.dev/xclbin"   /* on a Pod: the xclbin it needs */
+#define CTRL_XCLBINS_ANN "somhop.dev/xclbins" /* on a Node: per-slot holdings, written by the node side */
+/* Adds the Pod annotation and env SOMHOP_XCLBIN when the job has spec.xclbin. */
+void ctrl_xclbin_pod(const cJSON *job, cJSON *annotations, cJSON *env);
+/* Re-picks among the nodes with room by the xclbin they hold: a free slot holding x, then an
+ * empty slot, then reprogramming; *pick is kept when it is in the best class. Counts the
+ * decision (somhop_controller_xclbin_placements_total). Caller holds mu. */
+void ctrl_xclbin_prefer(ctrl *c, const ctrl_sched_node *nodes, size_t n, const ctrl_sched_job *j, const char *x,
+                        size_t *pick);
+size_t ctrl_xclbin_format(char *buf, size_t len); /* the metric, Prometheus text */
+
 #endif

@@ -303,6 +303,7 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
   }
   free(jobjson);
   if (r->shard_ix) ctrl_shard_env(env, r->shard_ix, (int)jnum(r->job, "spec.shards", 1));
+  ctrl_xclbin_pod(r->job, ann, env); /* spec.xclbin: annotation + SOMHOP_XCLBIN */
   cJSON *res = cJSON_AddObjectToObject(ctr, "resources");
   cJSON *lim = cJSON_AddObjectToObject(res, "limits");
   snprintf(buf, sizeof buf, "%ld", fpgas);
@@ -529,6 +530,7 @@ static int want_attempt(rctx *r, cJSON *st, int attempt, const char *pool, long 
       p->created = ctrl_parse_time(js(r->job, "metadata.creationTimestamp"));
       p->fpgas = fpgas;
       snprintf(p->pool, sizeof p->pool, "%s", pool);
+      snprintf(p->xclbin, sizeof p->xclbin, "%s", js(r->job, "spec.xclbin") ? js(r->job, "spec.xclbin") : "");
       pe = *p;
       have_pend = 1;
     }
@@ -957,6 +959,7 @@ static char **sched_pass(ctrl *c, size_t *nkeys) {
                       : strchr(j->key, '#') ? ctrl_shard_pick(c, p.nodes, p.nn, j, &pick) /* spread shards */
                                             : ctrl_sched_pick(p.nodes, p.nn, j, &pick);
     int old_fit = pe->fit;
+    if (fit == CTRL_FIT_OK && pe->xclbin[0]) ctrl_xclbin_prefer(c, p.nodes, p.nn, j, pe->xclbin, &pick);
     if (fit == CTRL_FIT_OK) {
       resv_ent *r = calloc(1, sizeof *r);
       if (!r) continue;

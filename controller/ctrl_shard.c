@@ -303,6 +303,7 @@ static int want_shard(rctx *r, int i, int attempt, const char *pool, long fpgas,
       p->created = ctrl_parse_time(js(r->job, "metadata.creationTimestamp"));
       p->fpgas = fpgas;
       snprintf(p->pool, sizeof p->pool, "%s", pool);
+      snprintf(p->xclbin, sizeof p->xclbin, "%s", js(r->job, "spec.xclbin") ? js(r->job, "spec.xclbin") : "");
       *fit = p->fit;
       *since = p->since;
       snprintf(msg, mcap, "%s", p->msg);

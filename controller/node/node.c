@@ -16,6 +16,7 @@
  * main.
  */
 #include "node/node.h"
+#include "node/node_xclbin.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -989,6 +990,12 @@ static void on_pod(const char *type, const cJSON *pod) {
   p->state = POD_RUNNING;
   p->fpgas = want;
   n->used += want;
+  char *xb = node_xclbin_load(ni, p->uid, node_xclbin_of(pod), want); /* modeled bitstream load */
+  if (xb) {
+    char np[400];
+    snprintf(np, sizeof np, "/api/v1/nodes/%s", n->name);
+    enqueue("", n->name, "PATCH", np, xb);
+  }
   report_running(p);
   if (g.o.verbose) logf_("pod %s/%s started on %s as pid %ld", ns, name, n->name, (long)p->pid);
 }
@@ -1129,6 +1136,7 @@ static void finish_pod(pod_rec *p, int wstatus) {
     code = 128 + signo;
   }
   g.nodes[p->node].used -= p->fpgas;
+  node_xclbin_release(p->node, p->uid);
   p->state = POD_DONE;
   if (p->orphan) {
     remove_pod(p);
@@ -1312,7 +1320,7 @@ int main(int argc, char **argv) {
 
   g.nodes = calloc((size_t)g.o.count, sizeof *g.nodes);
   g.writers = calloc((size_t)g.o.workers, sizeof *g.writers);
-  if (!g.nodes || !g.writers || somhop_kube_client_new(g.cfg, 30, &c) < 0) {
+  if (!g.nodes || !g.writers || node_xclbin_init(g.o.count, g.o.fpgas) < 0 || somhop_kube_client_new(g.cfg, 30, &c) < 0) {
     fprintf(stderr, "somhop-node: out of memory\n");
     goto out;
   }

@@ -36,7 +36,7 @@ cat >"$WORK/runner.sh" <<EOF
 #!/bin/sh
 echo "start \$SOMHOP_NODE \$SOMHOP_JOB_NAME-\${SOMHOP_SHARD_INDEX:-m} \$(date +%s.%N)" >>"$WORK/runs.log"
 echo \$\$ >"$WORK/pids/\$SOMHOP_JOB_NAME-\${SOMHOP_SHARD_INDEX:-m}-\$SOMHOP_ATTEMPT"
-[ -f "$WORK/slow" ] && [ -n "\${SOMHOP_SHARD_INDEX:-}" ] && sleep "\$(cat "$WORK/slow")"
+[ -f "$WORK/slow" ] && { [ -n "\${SOMHOP_SHARD_INDEX:-}" ] || [ "\${SOMHOP_JOB_NAME#block}" != "\$SOMHOP_JOB_NAME" ]; } && sleep "\$(cat "$WORK/slow")"
 "$SOMHOP" run
 rc=\$?
 echo "end \$SOMHOP_NODE \$SOMHOP_JOB_NAME-\${SOMHOP_SHARD_INDEX:-m} \$(date +%s.%N)" >>"$WORK/runs.log"
@@ -108,7 +108,7 @@ check "result: QE from the shards' sums ($q1) matches the one-Pod QE ($q0) to 1e
 check_eq "shard pods: s0..s5 attempt 1 and one merge pod" "$(pods_of six | tr '\n' ' ')" \
   "six-merge-a1 six-s0-a1 six-s1-a1 six-s2-a1 six-s3-a1 six-s4-a1 six-s5-a1 "
 check_eq "shard pod label and env index" "$(K get pod six-s4-a1 -o jsonpath='{.metadata.labels.somhop\.dev/shard}/{.spec.containers[0].env[?(@.name=="SOMHOP_SHARD_INDEX")].value}')" "4/4"
-check_eq "no part file left after the merge" "$(ls "$WORK/out" | grep -c shard)" 0
+check_eq "no part file left after the merge" "$(find "$WORK/out" -name "*shard*" | wc -l)" 0
 check_eq "merge pod: SOMHOP_MERGE=1, holds no FPGA slot" \
   "$(K get pod six-merge-a1 -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_MERGE")].value}/{.metadata.annotations.somhop\.dev/fpgas}')" "1/0"
 
@@ -200,6 +200,44 @@ maxc=$(grep -E '^(start|end) .* crash-[0-9]' "$WORK/runs.log" | sort -k4 -n |
   awk '{ if ($1 == "start") { c[$2]++; if (c[$2] > m) m = c[$2] } else c[$2]-- } END { print m + 0 }')
 check "no node ran more than 2 shards at once (max $maxc)" "[ $maxc -ge 1 ] && [ $maxc -le 2 ]"
 rm -f "$WORK/slow"
+
+# ---- 5: xclbin-aware placement -------------------------------------------------------------
+# block (2 slots) fills sim-sh-0; xz1 (xclbin kz) goes to sim-sh-1 (empty slot) and its node
+# reports holding kz; with everything free again xz2 (kz) goes to sim-sh-1 although the usual
+# pick (most free slots, then the name) is sim-sh-0.
+xjob() { # NAME XCLBIN [FPGAS]
+  cat <<EOF
+apiVersion: somhop.dev/v1alpha1
+kind: FPGAJob
+metadata: {name: $1, namespace: default}
+spec:
+  task: som-bmu
+  target: cpu
+  fpgas: ${3:-1}
+  $( [ -n "$2" ] && echo "xclbin: $2" )
+  inputs: [{name: model, path: $WORK/som.smf}, {name: data, builtin: digits}]
+  outputs: [{name: bmu, path: $WORK/out/$1.csv}]
+EOF
+}
+echo 12 >"$WORK/slow" # long enough for xz1 to be placed while it runs, on this loaded machine too
+xjob block "" 2 | K create -f - >/dev/null
+wait_for 30 sh -c "[ \"\$($KUBECTL get fj block -o jsonpath='{.status.phase}')\" = Running ]"
+check_eq "blocker runs on sim-sh-0" "$(jp block '{.status.nodeName}')" sim-sh-0
+xjob xz1 kz | K create -f - >/dev/null
+wait_for 60 done_ xz1
+check_eq "xz1 (kz) placed on an empty slot of sim-sh-1" "$(jp xz1 '{.status.nodeName}')" sim-sh-1
+check_eq "xz1 Pod carries SOMHOP_XCLBIN" "$(K get pod xz1-a1 -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_XCLBIN")].value}')" kz
+wait_for 20 sh -c "$KUBECTL get node sim-sh-1 -o jsonpath='{.metadata.annotations.somhop\.dev/xclbins}' | grep -q kz"
+check_contains "sim-sh-1 reports holding kz (node annotation)" "$(K get node sim-sh-1 -o jsonpath='{.metadata.annotations.somhop\.dev/xclbins}')" kz
+rm -f "$WORK/slow"
+wait_for 60 done_ block
+xjob xz2 kz | K create -f - >/dev/null
+wait_for 60 done_ xz2
+check_eq "xz2 (kz) lands on sim-sh-1, the node holding kz (usual pick: sim-sh-0)" "$(jp xz2 '{.status.nodeName}')" sim-sh-1
+mt=$(curl -s "http://127.0.0.1:$port/metrics")
+check_contains "metric: placements on a slot holding the xclbin" "$mt" 'somhop_controller_xclbin_placements_total{class="holding"} 1'
+check_contains "metric: placements on an empty slot" "$mt" 'somhop_controller_xclbin_placements_total{class="empty"} 1'
+check_eq "no reprogramming on sim-sh-1" "$(K get node sim-sh-1 -o jsonpath='{.metadata.annotations.somhop\.dev/reprograms}')" 0
 
 # ---- 4: deleting a sharded job deletes its Pods ----------------------------------------------
 K delete fj six --wait=true --timeout=60s >/dev/null 2>&1
