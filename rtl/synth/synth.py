@@ -129,6 +129,30 @@ def tool_failure(rc, what):
     return f"{what} failed (rc {rc})"
 
 
+def abort_reason(outfile, logfile=None):
+    """Why a yowasp tool stopped without an ERROR line: a trap of the WebAssembly runtime
+    (an uncaught C++ exception, typically an allocation beyond wasm32's 4 GiB) and the last
+    pass it had started. None when the output shows no trap."""
+    try:
+        with open(outfile, errors="replace") as f:
+            out = f.read()
+    except OSError:
+        return None
+    if "wasmtime" not in out or "Trap" not in out:
+        return None
+    last = None
+    try:
+        with open(logfile or outfile, errors="replace") as f:
+            for line in f:
+                if re.match(r"^\d+(\.\d+)*\. Executing ", line):
+                    last = line.strip()
+    except OSError:
+        pass
+    why = "thrown Wasm exception" if "thrown Wasm exception" in out else "trap"
+    return (f"the WebAssembly tool aborted ({why}: an uncaught C++ exception, e.g. an "
+            f"allocation beyond wasm32's 4 GiB)" + (f" in `{last}`" if last else ""))
+
+
 def run_tool(argv, logfile, timeout):
     """Run a tool (cwd = repository root); returns (rc, cpu_s, wall_s). Output -> logfile."""
     t0 = time.time()
@@ -796,7 +820,10 @@ def run_ecp5(kernel, config, srcs, params, workdir, timeout):
            "cu": 1, "wrapper_bits_in": ni, "wrapper_bits_out": no,
            "commands": [cmd_str(ycmd)], "cpu_s": {"yosys": round(cpu_y + cpu_ports, 1)}}
     if rc != 0:
-        rec["error"] = f"{tool_failure(rc, 'yosys synth_ecp5')}, log {rel(workdir)}"
+        why = abort_reason(os.path.join(workdir, f"{kernel}.{config}.ecp5.yosys.out"),
+                           os.path.join(workdir, f"{kernel}.{config}.ecp5.yosys.log"))
+        rec["error"] = f"{tool_failure(rc, 'yosys synth_ecp5')}" + \
+            (f": {why}" if why else "") + f", log {rel(workdir)}"
         rec["cpu_limit_hit"] = rc == -24
         return rec
     rec["resources"] = ecp5_counts(stat_cells(stat))
@@ -869,8 +896,11 @@ def run_xcup(kernel, config, srcs, params, cu, workdir, timeout):
     base = {"kernel": kernel, "config": config, "params": params, "cu": cu,
             "commands": [cmd_str(ycmd)], "cpu_s": {"yosys": round(cpu_y, 1)}}
     if rc != 0:
+        why = abort_reason(os.path.join(workdir, f"{kernel}.{config}.xcup.yosys.out"),
+                           os.path.join(workdir, f"{kernel}.{config}.xcup.yosys.log"))
         return [dict(base, device=d, cpu_limit_hit=rc == -24,
-                     error=f"{tool_failure(rc, 'yosys synth_xilinx')}, log {rel(workdir)}")
+                     error=f"{tool_failure(rc, 'yosys synth_xilinx')}" +
+                           (f": {why}" if why else "") + f", log {rel(workdir)}")
                 for d in XCUP_DEVICES]
     per_cu = xcup_counts(stat_cells(stat))
     t0 = time.process_time()

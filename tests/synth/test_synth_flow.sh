@@ -246,6 +246,18 @@ print(rc, cpu >= 0.9, synth.tool_failure(rc, 'spin'))" 2>&1)
 check_eq "run_tool: RLIMIT_CPU stops a run at SOMHOP_SYNTH_CPU_LIMIT" "$got" \
   "-24 True spin stopped at the CPU limit of 1 s per tool run (SOMHOP_SYNTH_CPU_LIMIT)"
 
+# a WebAssembly trap of a tool is reported with the pass it was in
+printf '9.33. Executing OPT pass.\n9.34. Executing MEMORY_LIBMAP pass (mapping memories to cells).\n' \
+  >"$work/trap.log"
+printf 'Traceback (most recent call last):\nwasmtime._trap.Trap: error while executing\nCaused by:\n    thrown Wasm exception\n' \
+  >"$work/trap.out"
+got=$(python3 -c "
+import sys; sys.path.insert(0, 'rtl/synth'); import synth
+print(synth.abort_reason('$work/trap.out', '$work/trap.log'), synth.abort_reason('$work/trap.log'))" 2>&1)
+check_contains "abort_reason: a wasm trap names the pass" "$got" \
+  "aborted (thrown Wasm exception: an uncaught C++ exception, e.g. an allocation beyond wasm32's 4 GiB) in \`9.34. Executing MEMORY_LIBMAP"
+check_contains "abort_reason: none without a trap" "$got" "4 GiB) in \`9.34. Executing MEMORY_LIBMAP pass (mapping memories to cells).\` None"
+
 # merge + the generated docs tables
 "$synth" merge --out "$work/merged.json" "$work/still_nofit.json" "$work/ref_nofit.json" \
   >/dev/null 2>&1
