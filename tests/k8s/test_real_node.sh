@@ -8,7 +8,8 @@
 #
 #   1  every task (som-train, som-bmu, hopfield-store, hopfield-recall) on sw_emu inside the
 #      container, inputs/outputs through ConfigMaps with the runner's own service account:
-#      outputs byte-identical to `somhop run` of the same spec on the CPU reference backend
+#      outputs byte-identical to `somhop run` of the same spec on the CPU reference backend;
+#      som-bmu also on hw_emu (the BMU RTL's Verilator model inside the container)
 #   2  the somhop-runner RoleBinding removed: the ConfigMap output is denied (403 names the
 #      service account); restored, the same job succeeds
 #   3  logs the way a user reads them: kubectl logs (apiserver -> kubelet -> CRI log file)
@@ -107,7 +108,7 @@ kind: FPGAJob
 metadata: {name: $1, namespace: ${NSP:-default}}
 spec:
   task: $2
-  target: sw_emu
+  target: ${TARGET:-sw_emu}
   inputs: $3
   outputs: $4
   params: $5
@@ -167,6 +168,16 @@ cm_key rn-hop states.csv "$WORK/states.csv"
 ref recall hopfield-recall "[{\"name\":\"model\",\"path\":\"$WORK/ref-store\"},{\"name\":\"probes\",\"builtin\":\"digits\"}]" '{"seed":3}' states
 check "hopfield-recall: states in the ConfigMap are byte-identical to the CPU reference" "[ -s '$WORK/states.csv' ] && cmp -s '$WORK/states.csv' '$WORK/ref-recall'"
 check_contains "som-bmu summary: backend sw_emu" "$(K get fj rn-bmu -o jsonpath='{.status.result}')" sw_emu
+# hw_emu: the BMU kernel's RTL (Verilator model inside the emulation platform) in the container
+t1=$SECONDS
+TARGET=hw_emu job rn-bmu-hw som-bmu '[{name: model, configMapKeyRef: {name: rn-out, key: som.smf}}, {name: data, configMapKeyRef: {name: rn-in, key: samples.csv}}]' \
+  '[{name: bmu, configMapKeyRef: {name: rn-out, key: bmu-hw.csv}}]' '{}'
+wait_done rn-bmu-hw 120
+check_eq "som-bmu hw_emu in the container: Succeeded" "$(phase rn-bmu-hw)" Succeeded
+cm_key rn-out bmu-hw.csv "$WORK/bmu-hw.csv"
+check "som-bmu hw_emu: CSV byte-identical to the CPU reference" "[ -s '$WORK/bmu-hw.csv' ] && cmp -s '$WORK/bmu-hw.csv' '$WORK/ref-bmu'"
+check_contains "som-bmu hw_emu summary: backend hw_emu" "$(K get fj rn-bmu-hw -o jsonpath='{.status.result}')" hw_emu
+echo "# hw_emu som-bmu in $((SECONDS - t1)) s"
 echo "# four tasks in $((SECONDS - t)) s"
 
 # ---- 2: least privilege: no RoleBinding, no ConfigMap output --------------------------------
