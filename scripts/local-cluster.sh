@@ -28,6 +28,8 @@
 #                         X.Y.Z.1 also makes X.Y.Z.0/24 the Service range, so the "kubernetes"
 #                         Service's ClusterIP is the apiserver's own address and in-cluster clients
 #                         (KUBERNETES_SERVICE_HOST/PORT, set by the kubelet) reach it without kube-proxy
+#   SOMHOP_CLUSTER_PORT   kube-apiserver's port (default: a free one). The real node uses 443, the
+#                         "kubernetes" Service's port, which the kubelet puts in KUBERNETES_SERVICE_PORT
 #   SOMHOP_SA_ADMISSION   1 = keep the ServiceAccount admission plugin on (Pods get their token
 #                         volume; needs kube-controller-manager's token controllers: real node only)
 #
@@ -289,6 +291,7 @@ start_apiserver() {
     --client-ca-file="$STATE/pki/ca.crt" \
     --authorization-mode=RBAC \
     --service-cluster-ip-range="$svc" --allow-privileged=true \
+    --kubelet-preferred-address-types=InternalIP \
     "${adm[@]}" \
     --service-account-issuer="https://$ADDR:$port/" \
     --service-account-key-file="$STATE/pki/sa.pub" \
@@ -362,10 +365,10 @@ do_up() {
   # shellcheck disable=SC2086  # three numbers
   set -- $ports
   echo "$1 $2" >"$STATE/etcd.ports"
-  echo "$3" >"$STATE/apiserver.port"
+  echo "${SOMHOP_CLUSTER_PORT:-$3}" >"$STATE/apiserver.port"
   echo "$ADDR" >"$STATE/apiserver.addr"
   if [ "${SOMHOP_SA_ADMISSION:-0}" = 1 ]; then : >"$STATE/sa-admission"; fi
-  port=$3
+  port=${SOMHOP_CLUSTER_PORT:-$3}
   start_etcd
   wait_etcd
   start_apiserver

@@ -62,8 +62,9 @@ if [ -x /usr/local/go/bin/go ] && ! command -v go >/dev/null 2>&1; then
 fi
 
 need_cp() {
-  [ -n "$CP" ] && [ -f "$CP/kubeconfig" ] ||
+  if [ -z "$CP" ] || [ ! -f "$CP/kubeconfig" ]; then
     die "SOMHOP_CLUSTER_DIR must name a running local-cluster.sh state directory" 2
+  fi
   mkdir -p "$NS"
 }
 
@@ -316,7 +317,7 @@ do_up() {
   need_cp
   do_preflight
   do_build
-  [ -f "$NS/images/runner.tar" ] && [ -f "$NS/images/pause.tar" ] || do_images
+  if [ ! -f "$NS/images/runner.tar" ] || [ ! -f "$NS/images/pause.tar" ]; then do_images; fi
   do_addr_up
   free_port >"$NS/kubelet.port"
   free_port >"$NS/kubelet.healthz"
@@ -368,7 +369,10 @@ do_status() {
       rc=1
     fi
   done
-  node_ready && echo "node $NAME: Ready" || { echo "node $NAME: not Ready"; rc=1; }
+  if node_ready; then echo "node $NAME: Ready"; else
+    echo "node $NAME: not Ready"
+    rc=1
+  fi
   return $rc
 }
 

@@ -263,7 +263,7 @@ check_eq "60 jobs: every runner ran once" "$(grep -c '^start [^ ]* many-' "$WORK
 # ---- 5: priority order ----------------------------------------------------------------------
 : >"$WORK/runs.log"
 K cordon sim-b sim-c >/dev/null
-job_yaml blocker 0 3 cpu 2 | K create -f - >/dev/null
+job_yaml blocker 0 8 cpu 2 | K create -f - >/dev/null
 wait_for 20 is_phase blocker Running
 { for i in 0 1 2; do job_yaml "low-$i" 0 0.3 cpu 2; done; } | K create -f - >/dev/null
 # the wait message tells the truth (issue 13 bug 7): equal priority waits by creation, with the

@@ -60,7 +60,7 @@ out=$("$KUBECTL" patch fj som-train-iris --subresource status --type merge -p '{
 check_contains "status.attempts bounded" "$out" "status.attempts: Invalid value: -1"
 
 out=$("$KUBECTL" get fj 2>&1 | tr -s ' ')
-check_contains "printer columns" "$(echo "$out" | head -1)" "NAME PHASE REASON TASK TARGET NODE SHARDS AGE"
+check_contains "printer columns" "$(echo "$out" | head -1)" "NAME PHASE REASON TASK TARGET NODE SHARDS DURATION AGE"
 check_contains "printer row" "$out" "som-train-iris Succeeded som-train cpu sim-0"
 out=$("$KUBECTL" get fpga 2>&1)
 check_contains "category fpga lists jobs" "$out" "som-train-iris"

@@ -161,18 +161,19 @@ kill -USR1 "$LAST_AGENT"
 start_agent k9 --name sim-k9 --fpgas 2 --lease-seconds 4 --status-seconds 2
 k9_pid=$LAST_AGENT
 wait_for 20 k get node sim-k9
-make_pod k9-run sim-k9 2 'sleep 300 & echo $! >'"$work"'/k9-child.pid; echo $$ >'"$work"'/k9-sh.pid; wait'
+# ($$$$: the kubelet's $(VAR) expansion turns $$ into $)
+make_pod k9-run sim-k9 2 'sleep 300 & echo $! >'"$work"'/k9-child.pid; echo $$$$ >'"$work"'/k9-sh.pid; wait'
 wait_for 20 phase_is k9-run Running
-wait_for 5 test -s "$work/k9-child.pid"
+wait_for 5 test -s "$work/k9-sh.pid" # written after k9-child.pid
 sh_pid=$(cat "$work/k9-sh.pid" 2>/dev/null)
 child_pid=$(cat "$work/k9-child.pid" 2>/dev/null)
 kill -9 "$k9_pid"
 wait "$k9_pid" 2>/dev/null
-sh_gone() { ! kill -0 "$sh_pid" 2>/dev/null; }
+sh_gone() { [[ "$sh_pid" =~ ^[0-9]+$ ]] && ! kill -0 "$sh_pid" 2>/dev/null; }
 if wait_for 5 sh_gone; then ok "kill -9 of the agent: its runner process dies too"; else not_ok "kill -9 of the agent: its runner process dies too" "pid $sh_pid still running"; fi
 start_agent k9b --name sim-k9 --fpgas 2 --lease-seconds 4 --status-seconds 2
 k9_pid=$LAST_AGENT
-child_gone() { ! kill -0 "$child_pid" 2>/dev/null; }
+child_gone() { [[ "$child_pid" =~ ^[0-9]+$ ]] && ! kill -0 "$child_pid" 2>/dev/null; }
 if wait_for 20 child_gone; then ok "restarted agent kills what the lost runner left (its process group)"; else not_ok "restarted agent kills the lost runner's leftovers" "pid $child_pid still running"; fi
 wait_for 20 phase_is k9-run Failed
 check_eq "lost runner's Pod: reason NodeAgentRestarted" "$(jp pod k9-run '{.status.reason}')" NodeAgentRestarted
