@@ -746,6 +746,7 @@ module som_bmu #(
   logic [63:0] x_o_q [S];
 
   for (genvar l = 0; l < L; l++) begin : g_cbank
+    (* no_rw_check *)  // a read never needs the word written in the same cycle
     logic [63:0] mem [CB_DEP];
     always_ff @(posedge ap_clk) begin
       if (cbw_v_q && (cbw_lane_q & LN_W'(L - 1)) == LN_W'(l)) mem[cbw_addr_q] <= cbw_data_q;
@@ -754,6 +755,7 @@ module som_bmu #(
     end
   end
   for (genvar s = 0; s < S; s++) begin : g_xbank
+    (* no_rw_check *)  // a read never needs the word written in the same cycle
     logic [63:0] mem [XB_DEP];
     always_ff @(posedge ap_clk) begin
       if (xw_v_q && xw_row_q == SR_W'(s)) mem[xw_addr_q] <= xw_data_q;
@@ -878,6 +880,7 @@ module som_bmu #(
   logic            real_q [R];        // T3: tap r is a real neuron (m + r < M)
 
   for (genvar r = 0; r < R; r++) begin : g_wbank
+    (* no_rw_check *)  // a read never needs the word written in the same cycle
     logic [DW-1:0] mem [WW_DEP];
     always_ff @(posedge ap_clk) begin
       if (sacc_v_q && state_q == StLoad && (sacc_row_q[RN_W-1:0] & RN_W'(R - 1)) == RN_W'(r))
