@@ -204,7 +204,11 @@ static int bmu_body(somhop_bmu_inst *st, uint64_t cb_addr, const rd_stream &cbs,
   }
   if (N == 0) return loaded; // load-only call
 
-  // 2. Blocks of S samples.
+  // 2. Blocks of S samples. Split (as the RTL): a call of N <= S/4 (S/2) samples gives each
+  // sample 2^lf = 4 (2) array rows; row s takes element e of each quad of sample s >> lf, the
+  // rows' partial sums are added in the drain (the same integer x.w: padding is zero).
+  const uint32_t lf = N * 4u <= S ? 2u : N * 2u <= S ? 1u : 0u;
+  const uint32_t DK = lf == 2u ? Q : lf == 1u ? 2u * Q : D; // issue cycles per group
   uint64_t x[S][MAX_Q];
 #pragma HLS ARRAY_PARTITION variable=x type=complete dim=1
   uint64_t xx[S];
@@ -240,17 +244,19 @@ block:
     for (uint32_t g = 0; g < G; g++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=1024 avg=4
     mac:
-      for (uint32_t k = 0; k < D; k++) {
+      for (uint32_t k = 0; k < DK; k++) {
 #pragma HLS LOOP_TRIPCOUNT min=1 max=1024 avg=64
 #pragma HLS PIPELINE II=1
+        const uint32_t q = lf == 2u ? k : lf == 1u ? k / 2u : k / F; // quad of this cycle
       mac_col:
         for (uint32_t l = 0; l < L; l++) {
 #pragma HLS UNROLL
-          const uint64_t w = quad_elem(st->cb[l][g * Q + k / F], k);
+          const uint64_t cw = st->cb[l][g * Q + q];
         mac_row:
           for (uint32_t s = 0; s < S; s++) {
 #pragma HLS UNROLL
-            const uint64_t p = w * quad_elem(x[s][k / F], k);
+            const uint32_t e = lf == 2u ? s : lf == 1u ? 2u * (k % 2u) + s % 2u : k; // element (mod 4)
+            const uint64_t p = (uint64_t)quad_elem(cw, e) * quad_elem(x[s >> lf][q], e);
             acc[s][l] = (k == 0 ? 0 : acc[s][l]) + p;
           }
         }
@@ -267,7 +273,10 @@ block:
 #pragma HLS UNROLL
             const uint32_t l = c * R + r, m = g * L + l;
             const bool real = m < M;
-            lane[r].d1 = real ? xx[s] + st->ww[l][g] - 2u * acc[s][l] : DIST_NONE;
+            uint64_t a = acc[s][l];
+            if (lf >= 1u && s % 2u == 0 && s + 1u < S) a += acc[s + 1u][l];
+            if (lf == 2u && s % 4u == 0 && s + 3u < S) a += acc[s + 2u][l] + acc[s + 3u][l];
+            lane[r].d1 = real ? xx[s >> lf] + st->ww[l][g] - 2u * a : DIST_NONE;
             lane[r].i1 = real ? m : SOMHOP_BMU_NONE;
             lane[r].d2 = DIST_NONE;
             lane[r].i2 = SOMHOP_BMU_NONE;
@@ -290,10 +299,11 @@ block:
     for (uint32_t s = 0; s < ns; s++) {
 #pragma HLS PIPELINE II=1
       uint32_t *r = out + (size_t)(n0 + s) * SOMHOP_BMU_RECORD_WORDS;
-      r[0] = best[s].i1;
-      r[1] = (uint32_t)(best[s].d1 & 0xFFFFFFFFu);
-      r[2] = (uint32_t)(best[s].d1 >> 32);
-      r[3] = want_second ? best[s].i2 : SOMHOP_BMU_NONE;
+      const top2 &bs = best[s << lf]; // row s F holds sample s (split)
+      r[0] = bs.i1;
+      r[1] = (uint32_t)(bs.d1 & 0xFFFFFFFFu);
+      r[2] = (uint32_t)(bs.d1 >> 32);
+      r[3] = want_second ? bs.i2 : SOMHOP_BMU_NONE;
     }
   }
   return loaded;

@@ -43,7 +43,7 @@ extern "C" {
 #define SOMHOP_CFG_BMU_CU 3u
 #endif
 #ifndef SOMHOP_CFG_BMU_R
-#define SOMHOP_CFG_BMU_R (SOMHOP_CFG_BMU_L >= 64u ? SOMHOP_CFG_BMU_L / 64u : 1u)
+#define SOMHOP_CFG_BMU_R (SOMHOP_CFG_BMU_L >= 16u ? SOMHOP_CFG_BMU_L / 16u : 1u)
 #endif
 
 /* hopfield_update configuration (kernels/configs.mk passes these; the
@@ -75,13 +75,16 @@ static inline uint32_t somhop_hls_log2(uint32_t x) {
  * load (one quad per cycle, M*Q cycles) is paid only when `loaded` (KEEP hit: not paid); sample
  * blocks are double-buffered, so a block costs max(fill, compute):
  *   L0 + loaded*(M*Q + 8) + [N > 0]*(F_0 + sum_b max(F_{b+1}, G*P) + Ld + ceil(N/4))
- * F_b = (samples in block b)*Q (F_nb = 0), P = max(D, L/R), Ld = 12 + log2(R) (estimate).
+ * F_b = (samples in block b)*Q (F_nb = 0), P = max(DK, L/R) (DK = D, or Q / 2Q for a split
+ * call of N <= S/4 / S/2), Ld = 12 + log2(R) (estimate).
  * Out-of-range sizes: L0. */
 static inline uint64_t somhop_hls_bmu_cycles_ex(uint32_t M, uint32_t D, uint32_t N, int loaded) {
   const uint64_t S = SOMHOP_CFG_BMU_S, L = SOMHOP_CFG_BMU_L, R = SOMHOP_CFG_BMU_R;
   if (!somhop_bmu_size_ok(M, D)) return SOMHOP_HLS_L0;
   const uint64_t Q = SOMHOP_SOM_STRIDE(D) / 4u, G = (M + L - 1u) / L;
-  const uint64_t P = D > L / R ? D : L / R;
+  /* split (N <= S/4 or S/2): DK = Q or 2Q issue cycles per group instead of D */
+  const uint64_t DK = (uint64_t)N * 4u <= S ? Q : (uint64_t)N * 2u <= S ? 2u * Q : D;
+  const uint64_t P = DK > L / R ? DK : L / R;
   uint64_t cyc = SOMHOP_HLS_L0 + (loaded ? (uint64_t)M * Q + 8u : 0u);
   if (N == 0) return cyc;
   const uint64_t nb = (N + S - 1u) / S, last = N - (nb - 1u) * S;

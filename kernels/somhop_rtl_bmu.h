@@ -51,7 +51,10 @@ static inline uint64_t somhop_rtl_bmu_cycles(const somhop_rtl_bmu_cfg *c, uint32
   if (M == 0 || M > c->max_m || D == 0 || D > c->max_d) return t;
   const uint64_t Q = SOMHOP_SOM_STRIDE(D) / 4u, G = ((uint64_t)M + c->L - 1u) / c->L;
   if (G * Q > c->max_cb / (4u * c->L)) return t; /* above the bank capacity */
-  const uint64_t LR = c->L / c->R, P = D > LR ? D : LR;
+  /* Split: a call of N <= S/4 (S/2) samples gives each sample F = 4 (2) array rows, which take
+   * the 4 features of a codebook quad in 1 (2) cycles: DK issue cycles per group. */
+  const uint64_t DK = (uint64_t)N * 4u <= c->S ? Q : (uint64_t)N * 2u <= c->S ? 2u * Q : D;
+  const uint64_t LR = c->L / c->R, P = DK > LR ? DK : LR;
   if (!kept) t += Lm + SOMHOP_RTL_BMU_T_LOAD + (uint64_t)M * Q;
   if (N == 0) return t + (kept ? 0u : 1u);
   /* Blocks: tf = cycle of the last quad taken, I = block start, rel = buffer released
@@ -63,7 +66,7 @@ static inline uint64_t somhop_rtl_bmu_cycles(const somhop_rtl_bmu_cfg *c, uint32
     const int64_t fs = tf_prev + 1 > rel_m2 + 1 ? tf_prev + 1 : rel_m2 + 1;
     const int64_t tf = fs + (int64_t)(ns * Q) - 1;
     const int64_t I = I_prev + (int64_t)(G * P) > tf + 4 ? I_prev + (int64_t)(G * P) : tf + 4;
-    const int64_t rel = I + (int64_t)((G - 1u) * P + D) + 5;
+    const int64_t rel = I + (int64_t)((G - 1u) * P + DK) + 5;
     tf_prev = tf;
     I_prev = I;
     rel_m2 = rel_m1;

@@ -43,7 +43,7 @@
 module som_bmu #(
   parameter int unsigned S         = 8,     // samples per block (array rows)
   parameter int unsigned L         = 256,   // neurons per group (array columns)
-  parameter int unsigned R         = (L >= 64) ? L / 64 : 1, // columns drained per cycle
+  parameter int unsigned R         = (L >= 16) ? L / 16 : 1, // columns drained per cycle
   parameter int unsigned MAX_M     = 2048,  // SOMHOP_BMU_MAX_M (neurons)
   parameter int unsigned MAX_D     = 1024,  // SOMHOP_BMU_MAX_D (features)
   parameter int unsigned MAX_CB    = 0,     // SOMHOP_BMU_MAX_CB, elements; 0 = min(MAX_M*MAX_D, 2^20)
@@ -277,7 +277,10 @@ module som_bmu #(
   // derived in StSetup / StMul
   logic [Q_W-1:0]   qn_q;             // quads per row
   logic [G_W-1:0]   g_q;              // groups
-  logic [P_W-1:0]   p_q;              // cycles per group, max(D, L/R)
+  logic [P_W-1:0]   dk_q;             // issue cycles per group: D, 2Q or Q (split F = 1, 2, 4)
+  logic [P_W-1:0]   pm1_q, dkm1_q;    // P - 1 (P = max(DK, L/R) cycles per group), DK - 1
+  logic [Q_W-1:0]   qnm1_q;           // Q - 1
+  logic [1:0]       lf_q;             // log2 F: rows per sample (F = 4 if 4N <= S, 2 if 2N <= S)
   logic [63:0]      lmask_q;          // element mask of a row's last quad
   logic             size_ok_q, hit_q;
   logic [CNT_W-1:0] mq_q, nq_q;       // M*Q, N*Q quads (sequential multiply)
@@ -308,7 +311,16 @@ module som_bmu #(
       size_ok_q <= m_q != 0 && m_q <= MAX_M && d_q != 0 && d_q <= MAX_D;
       qn_q      <= Q_W'((d_q + 32'd3) >> 2);
       g_q       <= G_W'((m_q + L - 1) >> LOG_L);
-      p_q       <= (d_q > LR) ? P_W'(d_q) : P_W'(LR);
+      if (n_q <= S / 4) begin
+        lf_q <= 2'd2;
+        dk_q <= P_W'((d_q + 32'd3) >> 2);
+      end else if (n_q <= S / 2) begin
+        lf_q <= 2'd1;
+        dk_q <= P_W'(((d_q + 32'd3) >> 2) << 1);
+      end else begin
+        lf_q <= 2'd0;
+        dk_q <= P_W'(d_q);
+      end
       unique case (d_q[1:0])
         2'd1:    lmask_q <= 64'h0000_0000_0000_FFFF;
         2'd2:    lmask_q <= 64'h0000_0000_FFFF_FFFF;
@@ -326,6 +338,9 @@ module som_bmu #(
       mul_n_q   <= '0;
     end
     if (state_q == StMul) begin   // shift-and-add: M*Q and N*Q, Q_W cycles
+      pm1_q  <= (32'(dk_q) > LR) ? dk_q - 1'b1 : P_W'(LR - 1);
+      dkm1_q <= dk_q - 1'b1;
+      qnm1_q <= qn_q - 1'b1;
       if (mul_b_q[0]) begin
         mq_q <= mq_q + mul_am_q;
         nq_q <= nq_q + mul_an_q;
@@ -403,11 +418,12 @@ module som_bmu #(
   logic              uv_q;            // ub_q holds quads not yet taken (reset)
   logic [$clog2(QB+1)-1:0] up_q;      // next quad of the beat
   logic [CNT_W-1:0]  ul_q;            // quads of the stream not yet taken
+  logic              ul_one_q;        // ul_q == 1 (registered)
   logic              u_take, u_ready, u_lastq;
   logic [63:0]       u_quad;
 
   assign u_quad  = ub_q[64 * up_q[$clog2(QB)-1:0] +: 64];
-  assign u_lastq = 32'(up_q) == QB - 1 || ul_q == CNT_W'(1);
+  assign u_lastq = 32'(up_q) == QB - 1 || ul_one_q;
   assign u_take  = uv_q && u_ready;
   assign rd_ready = (state_q == StLoad || state_q == StRun) && (!uv_q || (u_take && u_lastq));
 
@@ -417,11 +433,13 @@ module som_bmu #(
       uv_q <= 1'b0;
       up_q <= '0;
       ul_q <= '0;
+      ul_one_q <= 1'b0;
     end else begin
       if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
         uv_q <= 1'b0;
         up_q <= '0;
         ul_q <= (state_q == StDecide && !(keep_q && hit_q)) ? mq_q : nq_q;
+        ul_one_q <= ((state_q == StDecide && !(keep_q && hit_q)) ? mq_q : nq_q) == CNT_W'(1);
       end else begin
         if (rd_valid && rd_ready) begin
           uv_q <= 1'b1;
@@ -431,7 +449,10 @@ module som_bmu #(
         end else if (u_take) begin
           up_q <= up_q + 1'b1;
         end
-        if (u_take) ul_q <= ul_q - 1'b1;
+        if (u_take) begin
+          ul_q     <= ul_q - 1'b1;
+          ul_one_q <= ul_q == CNT_W'(2);
+        end
       end
     end
   end
@@ -441,7 +462,7 @@ module som_bmu #(
   logic [31:0]    wrow_q;             // row (neuron m in LOAD, sample in RUN)
   logic           w_rowlast;
   logic [63:0]    w_quad;
-  assign w_rowlast = wj_q == qn_q - 1'b1;
+  assign w_rowlast = wj_q == qnm1_q;
   assign w_quad    = w_rowlast ? (u_quad & lmask_q) : u_quad;
 
   // square-sum pipeline (shared): quad -> 4 squares -> sum -> row accumulator
@@ -526,11 +547,7 @@ module som_bmu #(
   assign ld_done = state_q == StLoad && ld_tail_q == 3'd4;
 
   // ww banks: neuron m at bank m mod R, word m div R (written from the square-sum pipeline).
-  logic [DW-1:0] ww_mem [R][WW_DEP];
-  always_ff @(posedge ap_clk) begin
-    if (sacc_v_q && state_q == StLoad)
-      ww_mem[sacc_row_q[RN_W-1:0] & RN_W'(R - 1)][WA_W'(sacc_row_q >> LOG_R)] <= sacc_q;
-  end
+  // (the banks themselves are generate blocks g_wbank next to their read registers)
 
   // ---- sample double buffer ------------------------------------------------------------------
   // RUN: quad j of sample n of a block -> sample bank (n mod S), word buf*MAX_Q + j.
@@ -541,6 +558,7 @@ module som_bmu #(
   logic [S_W-1:0]  frow_q;            // row being filled
   logic [S_W-1:0]  fns_q [2];         // samples in each buffer's block
   logic [31:0]     fleft_q;           // samples not yet filled (reset)
+  logic            fleft_nz_q, fleft_one_q;   // fleft_q != 0, == 1 (registered)
   logic            fill_ok, f_take;
   logic            xw_v_q;
   logic [SR_W-1:0] xw_row_q;
@@ -552,7 +570,7 @@ module som_bmu #(
   logic            release_v;         // the block in buffer release_b has been captured
   logic            release_b;
 
-  assign fill_ok = state_q == StRun && !held_q[fbuf_q] && fleft_q != 0;
+  assign fill_ok = state_q == StRun && !held_q[fbuf_q] && fleft_nz_q;
   assign f_take  = state_q == StRun && u_take;
 
   always_ff @(posedge ap_clk) begin
@@ -561,7 +579,7 @@ module som_bmu #(
     xw_data_q <= w_quad;
     if (sacc_v_q && state_q == StRun)
       xx_q[sacc_row_q[31]][sacc_row_q[SR_W-1:0]] <= sacc_q;
-    if (f_take && w_rowlast && (frow_q == S_W'(S - 1) || fleft_q == 32'd1))
+    if (f_take && w_rowlast && (frow_q == S_W'(S - 1) || fleft_one_q))
       fns_q[fbuf_q] <= frow_q + 1'b1;
     if (!rst_n_q) begin
       xw_v_q <= 1'b0;
@@ -571,6 +589,8 @@ module som_bmu #(
       fbuf_q <= 1'b0;
       frow_q <= '0;
       fleft_q <= '0;
+      fleft_nz_q <= 1'b0;
+      fleft_one_q <= 1'b0;
       for (int i = 0; i < 3; i++) fdone_v_q[i] <= 1'b0;
     end else begin
       xw_v_q <= f_take;
@@ -581,10 +601,14 @@ module som_bmu #(
         fbuf_q  <= 1'b0;
         frow_q  <= '0;
         fleft_q <= n_q;
+        fleft_nz_q <= n_q != 0;
+        fleft_one_q <= n_q == 32'd1;
       end else begin
         if (f_take && w_rowlast) begin
           fleft_q <= fleft_q - 1'b1;
-          if (frow_q == S_W'(S - 1) || fleft_q == 32'd1) begin
+          fleft_nz_q <= !fleft_one_q;
+          fleft_one_q <= fleft_q == 32'd2;
+          if (frow_q == S_W'(S - 1) || fleft_one_q) begin
             frow_q <= '0;
             fbuf_q <= !fbuf_q;
           end else begin
@@ -594,7 +618,7 @@ module som_bmu #(
         for (int b = 0; b < 2; b++) begin
           if (fdone_v_q[2] && fdone_b_q[2] == b[0]) full_q[b] <= 1'b1;
           if (i_start && (act_q ? !cbuf_q : cbuf_q) == b[0]) started_q[b] <= 1'b1;
-          if (f_take && w_rowlast && (frow_q == S_W'(S - 1) || fleft_q == 32'd1) &&
+          if (f_take && w_rowlast && (frow_q == S_W'(S - 1) || fleft_one_q) &&
               fbuf_q == b[0])
             held_q[b] <= 1'b1;
           if (release_v && release_b == b[0]) begin
@@ -605,7 +629,7 @@ module som_bmu #(
         end
       end
       // block complete when its last row sum reaches xx_q (3 stages after the take)
-      fdone_v_q[0] <= f_take && w_rowlast && (frow_q == S_W'(S - 1) || fleft_q == 32'd1);
+      fdone_v_q[0] <= f_take && w_rowlast && (frow_q == S_W'(S - 1) || fleft_one_q);
       fdone_v_q[1] <= fdone_v_q[0];
       fdone_v_q[2] <= fdone_v_q[1];
     end
@@ -624,13 +648,13 @@ module som_bmu #(
   logic [2:0]      rf_cnt_q;          // blocks in the record FIFO (reset)
   logic            i_end, i_start, i_issue, i_glast, i_last_c;
 
-  assign i_last_c = ic_q == p_q - 1'b1;
+  assign i_last_c = ic_q == pm1_q;
   assign i_glast  = ig_q == g_q - 1'b1;
   assign i_end    = act_q && i_last_c && i_glast;
   assign i_start  = state_q == StRun && (!act_q || i_end) && full_q[act_q ? !cbuf_q : cbuf_q] &&
                     !started_q[act_q ? !cbuf_q : cbuf_q] &&
                     32'(inflight_q) + 32'(rf_cnt_q) < BF - 1;
-  assign i_issue  = act_q && 32'(ic_q) < d_q;
+  assign i_issue  = act_q && ic_q < dk_q;
 
   always_ff @(posedge ap_clk) begin
     if (!rst_n_q) begin
@@ -680,7 +704,7 @@ module som_bmu #(
   always_comb begin
     im0.v     = i_issue;
     im0.first = ic_q == '0;
-    im0.last  = 32'(ic_q) == d_q - 1;
+    im0.last  = ic_q == dkm1_q;
     im0.glast = i_glast;
     im0.buf_  = cbuf_q;
     im0.g     = ig_q;
@@ -705,27 +729,38 @@ module som_bmu #(
 
   logic [CA_W-1:0] i_caddr;
   logic [XA_W-1:0] i_xaddr;
-  assign i_caddr = ibase_q + CA_W'(ic_q[P_W-1:2]);
-  assign i_xaddr = (cbuf_q ? XA_W'(MAX_Q) : XA_W'(0)) + XA_W'(ic_q[P_W-1:2]);
+  // quad of the issue cycle: k div 4 (F = 1), c div 2 (F = 2), c (F = 4)
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [P_W-1:0] i_quad;             // (< MAX_Q: the top bit is never used)
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign i_quad  = (lf_q == 2'd2) ? ic_q : (lf_q == 2'd1) ? (ic_q >> 1) : (ic_q >> 2);
+  assign i_caddr = ibase_q + CA_W'(i_quad);
+  assign i_xaddr = (cbuf_q ? XA_W'(MAX_Q) : XA_W'(0)) + XA_W'(i_quad);
 
   // ---- memories: write port (load/fill), registered read + output register -------------------
-  logic [63:0] cb_mem [L][CB_DEP];
+  // One memory per bank (a generate block each): one write and one read port per array, so
+  // the tools map every bank to its own RAM instead of replicating one L-read-port array.
   logic [63:0] cb_raw_q [L];
   logic [63:0] cb_o_q [L];
-  logic [63:0] x_mem [S][XB_DEP];
   logic [63:0] x_raw_q [S];
   logic [63:0] x_o_q [S];
 
-  always_ff @(posedge ap_clk) begin
-    if (cbw_v_q) cb_mem[cbw_lane_q & LN_W'(L - 1)][cbw_addr_q] <= cbw_data_q;
-    if (xw_v_q) x_mem[xw_row_q][xw_addr_q] <= xw_data_q;
-    if (i_issue) begin
-      for (int l = 0; l < L; l++) cb_raw_q[l] <= cb_mem[l][i_caddr];
-      for (int s = 0; s < S; s++) x_raw_q[s] <= x_mem[s][i_xaddr];
+  for (genvar l = 0; l < L; l++) begin : g_cbank
+    (* no_rw_check *)  // a read never needs the word written in the same cycle
+    logic [63:0] mem [CB_DEP];
+    always_ff @(posedge ap_clk) begin
+      if (cbw_v_q && (cbw_lane_q & LN_W'(L - 1)) == LN_W'(l)) mem[cbw_addr_q] <= cbw_data_q;
+      cb_raw_q[l] <= mem[i_caddr];    // every cycle: stage 1 keeps only issued reads (im1.v)
+      if (im1.v) cb_o_q[l] <= cb_raw_q[l];
     end
-    if (im1.v) begin
-      for (int l = 0; l < L; l++) cb_o_q[l] <= cb_raw_q[l];
-      for (int s = 0; s < S; s++) x_o_q[s] <= x_raw_q[s];
+  end
+  for (genvar s = 0; s < S; s++) begin : g_xbank
+    (* no_rw_check *)  // a read never needs the word written in the same cycle
+    logic [63:0] mem [XB_DEP];
+    always_ff @(posedge ap_clk) begin
+      if (xw_v_q && xw_row_q == SR_W'(s)) mem[xw_addr_q] <= xw_data_q;
+      x_raw_q[s] <= mem[i_xaddr];
+      if (im1.v) x_o_q[s] <= x_raw_q[s];
     end
   end
 
@@ -736,15 +771,33 @@ module som_bmu #(
   // Each cell (s, l): M register prod = x_s * w_l (16 x 16 unsigned), P register acc (DW bits),
   // and a shadow register sh that captures acc at a group's end and then shifts R columns
   // towards column 0 per drain cycle (columns 0..R-1 are the row's taps).
-  logic [15:0]   wa_q [L];            // codebook element (B register)
+  // Split (F rows per sample, batches of N <= S/F): row s works on sample s div F and, in
+  // issue cycle c, on element e(s) of quad i_quad(c): e = c mod 4 (F = 1),
+  // 2 (c mod 2) + s mod 2 (F = 2), s mod 4 (F = 4). Rows with equal s mod NB share B.
+  localparam int unsigned NB = (S < 4) ? S : 4;   // distinct codebook-element selects
+  logic [15:0]   wa_q [NB][L];        // codebook element (B register) of rows s mod NB
   logic [15:0]   xa_q [S];            // sample element (A register)
   logic          cap;                 // acc holds a finished group this cycle
   logic          dr_act_q;            // drain running (reset)
 
+  function automatic logic [1:0] esel(input logic [1:0] lf, input logic [1:0] sel,
+                                      input logic [1:0] row);
+    if (lf == 2'd2) esel = row;
+    else if (lf == 2'd1) esel = {sel[0], row[0]};
+    else esel = sel;
+  endfunction
+
+  for (genvar b = 0; b < NB; b++) begin : g_bsel
+    logic [1:0] e;
+    assign e = esel(lf_q, im2.sel, 2'(b));
+    for (genvar l = 0; l < L; l++) begin : g_col
+      always_ff @(posedge ap_clk) if (im2.v) wa_q[b][l] <= cb_o_q[l][16 * e +: 16];
+    end
+  end
   always_ff @(posedge ap_clk) begin
     if (im2.v) begin
-      for (int l = 0; l < L; l++) wa_q[l] <= cb_o_q[l][16 * im2.sel +: 16];
-      for (int s = 0; s < S; s++) xa_q[s] <= x_o_q[s][16 * im2.sel +: 16];
+      for (int s = 0; s < S; s++)
+        xa_q[s] <= x_o_q[s >> lf_q][16 * esel(lf_q, im2.sel, 2'(s)) +: 16];
     end
   end
 
@@ -761,7 +814,7 @@ module som_bmu #(
         assign sh_next = sh;
       end
       always_ff @(posedge ap_clk) begin
-        if (im3.v) prod <= 32'(xa_q[s]) * 32'(wa_q[l]);
+        if (im3.v) prod <= 32'(xa_q[s]) * 32'(wa_q[s % NB][l]);
         if (im4.v) acc <= (im4.first ? DW'(0) : acc) + DW'(prod);
         if (cap) sh <= acc;
         else if (dr_act_q) sh <= sh_next;
@@ -784,7 +837,7 @@ module som_bmu #(
 
   always_ff @(posedge ap_clk) begin
     if (cap) begin
-      for (int s = 0; s < S; s++) xxc_q[s] <= xx_q[im5.buf_][s];
+      for (int s = 0; s < S; s++) xxc_q[s] <= xx_q[im5.buf_][s >> lf_q];
       dr_c_q     <= '0;
       dr_g_q     <= im5.g;
       dr_glast_q <= im5.glast;
@@ -824,6 +877,17 @@ module som_bmu #(
   logic [DW-1:0]   ww_raw_q [R], ww_o_q [R];
   logic [DW+1:0]   sum_q [S][R];      // T3: |x|^2 + |w|^2
   logic [KEY_W-1:0] key_q [S][R];     // T4
+  logic            real_q [R];        // T3: tap r is a real neuron (m + r < M)
+
+  for (genvar r = 0; r < R; r++) begin : g_wbank
+    (* no_rw_check *)  // a read never needs the word written in the same cycle
+    logic [DW-1:0] mem [WW_DEP];
+    always_ff @(posedge ap_clk) begin
+      if (sacc_v_q && state_q == StLoad && (sacc_row_q[RN_W-1:0] & RN_W'(R - 1)) == RN_W'(r))
+        mem[WA_W'(sacc_row_q >> LOG_R)] <= sacc_q;
+      ww_raw_q[r] <= mem[dr_wa_q];
+    end
+  end
 
   always_comb begin
     dm0.v     = dr_act_q;
@@ -846,20 +910,24 @@ module som_bmu #(
       dm3q <= dm2q;
     end
     // T1
-    for (int r = 0; r < R; r++) ww_raw_q[r] <= ww_mem[r][dr_wa_q];
     for (int s = 0; s < S; s++) begin
       for (int r = 0; r < R; r++) tap0_q[s][r] <= taps[s][r];
       xxd0_q[s] <= xxc_q[s];
     end
-    // T2
+    // T2 (split F >= 2: even rows add the odd row below: partial sums of one sample)
     for (int r = 0; r < R; r++) ww_o_q[r] <= ww_raw_q[r];
     for (int s = 0; s < S; s++) begin
-      for (int r = 0; r < R; r++) tap1_q[s][r] <= tap0_q[s][r];
+      for (int r = 0; r < R; r++)
+        if (s % 2 == 0 && s + 1 < S && lf_q != 2'd0) tap1_q[s][r] <= tap0_q[s][r] + tap0_q[s + 1][r];
+        else tap1_q[s][r] <= tap0_q[s][r];
       xxd1_q[s] <= xxd0_q[s];
     end
-    // T3
+    // T3 (split F = 4: rows 4i add row 4i + 2)
     for (int s = 0; s < S; s++)
-      for (int r = 0; r < R; r++) tap2_q[s][r] <= tap1_q[s][r];
+      for (int r = 0; r < R; r++)
+        if (s % 4 == 0 && s + 2 < S && lf_q == 2'd2) tap2_q[s][r] <= tap1_q[s][r] + tap1_q[s + 2][r];
+        else tap2_q[s][r] <= tap1_q[s][r];
+    for (int r = 0; r < R; r++) real_q[r] <= 32'(dm1q.m) + r < m_q;
     for (int s = 0; s < S; s++)
       for (int r = 0; r < R; r++) sum_q[s][r] <= (DW + 2)'(xxd1_q[s]) + (DW + 2)'(ww_o_q[r]);
     // T4: d = sum - 2acc (exact, non-negative); phantom neurons get the all-ones key
@@ -867,7 +935,7 @@ module som_bmu #(
       for (int r = 0; r < R; r++) begin
         logic [DW+1:0] d;
         d = sum_q[s][r] - ((DW + 2)'(tap2_q[s][r]) << 1);
-        if (32'(dm2q.m) + r < m_q) key_q[s][r] <= {d[DW-1:0], IDX_W'(32'(dm2q.m) + r)};
+        if (real_q[r]) key_q[s][r] <= {d[DW-1:0], IDX_W'(32'(dm2q.m) + r)};
         else key_q[s][r] <= '1;
       end
   end
@@ -939,6 +1007,7 @@ module som_bmu #(
   logic [$clog2(BF)-1:0] rf_wp_q, rf_rp_q;
   logic [SR_W-1:0]  rf_i_q;           // next record of the head block
   logic [31:0]      rec_left_q;       // records of the call not yet packed (reset)
+  logic             rec_one_q;        // rec_left_q == 1 (registered)
   logic             rf_pop_rec, rf_pop_blk, rf_push;
   logic [DATA_W-1:0] pk_q, out_q;
   logic [DATA_W/8-1:0] out_strb_q;
@@ -955,7 +1024,7 @@ module som_bmu #(
   endfunction
 
   assign rf_push    = rec_v_q;
-  assign pk_flush   = pk_n_q == ($clog2(RPB+1))'(RPB - 1) || rec_left_q == 32'd1;
+  assign pk_flush   = pk_n_q == ($clog2(RPB+1))'(RPB - 1) || rec_one_q;
   assign rf_pop_rec = rf_cnt_q != '0 && !(pk_flush && out_v_q && !wr_ready);
   assign rf_pop_blk = rf_pop_rec && S_W'(rf_i_q) == rf_ns[rf_rp_q] - 1'b1;
   assign wr_valid   = out_v_q;
@@ -965,7 +1034,10 @@ module som_bmu #(
 
   always_ff @(posedge ap_clk) begin
     if (rf_push) begin
-      for (int s = 0; s < S; s++) rf_mem[rf_wp_q][s] <= record(rb_q[s], rs_q[s], second_q);
+      for (int s = 0; s < S; s++)   // record s: row s F (split) or row s
+        if (lf_q == 2'd2 && 4 * s < S) rf_mem[rf_wp_q][s] <= record(rb_q[4 * s], rs_q[4 * s], second_q);
+        else if (lf_q == 2'd1 && 2 * s < S) rf_mem[rf_wp_q][s] <= record(rb_q[2 * s], rs_q[2 * s], second_q);
+        else rf_mem[rf_wp_q][s] <= record(rb_q[s], rs_q[s], second_q);
       rf_ns[rf_wp_q] <= rec_ns_q;
     end
     if (rf_pop_rec) begin
@@ -986,9 +1058,15 @@ module som_bmu #(
       pk_n_q     <= '0;
       out_v_q    <= 1'b0;
       rec_left_q <= '0;
+      rec_one_q  <= 1'b0;
     end else begin
-      if (state_q == StDecide || (state_q == StLoad && ld_done)) rec_left_q <= n_q;
-      else if (rf_pop_rec) rec_left_q <= rec_left_q - 1'b1;
+      if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
+        rec_left_q <= n_q;
+        rec_one_q  <= n_q == 32'd1;
+      end else if (rf_pop_rec) begin
+        rec_left_q <= rec_left_q - 1'b1;
+        rec_one_q  <= rec_left_q == 32'd2;
+      end
       if (rf_push) rf_wp_q <= rf_wp_q + 1'b1;
       if (rf_pop_blk) rf_rp_q <= rf_rp_q + 1'b1;
       if (rf_pop_rec) rf_i_q <= rf_pop_blk ? '0 : rf_i_q + 1'b1;

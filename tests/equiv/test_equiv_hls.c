@@ -411,7 +411,7 @@ static void cycle_model(void) {
 static void array_edges(void) {
   const uint32_t L = SOMHOP_CFG_BMU_L, S = SOMHOP_CFG_BMU_S;
   const uint32_t ms[] = {1, L - 1, L, L + 1, 2 * L - 1, 2 * L + 1, SOMHOP_BMU_MAX_M};
-  const uint32_t ns[] = {1, S - 1, S, S + 1, 2 * S + 1};
+  const uint32_t ns[] = {1, S / 4, S / 2, S / 2 + 1, S - 1, S, S + 1, 2 * S + 1}; /* split: N <= S/2 */
   uint32_t bad = 0, runs = 0;
   uint64_t s = 7;
   for (size_t a = 0; a < sizeof ms / sizeof ms[0]; a++)

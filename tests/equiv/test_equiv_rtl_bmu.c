@@ -281,6 +281,16 @@ static void bmu_edges(rig *r, uint64_t seed) {
   edge(r, seed, id++, "flags 0xFFFFFFFD (no SECOND)", 40, 9, 4, 0xFFFFFFFDu, -1, -1, 0);
   edge(r, seed, id++, "flags 0xFFFFFFFF", 40, 9, 4, 0xFFFFFFFFu, -1, -1, 0);
   edge(r, seed, id++, "N = 300 D = 4 (record-bound stream)", 17, 4, 300, 1, -1, -1, 0);
+  /* split mode (N <= S/2: F = 2 or 4 array rows per sample, partial sums added in the drain) */
+  edge(r, seed, id++, "split N = 1, D = MAX_D, all 65535 vs 0", MC, MD, 1, 1, 65535, 0, 0);
+  edge(r, seed, id++, "split N = 1, D = MAX_D, all 0 vs 65535", MC, MD, 1, 1, 0, 65535, 0);
+  edge(r, seed, id++, "split N = 1, M = MAX_M, 3-value alphabet (ties)", MM, 17, 1, 1, -1, -1, 3);
+  edge(r, seed, id++, "split N = 1, D = 1", 2 * L + 1, 1, 1, 1, -1, -1, 0);
+  edge(r, seed, id++, "split N = 1, D = 6 (odd quad count, padded quad)", 3 * L - 1, 6, 1, 1, -1, -1, 0);
+  if (S >= 2) edge(r, seed, id++, "split N = S/2", L + 3, 23, S / 2, 1, -1, -1, 5);
+  if (S >= 4) edge(r, seed, id++, "split N = S/4", L + 5, 30, S / 4, 1, -1, -1, 5);
+  if (S >= 4) edge(r, seed, id++, "split N = S/4 + 1 (F = 2)", 2 * L - 3, 30, S / 4 + 1, 1, -1, -1, 5);
+  edge(r, seed, id++, "N = S/2 + 1 (no split)", L + 1, 9, S / 2 + 1, 1, -1, -1, 5);
   {
     const uint32_t ms[] = {L - 1, L, L + 1, 2 * L - 1, 2 * L, 2 * L + 1};
     const uint32_t ns[] = {S - 1, S, S + 1, 2 * S + 1, 4 * S};
