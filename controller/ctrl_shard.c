@@ -464,7 +464,7 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
     }
   }
   int rc = 0, completed = 0, running = 0, created = 0, failed_now = 0, waiting_slot = 0;
-  char fatal_reason[64] = "", fatal_msg[1500] = "", slot_msg[220] = "";
+  char fatal_reason[64] = "", fatal_msg[1500] = "", slot_msg[520] = "";
   cJSON *events = cJSON_CreateArray(); /* Warning messages, posted once the status is written */
   double oldest_wait = -1;
   create_list cl = {NULL, 0, 0};
@@ -509,7 +509,7 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
       }
       int fit = -1;
       double since = 0;
-      char pm[200] = "";
+      char pm[512] = "";
       if (want_shard(r, i, A + 1, pool, fpgas, prio, &fit, pm, sizeof pm, &since, &cl) < 0) rc = -1;
       if (fit == CTRL_FIT_BUSY || fit == CTRL_FIT_NO_NODE) {
         waiting_slot++;
@@ -575,7 +575,7 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
       if (inflight) {
         int fit;
         double since;
-        char pm[200];
+        char pm[512];
         if (want_shard(r, i, A, pool, fpgas, prio, &fit, pm, sizeof pm, &since, &cl) < 0) rc = -1;
         continue;
       }
