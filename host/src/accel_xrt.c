@@ -532,10 +532,18 @@ static int resident_put(somhop_xrt *a, xcu *u, const void *data, size_t bytes, u
   return bo_sync(a, &u->res, bytes, SYNC_TO_DEVICE, in);
 }
 
-/* Wait for the runs of one call; fold the per-CU timing into a->last. */
-static int wait_runs(somhop_xrt *a, xcu **cus, xh *runs, uint32_t n, const char *kname) {
+/* Start the n runs of one call, then wait for every run that started, even after a failure;
+ * *secs = the wall time from the first start to the last completion. */
+static int start_wait_runs(somhop_xrt *a, xcu **cus, xh *runs, uint32_t n, const char *kname, double *secs) {
   int r = 0;
-  for (uint32_t i = 0; i < n; i++) {
+  double t0 = now_s();
+  uint32_t started = 0;
+  for (; started < n; started++)
+    if (X.RunStart(runs[started]) != 0) {
+      r = xrt_fail(a, NULL, SOMHOP_EOCL, "xrtRunStart", cus[started]->name);
+      break;
+    }
+  for (uint32_t i = 0; i < started; i++) {
     if (!runs[i]) continue;
     int st = X.RunWait(runs[i]);
     if (st != ERT_COMPLETED && !r) {
@@ -546,6 +554,7 @@ static int wait_runs(somhop_xrt *a, xcu **cus, xh *runs, uint32_t n, const char 
                   why && why[0] ? ": " : "", why ? why : "");
     }
   }
+  *secs = now_s() - t0;
   return r;
 }
 
@@ -626,7 +635,6 @@ int somhop_xrt_som_bmu(somhop_xrt *a, const uint16_t *codebook, const uint16_t *
   memset(bx, 0, sizeof bx);
   memset(bo, 0, sizeof bo);
   flags &= ~SOMHOP_BMU_FLAG_KEEP;
-  double tk0 = 0;
   for (uint32_t i = 0; i < ncu; i++) {
     xcu *u = cus[i] = &a->bmu[i];
     int kept = 0;
@@ -651,19 +659,8 @@ int somhop_xrt_som_bmu(somhop_xrt *a, const uint16_t *codebook, const uint16_t *
       goto out;
     }
   }
-  tk0 = now_s();
-  uint32_t started = 0;
-  for (; started < ncu; started++)
-    if (X.RunStart(runs[started]) != 0) {
-      r = xrt_fail(a, NULL, SOMHOP_EOCL, "xrtRunStart", cus[started]->name);
-      break;
-    }
-  {
-    int w = wait_runs(a, cus, runs, started, "som_bmu"); /* every started run, even after a failure */
-    if (!r) r = w;
-  }
-  double kmeas = now_s() - tk0;
-  if (r) goto out;
+  double kmeas = 0;
+  if ((r = start_wait_runs(a, cus, runs, ncu, "som_bmu", &kmeas))) goto out;
   for (uint32_t i = 0; i < ncu; i++) {
     size_t ob = (size_t)cnt[i] * SOMHOP_BMU_RECORD_WORDS * 4u;
     if ((r = bo_sync(a, &bo[i], ob, SYNC_FROM_DEVICE, &outx))) goto out;
@@ -707,7 +704,6 @@ int somhop_xrt_hopfield_update(somhop_xrt *a, const int16_t *W, const uint64_t *
   memset(bp, 0, sizeof bp);
   memset(bs, 0, sizeof bs);
   memset(bw, 0, sizeof bw);
-  double tk0 = 0;
   for (uint32_t i = 0; i < ncu; i++) {
     xcu *u = cus[i] = &a->hop[i];
     int kept = 0;
@@ -733,19 +729,8 @@ int somhop_xrt_hopfield_update(somhop_xrt *a, const int16_t *W, const uint64_t *
       goto out;
     }
   }
-  tk0 = now_s();
-  uint32_t started = 0;
-  for (; started < ncu; started++)
-    if (X.RunStart(runs[started]) != 0) {
-      r = xrt_fail(a, NULL, SOMHOP_EOCL, "xrtRunStart", cus[started]->name);
-      break;
-    }
-  {
-    int w = wait_runs(a, cus, runs, started, "hopfield_update"); /* every started run, even after a failure */
-    if (!r) r = w;
-  }
-  double kmeas = now_s() - tk0;
-  if (r) goto out;
+  double kmeas = 0;
+  if ((r = start_wait_runs(a, cus, runs, ncu, "hopfield_update", &kmeas))) goto out;
   for (uint32_t i = 0; i < ncu; i++) {
     size_t pb = (size_t)cnt[i] * words * 8u, cb = (size_t)cnt[i] * 4u;
     if ((r = bo_sync(a, &bs[i], pb, SYNC_FROM_DEVICE, &outx)) || (r = bo_sync(a, &bw[i], cb, SYNC_FROM_DEVICE, &outx)))
