@@ -18,14 +18,19 @@
 static const char *const backend_names[SOMHOP_BACKEND_COUNT] = {"cpu", "ref", "sw_emu", "hw_emu",
                                                                 "hw"};
 
-int somhop_backend_parse(const char *name, int *out, somhop_err *err) {
-  for (int i = 0; name && i < SOMHOP_BACKEND_COUNT; i++)
-    if (strcmp(name, backend_names[i]) == 0) {
+/* *out = the index of name in names[0..n), else an error naming what was expected. */
+static int parse_name(const char *const *names, int n, const char *what, const char *expected, const char *name,
+                      int *out, somhop_err *err) {
+  for (int i = 0; name && i < n; i++)
+    if (strcmp(name, names[i]) == 0) {
       *out = i;
       return 0;
     }
-  return somhop_err_set(err, SOMHOP_EINVAL, "unknown backend '%s' (expected cpu|ref|sw_emu|hw_emu|hw)",
-                        name ? name : "(null)");
+  return somhop_err_set(err, SOMHOP_EINVAL, "unknown %s '%s' (expected %s)", what, name ? name : "(null)", expected);
+}
+
+int somhop_backend_parse(const char *name, int *out, somhop_err *err) {
+  return parse_name(backend_names, SOMHOP_BACKEND_COUNT, "backend", "cpu|ref|sw_emu|hw_emu|hw", name, out, err);
 }
 
 const char *somhop_backend_name(int backend) {
@@ -35,13 +40,7 @@ const char *somhop_backend_name(int backend) {
 static const char *const runtime_names[SOMHOP_RUNTIME_COUNT] = {"opencl", "xrt"};
 
 int somhop_runtime_parse(const char *name, int *out, somhop_err *err) {
-  for (int i = 0; name && i < SOMHOP_RUNTIME_COUNT; i++)
-    if (strcmp(name, runtime_names[i]) == 0) {
-      *out = i;
-      return 0;
-    }
-  return somhop_err_set(err, SOMHOP_EINVAL, "unknown runtime '%s' (expected opencl|xrt)",
-                        name ? name : "(null)");
+  return parse_name(runtime_names, SOMHOP_RUNTIME_COUNT, "runtime", "opencl|xrt", name, out, err);
 }
 
 const char *somhop_runtime_name(int runtime) {
