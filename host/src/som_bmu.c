@@ -365,7 +365,7 @@ uint64_t somhop_bmu_plan_rescans(const somhop_bmu_plan *p) { return p ? p->resca
 
 const char *somhop_bmu_plan_path(const somhop_bmu_plan *p) {
   static const char *f32[] = {"f32-c", "f32-avx2", "f32-avx512"};
-  static const char *q8[] = {"f32", "q8-c", "q8-avx2", "q8-vnni512"};
+  static const char *q8[] = {"f32", "q8-c", "q8-avx2", "q8-vnni512", "q8-amx"};
   if (!p) return "none";
   if (p->q) return q8[p->qlevel];
   return f32[p->level];

@@ -55,6 +55,10 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
 #include <immintrin.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #define Q8_X86 1
 #else
 #define Q8_X86 0
@@ -63,7 +67,8 @@
 #define QPANEL 16    /* neurons per panel */
 #define QLANES 64    /* lane states per sample: lane l holds the neurons j with j % 64 == l */
 #define QGROUP 32    /* neurons padded to a multiple of this (2 panels) */
-#define QTILE 48     /* samples per tile */
+#define QTILE 48     /* samples per tile (QTILE_AMX for the AMX level: 2 x 2 blocks of 16) */
+#define QTILE_AMX 64
 #define QMT 12       /* samples per VNNI micro-tile */
 
 /* ====================================================================== */
@@ -73,11 +78,27 @@
 typedef struct cpu_caps {
   int avx2;        /* AVX2 + OS saves YMM */
   int vnni512;     /* AVX-512 F/BW/VL/VNNI + OS saves ZMM and opmask state */
-  int amx;         /* CPU reports AMX-TILE and AMX-INT8 (no AMX kernel exists) */
+  int amx_cpu;     /* CPU reports AMX-TILE and AMX-INT8, palette 1 as used here, XCR0 tile bits */
+  int amx;         /* amx_cpu, vnni512, and the OS granted this process the tile data state */
 } cpu_caps;
 
-static cpu_caps detect(void) {
-  cpu_caps c = {0, 0, 0};
+/* Linux: tile data (XFEATURE_XTILEDATA = 18) is off until the process asks
+ * (arch_prctl ARCH_REQ_XCOMP_PERM = 0x1023); ARCH_GET_XCOMP_PERM (0x1022)
+ * then reports the granted feature bits. Anything else (a kernel without
+ * the call, a refusal, another OS) means no AMX. */
+static int amx_os_grant(void) {
+#if Q8_X86 && defined(__linux__)
+  unsigned long bits = 0;
+  if (syscall(SYS_arch_prctl, 0x1023, 18) != 0) return 0;
+  if (syscall(SYS_arch_prctl, 0x1022, &bits) != 0) return 0;
+  return (bits >> 18) & 1;
+#else
+  return 0;
+#endif
+}
+
+static cpu_caps detect_once(void) {
+  cpu_caps c = {0, 0, 0, 0};
 #if Q8_X86
   unsigned a, b, cx, dx;
   if (!__get_cpuid(1, &a, &b, &cx, &dx)) return c;
@@ -86,14 +107,40 @@ static cpu_caps detect(void) {
   unsigned lo, hi;
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   int ymm_os = (lo & 0x6) == 0x6, zmm_os = (lo & 0xE6) == 0xE6;
-  if (__get_cpuid_max(0, NULL) < 7) return c;
+  int tile_os = ((lo >> 17) & 3) == 3;   /* XTILECFG and XTILEDATA enabled in XCR0 */
+  unsigned maxl = __get_cpuid_max(0, NULL);
+  if (maxl < 7) return c;
   __cpuid_count(7, 0, a, b, cx, dx);
   int avx2 = (b >> 5) & 1, f512 = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
   int vnni = (cx >> 11) & 1;
+  int amx_tile = (dx >> 24) & 1, amx_int8 = (dx >> 25) & 1;
   c.avx2 = avx2 && ymm_os;
   c.vnni512 = f512 && bw && vl && vnni && zmm_os;
-  c.amx = ((dx >> 24) & 1) && ((dx >> 25) & 1);
+  if (amx_tile && amx_int8 && tile_os && maxl >= 0x1E) {
+    /* Palette 1 must offer what the kernel configures: 8 tiles of 16 rows x
+     * 64 bytes; TMUL: K up to 16 rows of B, N up to 64 bytes. */
+    __cpuid_count(0x1D, 0, a, b, cx, dx);
+    int pal1 = a >= 1;
+    __cpuid_count(0x1D, 1, a, b, cx, dx);
+    int tiles_ok = pal1 && (b & 0xFFFF) >= 64 && (b >> 16) >= 8 && (cx & 0xFFFF) >= 16;
+    __cpuid_count(0x1E, 0, a, b, cx, dx);
+    int tmul_ok = (b & 0xFF) >= 16 && ((b >> 8) & 0xFFFF) >= 64;
+    c.amx_cpu = tiles_ok && tmul_ok;
+  }
+  c.amx = c.amx_cpu && c.vnni512 && amx_os_grant();
 #endif
+  return c;
+}
+
+/* cpuid traps to the hypervisor in a VM, and the OS request is made once:
+ * the result is kept (a benign race: every thread computes the same). */
+static cpu_caps detect(void) {
+  static cpu_caps cached;
+  static int done;   /* 0: not yet; 1: cached is valid */
+  if (__atomic_load_n(&done, __ATOMIC_ACQUIRE)) return cached;
+  cpu_caps c = detect_once();
+  cached = c;
+  __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
   return c;
 }
 
@@ -104,16 +151,18 @@ static int parse_level(const char *s) {
   if (!strcmp(s, "c")) return Q8_C;
   if (!strcmp(s, "avx2")) return Q8_AVX2;
   if (!strcmp(s, "vnni512")) return Q8_VNNI512;
+  if (!strcmp(s, "amx")) return Q8_AMX;
   return -1;
 }
 
 static int level_supported(int l, const cpu_caps *c) {
-  return l == Q8_NONE || l == Q8_C || (l == Q8_AVX2 && c->avx2) || (l == Q8_VNNI512 && c->vnni512);
+  return l == Q8_NONE || l == Q8_C || (l == Q8_AVX2 && c->avx2) || (l == Q8_VNNI512 && c->vnni512) ||
+         (l == Q8_AMX && c->amx);
 }
 
 const char *somhop__q8_level_name(int level) {
-  static const char *names[] = {"off", "c", "avx2", "vnni512"};
-  return level >= 0 && level <= Q8_VNNI512 ? names[level] : "?";
+  static const char *names[] = {"off", "c", "avx2", "vnni512", "amx"};
+  return level >= 0 && level <= Q8_AMX ? names[level] : "?";
 }
 
 int somhop_bmu_quant_force(const char *level) {
@@ -121,7 +170,6 @@ int somhop_bmu_quant_force(const char *level) {
     q8_override = -2;
     return 0;
   }
-  if (!strcmp(level, "amx")) return SOMHOP_EUNSUPPORTED;   /* no AMX kernel (see docs) */
   int l = parse_level(level);
   if (l < 0) return SOMHOP_EINVAL;
   cpu_caps c = detect();
@@ -132,7 +180,8 @@ int somhop_bmu_quant_force(const char *level) {
 
 const char *somhop_bmu_quant_cpu(void) {
   cpu_caps c = detect();
-  if (c.amx) return c.vnni512 ? "vnni512 amx(no kernel)" : "amx(no kernel)";
+  if (c.amx) return "amx vnni512";
+  if (c.amx_cpu && c.vnni512) return "vnni512 (amx refused by the OS)";
   return c.vnni512 ? "vnni512" : c.avx2 ? "avx2" : "c";
 }
 
@@ -140,17 +189,18 @@ int somhop__q8_level_for(size_t m, size_t d) {
   if (d > 65536) return Q8_NONE;   /* int32 sums: 255 * 127 * d < 2^31 */
   if (q8_override != -2) return q8_override;
   cpu_caps c = detect();
-  const char *env = getenv("SOMHOP_BMU_QUANT");   /* off|c|avx2|vnni512|auto */
+  const char *env = getenv("SOMHOP_BMU_QUANT");   /* off|c|avx2|vnni512|amx|auto */
   if (env && strcmp(env, "auto")) {
     int l = parse_level(env);
     if (l >= 0 && level_supported(l, &c)) return l;
     if (l == Q8_NONE) return Q8_NONE;
   }
   /* Default: only where the integer dot product beats the float32 FMA
-   * (VNNI), and only where the per-sample quantisation is amortised over
-   * enough neurons and features (measured; docs/cpu-backend.md). */
+   * (AMX or VNNI), and only where the per-sample quantisation is amortised
+   * over enough neurons and features (measured; docs/cpu-backend.md). */
   if (!c.vnni512) return Q8_NONE;
-  if ((d >= 64 && m >= 256) || (d >= 32 && m >= 512) || (d >= 16 && m >= 2048)) return Q8_VNNI512;
+  if ((d >= 64 && m >= 256) || (d >= 32 && m >= 512) || (d >= 16 && m >= 2048))
+    return c.amx ? Q8_AMX : Q8_VNNI512;
   return Q8_NONE;
 }
 
@@ -165,6 +215,8 @@ struct bmu_q8 {
   const float *cb32;    /* caller's float32 codebook (when cb is NULL) */
   size_t m, d;
   size_t d4;            /* d rounded up to 4 (one int32 of bytes per group) */
+  size_t xs;            /* bytes per quantised sample row: d4, or d rounded up to 64 (AMX) */
+  size_t tile;          /* samples per tile: QTILE, or QTILE_AMX */
   size_t mp;            /* m rounded up to QGROUP */
   double *cfd;          /* d: the centre c (the plan's float32 centre, exactly) */
   double *sw;           /* d: codebook step s_k (0 for a constant feature) */
@@ -173,6 +225,9 @@ struct bmu_q8 {
   double *hew;          /* d: max_j |ew_jk| */
   uint8_t *wq;          /* mp/16 panels of d4/4 groups of 64 bytes: lane l bytes 4l..4l+3
                            hold wq + 128 of neuron 16 p + l, features 4g..4g+3 */
+  int8_t *wqs;          /* AMX only: the same panels as signed wq (no offset), xs / 4
+                           groups each, so one panel's 16 groups of 64 features are one
+                           16 x 64-byte B tile */
   float *hn;            /* mp: |w'_j|^2 / 2 rounded to float; +inf for padding */
   double *hd;           /* m: |w_j|^2 / 2 of the caller's (uncentred) codebook, float64 */
   double wd_max;        /* max_j |w_j|_2, uncentred */
@@ -189,6 +244,7 @@ void somhop__q8_free(bmu_q8 *q) {
   free(q->winf);
   free(q->hew);
   free(q->wq);
+  free(q->wqs);
   free(q->hn);
   free(q->hd);
   free(q);
@@ -220,6 +276,8 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
   q->d = d;
   q->d4 = (d + 3) / 4 * 4;
   q->mp = (m + QGROUP - 1) / QGROUP * QGROUP;
+  q->xs = level == Q8_AMX ? (d + 63) / 64 * 64 : q->d4;
+  q->tile = level == Q8_AMX ? QTILE_AMX : QTILE;
   q->cfd = malloc(d * sizeof(double));
   q->sw = malloc(d * sizeof(double));
   q->isw = malloc(d * sizeof(double));
@@ -228,7 +286,10 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
   q->wq = algo_aligned3(q->mp, q->d4, 1);
   q->hn = algo_aligned3(q->mp, 1, sizeof(float));
   q->hd = malloc(m * sizeof(double));
-  if (!q->hd || !q->cfd || !q->sw || !q->isw || !q->winf || !q->hew || !q->wq || !q->hn) goto fail;
+  if (level == Q8_AMX) q->wqs = algo_aligned3(q->mp, q->xs, 1);
+  if (!q->hd || !q->cfd || !q->sw || !q->isw || !q->winf || !q->hew || !q->wq || !q->hn ||
+      (level == Q8_AMX && !q->wqs))
+    goto fail;
   double cn2 = 0;
   for (size_t k = 0; k < d; k++) {
     q->cfd[k] = (double)cf[k];
@@ -246,6 +307,7 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
     q->isw[k] = q->sw[k] > 0 ? 1.0 / q->sw[k] : 0.0;
   }
   memset(q->wq, 128, q->mp * q->d4);
+  if (q->wqs) memset(q->wqs, 0, q->mp * q->xs);
   double wn2 = 0, ew2 = 0;
   size_t g4 = q->d4 / 4;
   for (size_t j = 0; j < q->mp; j++) {
@@ -264,6 +326,7 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
       if (r < -127) r = -127;
       double e = w - q->sw[k] * r;
       panel[(k / 4) * 64 + lane * 4 + k % 4] = (uint8_t)((int)r + 128);
+      if (q->wqs) q->wqs[(j / QPANEL) * (q->xs / 4) * 64 + (k / 4) * 64 + lane * 4 + k % 4] = (int8_t)r;
       s += w * w;
       se += e * e;
       if (fabs(e) > q->hew[k]) q->hew[k] = fabs(e);
@@ -322,7 +385,7 @@ static void quantise_c(const bmu_q8 *q, const float *xf, const double *y, int8_t
   memset(par, 0, sizeof *par);
   if (!isfinite(xn2) || !isfinite(amax)) {
     par->special = 1;
-    memset(xq, 0, q->d4);   /* the kernel still reads the row (and ignores its scores) */
+    memset(xq, 0, q->xs);   /* the kernel still reads the row (and ignores its scores) */
     return;
   }
   double t = amax / q->qmax, inv = (double)q->qmax / amax;
@@ -342,7 +405,7 @@ static void quantise_c(const bmu_q8 *q, const float *xf, const double *y, int8_t
     l1a += fabs(xh) * q->hew[k];
     l1b += fabs(e) * q->winf[k];
   }
-  for (size_t k = d; k < q->d4; k++) xq[k] = 0;
+  for (size_t k = d; k < q->xs; k++) xq[k] = 0;
   par->tf = (float)t;
   par->off = 128 * qs;
   par->xn = sqrt(xn2) * (1 + 0x1p-40);
@@ -373,7 +436,7 @@ A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y
   memset(par, 0, sizeof *par);
   if (!isfinite(xn2) || !isfinite(amax)) {
     par->special = 1;
-    memset(xq, 0, q->d4);   /* the kernel still reads the row (and ignores its scores) */
+    memset(xq, 0, q->xs);   /* the kernel still reads the row (and ignores its scores) */
     return;
   }
   double t = amax / q->qmax, inv = (double)q->qmax / amax;
@@ -399,7 +462,7 @@ A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y
     l1b = _mm512_fmadd_pd(_mm512_abs_pd(e), _mm512_maskz_loadu_pd(m, q->winf + k), l1b);
   }
 #undef LOADX
-  for (k = d; k < q->d4; k++) xq[k] = 0;
+  for (k = d; k < q->xs; k++) xq[k] = 0;
   double sh = _mm512_reduce_add_pd(sxh2);
   par->tf = (float)t;
   par->off = 128 * (int32_t)_mm512_reduce_add_pd(qs);   /* exact: |sum| < 2^24 */
@@ -412,7 +475,7 @@ A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y
 
 static void quantise(const bmu_q8 *q, const float *xf, const double *y, int8_t *xq, q8_par *par) {
 #if Q8_X86
-  if (q->level == Q8_VNNI512) {
+  if (q->level >= Q8_VNNI512) {
     quantise_512(q, xf, y, xq, par);
     return;
   }
@@ -429,9 +492,11 @@ static void quantise(const bmu_q8 *q, const float *xf, const double *y, int8_t *
  * sends the sample to the re-scan). 64 lanes (panel p in lanes
  * 16 (p mod 4) .. + 15) make it rarer that one lane holds two candidates,
  * which forces a re-scan. */
-typedef struct q8_lanes {
+typedef struct __attribute__((aligned(64))) q8_lanes {
   float b1[QLANES], b2[QLANES];
   int32_t i1[QLANES];
+  float rb1, rb2;       /* AVX-512 levels: the lane reduction (reduce_512), made per tile */
+  int32_t ri1, rwl;
 } q8_lanes;
 
 static void lanes_init(q8_lanes *st, size_t count) {
@@ -625,6 +690,130 @@ A512V static void panel_scores_vnni2(const bmu_q8 *q, size_t pan, const int8_t *
   _mm512_storeu_ps(sc + QPANEL, _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(db),
                                                  _mm512_load_ps(q->hn + (pan + 1) * QPANEL)));
 }
+
+/* ---- AMX-INT8: tdpbssd (signed x signed, so no offset: D_j itself) on
+ * 16 samples x 16 neurons x 64 features per tile product. The codebook's B
+ * tiles are the signed panels wqs (xs / 4 groups of 16 neurons x 4 bytes:
+ * exactly the VNNI-packed layout the tile product wants), the samples' A
+ * tiles 16 rows of xq (stride xs). |D| <= 127 * 127 * xs < 2^31 for
+ * d <= 65536, exact in int32 like the VNNI sums. Tiles: C 0, 1, 6, 7, A 2, 5, B 3, 4,
+ * all 16 rows x 64 bytes. The instructions are written as inline assembly
+ * with memory clobbers (the compiler's own AMX macros tell it nothing about
+ * the memory they read and write), so this part needs no compiler support
+ * for AMX, only an assembler that knows the mnemonics. Only ever called on
+ * a thread that loaded the tile configuration (amx_begin), which only
+ * happens after detect() saw the CPU report AMX-INT8 and the OS grant it. */
+typedef struct amx_cfg {
+  uint8_t palette, start_row, reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+} amx_cfg;
+
+static void amx_begin(void) {
+  amx_cfg c;
+  memset(&c, 0, sizeof c);
+  c.palette = 1;
+  for (int t = 0; t < 8; t++) {
+    c.colsb[t] = 64;
+    c.rows[t] = 16;
+  }
+  __asm__ volatile("ldtilecfg %0" ::"m"(c) : "memory");
+}
+static void amx_end(void) { __asm__ volatile("tilerelease" ::: "memory"); }
+
+#define TLOAD(t, base, stride) \
+  __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"((const void *)(base)), "r"((long)(stride)) : "memory")
+#define TSTORE(t, base, stride) \
+  __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)" ::"r"((void *)(base)), "r"((long)(stride)) : "memory")
+#define TZERO(t) __asm__ volatile("tilezero %%tmm" #t ::)
+#define TDPBSSD(c, a, b) __asm__ volatile("tdpbssd %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::)
+
+/* Row stride of the AMX D buffer: mp plus one cache line, so the 16 rows a
+ * tile store writes do not all fall into one L1 set (mp * 4 is often a
+ * multiple of 4 KB). */
+static size_t amx_ds(const bmu_q8 *q) { return q->mp + 16; }
+
+/* D of 32 samples (xa: 32 rows of xq, stride xs) against every neuron into
+ * dfull (32 rows of amx_ds int32): per panel pair, four independent accumulator
+ * tiles (2 blocks of 16 samples x 2 panels: C 0, 1, 6, 7; A 2, 5; B 3, 4). */
+static void kernel_amx(const bmu_q8 *q, const int8_t *xa, int32_t *dfull) {
+  size_t np = q->mp / QPANEL, nk = q->xs / 64, xs = q->xs;
+  size_t pstride = nk * 1024;   /* bytes per panel of wqs */
+  const long dstride = (long)(amx_ds(q) * sizeof(int32_t));
+  const int8_t *xb = xa + 16 * xs;
+  int32_t *d1 = dfull + 16 * amx_ds(q);
+  if (nk == 1) {
+    TLOAD(2, xa, xs);
+    TLOAD(5, xb, xs);
+  }
+  for (size_t p = 0; p < np; p += 2) {   /* np is even: mp is a multiple of 32 */
+    const int8_t *wb = q->wqs + p * pstride;
+    TZERO(0);
+    TZERO(1);
+    TZERO(6);
+    TZERO(7);
+    for (size_t kc = 0; kc < nk; kc++) {
+      if (nk > 1) {
+        TLOAD(2, xa + kc * 64, xs);
+        TLOAD(5, xb + kc * 64, xs);
+      }
+      TLOAD(3, wb + kc * 1024, 64);
+      TLOAD(4, wb + pstride + kc * 1024, 64);
+      TDPBSSD(0, 2, 3);
+      TDPBSSD(1, 2, 4);
+      TDPBSSD(6, 5, 3);
+      TDPBSSD(7, 5, 4);
+    }
+    TSTORE(0, dfull + p * QPANEL, dstride);
+    TSTORE(1, dfull + (p + 1) * QPANEL, dstride);
+    TSTORE(6, d1 + p * QPANEL, dstride);
+    TSTORE(7, d1 + (p + 1) * QPANEL, dstride);
+  }
+}
+
+/* One sample's row of D (mp int32) turned into its mp scores in place
+ * (s~_j = hn_j - tf float(D_j), the same float operations as the other
+ * kernels); returns the smallest score and, in *m2, the second smallest of
+ * the 64 lane minima (lane l: neurons j with j mod 64 = l; four chains so
+ * the min latency does not serialise), a score of another neuron, hence
+ * >= the runner-up's score. */
+A512V static float scores_amx(void *row, const float *hn, size_t mp, float tf, float *m2o) {
+  const __m512 vt = _mm512_set1_ps(tf);
+  __m512 m0 = _mm512_set1_ps(INFINITY), m1 = m0, m2 = m0, m3 = m0;
+  char *r = row;
+  for (size_t p = 0; p < mp; p += 64) {   /* mp is a multiple of 32: the last step may be 32 */
+#define SC(k, mk)                                                                                  \
+  do {                                                                                             \
+    __m512 sc_ = _mm512_fnmadd_ps(vt, _mm512_cvtepi32_ps(_mm512_load_si512(r + 4 * (p + 16 * k))), \
+                                  _mm512_load_ps(hn + p + 16 * k));                                \
+    _mm512_store_ps((float *)(void *)(r + 4 * (p + 16 * k)), sc_);                                 \
+    mk = _mm512_min_ps(mk, sc_);                                                                   \
+  } while (0)
+    SC(0, m0);
+    SC(1, m1);
+    if (p + 64 <= mp) {
+      SC(2, m2);
+      SC(3, m3);
+    }
+#undef SC
+  }
+  __m512 mm = _mm512_min_ps(_mm512_min_ps(m0, m1), _mm512_min_ps(m2, m3));
+  float b = _mm512_reduce_min_ps(mm);
+  if (m2o) {   /* drop one lane holding the minimum (the first), take the min of the rest */
+    const __m512 inf = _mm512_set1_ps(INFINITY);
+    __m512 vb = _mm512_set1_ps(b);
+    __m512 *mv[4] = {&m0, &m1, &m2, &m3};
+    for (int h = 0; h < 4; h++) {
+      __mmask16 e = _mm512_cmp_ps_mask(*mv[h], vb, _CMP_EQ_OQ);
+      if (e) {
+        *mv[h] = _mm512_mask_blend_ps((__mmask16)(e & (unsigned)-(int)e), *mv[h], inf);
+        break;
+      }
+    }
+    *m2o = _mm512_reduce_min_ps(_mm512_min_ps(_mm512_min_ps(m0, m1), _mm512_min_ps(m2, m3)));
+  }
+  return b;
+}
 #endif
 
 static void run_kernel(const bmu_q8 *q, const int8_t *xq, const q8_par *par, size_t ns, q8_lanes *st) {
@@ -644,7 +833,7 @@ static void run_kernel(const bmu_q8 *q, const int8_t *xq, const q8_par *par, siz
 /* All mp scores of one sample (the re-scan). */
 static void all_scores(const bmu_q8 *q, const int8_t *xq, const q8_par *par, float *scores) {
 #if Q8_X86
-  if (q->level == Q8_VNNI512) {
+  if (q->level >= Q8_VNNI512) {
     for (size_t pan = 0; pan < q->mp / QPANEL; pan += 2)
       panel_scores_vnni2(q, pan, xq, par, scores + pan * QPANEL);
     return;
@@ -684,7 +873,8 @@ static size_t part(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
  * store past the last one written (gather_512, select_512). */
 static size_t cand_len(const bmu_q8 *q) { return (q->mp > QLANES ? q->mp : QLANES) + 16; }
 static size_t scratch_bytes(const bmu_q8 *q) {
-  return part(QTILE * q->d4) + part(QTILE * sizeof(q8_par)) + part(QTILE * sizeof(q8_lanes)) +
+  return part(q->tile * q->xs) + part(q->tile * sizeof(q8_par)) + part(q->tile * sizeof(q8_lanes)) +
+         (q->level == Q8_AMX ? part(32 * amx_ds(q) * sizeof(int32_t)) : 0) +
          part(2 * q->d * sizeof(double)) + part(q->mp * sizeof(float)) +
          part(cand_len(q) * sizeof(uint32_t)) + part(q->mp * sizeof(double));
 }
@@ -706,7 +896,7 @@ static const double *row_f64(const q8_job *j, size_t i, double *y) {
   if (j->is_f32) {
     const float *xf = (const float *)j->x + i * d;
 #if Q8_X86
-    if (!j->nm && j->q->level == Q8_VNNI512) {
+    if (!j->nm && j->q->level >= Q8_VNNI512) {
       widen_512(xf, y, d);
       return y;
     }
@@ -895,9 +1085,23 @@ A512V static size_t select_512(const float *scores, size_t m, float lim, uint32_
   size_t nc = 0;
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512 vl = _mm512_set1_ps(lim);
-  for (size_t r = 0; r < m; r += 16) {
+  size_t r = 0;
+  for (; r + 64 <= m; r += 64) {   /* most groups of 64 hold no candidate: one branch for four */
+    __mmask16 k0 = _mm512_cmp_ps_mask(_mm512_loadu_ps(scores + r), vl, _CMP_LE_OQ);
+    __mmask16 k1 = _mm512_cmp_ps_mask(_mm512_loadu_ps(scores + r + 16), vl, _CMP_LE_OQ);
+    __mmask16 k2 = _mm512_cmp_ps_mask(_mm512_loadu_ps(scores + r + 32), vl, _CMP_LE_OQ);
+    __mmask16 k3 = _mm512_cmp_ps_mask(_mm512_loadu_ps(scores + r + 48), vl, _CMP_LE_OQ);
+    if (!(k0 | k1 | k2 | k3)) continue;
+    __mmask16 ks[4] = {k0, k1, k2, k3};
+    for (int h = 0; h < 4; h++) {
+      _mm512_storeu_si512(c + nc, _mm512_maskz_compress_epi32(ks[h], _mm512_add_epi32(iota, _mm512_set1_epi32((int)(r + 16 * h)))));
+      nc += (size_t)__builtin_popcount((unsigned)ks[h]);
+    }
+  }
+  for (; r < m; r += 16) {
     __mmask16 in = r + 16 <= m ? 0xFFFF : (__mmask16)((1u << (m - r)) - 1u);
     __mmask16 k = _mm512_mask_cmp_ps_mask(in, _mm512_loadu_ps(scores + r), vl, _CMP_LE_OQ);
+    if (!k) continue;
     /* compress in a register, then a plain store (c has room: nc <= r, r + 16 <= mp) */
     _mm512_storeu_si512(c + nc, _mm512_maskz_compress_epi32(k, _mm512_add_epi32(iota, _mm512_set1_epi32((int)r))));
     nc += (size_t)__builtin_popcount((unsigned)k);
@@ -926,7 +1130,7 @@ static size_t narrow_f64(const bmu_q8 *q, const double *y, double xn, uint32_t *
   for (size_t a = 0; a < nc; a++) {
     double acc;
 #if Q8_X86
-    if (q->level == Q8_VNNI512) acc = dot_512(y, q->cb, q->cb32, (size_t)c[a] * d, d);
+    if (q->level >= Q8_VNNI512) acc = dot_512(y, q->cb, q->cb32, (size_t)c[a] * d, d);
     else
 #endif
     {
@@ -952,7 +1156,7 @@ static size_t narrow_f64(const bmu_q8 *q, const double *y, double xn, uint32_t *
 
 /* One sample's decision from its lane state (or a re-scan). */
 static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *par, const q8_lanes *st,
-                   double *y, double *tmp, float *scores, uint32_t *cand, double *xbuf,
+                   float *drow, double *y, double *tmp, float *scores, uint32_t *cand, double *xbuf,
                    uint64_t *rechecks, uint64_t *rescans) {
   const bmu_q8 *q = j->q;
   size_t d = q->d;
@@ -968,15 +1172,56 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
     have_f1 = 1;
     goto out;
   }
+  double e2 = 2.0 * par->e;
+#if Q8_X86
+  if (drow) {
+    /* AMX: drow holds the sample's D row; every score, then every neuron
+     * inside the limit (no lanes, no re-scan). The second smallest lane
+     * minimum is a score of another neuron, so it is >= the runner-up's
+     * score: the limit from it keeps every candidate for the second BMU. */
+    float m2 = INFINITY;
+    float m1 = scores_amx(drow, q->hn, q->mp, par->tf, want2 ? &m2 : NULL);
+    double lim = (double)(want2 ? m2 : m1) + e2;
+    if (!isfinite(lim)) {
+      (*rechecks)++;
+      yr = row_f64(j, i, y);
+      for (size_t r = 0; r < q->m; r++) top2(dist2_ref(yr, cb_row(q, r, tmp), d), (uint32_t)r, &f1, &r1, &f2, &r2);
+      have_f1 = 1;
+      goto out;
+    }
+    float fl = (float)lim;   /* the largest float <= lim */
+    if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
+    size_t nc = select_512(drow, q->m, fl, cand);
+    if (nc == 1 && !want2) {
+      r1 = cand[0];
+      goto out;
+    }
+    (*rechecks)++;
+    yr = row_f64(j, i, y);
+    nc = narrow_f64(q, yr, par->xn, cand, nc, want2, xbuf);
+    if (nc == 1 && !want2) {
+      r1 = cand[0];
+    } else {
+      eval_cands(q, yr, cand, nc, &f1, &r1, &f2, &r2);
+      have_f1 = 1;
+    }
+    goto out;
+  }
+#else
+  (void)drow;
+#endif
   float b1, b2;
   int32_t i1;
   int wl;
 #if Q8_X86
-  if (q->level == Q8_VNNI512) reduce_512(st, &b1, &i1, &wl, &b2);
-  else
+  if (q->level >= Q8_VNNI512) {   /* reduced per tile in q8_task */
+    b1 = st->rb1;
+    i1 = st->ri1;
+    wl = st->rwl;
+    b2 = st->rb2;
+  } else
 #endif
     reduce_c(st, &b1, &i1, &wl, &b2);
-  double e2 = 2.0 * par->e;
   if (!want2 && wl >= 0 && (double)b2 - (double)b1 > e2) {
     r1 = (uint32_t)i1;
     goto out;
@@ -986,7 +1231,7 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
   size_t nc = 0;
   int complete = wl >= 0 && isfinite(lim);
 #if Q8_X86
-  if (complete && q->level == Q8_VNNI512) {
+  if (complete && q->level >= Q8_VNNI512) {
     float fl = (float)lim;   /* the largest float <= lim */
     if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
     long r = gather_512(st, fl, cand);
@@ -1013,7 +1258,7 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
     float fl = (float)lim;
     if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
 #if Q8_X86
-    if (q->level == Q8_VNNI512) nc = select_512(scores, q->m, fl, cand);
+    if (q->level >= Q8_VNNI512) nc = select_512(scores, q->m, fl, cand);
     else
 #endif
     {
@@ -1053,14 +1298,18 @@ out:
 static void q8_task(void *ctx, unsigned t, unsigned nt) {
   q8_job *j = ctx;
   const bmu_q8 *q = j->q;
-  (void)nt;
   unsigned char *base = j->scratch + (size_t)t * j->stride;
   int8_t *xq = (int8_t *)base;
-  base += part(QTILE * q->d4);
+  base += part(q->tile * q->xs);
   q8_par *par = (q8_par *)base;
-  base += part(QTILE * sizeof(q8_par));
+  base += part(q->tile * sizeof(q8_par));
   q8_lanes *st = (q8_lanes *)base;
-  base += part(QTILE * sizeof(q8_lanes));
+  base += part(q->tile * sizeof(q8_lanes));
+  int32_t *dfull = NULL;   /* AMX: D, then scores, of 32 samples x mp neurons */
+  if (q->level == Q8_AMX) {
+    dfull = (int32_t *)base;
+    base += part(32 * amx_ds(q) * sizeof(int32_t));
+  }
   double *y = (double *)base, *tmp = y + q->d;
   base += part(2 * q->d * sizeof(double));
   float *scores = (float *)base;
@@ -1069,23 +1318,57 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
   base += part(cand_len(q) * sizeof(uint32_t));
   double *xbuf = (double *)base;
   uint64_t rechecks = 0, rescans = 0;
-  size_t d = q->d;
+  size_t d = q->d, xs = q->xs, rowb = d * (j->is_f32 ? sizeof(float) : sizeof(double));
+#if Q8_X86
+  if (q->level == Q8_AMX) amx_begin();   /* tile configuration: per thread */
+#endif
   for (;;) {
-    size_t s0 = __atomic_fetch_add(&j->next_tile, 1, __ATOMIC_RELAXED) * (size_t)QTILE;
+    size_t s0 = __atomic_fetch_add(&j->next_tile, 1, __ATOMIC_RELAXED) * q->tile;
     if (s0 >= j->n) break;
-    size_t ns = j->n - s0 < QTILE ? j->n - s0 : QTILE;
+    size_t ns = j->n - s0 < q->tile ? j->n - s0 : q->tile;
     for (size_t s = 0; s < ns; s++) {
       size_t i = s0 + s;
       if (j->is_f32 && !j->nm)
-        quantise(q, (const float *)j->x + i * d, NULL, xq + s * q->d4, &par[s]);
+        quantise(q, (const float *)j->x + i * d, NULL, xq + s * xs, &par[s]);
       else
-        quantise(q, NULL, row_f64(j, i, y), xq + s * q->d4, &par[s]);
+        quantise(q, NULL, row_f64(j, i, y), xq + s * xs, &par[s]);
     }
+    /* The rows this thread will likely take next (tiles go out in turn):
+     * into the cache while the kernel runs, so the next quantisation does
+     * not wait on memory. A hint only. */
+    size_t nx = s0 + (size_t)nt * q->tile;
+    if (nx < j->n) {
+      size_t ne = j->n - nx < q->tile ? j->n - nx : q->tile;
+      const char *r0 = (const char *)j->x + nx * rowb;
+      for (size_t o = 0; o < ne * rowb; o += 64) __builtin_prefetch(r0 + o, 0, 2);
+    }
+#if Q8_X86
+    if (q->level == Q8_AMX) {
+      if (ns % 32) memset(xq + ns * xs, 0, (32 - ns % 32) * xs);
+      for (size_t sb = 0; sb < ns; sb += 32) {
+        kernel_amx(q, xq + sb * xs, dfull);
+        for (size_t s = sb; s < ns && s < sb + 32; s++)
+          decide(j, s0 + s, xq + s * xs, &par[s], NULL, (float *)(void *)(dfull + (s - sb) * amx_ds(q)), y,
+                 tmp, scores, cand, xbuf, &rechecks, &rescans);
+      }
+      continue;
+    }
+#endif
     lanes_init(st, ns);
     run_kernel(q, xq, par, ns, st);
+#if Q8_X86
+    /* The lane reductions of the whole tile, before any decision: their
+     * latency chains overlap here, not behind a data-dependent branch. */
+    if (q->level >= Q8_VNNI512)
+      for (size_t s = 0; s < ns; s++)
+        if (!par[s].special) reduce_512(&st[s], &st[s].rb1, &st[s].ri1, &st[s].rwl, &st[s].rb2);
+#endif
     for (size_t s = 0; s < ns; s++)
-      decide(j, s0 + s, xq + s * q->d4, &par[s], &st[s], y, tmp, scores, cand, xbuf, &rechecks, &rescans);
+      decide(j, s0 + s, xq + s * xs, &par[s], &st[s], NULL, y, tmp, scores, cand, xbuf, &rechecks, &rescans);
   }
+#if Q8_X86
+  if (q->level == Q8_AMX) amx_end();
+#endif
   if (t < 256) {
     j->rechecks[t] = rechecks;
     j->rescans[t] = rescans;
@@ -1097,7 +1380,7 @@ int somhop__q8_run(const bmu_q8 *q, const void *x, int is_f32, const somhop_norm
                    uint64_t *rechecks, uint64_t *rescans) {
   *rechecks = *rescans = 0;
   if (n == 0) return 0;
-  size_t maxt = (n + QTILE - 1) / QTILE;
+  size_t maxt = (n + q->tile - 1) / q->tile;
   if (nt > maxt) nt = (unsigned)maxt;
   if (nt > 256) nt = 256;
   q8_job *j = calloc(1, sizeof *j);

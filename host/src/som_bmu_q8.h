@@ -12,13 +12,13 @@
 #include "somhop/som.h"
 
 /* Quantised kernel levels (Q8_NONE = the float32 path is used). */
-enum { Q8_NONE = 0, Q8_C = 1, Q8_AVX2 = 2, Q8_VNNI512 = 3 };
+enum { Q8_NONE = 0, Q8_C = 1, Q8_AVX2 = 2, Q8_VNNI512 = 3, Q8_AMX = 4 };
 
 typedef struct bmu_q8 bmu_q8;
 
 /* The level a plan of m neurons x d features gets: the override
  * (somhop_bmu_quant_force or SOMHOP_BMU_QUANT) if set, else the default
- * policy (VNNI present and the problem large enough). */
+ * policy (AMX-INT8, else VNNI, present and the problem large enough). */
 int somhop__q8_level_for(size_t m, size_t d);
 
 /* A quantised copy of an m x d codebook (cb, or cb32 when cb is NULL),

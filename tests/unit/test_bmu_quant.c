@@ -239,13 +239,42 @@ static void test_model(void) {
   somhop_som_free(s);
 }
 
+/* Larger maps and more features than test_random (several AMX K chunks,
+ * several 32-sample blocks, a partial last block, m not a multiple of 32),
+ * and near ties made on purpose: samples exactly halfway between two
+ * neurons (in float64: equal distances), and nudged by one float step. */
+static void test_near_ties(void) {
+  static const size_t ms[] = {257, 1024};
+  static const size_t ds[] = {64, 130, 256};
+  for (size_t a = 0; a < 2; a++)
+    for (size_t b = 0; b < 3; b++) {
+      size_t m = ms[a], d = ds[b], n = 167;
+      double *cb = malloc(m * d * 8), *x = malloc(n * d * 8);
+      for (size_t i = 0; i < m * d; i++) cb[i] = (float)urand();
+      for (size_t i = 0; i < n; i++) {
+        size_t ja = (i * 37) % m, jb = (i * 101 + 7) % m;
+        for (size_t k = 0; k < d; k++) {
+          /* midpoint of two float neurons: exact in float64; as a float it may round */
+          double v = 0.5 * (cb[ja * d + k] + cb[jb * d + k]);
+          if (i % 3 == 1) v = (float)v;
+          if (i % 3 == 2) v = nextafterf((float)v, 2.0f);
+          x[i * d + k] = i % 5 == 4 ? (float)urand() : v;
+        }
+      }
+      compare("near ties (midpoints of two neurons)", cb, m, d, x, n);
+      free(cb);
+      free(x);
+    }
+}
+
 int main(void) {
-  static const char *levels[] = {"c", "avx2", "vnni512"};
+  static const char *levels[] = {"c", "avx2", "vnni512", "amx"};
   printf("# CPU offers the quantised pass: %s\n", somhop_bmu_quant_cpu());
-  for (int l = 0; l < 3; l++) {
+  for (int l = 0; l < 4; l++) {
     int rc = somhop_bmu_quant_force(levels[l]);
     if (rc == SOMHOP_EUNSUPPORTED) {
-      printf("# quantised level %s not supported by this CPU: its run is omitted (not counted)\n", levels[l]);
+      printf("# SKIP quantised level %s: not supported by this CPU (or not granted by the OS): "
+             "not run, not counted\n", levels[l]);
       continue;
     }
     CHECK_INT("quant force", rc, 0);
@@ -258,12 +287,18 @@ int main(void) {
     test_ranges();
     test_nonfinite();
     test_model();
+    test_near_ties();
   }
-  printf("# quantised level amx: no AMX kernel exists (never run); force refuses it\n");
-  CHECK_INT("quant force amx: EUNSUPPORTED", somhop_bmu_quant_force("amx"), SOMHOP_EUNSUPPORTED);
+  /* amx is forced only where the CPU reports AMX-INT8 and the OS grants the
+   * tile state; the CPU report says which. */
+  int amx = !strncmp(somhop_bmu_quant_cpu(), "amx", 3);
+  CHECK_INT(amx ? "quant force amx: accepted (CPU and OS offer it)" : "quant force amx: EUNSUPPORTED here",
+            somhop_bmu_quant_force("amx"), amx ? 0 : SOMHOP_EUNSUPPORTED);
+  somhop_bmu_quant_force("auto");
   CHECK_INT("quant force unknown name: EINVAL", somhop_bmu_quant_force("neon"), SOMHOP_EINVAL);
-  /* The default policy: off forces the float32 path; auto gives q8-vnni512
-   * on a VNNI CPU for m >= 256, d >= 16, and the float32 path otherwise. */
+  /* The default policy: off forces the float32 path; auto gives q8-amx where
+   * AMX is granted, else q8-vnni512 on a VNNI CPU, for m >= 256 with d >= 64,
+   * and the float32 path otherwise. */
   double *cb = calloc(300 * 64, 8);
   somhop_bmu_plan *p = NULL;
   CHECK_INT("quant force off", somhop_bmu_quant_force("off"), 0);
@@ -275,7 +310,8 @@ int main(void) {
   if (!getenv("SOMHOP_BMU_QUANT")) {
     somhop_bmu_plan_create(cb, 300, 64, &p, NULL);
     CHECK_STR("auto, 300 x 64: the path the policy names", somhop_bmu_plan_path(p),
-              vnni ? "q8-vnni512" : (strncmp(somhop_bmu_plan_path(p), "f32", 3) ? "(not f32)" : somhop_bmu_plan_path(p)));
+              amx ? "q8-amx" : vnni ? "q8-vnni512"
+                  : (strncmp(somhop_bmu_plan_path(p), "f32", 3) ? "(not f32)" : somhop_bmu_plan_path(p)));
     somhop_bmu_plan_free(p);
     somhop_bmu_plan_create(cb, 100, 64, &p, NULL);
     CHECK("auto, 100 neurons: the float32 path", !strncmp(somhop_bmu_plan_path(p), "f32", 3));
