@@ -50,7 +50,10 @@ if [ ! -f "$VENV/.complete" ]; then
 fi
 # Somoclu as its C++ users build it: the flags of its upstream ./configure
 # (-O3 -ffast-math -march=native); the pip default build above is scalar.
-NVENV=$CACHE/peers-venv-somoclu-native-1
+# --no-cache-dir: pip would otherwise reuse the wheel it built for the default
+# venv (same version), silently without these flags; the check after the build
+# refuses a native build without any AVX instruction on an AVX machine.
+NVENV=$CACHE/peers-venv-somoclu-native-2
 if [ ! -f "$NVENV/.complete" ]; then
   note "building Somoclu 1.7.6 with its upstream flags into $NVENV"
   rm -rf "$NVENV"
@@ -58,8 +61,14 @@ if [ ! -f "$NVENV/.complete" ]; then
   if "$NVENV/bin/pip" install -q --disable-pip-version-check numpy==1.26.4 scipy==1.11.4 setuptools wheel \
        >"$WORK/pipn.log" 2>&1 &&
      CFLAGS="-O3 -ffast-math -march=native" CXXFLAGS="-O3 -ffast-math -march=native" \
-       "$NVENV/bin/pip" install -q --disable-pip-version-check --no-build-isolation --no-binary somoclu \
-       somoclu==1.7.6 >>"$WORK/pipn.log" 2>&1; then
+       "$NVENV/bin/pip" install -q --disable-pip-version-check --no-cache-dir --no-build-isolation \
+       --no-binary somoclu somoclu==1.7.6 >>"$WORK/pipn.log" 2>&1; then
+    so=$(find "$NVENV" -name '_somoclu_wrap*.so' | head -1)
+    if grep -qw avx /proc/cpuinfo && command -v objdump >/dev/null &&
+       ! objdump -d "$so" | grep -q '%[yz]mm'; then
+      echo "native build of somoclu==1.7.6 has no AVX instruction: the flags did not reach the compiler" \
+        >"$NVENV/.failed"
+    fi
     touch "$NVENV/.complete"
   else
     echo "native build of somoclu==1.7.6 failed: $(tail -2 "$WORK/pipn.log" | tr '\n' ' ' | cut -c1-160)" \

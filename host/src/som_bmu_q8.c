@@ -365,7 +365,10 @@ typedef struct q8_par {
 static inline double bound(const bmu_q8 *q, double sxh2, double sex2, double l1a, double l1b,
                            double xn2) {
   double xh = sqrt(sxh2), xe = sqrt(sex2), xn = sqrt(xn2);
-  double eq = fmin(xh * q->ew, l1a) + fmin(xe * q->wn, l1b);
+  /* the smaller of two valid bounds (inline: fmin is a libm call here; a NaN
+   * operand gives a NaN E, which sends the sample to the plain scan) */
+  double ca = xh * q->ew, cb = xe * q->wn;
+  double eq = (l1a < ca ? l1a : ca) + (l1b < cb ? l1b : cb);
   double efp = 0x1p-24 * (1.01 * q->wn * q->wn + 4.1 * xh * (q->wn + q->ew));
   double eref = (double)(q->d + 4) * 0x1p-52 * (xn + q->wn) * (xn + q->wn);
   return 1.01 * (eq + efp + eref) + 0x1p-120;

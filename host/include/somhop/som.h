@@ -431,21 +431,23 @@ const char *somhop_bmu_simd_level(void);
 int somhop_bmu_simd_force(const char *level);
 
 /* The quantised first pass (docs/cpu-backend.md): 8-bit codebook and
- * samples, integer dot products (AVX-512 VNNI vpdpbusd, AVX2 vpmaddubsw, or
- * portable C), a proven error bound, and float64 re-decision of every
- * neuron the bound cannot exclude, so the BMUs (and second BMUs) equal
- * somhop_bmu_f64's. Plans created afterwards use the level forced here:
- * "vnni512", "avx2", "c", "off" (the float32 path), or "auto"/NULL (the
- * default policy: VNNI present and m >= 256 neurons with d >= 64 features,
- * m >= 512 with d >= 32, or m >= 2048 with d >= 16; the
- * environment variable SOMHOP_BMU_QUANT=off|c|avx2|vnni512 overrides it).
- * EUNSUPPORTED if the CPU (cpuid + xgetbv) lacks it, and always for "amx"
- * (no AMX kernel exists); EINVAL for an unknown name. Not thread safe. */
+ * samples, integer dot products (AMX-INT8 tdpbssd tiles, AVX-512 VNNI
+ * vpdpbusd, AVX2 vpmaddubsw, or portable C), a proven error bound, and
+ * float64 re-decision of every neuron the bound cannot exclude, so the BMUs
+ * (and second BMUs) equal somhop_bmu_f64's. Plans created afterwards use the
+ * level forced here: "amx", "vnni512", "avx2", "c", "off" (the float32
+ * path), or "auto"/NULL (the default policy: AMX if granted, else VNNI, and
+ * m >= 256 neurons with d >= 64 features, m >= 512 with d >= 32, or
+ * m >= 2048 with d >= 16; the environment variable
+ * SOMHOP_BMU_QUANT=off|c|avx2|vnni512|amx overrides it). EUNSUPPORTED if
+ * the CPU (cpuid + xgetbv) lacks it; for "amx" also when the OS does not
+ * grant the tile data state (Linux arch_prctl ARCH_REQ_XCOMP_PERM, asked
+ * once per process). EINVAL for an unknown name. Not thread safe. */
 int somhop_bmu_quant_force(const char *level);
-/* What the CPU offers the quantised pass: "vnni512", "avx2" or "c", with
- * " amx(no kernel)" appended when it reports AMX-TILE and AMX-INT8. */
+/* What the CPU offers the quantised pass: "amx vnni512" (AMX-INT8 granted),
+ * "vnni512 (amx refused by the OS)", "vnni512", "avx2" or "c". */
 const char *somhop_bmu_quant_cpu(void);
-/* The path a plan runs: "q8-vnni512", "q8-avx2", "q8-c", "f32-avx512",
+/* The path a plan runs: "q8-amx", "q8-vnni512", "q8-avx2", "q8-c", "f32-avx512",
  * "f32-avx2" or "f32-c". */
 const char *somhop_bmu_plan_path(const somhop_bmu_plan *plan);
 /* Samples of the last run whose quantised scores were re-scanned to list
