@@ -28,6 +28,15 @@ fi
 OUT=$WORK/results.jsonl
 echo "# load before the BMU runs: $(uptime)"
 "$BIN" bmu --data "$WORK/data.npy" --codebook "$WORK/init.npy" --repeat "$REPEAT" --threads "$THREADS" | tee -a "$OUT"
+# Where the default quantised level is AMX, the VNNI level too (its own run:
+# quantised vnni512 against the float32 path and the FMA loop of that run).
+amx=0
+grep -q '"path": "q8-amx"' "$OUT" && amx=1
+if [ "$amx" = 1 ]; then
+  SOMHOP_BMU_QUANT=vnni512 "$BIN" bmu --data "$WORK/data.npy" --codebook "$WORK/init.npy" --repeat "$REPEAT" \
+    --threads "$THREADS" >"$WORK/vnni.jsonl"
+  cat "$WORK/vnni.jsonl"
+fi
 "$BIN" train --data "$WORK/data.npy" --codebook "$WORK/init.npy" --rows 32 --cols 32 --epochs 10 \
   --repeat 1 --threads "$THREADS" | tee -a "$OUT"
 "$BIN" hopfield --patterns "$WORK/patterns.npy" --probes "$WORK/probes.npy" --max-sweeps 20 \
@@ -40,6 +49,11 @@ if [ "${SOMHOP_BENCH_BIG:-1}" != 0 ]; then
   echo "# load before the 100000 x 256 run: $(uptime)"
   "$BIN" bmu --data "$WORK/big/data.npy" --rows 40 --cols 40 --repeat "$REPEAT" --threads "$THREADS" >"$WORK/big.jsonl"
   cat "$WORK/big.jsonl"
+  if [ "$amx" = 1 ]; then
+    SOMHOP_BMU_QUANT=vnni512 "$BIN" bmu --data "$WORK/big/data.npy" --rows 40 --cols 40 --repeat "$REPEAT" \
+      --threads "$THREADS" --no-check >"$WORK/big-vnni.jsonl"
+    cat "$WORK/big-vnni.jsonl"
+  fi
 fi
 
 # Summary (plain shell + sed; no python needed).
@@ -65,7 +79,9 @@ echo "# bmu     : $(field "$b" seconds) s, $(field "$b" gmac_per_s) GMAC/s," \
      "of measured peak ($(field "$b" gfma_measured) GFMA/s); agreement with float64 $(field "$b" bmu_agreement);" \
      "peak RSS above baseline / (data+codebook) = $(field "$b" peak_rss_above_baseline_over_data)"
 bmu_line "bmu 20000x64 vs 32x32" "$b"
+[ -s "$WORK/vnni.jsonl" ] && bmu_line "bmu 20000x64 vs 32x32 (vnni512 forced)" "$(cat "$WORK/vnni.jsonl")"
 [ -s "$WORK/big.jsonl" ] && bmu_line "bmu 100000x256 vs 40x40" "$(cat "$WORK/big.jsonl")"
+[ -s "$WORK/big-vnni.jsonl" ] && bmu_line "bmu 100000x256 vs 40x40 (vnni512 forced)" "$(cat "$WORK/big-vnni.jsonl")"
 echo "# train   : $(field "$t" seconds) s, QE $(field "$t" qe), TE $(field "$t" te)"
 echo "# hopfield: $(field "$h" seconds) s, exact $(field "$h" exact), mean sweeps $(field "$h" mean_sweeps)"
 echo "ok - bench/cpu.sh ran all three workloads"
