@@ -90,10 +90,20 @@ if ! GO_PEERS=$("$ROOT/bench/peers/go/build.sh" 2>"$WORK/go-build.err"); then
   GO_PEERS_ERR="could not be built: $(tail -1 "$WORK/go-build.err" | cut -c1-200)"
 fi
 
+# The machine's load average (1/5/15 min) just before each run, kept per row
+# (a shared machine: other work slows every row differently).
+LOADS=$WORK/loads.tsv
+: >"$LOADS"
+note_load() { # peer-label workload
+  printf '%s\t%s\t%s\n' "$1" "$2" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$LOADS"
+}
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
 run_go() { # peer-label workload subcommand args...
   local label=$1 wl=$2 out; shift 2
   if [ -n "$GO_PEERS_ERR" ]; then add_error "$label" "$wl" "$GO_PEERS_ERR"; return; fi
   note "running $label $wl"
+  note_load "$label" "$wl"
   if out=$(timeout 900 "$GO_PEERS" "$@" 2>"$WORK/err"); then
     printf '%s\n' "$out" | tail -1 >>"$RESULTS"
   else
@@ -114,6 +124,7 @@ run_peer() { # peer-label install-key subcommand workload
   local label=$1 key=$2 sub=$3 wl=$4 out
   if [ -n "${INSTALL_ERR[$key]:-}" ]; then add_error "$label" "$wl" "${INSTALL_ERR[$key]}"; return; fi
   note "running $label $wl"
+  note_load "$label" "$wl"
   if out=$(timeout 900 "$PY" "$PEERS_PY" "$sub" "$DATA" 2>"$WORK/err"); then
     printf '%s\n' "$out" | tail -1 >>"$RESULTS"
   else
@@ -124,6 +135,7 @@ run_peer() { # peer-label install-key subcommand workload
 run_somhop() { # workload args...
   local wl=$1 out; shift
   note "running somhop $wl"
+  note_load "somhop (cpu backend)" "$wl"
   if out=$("$BENCH_CPU" "$wl" "$@" --repeat "${SOMHOP_BENCH_REPEAT:-3}" 2>"$WORK/err"); then
     printf '%s\n' "$out" | tail -1 | "$PY" -c '
 import json, sys
@@ -142,6 +154,7 @@ run_somoclu_native() { # subcommand workload
   local label="Somoclu 1.7.6 (native: -O3 -ffast-math -march=native)" out
   if [ -f "$NVENV/.failed" ]; then add_error "$label" "$2" "$(cat "$NVENV/.failed")"; return; fi
   note "running $label $2"
+  note_load "$label" "$2"
   if out=$(SOMHOP_SOMOCLU_LABEL="$label" timeout 900 "$NVENV/bin/python" "$PEERS_PY" "$1" "$DATA" \
              2>"$WORK/err"); then
     printf '%s\n' "$out" | tail -1 >>"$RESULTS"
@@ -200,9 +213,17 @@ run_peer "numpy float32 GEMM (reference, not a peer)" numpy numpy-hopfield hopfi
 run_go "gopfield 8170a0f" hopfield gopfield-hopfield "$DATA"
 
 # --- machine peak and the report ------------------------------------------------------
-"$PY" - "$RESULTS" "$OUTDIR/results.json" <<'PY'
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+"$PY" - "$RESULTS" "$OUTDIR/results.json" "$LOADS" "$LOAD_START" "$LOAD_END" <<'PY'
 import json, os, platform, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
+loads = {}
+for line in open(sys.argv[3]):
+    peer, wl, la = line.rstrip("\n").split("\t")
+    loads[(peer, wl)] = la
+for r in rows:
+    if (r.get("peer"), r.get("workload")) in loads:
+        r["load_before"] = loads[(r["peer"], r["workload"])]
 flags, mhz, model = set(), 0.0, "?"
 for line in open("/proc/cpuinfo"):
     k, _, v = line.partition(":")
@@ -233,7 +254,9 @@ for r in rows:
             peak["gfma_measured"] = m["gfma_measured"]
             peak["fraction_measured"] = gmac / m["gfma_measured"]
 out = {"machine": {"summary": f"{model}, {cores} CPUs, {mhz:.0f} MHz, {platform.platform()}",
-                   "flags_used": sorted(f for f in flags if f in ("avx2", "fma", "avx512f"))},
+                   "flags_used": sorted(f for f in flags if f in ("avx2", "fma", "avx512f")),
+                   "amx": sorted(f for f in flags if f.startswith("amx")),
+                   "load_start": sys.argv[4], "load_end": sys.argv[5]},
        "peak": peak, "results": rows}
 json.dump(out, open(sys.argv[2], "w"), indent=2)
 PY

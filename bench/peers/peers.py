@@ -230,6 +230,11 @@ def report(results_path, outdir):
              "generated data (float32 uniform [0,1), fixed seeds). 'speed vs fastest peer' is the",
              "fastest peer's time divided by the row's time (above 1 = faster than every peer).",
              "Rows marked 'reference, not a peer' are plain numpy formulations for scale.", ""]
+    mach = res.get("machine", {})
+    if mach.get("load_start"):
+        lines += [f"Load average (1/5/15 min, {os.cpu_count()} CPUs shared with other work): {mach['load_start']}"
+                  f" at the start, {mach.get('load_end', '?')} at the end; the column 'load before' is"
+                  " the same just before each row ran.", ""]
     for wl, title in (("bmu", "BMU search: 20 000 x 64 against a 32 x 32 map"),
                       ("train", "SOM training: 32 x 32, 10 epochs, Gaussian"),
                       ("hopfield", "Hopfield: N=1024, 100 Hebbian patterns, 1000 probes, 10 % flipped, sync to convergence or 20 sweeps")):
@@ -252,25 +257,27 @@ def report(results_path, outdir):
                 lines.append(f"Fastest peer: {fp['peer']}; somhop is {fp['seconds'] / me['seconds']:.1f}x it.")
             lines.append("")
         lines += [
-                  "| implementation | seconds | speed vs fastest peer | quality | how it was called |",
-                  "|---|---|---|---|---|"]
+                  "| implementation | seconds | speed vs fastest peer | quality | load before | how it was called |",
+                  "|---|---|---|---|---|---|"]
         for r in rs:
             if "error" in r:
-                lines.append(f"| {r['peer']} | – | – | – | NOT RUN: {r['error']} |")
+                lines.append(f"| {r['peer']} | – | – | – | – | NOT RUN: {r['error']} |")
                 continue
             ratio = f"{fastest / r['seconds']:.2f}x" if fastest else "no peer ran"
             q = []
             for k in ("qe", "te", "exact", "bmu_agreement"):
                 if k in r:
                     q.append(f"{k}={r[k]:.4f}")
-            lines.append(f"| {r['peer']} | {r['seconds']:.4f} | {ratio} | {' '.join(q)} | {r.get('call', '')} |")
+            lines.append(f"| {r['peer']} | {r['seconds']:.4f} | {ratio} | {' '.join(q)} | {r.get('load_before', '?')} |"
+                         f" {r.get('call', '')} |")
         lines.append("")
     if "peak" in res:
         p = res["peak"]
         if p.get("gfma_measured"):
             lines += ["## BMU search against the fp32 FMA rate measured in the same run", "",
                       f"An FMA loop on every core, same process, same run: {p['gfma_measured']:.1f} GFMA/s;"
-                      f" somhop BMU {p.get('somhop_gmac', 0):.1f} GMAC/s = {100 * p['fraction_measured']:.1f} % of it."
+                      f" somhop BMU ({next((r.get('path', '?') for r in rows if r.get('workload') == 'bmu' and r.get('peer', '').startswith('somhop') and 'seconds' in r), '?')})"
+                      f" {p.get('somhop_gmac', 0):.1f} GMAC/s = {p['fraction_measured']:.2f}x it (wall clock)."
                       " (No nominal-clock figure: the cores' real clock is not known here.)", ""]
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "results.md"), "w") as f:

@@ -17,6 +17,19 @@
 #include "somhop/som.h"
 #include "somhop_fixed.h"
 
+#if defined(__linux__) && defined(__x86_64__)
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#define HAVE_SECCOMP_TEST 1
+#endif
+
 static uint64_t rs = 0x9E3779B97F4A7C15ull;
 static double urand(void) {
   rs ^= rs << 13;
@@ -26,6 +39,7 @@ static double urand(void) {
 }
 
 static const char *level_now;   /* the forced level, for check names */
+static const char *compare_path = "";   /* "" : the path must be q8-<level_now>; NULL: not checked */
 
 /* Runs the plan (double codebook and rows, then the float32 variants when
  * every value is a float) and the reference; checks equality. */
@@ -37,10 +51,12 @@ static void compare(const char *what, const double *cb, size_t m, size_t d, cons
   somhop_bmu_f64(cb, m, d, x, n, 1, b0, s0, d0, NULL);
   somhop_bmu_plan *p = NULL;
   int rc = somhop_bmu_plan_create(cb, m, d, &p, NULL);
-  snprintf(name, sizeof name, "%s (%s): plan runs the quantised path", what, level_now);
-  char want[32];
-  snprintf(want, sizeof want, "q8-%s", level_now);
-  CHECK_STR(name, rc == 0 ? somhop_bmu_plan_path(p) : "(no plan)", want);
+  if (compare_path) {
+    snprintf(name, sizeof name, "%s (%s): plan runs the quantised path", what, level_now);
+    char want[32];
+    snprintf(want, sizeof want, "q8-%s", level_now);
+    CHECK_STR(name, rc == 0 ? somhop_bmu_plan_path(p) : "(no plan)", want);
+  }
   rc = somhop_bmu_plan_run(p, x, n, 2, b1, s1, d1, NULL);
   size_t bad = 0, bad2 = 0, badd = 0, first = n;
   for (size_t i = 0; i < n; i++) {
@@ -267,8 +283,68 @@ static void test_near_ties(void) {
     }
 }
 
+#ifdef HAVE_SECCOMP_TEST
+/* The OS refusing the tile state: a child process whose arch_prctl
+ * (ARCH_REQ_XCOMP_PERM) fails with EPERM under a seccomp filter, before the
+ * library first looks at the CPU. AMX must then be neither offered nor
+ * forceable, the default plan must take the next level, and the BMUs must
+ * still equal float64. */
+static void test_amx_refused(void) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_arch_prctl, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x1023, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof f[0]), f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
+      printf("# SKIP AMX refused by the OS: seccomp filter not installed here, not run\n");
+      _exit(0);
+    }
+    const char *cpu = somhop_bmu_quant_cpu();
+    int vnni = strstr(cpu, "vnni512") != NULL;
+    printf("# child with arch_prctl(ARCH_REQ_XCOMP_PERM) refused: CPU offers %s\n", cpu);
+    CHECK("AMX refused by the OS: not offered", strncmp(cpu, "amx", 3) != 0);
+    CHECK_INT("AMX refused by the OS: force amx is EUNSUPPORTED", somhop_bmu_quant_force("amx"),
+              SOMHOP_EUNSUPPORTED);
+    if (!getenv("SOMHOP_BMU_QUANT")) {
+      double *cb = malloc(300 * 64 * 8);
+      for (size_t i = 0; i < 300 * 64; i++) cb[i] = (float)urand();
+      somhop_bmu_plan *p = NULL;
+      somhop_bmu_plan_create(cb, 300, 64, &p, NULL);
+      CHECK("AMX refused by the OS: the default plan is not q8-amx", strcmp(somhop_bmu_plan_path(p), "q8-amx") != 0);
+      if (vnni) CHECK_STR("AMX refused by the OS: the default plan falls back to VNNI", somhop_bmu_plan_path(p), "q8-vnni512");
+      somhop_bmu_plan_free(p);
+      size_t n = 500;
+      double *x = malloc(n * 64 * 8);
+      for (size_t i = 0; i < n * 64; i++) x[i] = (float)urand();
+      level_now = "default after refusal";
+      compare_path = NULL;
+      compare("random, AMX refused", cb, 300, 64, x, n);
+      free(x);
+      free(cb);
+    }
+    _exit(check_done());
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  CHECK("AMX refused by the OS: the child's checks passed", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+#endif
+
 int main(void) {
   static const char *levels[] = {"c", "avx2", "vnni512", "amx"};
+#ifdef HAVE_SECCOMP_TEST
+  test_amx_refused();   /* first: before this process looks at the CPU */
+#endif
   printf("# CPU offers the quantised pass: %s\n", somhop_bmu_quant_cpu());
   for (int l = 0; l < 4; l++) {
     int rc = somhop_bmu_quant_force(levels[l]);
