@@ -86,8 +86,9 @@ typedef struct cpu_caps {
  * (arch_prctl ARCH_REQ_XCOMP_PERM = 0x1023); ARCH_GET_XCOMP_PERM (0x1022)
  * then reports the granted feature bits. Anything else (a kernel without
  * the call, a refusal, another OS) means no AMX. */
+#if Q8_X86
 static int amx_os_grant(void) {
-#if Q8_X86 && defined(__linux__)
+#if defined(__linux__)
   unsigned long bits = 0;
   if (syscall(SYS_arch_prctl, 0x1023, 18) != 0) return 0;
   if (syscall(SYS_arch_prctl, 0x1022, &bits) != 0) return 0;
@@ -96,6 +97,7 @@ static int amx_os_grant(void) {
   return 0;
 #endif
 }
+#endif
 
 static cpu_caps detect_once(void) {
   cpu_caps c = {0, 0, 0, 0};
@@ -347,6 +349,11 @@ fail:
   somhop__q8_free(q);
   return NULL;
 }
+
+/* Row stride of the AMX D buffer: mp plus one cache line, so the 16 rows a
+ * tile store writes do not all fall into one L1 set (mp * 4 is often a
+ * multiple of 4 KB). */
+static size_t amx_ds(const bmu_q8 *q) { return q->mp + 16; }
 
 /* ====================================================================== */
 /* 3. Per-sample quantisation and bound                                   */
@@ -731,10 +738,6 @@ static void amx_end(void) { __asm__ volatile("tilerelease" ::: "memory"); }
 #define TZERO(t) __asm__ volatile("tilezero %%tmm" #t ::)
 #define TDPBSSD(c, a, b) __asm__ volatile("tdpbssd %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::)
 
-/* Row stride of the AMX D buffer: mp plus one cache line, so the 16 rows a
- * tile store writes do not all fall into one L1 set (mp * 4 is often a
- * multiple of 4 KB). */
-static size_t amx_ds(const bmu_q8 *q) { return q->mp + 16; }
 
 /* D of 32 samples (xa: 32 rows of xq, stride xs) against every neuron into
  * dfull (32 rows of amx_ds int32): per panel pair, four independent accumulator
@@ -1176,6 +1179,7 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
     goto out;
   }
   double e2 = 2.0 * par->e;
+  size_t nc = 0;   /* candidates listed */
 #if Q8_X86
   if (drow) {
     /* AMX: drow holds the sample's D row; every score, then every neuron
@@ -1194,21 +1198,14 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
     }
     float fl = (float)lim;   /* the largest float <= lim */
     if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
-    size_t nc = select_512(drow, q->m, fl, cand);
+    nc = select_512(drow, q->m, fl, cand);
     if (nc == 1 && !want2) {
       r1 = cand[0];
       goto out;
     }
     (*rechecks)++;
     yr = row_f64(j, i, y);
-    nc = narrow_f64(q, yr, par->xn, cand, nc, want2, xbuf);
-    if (nc == 1 && !want2) {
-      r1 = cand[0];
-    } else {
-      eval_cands(q, yr, cand, nc, &f1, &r1, &f2, &r2);
-      have_f1 = 1;
-    }
-    goto out;
+    goto finish;
   }
 #else
   (void)drow;
@@ -1231,7 +1228,6 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
   }
   (*rechecks)++;
   double lim = (want2 && b2 < INFINITY ? (double)b2 : (double)b1) + e2;
-  size_t nc = 0;
   int complete = wl >= 0 && isfinite(lim);
 #if Q8_X86
   if (complete && q->level >= Q8_VNNI512) {
@@ -1371,6 +1367,8 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
   }
 #if Q8_X86
   if (q->level == Q8_AMX) amx_end();
+#else
+  (void)dfull;
 #endif
   if (t < 256) {
     j->rechecks[t] = rechecks;
