@@ -35,8 +35,11 @@
 #   Emulation xclbin: configuration name and parameters (USER_METADATA section
 #     "somhop_config"), BMU_CU / HOP_CU compute units, one memory bank per CU.
 #
-# The emulation platform has F1's four DDR banks, and every compute unit gets its own
-# bank, so BMU_CU + HOP_CU <= 4 (checked below).
+# The emulation platform (sim/icd/emu_xclbin.h) has the Alveo U55C's 32 HBM pseudo-channels
+# HBM[0..31] (512 MiB each; AWS F2's VU47P has the same HBM stack) and holds at most 16
+# compute units (EMU_MAX_CUS); every CU gets its own pseudo-channel, so
+# BMU_CU + HOP_CU <= 16 (checked below, limits read from that header). The former limit,
+# 4, was AWS F1's four DDR banks; AWS retired F1 on 2025-12-20.
 
 SOMHOP_CONFIGS := default ecp5 small
 SOMHOP_CFG_PARAMS := BMU_S BMU_L BMU_CU BMU_MAX_M BMU_MAX_D BMU_MAX_CB HOP_U HOP_B HOP_CU HOP_MAX_N
@@ -99,8 +102,11 @@ endif
 
 cfg = $(CFG_$(KERNEL_CONFIG)_$(1))
 $(foreach p,$(SOMHOP_CFG_PARAMS),$(if $(call cfg,$(p)),,$(error configuration $(KERNEL_CONFIG): $(p) is not set in kernels/configs.mk)))
-ifneq ($(shell test $$(( $(call cfg,BMU_CU) + $(call cfg,HOP_CU) )) -le 4 && echo ok),ok)
-$(error configuration $(KERNEL_CONFIG): BMU_CU + HOP_CU = $(call cfg,BMU_CU) + $(call cfg,HOP_CU) compute units, the emulation platform has 4 memory banks (one per CU))
+SOMHOP_EMU_BANKS  := $(shell sed -n 's/^\#define EMU_BANK_COUNT \([0-9]*\)u.*/\1/p' sim/icd/emu_xclbin.h)
+SOMHOP_EMU_MAX_CU := $(shell sed -n 's/^\#define EMU_MAX_CUS \([0-9]*\)u.*/\1/p' sim/icd/emu_xclbin.h)
+ifneq ($(shell test $$(( $(call cfg,BMU_CU) + $(call cfg,HOP_CU) )) -le $(SOMHOP_EMU_MAX_CU) && \
+               test $(SOMHOP_EMU_MAX_CU) -le $(SOMHOP_EMU_BANKS) && echo ok),ok)
+$(error configuration $(KERNEL_CONFIG): BMU_CU + HOP_CU = $(call cfg,BMU_CU) + $(call cfg,HOP_CU) compute units; the emulation platform holds at most $(SOMHOP_EMU_MAX_CU) (EMU_MAX_CUS), each in its own of its $(SOMHOP_EMU_BANKS) memory banks (sim/icd/emu_xclbin.h))
 endif
 
 SOMHOP_CFG_H    := $(BUILD)/gen/somhop_config.h
@@ -134,9 +140,9 @@ SOMHOP_CFG_XCLBIN_ARGS := --config $(KERNEL_CONFIG) $(foreach kv,$(SOMHOP_CFG_KV
 
 # v++ --config connectivity for scripts/build-xclbin (a suggestion it may use): nk= one line
 # per kernel, sp= every CU's m_axi_gmem in its own bank (the emulation's order: som_bmu CUs
-# first), slr= from BMU_SLR / HOP_SLR. SOMHOP_XCLBIN_MEM names the bank kind: DDR (F1) or
-# HBM (U55C / VU47P cards).
-SOMHOP_XCLBIN_MEM ?= DDR
+# first), slr= from BMU_SLR / HOP_SLR. SOMHOP_XCLBIN_MEM names the bank kind: HBM (U55C /
+# VU47P cards, default) or DDR (F1, retired; at most 4 CUs there).
+SOMHOP_XCLBIN_MEM ?= HBM
 somhop_seq = $(shell seq 1 $(1))
 SOMHOP_CU_NAMES_som_bmu         := $(foreach i,$(call somhop_seq,$(call cfg,BMU_CU)),som_bmu_$(i))
 SOMHOP_CU_NAMES_hopfield_update := $(foreach i,$(call somhop_seq,$(call cfg,HOP_CU)),hopfield_update_$(i))
