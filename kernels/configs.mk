@@ -44,9 +44,24 @@
 SOMHOP_CONFIGS := default ecp5 small
 SOMHOP_CFG_PARAMS := BMU_S BMU_L BMU_CU BMU_MAX_M BMU_MAX_D BMU_MAX_CB HOP_U HOP_B HOP_CU HOP_MAX_N
 
-# default: the largest that fits a VU47P (AWS F2 / Alveo U55C) by resource count with
-# both kernels: som_bmu 3 CUs x (8 x 256) = 6,144 DSP48E2, one CU per SLR; codebooks of
-# 2 MiB (1024 x 1024, 2048 x 512, ...) in BRAM; hopfield_update one CU of 2048 weights/cycle with 8 MiB of weights in URAM.
+# default: the largest that fits a VU47P (AWS F2 / Alveo U55C, the same die) by resource
+# count with both kernels: som_bmu 3 CUs x (8 x 256) DSP48E2 cells, codebooks of 2 MiB
+# (1024 x 1024, 2048 x 512, ...) in BRAM; hopfield_update 3 CUs of 2048 weights/cycle, 4
+# probes per weight pass, 8 MiB of weights each in URAM; one CU of each kernel per SLR.
+# Resource count (design formulas of docs/kernels.md "RTL: resources"; not Vivado, and
+# yosys has counted only the ecp5 configuration; device 1,303,680 LUT, 2,607,360 FF,
+# 9,024 DSP48E2, 2,016 RAMB36, 960 URAM288 in 3 SLRs, a third each):
+#                     DSP48E2      RAMB36             URAM288  LUT (estimate)  FF (estimate)
+#   som_bmu, per CU   2,052        512 cb + 8 + 8     0        ~55 k           ~110 k
+#   hopfield, per CU  <= 10        16 + 8 FIFO        256      ~160 k          ~180 k
+#   per SLR (1 + 1)   2,062 / 3,008  552 / 672        256 / 320  ~215 k / 435 k  ~290 k / 869 k
+#   device (3 + 3)    6,186 (69 %)   1,656 (82 %)     768 (80 %) ~645 k (49 %)   ~870 k (33 %)
+# It fits by count with 18 % of the RAMB36 and 20 % of the URAM left; the platform shell
+# (static region, HBM controllers, in SLR0 on the U55C) takes part of that and is not counted
+# here. A 4th hopfield CU would need 1,024 URAM (> 960): HOP_CU = 3 is the largest count.
+# HOP_B = 8 (four more ~37 k LUT adder trees per CU: ~1.1 M LUT, 83 %, in all) is not
+# ruled out by count but is a different RTL build and was not evaluated.
+# som_bmu LUT/FF: drain ~45 k LUT + shell/control; shadow chain 86 k FF + the rest.
 CFG_default_BMU_S     := 8
 CFG_default_BMU_L     := 256
 CFG_default_BMU_CU    := 3
@@ -55,10 +70,10 @@ CFG_default_BMU_MAX_D := 1024
 CFG_default_BMU_MAX_CB := 1048576
 CFG_default_HOP_U     := 2048
 CFG_default_HOP_B     := 4
-CFG_default_HOP_CU    := 1
+CFG_default_HOP_CU    := 3
 CFG_default_HOP_MAX_N := 2048
 CFG_default_BMU_SLR   := 0 1 2
-CFG_default_HOP_SLR   := 1
+CFG_default_HOP_SLR   := 0 1 2
 
 # ecp5: small enough to place and route on an ECP5-85 (the open-tool timing flow).
 CFG_ecp5_BMU_S     := 2
