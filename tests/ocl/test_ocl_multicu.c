@@ -353,6 +353,16 @@ static void config_checks(const char *t) {
   snprintf(p, sizeof p, "%s/sixteen.%s.xclbin", tmpdir, t);
   snprintf(name, sizeof name, "%s: mkxclbin makes 8 + 8 CUs", t);
   CHECK(name, make_xclbin(t, p, 8, 8, this_cfg_args()) == 0 && access(p, F_OK) == 0);
+  a = open_x(t, p, 0, &e);
+  snprintf(name, sizeof name, "%s: the 8 + 8 CU xclbin (HBM[0..15]) opens with 8 CUs per kernel", t);
+  if (a) {
+    somhop_accel_config c16;
+    somhop_accel_get_config(a, &c16);
+    CHECK(name, c16.bmu_cu == 8 && c16.hop_cu == 8);
+  } else {
+    check_report_(0, name, e.msg, __FILE__, __LINE__);
+  }
+  somhop_accel_close(a);
   unlink(p);
 }
 
