@@ -35,15 +35,33 @@
 #   Emulation xclbin: configuration name and parameters (USER_METADATA section
 #     "somhop_config"), BMU_CU / HOP_CU compute units, one memory bank per CU.
 #
-# The emulation platform has F1's four DDR banks, and every compute unit gets its own
-# bank, so BMU_CU + HOP_CU <= 4 (checked below).
+# The emulation platform (sim/icd/emu_xclbin.h) has the Alveo U55C's 32 HBM pseudo-channels
+# HBM[0..31] (512 MiB each; AWS F2's VU47P has the same HBM stack) and holds at most 16
+# compute units (EMU_MAX_CUS); every CU gets its own pseudo-channel, so
+# BMU_CU + HOP_CU <= 16 (checked below, limits read from that header). The former limit,
+# 4, was AWS F1's four DDR banks; AWS retired F1 on 2025-12-20.
 
 SOMHOP_CONFIGS := default ecp5 small
 SOMHOP_CFG_PARAMS := BMU_S BMU_L BMU_CU BMU_MAX_M BMU_MAX_D BMU_MAX_CB HOP_U HOP_B HOP_CU HOP_MAX_N
 
-# default: the largest that fits a VU47P (AWS F2 / Alveo U55C) by resource count with
-# both kernels: som_bmu 3 CUs x (8 x 256) = 6,144 DSP48E2, one CU per SLR; codebooks of
-# 2 MiB (1024 x 1024, 2048 x 512, ...) in BRAM; hopfield_update one CU of 2048 weights/cycle with 8 MiB of weights in URAM.
+# default: the largest that fits a VU47P (AWS F2 / Alveo U55C, the same die) by resource
+# count with both kernels: som_bmu 3 CUs x (8 x 256) DSP48E2 cells, codebooks of 2 MiB
+# (1024 x 1024, 2048 x 512, ...) in BRAM; hopfield_update 3 CUs of 2048 weights/cycle, 4
+# probes per weight pass, 8 MiB of weights each in URAM; one CU of each kernel per SLR.
+# Resource count (design formulas of docs/kernels.md "RTL: resources"; not Vivado, and
+# yosys has counted only the ecp5 configuration; device 1,303,680 LUT, 2,607,360 FF,
+# 9,024 DSP48E2, 2,016 RAMB36, 960 URAM288 in 3 SLRs, a third each):
+#                     DSP48E2      RAMB36             URAM288  LUT (estimate)  FF (estimate)
+#   som_bmu, per CU   2,052        512 cb + 8 + 8     0        ~55 k           ~110 k
+#   hopfield, per CU  <= 10        16 + 8 FIFO        256      ~160 k          ~180 k
+#   per SLR (1 + 1)   2,062 / 3,008  552 / 672        256 / 320  ~215 k / 435 k  ~290 k / 869 k
+#   device (3 + 3)    6,186 (69 %)   1,656 (82 %)     768 (80 %) ~645 k (49 %)   ~870 k (33 %)
+# It fits by count with 18 % of the RAMB36 and 20 % of the URAM left; the platform shell
+# (static region, HBM controllers, in SLR0 on the U55C) takes part of that and is not counted
+# here. A 4th hopfield CU would need 1,024 URAM (> 960): HOP_CU = 3 is the largest count.
+# HOP_B = 8 (four more ~37 k LUT adder trees per CU: ~1.1 M LUT, 83 %, in all) is not
+# ruled out by count but is a different RTL build and was not evaluated.
+# som_bmu LUT/FF: drain ~45 k LUT + shell/control; shadow chain 86 k FF + the rest.
 CFG_default_BMU_S     := 8
 CFG_default_BMU_L     := 256
 CFG_default_BMU_CU    := 3
@@ -52,10 +70,10 @@ CFG_default_BMU_MAX_D := 1024
 CFG_default_BMU_MAX_CB := 1048576
 CFG_default_HOP_U     := 2048
 CFG_default_HOP_B     := 4
-CFG_default_HOP_CU    := 1
+CFG_default_HOP_CU    := 3
 CFG_default_HOP_MAX_N := 2048
 CFG_default_BMU_SLR   := 0 1 2
-CFG_default_HOP_SLR   := 1
+CFG_default_HOP_SLR   := 0 1 2
 
 # ecp5: small enough to place and route on an ECP5-85 (the open-tool timing flow).
 CFG_ecp5_BMU_S     := 2
@@ -99,8 +117,11 @@ endif
 
 cfg = $(CFG_$(KERNEL_CONFIG)_$(1))
 $(foreach p,$(SOMHOP_CFG_PARAMS),$(if $(call cfg,$(p)),,$(error configuration $(KERNEL_CONFIG): $(p) is not set in kernels/configs.mk)))
-ifneq ($(shell test $$(( $(call cfg,BMU_CU) + $(call cfg,HOP_CU) )) -le 4 && echo ok),ok)
-$(error configuration $(KERNEL_CONFIG): BMU_CU + HOP_CU = $(call cfg,BMU_CU) + $(call cfg,HOP_CU) compute units, the emulation platform has 4 memory banks (one per CU))
+SOMHOP_EMU_BANKS  := $(shell sed -n 's/^\#define EMU_BANK_COUNT \([0-9]*\)u.*/\1/p' sim/icd/emu_xclbin.h)
+SOMHOP_EMU_MAX_CU := $(shell sed -n 's/^\#define EMU_MAX_CUS \([0-9]*\)u.*/\1/p' sim/icd/emu_xclbin.h)
+ifneq ($(shell test $$(( $(call cfg,BMU_CU) + $(call cfg,HOP_CU) )) -le $(SOMHOP_EMU_MAX_CU) && \
+               test $(SOMHOP_EMU_MAX_CU) -le $(SOMHOP_EMU_BANKS) && echo ok),ok)
+$(error configuration $(KERNEL_CONFIG): BMU_CU + HOP_CU = $(call cfg,BMU_CU) + $(call cfg,HOP_CU) compute units; the emulation platform holds at most $(SOMHOP_EMU_MAX_CU) (EMU_MAX_CUS), each in its own of its $(SOMHOP_EMU_BANKS) memory banks (sim/icd/emu_xclbin.h))
 endif
 
 SOMHOP_CFG_H    := $(BUILD)/gen/somhop_config.h
@@ -134,9 +155,9 @@ SOMHOP_CFG_XCLBIN_ARGS := --config $(KERNEL_CONFIG) $(foreach kv,$(SOMHOP_CFG_KV
 
 # v++ --config connectivity for scripts/build-xclbin (a suggestion it may use): nk= one line
 # per kernel, sp= every CU's m_axi_gmem in its own bank (the emulation's order: som_bmu CUs
-# first), slr= from BMU_SLR / HOP_SLR. SOMHOP_XCLBIN_MEM names the bank kind: DDR (F1) or
-# HBM (U55C / VU47P cards).
-SOMHOP_XCLBIN_MEM ?= DDR
+# first), slr= from BMU_SLR / HOP_SLR. SOMHOP_XCLBIN_MEM names the bank kind: HBM (U55C /
+# VU47P cards, default) or DDR (F1, retired; at most 4 CUs there).
+SOMHOP_XCLBIN_MEM ?= HBM
 somhop_seq = $(shell seq 1 $(1))
 SOMHOP_CU_NAMES_som_bmu         := $(foreach i,$(call somhop_seq,$(call cfg,BMU_CU)),som_bmu_$(i))
 SOMHOP_CU_NAMES_hopfield_update := $(foreach i,$(call somhop_seq,$(call cfg,HOP_CU)),hopfield_update_$(i))

@@ -665,7 +665,7 @@ static int mem_make(somhop_accel *a, cl_mem *out, void *host, size_t size, int b
   if (rc != CL_SUCCESS) {
     char what[64];
     *out = NULL;
-    snprintf(what, sizeof what, "%zu bytes, DDR[%d]", size, a->use_banks ? bank : 0);
+    snprintf(what, sizeof what, "%zu bytes, memory bank %d", size, a->use_banks ? bank : 0);
     return cl_fail(a, NULL, SOMHOP_EOCL, "clCreateBuffer", what, rc);
   }
   return 0;

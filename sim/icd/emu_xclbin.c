@@ -465,8 +465,6 @@ int emu_xclbin_parse(const unsigned char *img, size_t len, emu_xclbin_info *out,
 
 /* ---- 4. container write ------------------------------------------------- */
 
-#define EMU_BANK_COUNT 4u
-#define EMU_BANK_BYTES (16ull << 30) /* 16 GiB per DDR4 bank, as on F1 */
 
 typedef struct sect {
   uint32_t kind;
@@ -500,7 +498,7 @@ int emu_xclbin_build_cfg(uint32_t mode, const char *vbnv, const char *const *xml
     sec[nsec].data = (unsigned char *)(uintptr_t)xmls[i];
     sec[nsec++].len = xml_lens[i];
   }
-  /* MEM_TOPOLOGY: F1's four DDR banks */
+  /* MEM_TOPOLOGY: the U55C's 32 HBM pseudo-channels (emu_xclbin.h EMU_BANK_COUNT) */
   sect *mt = &sec[nsec++];
   mt->kind = EMU_SECT_MEM_TOPOLOGY;
   memcpy(mt->name, "mem_topology", 12);
@@ -510,11 +508,11 @@ int emu_xclbin_build_cfg(uint32_t mode, const char *vbnv, const char *const *xml
   wr32(mt->data, EMU_BANK_COUNT);
   for (uint32_t b = 0; b < EMU_BANK_COUNT; b++) {
     unsigned char *e = mt->data + 8 + b * 40;
-    e[0] = 1; /* MEM_DDR4 */
+    e[0] = 6; /* MEM_HBM (XRT enum MEM_TYPE) */
     e[1] = 1; /* used */
     wr64(e + 8, EMU_BANK_BYTES / 1024u);
     wr64(e + 16, (uint64_t)b * EMU_BANK_BYTES);
-    snprintf((char *)e + 24, 16, "DDR[%u]", b);
+    snprintf((char *)e + 24, 16, EMU_BANK_KIND "[%u]", b);
   }
   if (cfg) {
     uint32_t ncu = 0, ncon = 0;
@@ -524,12 +522,8 @@ int emu_xclbin_build_cfg(uint32_t mode, const char *vbnv, const char *const *xml
       for (uint32_t a = 0; a < kd[k].nargs; a++) ncon += kd[k].args[a].addr_qual == 1 ? n : 0;
     }
     if (ncu > EMU_MAX_CUS) {
-      fail(err, errlen, "%u compute units, at most %u", ncu, EMU_MAX_CUS);
-      goto out;
-    }
-    if (ncu > EMU_BANK_COUNT) {
-      fail(err, errlen, "%u compute units need %u memory banks (one per CU), the platform has %u", ncu, ncu,
-           EMU_BANK_COUNT);
+      fail(err, errlen, "%u compute units, at most %u (each in its own of the platform's %u memory banks)", ncu,
+           EMU_MAX_CUS, EMU_BANK_COUNT);
       goto out;
     }
     sect *ip = &sec[nsec++], *cn = &sec[nsec++];

@@ -65,9 +65,23 @@ enum { EMU_IP_KERNEL = 1 };
 #define EMU_XCLBIN_MAX_SECTIONS 64u
 #define EMU_MAX_KERNELS 8u
 #define EMU_MAX_ARGS 16u
-#define EMU_MAX_BANKS 8u
+/* The memory of the emulation platform: 32 HBM pseudo-channels HBM[0..31] of
+ * 512 MiB (16 GiB), as on the Alveo U55C (HBM2 16 GiB, 32 pseudo-channels) —
+ * the same UltraScale+ HBM family as AWS F2's VU47P — and as the XRT
+ * simulation's xclbin (sim/xrt/mkxrtxclbin.cpp). Every compute unit gets its
+ * own pseudo-channel, so the CU count is bounded by the bank count. (The
+ * platform VBNV below still names F1's shell; F1 had 4 DDR4 banks.) */
+#define EMU_BANK_COUNT 32u
+#define EMU_BANK_BYTES (512ull << 20)
+#define EMU_BANK_KIND "HBM"   /* bank tags "HBM[0]" ... "HBM[31]" */
+#define EMU_MAX_BANKS EMU_BANK_COUNT
 #define EMU_NAME_MAX 64u
 #define EMU_MAX_CUS 16u      /* compute units of all kernels together */
+#ifdef __cplusplus
+static_assert(EMU_MAX_CUS <= EMU_BANK_COUNT, "one memory bank per compute unit needs EMU_MAX_CUS <= EMU_BANK_COUNT");
+#else
+_Static_assert(EMU_MAX_CUS <= EMU_BANK_COUNT, "one memory bank per compute unit needs EMU_MAX_CUS <= EMU_BANK_COUNT");
+#endif
 #define EMU_MAX_PARAMS 24u   /* configuration parameters */
 #define EMU_CFG_SECTION "somhop_config"
 
@@ -92,7 +106,7 @@ typedef struct emu_kdesc {
 
 /* One memory bank of MEM_TOPOLOGY. */
 typedef struct emu_bank {
-  char tag[16];        /* "DDR[0]" ... */
+  char tag[16];        /* "HBM[0]" ... */
   uint64_t base;       /* device byte address */
   uint64_t size;       /* bytes */
 } emu_bank;

@@ -6,8 +6,9 @@
  *   sw_emu  runs the HLS C++ kernels compiled natively  (emu_sw.c)
  *   hw_emu  runs the RTL kernels under Verilator         (emu_hw.c)
  * Programs come from emulation xclbins (emu_xclbin.h) whose platform VBNV
- * and mode must match the device. Device memory is four DDR banks of
- * 16 GiB address space each (F1); every buffer has its own device backing
+ * and mode must match the device. Device memory is 32 HBM pseudo-channels
+ * HBM[0..31] of 512 MiB each (Alveo U55C / AWS F2 HBM; EMU_BANK_COUNT in
+ * emu_xclbin.h), one per compute unit; every buffer has its own device backing
  * store and a device address in one bank, chosen by the Xilinx
  * cl_mem_ext_ptr_t extension (CL_MEM_EXT_PTR_XILINX) or bank 0.
  *
@@ -118,7 +119,7 @@ struct _cl_mem {
   void *host_ptr;         /* CL_MEM_USE_HOST_PTR: the host bytes */
   unsigned char *store;   /* device backing bytes (size, zero-initialised) */
   uint64_t dev_addr;      /* device byte address */
-  int bank;               /* DDR bank index */
+  int bank;               /* memory bank (HBM pseudo-channel) index */
   int bank_explicit;      /* 1: placed with cl_mem_ext_ptr_t (a launch checks connectivity) */
   int on_device;          /* 1 once the device copy is current */
   struct _cl_mem *next;   /* allocation list of its bank, by address */
@@ -205,10 +206,10 @@ static struct _cl_device_id g_devices[NDEV] = {
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER; /* a kernel command finished */
 
-#define EMU_NBANKS 4
-#define EMU_BANK_BYTES (16ull << 30)
+/* Memory: EMU_BANK_COUNT banks (HBM pseudo-channels) of EMU_BANK_BYTES (emu_xclbin.h). */
+#define EMU_NBANKS ((int)EMU_BANK_COUNT)
 #define EMU_BANK_RESERVED 4096ull  /* no buffer at a bank's first 4 KiB (address 0 stays NULL) */
-#define EMU_MAX_ALLOC (4ull << 30)
+#define EMU_MAX_ALLOC EMU_BANK_BYTES /* a buffer lives in one pseudo-channel */
 static struct _cl_mem *g_bank_list[EMU_NBANKS];  /* allocations per bank, sorted */
 
 #define PLATFORM_NAME "somhop emulation"
@@ -662,14 +663,15 @@ static cl_mem CL_API_CALL emu_clCreateBuffer(cl_context c, cl_mem_flags flags, s
       unsigned int bits = xf & 0xFFFFFFu;
       if (bits & (bits - 1)) {
         e = CL_INVALID_VALUE;
-        snprintf(note, sizeof note, "clCreateBuffer: cl_mem_ext_ptr_t flags 0x%08x name more than one DDR bank", xf);
+        snprintf(note, sizeof note, "clCreateBuffer: cl_mem_ext_ptr_t flags 0x%08x name more than one memory bank", xf);
         goto out;
       }
       bank = __builtin_ctz(bits);
     }
     if (bank >= EMU_NBANKS) {
       e = CL_INVALID_VALUE;
-      snprintf(note, sizeof note, "clCreateBuffer: bank %d requested, the device has DDR[0]..DDR[%d]", bank, EMU_NBANKS - 1);
+      snprintf(note, sizeof note, "clCreateBuffer: bank %d requested, the device has " EMU_BANK_KIND "[0].." EMU_BANK_KIND "[%d]", bank,
+               EMU_NBANKS - 1);
       goto out;
     }
     host_ptr = x->obj;
@@ -710,7 +712,7 @@ static cl_mem CL_API_CALL emu_clCreateBuffer(cl_context c, cl_mem_flags flags, s
     free(m);
     m = NULL;
     e = CL_MEM_OBJECT_ALLOCATION_FAILURE;
-    snprintf(note, sizeof note, "clCreateBuffer: DDR[%d] has no free range of %zu bytes", bank, size);
+    snprintf(note, sizeof note, "clCreateBuffer: " EMU_BANK_KIND "[%d] has no free range of %zu bytes", bank, size);
     goto out;
   }
   emu_clRetainContext(c);
@@ -904,7 +906,7 @@ static int program_check(cl_program p) {
   if (config_check(xi, p->log, sizeof p->log) != 0) goto bad;
   for (uint32_t c = 0; c < xi->ncus; c++) {
     if (xi->cus[c].bank >= EMU_NBANKS) {
-      snprintf(p->log, sizeof p->log, "compute unit %s is connected to memory %d; the device has DDR[0]..DDR[%d]",
+      snprintf(p->log, sizeof p->log, "compute unit %s is connected to memory %d; the device has " EMU_BANK_KIND "[0].." EMU_BANK_KIND "[%d]",
                xi->cus[c].name, xi->cus[c].bank, EMU_NBANKS - 1);
       goto bad;
     }
@@ -1565,14 +1567,14 @@ static int pick_cu(cl_kernel k, char *msg, size_t msglen) {
   for (uint32_t c = 0; c < xi->ncus; c++) {
     if (!(k->cu_mask & (1u << c))) continue;
     size_t l = strlen(have);
-    if (xi->cus[c].bank >= 0) snprintf(have + l, sizeof have - l, "%s%s in DDR[%d]", l ? ", " : "", xi->cus[c].name, xi->cus[c].bank);
+    if (xi->cus[c].bank >= 0) snprintf(have + l, sizeof have - l, "%s%s in " EMU_BANK_KIND "[%d]", l ? ", " : "", xi->cus[c].name, xi->cus[c].bank);
   }
   char args[300] = "";
   for (uint32_t i = 0; i < k->kd->nargs; i++) {
     cl_mem m = k->args[i].mem;
     if (k->kd->args[i].addr_qual != 1 || !m || !m->bank_explicit) continue;
     size_t l = strlen(args);
-    snprintf(args + l, sizeof args - l, "%s%s in DDR[%d]", l ? ", " : "", k->kd->args[i].name, m->bank);
+    snprintf(args + l, sizeof args - l, "%s%s in " EMU_BANK_KIND "[%d]", l ? ", " : "", k->kd->args[i].name, m->bank);
   }
   snprintf(msg, msglen,
            "[connectivity] enqueue %s: no compute unit it may run on is connected to the banks of its buffers "

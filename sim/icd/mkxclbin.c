@@ -8,7 +8,8 @@
  * The output follows XRT's xclbin2 (axlf) container layout: header with the
  * platform VBNV and the mode (XCLBIN_SW_EMU / XCLBIN_HW_EMU), one
  * EMBEDDED_METADATA section per kernel holding its kernel.xml, and a
- * MEM_TOPOLOGY section with F1's four DDR banks. It carries no bitstream:
+ * MEM_TOPOLOGY section with 32 HBM pseudo-channels HBM[0..31] of 512 MiB (as an
+ * Alveo U55C; emu_xclbin.h EMU_BANK_COUNT). It carries no bitstream:
  * the emulation ICD runs the HLS C++ (sw_emu) or the Verilated RTL (hw_emu)
  * that it is linked with. --target hw writes the same container with mode
  * XCLBIN_FLAT (no bitstream either); it exists so tests can check that the
@@ -17,7 +18,7 @@
  * --config / --param / --cu (what `make` passes from kernels/configs.mk): the
  * configuration name and parameters (USER_METADATA "somhop_config"), and COUNT
  * compute units of KERNEL (IP_LAYOUT "KERNEL:KERNEL_1".., CONNECTIVITY: one bank
- * per CU, DDR[0], DDR[1], ... in --cu order). Any of them makes
+ * per CU, HBM[0], HBM[1], ... in --cu order; at most EMU_MAX_CUS = 16 CUs). Any of them makes
  * the xclbin declare IP_LAYOUT and CONNECTIVITY (1 CU for kernels not named).
  *
  * Exit status: 0 ok, 1 error (message on stderr), 2 usage.

@@ -34,11 +34,11 @@ XRT_LINKS    := $(XRT_LIBDIR)/libxrt_coreutil.so.2
 XRT_MKXCLBIN := $(BUILD)/bin/somhop-xrt-xclbin
 XRT_XCLBINS  := $(XRT_HOME)/xclbin/somhop.hw_emu.xclbin $(XRT_HOME)/xclbin/somhop.sw_emu.xclbin
 XRT_INIS     := $(XRT_HOME)/xrt.ini
-# CUs per kernel in the emulation xclbin: BMU_CU, HOP_CU of kernels/configs.mk when it
-# defines them, at least 2 each so the multi-CU path is always exercised.
+# CUs per kernel in the emulation xclbin: BMU_CU, HOP_CU of the configuration
+# (kernels/configs.mk), at least 2 each so the multi-CU path is always exercised.
 xrt_atleast2  = $(if $(filter 0 1,$(or $(1),2)),2,$(or $(1),2))
-XRT_BMU_CU   ?= $(call xrt_atleast2,$(BMU_CU))
-XRT_HOP_CU   ?= $(call xrt_atleast2,$(HOP_CU))
+XRT_BMU_CU   ?= $(call xrt_atleast2,$(call cfg,BMU_CU))
+XRT_HOP_CU   ?= $(call xrt_atleast2,$(call cfg,HOP_CU))
 
 XRT_CXXFLAGS := -std=gnu++17 $(OPT) -g -fPIC -Wall -Wextra $(WERROR) $(DEPFLAGS) $(SAN) \
                 -Wno-unused-parameter -Wno-deprecated-declarations \
@@ -106,7 +106,7 @@ $(XRT_MKXCLBIN): sim/xrt/mkxrtxclbin.cpp $(XRT_STAMP)
 	$(CXX) $(XRT_CXXFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
 XRT_KXML := rtl/som_bmu/kernel.xml rtl/hopfield_update/kernel.xml
-$(XRT_HOME)/xclbin/somhop.%.xclbin: $(XRT_MKXCLBIN) $(XRT_KXML)
+$(XRT_HOME)/xclbin/somhop.%.xclbin: $(XRT_MKXCLBIN) $(XRT_KXML) $(SOMHOP_CFG_H)
 	@mkdir -p $(dir $@)
 	$(XRT_MKXCLBIN) --target $* --cus som_bmu=$(XRT_BMU_CU) --cus hopfield_update=$(XRT_HOP_CU) \
 	  --timestamp 0 -o $@ $(XRT_KXML)

@@ -67,10 +67,17 @@ int main(void) {
   emu_xclbin_info xi;
   CHECK_INT("round trip parses", emu_xclbin_parse(a, la, &xi, err, sizeof err), 0);
   CHECK_INT("two kernels", xi.nkernels, 2);
-  CHECK_INT("four banks", xi.nbanks, 4);
-  CHECK_U64("DDR[2] base", xi.banks[2].base, 0x800000000ull);
-  CHECK_U64("bank size 16 GiB", xi.banks[3].size, 16ull << 30);
-  CHECK_STR("bank tag", xi.banks[1].tag, "DDR[1]");
+  /* the U55C's HBM: 32 pseudo-channels of 512 MiB, 16 GiB in all */
+  CHECK_INT("32 banks (HBM pseudo-channels)", xi.nbanks, 32);
+  CHECK_U64("HBM[2] base", xi.banks[2].base, 2ull << 29);
+  CHECK_U64("HBM[31] base", xi.banks[31].base, 31ull << 29);
+  CHECK_U64("bank size 512 MiB", xi.banks[3].size, 512ull << 20);
+  CHECK_STR("bank tag", xi.banks[1].tag, "HBM[1]");
+  CHECK_STR("last bank tag", xi.banks[31].tag, "HBM[31]");
+  {
+    const unsigned char *mt = a + rd64(a + 456 + 80 + 24);
+    CHECK_INT("bank 5's type MEM_HBM (6)", mt[8 + 5 * 40], 6);
+  }
 
   /* duplicate kernel in one binary is refused at parse time */
   const char *dup[2] = {x1, x1};
@@ -93,7 +100,7 @@ int main(void) {
   bc.ncu[0] = 3; /* som_bmu */
   bc.ncu[1] = 1; /* hopfield_update */
   bc.norder = 2;
-  bc.order[0] = 1; /* hopfield_update's CU gets DDR[0], som_bmu's DDR[1..3] */
+  bc.order[0] = 1; /* hopfield_update's CU gets HBM[0], som_bmu's HBM[1..3] */
   bc.order[1] = 0;
   unsigned char *cx = NULL;
   size_t lc = 0;
@@ -102,21 +109,47 @@ int main(void) {
   CHECK_INT("configured: parses", cx ? emu_xclbin_parse(cx, lc, &xi, err, sizeof err) : -1, 0);
   CHECK_INT("configured: 4 compute units", xi.ncus, 4);
   CHECK_STR("configured: CU 2 name (IP_LAYOUT 'som_bmu:som_bmu_3')", xi.cus[2].name, "som_bmu_3");
-  CHECK_INT("configured: CU 2 in DDR[3] (CONNECTIVITY, bank order)", xi.cus[2].bank, 3);
-  CHECK_INT("configured: hopfield_update_1 in DDR[0]", xi.cus[3].bank, 0);
+  CHECK_INT("configured: CU 2 in HBM[3] (CONNECTIVITY, bank order)", xi.cus[2].bank, 3);
+  CHECK_INT("configured: hopfield_update_1 in HBM[0]", xi.cus[3].bank, 0);
   CHECK("configured: configuration name and parameters",
         xi.cfg.present && !strcmp(xi.cfg.name, "default") && emu_config_get(&xi.cfg, "BMU_CU", 0) == 3 &&
             emu_config_get(&xi.cfg, "HOP_MAX_N", 0) == 2048 && emu_config_get(&xi.cfg, "NOPE", 7) == 7);
   emu_xclbin_parse(a, la, &xi, err, sizeof err);
   CHECK("legacy xclbin: one CU per kernel, any bank, no configuration",
         xi.ncus == 2 && !strcmp(xi.cus[0].name, "som_bmu_1") && xi.cus[0].bank == -1 && !xi.cfg.present);
-  bc.ncu[0] = 4;
+  /* One bank per CU at every CU count up to the limit: 3 + 3 (the default
+   * configuration), 8 + 8 = EMU_MAX_CUS; no two CUs share a bank and every
+   * bank exists. One CU more is refused. */
+  static const uint32_t splits[][2] = {{3, 3}, {1, 15}, {8, 8}};
+  for (size_t t = 0; t < sizeof splits / sizeof splits[0]; t++) {
+    char name[128];
+    unsigned char *cm = NULL;
+    size_t lm = 0;
+    bc.ncu[0] = splits[t][0];
+    bc.ncu[1] = splits[t][1];
+    int ok = emu_xclbin_build_cfg(EMU_XCLBIN_HW_EMU, EMU_PLATFORM_VBNV, xmls, lens, 2, 0, &bc, &cm, &lm, err,
+                                  sizeof err) == 0 &&
+             emu_xclbin_parse(cm, lm, &xi, err, sizeof err) == 0 && xi.ncus == splits[t][0] + splits[t][1];
+    uint32_t seen = 0;
+    for (uint32_t c = 0; ok && c < xi.ncus; c++) {
+      int b = xi.cus[c].bank;
+      if (b < 0 || (uint32_t)b >= xi.nbanks || (seen & (1u << b))) ok = 0;
+      else seen |= 1u << b;
+    }
+    snprintf(name, sizeof name, "%u + %u CUs: each CU in its own existing bank", splits[t][0], splits[t][1]);
+    CHECK(name, ok);
+    free(cm);
+  }
+  bc.ncu[0] = 9;
+  bc.ncu[1] = EMU_MAX_CUS - 8;
   unsigned char *c5 = NULL;
   size_t l5 = 0;
-  CHECK("5 CUs for 4 banks refused",
+  CHECK("EMU_MAX_CUS + 1 = 17 CUs refused, naming the limit",
         emu_xclbin_build_cfg(EMU_XCLBIN_HW_EMU, EMU_PLATFORM_VBNV, xmls, lens, 2, 0, &bc, &c5, &l5, err, sizeof err) != 0 &&
-            strstr(err, "one per CU"));
+            strstr(err, "17 compute units, at most 16"));
   free(c5);
+  bc.ncu[0] = 3;
+  bc.ncu[1] = 1;
 
   /* mutation fuzz of the container (the configured one: every section kind) */
   int iters = ocl_test_asan() ? 3000 : 20000;

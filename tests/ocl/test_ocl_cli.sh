@@ -101,8 +101,8 @@ for be in sw_emu hw_emu; do
   OCL_ICD_VENDORS=$ICD "$SOMHOP" hopfield store builtin:digits-prototypes -o "$TMP/h.somhop" >/dev/null 2>&1
   OCL_ICD_VENDORS=$ICD "$SOMHOP" hopfield recall "$TMP/h.somhop" --noise 0.1 --repeat 2 --backend $be --json > "$TMP/r.json" 2>/dev/null
   check_rc "hopfield recall --backend $be --json" $? 0
-  j=$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["backend"]; print(b["config"], b["compute_units"], b["limits"]["max_n"])' "$TMP/r.json" 2>&1)
-  check_eq "hopfield recall $be --json: config, compute units, max_n" "$j" "$cfg $hcu $(sed -n 's/^#define SOMHOP_CFG_HOP_MAX_N \([0-9]*\)u/\1/p' "$BUILD/gen/somhop_config.h")"
+  j=$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["backend"]; print(b["config"], b["compute_units"], b["compute_units_used"], b["limits"]["max_n"])' "$TMP/r.json" 2>&1)
+  check_eq "hopfield recall $be --json: config, compute units, all used (20 probes), max_n" "$j" "$cfg $hcu $hcu $(sed -n 's/^#define SOMHOP_CFG_HOP_MAX_N \([0-9]*\)u/\1/p' "$BUILD/gen/somhop_config.h")"
 done
 out=$(OCL_ICD_VENDORS=$ICD "$SOMHOP" som bmu "$model" builtin:digits --backend hw_emu -o "$TMP/b.csv" 2>&1)
 check_contains "text report names the configuration and CUs" "$out" "kernel configuration $cfg: $bcu compute unit"

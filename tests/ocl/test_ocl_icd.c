@@ -227,7 +227,7 @@ static void per_device(env *e, int d) {
   uint32_t *hout = calloc(ob, 1);
   for (uint32_t i = 0; i < M * stride; i++) hcb[i] = (uint16_t)((i % stride) < D ? i * 313 : 0);
   for (uint32_t i = 0; i < N * stride; i++) hx[i] = (uint16_t)((i % stride) < D ? i * 911 : 0);
-  /* som_bmu_1 is connected to DDR[0] (mkxclbin: banks in --cu order, som_bmu first) */
+  /* som_bmu_1 is connected to HBM[0] (mkxclbin: banks in --cu order, som_bmu first) */
   ext_ptr x1 = {1u << 1, hcb, NULL}; /* XCL_MEM_DDR_BANK1 */
   cl_mem b1 = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, cbb, &x1, &rc);
   snprintf(name, sizeof name, "%s: buffer placed with cl_mem_ext_ptr_t", t);
@@ -248,9 +248,14 @@ static void per_device(env *e, int d) {
   cl_mem bcb = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, cbb, &xcb, &rc);
   ext_ptr xx = {0u | (1u << 31), hx, NULL}; /* memory index 0 | XCL_MEM_TOPOLOGY */
   cl_mem bx = clCreateBuffer(e->ctx, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, xb, &xx, &rc);
-  ext_ptr xbad = {1u << 6, hx, NULL};
+  ext_ptr xlast = {31u | (1u << 31), hx, NULL}; /* the last HBM pseudo-channel */
+  cl_mem blast = clCreateBuffer(e->ctx, CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, xb, &xlast, &rc);
+  snprintf(name, sizeof name, "%s: HBM[31] (memory index 31) accepted", t);
+  CHECK_INT(name, rc, CL_SUCCESS);
+  if (blast) clReleaseMemObject(blast);
+  ext_ptr xbad = {32u | (1u << 31), hx, NULL};
   cl_mem bbad = clCreateBuffer(e->ctx, CL_MEM_USE_HOST_PTR | EXT_PTR_XILINX, xb, &xbad, &rc);
-  snprintf(name, sizeof name, "%s: bank beyond DDR[3] refused", t);
+  snprintf(name, sizeof name, "%s: bank beyond HBM[31] refused", t);
   CHECK_INT(name, rc, CL_INVALID_VALUE);
   if (bbad) clReleaseMemObject(bbad);
   cl_mem bout = clCreateBuffer(e->ctx, CL_MEM_WRITE_ONLY | CL_MEM_USE_HOST_PTR, ob, hout, &rc);

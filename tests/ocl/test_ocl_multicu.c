@@ -6,16 +6,19 @@
  *  - the configuration the build's xclbin holds (name, CUs, limits) as the
  *    host reads it equals the one this test was compiled with (configs.mk);
  *  - multi-CU results are bit-identical to one CU and to the host
- *    fixed-point reference, for the build's xclbin and for a 2 + 2 CU xclbin
- *    of the same configuration (so both kernels always run on several CUs);
+ *    fixed-point reference, for the build's xclbin and for 2 + 2 and 3 + 3 CU
+ *    xclbins of the same configuration (so both kernels always run on several
+ *    CUs, and on three as in the default configuration), and every call
+ *    splits its samples / probes over min(CUs, items) CUs;
  *  - resident data: a repeated call on one handle skips the codebook /
  *    weights transfer, reports the resident CUs and gives the same bits; a
  *    changed array in the same memory is sent again;
  *  - CU routing through plain OpenCL: "k:{cu}" names, the CU a plain kernel
  *    picks from the banks of its buffers, [connectivity] refusals, two CUs
  *    at once on an out-of-order queue (overlapping modeled intervals);
- *  - an xclbin of another configuration is refused; a 5-CU xclbin cannot be
- *    made (4 banks); limit errors name the configuration.
+ *  - an xclbin of another configuration is refused; a 17-CU xclbin cannot be
+ *    made (16 CUs at most, each in its own of 32 HBM banks); limit errors
+ *    name the configuration.
  */
 #define CL_TARGET_OPENCL_VERSION 120
 #define CL_USE_DEPRECATED_OPENCL_1_2_APIS
@@ -102,7 +105,7 @@ static void equal_runs(const char *t, int hw, const char *xclbin, const char *la
   lim.max_b = hw ? 5 : 9;
   lim.max_sweeps = 8;
   lim.big_every = 0;
-  uint32_t ncases = hw ? (ocl_test_asan() ? 6 : 16) : (ocl_test_asan() ? 20 : 60), bad = 0, multi = 0;
+  uint32_t ncases = hw ? (ocl_test_asan() ? 6 : 16) : (ocl_test_asan() ? 20 : 60), bad = 0, multi = 0, split = 0;
   char detail[400] = "";
   for (uint32_t i = 0; i < ncases; i++) {
     somhop_bmu_case c;
@@ -115,6 +118,7 @@ static void equal_runs(const char *t, int hw, const char *xclbin, const char *la
     somhop_accel_last_timing(all, &tm);
     int rr = somhop_fx_som_bmu(c.codebook, c.samples, c.M, c.D, c.N, c.flags, ref);
     if (c.N > 1 && cn.bmu_cu > 1 && tm.compute_units > 1) multi++;
+    if (tm.compute_units == (cn.bmu_cu < c.N ? cn.bmu_cu : c.N)) split++;
     if (r1 || rn || rr || memcmp(g1, ref, (w - 1) * 4) || memcmp(gn, ref, (w - 1) * 4)) {
       if (!bad++)
         snprintf(detail, sizeof detail, "case %u M=%u D=%u N=%u: rc %d/%d/%d (%s)", i, c.M, c.D, c.N, r1, rn, rr,
@@ -132,7 +136,9 @@ static void equal_runs(const char *t, int hw, const char *xclbin, const char *la
     snprintf(name, sizeof name, "%s %s: som_bmu cases really ran on several CUs", t, label);
     CHECK(name, multi > ncases / 2);
   }
-  bad = multi = 0;
+  snprintf(name, sizeof name, "%s %s: every som_bmu call ran on min(%u CUs, N) CUs", t, label, cn.bmu_cu);
+  CHECK_INT(name, split, ncases);
+  bad = multi = split = 0;
   detail[0] = 0;
   for (uint32_t i = 0; i < ncases; i++) {
     somhop_hop_case c;
@@ -146,6 +152,7 @@ static void equal_runs(const char *t, int hw, const char *xclbin, const char *la
     somhop_accel_last_timing(all, &tm);
     int rr = somhop_fx_hopfield_update(c.weights, c.probes, c.N, c.B, c.max_sweeps, c.mode, sr, wr);
     if (c.B > 1 && cn.hop_cu > 1 && tm.compute_units > 1) multi++;
+    if (tm.compute_units == (cn.hop_cu < c.B ? cn.hop_cu : c.B)) split++;
     if (r1 || rn || rr || memcmp(s1, sr, (sw - 1) * 8) || memcmp(sn, sr, (sw - 1) * 8) || memcmp(w1, wr, c.B * 4u) ||
         memcmp(wn, wr, c.B * 4u)) {
       if (!bad++)
@@ -167,6 +174,8 @@ static void equal_runs(const char *t, int hw, const char *xclbin, const char *la
     snprintf(name, sizeof name, "%s %s: hopfield_update cases really ran on several CUs", t, label);
     CHECK(name, multi > 0);
   }
+  snprintf(name, sizeof name, "%s %s: every hopfield_update call ran on min(%u CUs, B) CUs", t, label, cn.hop_cu);
+  CHECK_INT(name, split, ncases);
   somhop_accel_close(one);
   somhop_accel_close(all);
 }
@@ -338,9 +347,23 @@ static void config_checks(const char *t) {
   snprintf(name, sizeof name, "%s: same name with another BMU_MAX_M refused, naming it", t);
   CHECK(name, a == NULL && e.code == SOMHOP_EFORMAT && strstr(e.msg, "BMU_MAX_M="));
   somhop_accel_close(a);
-  snprintf(p, sizeof p, "%s/five.%s.xclbin", tmpdir, t);
-  snprintf(name, sizeof name, "%s: mkxclbin refuses 3 + 2 CUs (4 banks, one per CU)", t);
-  CHECK(name, make_xclbin(t, p, 3, 2, this_cfg_args()) != 0 && access(p, F_OK) != 0);
+  snprintf(p, sizeof p, "%s/seventeen.%s.xclbin", tmpdir, t);
+  snprintf(name, sizeof name, "%s: mkxclbin refuses 9 + 8 CUs (16 at most, one HBM bank each)", t);
+  CHECK(name, make_xclbin(t, p, 9, 8, this_cfg_args()) != 0 && access(p, F_OK) != 0);
+  snprintf(p, sizeof p, "%s/sixteen.%s.xclbin", tmpdir, t);
+  snprintf(name, sizeof name, "%s: mkxclbin makes 8 + 8 CUs", t);
+  CHECK(name, make_xclbin(t, p, 8, 8, this_cfg_args()) == 0 && access(p, F_OK) == 0);
+  a = open_x(t, p, 0, &e);
+  snprintf(name, sizeof name, "%s: the 8 + 8 CU xclbin (HBM[0..15]) opens with 8 CUs per kernel", t);
+  if (a) {
+    somhop_accel_config c16;
+    somhop_accel_get_config(a, &c16);
+    CHECK(name, c16.bmu_cu == 8 && c16.hop_cu == 8);
+  } else {
+    check_report_(0, name, e.msg, __FILE__, __LINE__);
+  }
+  somhop_accel_close(a);
+  unlink(p);
 }
 
 /* ---- CU routing through plain OpenCL ------------------------------------------------ */
@@ -431,7 +454,7 @@ static void routing(int d, const char *xclbin) {
   for (uint32_t i = 0; i < N * st; i++) xh[i] = (uint16_t)(i * 104729u);
   uint32_t ref[5 * 4], got[5 * 4];
   somhop_fx_som_bmu(cbh, xh, M, D, N, 0, ref);
-  /* banks: som_bmu_1 DDR[0], som_bmu_2 DDR[1] (mkxclbin: --cu order) */
+  /* banks: som_bmu_1 HBM[0], som_bmu_2 HBM[1] (mkxclbin: --cu order) */
   cl_mem cb0 = buf_in(ctx, 0, sizeof cbh, cbh), x0 = buf_in(ctx, 0, sizeof xh, xh), o0 = buf_in(ctx, 0, sizeof got, got);
   cl_mem cb1 = buf_in(ctx, 1, sizeof cbh, cbh), x1 = buf_in(ctx, 1, sizeof xh, xh), o1 = buf_in(ctx, 1, sizeof got, got);
   cl_command_queue q = clCreateCommandQueue(ctx, dev, CL_QUEUE_PROFILING_ENABLE | CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, &rc);
@@ -443,13 +466,13 @@ static void routing(int d, const char *xclbin) {
   snprintf(name, sizeof name, "%s routing: kernels for any CU and for one CU", t);
   CHECK(name, any && k1 && k2);
   char cu[64] = "";
-  /* a plain kernel with buffers in DDR[1] runs on som_bmu_2 */
+  /* a plain kernel with buffers in HBM[1] runs on som_bmu_2 */
   set_bmu(any, cb1, x1, o1, M, D, N);
   cl_event ev = NULL;
   rc = clEnqueueTask(q, any, 0, NULL, &ev);
   clWaitForEvents(1, &ev);
   clGetEventProfilingInfo(ev, PROF_CU_NAME, sizeof cu, cu, NULL);
-  snprintf(name, sizeof name, "%s routing: plain som_bmu with DDR[1] buffers runs on som_bmu_2", t);
+  snprintf(name, sizeof name, "%s routing: plain som_bmu with HBM[1] buffers runs on som_bmu_2", t);
   CHECK(name, rc == CL_SUCCESS && !strcmp(cu, "som_bmu_2"));
   clEnqueueReadBuffer(q, o1, CL_TRUE, 0, sizeof got, got, 0, NULL, NULL);
   snprintf(name, sizeof name, "%s routing: ... with the reference's result", t);
@@ -459,8 +482,8 @@ static void routing(int d, const char *xclbin) {
   set_bmu(k2, cb0, x0, o0, M, D, N);
   g_note[0] = 0;
   rc = clEnqueueTask(q, k2, 0, NULL, NULL);
-  snprintf(name, sizeof name, "%s routing: som_bmu_2 with DDR[0] buffers -> CL_INVALID_OPERATION [connectivity]", t);
-  CHECK(name, rc == CL_INVALID_OPERATION && strstr(g_note, "[connectivity]") && strstr(g_note, "som_bmu_2 in DDR[1]"));
+  snprintf(name, sizeof name, "%s routing: som_bmu_2 with HBM[0] buffers -> CL_INVALID_OPERATION [connectivity]", t);
+  CHECK(name, rc == CL_INVALID_OPERATION && strstr(g_note, "[connectivity]") && strstr(g_note, "som_bmu_2 in HBM[1]"));
   /* two CUs at once, on a codebook large enough that each kernel lasts far
    * longer (modeled on hw_emu, measured on sw_emu) than the gap between the
    * two enqueues */
@@ -566,6 +589,14 @@ int main(void) {
     snprintf(name, sizeof name, "%s: mkxclbin 2 + 2 CU xclbin of configuration %s", t, SOMHOP_CFG_NAME);
     CHECK_INT(name, make_xclbin(t, x22, 2, 2, this_cfg_args()), 0);
     equal_runs(t, d, x22, "2+2 CUs");
+    if (SOMHOP_CFG_BMU_CU != 3 || SOMHOP_CFG_HOP_CU != 3) { /* the default configuration's build xclbin is 3 + 3 */
+      char x33[512];
+      snprintf(x33, sizeof x33, "%s/cu33.%s.xclbin", tmpdir, t);
+      snprintf(name, sizeof name, "%s: mkxclbin 3 + 3 CU xclbin of configuration %s", t, SOMHOP_CFG_NAME);
+      CHECK_INT(name, make_xclbin(t, x33, 3, 3, this_cfg_args()), 0);
+      equal_runs(t, d, x33, "3+3 CUs");
+      unlink(x33);
+    }
     resident(t, d, x22);
     routing(d, x22);
     unlink(x22);

@@ -65,6 +65,10 @@ int main(int argc, char **argv) {
   somhop_xrt_get_config(a, &cfg);
   CHECK("two or more som_bmu CUs in the xclbin", cfg.bmu_cu >= 2);
   CHECK("two or more hopfield_update CUs in the xclbin", cfg.hop_cu >= 2);
+  CHECK_INT("hopfield_update CUs = HOP_CU of the configuration (at least 2)", cfg.hop_cu,
+            SOMHOP_CFG_HOP_CU < 2 ? 2 : SOMHOP_CFG_HOP_CU);
+  CHECK_INT("som_bmu CUs = BMU_CU of the configuration (at least 2)", cfg.bmu_cu,
+            SOMHOP_CFG_BMU_CU < 2 ? 2 : SOMHOP_CFG_BMU_CU);
 
   somhop_case_limits lim = somhop_case_limits_default();
   if (hw) { /* Verilator sizes */
@@ -97,9 +101,11 @@ int main(int argc, char **argv) {
   CHECK_INT("som_bmu on XRT's native API: seeded cases bit-exact", bad, 0);
 
   bad = 0;
+  uint32_t hop_split = 0, hop_made = 0, hop_all = 0;
   for (uint32_t i = 0; i < ncases; i++) {
     somhop_hop_case c;
     if (somhop_hop_case_make(seed, i, &lim, &c) != 0) continue;
+    hop_made++;
     size_t words = (size_t)c.B * SOMHOP_HOP_WORDS(c.N);
     uint64_t *ws = calloc(words, 8), *gs = calloc(words, 8);
     uint32_t *wsw = calloc(c.B, 4), *gsw = calloc(c.B, 4);
@@ -109,6 +115,10 @@ int main(int argc, char **argv) {
       bad++;
       printf("# hopfield case %u kind=%s N=%u B=%u: rc %d %s\n", i, c.kind, c.N, c.B, r, somhop_xrt_errmsg(a));
     }
+    somhop_accel_timing th;
+    somhop_xrt_last_timing(a, &th);
+    if (r == 0 && th.compute_units == (cfg.hop_cu < c.B ? cfg.hop_cu : c.B)) hop_split++;
+    if (r == 0 && c.B >= cfg.hop_cu) hop_all++;
     free(ws);
     free(gs);
     free(wsw);
@@ -116,6 +126,8 @@ int main(int argc, char **argv) {
     somhop_hop_case_free(&c);
   }
   CHECK_INT("hopfield_update on XRT's native API: seeded cases bit-exact", bad, 0);
+  CHECK_INT("every hopfield_update call split its probes over min(CUs, B) CUs", hop_split, hop_made);
+  CHECK("some hopfield_update calls ran on every CU", hop_all > 0);
 
   /* Two CUs, resident codebook, modeled timing: the same codebook twice. */
   {

@@ -74,7 +74,8 @@ typedef struct somhop_accel_opts {
                            emulation); -1 = never; 1 = required (ENODEV if absent).
                            Banks: each CU's buffers in the bank the xclbin connects
                            it to (CONNECTIVITY); an xclbin without one: som_bmu's
-                           in DDR[0], hopfield_update's in DDR[2]. */
+                           in memory index 0 (DDR[0] / HBM[0]), hopfield_update's
+                           in index 2. */
   uint32_t max_compute_units; /* 0 = every CU of the xclbin; n = at most n per kernel */
 } somhop_accel_opts;
 
