@@ -39,6 +39,9 @@ module hopfield_align #(
   localparam int unsigned LW = $clog2(WPB) + 1;
 
   logic [AW-1:0]       rcvd_q;      // words received (relative to beat 0)
+  logic [AW-1:0]       rcvdm_q;     // rcvd_q - WPB once a beat arrived (take's compare
+  logic                rany_q;      // without an adder); rcvd_q != 0
+  logic [AW-1:0]       lmin_q;      // min(L, WPB): the first aligned beat of a segment
   logic [NW-1:0]       beats_q;     // beats still to accept
   logic                beats_nz_q;  // beats_q != 0 (registered)
   logic [AW-1:0]       s_q;         // first word of the next aligned beat
@@ -53,7 +56,8 @@ module hopfield_align #(
 
   logic                emit, take;
   assign emit = busy_q && e1_q <= rcvd_q;
-  assign take = beats_nz_q && (!busy_q || e1_q + AW'(WPB) > rcvd_q);
+  // e1 + WPB > rcvd  <=>  rcvd == 0 or e1 > rcvd - WPB (rcvd is a multiple of WPB)
+  assign take = beats_nz_q && (!busy_q || !rany_q || e1_q > rcvdm_q);
   assign dat_ready_o = take;
   assign busy_o = busy_q;
 
@@ -70,14 +74,16 @@ module hopfield_align #(
     for (int k = 0; k < WPB; k++) rot[64*k +: 64] = win[64 * (32'(off) + k) +: 64];
   end
 
-  // next aligned beat after an emit
+  // next aligned beat after an emit: e1_n = min(s_n + WPB, send_n), both cases formed in
+  // parallel from registers (a new segment: send + min(L, WPB); else min(s + 2 WPB, send))
   logic          seg_end;
-  logic [AW-1:0] s_n, send_n, e1_n;
+  logic [AW-1:0] s_n, send_n, e1_n, s2;
   assign seg_end = e1_q == send_q;
   always_comb begin
     s_n    = seg_end ? send_q : s_q + AW'(WPB);
     send_n = seg_end ? send_q + len_q : send_q;
-    e1_n   = (s_n + AW'(WPB) < send_n) ? s_n + AW'(WPB) : send_n;
+    s2     = s_q + AW'(2 * WPB);
+    e1_n   = seg_end ? send_q + lmin_q : (s2 < send_q) ? s2 : send_q;
   end
 
   always_ff @(posedge clk_i) begin
@@ -115,19 +121,25 @@ module hopfield_align #(
     clr_q <= start_i;
     if (start_i) begin
       rcvd_q <= '0;
+      rany_q <= 1'b0;
+      lmin_q <= AW'((len_i < NW'(WPB)) ? len_i : NW'(WPB));
       len_q  <= AW'(len_i);
       s_q    <= AW'(o0_i);
       send_q <= AW'(o0_i + len_i);
       e1_q   <= AW'((len_i < NW'(WPB)) ? o0_i + len_i : o0_i + NW'(WPB));
       q_q    <= '0;
     end else begin
-      if (take && dat_valid_i) begin
-        prev_q <= cur_q;
-        cur_q  <= dat_data_i;
-        rcvd_q <= rcvd_q + AW'(WPB);
-      end else if (clr_q) begin
+      if (clr_q) begin                // (no beat can be taken in this cycle)
         prev_q <= '0;
         cur_q  <= '0;
+      end else if (take && dat_valid_i) begin
+        prev_q <= cur_q;
+        cur_q  <= dat_data_i;
+      end
+      if (take && dat_valid_i) begin
+        rcvd_q  <= rcvd_q + AW'(WPB);
+        rcvdm_q <= rcvd_q;
+        rany_q  <= 1'b1;
       end
       if (emit) begin
         s_q    <= s_n;

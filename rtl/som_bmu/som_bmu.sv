@@ -1035,6 +1035,7 @@ module som_bmu #(
   logic [DATA_W/8-1:0] out_strb_q;
   logic [$clog2(RPB+1)-1:0] pk_n_q;
   logic             out_v_q, pk_flush;
+  logic             pk_flush_q;       // pk_n_q == RPB - 1 || rec_one_q (registered with both)
 
   function automatic logic [127:0] record(input logic [KEY_W-1:0] b, input logic [KEY_W-1:0] s2,
                                           input logic want2);
@@ -1046,7 +1047,7 @@ module som_bmu #(
   endfunction
 
   assign rf_push    = rec_v_q;
-  assign pk_flush   = pk_n_q == ($clog2(RPB+1))'(RPB - 1) || rec_one_q;
+  assign pk_flush   = pk_flush_q;
   assign rf_pop_rec = rf_cnt_q != '0 && !(pk_flush && out_v_q && !wr_ready);
   assign rf_pop_blk = rf_pop_rec && S_W'(rf_i_q) == rf_ns[rf_rp_q] - 1'b1;
   assign wr_valid   = out_v_q;
@@ -1081,6 +1082,7 @@ module som_bmu #(
       out_v_q    <= 1'b0;
       rec_left_q <= '0;
       rec_one_q  <= 1'b0;
+      pk_flush_q <= RPB == 1;
     end else begin
       if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
         rec_left_q <= n_q;
@@ -1088,6 +1090,15 @@ module som_bmu #(
       end else if (rf_pop_rec) begin
         rec_left_q <= rec_left_q - 1'b1;
         rec_one_q  <= rec_left_q == 32'd2;
+      end
+      // the flush flag follows pk_n_q and rec_one_q (their next values, as set above/below)
+      begin
+        logic [$clog2(RPB+1)-1:0] pn;
+        logic                     ro;
+        pn = rf_pop_rec ? (pk_flush ? '0 : pk_n_q + 1'b1) : pk_n_q;
+        ro = (state_q == StDecide || (state_q == StLoad && ld_done)) ? n_q == 32'd1 :
+             rf_pop_rec ? rec_left_q == 32'd2 : rec_one_q;
+        pk_flush_q <= pn == ($clog2(RPB+1))'(RPB - 1) || ro;
       end
       if (rf_push) rf_wp_q <= rf_wp_q + 1'b1;
       if (rf_pop_blk) rf_rp_q <= rf_rp_q + 1'b1;
