@@ -210,13 +210,18 @@ module somhop_axi_rd #(
   assign m_axi_rready_o  = 1'b1;     // space is reserved before the AR is issued
 
   // ---- read-data RAM (FIFO_DEPTH beats) ------------------------------------------
+  (* no_rw_check *)  // never read and written at one entry in a cycle (cnt_q, credits)
   logic [DATA_W-1:0] mem_q [FIFO_DEPTH];
   logic [PW-1:0]     wp_q, rp_q;       // (reset)
   logic [CW-1:0]     cnt_q;            // beats in the RAM (reset)
   logic              fl_q;             // a RAM read is in flight to the output buffer (reset)
   logic [DATA_W-1:0] rd_q;             // RAM read register
   logic [2:0]        ov_q;             // output buffer entries valid, thermometer (reset)
-  logic [DATA_W-1:0] ob_q [3];         // output buffer; ob_q[0] drives dat_data_o
+  // Output buffer: a 3-entry ring, written at wi_q and read at ri_q (both reset). Only
+  // the two 2-bit indices and ov_q depend on the consumer's ready; each data entry
+  // loads push_data under a registered index compare (no 512-bit shift on pop).
+  logic [DATA_W-1:0] ob_q [3];
+  logic [1:0]        wi_q, ri_q;
   logic              room;             // output buffer can take one more beat next cycle
   logic              bypass, ram_wr, ram_rd, push, pop;
   logic [DATA_W-1:0] push_data;
@@ -234,33 +239,24 @@ module somhop_axi_rd #(
   always_ff @(posedge clk_i) begin
     if (ram_wr) mem_q[wp_q] <= m_axi_rdata_i;
     if (ram_rd) rd_q <= mem_q[rp_q];
-    // output buffer: shift on pop, append at the first free entry
-    if (pop) begin
-      ob_q[0] <= ob_q[1];
-      ob_q[1] <= ob_q[2];
-    end
-    if (push) begin
-      if (pop) begin
-        if (!ov_q[1]) ob_q[0] <= push_data;
-        else if (!ov_q[2]) ob_q[1] <= push_data;
-        else ob_q[2] <= push_data;
-      end else begin
-        if (!ov_q[0]) ob_q[0] <= push_data;
-        else if (!ov_q[1]) ob_q[1] <= push_data;
-        else ob_q[2] <= push_data;
-      end
-    end
+    // output buffer: append at the ring's write index
+    for (int k = 0; k < 3; k++)
+      if (push && wi_q == 2'(k)) ob_q[k] <= push_data;
     if (!rst_ni) begin
       wp_q  <= '0;
       rp_q  <= '0;
       cnt_q <= '0;
       fl_q  <= 1'b0;
       ov_q  <= '0;
+      wi_q  <= '0;
+      ri_q  <= '0;
     end else begin
       if (ram_wr) wp_q <= wp_q + 1'b1;
       if (ram_rd) rp_q <= rp_q + 1'b1;
       cnt_q <= cnt_q + CW'(ram_wr) - CW'(ram_rd);
       fl_q  <= ram_rd;
+      if (push) wi_q <= (wi_q == 2'd2) ? 2'd0 : wi_q + 2'd1;
+      if (pop)  ri_q <= (ri_q == 2'd2) ? 2'd0 : ri_q + 2'd1;
       case ({push, pop})
         2'b10:   ov_q <= {ov_q[1:0], 1'b1};
         2'b01:   ov_q <= {1'b0, ov_q[2:1]};
@@ -270,7 +266,7 @@ module somhop_axi_rd #(
   end
 
   assign dat_valid_o = ov_q[0];
-  assign dat_data_o  = ob_q[0];
+  assign dat_data_o  = ob_q[ri_q];
   assign busy_o      = act_q || pv_q || outst_q != '0 || cnt_q != '0 || fl_q || ov_q[0];
 
   // ---- Assertions (active under verilator --assert) ------------------------

@@ -200,11 +200,12 @@ module somhop_axi_wr #(
 
   // ---- W side: burst ends by counters, then a registered skid buffer ----------
   logic [CNT_W-1:0] w_rem_q;           // data beats not yet taken
+  logic             w_one_q;           // w_rem_q == 1 (registered: no 48-bit compare on WLAST)
   logic [QW-1:0]    w_pos_q;           // beat index inside its 4 KiB page
   logic [IW-1:0]    w_idx_q;           // beat index inside its burst
   logic             w_last, dat_fire, skid_ready, w_out_valid;
 
-  assign w_last      = w_rem_q == CNT_W'(1) || &w_pos_q ||
+  assign w_last      = w_one_q || &w_pos_q ||
                        w_idx_q == IW'(MAX_BURST - 1);
   assign dat_ready_o = w_act_q && skid_ready;
   assign dat_fire    = dat_valid_i && dat_ready_o;
@@ -212,10 +213,12 @@ module somhop_axi_wr #(
   always_ff @(posedge clk_i) begin
     if (cmd_fire) begin
       w_rem_q <= cmd_beats_i;
+      w_one_q <= cmd_beats_i == CNT_W'(1);
       w_pos_q <= QW'(cmd_addr_i[11:BSH]);
       w_idx_q <= '0;
     end else if (dat_fire) begin
       w_rem_q <= w_rem_q - 1'b1;
+      w_one_q <= w_rem_q == CNT_W'(2);
       w_pos_q <= w_pos_q + 1'b1;
       w_idx_q <= w_last ? '0 : w_idx_q + 1'b1;
     end
@@ -223,7 +226,7 @@ module somhop_axi_wr #(
       w_act_q <= 1'b0;
     end else if (cmd_fire) begin
       w_act_q <= cmd_beats_i != '0;
-    end else if (dat_fire && w_rem_q == CNT_W'(1)) begin
+    end else if (dat_fire && w_one_q) begin
       w_act_q <= 1'b0;
     end
   end

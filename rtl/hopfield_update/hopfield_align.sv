@@ -14,7 +14,9 @@
 module hopfield_align #(
   parameter int unsigned WPB = 8,    // 64-bit words per beat (power of two)
   parameter int unsigned NW  = 32,   // width of word counters
-  parameter int unsigned SW  = 16    // width of the segment counter
+  parameter int unsigned SW  = 16,   // width of the segment counter
+  parameter int unsigned AW  = NW    // width of the word positions: holds the stream's
+                                     // words + 4 * WPB (narrower = shorter compare chains)
 ) (
   input  wire logic                clk_i,
   input  wire logic                rst_ni,
@@ -36,28 +38,35 @@ module hopfield_align #(
 
   localparam int unsigned LW = $clog2(WPB) + 1;
 
-  logic [NW-1:0]       rcvd_q;      // words received (relative to beat 0)
+  logic [AW-1:0]       rcvd_q;      // words received (relative to beat 0)
+  logic [AW-1:0]       rcvdm_q;     // rcvd_q - WPB once a beat arrived (take's compare
+  logic                rany_q;      // without an adder); rcvd_q != 0
+  logic [AW-1:0]       lmin_q;      // min(L, WPB): the first aligned beat of a segment
   logic [NW-1:0]       beats_q;     // beats still to accept
-  logic [NW-1:0]       s_q;         // first word of the next aligned beat
-  logic [NW-1:0]       e1_q;        // one past its last word
-  logic [NW-1:0]       send_q;      // one past the segment's last word
-  logic [NW-1:0]       len_q;
+  logic                beats_nz_q;  // beats_q != 0 (registered)
+  logic [AW-1:0]       s_q;         // first word of the next aligned beat
+  logic [AW-1:0]       e1_q;        // one past its last word
+  logic [AW-1:0]       send_q;      // one past the segment's last word
+  logic [AW-1:0]       len_q;
   logic [NW-1:0]       q_q;
   logic [SW-1:0]       seg_q, segs_q;
+  logic                busy_q;      // seg_q != segs_q (registered)
+  logic                clr_q;       // the cycle after a start: clear the window
   logic [WPB*64-1:0]   prev_q, cur_q;
 
   logic                emit, take;
-  assign emit = seg_q != segs_q && e1_q <= rcvd_q;
-  assign take = beats_q != '0 && (seg_q == segs_q || e1_q + NW'(WPB) > rcvd_q);
+  assign emit = busy_q && e1_q <= rcvd_q;
+  // e1 + WPB > rcvd  <=>  rcvd == 0 or e1 > rcvd - WPB (rcvd is a multiple of WPB)
+  assign take = beats_nz_q && (!busy_q || !rany_q || e1_q > rcvdm_q);
   assign dat_ready_o = take;
-  assign busy_o = seg_q != segs_q;
+  assign busy_o = busy_q;
 
   // window {0, cur, prev}: word w of the window is prev[w] for w < WPB
   logic [3*WPB*64-1:0] win;
-  logic [NW-1:0]       off_full;
+  logic [AW-1:0]       off_full;
   logic [LW-1:0]       off;
   assign win      = {{(WPB*64){1'b0}}, cur_q, prev_q};
-  assign off_full = s_q + NW'(2 * WPB) - rcvd_q;
+  assign off_full = s_q + AW'(2 * WPB) - rcvd_q;
   assign off      = off_full[LW-1:0];
 
   logic [WPB*64-1:0]   rot;
@@ -65,14 +74,16 @@ module hopfield_align #(
     for (int k = 0; k < WPB; k++) rot[64*k +: 64] = win[64 * (32'(off) + k) +: 64];
   end
 
-  // next aligned beat after an emit
+  // next aligned beat after an emit: e1_n = min(s_n + WPB, send_n), both cases formed in
+  // parallel from registers (a new segment: send + min(L, WPB); else min(s + 2 WPB, send))
   logic          seg_end;
-  logic [NW-1:0] s_n, send_n, e1_n;
+  logic [AW-1:0] s_n, send_n, e1_n, s2;
   assign seg_end = e1_q == send_q;
   always_comb begin
-    s_n    = seg_end ? send_q : s_q + NW'(WPB);
+    s_n    = seg_end ? send_q : s_q + AW'(WPB);
     send_n = seg_end ? send_q + len_q : send_q;
-    e1_n   = (s_n + NW'(WPB) < send_n) ? s_n + NW'(WPB) : send_n;
+    s2     = s_q + AW'(2 * WPB);
+    e1_n   = seg_end ? send_q + lmin_q : (s2 < send_q) ? s2 : send_q;
   end
 
   always_ff @(posedge clk_i) begin
@@ -80,35 +91,55 @@ module hopfield_align #(
       out_valid_o <= 1'b0;
       seg_q       <= '0;
       segs_q      <= '0;
+      busy_q      <= 1'b0;
       beats_q     <= '0;
+      beats_nz_q  <= 1'b0;
     end else begin
       out_valid_o <= emit;
       if (start_i) begin
-        seg_q   <= '0;
-        segs_q  <= segs_i;
-        beats_q <= beats_i;
+        seg_q      <= '0;
+        segs_q     <= segs_i;
+        busy_q     <= segs_i != '0;
+        beats_q    <= beats_i;
+        beats_nz_q <= beats_i != '0;
       end else begin
-        if (take && dat_valid_i) beats_q <= beats_q - 1'b1;
-        if (emit && seg_end) seg_q <= seg_q + 1'b1;
+        if (take && dat_valid_i) begin
+          beats_q    <= beats_q - 1'b1;
+          beats_nz_q <= beats_q != NW'(1);
+        end
+        if (emit && seg_end) begin
+          seg_q  <= seg_q + 1'b1;
+          busy_q <= seg_q + 1'b1 != segs_q;
+        end
       end
     end
   end
 
   always_ff @(posedge clk_i) begin
+    // the window is cleared the cycle after a start (no beat can arrive then: the
+    // read command is issued with the start), so the wide clear hangs off a register
+    clr_q <= start_i;
     if (start_i) begin
       rcvd_q <= '0;
-      len_q  <= len_i;
-      s_q    <= o0_i;
-      send_q <= o0_i + len_i;
-      e1_q   <= (len_i < NW'(WPB)) ? o0_i + len_i : o0_i + NW'(WPB);
+      rany_q <= 1'b0;
+      lmin_q <= AW'((len_i < NW'(WPB)) ? len_i : NW'(WPB));
+      len_q  <= AW'(len_i);
+      s_q    <= AW'(o0_i);
+      send_q <= AW'(o0_i + len_i);
+      e1_q   <= AW'((len_i < NW'(WPB)) ? o0_i + len_i : o0_i + NW'(WPB));
       q_q    <= '0;
-      prev_q <= '0;
-      cur_q  <= '0;
     end else begin
-      if (take && dat_valid_i) begin
+      if (clr_q) begin                // (no beat can be taken in this cycle)
+        prev_q <= '0;
+        cur_q  <= '0;
+      end else if (take && dat_valid_i) begin
         prev_q <= cur_q;
         cur_q  <= dat_data_i;
-        rcvd_q <= rcvd_q + NW'(WPB);
+      end
+      if (take && dat_valid_i) begin
+        rcvd_q  <= rcvd_q + AW'(WPB);
+        rcvdm_q <= rcvd_q;
+        rany_q  <= 1'b1;
       end
       if (emit) begin
         s_q    <= s_n;
@@ -127,7 +158,12 @@ module hopfield_align #(
 
   // unused high bits of the window offset
   logic unused;
-  assign unused = ^off_full[NW-1:LW];
+  assign unused = ^off_full[AW-1:LW];
+
+`ifndef SYNTHESIS
+  always_ff @(posedge clk_i)
+    if (rst_ni && clr_q) assert (!(take && dat_valid_i)) else $error("hopfield_align: beat in the cycle after start");
+`endif
 
 endmodule
 `resetall

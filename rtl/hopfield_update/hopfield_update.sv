@@ -132,6 +132,15 @@ module hopfield_update #(
   localparam int unsigned QMAX   = (W_MAX + WPB - 1) / WPB;      // aligned beats per probe
   localparam int unsigned QW     = $clog2(QMAX + 1);
   localparam int unsigned SLW    = $clog2(HB + 1);               // slot index width
+  localparam int unsigned RB_W   = $clog2(MAX_N / 4 + 1);        // holds R = STRIDE(N)/4
+  localparam int unsigned WQ_W   = RB_W + 1;                     // holds R - 1 + WPB
+  localparam int unsigned WM_W   = N_W + RB_W;                   // holds N * R
+  localparam int unsigned WM_STEPS = (RB_W + 1) / 2;             // radix-4 steps
+  // aligner word positions: the longest stream (weights N * R words, or the first fill
+  // HB * W words) + 4 beats of slack
+  localparam longint unsigned AL_MAXW = (longint'(MAX_N) * MAX_N / 4 > longint'(HB) * W_MAX)
+                                        ? longint'(MAX_N) * MAX_N / 4 : longint'(HB) * W_MAX;
+  localparam int unsigned AL_AW  = $clog2(AL_MAXW + 4 * WPB + 1);
 
   if (U < 8 || (U & (U - 1)) != 0 || U < 4 * WPB) begin : g_u_check
     $fatal(1, "hopfield_update: U must be a power of two >= 8 and >= 4*DATA_W/64 (%m)");
@@ -142,6 +151,9 @@ module hopfield_update #(
   end
   if (HB < 1 || HB > 64) begin : g_b_check
     $fatal(1, "hopfield_update: B must be 1..64 (%m)");
+  end
+  if (WM_STEPS + 2 > DB + 1) begin : g_wm_check
+    $fatal(1, "hopfield_update: the weight-beat multiply needs more cycles than StKsel has (%m)");
   end
   if (DATA_W != 64 && DATA_W != 128 && DATA_W != 256 && DATA_W != 512) begin : g_dw_check
     $fatal(1, "hopfield_update: DATA_W must be 64, 128, 256 or 512 (%m)");
@@ -240,15 +252,20 @@ module hopfield_update #(
 
   // run parameters
   logic [63:0]     w_addr_q, pr_addr_q, st_addr_q, sw_addr_q;
-  logic [31:0]     n_q, b_q, maxsw_q, mode_q;
+  logic [31:0]     n_q, b_q, maxsw_q;
+  logic [1:0]      mode_q;            // bits 0 (ASYNC) and 1 (KEEP); the others fail size_ok_q
   logic            async_q;
   logic            pair_q, dual_q;    // paired rows; SYNC two rows per cycle
   logic [NW-1:0]   r_q;               // words per weight row
   logic [C_W-1:0]  c_q;               // chunks per row
+  logic [C_W-1:0]  cm1_q;             // C - 1 (formed in StKsel)
   logic [NW-1:0]   wd_q;              // state words per probe
   logic [NW-1:0]   w_beats_q;         // weight beats
+  logic [WM_W-1:0] wm_a_q, wm_p_q;    // weight-beat multiply: N shifted, partial product
+  logic [RB_W-1:0] wm_b_q;            // R, two bits consumed per step
   logic [63:0]     last_mask_q;
-  logic            size_ok;
+  logic            size_ok, size_ok_q;
+  logic            b0_q;              // B == 0 (load-only)
 
   // resident weights (reset clears valid)
   logic            res_valid_q;
@@ -256,7 +273,7 @@ module hopfield_update #(
   logic [31:0]     res_n_q;
   logic            skip_load, skip_q;
 
-  assign size_ok   = n_q != 0 && n_q <= MAX_N && mode_q[31:2] == '0;
+  assign size_ok   = size_ok_q;
   // formed in StSetup (the 64-bit compare stays off the FSM's next-state path)
   assign skip_load = skip_q;
 
@@ -264,6 +281,7 @@ module hopfield_update #(
   // refilled with the next probe at the sweep boundary
   logic [31:0]     nb_q;              // probes of the first fill (min(B, HB))
   logic [31:0]     np_q;              // next probe to load
+  logic            more_q;            // np_q != B: probes left to load (registered)
   logic [NW-1:0]   npw_q;             // np * W: its first state word
   logic [31:0]     pid_q [HB];        // probe held by each slot
   logic [NW-1:0]   pwo_q [HB];        // its first state word
@@ -288,30 +306,39 @@ module hopfield_update #(
   logic [A_W-1:0]  ia_q;
   logic            issued_q;          // all chunks of the sweep issued
   logic [N_W-1:0]  rows_done_q;       // decisions made this sweep
+  logic            rows_all_q;        // rows_done_q == N (registered with it)
   logic            issue, is_last_c;
 
   logic [31:0]     sweeps_cnt_q [HB];   // bit 31 stays 0 (max_sweeps is capped to 2^31-1)
   logic [HB-1:0]   active_q, conv_q, changed_q;
   logic            wr_done_state, sw_sent_q;
 
+  // Transition conditions from registered flags only (no 32-bit compare in front of
+  // the next-state mux), and the one-cycle actions below name their state and condition
+  // directly instead of decoding state_d (a path through the whole next-state logic).
+  logic k_end, ld_go, rd_quiet, wsw_end;
+  assign k_end    = 32'(kd_q) == DB;
+  assign ld_go    = state_q == StKsel && k_end && !skip_load;   // StKsel -> StLoad
+  assign rd_quiet = !rd_cmd_pend_q && !al_busy && !rd_busy;
+  assign wsw_end  = sw_sent_q && !wr_cmd_pend_q;
   always_comb begin
     state_d = state_q;
     unique case (state_q)
       StIdle:       if (ap_start) state_d = StSetup;
       StSetup:      state_d = size_ok ? StKsel : StDone;
-      StKsel:       if (32'(kd_q) == DB) state_d = skip_load ? (b_q == 0 ? StDrain : StBatch) : StLoad;
-      StLoad:       if (!rd_cmd_pend_q && !al_busy && !rd_busy) state_d = b_q == 0 ? StDrain : StBatch;
+      StKsel:       if (k_end) state_d = skip_load ? (b0_q ? StDrain : StBatch) : StLoad;
+      StLoad:       if (rd_quiet) state_d = b0_q ? StDrain : StBatch;
       StBatch:      state_d = StPload;
-      StPload:      if (!rd_cmd_pend_q && !al_busy && !rd_busy) state_d = StScan;
+      StPload:      if (rd_quiet) state_d = StScan;
       StSweepStart: state_d = StSweep;
-      StSweep:      if (issued_q && 32'(rows_done_q) == n_q) state_d = StSweepEnd;
+      StSweep:      if (issued_q && rows_all_q) state_d = StSweepEnd;
       StSweepEnd:   state_d = StScan;
       StScan:       state_d = fin_any ? StWrSetup : (|active_q ? StSweepStart : StDrain);
       StWrSetup:    state_d = StWrState;
       StWrState:    if (wr_done_state) state_d = StWrSweep;
-      StWrSweep:    if (sw_sent_q && !wr_cmd_pend_q) state_d = np_q != b_q ? StRefill : StScan;
+      StWrSweep:    if (wsw_end) state_d = more_q ? StRefill : StScan;
       StRefill:     state_d = StRload;
-      StRload:      if (!rd_cmd_pend_q && !al_busy && !rd_busy) state_d = StScan;
+      StRload:      if (rd_quiet) state_d = StScan;
       StDrain:      if (wr_idle && !rd_busy) state_d = StDone;
       StDone:       state_d = StIdle;
       default:      state_d = StIdle;
@@ -330,7 +357,10 @@ module hopfield_update #(
       n_q       <= arg_word(32'h40);
       b_q       <= arg_word(32'h48);
       maxsw_q   <= arg_word(32'h50) > 32'h7FFF_FFFF ? 32'h7FFF_FFFF : arg_word(32'h50);
-      mode_q    <= arg_word(32'h58);
+      mode_q    <= args[32 * ((32'h58 - 16) / 4) +: 2];
+      size_ok_q <= arg_word(32'h40) != 0 && arg_word(32'h40) <= MAX_N &&
+                   arg_word(32'h58) >> 2 == 32'd0;
+      b0_q      <= arg_word(32'h48) == 32'd0;
     end
     if (state_q == StSetup) begin
       async_q     <= mode_q[0];
@@ -339,12 +369,28 @@ module hopfield_update #(
       r_q         <= NW'((n_q + 32'd3) >> 2);
       c_q         <= C_W'((n_q + 32'(U) - 32'd1) >> LT);
       wd_q        <= NW'((n_q + 32'd63) >> 6);
-      // N <= MAX_N here (else StDone): the product of N_W-bit operands
-      w_beats_q   <= NW'((64'(N_W'(n_q)) * 64'(N_W'((n_q + 32'd3) >> 2)) + 64'(WPB) - 64'd1) >> LOG_WPB);
+      // weight beats ceil(N * R / WPB): a radix-4 shift-add in StKsel (below)
+      wm_a_q      <= WM_W'(N_W'(n_q));
+      wm_b_q      <= RB_W'((n_q + 32'd3) >> 2);
+      wm_p_q      <= '0;
       last_mask_q <= (n_q[5:0] == 6'd0) ? '1 : ((64'd1 << n_q[5:0]) - 64'd1);
       skip_q      <= mode_q[1] && res_valid_q && res_addr_q == w_addr_q && res_n_q == n_q;
     end
   end
+
+  // weight beats (N <= MAX_N here, else StDone): N * R by a radix-4 shift-add, one
+  // step per StKsel cycle (no multiplier on a control path; StKsel lasts DB + 1 cycles,
+  // at least WM_STEPS + 2: checked at elaboration), then + WPB - 1 and the shift
+  always_ff @(posedge ap_clk) begin
+    if (state_q == StKsel) begin
+      wm_p_q    <= wm_p_q + (wm_b_q[0] ? wm_a_q : '0) + (wm_b_q[1] ? (wm_a_q << 1) : '0);
+      wm_a_q    <= wm_a_q << 2;
+      wm_b_q    <= wm_b_q >> 2;
+      w_beats_q <= NW'((32'(wm_p_q) + 32'(WPB - 1)) >> LOG_WPB);
+    end
+  end
+
+  always_ff @(posedge ap_clk) if (state_q == StKsel) cm1_q <= c_q - 1'b1;
 
   // ksel: one d per cycle in StKsel
   always_ff @(posedge ap_clk) begin
@@ -372,7 +418,10 @@ module hopfield_update #(
 
   // ---- aligner (weights rows or probes) ------------------------------------------------
   logic              al_start, al_valid, al_last;
-  logic [NW-1:0]     al_o0, al_len, al_beats, al_q;
+  logic [NW-1:0]     al_o0, al_len, al_beats;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [NW-1:0]     al_q;            // aligned beat in the segment (< QMAX, < R / WPB + 1)
+  /* verilator lint_on UNUSEDSIGNAL */
   logic [31:0]       al_segs, al_seg;
   logic [DATA_W-1:0] al_data;
   logic              al_take;
@@ -382,7 +431,7 @@ module hopfield_update #(
   logic              pr_st;
   logic [NW-1:0]     pr_beats_q, fill_beats_q, ref_beats;
   assign pr_st    = state_q == StBatch || state_q == StRefill;
-  assign al_start = (state_q == StKsel && state_d == StLoad) || pr_st;
+  assign al_start = ld_go || pr_st;
   assign al_o0    = state_q == StRefill ? (npw_q & NW'(WPB - 1)) : '0;
   assign al_len   = pr_st ? wd_q : r_q;
   assign al_segs  = state_q == StBatch ? nb_q : state_q == StRefill ? 32'd1 : n_q;
@@ -398,7 +447,7 @@ module hopfield_update #(
     end
   end
 
-  hopfield_align #(.WPB(WPB), .NW(NW), .SW(32)) u_align (
+  hopfield_align #(.WPB(WPB), .NW(NW), .SW(32), .AW(AL_AW)) u_align (
     .clk_i       (ap_clk),
     .rst_ni      (rst_n_q),
     .start_i     (al_start),
@@ -427,9 +476,10 @@ module hopfield_update #(
   logic             ld_v;
   logic [N_W-1:0]   ld_row_q;
   logic [A_W-1:0]   ld_base_q;       // row * C
-  logic [C_W-1:0]   ld_c_q;          // chunk of the aligned beat
+  logic [A_W-1:0]   ld_a_q;          // row * C + chunk of the aligned beat (a counter: no adder
+                                     // between a register and the bank address)
   logic [$clog2(QB+1)-1:0] ld_qs_q;  // aligned beat within the chunk
-  logic [NW-1:0]    ld_wq_q;         // first row word of the aligned beat
+  logic [WQ_W-1:0]  ld_wq_q;         // first row word of the aligned beat (< R)
 
   assign ld_v = al_valid && state_q == StLoad;
 
@@ -437,21 +487,21 @@ module hopfield_update #(
     if (state_q == StKsel) begin
       ld_row_q  <= '0;
       ld_base_q <= '0;
-      ld_c_q    <= '0;
+      ld_a_q    <= '0;
       ld_qs_q   <= '0;
       ld_wq_q   <= '0;
     end else if (ld_v) begin
       if (al_last) begin
         ld_row_q  <= ld_row_q + 1'b1;
         ld_base_q <= ld_base_q + A_W'(c_q);
-        ld_c_q    <= '0;
-        ld_qs_q   <= '0;
+        ld_a_q    <= ld_base_q + A_W'(c_q);
+          ld_qs_q   <= '0;
         ld_wq_q   <= '0;
       end else begin
-        ld_wq_q <= ld_wq_q + NW'(WPB);
+        ld_wq_q <= ld_wq_q + WQ_W'(WPB);
         if (32'(ld_qs_q) == QB - 1) begin
           ld_qs_q <= '0;
-          ld_c_q  <= ld_c_q + 1'b1;
+          ld_a_q  <= ld_a_q + 1'b1;
         end else begin
           ld_qs_q <= ld_qs_q + 1'b1;
         end
@@ -464,7 +514,7 @@ module hopfield_update #(
   // minutes to compile); the control state and pipeline metadata are.
   // verilator tracing_off
   logic [A_W-1:0]   mem_a_ld;
-  assign mem_a_ld = pair_q ? A_W'(ld_row_q[N_W-1:1]) : ld_base_q + A_W'(ld_c_q);
+  assign mem_a_ld = pair_q ? A_W'(ld_row_q[N_W-1:1]) : ld_a_q;
   logic [U*16-1:0]  mem_q, w_q;       // T+1: bank output, T+2: output register
 
   for (genvar g = 0; g < GPC; g++) begin : g_grp
@@ -475,7 +525,7 @@ module hopfield_update #(
     localparam int unsigned SLOT2 = PAIR_OK ? (g % HG) / WPB : 0;   // paired: beat in the half
     localparam bit          HALF  = PAIR_OK ? g >= HG : 1'b0;       // paired: odd row's half
     logic we;
-    assign we = ld_v && ld_wq_q + NW'(K) < r_q &&
+    assign we = ld_v && ld_wq_q + WQ_W'(K) < WQ_W'(r_q) &&
                 (pair_q ? (ld_row_q[0] == HALF && 32'(ld_qs_q) == SLOT2) : 32'(ld_qs_q) == SLOT);
     always_ff @(posedge ap_clk) begin
       if (we) bank[mem_a_ld] <= al_data[64*K +: 64];
@@ -490,9 +540,9 @@ module hopfield_update #(
   logic [RT_E*16-1:0] rs_in;
   always_comb begin
     for (int e = 0; e < RT_E; e++) begin
-      logic [NW-1:0] col;
-      col = (ld_wq_q << 2) + NW'(e);
-      rs_in[16*e +: 16] = (col < NW'(n_q)) ? al_data[16*e +: 16] : 16'd0;
+      logic [N_W:0] col;              // < 4R + RT_E <= 2 MAX_N
+      col = ((N_W + 1)'(ld_wq_q) << 2) + (N_W + 1)'(e);
+      rs_in[16*e +: 16] = (col < (N_W + 1)'(n_q)) ? al_data[16*e +: 16] : 16'd0;
     end
   end
   logic signed [16+RT_L-1:0] rs_tree;
@@ -533,9 +583,9 @@ module hopfield_update #(
   always_comb begin
     band_next = band_q;
     for (int d = 1; d <= DB; d++) begin
-      logic [NW-1:0] j;
-      j = NW'(ld_row_q) - NW'(d);
-      if (32'(ld_row_q) >= d && (j >> (LOG_WPB + 2)) == al_q)
+      logic [N_W-1:0] j;
+      j = ld_row_q - N_W'(d);
+      if (32'(ld_row_q) >= d && (j >> (LOG_WPB + 2)) == N_W'(al_q))
         band_next[16*(d-1) +: 16] = al_data[16 * 32'(j[LOG_WPB+1:0]) +: 16];
     end
   end
@@ -575,7 +625,7 @@ module hopfield_update #(
   logic [HB-1:0] oldp2_q [PL];           // dual: old bit of the second row
 
   assign issue     = state_q == StSweep && !issued_q;
-  assign is_last_c = is_c_q == c_q - 1'b1;
+  assign is_last_c = is_c_q == cm1_q;
   always_comb begin
     meta0.v     = issue;
     meta0.first = is_c_q == '0;
@@ -768,6 +818,7 @@ module hopfield_update #(
       ia_q     <= '0;
       issued_q <= 1'b0;
       rows_done_q <= '0;
+      rows_all_q  <= 1'b0;            // N >= 1
     end else begin
       if (issue) begin
         // paired single rows share an address: it advances after the odd row
@@ -780,7 +831,10 @@ module hopfield_update #(
           is_c_q <= is_c_q + 1'b1;
         end
       end
-      if (dec_v) rows_done_q <= rows_done_q + (dec_v2 ? N_W'(2) : N_W'(1));
+      if (dec_v) begin
+        rows_done_q <= rows_done_q + (dec_v2 ? N_W'(2) : N_W'(1));
+        rows_all_q  <= 32'(rows_done_q) + (dec_v2 ? 32'd2 : 32'd1) == n_q;
+      end
     end
   end
 
@@ -804,10 +858,10 @@ module hopfield_update #(
         active_q[b]     <= stays;
       end
       if (state_q == StBatch) fin_q[b] <= 1'b0;
-      else if (state_q == StPload && state_d == StScan) fin_q[b] <= 32'(b) < nb_q && maxsw_q == 0;
+      else if (state_q == StPload && rd_quiet) fin_q[b] <= 32'(b) < nb_q && maxsw_q == 0;
       else if (state_q == StSweepEnd && active_q[b]) fin_q[b] <= !stays;
-      else if (state_q == StWrSweep && state_d != StWrSweep && wb_q == b) fin_q[b] <= 1'b0;
-      else if (state_q == StRload && state_d == StScan && wb_q == b) fin_q[b] <= maxsw_q == 0;
+      else if (state_q == StWrSweep && wsw_end && wb_q == b) fin_q[b] <= 1'b0;
+      else if (state_q == StRload && rd_quiet && wb_q == b) fin_q[b] <= maxsw_q == 0;
       if (state_q == StSweepStart) changed_q[b] <= 1'b0;
       else if (dec_v && (dec[b] != oldp_q[4 + LT][b] || (dec_v2 && dec2[b] != oldp2_q[4 + LT][b])))
         changed_q[b] <= 1'b1;
@@ -899,16 +953,16 @@ module hopfield_update #(
       npw_q         <= '0;
     end else begin
       state_q <= state_d;
-      if ((state_q == StKsel && state_d == StLoad) || pr_st) rd_cmd_pend_q <= 1'b1;
+      if (ld_go || pr_st) rd_cmd_pend_q <= 1'b1;
       else if (rd_cmd_ready) rd_cmd_pend_q <= 1'b0;
-      if (state_d == StWrState && state_q != StWrState) wr_cmd_pend_q <= 1'b1;
-      else if (state_d == StWrSweep && state_q != StWrSweep) wr_cmd_pend_q <= 1'b1;
+      if (state_q == StWrSetup) wr_cmd_pend_q <= 1'b1;                     // -> StWrState
+      else if (state_q == StWrState && wr_done_state) wr_cmd_pend_q <= 1'b1;  // -> StWrSweep
       else if (wr_cmd_ready) wr_cmd_pend_q <= 1'b0;
       if (state_q != StWrSweep) sw_sent_q <= 1'b0;
       else if (wr_valid && wr_ready) sw_sent_q <= 1'b1;
       // resident weights
-      if (state_q == StKsel && state_d == StLoad) res_valid_q <= 1'b0;
-      if (state_q == StLoad && state_d != StLoad) begin
+      if (ld_go) res_valid_q <= 1'b0;
+      if (state_q == StLoad && rd_quiet) begin
         res_valid_q <= 1'b1;
         res_addr_q  <= w_addr_q;
         res_n_q     <= n_q;
@@ -916,12 +970,14 @@ module hopfield_update #(
       // slots: probes are loaded in order; each completed probe segment
       // takes the next probe number and state word offset
       if (state_q == StSetup) begin
-        np_q  <= '0;
-        npw_q <= '0;
-        nb_q  <= b_q < HB ? b_q : 32'(HB);
+        np_q   <= '0;
+        npw_q  <= '0;
+        more_q <= !b0_q;
+        nb_q   <= b_q < HB ? b_q : 32'(HB);
       end else if (pl_v && al_last) begin
-        np_q  <= np_q + 1;
-        npw_q <= npw_q + wd_q;
+        np_q   <= np_q + 1;
+        npw_q  <= npw_q + wd_q;
+        more_q <= np_q + 1 != b_q;
       end
     end
   end

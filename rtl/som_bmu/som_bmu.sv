@@ -279,6 +279,7 @@ module som_bmu #(
   logic [G_W-1:0]   g_q;              // groups
   logic [P_W-1:0]   dk_q;             // issue cycles per group: D, 2Q or Q (split F = 1, 2, 4)
   logic [P_W-1:0]   pm1_q, dkm1_q;    // P - 1 (P = max(DK, L/R) cycles per group), DK - 1
+  logic [G_W-1:0]   gm1_q;            // G - 1
   logic [Q_W-1:0]   qnm1_q;           // Q - 1
   logic [1:0]       lf_q;             // log2 F: rows per sample (F = 4 if 4N <= S, 2 if 2N <= S)
   logic [63:0]      lmask_q;          // element mask of a row's last quad
@@ -340,6 +341,7 @@ module som_bmu #(
     if (state_q == StMul) begin   // shift-and-add: M*Q and N*Q, Q_W cycles
       pm1_q  <= (32'(dk_q) > LR) ? dk_q - 1'b1 : P_W'(LR - 1);
       dkm1_q <= dk_q - 1'b1;
+      gm1_q  <= g_q - 1'b1;
       qnm1_q <= qn_q - 1'b1;
       if (mul_b_q[0]) begin
         mq_q <= mq_q + mul_am_q;
@@ -414,7 +416,9 @@ module som_bmu #(
   assign wr_cmd_beats = (CNT_W'(n_q) + CNT_W'(RPB1)) >> $clog2(RPB);
 
   // ---- quad unpacker: beats -> one quad per cycle (shared by LOAD and RUN) ------------------
-  logic [DATA_W-1:0] ub_q;            // current beat
+  // current beat, shifted: its next quad at the bottom, already masked when it is a row's
+  // last quad (so the squares' multipliers see a register, no mux or mask in front)
+  logic [DATA_W-1:0] ub_q, ub_next;
   logic              uv_q;            // ub_q holds quads not yet taken (reset)
   logic [$clog2(QB+1)-1:0] up_q;      // next quad of the beat
   logic [CNT_W-1:0]  ul_q;            // quads of the stream not yet taken
@@ -422,13 +426,13 @@ module som_bmu #(
   logic              u_take, u_ready, u_lastq;
   logic [63:0]       u_quad;
 
-  assign u_quad  = ub_q[64 * up_q[$clog2(QB)-1:0] +: 64];
+  assign u_quad  = ub_q[63:0];
   assign u_lastq = 32'(up_q) == QB - 1 || ul_one_q;
   assign u_take  = uv_q && u_ready;
   assign rd_ready = (state_q == StLoad || state_q == StRun) && (!uv_q || (u_take && u_lastq));
 
   always_ff @(posedge ap_clk) begin
-    if (rd_valid && rd_ready) ub_q <= rd_data;
+    ub_q <= {ub_next[DATA_W-1:64], wlast_d ? (ub_next[63:0] & lmask_q) : ub_next[63:0]};
     if (!rst_n_q) begin
       uv_q <= 1'b0;
       up_q <= '0;
@@ -459,11 +463,18 @@ module som_bmu #(
 
   // ---- row walker: (row, quad-in-row) of each taken quad; mask of the row's last quad ------
   logic [Q_W-1:0] wj_q;               // quad in row
+  logic           wlast_q, wlast_d;   // wj_q == Q - 1 (registered with wj_q), its next value
   logic [31:0]    wrow_q;             // row (neuron m in LOAD, sample in RUN)
   logic           w_rowlast;
   logic [63:0]    w_quad;
-  assign w_rowlast = wj_q == qnm1_q;
-  assign w_quad    = w_rowlast ? (u_quad & lmask_q) : u_quad;
+  assign w_rowlast = wlast_q;
+  assign w_quad    = u_quad;          // masked on its way into ub_q
+  always_comb begin
+    ub_next = (rd_valid && rd_ready) ? rd_data : u_take ? (ub_q >> 64) : ub_q;
+    wlast_d = wlast_q;
+    if (state_q == StDecide || (state_q == StLoad && ld_done)) wlast_d = qnm1_q == '0;
+    else if (u_take) wlast_d = w_rowlast ? (qnm1_q == '0) : (wj_q + 1'b1 == qnm1_q);
+  end
 
   // square-sum pipeline (shared): quad -> 4 squares -> sum -> row accumulator
   logic [31:0]    sq_q [4];
@@ -474,6 +485,7 @@ module som_bmu #(
   logic [31:0]    sq_row_q, sqs_row_q, sacc_row_q;
 
   always_ff @(posedge ap_clk) begin
+    wlast_q <= wlast_d;
     if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
       wj_q   <= '0;
       wrow_q <= '0;
@@ -644,12 +656,18 @@ module som_bmu #(
   logic [G_W-1:0]  ig_q;              // group
   logic [P_W-1:0]  ic_q;              // cycle in group (feature k while < D)
   logic [CA_W-1:0] ibase_q;           // ig * Q
+  // bank read addresses of the issue cycle, kept as counters next to ic_q / ibase_q (no
+  // adder or mode mux between a register and the bank address): codebook ibase + quad,
+  // sample buffer cbuf * MAX_Q + quad, quad = k div 4 (F = 1), c div 2 (F = 2), c (F = 4)
+  logic [CA_W-1:0] i_caddr_q;
+  logic [XA_W-1:0] i_xaddr_q;
+  logic            i_qadv;            // the quad advances with the next issue cycle
   logic [2:0]      inflight_q;        // blocks started, records not yet in the FIFO (reset)
   logic [2:0]      rf_cnt_q;          // blocks in the record FIFO (reset)
   logic            i_end, i_start, i_issue, i_glast, i_last_c;
 
   assign i_last_c = ic_q == pm1_q;
-  assign i_glast  = ig_q == g_q - 1'b1;
+  assign i_glast  = ig_q == gm1_q;
   assign i_end    = act_q && i_last_c && i_glast;
   assign i_start  = state_q == StRun && (!act_q || i_end) && full_q[act_q ? !cbuf_q : cbuf_q] &&
                     !started_q[act_q ? !cbuf_q : cbuf_q] &&
@@ -673,16 +691,24 @@ module som_bmu #(
       end
     end
     if (i_start) begin
-      ig_q    <= '0;
-      ic_q    <= '0;
-      ibase_q <= '0;
+      ig_q      <= '0;
+      ic_q      <= '0;
+      ibase_q   <= '0;
+      i_caddr_q <= '0;
+      i_xaddr_q <= (act_q ? !cbuf_q : cbuf_q) ? XA_W'(MAX_Q) : XA_W'(0);
     end else if (act_q) begin
       if (i_last_c) begin
-        ic_q    <= '0;
-        ig_q    <= ig_q + 1'b1;
-        ibase_q <= ibase_q + CA_W'(qn_q);
+        ic_q      <= '0;
+        ig_q      <= ig_q + 1'b1;
+        ibase_q   <= ibase_q + CA_W'(qn_q);
+        i_caddr_q <= ibase_q + CA_W'(qn_q);
+        i_xaddr_q <= cbuf_q ? XA_W'(MAX_Q) : XA_W'(0);
       end else begin
         ic_q <= ic_q + 1'b1;
+        if (i_qadv) begin
+          i_caddr_q <= i_caddr_q + 1'b1;
+          i_xaddr_q <= i_xaddr_q + 1'b1;
+        end
       end
     end
   end
@@ -729,13 +755,9 @@ module som_bmu #(
 
   logic [CA_W-1:0] i_caddr;
   logic [XA_W-1:0] i_xaddr;
-  // quad of the issue cycle: k div 4 (F = 1), c div 2 (F = 2), c (F = 4)
-  /* verilator lint_off UNUSEDSIGNAL */
-  logic [P_W-1:0] i_quad;             // (< MAX_Q: the top bit is never used)
-  /* verilator lint_on UNUSEDSIGNAL */
-  assign i_quad  = (lf_q == 2'd2) ? ic_q : (lf_q == 2'd1) ? (ic_q >> 1) : (ic_q >> 2);
-  assign i_caddr = ibase_q + CA_W'(i_quad);
-  assign i_xaddr = (cbuf_q ? XA_W'(MAX_Q) : XA_W'(0)) + XA_W'(i_quad);
+  assign i_qadv  = (lf_q == 2'd2) || ((lf_q == 2'd1) ? ic_q[0] : (&ic_q[1:0]));
+  assign i_caddr = i_caddr_q;
+  assign i_xaddr = i_xaddr_q;
 
   // ---- memories: write port (load/fill), registered read + output register -------------------
   // One memory per bank (a generate block each): one write and one read port per array, so
@@ -1013,6 +1035,7 @@ module som_bmu #(
   logic [DATA_W/8-1:0] out_strb_q;
   logic [$clog2(RPB+1)-1:0] pk_n_q;
   logic             out_v_q, pk_flush;
+  logic             pk_flush_q;       // pk_n_q == RPB - 1 || rec_one_q (registered with both)
 
   function automatic logic [127:0] record(input logic [KEY_W-1:0] b, input logic [KEY_W-1:0] s2,
                                           input logic want2);
@@ -1024,7 +1047,7 @@ module som_bmu #(
   endfunction
 
   assign rf_push    = rec_v_q;
-  assign pk_flush   = pk_n_q == ($clog2(RPB+1))'(RPB - 1) || rec_one_q;
+  assign pk_flush   = pk_flush_q;
   assign rf_pop_rec = rf_cnt_q != '0 && !(pk_flush && out_v_q && !wr_ready);
   assign rf_pop_blk = rf_pop_rec && S_W'(rf_i_q) == rf_ns[rf_rp_q] - 1'b1;
   assign wr_valid   = out_v_q;
@@ -1059,6 +1082,7 @@ module som_bmu #(
       out_v_q    <= 1'b0;
       rec_left_q <= '0;
       rec_one_q  <= 1'b0;
+      pk_flush_q <= RPB == 1;
     end else begin
       if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
         rec_left_q <= n_q;
@@ -1066,6 +1090,15 @@ module som_bmu #(
       end else if (rf_pop_rec) begin
         rec_left_q <= rec_left_q - 1'b1;
         rec_one_q  <= rec_left_q == 32'd2;
+      end
+      // the flush flag follows pk_n_q and rec_one_q (their next values, as set above/below)
+      begin
+        logic [$clog2(RPB+1)-1:0] pn;
+        logic                     ro;
+        pn = rf_pop_rec ? (pk_flush ? '0 : pk_n_q + 1'b1) : pk_n_q;
+        ro = (state_q == StDecide || (state_q == StLoad && ld_done)) ? n_q == 32'd1 :
+             rf_pop_rec ? rec_left_q == 32'd2 : rec_one_q;
+        pk_flush_q <= pn == ($clog2(RPB+1))'(RPB - 1) || ro;
       end
       if (rf_push) rf_wp_q <= rf_wp_q + 1'b1;
       if (rf_pop_blk) rf_rp_q <= rf_rp_q + 1'b1;
@@ -1086,6 +1119,15 @@ module som_bmu #(
         else $error("som_bmu: a group finished while the previous one still drains");
       assert (!(rf_push && rf_cnt_q == 3'(BF))) else $error("som_bmu: record FIFO overflow");
       assert (!(i_issue && !full_q[cbuf_q])) else $error("som_bmu: issue from an empty buffer");
+      if (act_q) begin : a_addr   // the address counters equal ibase + quad(ic)
+        /* verilator lint_off UNUSEDSIGNAL */
+        logic [P_W-1:0] quad;         // (< MAX_Q: the top bit is never used)
+        /* verilator lint_on UNUSEDSIGNAL */
+        quad = (lf_q == 2'd2) ? ic_q : (lf_q == 2'd1) ? (ic_q >> 1) : (ic_q >> 2);
+        assert (i_caddr_q == ibase_q + CA_W'(quad) &&
+                i_xaddr_q == (cbuf_q ? XA_W'(MAX_Q) : XA_W'(0)) + XA_W'(quad))
+          else $error("som_bmu: bank address counter out of step");
+      end
       assert (!(f_take && held_q[fbuf_q]))
         else $error("som_bmu: fill into a full buffer");
       if (rec_v_q) begin
