@@ -70,10 +70,6 @@
 #define QTILE 48     /* samples per tile (QTILE_AMX for the AMX level: 2 x 2 blocks of 16) */
 #define QTILE_AMX 64
 #define QMT 12       /* samples per VNNI micro-tile */
-#define QCH 256      /* AMX: neurons per chunk (a multiple of 32) whose D stays in L1 */
-#define QDS (QCH + 16)   /* AMX: row stride of the chunk's D (int32): one line more, so the
-                            16 rows a tile store writes do not share an L1 set */
-#define QCAND 48     /* AMX: candidates listed per sample before it is re-scanned instead */
 
 /* ====================================================================== */
 /* 1. CPU detection and override                                          */
@@ -354,6 +350,10 @@ fail:
   return NULL;
 }
 
+/* Row stride of the AMX D buffer: mp plus one cache line, so the 16 rows a
+ * tile store writes do not all fall into one L1 set (mp * 4 is often a
+ * multiple of 4 KB). */
+static size_t amx_ds(const bmu_q8 *q) { return q->mp + 16; }
 
 /* ====================================================================== */
 /* 3. Per-sample quantisation and bound                                   */
@@ -508,16 +508,6 @@ typedef struct __attribute__((aligned(64))) q8_lanes {
   float rb1, rb2;       /* AVX-512 levels: the lane reduction (reduce_512), made per tile */
   int32_t ri1, rwl;
 } q8_lanes;
-
-/* AMX level, per sample of a 32-sample block: the running limit and the
- * neurons listed inside it (epilogue_amx). n > QCAND: the list overflowed. */
-typedef struct amx_row {
-  float b1, b2;    /* smallest score so far; an upper bound of the runner-up's (want2) */
-  float thr;       /* the largest float <= (want2 ? b2 : b1) + 2E; +inf before the first chunk */
-  int n;
-  uint32_t idx[QCAND + 16];   /* room for one 16-wide store past the last entry */
-  float sc[QCAND + 16];
-} amx_row;
 
 static void lanes_init(q8_lanes *st, size_t count) {
   q8_lanes t;
@@ -749,24 +739,21 @@ static void amx_end(void) { __asm__ volatile("tilerelease" ::: "memory"); }
 #define TDPBSSD(c, a, b) __asm__ volatile("tdpbssd %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::)
 
 
-/* D of 32 samples (xa: 32 rows of xq, stride xs) against the neurons of
- * panels p0 .. p1 - 1 (a chunk of at most QCH neurons) into dbuf (32 rows
- * of QDS int32, column 0 = neuron 16 p0): per panel pair, four independent
- * accumulator tiles (2 blocks of 16 samples x 2 panels: C 0, 1, 6, 7; A 2,
- * 5; B 3, 4). The chunk's D (32 x QCH int32) stays in L1 for the epilogue. */
-static void kernel_amx(const bmu_q8 *q, const int8_t *xa, size_t p0, size_t p1, int32_t *dbuf) {
-  size_t nk = q->xs / 64, xs = q->xs;
+/* D of 32 samples (xa: 32 rows of xq, stride xs) against every neuron into
+ * dfull (32 rows of amx_ds int32): per panel pair, four independent accumulator
+ * tiles (2 blocks of 16 samples x 2 panels: C 0, 1, 6, 7; A 2, 5; B 3, 4). */
+static void kernel_amx(const bmu_q8 *q, const int8_t *xa, int32_t *dfull) {
+  size_t np = q->mp / QPANEL, nk = q->xs / 64, xs = q->xs;
   size_t pstride = nk * 1024;   /* bytes per panel of wqs */
-  const long dstride = (long)(QDS * sizeof(int32_t));
+  const long dstride = (long)(amx_ds(q) * sizeof(int32_t));
   const int8_t *xb = xa + 16 * xs;
-  int32_t *d1 = dbuf + 16 * QDS;
+  int32_t *d1 = dfull + 16 * amx_ds(q);
   if (nk == 1) {
     TLOAD(2, xa, xs);
     TLOAD(5, xb, xs);
   }
-  for (size_t p = p0; p < p1; p += 2) {   /* chunks hold whole panel pairs: mp is a multiple of 32 */
+  for (size_t p = 0; p < np; p += 2) {   /* np is even: mp is a multiple of 32 */
     const int8_t *wb = q->wqs + p * pstride;
-    size_t o = (p - p0) * QPANEL;
     TZERO(0);
     TZERO(1);
     TZERO(6);
@@ -783,128 +770,56 @@ static void kernel_amx(const bmu_q8 *q, const int8_t *xa, size_t p0, size_t p1, 
       TDPBSSD(6, 5, 3);
       TDPBSSD(7, 5, 4);
     }
-    TSTORE(0, dbuf + o, dstride);
-    TSTORE(1, dbuf + o + QPANEL, dstride);
-    TSTORE(6, d1 + o, dstride);
-    TSTORE(7, d1 + o + QPANEL, dstride);
+    TSTORE(0, dfull + p * QPANEL, dstride);
+    TSTORE(1, dfull + (p + 1) * QPANEL, dstride);
+    TSTORE(6, d1 + p * QPANEL, dstride);
+    TSTORE(7, d1 + (p + 1) * QPANEL, dstride);
   }
 }
 
-#ifdef Q8_PROF
-int q8_knob;
-extern unsigned long long q8_prof[8];
-#endif
-/* The largest float <= v (v finite or not). */
-A512V static inline float float_down(double v) {
-  return _mm_cvtss_f32(_mm_cvt_roundsd_ss(_mm_setzero_ps(), _mm_set_sd(v), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
-}
-
-/* The minima of 16 score vectors at once (a transposing reduction: 45
- * shuffles and mins instead of 16 horizontal reductions): lane 4 q + i of
- * the result is the minimum of s[q + 4 i]. */
-A512V static inline __m512 min16x16(const __m512 *s) {
-  __m512 u[8], w[4], x[2];
-#pragma GCC unroll 8
-  for (int a = 0; a < 8; a++)   /* u[a]: 8 partial minima of s[2a], then of s[2a + 1] */
-    u[a] = _mm512_min_ps(_mm512_shuffle_f32x4(s[2 * a], s[2 * a + 1], 0x44),
-                         _mm512_shuffle_f32x4(s[2 * a], s[2 * a + 1], 0xEE));
-#pragma GCC unroll 4
-  for (int a = 0; a < 4; a++)   /* w[a]: 128-bit lane q holds 4 partial minima of s[4a + q] */
-    w[a] = _mm512_min_ps(_mm512_shuffle_f32x4(u[2 * a], u[2 * a + 1], 0x88),
-                         _mm512_shuffle_f32x4(u[2 * a], u[2 * a + 1], 0xDD));
-#pragma GCC unroll 2
-  for (int a = 0; a < 2; a++)   /* x[a], lane q: 2 of s[8a + q], then 2 of s[8a + 4 + q] */
-    x[a] = _mm512_min_ps(_mm512_shuffle_ps(w[2 * a], w[2 * a + 1], 0x44),
-                         _mm512_shuffle_ps(w[2 * a], w[2 * a + 1], 0xEE));
-  /* lane q: s[q], s[q + 4], s[q + 8], s[q + 12] */
-  return _mm512_min_ps(_mm512_shuffle_ps(x[0], x[1], 0x88), _mm512_shuffle_ps(x[0], x[1], 0xDD));
-}
-
-/* The epilogue of a chunk (nw neurons from neuron j0, nw a multiple of 32,
- * at most QCH = 256) for the nb samples of a block (dbuf: their D rows,
- * stride QDS). Scores s~_j = hn_j - tf float(D_j) (the same float
- * operations as the other kernels; recomputed where needed rather than
- * stored). Per sample the block keeps the running smallest score b1 and,
- * when the second BMU is wanted, b2 (the second smallest of the chunk's
- * 16-neuron vector minima, and of the b2 so far: scores of distinct
- * neurons, so >= the runner-up's score); the limit thr = the largest float
- * <= (want2 ? b2 : b1) + 2E; and the neurons of each chunk with scores
- * <= thr. The limit only falls, so the list holds every neuron inside the
- * final limit (and some that the final limit drops). Three passes, without
- * data-dependent branches inside a sample, so that the samples' latency
- * chains overlap: (A) the minimum of each 16-neuron vector of scores,
- * (B) the chunk minimum, the new limit, and which vectors hold a score
- * inside it, (C) only those vectors' scores inside the limit appended. */
-#define AMX_SC(row, p) \
-  _mm512_fnmadd_ps(vt, _mm512_cvtepi32_ps(_mm512_load_si512((row) + (p))), _mm512_load_ps(hn + j0 + (p)))
-A512V static void epilogue_amx(amx_row *ar, const int32_t *dbuf, const q8_par *par, size_t nb,
-                               const float *hn, size_t j0, size_t nw, int want2) {
-  __m512 vmin[32];
-  uint16_t vsel[32];
-  size_t nv = nw / 16;
-  for (size_t r = 0; r < nb; r++) {   /* (A) */
-    const int32_t *row = dbuf + r * QDS;
-    const __m512 vt = _mm512_set1_ps(par[r].tf);
-    __m512 s[16];   /* vectors past the chunk repeat the first ones (their lanes are masked out) */
-    if (nv == 16) {
-#pragma GCC unroll 16
-      for (size_t v = 0; v < 16; v++) s[v] = AMX_SC(row, 16 * v);
-    } else if (nv == 8) {
-#pragma GCC unroll 8
-      for (size_t v = 0; v < 8; v++) s[v] = s[v + 8] = AMX_SC(row, 16 * v);
-    } else {
-      for (size_t v = 0; v < 16; v++) s[v] = v < nv ? AMX_SC(row, 16 * v) : s[v % nv];
+/* One sample's row of D (mp int32) turned into its mp scores in place
+ * (s~_j = hn_j - tf float(D_j), the same float operations as the other
+ * kernels); returns the smallest score and, in *m2, the second smallest of
+ * the 64 lane minima (lane l: neurons j with j mod 64 = l; four chains so
+ * the min latency does not serialise), a score of another neuron, hence
+ * >= the runner-up's score. */
+A512V static float scores_amx(void *row, const float *hn, size_t mp, float tf, float *m2o) {
+  const __m512 vt = _mm512_set1_ps(tf);
+  __m512 m0 = _mm512_set1_ps(INFINITY), m1 = m0, m2 = m0, m3 = m0;
+  char *r = row;
+  for (size_t p = 0; p < mp; p += 64) {   /* mp is a multiple of 32: the last step may be 32 */
+#define SC(k, mk)                                                                                  \
+  do {                                                                                             \
+    __m512 sc_ = _mm512_fnmadd_ps(vt, _mm512_cvtepi32_ps(_mm512_load_si512(r + 4 * (p + 16 * k))), \
+                                  _mm512_load_ps(hn + p + 16 * k));                                \
+    _mm512_store_ps((float *)(void *)(r + 4 * (p + 16 * k)), sc_);                                 \
+    mk = _mm512_min_ps(mk, sc_);                                                                   \
+  } while (0)
+    SC(0, m0);
+    SC(1, m1);
+    if (p + 64 <= mp) {
+      SC(2, m2);
+      SC(3, m3);
     }
-    vmin[r] = min16x16(s);
+#undef SC
   }
-  __mmask16 valid = 0;   /* lanes of vmin that stand for vectors of the chunk */
-  for (unsigned b = 0; b < 16; b++) valid |= (__mmask16)(((b >> 2) + 4 * (b & 3) < nv) << b);
-  uint32_t sel = 0;
-  for (size_t r = 0; r < nb; r++) {   /* (B) */
-    __m512 vm = _mm512_mask_blend_ps(valid, _mm512_set1_ps(INFINITY), vmin[r]);
-    float c1 = _mm512_reduce_min_ps(vm), b1 = ar[r].b1, b2 = ar[r].b2;
-    if (want2) {
-      /* the second smallest vector minimum (another neuron than c1's), then
-       * the two smallest of b1 <= b2 and c1 <= c2 */
-      __mmask16 e = _mm512_cmp_ps_mask(vm, _mm512_set1_ps(c1), _CMP_EQ_OQ);
-      float c2 = _mm512_reduce_min_ps(_mm512_mask_blend_ps((__mmask16)(e & (unsigned)-(int)e), vm,
-                                                           _mm512_set1_ps(INFINITY)));
-      float hi1 = b1 > c1 ? b1 : c1, lo2 = b2 < c2 ? b2 : c2;
-      b2 = hi1 < lo2 ? hi1 : lo2;
-    }
-    b1 = c1 < b1 ? c1 : b1;
-    float thr = float_down((double)(want2 ? b2 : b1) + 2.0 * par[r].e);
-    ar[r].b1 = b1;
-    ar[r].b2 = b2;
-    ar[r].thr = thr;
-    vsel[r] = (uint16_t)_mm512_cmp_ps_mask(vm, _mm512_set1_ps(thr), _CMP_LE_OQ);
-    sel |= (uint32_t)(vsel[r] != 0 && thr < INFINITY && ar[r].n <= QCAND && !par[r].special) << r;
-  }
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  while (sel) {   /* (C) */
-    size_t r = (size_t)__builtin_ctz(sel);
-    sel &= sel - 1;
-    const int32_t *row = dbuf + r * QDS;
-    const __m512 vt = _mm512_set1_ps(par[r].tf), vl = _mm512_set1_ps(ar[r].thr);
-    int n = ar[r].n;
-    for (unsigned any = vsel[r]; any; any &= any - 1) {
-      unsigned b = (unsigned)__builtin_ctz(any);
-      size_t p = 16 * ((b >> 2) + 4 * (b & 3));   /* lane 4 q + i: vector q + 4 i */
-      __m512 sv = AMX_SC(row, p);
-      __mmask16 k = _mm512_cmp_ps_mask(sv, vl, _CMP_LE_OQ);
-      /* compress in registers, then plain stores at n <= QCAND (16 entries of room) */
-      _mm512_storeu_si512(ar[r].idx + n, _mm512_maskz_compress_epi32(k, _mm512_add_epi32(iota, _mm512_set1_epi32((int)(j0 + p)))));
-      _mm512_storeu_ps(ar[r].sc + n, _mm512_maskz_compress_ps(k, sv));
-      n += __builtin_popcount((unsigned)k);
-      if (n > QCAND) {
-        n = QCAND + 1;   /* the list is incomplete: the sample is re-scanned */
+  __m512 mm = _mm512_min_ps(_mm512_min_ps(m0, m1), _mm512_min_ps(m2, m3));
+  float b = _mm512_reduce_min_ps(mm);
+  if (m2o) {   /* drop one lane holding the minimum (the first), take the min of the rest */
+    const __m512 inf = _mm512_set1_ps(INFINITY);
+    __m512 vb = _mm512_set1_ps(b);
+    __m512 *mv[4] = {&m0, &m1, &m2, &m3};
+    for (int h = 0; h < 4; h++) {
+      __mmask16 e = _mm512_cmp_ps_mask(*mv[h], vb, _CMP_EQ_OQ);
+      if (e) {
+        *mv[h] = _mm512_mask_blend_ps((__mmask16)(e & (unsigned)-(int)e), *mv[h], inf);
         break;
       }
     }
-    ar[r].n = n;
+    *m2o = _mm512_reduce_min_ps(_mm512_min_ps(_mm512_min_ps(m0, m1), _mm512_min_ps(m2, m3)));
   }
+  return b;
 }
-#undef AMX_SC
 #endif
 
 static void run_kernel(const bmu_q8 *q, const int8_t *xq, const q8_par *par, size_t ns, q8_lanes *st) {
@@ -965,7 +880,7 @@ static size_t part(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 static size_t cand_len(const bmu_q8 *q) { return (q->mp > QLANES ? q->mp : QLANES) + 16; }
 static size_t scratch_bytes(const bmu_q8 *q) {
   return part(q->tile * q->xs) + part(q->tile * sizeof(q8_par)) + part(q->tile * sizeof(q8_lanes)) +
-         (q->level == Q8_AMX ? part(32 * QDS * sizeof(int32_t)) + part(32 * sizeof(amx_row)) : 0) +
+         (q->level == Q8_AMX ? part(32 * amx_ds(q) * sizeof(int32_t)) : 0) +
          part(2 * q->d * sizeof(double)) + part(q->mp * sizeof(float)) +
          part(cand_len(q) * sizeof(uint32_t)) + part(q->mp * sizeof(double));
 }
@@ -1247,7 +1162,7 @@ static size_t narrow_f64(const bmu_q8 *q, const double *y, double xn, uint32_t *
 
 /* One sample's decision from its lane state (or a re-scan). */
 static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *par, const q8_lanes *st,
-                   const amx_row *ar, double *y, double *tmp, float *scores, uint32_t *cand, double *xbuf,
+                   float *drow, double *y, double *tmp, float *scores, uint32_t *cand, double *xbuf,
                    uint64_t *rechecks, uint64_t *rescans) {
   const bmu_q8 *q = j->q;
   size_t d = q->d;
@@ -1266,10 +1181,14 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
   double e2 = 2.0 * par->e;
   size_t nc = 0;   /* candidates listed */
 #if Q8_X86
-  if (ar) {
-    /* AMX: the neurons the chunks listed inside the running limit; those
-     * inside the final one are the candidates (in index order). */
-    double lim = (double)(want2 ? ar->b2 : ar->b1) + e2;
+  if (drow) {
+    /* AMX: drow holds the sample's D row; every score, then every neuron
+     * inside the limit (no lanes, no re-scan). The second smallest lane
+     * minimum is a score of another neuron, so it is >= the runner-up's
+     * score: the limit from it keeps every candidate for the second BMU. */
+    float m2 = INFINITY;
+    float m1 = scores_amx(drow, q->hn, q->mp, par->tf, want2 ? &m2 : NULL);
+    double lim = (double)(want2 ? m2 : m1) + e2;
     if (!isfinite(lim)) {
       (*rechecks)++;
       yr = row_f64(j, i, y);
@@ -1277,26 +1196,19 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
       have_f1 = 1;
       goto out;
     }
-    float fl = float_down(lim);
-    if (ar->n > QCAND) {   /* the list overflowed: every score again */
-      (*rescans)++;
-      all_scores(q, xq, par, scores);
-      nc = select_512(scores, q->m, fl, cand);
-    } else {
-      for (int a = 0; a < ar->n; a++)
-        if (ar->sc[a] <= fl) cand[nc++] = ar->idx[a];
-      if (nc == 1 && !want2) {
-        r1 = cand[0];
-        goto out;
-      }
-      sort_u32(cand, nc);   /* a chunk lists its vectors out of order */
+    float fl = (float)lim;   /* the largest float <= lim */
+    if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
+    nc = select_512(drow, q->m, fl, cand);
+    if (nc == 1 && !want2) {
+      r1 = cand[0];
+      goto out;
     }
     (*rechecks)++;
     yr = row_f64(j, i, y);
     goto finish;
   }
 #else
-  (void)ar;
+  (void)drow;
 #endif
   float b1, b2;
   int32_t i1;
@@ -1382,15 +1294,6 @@ out:
   }
 }
 
-#ifdef Q8_PROF
-#include <x86intrin.h>
-unsigned long long q8_prof[8];
-#define PROF_T(v) unsigned long long v = __rdtsc()
-#define PROF_ADD(i, v) __atomic_fetch_add(&q8_prof[i], __rdtsc() - (v), __ATOMIC_RELAXED)
-#else
-#define PROF_T(v)
-#define PROF_ADD(i, v)
-#endif
 static void q8_task(void *ctx, unsigned t, unsigned nt) {
   q8_job *j = ctx;
   const bmu_q8 *q = j->q;
@@ -1401,13 +1304,10 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
   base += part(q->tile * sizeof(q8_par));
   q8_lanes *st = (q8_lanes *)base;
   base += part(q->tile * sizeof(q8_lanes));
-  int32_t *dbuf = NULL;   /* AMX: D, then scores, of 32 samples x one chunk */
-  amx_row *arow = NULL;   /* AMX: per sample of the block */
+  int32_t *dfull = NULL;   /* AMX: D, then scores, of 32 samples x mp neurons */
   if (q->level == Q8_AMX) {
-    dbuf = (int32_t *)base;
-    base += part(32 * QDS * sizeof(int32_t));
-    arow = (amx_row *)base;
-    base += part(32 * sizeof(amx_row));
+    dfull = (int32_t *)base;
+    base += part(32 * amx_ds(q) * sizeof(int32_t));
   }
   double *y = (double *)base, *tmp = y + q->d;
   base += part(2 * q->d * sizeof(double));
@@ -1425,7 +1325,6 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
     size_t s0 = __atomic_fetch_add(&j->next_tile, 1, __ATOMIC_RELAXED) * q->tile;
     if (s0 >= j->n) break;
     size_t ns = j->n - s0 < q->tile ? j->n - s0 : q->tile;
-    PROF_T(tq0);
     for (size_t s = 0; s < ns; s++) {
       size_t i = s0 + s;
       if (j->is_f32 && !j->nm)
@@ -1436,7 +1335,6 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
     /* The rows this thread will likely take next (tiles go out in turn):
      * into the cache while the kernel runs, so the next quantisation does
      * not wait on memory. A hint only. */
-    PROF_ADD(0, tq0);
     size_t nx = s0 + (size_t)nt * q->tile;
     if (nx < j->n) {
       size_t ne = j->n - nx < q->tile ? j->n - nx : q->tile;
@@ -1446,37 +1344,11 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
 #if Q8_X86
     if (q->level == Q8_AMX) {
       if (ns % 32) memset(xq + ns * xs, 0, (32 - ns % 32) * xs);
-      size_t np = q->mp / QPANEL;
-      int want2 = j->second != NULL;
       for (size_t sb = 0; sb < ns; sb += 32) {
-        size_t nb = ns - sb < 32 ? ns - sb : 32;
-        for (size_t r = 0; r < nb; r++) {
-          arow[r].b1 = arow[r].b2 = arow[r].thr = INFINITY;
-          arow[r].n = 0;
-        }
-        for (size_t p0 = 0; p0 < np; p0 += QCH / QPANEL) {
-          size_t p1 = np - p0 < QCH / QPANEL ? np : p0 + QCH / QPANEL;
-          PROF_T(tk0);
-#ifdef Q8_PROF
-          if (q8_knob != 3 || p0 == 0)
-#endif
-          kernel_amx(q, xq + sb * xs, p0, p1, dbuf);
-          PROF_ADD(1, tk0);
-          PROF_T(te0);
-#ifdef Q8_PROF
-          if (q8_knob != 2)
-#endif
-          epilogue_amx(arow, dbuf, par + sb, nb, q->hn, p0 * QPANEL, (p1 - p0) * QPANEL, want2);
-          PROF_ADD(2, te0);
-        }
-        PROF_T(td0);
-#ifdef Q8_PROF
-        if (q8_knob) { for (size_t r = 0; r < nb; r++) j->bmu[s0 + sb + r] = 0; continue; }
-#endif
-        for (size_t r = 0; r < nb; r++)
-          decide(j, s0 + sb + r, xq + (sb + r) * xs, &par[sb + r], NULL, &arow[r], y, tmp, scores, cand, xbuf,
-                 &rechecks, &rescans);
-        PROF_ADD(3, td0);
+        kernel_amx(q, xq + sb * xs, dfull);
+        for (size_t s = sb; s < ns && s < sb + 32; s++)
+          decide(j, s0 + s, xq + s * xs, &par[s], NULL, (float *)(void *)(dfull + (s - sb) * amx_ds(q)), y,
+                 tmp, scores, cand, xbuf, &rechecks, &rescans);
       }
       continue;
     }
@@ -1496,8 +1368,7 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
 #if Q8_X86
   if (q->level == Q8_AMX) amx_end();
 #else
-  (void)dbuf;
-  (void)arow;
+  (void)dfull;
 #endif
   if (t < 256) {
     j->rechecks[t] = rechecks;
