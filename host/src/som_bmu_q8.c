@@ -481,6 +481,88 @@ A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y
                  _mm512_reduce_add_pd(l1b), xn2);
   if (!isfinite(par->e) || sqrt(sh) * (q->wn + q->ew) > 1e30) par->special = 1;
 }
+
+/* Two float rows at once, each exactly as quantise_512 does it (same
+ * operations in the same order, so the same xq and par): one sample's
+ * chain of dependent steps (sums, the maximum, the division, the bound) is
+ * longer than the out-of-order window overlaps, two interleaved fill it. */
+A512V static void quantise2_512(const bmu_q8 *q, const float *x0, const float *x1, int8_t *xq0, int8_t *xq1,
+                                q8_par *par0, q8_par *par1) {
+  size_t d = q->d, k;
+  const float *xf[2] = {x0, x1};
+  int8_t *xq[2] = {xq0, xq1};
+  q8_par *par[2] = {par0, par1};
+  __m512d vmax[2], vn2[2];
+#pragma GCC unroll 2
+  for (int u = 0; u < 2; u++) vmax[u] = vn2[u] = _mm512_setzero_pd();
+  for (k = 0; k < d; k += 8) {
+    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
+    __m512d c = _mm512_maskz_loadu_pd(m, q->cfd + k), sw = _mm512_maskz_loadu_pd(m, q->sw + k);
+#pragma GCC unroll 2
+    for (int u = 0; u < 2; u++) {
+      __m512d xd = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, xf[u] + k)), c);
+      vn2[u] = _mm512_fmadd_pd(xd, xd, vn2[u]);
+      vmax[u] = _mm512_max_pd(vmax[u], _mm512_abs_pd(_mm512_mul_pd(xd, sw)));
+    }
+  }
+  double xn2[2], t[2], inv[2];
+  int ok[2];
+#pragma GCC unroll 2
+  for (int u = 0; u < 2; u++) {
+    xn2[u] = _mm512_reduce_add_pd(vn2[u]);
+    double amax = _mm512_reduce_max_pd(vmax[u]);
+    memset(par[u], 0, sizeof *par[u]);
+    ok[u] = isfinite(xn2[u]) && isfinite(amax);
+    t[u] = amax / q->qmax;
+    inv[u] = (double)q->qmax / amax;
+    if (!(t[u] > 0x1p-100)) t[u] = inv[u] = 0;
+  }
+  if (!ok[0] || !ok[1]) {   /* rare: each on its own (the special case included) */
+    quantise_512(q, x0, NULL, xq0, par0);
+    quantise_512(q, x1, NULL, xq1, par1);
+    return;
+  }
+  __m512d vq = _mm512_set1_pd(q->qmax), vnq = _mm512_set1_pd(-q->qmax);
+  __m512d vt[2], vinv[2], sxh2[2], sex2[2], l1a[2], l1b[2], qs[2];
+#pragma GCC unroll 2
+  for (int u = 0; u < 2; u++) {
+    vt[u] = _mm512_set1_pd(t[u]);
+    vinv[u] = _mm512_set1_pd(inv[u]);
+    sxh2[u] = sex2[u] = l1a[u] = l1b[u] = qs[u] = _mm512_setzero_pd();
+  }
+  for (k = 0; k < d; k += 8) {
+    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
+    __m512d c = _mm512_maskz_loadu_pd(m, q->cfd + k), sw = _mm512_maskz_loadu_pd(m, q->sw + k);
+    __m512d isw = _mm512_maskz_loadu_pd(m, q->isw + k), hew = _mm512_maskz_loadu_pd(m, q->hew + k);
+    __m512d winf = _mm512_maskz_loadu_pd(m, q->winf + k);
+#pragma GCC unroll 2
+    for (int u = 0; u < 2; u++) {
+      __m512d xd = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, xf[u] + k)), c);
+      __m512d r = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_mul_pd(xd, sw), vinv[u]),
+                                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      r = _mm512_max_pd(_mm512_min_pd(r, vq), vnq);
+      _mm_mask_storeu_epi8(xq[u] + k, m, _mm256_cvtepi32_epi8(_mm512_cvtpd_epi32(r)));
+      qs[u] = _mm512_add_pd(qs[u], r);
+      __m512d xh = _mm512_mul_pd(_mm512_mul_pd(r, vt[u]), isw);
+      __m512d e = _mm512_sub_pd(xd, xh);
+      sxh2[u] = _mm512_fmadd_pd(xh, xh, sxh2[u]);
+      sex2[u] = _mm512_fmadd_pd(e, e, sex2[u]);
+      l1a[u] = _mm512_fmadd_pd(_mm512_abs_pd(xh), hew, l1a[u]);
+      l1b[u] = _mm512_fmadd_pd(_mm512_abs_pd(e), winf, l1b[u]);
+    }
+  }
+#pragma GCC unroll 2
+  for (int u = 0; u < 2; u++) {
+    for (k = d; k < q->xs; k++) xq[u][k] = 0;
+    double sh = _mm512_reduce_add_pd(sxh2[u]);
+    par[u]->tf = (float)t[u];
+    par[u]->off = 128 * (int32_t)_mm512_reduce_add_pd(qs[u]);   /* exact: |sum| < 2^24 */
+    par[u]->xn = sqrt(xn2[u]) * (1 + 0x1p-40);
+    par[u]->e = bound(q, sh, _mm512_reduce_add_pd(sex2[u]), _mm512_reduce_add_pd(l1a[u]),
+                      _mm512_reduce_add_pd(l1b[u]), xn2[u]);
+    if (!isfinite(par[u]->e) || sqrt(sh) * (q->wn + q->ew) > 1e30) par[u]->special = 1;
+  }
+}
 #endif
 
 static void quantise(const bmu_q8 *q, const float *xf, const double *y, int8_t *xq, q8_par *par) {
@@ -1325,7 +1407,15 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
     size_t s0 = __atomic_fetch_add(&j->next_tile, 1, __ATOMIC_RELAXED) * q->tile;
     if (s0 >= j->n) break;
     size_t ns = j->n - s0 < q->tile ? j->n - s0 : q->tile;
-    for (size_t s = 0; s < ns; s++) {
+    size_t s = 0;
+#if Q8_X86
+    if (j->is_f32 && !j->nm && q->level >= Q8_VNNI512)
+      for (; s + 2 <= ns; s += 2) {
+        const float *xf = (const float *)j->x + (s0 + s) * d;
+        quantise2_512(q, xf, xf + d, xq + s * xs, xq + (s + 1) * xs, &par[s], &par[s + 1]);
+      }
+#endif
+    for (; s < ns; s++) {
       size_t i = s0 + s;
       if (j->is_f32 && !j->nm)
         quantise(q, (const float *)j->x + i * d, NULL, xq + s * xs, &par[s]);
