@@ -147,6 +147,7 @@ typedef struct ctrl_opts {
   int host_network;        /* runner Pods with hostNetwork: true */
   const char *runner_sa; /* serviceAccountName of runner Pods ("" = the namespace's default) */
   cJSON *runner_cmd;              /* JSON array of strings */
+  const char *path_roots;         /* SOMHOP_PATH_ROOTS of runner Pods (colon-separated), NULL = unset */
   const char *sim_resource, *f1_resource;
   double node_grace;              /* heartbeat age that makes a node NotReady, s */
   double resync;                  /* periodic enqueue of every job, s */

@@ -39,6 +39,9 @@ static const char *usage_text =
     "                            somhop-runner, bound to the somhop-runner Role; \"\" = default)\n"
     "  --runner-command JSON     runner container command as a JSON array\n"
     "                            (default [\"somhop\",\"run\"]; the job is in $SOMHOP_JOB)\n"
+"  --runner-path-roots DIRS  SOMHOP_PATH_ROOTS of runner Pods: colon-separated absolute\n"
+    "                            directories every spec path must lie under (default: unset, the\n"
+    "                            runner allows the Pod's mounted volumes)\n"
     "  --sim-resource NAME       extended resource of sim nodes (default somhop.dev/fpga-sim)\n"
     "  --f1-resource NAME        extended resource of F1 nodes (Xilinx device plugin; default\n"
     "                            xilinx.com/fpga-xilinx_aws-vu9p-f1_dynamic_5_0-43981)\n"
@@ -58,7 +61,7 @@ static const char *usage_text =
 enum {
   O_KUBECONFIG = 1000, O_CONTEXT, O_WORKERS, O_METRICS, O_LE, O_NO_LE, O_LEASE_NS, O_LEASE_NAME, O_ID,
   O_LEASE_DUR, O_RENEW, O_RETRY, O_IMAGE, O_PULL, O_HOSTNET, O_RUNNER, O_SIMRES, O_F1RES, O_GRACE, O_NO_NODE_LEASES, O_RESYNC,
-  O_WATCH_TMO, O_BACKOFF, O_PENDREP, O_RUNNER_SA, O_RETRY_BO, O_RETRY_BO_MAX
+  O_WATCH_TMO, O_BACKOFF, O_PENDREP, O_RUNNER_SA, O_RETRY_BO, O_RETRY_BO_MAX, O_PATH_ROOTS
 };
 
 static int num_arg(const char *flag, const char *v, double lo, double hi, double *out) {
@@ -70,6 +73,15 @@ static int num_arg(const char *flag, const char *v, double lo, double hi, double
   }
   *out = d;
   return 0;
+}
+
+/* "DIR[:DIR...]", every DIR absolute (what the runner's SOMHOP_PATH_ROOTS accepts). */
+static int abs_dir_list(const char *v) {
+  for (const char *p = v;; p++) {
+    if (*p != '/') return 0;
+    p += strcspn(p, ":");
+    if (!*p) return 1;
+  }
 }
 
 int main(int argc, char **argv) {
@@ -99,6 +111,7 @@ int main(int argc, char **argv) {
       {"renew-deadline", required_argument, 0, O_RENEW}, {"retry-period", required_argument, 0, O_RETRY},
       {"image", required_argument, 0, O_IMAGE}, {"runner-command", required_argument, 0, O_RUNNER},
       {"image-pull-policy", required_argument, 0, O_PULL}, {"runner-host-network", no_argument, 0, O_HOSTNET},
+      {"runner-path-roots", required_argument, 0, O_PATH_ROOTS},
       {"runner-service-account", required_argument, 0, O_RUNNER_SA},
       {"sim-resource", required_argument, 0, O_SIMRES}, {"f1-resource", required_argument, 0, O_F1RES},
       {"node-grace", required_argument, 0, O_GRACE}, {"no-node-leases", no_argument, 0, O_NO_NODE_LEASES},
@@ -142,6 +155,14 @@ int main(int argc, char **argv) {
     case O_HOSTNET: c->o.host_network = 1; break;
     case O_RUNNER: runner = optarg; break;
     case O_RUNNER_SA: c->o.runner_sa = optarg; break;
+    case O_PATH_ROOTS:
+      if (!abs_dir_list(optarg)) {
+        fprintf(stderr, "somhop-controller: --runner-path-roots wants absolute directories separated by ':', got \"%s\"\n",
+                optarg);
+        return 2;
+      }
+      c->o.path_roots = optarg;
+      break;
     case O_SIMRES: c->o.sim_resource = optarg; break;
     case O_F1RES: c->o.f1_resource = optarg; break;
     case O_GRACE:

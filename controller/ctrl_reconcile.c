@@ -304,6 +304,12 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
   free(jobjson);
   if (r->shard_ix) ctrl_shard_env(env, r->shard_ix, (int)jnum(r->job, "spec.shards", 1));
   ctrl_xclbin_pod(r->job, ann, env); /* spec.xclbin: annotation + SOMHOP_XCLBIN */
+  if (c->o.path_roots) { /* --runner-path-roots: where the runner may read and write (run_guard.c) */
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "name", "SOMHOP_PATH_ROOTS");
+    cJSON_AddStringToObject(e, "value", c->o.path_roots);
+    cJSON_AddItemToArray(env, e);
+  }
   cJSON *res = cJSON_AddObjectToObject(ctr, "resources");
   cJSON *lim = cJSON_AddObjectToObject(res, "limits");
   snprintf(buf, sizeof buf, "%ld", fpgas);

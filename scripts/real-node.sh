@@ -4,7 +4,8 @@
 # real-node end-to-end tests (tests/k8s/test_real_node.sh) and development.
 #
 # Usage: scripts/real-node.sh build|images|addr-up|addr-down|up|down|status|
-#                             stop-kubelet|kill-kubelet|start-kubelet|preflight
+#                             stop-kubelet|kill-kubelet|start-kubelet|
+#                             kill-containerd|start-containerd|preflight
 #   preflight      check what the machine must offer (root, containerd, runc, ctr, ip, overlayfs);
 #                  exit 3 naming what is missing
 #   build          build (once, cached) kubelet and kube-controller-manager from k8s.io/kubernetes
@@ -21,6 +22,8 @@
 #   down           stop the kubelet, kill every container of this containerd, stop containerd and
 #                  kube-controller-manager, unmount and remove the node's state
 #   stop-kubelet / kill-kubelet / start-kubelet   TERM / KILL / restart the kubelet (same state)
+#   kill-containerd / start-containerd   KILL / restart containerd (same root, state and socket;
+#                  the shims and their containers keep running in between)
 #
 # Environment:
 #   SOMHOP_CLUSTER_DIR   the control plane's state directory (required for up/down/...); the node's
@@ -392,12 +395,17 @@ start-kubelet)
   pid_alive "$NS/kubelet.pid" || start_kubelet
   wait_node
   ;;
+kill-containerd) need_cp && stop_pid "$NS/containerd.pid" KILL ;;
+start-containerd)
+  need_cp
+  pid_alive "$NS/containerd.pid" || start_containerd
+  ;;
 paths)
   echo "kubelet=$KUBELET"
   echo "kube-controller-manager=$KCM"
   ;;
 *)
-  echo "usage: $0 preflight|build|images|addr-up|addr-down|up|down|status|stop-kubelet|kill-kubelet|start-kubelet|paths" >&2
+  echo "usage: $0 preflight|build|images|addr-up|addr-down|up|down|status|stop-kubelet|kill-kubelet|start-kubelet|kill-containerd|start-containerd|paths" >&2
   exit 2
   ;;
 esac

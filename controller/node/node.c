@@ -601,9 +601,23 @@ static char *replace_all(char *s, const char *from, const char *to) {
   return out;
 }
 
+/* Put "NAME=value" into v[0..*n): replaces an entry of the same name (a later definition wins,
+ * as in a container's env), else appends. Takes kv (NULL = out of memory, kept for the caller). */
+static void env_put(char **v, size_t *n, char *kv) {
+  size_t len = kv ? strcspn(kv, "=") : 0;
+  for (size_t i = 0; kv && i < *n; i++)
+    if (v[i] && strncmp(v[i], kv, len) == 0 && v[i][len] == '=') {
+      free(v[i]);
+      v[i] = kv;
+      return;
+    }
+  v[(*n)++] = kv;
+}
+
 /* Build the process environment: the agent's own environment, the container's env (value and
- * the fieldRef subset), then SOMHOP_TERMINATION_LOG and friends. Returns count, or -1 with
- * *why set for an unsupported valueFrom. */
+ * the fieldRef subset; a name given again replaces the earlier value), then SOMHOP_TERMINATION_LOG
+ * and friends, then --path-roots as SOMHOP_PATH_ROOTS (the node's confinement wins over the
+ * Pod's). Returns count, or -1 with *why set for an unsupported valueFrom. */
 static int build_env(const cJSON *pod, const cJSON *ctr, const pod_rec *p, const char *term_file,
                      char ***out, const char **why) {
   size_t base = 0;
@@ -639,16 +653,18 @@ static int build_env(const cJSON *pod, const cJSON *ctr, const pod_rec *p, const
     char *ex = expand_vars(value ? value : "", v, n);
     if (!ex || asprintf(&kv, "%s=%s", name, ex) < 0) kv = NULL;
     free(ex);
-    v[n++] = kv;
+    env_put(v, &n, kv);
   }
   const char *add[][2] = {{"SOMHOP_TERMINATION_LOG", term_file},
                           {"SOMHOP_POD_NAME", p->name},
                           {"SOMHOP_POD_NAMESPACE", p->ns},
-                          {"SOMHOP_NODE_NAME", g.nodes[p->node].name}};
-  for (size_t i = 0; i < 4; i++) {
+                          {"SOMHOP_NODE_NAME", g.nodes[p->node].name},
+                          {"SOMHOP_PATH_ROOTS", g.o.path_roots}};
+  for (size_t i = 0; i < 5; i++) {
     char *kv = NULL;
+    if (!add[i][1]) continue;
     if (asprintf(&kv, "%s=%s", add[i][0], add[i][1]) < 0) kv = NULL;
-    v[n++] = kv;
+    env_put(v, &n, kv);
   }
   for (size_t i = 0; i < n; i++)
     if (!v[i]) {
@@ -1215,6 +1231,8 @@ static void usage(FILE *f) {
           "  --status-seconds N    Node status heartbeat period (default 20)\n"
           "  --not-ready           register with Ready=False (SIGUSR1 toggles Ready at run time)\n"
           "  --unregister          delete the Node objects and Leases on SIGTERM/SIGINT\n"
+          "  --path-roots DIRS     SOMHOP_PATH_ROOTS of every runner (colon-separated absolute\n"
+          "                        directories; replaces the Pod's and the agent's own value)\n"
           "  -v, --verbose         log every Pod transition\n");
 }
 
@@ -1237,6 +1255,7 @@ static int parse_opts(int argc, char **argv, node_opts *o) {
       {"workdir", 1, 0, 'w'},    {"keep-workdirs", 0, 0, 'K'}, {"workers", 1, 0, 'W'},
       {"lease-seconds", 1, 0, 'S'}, {"status-seconds", 1, 0, 'T'}, {"not-ready", 0, 0, 'N'},
       {"unregister", 0, 0, 'U'}, {"verbose", 0, 0, 'v'},     {"help", 0, 0, 'h'},
+      {"path-roots", 1, 0, 'P'},
       {0, 0, 0, 0}};
   *o = (node_opts){.name = "somhop-sim", .count = 1, .fpgas = 2, .resource = "somhop.dev/fpga-sim",
                    .fpga_label = "sim", .fast_message = "{\"ok\":true,\"fast\":true}", .workers = 4,
@@ -1266,6 +1285,17 @@ static int parse_opts(int argc, char **argv, node_opts *o) {
     case 'T': if (parse_int(optarg, 1, 3600, "--status-seconds", &o->status_seconds)) return -1; break;
     case 'N': o->start_not_ready = 1; break;
     case 'U': o->unregister = 1; break;
+    case 'P':
+      for (const char *q = optarg;; q++) { /* DIR[:DIR...], each absolute */
+        if (*q != '/') {
+          fprintf(stderr, "somhop-node: --path-roots wants absolute directories separated by ':', got '%s'\n", optarg);
+          return -1;
+        }
+        q += strcspn(q, ":");
+        if (!*q) break;
+      }
+      o->path_roots = optarg;
+      break;
     case 'v': o->verbose = 1; break;
     case 'h': usage(stdout); exit(0);
     default: usage(stderr); return -1;

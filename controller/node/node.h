@@ -39,6 +39,7 @@ typedef struct node_opts {
   int unregister;                /* 1 = delete Node + Lease on clean exit */
   int start_not_ready;           /* 1 = register with Ready=False */
   int verbose;                   /* 1 = log every Pod transition */
+  const char *path_roots;        /* SOMHOP_PATH_ROOTS every runner gets (wins over the Pod's), NULL = unset */
 } node_opts;
 
 /* A Node this process represents. */

@@ -56,7 +56,7 @@ $(BUILD)/tests/test_kube_%: tests/k8s/test_kube_%.c $(KUBE_LIB)
 
 .PHONY: cluster-deps cluster-up cluster-down cluster-demo test-real-node
 test-real-node: deps
-	@$(MAKE) --no-print-directory -j$(JOBS) $(SOMHOP_BIN) $(CTRL_BIN) $(BUILD)/lib/libsomhop_emu_icd.so \
+	@$(MAKE) --no-print-directory -j$(JOBS) $(SOMHOP_BIN) $(CTRL_BIN) $(NODE_BIN) $(BUILD)/lib/libsomhop_emu_icd.so \
 	  $(BUILD)/xclbin/somhop.sw_emu.xclbin $(BUILD)/xclbin/somhop.hw_emu.xclbin
 	@tests/run.sh $(REAL_NODE_TESTS)
 

@@ -42,6 +42,9 @@ check_rc "--workers 0 is a usage error" "$rc" 2
 check_contains "--workers 0 message names the flag" "$out" "--workers"
 out=$("$CTRL" --runner-command '{"not":"an array"}' 2>&1); rc=$?
 check_rc "--runner-command must be a JSON array" "$rc" 2
+out=$("$CTRL" --runner-path-roots /data:relative 2>&1); rc=$?
+check_rc "--runner-path-roots with a relative directory is a usage error" "$rc" 2
+check_contains "--runner-path-roots message names the flag and the value" "$out" '--runner-path-roots wants absolute directories separated by '"':'"', got "/data:relative"'
 out=$("$CTRL" --kubeconfig "$WORK/missing.yaml" 2>&1); rc=$?
 check_rc "missing kubeconfig exits 1" "$rc" 1
 check_contains "missing kubeconfig message names the file" "$out" "missing.yaml"

@@ -49,7 +49,7 @@ EOF
 }
 
 # ---- registration, lease, readiness
-start_agent sim-a --name sim-a --fpgas 2 --lease-seconds 4 --status-seconds 2
+SOMHOP_PATH_ROOTS=/agent start_agent sim-a --name sim-a --fpgas 2 --lease-seconds 4 --status-seconds 2
 sim_a_pid=$LAST_AGENT
 wait_for 20 k get node sim-a
 check_eq "node registered with the sim label" "$(jp node sim-a '{.metadata.labels.somhop\.dev/fpga}')" sim
@@ -79,6 +79,17 @@ check_eq "hostIP" "$(jp pod ok1 '{.status.hostIP}')" 127.0.0.1
 d=$(find "$work" -maxdepth 1 -name 'default_ok1_*' | head -1)
 check_eq "stdout captured in the per-pod directory" "$(cat "$d/stdout.log" 2>/dev/null)" out
 check_eq "working directory is the per-pod directory" "$(cat "$d/where" 2>/dev/null)" "$d"
+
+# ---- a name in the container's env replaces the agent's own value (one definition, as in a
+# container); the agent runs with SOMHOP_PATH_ROOTS=/agent
+roots_pod() { # NAME NODE: the process's SOMHOP_PATH_ROOTS definitions (count, value) as its message
+  make_pod "$1" "$2" 0 'echo "`env | grep -c ^SOMHOP_PATH_ROOTS=` $SOMHOP_PATH_ROOTS" > "$SOMHOP_TERMINATION_LOG"' \
+    '    env: [{name: SOMHOP_PATH_ROOTS, value: /pod}]'
+}
+roots_pod roots-pod sim-a
+wait_for 20 phase_is roots-pod Succeeded
+check_eq "container env replaces the agent's value of the same name" \
+  "$(jp pod roots-pod '{.status.containerStatuses[0].state.terminated.message}')" "1 /pod"
 
 # ---- the terminationMessagePath named in command/args is rewritten to the per-pod file
 make_pod tmpath sim-a 0 'echo "{\"via\":\"default path\"}" > /dev/termination-log'
@@ -171,7 +182,7 @@ kill -9 "$k9_pid"
 wait "$k9_pid" 2>/dev/null
 sh_gone() { [[ "$sh_pid" =~ ^[0-9]+$ ]] && ! kill -0 "$sh_pid" 2>/dev/null; }
 if wait_for 5 sh_gone; then ok "kill -9 of the agent: its runner process dies too"; else not_ok "kill -9 of the agent: its runner process dies too" "pid $sh_pid still running"; fi
-start_agent k9b --name sim-k9 --fpgas 2 --lease-seconds 4 --status-seconds 2
+start_agent k9b --name sim-k9 --fpgas 2 --lease-seconds 4 --status-seconds 2 --path-roots /node-a:/node-b
 k9_pid=$LAST_AGENT
 child_gone() { [[ "$child_pid" =~ ^[0-9]+$ ]] && ! kill -0 "$child_pid" 2>/dev/null; }
 if wait_for 20 child_gone; then ok "restarted agent kills what the lost runner left (its process group)"; else not_ok "restarted agent kills the lost runner's leftovers" "pid $child_pid still running"; fi
@@ -180,6 +191,10 @@ check_eq "lost runner's Pod: reason NodeAgentRestarted" "$(jp pod k9-run '{.stat
 make_pod k9-next sim-k9 2 'exit 0'
 wait_for 20 phase_is k9-next Succeeded
 check_eq "restarted agent admits a 2-slot Pod into the freed slots" "$(jp pod k9-next '{.status.phase}')" Succeeded
+roots_pod roots-node sim-k9
+wait_for 20 phase_is roots-node Succeeded
+check_eq "--path-roots: the node's SOMHOP_PATH_ROOTS wins over the Pod's" \
+  "$(jp pod roots-node '{.status.containerStatuses[0].state.terminated.message}')" "1 /node-a:/node-b"
 kill "$k9_pid"
 
 # ---- fast mode, many nodes from one process, unregister on exit
