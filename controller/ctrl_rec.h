@@ -66,7 +66,8 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
 /* ctrl_xclbin.c: bitstream-aware placement (spec.xclbin) */
 #define CTRL_XCLBIN_ANN "somhop.dev/xclbin"   /* on a Pod: the xclbin it needs */
 #define CTRL_XCLBINS_ANN "somhop.dev/xclbins" /* on a Node: per-slot holdings, written by the node side */
-/* Adds the Pod annotation and env SOMHOP_XCLBIN when the job has spec.xclbin. */
+/* Adds the Pod annotation somhop.dev/xclbin and env SOMHOP_XCLBIN_NAME when the job has spec.xclbin
+ * (SOMHOP_XCLBIN stays the backends' binary path: the runner sets it to a verified xclbinSource). */
 void ctrl_xclbin_pod(const cJSON *job, cJSON *annotations, cJSON *env);
 /* Re-picks among the nodes with room by the xclbin they hold: a free slot holding x, then an
  * empty slot, then reprogramming; *pick is kept when it is in the best class. Counts the

@@ -10,6 +10,9 @@
 #   3  controller kill -9 during a sharded run, restarted: every shard has exactly one Pod (no
 #      duplicate, none lost), no node ran more than its 2 slots at once, output identical
 #   4  deleting a sharded job deletes every shard Pod
+#   5  xclbin-aware placement (spec.xclbin, node annotation somhop.dev/xclbins)
+#   6  spec.xclbinSource from a ConfigMap: digest verified by the runner; a wrong digest or a
+#      missing ConfigMap fails the job with the reason; the CRD's source rules
 set -u
 SOMHOP_ROOT=${SOMHOP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 SOMHOP_BUILD=${SOMHOP_BUILD:-$SOMHOP_ROOT/build}
@@ -226,7 +229,7 @@ check_eq "blocker runs on sim-sh-0" "$(jp block '{.status.nodeName}')" sim-sh-0
 xjob xz1 kz | K create -f - >/dev/null
 wait_for 60 done_ xz1
 check_eq "xz1 (kz) placed on an empty slot of sim-sh-1" "$(jp xz1 '{.status.nodeName}')" sim-sh-1
-check_eq "xz1 Pod carries SOMHOP_XCLBIN" "$(K get pod xz1-a1 -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_XCLBIN")].value}')" kz
+check_eq "xz1 Pod carries SOMHOP_XCLBIN_NAME, no SOMHOP_XCLBIN (the backends' path)" "$(K get pod xz1-a1 -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_XCLBIN_NAME")].value}/{.spec.containers[0].env[?(@.name=="SOMHOP_XCLBIN")].value}')" kz/
 wait_for 20 sh -c "$KUBECTL get node sim-sh-1 -o jsonpath='{.metadata.annotations.somhop\.dev/xclbins}' | grep -q kz"
 check_contains "sim-sh-1 reports holding kz (node annotation)" "$(K get node sim-sh-1 -o jsonpath='{.metadata.annotations.somhop\.dev/xclbins}')" kz
 rm -f "$WORK/slow"
@@ -238,6 +241,46 @@ mt=$(curl -s "http://127.0.0.1:$port/metrics")
 check_contains "metric: placements on a slot holding the xclbin" "$mt" 'somhop_controller_xclbin_placements_total{class="holding"} 1'
 check_contains "metric: placements on an empty slot" "$mt" 'somhop_controller_xclbin_placements_total{class="empty"} 1'
 check_eq "no reprogramming on sim-sh-1" "$(K get node sim-sh-1 -o jsonpath='{.metadata.annotations.somhop\.dev/reprograms}')" 0
+
+# ---- 6: the xclbin from a ConfigMap (binaryData), its SHA-256 checked by the runner -------------
+head -c 3000 /dev/urandom >"$WORK/k.xclbin"
+K create configmap kernels --from-file=kx.xclbin="$WORK/k.xclbin" >/dev/null
+ksha=$(sha256sum "$WORK/k.xclbin" | cut -c1-64)
+xsrc_job() { # NAME SHA256 CONFIGMAP
+  cat <<EOF
+apiVersion: somhop.dev/v1alpha1
+kind: FPGAJob
+metadata: {name: $1, namespace: default}
+spec:
+  task: som-bmu
+  target: cpu
+  retryLimit: 0
+  xclbin: "kx:1"
+  xclbinSource: {configMapKeyRef: {name: $3, key: kx.xclbin}, sha256: "$2"}
+  inputs: [{name: model, path: $WORK/som.smf}, {name: data, builtin: digits}]
+  outputs: [{name: bmu, path: $WORK/out/$1.csv}]
+EOF
+}
+check_contains "the ConfigMap holds the binary in binaryData" "$(K get cm kernels -o jsonpath='{.binaryData}')" kx.xclbin
+xsrc_job xcm "$ksha" kernels | K create -f - >/dev/null
+xsrc_job xbad "${ksha%?}$([ "${ksha: -1}" = 0 ] && echo 1 || echo 0)" kernels | K create -f - >/dev/null
+xsrc_job xgone "$ksha" no-such-cm | K create -f - >/dev/null
+for j in xcm xbad xgone; do wait_for 60 done_ $j; done
+check_eq "xclbin from a ConfigMap: Succeeded" "$(phase xcm)" Succeeded
+check_eq "  the runner's digest is the binary's, verified" "$(jp xcm '{.status.result.xclbin.sha256}')/$(jp xcm '{.status.result.xclbin.verified}')" "$ksha/true"
+check "  output identical to the one-Pod run" "cmp -s '$WORK/out/one.csv' '$WORK/out/xcm.csv'"
+check_contains "  its node reports holding kx:1" "$(K get node "$(jp xcm '{.status.nodeName}')" -o jsonpath='{.metadata.annotations.somhop\.dev/xclbins}')" "kx:1"
+check_eq "wrong sha256: Failed at once (PodFailurePolicy, exit 2)" "$(phase xbad)/$(jp xbad '{.status.reason}')" Failed/PodFailurePolicy
+check_contains "  Failed condition says the digest differs and nothing was loaded" \
+  "$(jp xbad '{.status.conditions[?(@.type=="Failed")].message}')" "spec.xclbinSource.sha256 says"
+check "  no output" "[ ! -e '$WORK/out/xbad.csv' ]"
+check_eq "missing ConfigMap: Failed" "$(phase xgone)" Failed
+check_contains "  Failed condition names the ConfigMap" "$(jp xgone '{.status.conditions[?(@.type=="Failed")].message}')" \
+  "xclbin kx:1 (spec.xclbinSource): ConfigMap default/no-such-cm"
+out=$(xsrc_job xnosha "" kernels | sed 's|configMapKeyRef: {name: kernels, key: kx.xclbin}, sha256: ""|url: "http://127.0.0.1:1/k"|' | K create -f - 2>&1)
+check_contains "CRD refuses a URL source without sha256" "$out" "url needs sha256"
+out=$(xsrc_job xnoname "$ksha" kernels | grep -v 'xclbin: "kx:1"' | K create -f - 2>&1)
+check_contains "CRD refuses xclbinSource without xclbin" "$out" "spec.xclbinSource needs spec.xclbin"
 
 # ---- 4: deleting a sharded job deletes its Pods ----------------------------------------------
 K delete fj six --wait=true --timeout=60s >/dev/null 2>&1
