@@ -248,8 +248,7 @@ static pod_ent *pod_parse(const cJSON *obj) {
   }
   p->job = xstrdup(job);
   p->job_uid = xstrdup(uid);
-  const char *dash = p->name ? strrchr(p->name, '-') : NULL;
-  if (dash && dash[1] == 'a') p->attempt = atoi(dash + 2);
+  p->attempt = ctrl_pod_attempt(p->name); /* <job>-a<N>, <job>-a<N>-s<i>, <job>-a<N>-merge */
   cJSON *ann = jget(obj, "metadata.annotations");
   cJSON *fa = cJSON_GetObjectItemCaseSensitive(ann, CTRL_FPGAS_ANN); /* key has dots: no js() */
   const char *f = cJSON_IsString(fa) ? fa->valuestring : NULL;

@@ -284,6 +284,29 @@ int ctrl_sched_pick(const ctrl_sched_node *nodes, size_t n, const ctrl_sched_job
   return eligible ? CTRL_FIT_BUSY : CTRL_FIT_NO_NODE;
 }
 
+/* ---- Pod names ------------------------------------------------------------ */
+void ctrl_pod_name(const char *job, int shard_ix, int attempt, char *out, size_t cap) {
+  if (shard_ix > 0) snprintf(out, cap, "%s-a%d-s%d", job, attempt, shard_ix - 1);
+  else if (shard_ix < 0) snprintf(out, cap, "%s-a%d-merge", job, attempt);
+  else snprintf(out, cap, "%s-a%d", job, attempt);
+}
+
+/* Length of s without a trailing "-<c><digits>" (1..9 digits, no leading zero), or 0 if s has none. */
+static size_t strip_num(const char *s, size_t l, char c) {
+  size_t d = l;
+  while (d > 0 && isdigit((unsigned char)s[d - 1])) d--;
+  if (d == l || l - d > 9 || (s[d] == '0' && l - d > 1) || d < 3 || s[d - 1] != c || s[d - 2] != '-') return 0;
+  return d - 2;
+}
+
+int ctrl_pod_attempt(const char *pod) {
+  size_t l = pod ? strlen(pod) : 0, k;
+  if (l > 6 && strcmp(pod + l - 6, "-merge") == 0) l -= 6;       /* <job>-a<N>-merge */
+  else if ((k = strip_num(pod, l, 's')) > 0 && strip_num(pod, k, 'a') > 0) l = k; /* <job>-a<N>-s<i> */
+  k = strip_num(pod, l, 'a');
+  return k > 0 ? atoi(pod + k + 2) : 0;
+}
+
 /* ---- FPGA pools ------------------------------------------------------------ */
 const char *const ctrl_pool_targets[] = {"hw", "hw_emu", "sw_emu", "cpu", NULL};
 

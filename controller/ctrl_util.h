@@ -152,6 +152,16 @@ void ctrl_sched_sort(ctrl_sched_job *jobs, size_t n);
  * CTRL_FIT_NO_NODE (no eligible node at all) or CTRL_FIT_BUSY (eligible
  * nodes exist, none has room). Does not change used. */
 int ctrl_sched_pick(const ctrl_sched_node *nodes, size_t n, const ctrl_sched_job *j, size_t *pick);
+/* ---- Pod names ------------------------------------------------------------ */
+/* The Pod of a job's attempt N: <job>-a<N> (one-Pod job, shard_ix 0), <job>-a<N>-s<i> (shard i,
+ * shard_ix i+1), <job>-a<N>-merge (the merge Pod, shard_ix -1). Collision-free across jobs: the
+ * three forms end differently ("-a<digits>", "-s<digits>", "-merge") and each is read back from
+ * its end, so (job, shard_ix, N) -> name is one-to-one for every valid job name (a job named
+ * foo-s0 has Pod foo-s0-a1, shard 0 of job foo is foo-a1-s0). */
+void ctrl_pod_name(const char *job, int shard_ix, int attempt, char *out, size_t cap);
+/* The attempt N of a name of those forms, 0 if it has none. */
+int ctrl_pod_attempt(const char *pod);
+
 /* ---- FPGA pools ------------------------------------------------------------ */
 /* A pool: the nodes labelled somhop.dev/fpga=<name>, whose FPGA slots are the extended
  * resource <resource>, running the targets in the mask (bit i = ctrl_pool_targets[i]). The

@@ -11,6 +11,7 @@
 #      duplicate, none lost), no node ran more than its 2 slots at once, output identical
 #   4  deleting a sharded job deletes every shard Pod
 #   5  xclbin-aware placement (spec.xclbin, node annotation somhop.dev/xclbins)
+#   7  Pod names are collision-free: jobs foo-s0, foo-a1-s0, foo-a1-merge and sharded foo at once
 #   6  spec.xclbinSource from a ConfigMap: digest verified by the runner; a wrong digest or a
 #      missing ConfigMap fails the job with the reason; the CRD's source rules
 set -u
@@ -109,11 +110,11 @@ q0=$(jp one '{.status.result.steps[0].summary.qe}')
 check "result: QE from the shards' sums ($q1) matches the one-Pod QE ($q0) to 1e-9" \
   "awk -v a='$q1' -v b='$q0' 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d < 1e-9 * b) }'"
 check_eq "shard pods: s0..s5 attempt 1 and one merge pod" "$(pods_of six | tr '\n' ' ')" \
-  "six-merge-a1 six-s0-a1 six-s1-a1 six-s2-a1 six-s3-a1 six-s4-a1 six-s5-a1 "
-check_eq "shard pod label and env index" "$(K get pod six-s4-a1 -o jsonpath='{.metadata.labels.somhop\.dev/shard}/{.spec.containers[0].env[?(@.name=="SOMHOP_SHARD_INDEX")].value}')" "4/4"
+  "six-a1-merge six-a1-s0 six-a1-s1 six-a1-s2 six-a1-s3 six-a1-s4 six-a1-s5 "
+check_eq "shard pod label and env index" "$(K get pod six-a1-s4 -o jsonpath='{.metadata.labels.somhop\.dev/shard}/{.spec.containers[0].env[?(@.name=="SOMHOP_SHARD_INDEX")].value}')" "4/4"
 check_eq "no part file left after the merge" "$(find "$WORK/out" -name "*shard*" | wc -l)" 0
 check_eq "merge pod: SOMHOP_MERGE=1, holds no FPGA slot" \
-  "$(K get pod six-merge-a1 -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_MERGE")].value}/{.metadata.annotations.somhop\.dev/fpgas}')" "1/0"
+  "$(K get pod six-a1-merge -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_MERGE")].value}/{.metadata.annotations.somhop\.dev/fpgas}')" "1/0"
 
 # ConfigMap output: parts are ConfigMaps <name>-shard-<i>, merged into one, then deleted
 cat <<EOF | K create -f - >/dev/null
@@ -180,7 +181,7 @@ wait_for 120 done_ kill4
 check_eq "killed shard: job Succeeded" "$(phase kill4)" Succeeded
 check_eq "only the killed shard ran twice (attempts per shard)" "$(jp kill4 '{range .status.shardStatus[*]}{.attempts}{" "}{end}')" "1 2 1 1 "
 check_eq "killed shard: one counted failure" "$(jp kill4 '{.status.shardStatus[1].failedAttempts}')" 1
-check_eq "killed shard: Pods" "$(pods_of kill4 | tr '\n' ' ')" "kill4-merge-a1 kill4-s0-a1 kill4-s1-a1 kill4-s1-a2 kill4-s2-a1 kill4-s3-a1 "
+check_eq "killed shard: Pods" "$(pods_of kill4 | tr '\n' ' ')" "kill4-a1-merge kill4-a1-s0 kill4-a1-s1 kill4-a1-s2 kill4-a1-s3 kill4-a2-s1 "
 check "killed shard: merged output identical to the one-Pod run" "cmp -s '$WORK/out/one.csv' '$WORK/out/kill4.csv'"
 check_contains "a ShardFailed event says the shard is retried alone" \
   "$(K get events --field-selector involvedObject.name=kill4,reason=ShardFailed -o jsonpath='{.items[*].message}')" "shard 1 attempt 1 failed"
@@ -196,7 +197,7 @@ start_ctrl
 wait_for 150 done_ crash
 check_eq "after controller kill -9: job Succeeded" "$(phase crash)" Succeeded
 check_eq "exactly one Pod per shard (no duplicate, none lost)" "$(pods_of crash | tr '\n' ' ')" \
-  "crash-merge-a1 crash-s0-a1 crash-s1-a1 crash-s2-a1 crash-s3-a1 crash-s4-a1 crash-s5-a1 crash-s6-a1 crash-s7-a1 "
+  "crash-a1-merge crash-a1-s0 crash-a1-s1 crash-a1-s2 crash-a1-s3 crash-a1-s4 crash-a1-s5 crash-a1-s6 crash-a1-s7 "
 check "after controller kill -9: merged output identical" "cmp -s '$WORK/out/one.csv' '$WORK/out/crash.csv'"
 # live shard runners per node, from the start/end log: never above the node's 2 slots
 maxc=$(grep -E '^(start|end) .* crash-[0-9]' "$WORK/runs.log" | sort -k4 -n |
@@ -281,6 +282,26 @@ out=$(xsrc_job xnosha "" kernels | sed 's|configMapKeyRef: {name: kernels, key: 
 check_contains "CRD refuses a URL source without sha256" "$out" "url needs sha256"
 out=$(xsrc_job xnoname "$ksha" kernels | grep -v 'xclbin: "kx:1"' | K create -f - 2>&1)
 check_contains "CRD refuses xclbinSource without xclbin" "$out" "spec.xclbinSource needs spec.xclbin"
+
+# ---- 7: Pod names are collision-free across jobs --------------------------------------------
+# one-Pod jobs named like another job's shard Pods (foo-s0 was shard 0's name before; foo-a1-s0
+# is it now) and the sharded job foo, all at once: every job gets its own Pods and succeeds.
+bmu_job col-s0 1 "$WORK/out/col-s0.csv" | K create -f - >/dev/null
+bmu_job col-a1-s0 1 "$WORK/out/col-a1-s0.csv" | K create -f - >/dev/null
+bmu_job col-a1-merge 1 "$WORK/out/col-a1-merge.csv" | K create -f - >/dev/null
+bmu_job col 2 "$WORK/out/col.csv" | K create -f - >/dev/null
+for j in col-s0 col-a1-s0 col-a1-merge col; do wait_for 90 done_ $j; done
+check_eq "four jobs with clashing-looking names all Succeeded" \
+  "$(phase col-s0)/$(phase col-a1-s0)/$(phase col-a1-merge)/$(phase col)" Succeeded/Succeeded/Succeeded/Succeeded
+check_eq "their Pods: one each for the one-Pod jobs, 2 shards + merge for col" \
+  "$(for j in col-s0 col-a1-s0 col-a1-merge col; do pods_of $j; done | tr '\n' ' ')" \
+  "col-s0-a1 col-a1-s0-a1 col-a1-merge-a1 col-a1-merge col-a1-s0 col-a1-s1 "
+own=$(K get pods -o jsonpath='{range .items[*]}{.metadata.labels.somhop\.dev/job}={.metadata.ownerReferences[0].name}{"\n"}{end}' |
+  grep '^col' | awk -F= '$1 != $2' | wc -l)
+check_eq "every Pod is owned by the job of its label" "$own" 0
+bad=0
+for j in col-s0 col-a1-s0 col-a1-merge col; do cmp -s "$WORK/out/one.csv" "$WORK/out/$j.csv" || bad=$((bad + 1)); done
+check_eq "each job's output identical to the one-Pod run" "$bad" 0
 
 # ---- 4: deleting a sharded job deletes its Pods ----------------------------------------------
 K delete fj six --wait=true --timeout=60s >/dev/null 2>&1

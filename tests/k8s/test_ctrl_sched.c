@@ -129,6 +129,33 @@ int main(void) {
   CHECK("mixed pools: every job on a node of its own pool", !wrong);
   CHECK("mixed pools: each pool filled to its own capacity (2/1/2)", per[0] == 2 && per[1] == 1 && per[2] == 2);
 
+  /* Pod names: collision-free across jobs whose names look like other jobs' Pods */
+  const char *jn[] = {"foo", "foo-s0", "foo-a1", "foo-a1-s0", "foo-a1-merge", "foo-merge", "foo-s0-a1", "foo-a1-s1",
+                      "foo-a10", "foo-a1-s0-a1"};
+  static char names[10 * 4 * 3][64];
+  int nn = 0, att_ok = 1, dup = 0;
+  const int sx[] = {0, 1, 2, -1}, at[] = {1, 2, 10};
+  for (int a = 0; a < 10; a++)
+    for (int b = 0; b < 4; b++)
+      for (int k = 0; k < 3; k++) {
+        ctrl_pod_name(jn[a], sx[b], at[k], names[nn], sizeof names[nn]);
+        att_ok &= ctrl_pod_attempt(names[nn]) == at[k];
+        nn++;
+      }
+  for (int a = 0; a < nn; a++)
+    for (int b = a + 1; b < nn; b++) dup += strcmp(names[a], names[b]) == 0;
+  CHECK_INT("120 Pod names of 10 look-alike jobs x (job, 2 shards, merge) x 3 attempts: no duplicate", dup, 0);
+  CHECK("the attempt reads back from every name", att_ok);
+  char pn[64];
+  ctrl_pod_name("foo", 1, 1, pn, sizeof pn);
+  CHECK_STR("shard 0 of foo", pn, "foo-a1-s0");
+  ctrl_pod_name("foo-s0", 0, 1, pn, sizeof pn);
+  CHECK_STR("the one-Pod job foo-s0", pn, "foo-s0-a1");
+  ctrl_pod_name("foo", -1, 3, pn, sizeof pn);
+  CHECK_STR("merge attempt 3 of foo", pn, "foo-a3-merge");
+  CHECK_INT("no attempt in a foreign name", ctrl_pod_attempt("foo-bar"), 0);
+  CHECK_INT("no attempt in -s0 alone", ctrl_pod_attempt("foo-s0"), 0);
+
   CHECK_NEAR("epoch", ctrl_parse_time("1970-01-01T00:00:00Z"), 0, 0);
   CHECK_NEAR("2026-11-26T15:04:05Z", ctrl_parse_time("2026-11-26T15:04:05Z"), 1795705445.0, 0);
   CHECK_NEAR("fraction", ctrl_parse_time("2026-11-26T15:04:05.250000Z"), 1795705445.25, 1e-6);

@@ -103,6 +103,7 @@ typedef struct run_ctx {
   char range[64];                  /* --range A:B of this shard's slice, "" = all */
   const cJSON *xsrc;               /* spec.xclbinSource, NULL = the image's built-in xclbins */
   cJSON *xclbin;                   /* summary "xclbin": {name, sha256, bytes} once fetched + verified */
+  cJSON *parts_left;               /* merge: part URLs the server would not delete (summary "partsLeft") */
 } run_ctx;
 
 /* Record the failure (first one wins) and return exit code. */
@@ -956,18 +957,42 @@ static int merge_parts(run_ctx *r) {
   return rc;
 }
 
+/* HTTP DELETE of a part URL: 0 when it is gone (2xx, or 404: nothing there), else the status
+ * (or -1: no answer). */
+static long http_delete(const char *url) {
+  CURL *h = curl_easy_init();
+  if (!h) return -1;
+  long code = 0;
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+  curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+  CURLcode cc = curl_easy_perform(h);
+  if (cc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_cleanup(h);
+  if (cc != CURLE_OK) return -1;
+  return (code >= 200 && code < 300) || code == 404 ? 0 : code;
+}
+
 /* After the merged outputs are written: the parts go (path parts unlinked, ConfigMap parts
- * deleted; URL parts stay, the server owns them). Best effort: the job already succeeded. */
+ * deleted, URL parts deleted with HTTP DELETE; a URL part the server keeps — e.g. 405 — is
+ * listed in the summary's partsLeft). Best effort: the job already succeeded. */
 static void merge_cleanup(run_ctx *r) {
   for (int j = 0; j < r->n_out; j++) {
     io_item *it = &r->out[j];
     if (!strcmp(it->name, "summary")) continue;
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(it->src, "configMapKeyRef");
-    const char *path = jstr(it->src, "path");
-    for (int i = 0; i < r->shards && (path || cm); i++) {
+    const char *path = jstr(it->src, "path"), *url = jstr(it->src, "url");
+    for (int i = 0; i < r->shards; i++) {
       char part[PATH_MAX], api[PATH_MAX + 600];
       long st = 0;
       if (path && !run_shard_part_path(path, i, part, sizeof part)) unlink(part);
+      if (url && !run_shard_part_path(url, i, part, sizeof part) && (st = http_delete(part)) != 0) {
+        fprintf(stderr, "somhop run: warning: part %s not deleted (%s %ld)\n", part, st < 0 ? "no answer" : "HTTP", st);
+        if (!r->parts_left) r->parts_left = cJSON_CreateArray();
+        cJSON_AddItemToArray(r->parts_left, cJSON_CreateString(part));
+      }
       if (cm && !run_shard_part_cm(jstr(cm, "name"), i, part, sizeof part) && kube(r) == 0) {
         snprintf(api, sizeof api, "/api/v1/namespaces/%s/configmaps/%s", r->ns, part);
         somhop_kube_request(r->kc, "DELETE", api, NULL, NULL, 0, &st, NULL, NULL);
@@ -1226,6 +1251,7 @@ done:;
   if (r.range[0]) cJSON_AddStringToObject(s, "range", r.range);
   if (r.merge) cJSON_AddNumberToObject(s, "mergedShards", r.shards);
   if (r.xclbin) cJSON_AddItemToObject(s, "xclbin", r.xclbin);
+  if (r.parts_left) cJSON_AddItemToObject(s, "partsLeft", r.parts_left);
   cJSON_AddNumberToObject(s, "exitCode", rc);
   cJSON_AddNumberToObject(s, "wallSeconds", (double)(long long)((cli_now() - t0) * 1000 + 0.5) / 1000);
   if (rc) cJSON_AddStringToObject(s, "error", r.err);
