@@ -77,8 +77,8 @@ typedef struct node_ent {
   int ready_cond;       /* Ready condition: 1 True, 0 False/Unknown/missing */
   double heartbeat;     /* Ready lastHeartbeatTime, epoch s (0 unknown) */
   int unschedulable;    /* spec.unschedulable */
-  long alloc_sim;       /* allocatable somhop.dev/fpga-sim (or the configured name) */
-  long alloc_f1;        /* allocatable of the configured F1 resource */
+  int pool_ix;          /* index of its pool in c->o.pools, -1 if the label names none */
+  long alloc;           /* allocatable of that pool's resource (0 if none) */
   char *xclbins;        /* annotation somhop.dev/xclbins the node side writes (per-slot holdings), or NULL */
   int healthy;          /* last computed health (leader thread), for change detection */
   unsigned gen;
@@ -91,7 +91,7 @@ typedef struct pend_ent {
   double created;       /* creationTimestamp (epoch s) */
   double since;         /* monotonic time it became pending */
   long fpgas;
-  char pool[16];
+  char pool[64];        /* ctrl_pool.name */
   int fit;              /* last CTRL_FIT_* result (-1 = not evaluated yet) */
   char msg[512];        /* message for the last non-OK result */
   char xclbin[128];     /* spec.xclbin, "" = any (ctrl_xclbin.c) */
@@ -148,7 +148,8 @@ typedef struct ctrl_opts {
   const char *runner_sa; /* serviceAccountName of runner Pods ("" = the namespace's default) */
   cJSON *runner_cmd;              /* JSON array of strings */
   const char *path_roots;         /* SOMHOP_PATH_ROOTS of runner Pods (colon-separated), NULL = unset */
-  const char *sim_resource, *f1_resource;
+  const char *sim_resource, *f1_resource; /* the default pools' resources (no --pool given) */
+  ctrl_pools pools;               /* --pool flags, else sim + aws-f1 (ctrl_main.c) */
   double node_grace;              /* heartbeat age that makes a node NotReady, s */
   double resync;                  /* periodic enqueue of every job, s */
   int watch_timeout;              /* server-side watch timeoutSeconds base, s */
@@ -187,9 +188,9 @@ struct ctrl {
   /* metrics */
   atomic_ulong reconciles_ok, reconciles_err, reconciles_requeue;
   atomic_ulong pods_created, status_conflicts, leader_transitions, sched_passes;
-  /* FPGA slots of Ready, schedulable nodes per pool (0 sim, 1 aws-f1) at the last scheduling
+  /* FPGA slots of Ready, schedulable nodes per pool (index in o.pools) at the last scheduling
    * pass, for /metrics (guarded by mu) */
-  long slots_alloc[2], slots_used[2], slot_nodes[2];
+  long slots_alloc[CTRL_POOLS_MAX], slots_used[CTRL_POOLS_MAX], slot_nodes[CTRL_POOLS_MAX];
   pthread_mutex_t hmu;            /* guards hist */
   unsigned long hist[16];         /* scheduling latency buckets (cumulative computed on output) */
   double hist_sum;

@@ -99,9 +99,10 @@ static size_t metrics(ctrl *c, char *buf, size_t len) {
 #define OUT(...) do { if (off < len) off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__); } while (0)
   phase_count pc = {{0}};
   size_t pods, nodes, pend, resv;
-  long salloc[2], sused[2], snodes[2];
+  long salloc[CTRL_POOLS_MAX], sused[CTRL_POOLS_MAX], snodes[CTRL_POOLS_MAX];
+  int np = c->o.pools.n;
   pthread_mutex_lock(&c->mu);
-  for (int k = 0; k < 2; k++) salloc[k] = c->slots_alloc[k], sused[k] = c->slots_used[k], snodes[k] = c->slot_nodes[k];
+  for (int k = 0; k < np; k++) salloc[k] = c->slots_alloc[k], sused[k] = c->slots_used[k], snodes[k] = c->slot_nodes[k];
   ctrl_map_each(&c->jobs, count_phase, &pc);
   pods = c->pods.n;
   nodes = c->nodes.n;
@@ -150,15 +151,16 @@ static size_t metrics(ctrl *c, char *buf, size_t len) {
   OUT("# HELP somhop_controller_watch_events_total Watch events received per resource.\n# TYPE somhop_controller_watch_events_total counter\n");
   for (int i = 0; i < c->ninf; i++)
     OUT("somhop_controller_watch_events_total{resource=\"%s\"} %lu\n", c->inf[i].what, atomic_load(&c->inf[i].events));
-  static const char *const pools[2] = {"sim", "aws-f1"};
   OUT("# HELP somhop_controller_fpga_slots FPGA slots of Ready, schedulable nodes at the last scheduling pass, by pool and state (free = allocatable - used).\n# TYPE somhop_controller_fpga_slots gauge\n");
-  for (int k = 0; k < 2; k++) {
-    OUT("somhop_controller_fpga_slots{pool=\"%s\",state=\"allocatable\"} %ld\n", pools[k], salloc[k]);
-    OUT("somhop_controller_fpga_slots{pool=\"%s\",state=\"used\"} %ld\n", pools[k], sused[k]);
-    OUT("somhop_controller_fpga_slots{pool=\"%s\",state=\"free\"} %ld\n", pools[k], salloc[k] - sused[k]);
+  for (int k = 0; k < np; k++) {
+    const char *pn = c->o.pools.v[k].name;
+    OUT("somhop_controller_fpga_slots{pool=\"%s\",state=\"allocatable\"} %ld\n", pn, salloc[k]);
+    OUT("somhop_controller_fpga_slots{pool=\"%s\",state=\"used\"} %ld\n", pn, sused[k]);
+    OUT("somhop_controller_fpga_slots{pool=\"%s\",state=\"free\"} %ld\n", pn, salloc[k] - sused[k]);
   }
   OUT("# HELP somhop_controller_schedulable_nodes Ready, schedulable FPGA nodes by pool at the last scheduling pass.\n# TYPE somhop_controller_schedulable_nodes gauge\n");
-  for (int k = 0; k < 2; k++) OUT("somhop_controller_schedulable_nodes{pool=\"%s\"} %ld\n", pools[k], snodes[k]);
+  for (int k = 0; k < np; k++)
+    OUT("somhop_controller_schedulable_nodes{pool=\"%s\"} %ld\n", c->o.pools.v[k].name, snodes[k]);
   off = process_metrics(buf, len, off);
 #undef OUT
   return off < len ? off : len;

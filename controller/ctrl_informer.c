@@ -248,8 +248,7 @@ static pod_ent *pod_parse(const cJSON *obj) {
   }
   p->job = xstrdup(job);
   p->job_uid = xstrdup(uid);
-  const char *dash = p->name ? strrchr(p->name, '-') : NULL;
-  if (dash && dash[1] == 'a') p->attempt = atoi(dash + 2);
+  p->attempt = ctrl_pod_attempt(p->name); /* <job>-a<N>, <job>-a<N>-s<i>, <job>-a<N>-merge */
   cJSON *ann = jget(obj, "metadata.annotations");
   cJSON *fa = cJSON_GetObjectItemCaseSensitive(ann, CTRL_FPGAS_ANN); /* key has dots: no js() */
   const char *f = cJSON_IsString(fa) ? fa->valuestring : NULL;
@@ -366,11 +365,8 @@ static void node_free(node_ent *n) {
 }
 
 long ctrl_node_alloc(ctrl *c, const node_ent *n) {
-  if (!n->pool) return 0;
-  if (strcmp(n->pool, "aws-f1") == 0) return n->alloc_f1;
-  if (strcmp(n->pool, "sim") == 0) return n->alloc_sim;
   (void)c;
-  return 0;
+  return n->pool_ix >= 0 ? n->alloc : 0;
 }
 
 int ctrl_node_healthy(ctrl *c, const node_ent *n, double now) {
@@ -430,8 +426,8 @@ static node_ent *node_parse(ctrl *c, const cJSON *obj) {
   cJSON *xh = cJSON_GetObjectItemCaseSensitive(jget(obj, "metadata.annotations"), CTRL_XCLBINS_ANN);
   n->xclbins = cJSON_IsString(xh) ? strdup(xh->valuestring) : NULL;
   cJSON *alloc = jget(obj, "status.allocatable");
-  n->alloc_sim = quantity(cJSON_GetObjectItemCaseSensitive(alloc, c->o.sim_resource));
-  n->alloc_f1 = quantity(cJSON_GetObjectItemCaseSensitive(alloc, c->o.f1_resource));
+  n->pool_ix = ctrl_pools_find(&c->o.pools, n->pool); /* only its own pool's resource counts */
+  n->alloc = n->pool_ix >= 0 ? quantity(cJSON_GetObjectItemCaseSensitive(alloc, c->o.pools.v[n->pool_ix].resource)) : 0;
   cJSON *cond;
   cJSON_ArrayForEach(cond, jget(obj, "status.conditions")) {
     const char *t = js(cond, "type");

@@ -39,11 +39,17 @@ static const char *usage_text =
     "                            somhop-runner, bound to the somhop-runner Role; \"\" = default)\n"
     "  --runner-command JSON     runner container command as a JSON array\n"
     "                            (default [\"somhop\",\"run\"]; the job is in $SOMHOP_JOB)\n"
-"  --runner-path-roots DIRS  SOMHOP_PATH_ROOTS of runner Pods: colon-separated absolute\n"
+    "  --runner-path-roots DIRS  SOMHOP_PATH_ROOTS of runner Pods: colon-separated absolute\n"
     "                            directories every spec path must lie under (default: unset, the\n"
     "                            runner allows the Pod's mounted volumes)\n"
-    "  --sim-resource NAME       extended resource of sim nodes (default somhop.dev/fpga-sim)\n"
-    "  --f1-resource NAME        extended resource of F1 nodes (Xilinx device plugin; default\n"
+    "  --pool NAME=RESOURCE:TARGETS  an FPGA pool (repeatable, up to 16): nodes labelled\n"
+    "                            somhop.dev/fpga=NAME whose slots are the extended resource RESOURCE,\n"
+    "                            running the comma-separated TARGETS (hw, hw_emu, sw_emu, cpu); a job\n"
+    "                            names its pool in spec.pool, else it runs in the first pool listing\n"
+    "                            its target. Default: sim=somhop.dev/fpga-sim:hw_emu,sw_emu,cpu and\n"
+    "                            aws-f1=<--f1-resource>:hw\n"
+    "  --sim-resource NAME       resource of the default sim pool (default somhop.dev/fpga-sim)\n"
+    "  --f1-resource NAME        resource of the default aws-f1 pool (Xilinx device plugin; default\n"
     "                            xilinx.com/fpga-xilinx_aws-vu9p-f1_dynamic_5_0-43981)\n"
     "  --node-grace S            a node whose Ready heartbeat / node Lease is older is NotReady\n"
     "                            (default 40; 0 = trust the Ready condition only)\n"
@@ -61,7 +67,7 @@ static const char *usage_text =
 enum {
   O_KUBECONFIG = 1000, O_CONTEXT, O_WORKERS, O_METRICS, O_LE, O_NO_LE, O_LEASE_NS, O_LEASE_NAME, O_ID,
   O_LEASE_DUR, O_RENEW, O_RETRY, O_IMAGE, O_PULL, O_HOSTNET, O_RUNNER, O_SIMRES, O_F1RES, O_GRACE, O_NO_NODE_LEASES, O_RESYNC,
-  O_WATCH_TMO, O_BACKOFF, O_PENDREP, O_RUNNER_SA, O_RETRY_BO, O_RETRY_BO_MAX, O_PATH_ROOTS
+  O_WATCH_TMO, O_BACKOFF, O_PENDREP, O_RUNNER_SA, O_RETRY_BO, O_RETRY_BO_MAX, O_PATH_ROOTS, O_POOL
 };
 
 static int num_arg(const char *flag, const char *v, double lo, double hi, double *out) {
@@ -114,13 +120,15 @@ int main(int argc, char **argv) {
       {"runner-path-roots", required_argument, 0, O_PATH_ROOTS},
       {"runner-service-account", required_argument, 0, O_RUNNER_SA},
       {"sim-resource", required_argument, 0, O_SIMRES}, {"f1-resource", required_argument, 0, O_F1RES},
+      {"pool", required_argument, 0, O_POOL},
       {"node-grace", required_argument, 0, O_GRACE}, {"no-node-leases", no_argument, 0, O_NO_NODE_LEASES},
       {"resync", required_argument, 0, O_RESYNC}, {"watch-timeout", required_argument, 0, O_WATCH_TMO},
       {"backoff-max", required_argument, 0, O_BACKOFF}, {"pending-report", required_argument, 0, O_PENDREP},
       {"retry-backoff", required_argument, 0, O_RETRY_BO}, {"retry-backoff-max", required_argument, 0, O_RETRY_BO_MAX},
       {"verbose", no_argument, 0, 'v'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  int ch;
+  int ch, res_flags = 0;
   double d;
+  char perr[512];
   while ((ch = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
     switch (ch) {
     case O_KUBECONFIG: c->o.kubeconfig = optarg; break;
@@ -163,8 +171,14 @@ int main(int argc, char **argv) {
       }
       c->o.path_roots = optarg;
       break;
-    case O_SIMRES: c->o.sim_resource = optarg; break;
-    case O_F1RES: c->o.f1_resource = optarg; break;
+    case O_SIMRES: c->o.sim_resource = optarg, res_flags = 1; break;
+    case O_F1RES: c->o.f1_resource = optarg, res_flags = 1; break;
+    case O_POOL:
+      if (ctrl_pools_add(&c->o.pools, optarg, perr, sizeof perr) != 0) {
+        fprintf(stderr, "somhop-controller: %s\n", perr);
+        return 2;
+      }
+      break;
     case O_GRACE:
       if (num_arg("--node-grace", optarg, 0, 86400, &c->o.node_grace)) return 2;
       break;
@@ -196,6 +210,21 @@ int main(int argc, char **argv) {
   if (optind < argc) {
     fprintf(stderr, "somhop-controller: unexpected argument \"%s\" (see --help)\n", argv[optind]);
     return 2;
+  }
+  if (c->o.pools.n && res_flags) {
+    fprintf(stderr, "somhop-controller: --sim-resource/--f1-resource set the default pools; with --pool give every pool's resource there\n");
+    return 2;
+  }
+  if (!c->o.pools.n) { /* the default table: sim (somhop-node, emulation) and aws-f1 (hw) */
+    char spec[600];
+    snprintf(spec, sizeof spec, "sim=%s:hw_emu,sw_emu,cpu", c->o.sim_resource);
+    int bad = ctrl_pools_add(&c->o.pools, spec, perr, sizeof perr);
+    snprintf(spec, sizeof spec, "aws-f1=%s:hw", c->o.f1_resource);
+    if (!bad) bad = ctrl_pools_add(&c->o.pools, spec, perr, sizeof perr);
+    if (bad) {
+      fprintf(stderr, "somhop-controller: %s\n", perr);
+      return 2;
+    }
   }
   if (!(c->o.lease_duration > c->o.renew_deadline && c->o.renew_deadline > 1.2 * c->o.retry_period)) {
     fprintf(stderr, "somhop-controller: need --lease-duration (%g) > --renew-deadline (%g) > 1.2 x --retry-period (%g)\n",

@@ -45,7 +45,7 @@ void ctrl_rec_set_cond(cJSON *st, const char *type, const char *status, const ch
 int ctrl_rec_fail_job(rctx *r, cJSON *st, const char *reason, const char *msg);
 
 /* ctrl_shard.c. Scheduler entries of shard i are keyed "ns/job#i" ('#' is in no object name). */
-/* Pod name: <job>-a<N> (shard_ix 0), <job>-s<i>-a<N> (shard i), <job>-merge-a<N> (-1). */
+/* Pod name: <job>-a<N> (shard_ix 0), <job>-a<N>-s<i> (shard i), <job>-a<N>-merge (-1): ctrl_pod_name. */
 void ctrl_shard_pod_name(const char *job, int shard_ix, int attempt, char *out, size_t cap);
 /* Appends SOMHOP_SHARD_INDEX/SOMHOP_SHARD_COUNT (a shard) or SOMHOP_MERGE (the merge Pod). */
 void ctrl_shard_env(cJSON *env, int shard_ix, int shards);
@@ -53,7 +53,7 @@ void ctrl_shard_env(cJSON *env, int shard_ix, int shards);
 const char *ctrl_shard_validate(const cJSON *job, char *buf, size_t len);
 /* Drops the pending/reservation entries of shard `shard` of job key (-1: all). Caller holds mu. */
 void ctrl_shard_drop_locked(ctrl *c, const char *key, int shard);
-/* The Pod cache key of reservation key at attempt: "<key>-a<N>", or for "ns/job#i" "ns/job-s<i>-a<N>". */
+/* The Pod cache key of reservation key at attempt: "<key>-a<N>", or for "ns/job#i" "ns/job-a<N>-s<i>". */
 void ctrl_shard_resv_pod_key(const char *key, int attempt, char *out, size_t cap);
 /* ctrl_sched_pick for a shard: among nodes with room, the one with the fewest live Pods and
  * reservations of the same job (spread), then the most free slots, then the name. Caller holds mu. */
@@ -66,7 +66,8 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
 /* ctrl_xclbin.c: bitstream-aware placement (spec.xclbin) */
 #define CTRL_XCLBIN_ANN "somhop.dev/xclbin"   /* on a Pod: the xclbin it needs */
 #define CTRL_XCLBINS_ANN "somhop.dev/xclbins" /* on a Node: per-slot holdings, written by the node side */
-/* Adds the Pod annotation and env SOMHOP_XCLBIN when the job has spec.xclbin. */
+/* Adds the Pod annotation somhop.dev/xclbin and env SOMHOP_XCLBIN_NAME when the job has spec.xclbin
+ * (SOMHOP_XCLBIN stays the backends' binary path: the runner sets it to a verified xclbinSource). */
 void ctrl_xclbin_pod(const cJSON *job, cJSON *annotations, cJSON *env);
 /* Re-picks among the nodes with room by the xclbin they hold: a free slot holding x, then an
  * empty slot, then reprogramming; *pick is kept when it is in the best class. Counts the

@@ -221,8 +221,10 @@ static int delete_pod(rctx *r, const char *pod, int grace0) {
   return -1;
 }
 
+/* The extended resource of a pool (validate() checked that the pool is in the table). */
 static const char *pool_resource(ctrl *c, const char *pool) {
-  return strcmp(pool, "aws-f1") == 0 ? c->o.f1_resource : c->o.sim_resource;
+  int i = ctrl_pools_find(&c->o.pools, pool);
+  return i >= 0 ? c->o.pools.v[i].resource : "somhop.dev/unknown-pool";
 }
 
 /* POST the Pod of attempt `attempt` on `node`. 0 created, 1 already there (409: an earlier
@@ -424,11 +426,9 @@ static const char *validate(ctrl *c, const cJSON *job, char *buf, size_t len, co
     return buf;
   }
   if (!target) return "spec.target is missing";
-  *pool = ctrl_target_pool(target);
-  if (!*pool) {
-    snprintf(buf, len, "spec.target \"%.60s\" is not one of hw, hw_emu, sw_emu, cpu", target);
-    return buf;
-  }
+  int pi = ctrl_pools_for_job(&c->o.pools, target, js(job, "spec.pool"), buf, len); /* spec.pool, else the target's */
+  if (pi < 0) return buf;
+  *pool = c->o.pools.v[pi].name;
   double f = jnum(job, "spec.fpgas", 1);
   if (f < 1 || f > 8 || f != (long)f) {
     snprintf(buf, len, "spec.fpgas %g is not an integer in 1..8", f);
@@ -702,6 +702,7 @@ static int reconcile(ctrl *c, somhop_kube_client *kc, const char *key, double *a
     rc = fail_job(&r, st, "InvalidSpec", bad);
     goto out;
   }
+  set_str(st, "pool", pool); /* the pool it runs in: spec.pool or the target's default (Pool column) */
   int prio = (int)jnum(r.job, "spec.priority", 0);
 
   /* deadline, counted from creation */
@@ -935,10 +936,10 @@ static char **sched_pass(ctrl *c, size_t *nkeys) {
   ctrl_map_each(&c->pods, count_pod, &p);
   ctrl_map_each(&c->resv, count_resv, &p);
   ctrl_map_each(&c->pending, add_job, &p);
-  for (int k = 0; k < 2; k++) c->slots_alloc[k] = c->slots_used[k] = c->slot_nodes[k] = 0;
+  for (int k = 0; k < CTRL_POOLS_MAX; k++) c->slots_alloc[k] = c->slots_used[k] = c->slot_nodes[k] = 0;
   for (size_t n = 0; n < p.nn; n++) {
     const ctrl_sched_node *nd = &p.nodes[n];
-    int k = !nd->pool ? -1 : !strcmp(nd->pool, "sim") ? 0 : !strcmp(nd->pool, "aws-f1") ? 1 : -1;
+    int k = ctrl_pools_find(&c->o.pools, nd->pool);
     if (k < 0 || !nd->ready || !nd->schedulable) continue;
     c->slots_alloc[k] += nd->allocatable;
     c->slots_used[k] += nd->used < nd->allocatable ? nd->used : nd->allocatable;
@@ -949,10 +950,10 @@ static char **sched_pass(ctrl *c, size_t *nkeys) {
   /* per pool: the first job that found no room (it blocks the ones after it: strict order
    * within a pool, so a multi-slot job is not starved) and the queue position of each job */
   struct {
-    char pool[16], head[300];
+    char pool[64], head[300];
     int head_prio;
     long head_fpgas, waiting;
-  } busy[4];
+  } busy[CTRL_POOLS_MAX];
   int nbusy = 0;
   for (size_t i = 0; keys && i < p.nj; i++) {
     ctrl_sched_job *j = &p.jobs[i];
@@ -986,7 +987,7 @@ static char **sched_pass(ctrl *c, size_t *nkeys) {
       if (strchr(k, '#')) *strchr(k, '#') = 0; /* a shard: its job is what gets reconciled */
       continue;
     }
-    if (fit == CTRL_FIT_BUSY && !blocked && nbusy < 4) {
+    if (fit == CTRL_FIT_BUSY && !blocked && nbusy < CTRL_POOLS_MAX) {
       bi = nbusy++;
       snprintf(busy[bi].pool, sizeof busy[bi].pool, "%s", j->pool);
       snprintf(busy[bi].head, sizeof busy[bi].head, "%s", j->key);
@@ -1005,7 +1006,7 @@ static char **sched_pass(ctrl *c, size_t *nkeys) {
       }
     if (fit == CTRL_FIT_NO_NODE)
       snprintf(pe->msg, sizeof pe->msg, "no Ready, schedulable node labelled %s=%s with >= %ld %s (%ld such nodes Ready)",
-               CTRL_POOL_LABEL, j->pool, j->fpgas, strcmp(j->pool, "aws-f1") == 0 ? c->o.f1_resource : c->o.sim_resource,
+               CTRL_POOL_LABEL, j->pool, j->fpgas, pool_resource(c, j->pool),
                elig);
     else if (!blocked)
       snprintf(pe->msg, sizeof pe->msg,

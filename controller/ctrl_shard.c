@@ -1,10 +1,10 @@
 /*
  * ctrl_shard.c — sharded FPGAJobs (spec.shards = N > 1, tasks som-bmu and hopfield-recall).
  *
- * Like a batch/v1 Indexed Job: shard i (0..N-1) runs as Pod <job>-s<i>-a<A> (label
+ * Like a batch/v1 Indexed Job: shard i (0..N-1) runs as Pod <job>-a<A>-s<i> (label
  * somhop.dev/shard=i, env SOMHOP_SHARD_INDEX=i, SOMHOP_SHARD_COUNT=N); the runner processes its
  * contiguous slice of the input and writes part outputs. When every shard succeeded, one merge
- * Pod <job>-merge-a<M> (env SOMHOP_MERGE=1, no FPGA slot) concatenates the parts into the job's
+ * Pod <job>-a<M>-merge (env SOMHOP_MERGE=1, no FPGA slot) concatenates the parts into the job's
  * outputs (temp file + rename / one ConfigMap write / one PUT: never a partial output), and the
  * job succeeds with status.result = the shards' summed metrics + the merge summary.
  *
@@ -25,9 +25,7 @@
 
 /* ---- names, env, validation ---------------------------------------------------------------- */
 void ctrl_shard_pod_name(const char *job, int shard_ix, int attempt, char *out, size_t cap) {
-  if (shard_ix > 0) snprintf(out, cap, "%s-s%d-a%d", job, shard_ix - 1, attempt);
-  else if (shard_ix < 0) snprintf(out, cap, "%s-merge-a%d", job, attempt);
-  else snprintf(out, cap, "%s-a%d", job, attempt);
+  ctrl_pod_name(job, shard_ix, attempt, out, cap); /* collision-free forms: ctrl_util.h */
 }
 
 static void add_env(cJSON *env, const char *k, const char *v) {
@@ -77,7 +75,7 @@ void ctrl_shard_drop_locked(ctrl *c, const char *key, int shard) {
 void ctrl_shard_resv_pod_key(const char *key, int attempt, char *out, size_t cap) {
   const char *h = strchr(key, '#');
   if (!h) snprintf(out, cap, "%s-a%d", key, attempt);
-  else snprintf(out, cap, "%.*s-s%s-a%d", (int)(h - key), key, h + 1, attempt);
+  else snprintf(out, cap, "%.*s-a%d-s%s", (int)(h - key), key, attempt, h + 1);
 }
 
 typedef struct {
@@ -159,9 +157,9 @@ static int pod_shard(const char *job, const char *pod) {
   size_t l = strlen(job);
   if (strncmp(pod, job, l) != 0) return -1;
   int i = -1, a = -1, e = 0;
-  if (sscanf(pod + l, "-s%d-a%d%n", &i, &a, &e) == 2 && pod[l + (size_t)e] == 0 && i >= 0 && a > 0) return i;
+  if (sscanf(pod + l, "-a%d-s%d%n", &a, &i, &e) == 2 && pod[l + (size_t)e] == 0 && i >= 0 && a > 0) return i;
   e = 0;
-  if (sscanf(pod + l, "-merge-a%d%n", &a, &e) == 1 && pod[l + (size_t)e] == 0 && a > 0) return -2;
+  if (sscanf(pod + l, "-a%d-merge%n", &a, &e) == 1 && pod[l + (size_t)e] == 0 && a > 0) return -2;
   return -1;
 }
 
@@ -390,8 +388,10 @@ static int create_all(rctx *r, create_list *cl, const char *pool, long fpgas) {
       rc = -1;
     } else if (ci->rc == 0) {
       ctrl_observe_latency(c, ctrl_mono() - ci->pend_since);
-      ctrl_event(c, r->job, "Normal", "PodCreated", "shard %d attempt %d: pod %s-s%d-a%d on node %s", ci->shard,
-                 ci->attempt, r->name, ci->shard, ci->attempt, ci->node);
+      char pn[300];
+      ctrl_pod_name(r->name, ci->shard + 1, ci->attempt, pn, sizeof pn);
+      ctrl_event(c, r->job, "Normal", "PodCreated", "shard %d attempt %d: pod %s on node %s", ci->shard, ci->attempt,
+                 pn, ci->node);
     }
   }
   cl->n = 0;
@@ -502,9 +502,11 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
         int cr = ctrl_rec_create_pod(r, A + 1, node, pool, 0);
         r->shard_ix = 0;
         if (cr < 0) rc = -1;
-        else if (cr == 0)
-          ctrl_event(c, r->job, "Normal", "PodCreated", "merge attempt %d: pod %s-merge-a%d on node %s", A + 1, r->name,
-                     A + 1, node);
+        else if (cr == 0) {
+          char pn[300];
+          ctrl_pod_name(r->name, -1, A + 1, pn, sizeof pn);
+          ctrl_event(c, r->job, "Normal", "PodCreated", "merge attempt %d: pod %s on node %s", A + 1, pn, node);
+        }
         continue;
       }
       int fit = -1;
@@ -579,10 +581,14 @@ int ctrl_shard_reconcile(rctx *r, cJSON *st, const pod_snap *v, size_t n, const 
         if (want_shard(r, i, A, pool, fpgas, prio, &fit, pm, sizeof pm, &since, &cl) < 0) rc = -1;
         continue;
       }
-      snprintf(d, sizeof d, "pod %s-s%d-a%d disappeared", r->name, i, A);
+      char pn[300];
+      ctrl_pod_name(r->name, i + 1, A, pn, sizeof pn);
+      snprintf(d, sizeof d, "pod %s disappeared", pn);
       freason = "PodDeleted";
     } else {
-      snprintf(d, sizeof d, "pod %s-merge-a%d disappeared", r->name, A);
+      char pn[300];
+      ctrl_pod_name(r->name, -1, A, pn, sizeof pn);
+      snprintf(d, sizeof d, "pod %s disappeared", pn);
       freason = "PodDeleted";
     }
     /* attempt A of this shard (or of the merge) is over without success */

@@ -284,10 +284,150 @@ int ctrl_sched_pick(const ctrl_sched_node *nodes, size_t n, const ctrl_sched_job
   return eligible ? CTRL_FIT_BUSY : CTRL_FIT_NO_NODE;
 }
 
-const char *ctrl_target_pool(const char *target) {
-  if (!target) return NULL;
-  if (strcmp(target, "hw") == 0) return "aws-f1";
-  if (strcmp(target, "hw_emu") == 0 || strcmp(target, "sw_emu") == 0 || strcmp(target, "cpu") == 0)
-    return "sim";
-  return NULL;
+/* ---- Pod names ------------------------------------------------------------ */
+void ctrl_pod_name(const char *job, int shard_ix, int attempt, char *out, size_t cap) {
+  if (shard_ix > 0) snprintf(out, cap, "%s-a%d-s%d", job, attempt, shard_ix - 1);
+  else if (shard_ix < 0) snprintf(out, cap, "%s-a%d-merge", job, attempt);
+  else snprintf(out, cap, "%s-a%d", job, attempt);
+}
+
+/* Length of s without a trailing "-<c><digits>" (1..9 digits, no leading zero), or 0 if s has none. */
+static size_t strip_num(const char *s, size_t l, char c) {
+  size_t d = l;
+  while (d > 0 && isdigit((unsigned char)s[d - 1])) d--;
+  if (d == l || l - d > 9 || (s[d] == '0' && l - d > 1) || d < 3 || s[d - 1] != c || s[d - 2] != '-') return 0;
+  return d - 2;
+}
+
+int ctrl_pod_attempt(const char *pod) {
+  size_t l = pod ? strlen(pod) : 0, k;
+  if (l > 6 && strcmp(pod + l - 6, "-merge") == 0) l -= 6;       /* <job>-a<N>-merge */
+  else if ((k = strip_num(pod, l, 's')) > 0 && strip_num(pod, k, 'a') > 0) l = k; /* <job>-a<N>-s<i> */
+  k = strip_num(pod, l, 'a');
+  return k > 0 ? atoi(pod + k + 2) : 0;
+}
+
+/* ---- FPGA pools ------------------------------------------------------------ */
+const char *const ctrl_pool_targets[] = {"hw", "hw_emu", "sw_emu", "cpu", NULL};
+
+static int target_bit(const char *t, size_t l) {
+  for (int i = 0; ctrl_pool_targets[i]; i++)
+    if (strlen(ctrl_pool_targets[i]) == l && strncmp(ctrl_pool_targets[i], t, l) == 0) return i;
+  return -1;
+}
+
+/* A Kubernetes label value (non-empty here): [A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])? */
+static int label_value_ok(const char *s, size_t l) {
+  if (l == 0 || l > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[l - 1])) return 0;
+  for (size_t i = 0; i < l; i++)
+    if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.') return 0;
+  return 1;
+}
+
+/* An extended resource name: <domain prefix>/<name>, both parts of [A-Za-z0-9._-], the
+ * name at most 63 characters (what the apiserver accepts for extended resources). */
+static int resource_ok(const char *s, size_t l) {
+  const char *slash = memchr(s, '/', l);
+  if (!slash || slash == s || (size_t)(slash - s) > 253 || l - (size_t)(slash - s) - 1 == 0 ||
+      l - (size_t)(slash - s) - 1 > 63 || memchr(slash + 1, '/', l - (size_t)(slash - s) - 1))
+    return 0;
+  for (size_t i = 0; i < l; i++)
+    if (!isalnum((unsigned char)s[i]) && !strchr("._-/", s[i])) return 0;
+  return 1;
+}
+
+int ctrl_pools_add(ctrl_pools *t, const char *spec, char *err, size_t len) {
+  const char *eq = strchr(spec, '='), *colon = eq ? strchr(eq, ':') : NULL;
+  if (!eq || !colon) {
+    snprintf(err, len, "--pool \"%.200s\": expected NAME=RESOURCE:TARGET[,TARGET...]", spec);
+    return -1;
+  }
+  if (t->n >= CTRL_POOLS_MAX) {
+    snprintf(err, len, "--pool \"%.200s\": at most %d pools", spec, CTRL_POOLS_MAX);
+    return -1;
+  }
+  ctrl_pool p = {.targets = 0};
+  size_t nl = (size_t)(eq - spec), rl = (size_t)(colon - eq - 1);
+  if (!label_value_ok(spec, nl)) {
+    snprintf(err, len, "--pool \"%.200s\": pool name \"%.*s\" is not a label value (1..63 of [A-Za-z0-9-_.], "
+             "alphanumeric at both ends)", spec, (int)(nl < 100 ? nl : 100), spec);
+    return -1;
+  }
+  if (!resource_ok(eq + 1, rl)) {
+    snprintf(err, len, "--pool \"%.200s\": resource \"%.*s\" is not an extended resource name (prefix/name)", spec,
+             (int)(rl < 200 ? rl : 200), eq + 1);
+    return -1;
+  }
+  memcpy(p.name, spec, nl);
+  memcpy(p.resource, eq + 1, rl);
+  for (const char *s = colon + 1;;) {
+    const char *e = strchr(s, ',');
+    size_t l = e ? (size_t)(e - s) : strlen(s);
+    int b = target_bit(s, l);
+    if (b < 0) {
+      snprintf(err, len, "--pool \"%.200s\": target \"%.*s\" is not one of hw, hw_emu, sw_emu, cpu", spec,
+               (int)(l < 60 ? l : 60), s);
+      return -1;
+    }
+    p.targets |= 1u << b;
+    if (!e) break;
+    s = e + 1;
+  }
+  if (ctrl_pools_find(t, p.name) >= 0 || ctrl_pools_find_resource(t, p.resource) >= 0) {
+    snprintf(err, len, "--pool \"%.200s\": pool %s or resource %s given twice", spec, p.name, p.resource);
+    return -1;
+  }
+  t->v[t->n++] = p;
+  return 0;
+}
+
+int ctrl_pools_find(const ctrl_pools *t, const char *name) {
+  for (int i = 0; name && i < t->n; i++)
+    if (strcmp(t->v[i].name, name) == 0) return i;
+  return -1;
+}
+
+int ctrl_pools_find_resource(const ctrl_pools *t, const char *res) {
+  for (int i = 0; res && i < t->n; i++)
+    if (strcmp(t->v[i].resource, res) == 0) return i;
+  return -1;
+}
+
+void ctrl_pools_names(const ctrl_pools *t, char *buf, size_t len) {
+  size_t off = 0;
+  buf[0] = 0;
+  for (int i = 0; i < t->n && off < len; i++)
+    off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", t->v[i].name);
+}
+
+int ctrl_pools_for_job(const ctrl_pools *t, const char *target, const char *pool, char *err, size_t len) {
+  int b = target ? target_bit(target, strlen(target)) : -1;
+  if (b < 0) {
+    snprintf(err, len, "spec.target \"%.60s\" is not one of hw, hw_emu, sw_emu, cpu", target ? target : "");
+    return -1;
+  }
+  char names[512];
+  ctrl_pools_names(t, names, sizeof names);
+  if (pool) {
+    int i = ctrl_pools_find(t, pool);
+    if (i < 0) {
+      snprintf(err, len, "spec.pool \"%.63s\" is not a pool of this controller (pools: %s)", pool, names);
+      return -1;
+    }
+    if (!(t->v[i].targets & (1u << b))) {
+      char tl[64] = "";
+      size_t off = 0;
+      for (int k = 0; ctrl_pool_targets[k]; k++)
+        if (t->v[i].targets & (1u << k))
+          off += (size_t)snprintf(tl + off, sizeof tl - off, "%s%s", off ? ", " : "", ctrl_pool_targets[k]);
+      snprintf(err, len, "spec.target %s does not run in pool %s (its targets: %s)", target, pool, tl);
+      return -1;
+    }
+    return i;
+  }
+  for (int i = 0; i < t->n; i++)
+    if (t->v[i].targets & (1u << b)) return i;
+  snprintf(err, len, "no pool of this controller runs spec.target %s (pools: %s); set spec.pool or add a --pool",
+           target, names);
+  return -1;
 }

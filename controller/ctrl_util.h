@@ -7,6 +7,7 @@
  *   ctrl_queue    work queue of "namespace/name" keys (client-go semantics)
  *   ctrl_linebuf  newline splitter for watch streams
  *   ctrl_sched_*  job ordering and node slot arithmetic of the scheduler
+ *   ctrl_pools_*  the FPGA pool table (label value, extended resource, targets)
  *   ctrl_now_*    clocks, RFC 3339 parsing
  *
  * Thread safety: ctrl_map and ctrl_linebuf are not synchronised (callers
@@ -123,7 +124,7 @@ void ctrl_linebuf_free(ctrl_linebuf *lb);
 /* A node as the scheduler sees it. */
 typedef struct ctrl_sched_node {
   const char *name;  /* node name */
-  const char *pool;  /* value of label somhop.dev/fpga ("sim", "aws-f1"), NULL if absent */
+  const char *pool;  /* value of label somhop.dev/fpga ("sim", "aws-f2", ...), NULL if absent */
   int ready;         /* Ready condition True and heartbeat fresh */
   int schedulable;   /* !spec.unschedulable */
   long allocatable;  /* FPGA slots in status.allocatable for the pool's resource */
@@ -133,7 +134,7 @@ typedef struct ctrl_sched_node {
 /* A pending job as the scheduler sees it. */
 typedef struct ctrl_sched_job {
   const char *key;   /* namespace/name, the final tie-break */
-  const char *pool;  /* node pool the target needs ("sim" or "aws-f1") */
+  const char *pool;  /* node pool the job runs in (ctrl_pools_for_job) */
   int priority;      /* higher first */
   double created;    /* creationTimestamp, epoch seconds; earlier first */
   long fpgas;        /* slots required (>= 1) */
@@ -151,8 +152,43 @@ void ctrl_sched_sort(ctrl_sched_job *jobs, size_t n);
  * CTRL_FIT_NO_NODE (no eligible node at all) or CTRL_FIT_BUSY (eligible
  * nodes exist, none has room). Does not change used. */
 int ctrl_sched_pick(const ctrl_sched_node *nodes, size_t n, const ctrl_sched_job *j, size_t *pick);
-/* The node pool a job target runs on: "hw" -> "aws-f1"; "hw_emu", "sw_emu",
- * "cpu" -> "sim"; anything else NULL. */
-const char *ctrl_target_pool(const char *target);
+/* ---- Pod names ------------------------------------------------------------ */
+/* The Pod of a job's attempt N: <job>-a<N> (one-Pod job, shard_ix 0), <job>-a<N>-s<i> (shard i,
+ * shard_ix i+1), <job>-a<N>-merge (the merge Pod, shard_ix -1). Collision-free across jobs: the
+ * three forms end differently ("-a<digits>", "-s<digits>", "-merge") and each is read back from
+ * its end, so (job, shard_ix, N) -> name is one-to-one for every valid job name (a job named
+ * foo-s0 has Pod foo-s0-a1, shard 0 of job foo is foo-a1-s0). */
+void ctrl_pod_name(const char *job, int shard_ix, int attempt, char *out, size_t cap);
+/* The attempt N of a name of those forms, 0 if it has none. */
+int ctrl_pod_attempt(const char *pod);
+
+/* ---- FPGA pools ------------------------------------------------------------ */
+/* A pool: the nodes labelled somhop.dev/fpga=<name>, whose FPGA slots are the extended
+ * resource <resource>, running the targets in the mask (bit i = ctrl_pool_targets[i]). The
+ * first pool that runs a target is that target's default pool. */
+#define CTRL_POOLS_MAX 16
+extern const char *const ctrl_pool_targets[]; /* "hw", "hw_emu", "sw_emu", "cpu", NULL */
+typedef struct ctrl_pool {
+  char name[64];      /* label value: [A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])? */
+  char resource[254]; /* extended resource name, e.g. somhop.dev/fpga-sim, amd.com/<VBNV>-<ts> */
+  unsigned targets;   /* mask over ctrl_pool_targets */
+} ctrl_pool;
+typedef struct ctrl_pools {
+  ctrl_pool v[CTRL_POOLS_MAX];
+  int n;
+} ctrl_pools;
+
+/* Adds a pool from "NAME=RESOURCE:TARGET[,TARGET...]" (the --pool flag). Returns 0, or -1 with
+ * a message in err (bad name, resource or target, duplicate name or resource, table full). */
+int ctrl_pools_add(ctrl_pools *t, const char *spec, char *err, size_t len);
+/* Index of the pool called name, -1 if none. */
+int ctrl_pools_find(const ctrl_pools *t, const char *name);
+/* Index of the pool whose resource is res, -1 if none. */
+int ctrl_pools_find_resource(const ctrl_pools *t, const char *res);
+/* The pool a job runs in: spec.pool (may be NULL = the target's default pool), which must run
+ * the target. Returns the index, or -1 with a message naming the field in err. */
+int ctrl_pools_for_job(const ctrl_pools *t, const char *target, const char *pool, char *err, size_t len);
+/* The pool names, comma separated ("sim, aws-f2"), into buf. */
+void ctrl_pools_names(const ctrl_pools *t, char *buf, size_t len);
 
 #endif

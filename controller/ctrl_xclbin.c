@@ -20,7 +20,7 @@ void ctrl_xclbin_pod(const cJSON *job, cJSON *annotations, cJSON *env) {
   if (!x || !*x) return;
   cJSON_AddStringToObject(annotations, CTRL_XCLBIN_ANN, x);
   cJSON *e = cJSON_CreateObject();
-  cJSON_AddStringToObject(e, "name", "SOMHOP_XCLBIN");
+  cJSON_AddStringToObject(e, "name", "SOMHOP_XCLBIN_NAME"); /* a name: SOMHOP_XCLBIN is the backends' path */
   cJSON_AddStringToObject(e, "value", x);
   cJSON_AddItemToArray(env, e);
 }

@@ -26,14 +26,9 @@ int node_xclbin_init(int nodes, int slots) {
 }
 
 const char *node_xclbin_of(const cJSON *pod) {
-  const cJSON *ctr = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pod, "spec"), "containers"), 0);
-  const cJSON *e;
-  cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ctr, "env")) {
-    const cJSON *k = cJSON_GetObjectItemCaseSensitive(e, "name"), *v = cJSON_GetObjectItemCaseSensitive(e, "value");
-    if (cJSON_IsString(k) && strcmp(k->valuestring, "SOMHOP_XCLBIN") == 0 && cJSON_IsString(v) && v->valuestring[0])
-      return v->valuestring;
-  }
-  return NULL;
+  const cJSON *ann = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pod, "metadata"), "annotations");
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(ann, NODE_XCLBIN_ANN);
+  return cJSON_IsString(x) && x->valuestring[0] ? x->valuestring : NULL;
 }
 
 char *node_xclbin_load(int ni, const char *uid, const char *x, int want) {

@@ -1,6 +1,7 @@
 /*
  * node_xclbin.h — the kernel binary (xclbin) each FPGA slot of a sim node holds, as somhop-node
- * models it: a Pod whose container has SOMHOP_XCLBIN=X is given free slots that already hold X,
+ * models it: a Pod annotated somhop.dev/xclbin=X (the controller's copy of spec.xclbin) is given
+ * free slots that already hold X,
  * else empty ones, else it "reprograms" slots holding something else (counted). The holdings
  * go to the Node annotation somhop.dev/xclbins (one entry per slot, comma separated, "" = empty)
  * and the count to somhop.dev/reprograms; the controller prefers nodes by them. Modeled: no
@@ -16,9 +17,10 @@
 
 #define NODE_XCLBINS_ANN "somhop.dev/xclbins"
 #define NODE_REPROGRAMS_ANN "somhop.dev/reprograms"
+#define NODE_XCLBIN_ANN "somhop.dev/xclbin" /* on a Pod: the xclbin it needs */
 
 int node_xclbin_init(int nodes, int slots); /* 0, -1 out of memory */
-/* SOMHOP_XCLBIN of the Pod's first container, NULL if none. */
+/* The Pod's somhop.dev/xclbin annotation, NULL if none. */
 const char *node_xclbin_of(const cJSON *pod);
 /* Pod uid starts on node ni holding `want` slots of xclbin x: picks and loads its slots.
  * Returns the merge-patch body for the Node (malloc'd), or NULL when nothing changed. */

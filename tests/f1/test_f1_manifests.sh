@@ -36,8 +36,7 @@ check_contains "controller's default runner command" "$help" '(default ["somhop"
 # The node group's label is the one the controller selects for target hw.
 check_contains "node group labels nodes somhop.dev/fpga=aws-f1" "$(cat "$F1/eks-f1-nodegroup.yaml")" \
   "somhop.dev/fpga: aws-f1"
-check_contains "controller maps target hw to aws-f1" "$(cat "$ROOT/controller/ctrl_util.c")" \
-  'if (strcmp(target, "hw") == 0) return "aws-f1";'
+check_contains "controller's default pool table runs target hw in aws-f1" "$help" 'aws-f1=<--f1-resource>:hw'
 
 # The job in the Pod's SOMHOP_JOB is one `somhop run` accepts (plan only).
 job=$("$KUBECTL" apply --dry-run=server -f "$POD" -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_JOB")].value}' 2>/dev/null)

@@ -10,6 +10,10 @@
 #   3  controller kill -9 during a sharded run, restarted: every shard has exactly one Pod (no
 #      duplicate, none lost), no node ran more than its 2 slots at once, output identical
 #   4  deleting a sharded job deletes every shard Pod
+#   5  xclbin-aware placement (spec.xclbin, node annotation somhop.dev/xclbins)
+#   7  Pod names are collision-free: jobs foo-s0, foo-a1-s0, foo-a1-merge and sharded foo at once
+#   6  spec.xclbinSource from a ConfigMap: digest verified by the runner; a wrong digest or a
+#      missing ConfigMap fails the job with the reason; the CRD's source rules
 set -u
 SOMHOP_ROOT=${SOMHOP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 SOMHOP_BUILD=${SOMHOP_BUILD:-$SOMHOP_ROOT/build}
@@ -106,11 +110,11 @@ q0=$(jp one '{.status.result.steps[0].summary.qe}')
 check "result: QE from the shards' sums ($q1) matches the one-Pod QE ($q0) to 1e-9" \
   "awk -v a='$q1' -v b='$q0' 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d < 1e-9 * b) }'"
 check_eq "shard pods: s0..s5 attempt 1 and one merge pod" "$(pods_of six | tr '\n' ' ')" \
-  "six-merge-a1 six-s0-a1 six-s1-a1 six-s2-a1 six-s3-a1 six-s4-a1 six-s5-a1 "
-check_eq "shard pod label and env index" "$(K get pod six-s4-a1 -o jsonpath='{.metadata.labels.somhop\.dev/shard}/{.spec.containers[0].env[?(@.name=="SOMHOP_SHARD_INDEX")].value}')" "4/4"
+  "six-a1-merge six-a1-s0 six-a1-s1 six-a1-s2 six-a1-s3 six-a1-s4 six-a1-s5 "
+check_eq "shard pod label and env index" "$(K get pod six-a1-s4 -o jsonpath='{.metadata.labels.somhop\.dev/shard}/{.spec.containers[0].env[?(@.name=="SOMHOP_SHARD_INDEX")].value}')" "4/4"
 check_eq "no part file left after the merge" "$(find "$WORK/out" -name "*shard*" | wc -l)" 0
 check_eq "merge pod: SOMHOP_MERGE=1, holds no FPGA slot" \
-  "$(K get pod six-merge-a1 -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_MERGE")].value}/{.metadata.annotations.somhop\.dev/fpgas}')" "1/0"
+  "$(K get pod six-a1-merge -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_MERGE")].value}/{.metadata.annotations.somhop\.dev/fpgas}')" "1/0"
 
 # ConfigMap output: parts are ConfigMaps <name>-shard-<i>, merged into one, then deleted
 cat <<EOF | K create -f - >/dev/null
@@ -177,7 +181,7 @@ wait_for 120 done_ kill4
 check_eq "killed shard: job Succeeded" "$(phase kill4)" Succeeded
 check_eq "only the killed shard ran twice (attempts per shard)" "$(jp kill4 '{range .status.shardStatus[*]}{.attempts}{" "}{end}')" "1 2 1 1 "
 check_eq "killed shard: one counted failure" "$(jp kill4 '{.status.shardStatus[1].failedAttempts}')" 1
-check_eq "killed shard: Pods" "$(pods_of kill4 | tr '\n' ' ')" "kill4-merge-a1 kill4-s0-a1 kill4-s1-a1 kill4-s1-a2 kill4-s2-a1 kill4-s3-a1 "
+check_eq "killed shard: Pods" "$(pods_of kill4 | tr '\n' ' ')" "kill4-a1-merge kill4-a1-s0 kill4-a1-s1 kill4-a1-s2 kill4-a1-s3 kill4-a2-s1 "
 check "killed shard: merged output identical to the one-Pod run" "cmp -s '$WORK/out/one.csv' '$WORK/out/kill4.csv'"
 check_contains "a ShardFailed event says the shard is retried alone" \
   "$(K get events --field-selector involvedObject.name=kill4,reason=ShardFailed -o jsonpath='{.items[*].message}')" "shard 1 attempt 1 failed"
@@ -193,7 +197,7 @@ start_ctrl
 wait_for 150 done_ crash
 check_eq "after controller kill -9: job Succeeded" "$(phase crash)" Succeeded
 check_eq "exactly one Pod per shard (no duplicate, none lost)" "$(pods_of crash | tr '\n' ' ')" \
-  "crash-merge-a1 crash-s0-a1 crash-s1-a1 crash-s2-a1 crash-s3-a1 crash-s4-a1 crash-s5-a1 crash-s6-a1 crash-s7-a1 "
+  "crash-a1-merge crash-a1-s0 crash-a1-s1 crash-a1-s2 crash-a1-s3 crash-a1-s4 crash-a1-s5 crash-a1-s6 crash-a1-s7 "
 check "after controller kill -9: merged output identical" "cmp -s '$WORK/out/one.csv' '$WORK/out/crash.csv'"
 # live shard runners per node, from the start/end log: never above the node's 2 slots
 maxc=$(grep -E '^(start|end) .* crash-[0-9]' "$WORK/runs.log" | sort -k4 -n |
@@ -226,7 +230,7 @@ check_eq "blocker runs on sim-sh-0" "$(jp block '{.status.nodeName}')" sim-sh-0
 xjob xz1 kz | K create -f - >/dev/null
 wait_for 60 done_ xz1
 check_eq "xz1 (kz) placed on an empty slot of sim-sh-1" "$(jp xz1 '{.status.nodeName}')" sim-sh-1
-check_eq "xz1 Pod carries SOMHOP_XCLBIN" "$(K get pod xz1-a1 -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_XCLBIN")].value}')" kz
+check_eq "xz1 Pod carries SOMHOP_XCLBIN_NAME, no SOMHOP_XCLBIN (the backends' path)" "$(K get pod xz1-a1 -o jsonpath='{.spec.containers[0].env[?(@.name=="SOMHOP_XCLBIN_NAME")].value}/{.spec.containers[0].env[?(@.name=="SOMHOP_XCLBIN")].value}')" kz/
 wait_for 20 sh -c "$KUBECTL get node sim-sh-1 -o jsonpath='{.metadata.annotations.somhop\.dev/xclbins}' | grep -q kz"
 check_contains "sim-sh-1 reports holding kz (node annotation)" "$(K get node sim-sh-1 -o jsonpath='{.metadata.annotations.somhop\.dev/xclbins}')" kz
 rm -f "$WORK/slow"
@@ -238,6 +242,66 @@ mt=$(curl -s "http://127.0.0.1:$port/metrics")
 check_contains "metric: placements on a slot holding the xclbin" "$mt" 'somhop_controller_xclbin_placements_total{class="holding"} 1'
 check_contains "metric: placements on an empty slot" "$mt" 'somhop_controller_xclbin_placements_total{class="empty"} 1'
 check_eq "no reprogramming on sim-sh-1" "$(K get node sim-sh-1 -o jsonpath='{.metadata.annotations.somhop\.dev/reprograms}')" 0
+
+# ---- 6: the xclbin from a ConfigMap (binaryData), its SHA-256 checked by the runner -------------
+head -c 3000 /dev/urandom >"$WORK/k.xclbin"
+K create configmap kernels --from-file=kx.xclbin="$WORK/k.xclbin" >/dev/null
+ksha=$(sha256sum "$WORK/k.xclbin" | cut -c1-64)
+xsrc_job() { # NAME SHA256 CONFIGMAP
+  cat <<EOF
+apiVersion: somhop.dev/v1alpha1
+kind: FPGAJob
+metadata: {name: $1, namespace: default}
+spec:
+  task: som-bmu
+  target: cpu
+  retryLimit: 0
+  xclbin: "kx:1"
+  xclbinSource: {configMapKeyRef: {name: $3, key: kx.xclbin}, sha256: "$2"}
+  inputs: [{name: model, path: $WORK/som.smf}, {name: data, builtin: digits}]
+  outputs: [{name: bmu, path: $WORK/out/$1.csv}]
+EOF
+}
+check_contains "the ConfigMap holds the binary in binaryData" "$(K get cm kernels -o jsonpath='{.binaryData}')" kx.xclbin
+xsrc_job xcm "$ksha" kernels | K create -f - >/dev/null
+xsrc_job xbad "${ksha%?}$([ "${ksha: -1}" = 0 ] && echo 1 || echo 0)" kernels | K create -f - >/dev/null
+xsrc_job xgone "$ksha" no-such-cm | K create -f - >/dev/null
+for j in xcm xbad xgone; do wait_for 60 done_ $j; done
+check_eq "xclbin from a ConfigMap: Succeeded" "$(phase xcm)" Succeeded
+check_eq "  the runner's digest is the binary's, verified" "$(jp xcm '{.status.result.xclbin.sha256}')/$(jp xcm '{.status.result.xclbin.verified}')" "$ksha/true"
+check "  output identical to the one-Pod run" "cmp -s '$WORK/out/one.csv' '$WORK/out/xcm.csv'"
+check_contains "  its node reports holding kx:1" "$(K get node "$(jp xcm '{.status.nodeName}')" -o jsonpath='{.metadata.annotations.somhop\.dev/xclbins}')" "kx:1"
+check_eq "wrong sha256: Failed at once (PodFailurePolicy, exit 2)" "$(phase xbad)/$(jp xbad '{.status.reason}')" Failed/PodFailurePolicy
+check_contains "  Failed condition says the digest differs and nothing was loaded" \
+  "$(jp xbad '{.status.conditions[?(@.type=="Failed")].message}')" "spec.xclbinSource.sha256 says"
+check "  no output" "[ ! -e '$WORK/out/xbad.csv' ]"
+check_eq "missing ConfigMap: Failed" "$(phase xgone)" Failed
+check_contains "  Failed condition names the ConfigMap" "$(jp xgone '{.status.conditions[?(@.type=="Failed")].message}')" \
+  "xclbin kx:1 (spec.xclbinSource): ConfigMap default/no-such-cm"
+out=$(xsrc_job xnosha "" kernels | sed 's|configMapKeyRef: {name: kernels, key: kx.xclbin}, sha256: ""|url: "http://127.0.0.1:1/k"|' | K create -f - 2>&1)
+check_contains "CRD refuses a URL source without sha256" "$out" "url needs sha256"
+out=$(xsrc_job xnoname "$ksha" kernels | grep -v 'xclbin: "kx:1"' | K create -f - 2>&1)
+check_contains "CRD refuses xclbinSource without xclbin" "$out" "spec.xclbinSource needs spec.xclbin"
+
+# ---- 7: Pod names are collision-free across jobs --------------------------------------------
+# one-Pod jobs named like another job's shard Pods (foo-s0 was shard 0's name before; foo-a1-s0
+# is it now) and the sharded job foo, all at once: every job gets its own Pods and succeeds.
+bmu_job col-s0 1 "$WORK/out/col-s0.csv" | K create -f - >/dev/null
+bmu_job col-a1-s0 1 "$WORK/out/col-a1-s0.csv" | K create -f - >/dev/null
+bmu_job col-a1-merge 1 "$WORK/out/col-a1-merge.csv" | K create -f - >/dev/null
+bmu_job col 2 "$WORK/out/col.csv" | K create -f - >/dev/null
+for j in col-s0 col-a1-s0 col-a1-merge col; do wait_for 90 done_ $j; done
+check_eq "four jobs with clashing-looking names all Succeeded" \
+  "$(phase col-s0)/$(phase col-a1-s0)/$(phase col-a1-merge)/$(phase col)" Succeeded/Succeeded/Succeeded/Succeeded
+check_eq "their Pods: one each for the one-Pod jobs, 2 shards + merge for col" \
+  "$(for j in col-s0 col-a1-s0 col-a1-merge col; do pods_of $j; done | tr '\n' ' ')" \
+  "col-s0-a1 col-a1-s0-a1 col-a1-merge-a1 col-a1-merge col-a1-s0 col-a1-s1 "
+own=$(K get pods -o jsonpath='{range .items[*]}{.metadata.labels.somhop\.dev/job}={.metadata.ownerReferences[0].name}{"\n"}{end}' |
+  grep '^col' | awk -F= '$1 != $2' | wc -l)
+check_eq "every Pod is owned by the job of its label" "$own" 0
+bad=0
+for j in col-s0 col-a1-s0 col-a1-merge col; do cmp -s "$WORK/out/one.csv" "$WORK/out/$j.csv" || bad=$((bad + 1)); done
+check_eq "each job's output identical to the one-Pod run" "$bad" 0
 
 # ---- 4: deleting a sharded job deletes its Pods ----------------------------------------------
 K delete fj six --wait=true --timeout=60s >/dev/null 2>&1

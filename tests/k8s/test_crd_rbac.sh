@@ -50,6 +50,7 @@ for q in "delete nodes" "patch nodes" "get secrets -n default" "create fpgajobs.
 done
 rsa=system:serviceaccount:default:somhop-runner
 check_eq "runner may get configmaps" "$(k auth can-i --as="$rsa" get configmaps -n default 2>/dev/null)" yes
+check_eq "runner may delete configmaps (the merge removes part ConfigMaps)" "$(k auth can-i --as="$rsa" delete configmaps -n default 2>/dev/null)" yes
 check_eq "runner may not list pods" "$(k auth can-i --as="$rsa" list pods -n default 2>/dev/null)" no
 check_eq "the namespace's default ServiceAccount gets no ConfigMap access" \
   "$(k auth can-i --as=system:serviceaccount:default:default get configmaps -n default 2>/dev/null)" no

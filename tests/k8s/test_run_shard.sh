@@ -3,7 +3,8 @@
 # SOMHOP_SHARD_INDEX=i runs slice i into part outputs, SOMHOP_MERGE=1 joins them; the merged
 # BMU CSV / .npy and Hopfield states equal the one-process run byte for byte; uneven slices;
 # the refusals (more shards than samples, whole-set options, .pbm, a bad index, shards for
-# som-train); a merge with a part missing fails and leaves no output; hopfield recall --range.
+# som-train); URL parts deleted after the merge; a merge with a part missing fails and leaves
+# no output; hopfield recall --range.
 set -u
 SOMHOP_ROOT=${SOMHOP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 SOMHOP_BUILD=${SOMHOP_BUILD:-$SOMHOP_ROOT/build}
@@ -78,6 +79,48 @@ check_rc "shards for som-train: exit 2" $? 2
 printf '{"spec":{"task":"som-bmu","target":"cpu","shards":300,"inputs":[{"name":"model","path":"%s"},{"name":"data","builtin":"iris"}]}}' "$w/som.smf" >"$w/job.json"
 "$S" run --termination-log "$w/tl" "$w/job.json" >/dev/null 2>&1
 check_rc "shards 300: exit 2" $? 2
+
+# URL outputs: shards PUT their parts, the merge GETs them, PUTs the merged output and DELETEs
+# the parts (a server that refuses DELETE keeps them: listed in the summary's partsLeft)
+cat >"$w/srv.py" <<'EOF'
+import http.server, os, sys
+root, allow_delete = sys.argv[1], sys.argv[2] == "1"
+class H(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *a, **k): super().__init__(*a, directory=root, **k)
+    def do_PUT(self):
+        data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(os.path.join(root, os.path.basename(self.path)), "wb") as f: f.write(data)
+        self.send_response(201); self.end_headers()
+    def do_DELETE(self):
+        p = os.path.join(root, os.path.basename(self.path))
+        if not allow_delete: self.send_response(405)
+        elif os.path.exists(p): os.unlink(p); self.send_response(204)
+        else: self.send_response(404)
+        self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+EOF
+for del in 1 0; do
+  mkdir -p "$w/www$del"
+  python3 "$w/srv.py" "$w/www$del" "$del" >"$w/port$del" 2>/dev/null &
+  spid=$!
+  for _ in $(seq 50); do [ -s "$w/port$del" ] && break; sleep 0.1; done
+  u="http://127.0.0.1:$(head -1 "$w/port$del")/bmu.csv"
+  printf '{"spec":{"task":"som-bmu","target":"cpu","shards":3,"inputs":[{"name":"model","path":"%s"},{"name":"data","builtin":"iris"}],"outputs":[{"name":"bmu","url":"%s"}]}}' "$w/som.smf" "$u" >"$w/job.json"
+  sharded 3
+  check_rc "URL output in 3 shards (server DELETE $del): exit 0" "$rc" 0
+  check "URL output (DELETE $del): merged file identical to one process" "cmp -s '$w/one.csv' '$w/www$del/bmu.csv'"
+  if [ "$del" = 1 ]; then
+    check_eq "URL parts deleted after the merge" "$(find "$w/www1" -name 'bmu.shard-*' | wc -l)" 0
+    check "no partsLeft in the merge summary" "! grep -q partsLeft '$w/tlm'"
+  else
+    check_eq "a server refusing DELETE keeps the 3 parts" "$(find "$w/www0" -name 'bmu.shard-*' | wc -l)" 3
+    check_contains "the merge summary lists them (partsLeft)" "$(cat "$w/tlm")" "\"partsLeft\":[\"${u%.csv}.shard-0.csv\""
+  fi
+  kill "$spid" 2>/dev/null
+done
 
 # a merge with a part missing fails and writes nothing
 job som-bmu 3 "$w/som.smf" data '"builtin":"iris"' bmu "$w/part.csv"

@@ -35,6 +35,7 @@
 #include "somhop/data.h"
 #include "kube/kube.h"
 #include "run_guard.h"
+#include "run_sha256.h"
 #include "run_shard.h"
 
 #define RUN_SUMMARY_MAX 4096          /* Kubernetes' per-container termination message limit */
@@ -100,6 +101,9 @@ typedef struct run_ctx {
   int shards, shard, merge;        /* spec.shards; this Pod's SOMHOP_SHARD_INDEX (-1: not a
                                       shard); SOMHOP_MERGE=1: the merge Pod (run_shard.h) */
   char range[64];                  /* --range A:B of this shard's slice, "" = all */
+  const cJSON *xsrc;               /* spec.xclbinSource, NULL = the image's built-in xclbins */
+  cJSON *xclbin;                   /* summary "xclbin": {name, sha256, bytes} once fetched + verified */
+  cJSON *parts_left;               /* merge: part URLs the server would not delete (summary "partsLeft") */
 } run_ctx;
 
 /* Record the failure (first one wins) and return exit code. */
@@ -317,6 +321,35 @@ static int shard_check(run_ctx *r, const cJSON *extra) {
   return 0;
 }
 
+/* spec.xclbin / spec.xclbinSource: the CRD's rules again (a spec that bypassed the API fails
+ * with the field named). */
+static int check_xclbin_source(run_ctx *r) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(r->spec, "xclbin");
+  const cJSON *xs = cJSON_GetObjectItemCaseSensitive(r->spec, "xclbinSource");
+  if (x && (!cJSON_IsString(x) || !x->valuestring[0] || strlen(x->valuestring) > 128))
+    return fail(r, EXIT_USAGE, "spec.xclbin must be a name of 1..128 characters");
+  if (!xs) return 0;
+  if (!cJSON_IsObject(xs)) return fail(r, EXIT_USAGE, "spec.xclbinSource must be an object");
+  if (!x) return fail(r, EXIT_USAGE, "spec.xclbinSource needs spec.xclbin (the name nodes report holding)");
+  const cJSON *cm = cJSON_GetObjectItemCaseSensitive(xs, "configMapKeyRef");
+  const char *url = jstr(xs, "url"), *sha = jstr(xs, "sha256");
+  if (!!cm == !!cJSON_GetObjectItemCaseSensitive(xs, "url"))
+    return fail(r, EXIT_USAGE, "spec.xclbinSource: exactly one of configMapKeyRef, url must be set");
+  if (cm && (!jstr(cm, "name") || !jstr(cm, "key") || !jstr(cm, "name")[0] || !jstr(cm, "key")[0]))
+    return fail(r, EXIT_USAGE, "spec.xclbinSource.configMapKeyRef needs name and key");
+  if (!cm && (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strlen(url) > 2048))
+    return fail(r, EXIT_USAGE, "spec.xclbinSource.url must start with http:// or https://");
+  if (cJSON_GetObjectItemCaseSensitive(xs, "sha256")) {
+    int ok = sha && strlen(sha) == 64;
+    for (int i = 0; ok && i < 64; i++) ok = (sha[i] >= '0' && sha[i] <= '9') || (sha[i] >= 'a' && sha[i] <= 'f');
+    if (!ok) return fail(r, EXIT_USAGE, "spec.xclbinSource.sha256 must be 64 lower-case hex digits");
+  } else if (!cm) {
+    return fail(r, EXIT_USAGE, "spec.xclbinSource.url needs sha256 (the runner verifies the digest before loading)");
+  }
+  r->xsrc = xs;
+  return 0;
+}
+
 static int validate(run_ctx *r, const task_def **td_out) {
   static const char *const task_names[] = {"som-train", "som-bmu", "hopfield-store", "hopfield-recall", NULL};
   static const char *const targets[] = {"hw", "hw_emu", "sw_emu", "cpu", NULL};
@@ -380,6 +413,7 @@ static int validate(run_ctx *r, const task_def **td_out) {
       return fail(r, EXIT_USAGE, "spec.params.extra.%s is set by the runner (use spec.target / spec.outputs)", e->string);
   }
   if (r->shards > 1 && (rc = shard_check(r, extra))) return rc;
+  if ((rc = check_xclbin_source(r))) return rc;
   /* Which typed params this task ignores (reported, not an error). */
   r->ignored = cJSON_CreateArray();
   cJSON_ArrayForEach(e, p) {
@@ -491,6 +525,37 @@ static int fetch_inputs(run_ctx *r) {
     int rc = url ? http_get(r, url, it->local, what) : configmap_get(r, jstr(cm, "name"), jstr(cm, "key"), it->local, what);
     if (rc) return rc;
   }
+  return 0;
+}
+
+/* spec.xclbinSource: fetch the binary into the workdir, check its SHA-256 against the spec
+ * BEFORE anything loads it, then hand it to the backend as $SOMHOP_XCLBIN (the accelerator
+ * backends' binary path). A missing source is a runtime error (exit 1, retried: the ConfigMap
+ * or server may come back); a digest that does not match is a spec error (exit 2, the job fails
+ * at once): the binary is never loaded. */
+static int fetch_xclbin(run_ctx *r) {
+  if (!r->xsrc) return 0; /* the image's xclbins (or an SOMHOP_XCLBIN path the caller set) */
+  const char *name = jstr(r->spec, "xclbin"), *url = jstr(r->xsrc, "url"), *want = jstr(r->xsrc, "sha256");
+  const cJSON *cm = cJSON_GetObjectItemCaseSensitive(r->xsrc, "configMapKeyRef");
+  char local[PATH_MAX], hex[65], what[200];
+  snprintf(local, sizeof local, "%s/kernel.xclbin", r->workdir);
+  snprintf(what, sizeof what, "xclbin %s (spec.xclbinSource)", name);
+  if (r->plan) return 0;
+  int rc = url ? http_get(r, url, local, what) : configmap_get(r, jstr(cm, "name"), jstr(cm, "key"), local, what);
+  if (rc) return rc;
+  long long bytes = 0;
+  if (run_sha256_file(local, hex, &bytes) != 0) return fail(r, EXIT_RUNTIME, "%s: cannot read %s: %s", what, local, strerror(errno));
+  if (bytes == 0) return fail(r, EXIT_USAGE, "%s: the source is empty", what);
+  if (want && strcmp(hex, want) != 0)
+    return fail(r, EXIT_USAGE, "%s: SHA-256 of the fetched binary is %s, spec.xclbinSource.sha256 says %s: not loaded",
+                what, hex, want);
+  if (setenv("SOMHOP_XCLBIN", local, 1) != 0) return fail(r, EXIT_RUNTIME, "%s: setenv failed", what);
+  r->xclbin = cJSON_CreateObject();
+  cJSON_AddStringToObject(r->xclbin, "name", name);
+  cJSON_AddStringToObject(r->xclbin, "source", url ? "url" : "configMap");
+  cJSON_AddStringToObject(r->xclbin, "sha256", hex);
+  cJSON_AddBoolToObject(r->xclbin, "verified", want != NULL);
+  cJSON_AddNumberToObject(r->xclbin, "bytes", (double)bytes);
   return 0;
 }
 
@@ -892,18 +957,42 @@ static int merge_parts(run_ctx *r) {
   return rc;
 }
 
+/* HTTP DELETE of a part URL: 0 when it is gone (2xx, or 404: nothing there), else the status
+ * (or -1: no answer). */
+static long http_delete(const char *url) {
+  CURL *h = curl_easy_init();
+  if (!h) return -1;
+  long code = 0;
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+  curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+  CURLcode cc = curl_easy_perform(h);
+  if (cc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_cleanup(h);
+  if (cc != CURLE_OK) return -1;
+  return (code >= 200 && code < 300) || code == 404 ? 0 : code;
+}
+
 /* After the merged outputs are written: the parts go (path parts unlinked, ConfigMap parts
- * deleted; URL parts stay, the server owns them). Best effort: the job already succeeded. */
+ * deleted, URL parts deleted with HTTP DELETE; a URL part the server keeps — e.g. 405 — is
+ * listed in the summary's partsLeft). Best effort: the job already succeeded. */
 static void merge_cleanup(run_ctx *r) {
   for (int j = 0; j < r->n_out; j++) {
     io_item *it = &r->out[j];
     if (!strcmp(it->name, "summary")) continue;
     const cJSON *cm = cJSON_GetObjectItemCaseSensitive(it->src, "configMapKeyRef");
-    const char *path = jstr(it->src, "path");
-    for (int i = 0; i < r->shards && (path || cm); i++) {
+    const char *path = jstr(it->src, "path"), *url = jstr(it->src, "url");
+    for (int i = 0; i < r->shards; i++) {
       char part[PATH_MAX], api[PATH_MAX + 600];
       long st = 0;
       if (path && !run_shard_part_path(path, i, part, sizeof part)) unlink(part);
+      if (url && !run_shard_part_path(url, i, part, sizeof part) && (st = http_delete(part)) != 0) {
+        fprintf(stderr, "somhop run: warning: part %s not deleted (%s %ld)\n", part, st < 0 ? "no answer" : "HTTP", st);
+        if (!r->parts_left) r->parts_left = cJSON_CreateArray();
+        cJSON_AddItemToArray(r->parts_left, cJSON_CreateString(part));
+      }
       if (cm && !run_shard_part_cm(jstr(cm, "name"), i, part, sizeof part) && kube(r) == 0) {
         snprintf(api, sizeof api, "/api/v1/namespaces/%s/configmaps/%s", r->ns, part);
         somhop_kube_request(r->kc, "DELETE", api, NULL, NULL, 0, &st, NULL, NULL);
@@ -1142,7 +1231,7 @@ int somhop_cmd_run(int argc, char **argv) {
     if (!r.plan) merge_cleanup(&r);
     goto done;
   }
-  if ((rc = fetch_inputs(&r))) goto done;
+  if ((rc = fetch_inputs(&r)) || (rc = fetch_xclbin(&r))) goto done;
   if (r.shard >= 0 && (rc = shard_range(&r))) goto done;
   if ((rc = run_task(&r))) goto done;
   if (!r.plan && (rc = upload_outputs(&r, outputs))) goto done;
@@ -1161,6 +1250,8 @@ done:;
   if (r.shard >= 0) cJSON_AddNumberToObject(s, "shard", r.shard);
   if (r.range[0]) cJSON_AddStringToObject(s, "range", r.range);
   if (r.merge) cJSON_AddNumberToObject(s, "mergedShards", r.shards);
+  if (r.xclbin) cJSON_AddItemToObject(s, "xclbin", r.xclbin);
+  if (r.parts_left) cJSON_AddItemToObject(s, "partsLeft", r.parts_left);
   cJSON_AddNumberToObject(s, "exitCode", rc);
   cJSON_AddNumberToObject(s, "wallSeconds", (double)(long long)((cli_now() - t0) * 1000 + 0.5) / 1000);
   if (rc) cJSON_AddStringToObject(s, "error", r.err);
