@@ -20,7 +20,7 @@ rd <- function(f, k) {
 x <- rd("data.f32", n)
 init <- rd("init.f32", rows * cols)
 # somgrid units: x (columns) fastest, so unit k-1 = row * cols + col, as ours
-g <- somgrid(xdim = cols, ydim = rows, topo = "rectangular")
+g <- somgrid(xdim = cols, ydim = rows, topo = "rectangular", neighbourhood.fct = "gaussian")
 times <- numeric(0)
 if (what == "bmu") {
   model <- som(x[1:min(n, 10), , drop = FALSE], grid = g, rlen = 1, init = init)
@@ -34,7 +34,7 @@ if (what == "bmu") {
 } else if (what == "train") {
   for (i in seq_len(rep)) {
     t0 <- proc.time()[["elapsed"]]
-    model <- som(x, grid = g, rlen = epochs, mode = "batch", init = init, radius = c(16, 1))
+    model <- som(x, grid = g, rlen = epochs, mode = "pbatch", init = init, radius = c(16, 1))
     times <- c(times, proc.time()[["elapsed"]] - t0)
   }
   writeBin(as.vector(t(model$codes[[1]])), out, size = 8, endian = "little")

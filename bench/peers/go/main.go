@@ -432,7 +432,7 @@ func gopfieldHopfield(dir string) {
 
 func gopfieldStorkey(dir string, p int) {
 	_, pats, secs := network(dir, "storkey", p)
-	emit(map[string]interface{}{"peer": "gopfield 8170a0f", "workload": "storkey", "seconds": secs,
+	emit(map[string]interface{}{"peer": "gopfield 8170a0f", "workload": fmt.Sprintf("storkey-p%d", len(pats)), "seconds": secs,
 		"patterns": len(pats), "n": len(pats[0]), "call": "Network.Store(patterns) with storkey"})
 }
 
