@@ -246,21 +246,27 @@ func newMap(data, init *mat.Dense, rows, cols int) *som.Map {
 	return m
 }
 
-// ---- subcommands -------------------------------------------------------------------
-
-func gosomBMU(dir string, repeat int) {
+// data.npy, init.npy and meta.json of a workload directory, and a gosom map
+// of that grid holding the initial codebook
+func loadSOMDir(dir string) (data, init *mat.Dense, mi metaInfo, m *som.Map) {
 	data, err := loadMatrix(filepath.Join(dir, "data.npy"))
 	if err != nil {
 		die("%v", err)
 	}
-	init, err := loadMatrix(filepath.Join(dir, "init.npy"))
-	if err != nil {
+	if init, err = loadMatrix(filepath.Join(dir, "init.npy")); err != nil {
 		die("%v", err)
 	}
-	mi := readMeta(dir)
-	m := newMap(data, init, mi.Rows, mi.Cols)
+	mi = readMeta(dir)
+	return data, init, mi, newMap(data, init, mi.Rows, mi.Cols)
+}
+
+// ---- subcommands -------------------------------------------------------------------
+
+func gosomBMU(dir string, repeat int) {
+	data, init, mi, m := loadSOMDir(dir)
 	var times []float64
 	var idx []int
+	var err error
 	for r := 0; r < repeat; r++ {
 		t0 := time.Now()
 		idx, err = m.BMUs(data)
@@ -283,16 +289,7 @@ func gosomBMU(dir string, repeat int) {
 }
 
 func gosomBMULatency(dir string, k int) {
-	data, err := loadMatrix(filepath.Join(dir, "data.npy"))
-	if err != nil {
-		die("%v", err)
-	}
-	init, err := loadMatrix(filepath.Join(dir, "init.npy"))
-	if err != nil {
-		die("%v", err)
-	}
-	mi := readMeta(dir)
-	m := newMap(data, init, mi.Rows, mi.Cols)
+	data, init, _, m := loadSOMDir(dir)
 	cb := m.Codebook().(*mat.Dense)
 	n, _ := data.Dims()
 	ref := refBMUs(data, init)
@@ -324,16 +321,7 @@ func gosomBMULatency(dir string, k int) {
 }
 
 func gosomTrain(dir, out string) {
-	data, err := loadMatrix(filepath.Join(dir, "data.npy"))
-	if err != nil {
-		die("%v", err)
-	}
-	init, err := loadMatrix(filepath.Join(dir, "init.npy"))
-	if err != nil {
-		die("%v", err)
-	}
-	mi := readMeta(dir)
-	m := newMap(data, init, mi.Rows, mi.Cols)
+	data, _, _, m := loadSOMDir(dir)
 	tc := &som.TrainConfig{Algorithm: "batch", Radius: 16, RDecay: "lin", NeighbFn: som.Gaussian,
 		LRate: 0.5, LDecay: "lin"}
 	t0 := time.Now()
