@@ -92,7 +92,8 @@ fi
 PY=$VENV/bin/python
 
 # gosom and gopfield: the Go module proxy refuses them, so bench/peers/go/build.sh
-# builds our harness against their unmodified sources (../shared/peers, or
+# builds our harness against their unmodified sources (shared/peers beside the checkout
+# or a folder above it, or
 # $SOMHOP_PEERS_SRC, or upstream git) with gonum from the proxy.
 GO_PEERS_ERR=""
 if ! GO_PEERS=$("$ROOT/bench/peers/go/build.sh" 2>"$WORK/go-build.err"); then

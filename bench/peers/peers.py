@@ -423,7 +423,8 @@ def fmt_ratio(x):
     if not x:
         return "–"
     m, lo, hi = x
-    return f"**{m:.1f}x** ({lo:.1f}–{hi:.1f})" if hi - lo >= 0.05 else f"**{m:.1f}x**"
+    f = ".1f" if m >= 1 else ".2f"
+    return f"**{m:{f}}x** ({lo:{f}}–{hi:{f}})" if f"{lo:{f}}" != f"{hi:{f}}" else f"**{m:{f}}x**"
 
 
 def quality(r):
@@ -511,7 +512,7 @@ def report(results_path, outdir):
             m = me_rows[0]
             allv = [value(r) for r in me_rows]
             fig = (f"{fmt_t(m['p50_s'])} / {fmt_t(m['p99_s'])}" if lat else fmt_t(m["seconds"]))
-            lines.append(f"| **{m['peer']}** | {fig} | {len(me_rows)} runs: {fmt_t(min(allv))} – {fmt_t(max(allv))} | – |"
+            lines.append(f"| **{m['peer']}** | {fig} | {len(me_rows)} somhop run(s) of this workload: {fmt_t(min(allv))} – {fmt_t(max(allv))} | – |"
                          f" {quality(m)} | {m.get('load_before', '?')} | {m.get('call', '')} |")
         order = sorted(rs, key=lambda r: (0 if r.get("peer", "").startswith(SEED) else 1 if not r.get("reference") else 2,
                                           value(r) if value(r) is not None else float("inf")))
@@ -523,6 +524,10 @@ def report(results_path, outdir):
                 lines.append(f"| {name} | – | – | – | – | – | NOT RUN: {r['error']} |")
                 continue
             b, a = bracket(rows, r)
+            if r.get("peer", "").startswith("somhop"):   # a forced somhop variant: shown, no ratio
+                fig = f"{fmt_t(r['p50_s'])} / {fmt_t(r['p99_s'])}" if lat else fmt_t(r["seconds"])
+                lines.append(f"| {name} | {fig} | – | – | {quality(r)} | {r.get('load_before', '?')} | {r.get('call', '')} |")
+                continue
             if lat:
                 fig = f"{fmt_t(r['p50_s'])} / {fmt_t(r['p99_s'])}"
                 br = f"{fmt_t(b and b['p50_s'])} / {fmt_t(a and a['p50_s'])} (p50)"
@@ -548,7 +553,8 @@ def report(results_path, outdir):
             r, x = min(scored, key=lambda t: t[1][0])
             lines += [f"Fastest peer: {r['peer']}; somhop is {x[0]:.1f}x it (from the runs bracketing that row).", ""]
             if r["peer"].startswith(SEED):
-                summary = [(w, m, dict(q, fastest=True) if w == wl and q["peer"] == r["peer"] else q, v)
+                summary = [(w, m, dict(q, fastest=True) if w == wl and q["peer"] == r["peer"]
+                            and not q.get("extrapolated") else q, v)
                            for w, m, q, v in summary]
             else:
                 summary.append((wl, None, dict(r, fastest=True), x[0]))
@@ -578,6 +584,7 @@ def report(results_path, outdir):
         import matplotlib.pyplot as plt
         fig, axes = plt.subplots(2, 4, figsize=(20, 8))
         for ax, (wl, title) in zip(axes.flat, WORKLOADS):
+            wl = "storkey-p2" if wl == "storkey" else wl   # the Storkey P both sides measured
             rs = [r for r in rows if r["workload"] == wl and value(r) is not None]
             seen, keep = set(), []
             for r in rs:   # one bar per implementation (somhop: its first run)
