@@ -14,3 +14,5 @@ $(BENCH_CPU_BIN): tests/bench/somhop_bench_cpu.c $(LIBSOMHOP)
 
 # End-to-end test of the benchmark program on small generated workloads.
 TEST_CMDS += tests/bench/test_bench_cpu.sh
+# The peer report (bench/peers/peers.py report) on a results file of its own.
+TEST_CMDS += tests/bench/test_bench_report.sh

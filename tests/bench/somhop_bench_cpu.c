@@ -5,6 +5,11 @@
  *   somhop-bench-cpu train    --data X.npy [--codebook C.npy] --rows R --cols C --epochs E
  *                             [--radius start:end] [--out-codebook OUT.npy]
  *   somhop-bench-cpu hopfield --patterns P.npy --probes Q.npy [--max-sweeps S]
+ *   somhop-bench-cpu bmu-latency --data X.npy --codebook C.npy [--calls K]
+ *                             one sample per call (plan built once), 1 thread, p50/p99
+ *   somhop-bench-cpu hopfield-latency --patterns P.npy --probes Q.npy [--calls K]
+ *                             one probe per recall call (Hebbian, sync), 1 thread, p50/p99
+ *   somhop-bench-cpu storkey  --patterns P.npy [--count P] (Storkey store of the first P)
  *   somhop-bench-cpu gen      --out DIR [--seed S] [--rows N --cols B]
  *                             (workload files without numpy; N samples, B probes)
  *   common: [--threads T] [--repeat K] [--seed S] [--no-check] [--precision f32|f64]
@@ -73,6 +78,18 @@ static void trace_rss(const char *what) {
   static int on = -1;
   if (on < 0) on = getenv("SOMHOP_BENCH_TRACE") != NULL;
   if (on) fprintf(stderr, "rss %-12s %ld kB (peak %ld kB)\n", what, rss_now_kb(), rss_peak_kb());
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Median of t[0..k) (sorts t). */
+static double median(double *t, unsigned k) {
+  if (!k) return NAN;
+  qsort(t, k, sizeof *t, cmp_double);
+  return k % 2 ? t[k / 2] : 0.5 * (t[k / 2 - 1] + t[k / 2]);
 }
 
 static void die(int code, const char *fmt, const char *a) {
@@ -270,11 +287,14 @@ typedef struct args {
   int check, precision, peak;
   int alt;            /* bmu: also time the other of the float32 / quantised paths */
   size_t dim;         /* gen: feature count of data.npy / init.npy (default 64) */
+  size_t calls;       /* *-latency: one-sample calls timed (default 1000) */
+  size_t count;       /* storkey: patterns stored (default all) */
 } args;
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: somhop-bench-cpu bmu|train|hopfield|gen [--data X.npy] [--codebook C.npy]\n"
+          "usage: somhop-bench-cpu bmu|train|hopfield|bmu-latency|hopfield-latency|storkey|gen\n"
+          "       [--data X.npy] [--codebook C.npy] [--calls K] [--count P]\n"
           "       [--rows R --cols C --epochs E --radius S:E --out-codebook F.npy]\n"
           "       [--patterns P.npy --probes Q.npy --max-sweeps S] [--out DIR]\n"
           "       [--threads T] [--repeat K] [--seed S] [--no-check] [--no-peak] [--no-alt]\n"
@@ -329,6 +349,8 @@ static args parse(int argc, char **argv) {
     else if (!strcmp(o, "--no-peak")) a.peak = 0;
     else if (!strcmp(o, "--no-alt")) a.alt = 0;
     else if (OPT("--dim")) a.dim = num(v, o);
+    else if (OPT("--calls")) a.calls = num(v, o);
+    else if (OPT("--count")) a.count = num(v, o);
     else if (!strcmp(o, "-h") || !strcmp(o, "--help")) usage();
     else die(2, "unknown option %s", o);
 #undef OPT
@@ -413,6 +435,7 @@ static int run_bmu(const args *a) {
     somhop_bmu_plan_free(p);
     nalt = alt_force != NULL && a->alt;
   }
+  double *times0 = calloc(a->repeat, sizeof *times0);
   for (unsigned r = 0; r < a->repeat; r++) {
     for (int v = 0; v <= nalt; v++) {
       double t0 = now(), c0 = cpu_now();
@@ -444,6 +467,7 @@ static int run_bmu(const args *a) {
       double t = now() - t0, c = cpu_now() - c0;
       trace_rss("run");
       if (rc) die(1, "bmu failed: %s", e.msg);
+      if (!v) times0[r] = t;
       if (t < best[v]) best[v] = t;
       if (c < best_cpu[v]) best_cpu[v] = c;
     }
@@ -477,13 +501,14 @@ static int run_bmu(const args *a) {
   double gmac = macs / best[0] / 1e9, gmac_cpu = macs / best_cpu[0] / 1e9;
   double bytes = (double)n * d * 4 + (double)m * d * 4;
   printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"bmu\", \"seconds\": %.6f, "
-         "\"n\": %zu, \"d\": %zu, \"m\": %zu, \"threads\": %u, \"precision\": \"%s\", \"simd\": \"%s\", "
+         "\"median_seconds\": %.6f, \"repeat\": %u, \"n\": %zu, \"d\": %zu, \"m\": %zu, \"threads\": %u, \"precision\": \"%s\", \"simd\": \"%s\", "
          "\"gmac_per_s\": %.2f, \"cpu_seconds\": %.6f, \"gmac_per_cpu_s\": %.2f, \"checksum\": %llu, \"bmu_agreement\": %.6f, \"rechecks\": %llu, "
          "\"rss_baseline_kb\": %ld, \"peak_rss_kb\": %ld, \"data_plus_codebook_kb\": %.0f, "
          "\"peak_rss_over_data\": %.3f, \"peak_rss_above_baseline_over_data\": %.3f, "
          "\"call\": \"somhop_bmu_plan_create_f32 + somhop_bmu_plan_run_f32 (path %s: %s, float64 "
          "re-decision of near ties)\", \"path\": \"%s\", \"rescans\": %llu, \"quant_cpu\": \"%s\", ",
-         best[0], n, d, m, somhop_threads_resolve(a->threads), a->precision ? "f64" : "f32",
+         best[0], median(times0, a->repeat), a->repeat, n, d, m, somhop_threads_resolve(a->threads),
+         a->precision ? "f64" : "f32",
          somhop_bmu_simd_level(), gmac, best_cpu[0], gmac_cpu, (unsigned long long)bmu_checksum(bmu, n), agree,
          (unsigned long long)rechecks[0], rss0, peak_kb, bytes / 1024, peak_kb * 1024.0 / bytes,
          (peak_kb - rss0) * 1024.0 / bytes, pname[0],
@@ -516,6 +541,7 @@ static int run_bmu(const args *a) {
   free(cbf);
   free(bmu);
   free(bmu_alt);
+  free(times0);
   return 0;
 }
 
@@ -546,6 +572,7 @@ static int run_train(const args *a) {
   if (somhop_schedule_parse(a->radius, SOMHOP_SCHED_LINEAR, &rad, &e)) die(2, "%s", e.msg);
   double best = INFINITY, best_cpu = INFINITY, qe = NAN, te = NAN;
   somhop_som *s = NULL;
+  double *times = calloc(a->repeat, sizeof *times);
   for (unsigned r = 0; r < a->repeat; r++) {
     somhop_som_free(s);
     s = NULL;
@@ -565,6 +592,7 @@ static int run_train(const args *a) {
     double t0 = now(), c0 = cpu_now();
     if (somhop_som_train(s, x, n, &o, &e)) die(1, "train failed: %s", e.msg);
     double t = now() - t0, c = cpu_now() - c0;
+    times[r] = t;
     if (t < best) best = t;
     if (c < best_cpu) best_cpu = c;
     qe = s->train.qe;
@@ -576,14 +604,16 @@ static int run_train(const args *a) {
     if (somhop_write_npy_f32(a->out_codebook, cf, m, d, &e)) die(1, "%s", e.msg);
     free(cf);
   }
-  printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"train\", \"seconds\": %.6f, \"cpu_seconds\": %.6f, "
+  printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"train\", \"seconds\": %.6f, \"median_seconds\": %.6f, "
+         "\"repeat\": %u, \"cpu_seconds\": %.6f, "
          "\"qe\": %.6f, \"te\": %.6f, \"n\": %zu, \"d\": %zu, \"rows\": %zu, \"cols\": %zu, "
          "\"epochs\": %u, \"threads\": %u, \"precision\": \"%s\", \"peak_rss_kb\": %ld, \"mode\": \"batch\", "
          "\"call\": \"somhop_som_train batch, gaussian sigma %s linear (= Somoclu radius 16->1 x std_coeff 0.5), "
          "initial codebook shared, QE/TE pass included\"}\n",
-         best, best_cpu, qe, te, n, d, a->rows, a->cols, a->epochs, somhop_threads_resolve(a->threads),
+         best, median(times, a->repeat), a->repeat, best_cpu, qe, te, n, d, a->rows, a->cols, a->epochs, somhop_threads_resolve(a->threads),
          a->precision ? "f64" : "f32", rss_peak_kb(), a->radius);
   somhop_som_free(s);
+  free(times);
   free(x);
   free(init);
   return 0;
@@ -607,11 +637,13 @@ static int run_hopfield(const args *a) {
   uint32_t *sw = malloc(b * sizeof *sw);
   somhop_recall_opts o = {SOMHOP_RECALL_SYNC, a->max_sweeps, a->seed, a->threads, a->precision};
   double best = INFINITY, best_cpu = INFINITY;
+  double *times = calloc(a->repeat, sizeof *times);
   for (unsigned r = 0; r < a->repeat; r++) {
     t0 = now();
     double c0 = cpu_now();
     if (somhop_hopfield_recall_s8(h, probes, b, &o, out, sw, &e)) die(1, "%s", e.msg);
     double t = now() - t0, c = cpu_now() - c0;
+    times[r] = t;
     if (t < best) best = t;
     if (c < best_cpu) best_cpu = c;
   }
@@ -630,19 +662,143 @@ static int run_hopfield(const args *a) {
   }
   char warn[300];
   somhop_hopfield_capacity_warning(h, warn, sizeof warn);
-  printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"hopfield\", \"seconds\": %.6f, \"cpu_seconds\": %.6f, "
+  printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"hopfield\", \"seconds\": %.6f, \"median_seconds\": %.6f, "
+         "\"repeat\": %u, \"cpu_seconds\": %.6f, "
          "\"store_seconds\": %.6f, \"exact\": %.6f, \"converged\": %.6f, \"mean_sweeps\": %.3f, "
          "\"checksum\": %llu, \"n\": %zu, \"patterns\": %zu, \"probes\": %zu, \"max_sweeps\": %u, "
          "\"threads\": %u, \"precision\": \"%s\", \"simd\": \"%s\", \"peak_rss_kb\": %ld, \"warning\": \"%s\", "
          "\"call\": \"somhop_hopfield_recall_s8 sync, int16 weights, incremental int32 fields\"}\n",
-         best, best_cpu, tstore, (double)exact / (double)b, (double)conv / (double)b, sweeps / (double)b,
+         best, median(times, a->repeat), a->repeat, best_cpu, tstore, (double)exact / (double)b, (double)conv / (double)b, sweeps / (double)b,
          (unsigned long long)cks, n, p, b, a->max_sweeps, somhop_threads_resolve(a->threads),
          a->precision ? "f64" : "f32", somhop_bmu_simd_level(), rss_peak_kb(), warn);
   somhop_hopfield_free(h);
+  free(times);
   free(pat);
   free(probes);
   free(out);
   free(sw);
+  return 0;
+}
+
+/* -------------------------------------------------------------- latency */
+
+/* p50 / p99 of t[0..k) in microseconds (sorts t). */
+static void print_pcts(double *t, size_t k) {
+  qsort(t, k, sizeof *t, cmp_double);
+  size_t i99 = k * 99 / 100 < k ? k * 99 / 100 : k - 1;
+  printf("\"p50_s\": %.9f, \"p99_s\": %.9f, \"calls\": %zu", t[k / 2], t[i99], k);
+}
+
+static int run_bmu_latency(const args *a) {
+  if (!a->data || !a->codebook) die(2, "bmu-latency needs --data and --codebook%s", NULL);
+  size_t n, d, m, d2;
+  float *x = npy_load(a->data, AS_F32, &n, &d);
+  float *cb = npy_load(a->codebook, AS_F32, &m, &d2);
+  if (d2 != d || n == 0) die(1, "codebook and data have different feature counts (or no data)%s", NULL);
+  size_t k = a->calls ? a->calls : 1000;
+  somhop_err e = {0};
+  somhop_bmu_plan *p = NULL;
+  if (somhop_bmu_plan_create_f32(cb, m, d, &p, &e)) die(1, "%s", e.msg);
+  double *lat = malloc(k * sizeof *lat);
+  uint32_t *got = malloc(k * sizeof *got);
+  for (size_t i = 0; i < 16 && i < n; i++)   /* warm-up: code and plan resident */
+    somhop_bmu_plan_run_f32(p, x + i * d, 1, 1, got, NULL, NULL, NULL);
+  for (size_t i = 0; i < k; i++) {
+    const float *xi = x + (i % n) * d;
+    double t0 = now();
+    if (somhop_bmu_plan_run_f32(p, xi, 1, 1, got + i, NULL, NULL, &e)) die(1, "bmu failed: %s", e.msg);
+    lat[i] = now() - t0;
+  }
+  /* the same samples in one float64 reference call: the single calls must agree */
+  double *cbd = malloc(m * d * sizeof *cbd), *xd = malloc(d * sizeof *xd);
+  for (size_t i = 0; i < m * d; i++) cbd[i] = cb[i];
+  size_t same = 0;
+  for (size_t i = 0; i < k; i++) {
+    uint32_t r;
+    for (size_t j = 0; j < d; j++) xd[j] = x[(i % n) * d + j];
+    somhop_bmu_f64(cbd, m, d, xd, 1, 1, &r, NULL, NULL, NULL);
+    same += r == got[i];
+  }
+  printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"bmu-latency\", \"m\": %zu, \"d\": %zu, "
+         "\"threads\": 1, \"path\": \"%s\", \"bmu_agreement\": %.6f, ", m, d, somhop_bmu_plan_path(p),
+         (double)same / (double)k);
+  print_pcts(lat, k);
+  printf(", \"call\": \"somhop_bmu_plan_run_f32(plan, x, 1, 1 thread, ...) per sample, plan built once\"}\n");
+  somhop_bmu_plan_free(p);
+  free(lat);
+  free(got);
+  free(cbd);
+  free(xd);
+  free(x);
+  free(cb);
+  return 0;
+}
+
+static int run_hopfield_latency(const args *a) {
+  if (!a->patterns || !a->probes) die(2, "hopfield-latency needs --patterns and --probes%s", NULL);
+  size_t p, n, b, n2;
+  int8_t *pat = npy_load(a->patterns, AS_I8, &p, &n);
+  int8_t *probes = npy_load(a->probes, AS_I8, &b, &n2);
+  if (n != n2 || b == 0) die(1, "patterns and probes have different neuron counts (or no probes)%s", NULL);
+  size_t k = a->calls ? a->calls : 1000;
+  somhop_err e = {0};
+  somhop_hopfield *h = NULL;
+  if (somhop_hopfield_create((uint32_t)n, SOMHOP_RULE_HEBBIAN, &h, &e) ||
+      somhop_hopfield_store_s8(h, pat, p, &e))
+    die(1, "%s", e.msg);
+  somhop_recall_opts o = {SOMHOP_RECALL_SYNC, a->max_sweeps, a->seed, 1, a->precision};
+  int8_t *one = malloc(n);
+  double *lat = malloc(k * sizeof *lat);
+  size_t exact = 0;
+  for (size_t i = 0; i < k; i++) {
+    const int8_t *q = probes + (i % b) * n;
+    double t0 = now();
+    if (somhop_hopfield_recall_s8(h, q, 1, &o, one, NULL, &e)) die(1, "recall failed: %s", e.msg);
+    lat[i] = now() - t0;
+    exact += memcmp(one, pat + ((i % b) % p) * n, n) == 0;
+  }
+  printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"hopfield-latency\", \"n\": %zu, "
+         "\"patterns\": %zu, \"threads\": 1, \"exact\": %.6f, ", n, p, (double)exact / (double)k);
+  print_pcts(lat, k);
+  printf(", \"call\": \"somhop_hopfield_recall_s8(h, probe, 1, sync, 1 thread) per probe\"}\n");
+  somhop_hopfield_free(h);
+  free(one);
+  free(lat);
+  free(pat);
+  free(probes);
+  return 0;
+}
+
+static int run_storkey(const args *a) {
+  if (!a->patterns) die(2, "storkey needs --patterns%s", NULL);
+  size_t p, n;
+  int8_t *pat = npy_load(a->patterns, AS_I8, &p, &n);
+  if (a->count && a->count < p) p = a->count;
+  somhop_err e = {0};
+  double *times = calloc(a->repeat, sizeof *times), best = INFINITY;
+  size_t fixed = 0;
+  for (unsigned r = 0; r < a->repeat; r++) {
+    somhop_hopfield *g = NULL;
+    if (somhop_hopfield_create((uint32_t)n, SOMHOP_RULE_STORKEY, &g, &e)) die(1, "%s", e.msg);
+    double t0 = now();
+    if (somhop_hopfield_store_s8(g, pat, p, &e)) die(1, "storkey store failed: %s", e.msg);
+    times[r] = now() - t0;
+    if (times[r] < best) best = times[r];
+    if (r + 1 == a->repeat) {   /* stored patterns that are fixed points (one sync sweep) */
+      int8_t *o = malloc(p * n);
+      somhop_recall_opts ro = {SOMHOP_RECALL_SYNC, 1, 1, a->threads, a->precision};
+      if (somhop_hopfield_recall_s8(g, pat, p, &ro, o, NULL, &e)) die(1, "recall failed: %s", e.msg);
+      for (size_t q = 0; q < p; q++) fixed += memcmp(o + q * n, pat + q * n, n) == 0;
+      free(o);
+    }
+    somhop_hopfield_free(g);
+  }
+  printf("{\"peer\": \"somhop (cpu backend)\", \"workload\": \"storkey\", \"seconds\": %.6f, "
+         "\"median_seconds\": %.6f, \"repeat\": %u, \"n\": %zu, \"patterns\": %zu, \"fixed_points\": %.6f, "
+         "\"call\": \"somhop_hopfield_create(storkey) + somhop_hopfield_store_s8 (= somhop hopfield store "
+         "--rule storkey)\"}\n", best, median(times, a->repeat), a->repeat, n, p, (double)fixed / (double)p);
+  free(times);
+  free(pat);
   return 0;
 }
 
@@ -697,6 +853,9 @@ int main(int argc, char **argv) {
   if (!strcmp(a.mode, "train")) return run_train(&a);
   if (!strcmp(a.mode, "hopfield")) return run_hopfield(&a);
   if (!strcmp(a.mode, "gen")) return run_gen(&a);
+  if (!strcmp(a.mode, "bmu-latency")) return run_bmu_latency(&a);
+  if (!strcmp(a.mode, "hopfield-latency")) return run_hopfield_latency(&a);
+  if (!strcmp(a.mode, "storkey")) return run_storkey(&a);
   usage();
   return 2;
 }

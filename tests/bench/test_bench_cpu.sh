@@ -49,6 +49,21 @@ h=$("$BIN" hopfield --patterns "$W/patterns.npy" --probes "$W/probes.npy" --max-
 ex=$(field "$h" exact)
 check "hopfield exact recovery $ex in (0.3, 0.9) at load 0.1" "awk -v e='$ex' 'BEGIN{exit !(e > 0.3 && e < 0.9)}'"
 
+check "bmu reports the median of its repeats" "[ -n '$(field "$b32" median_seconds)' ]"
+
+# Batch-1 latency: one sample per call against the float64 reference, p50 <= p99
+bl=$("$BIN" bmu-latency --data "$W/data.npy" --codebook "$W/init.npy" --calls 300)
+check_eq "bmu-latency single calls agree with float64" "$(field "$bl" bmu_agreement)" 1.000000
+check "bmu-latency p50 <= p99" "awk -v a='$(field "$bl" p50_s)' -v b='$(field "$bl" p99_s)' 'BEGIN{exit !(a > 0 && a <= b)}'"
+hl=$("$BIN" hopfield-latency --patterns "$W/patterns.npy" --probes "$W/probes.npy" --calls 200)
+check_eq "hopfield-latency one-probe recall = the batch's exact fraction" "$(field "$hl" exact)" "$(field "$h" exact)"
+check "hopfield-latency p50 <= p99" "awk -v a='$(field "$hl" p50_s)' -v b='$(field "$hl" p99_s)' 'BEGIN{exit !(a > 0 && a <= b)}'"
+sk=$("$BIN" storkey --patterns "$W/patterns.npy" --count 10 --repeat 2)
+check_eq "storkey stores the first 10 patterns" "$(field "$sk" patterns)" 10
+check_eq "storkey: 10 patterns at N = 1024 are all fixed points" "$(field "$sk" fixed_points)" 1.000000
+"$BIN" bmu-latency --data "$W/data.npy" >/dev/null 2>&1; rc=$?
+check_eq "bmu-latency without --codebook is a usage error" "$rc" 2
+
 "$BIN" bmu >/dev/null 2>&1; rc=$?
 check_eq "bmu without --data is a usage error" "$rc" 2
 "$BIN" frobnicate >/dev/null 2>&1; rc=$?

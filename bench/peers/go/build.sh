@@ -4,7 +4,9 @@
 # the binary's path. Cached in ${SOMHOP_CACHE:-~/.cache/somhop}/go-peers-<commits>.
 #
 # Sources, in order: $SOMHOP_PEERS_SRC (a folder holding gosom-1bcf4c0.tar.gz and
-# gopfield-8170a0f.tar.gz), else ../shared/peers next to the checkout, else a git
+# gopfield-8170a0f.tar.gz), else shared/peers beside the checkout or beside the
+# nearest folder above it that has one (a clone next to ../shared, as CI lays it
+# out, and a worktree deeper down such as /work/wt/NAME with /work/shared), else a git
 # clone of github.com/milosgajdos/{gosom,gopfield} at those commits (users online;
 # the Go module proxy refuses both modules). Their dependencies (gonum v0.8.2)
 # come from the Go module proxy. Exit 1 with the reason when a step fails.
@@ -19,7 +21,15 @@ command -v go >/dev/null || die "go is not installed"
 
 if [ ! -x "$bin" ] || [ "$here/main.go" -nt "$bin" ]; then
   mkdir -p "$cache"
-  src=${SOMHOP_PEERS_SRC:-$root/../shared/peers}
+  src=${SOMHOP_PEERS_SRC:-}
+  if [ -z "$src" ]; then
+    d=$root
+    while [ "$d" != / ] && [ -z "$src" ]; do
+      d=$(dirname "$d")
+      [ -f "$d/shared/peers/gosom-$gosom_c.tar.gz" ] && src=$d/shared/peers
+    done
+    src=${src:-$root/../shared/peers}
+  fi
   for lib in gosom:$gosom_c gopfield:$gopfield_c; do
     name=${lib%%:*} commit=${lib##*:}
     [ -f "$cache/$name/go.mod" ] && continue

@@ -4,14 +4,16 @@
 //
 // Subcommands (each prints one JSON object, the same keys as peers.py):
 //
-//	gosom-bmu DIR [REPEAT]        som.Map.BMUs(data) with the common initial codebook
+//	gosom-bmu DIR [REPEAT]        som.Map.BMUs(data) with the common initial codebook (median)
+//	gosom-bmu-latency DIR K       som.ClosestVec(Euclidean, x, codebook), one sample per call, p50/p99
 //	gosom-train DIR OUT.npy       Map.Train(batch, 10 iterations = epochs), gaussian, radius 16, lin
 //	gopfield-hopfield DIR         Network.Store(hebbian); Restore(p, "sync", 1) looped until unchanged
 //	gopfield-storkey DIR P        Network.Store(storkey) of the first P patterns (O(N^3 P))
 //	gopfield-latency DIR K        one-probe Restore loops, p50/p99 over K probes
 //
-// Timings are wall-clock around the library calls only (best of REPEAT for
-// BMUs). The harness is ours; the libraries are built unmodified from their
+// Timings are wall-clock around the library calls only (median of REPEAT for
+// BMUs). DIR/meta.json gives the workload name and the map's rows and cols.
+// The harness is ours; the libraries are built unmodified from their
 // sources (scripts/bench-peers.sh).
 package main
 
@@ -33,7 +35,34 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-const rows, cols, epochs = 32, 32, 10
+const epochs = 10
+
+type metaInfo struct {
+	Workload string `json:"workload"`
+	Rows     int    `json:"rows"`
+	Cols     int    `json:"cols"`
+}
+
+func readMeta(dir string) metaInfo {
+	b, err := os.ReadFile(filepath.Join(dir, "meta.json"))
+	if err != nil {
+		die("%v", err)
+	}
+	var m metaInfo
+	if err := json.Unmarshal(b, &m); err != nil || m.Rows < 1 || m.Cols < 1 {
+		die("%s/meta.json: bad workload description", dir)
+	}
+	return m
+}
+
+func median(t []float64) float64 {
+	s := append([]float64(nil), t...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return 0.5 * (s[len(s)/2-1] + s[len(s)/2])
+}
 
 // ---- .npy ---------------------------------------------------------------------
 
@@ -203,7 +232,7 @@ func checksum(idx []int) int64 {
 	return s
 }
 
-func newMap(data, init *mat.Dense) *som.Map {
+func newMap(data, init *mat.Dense, rows, cols int) *som.Map {
 	c := &som.MapConfig{
 		Grid: &som.GridConfig{Size: []int{rows, cols}, Type: "planar", UShape: "rectangle"},
 		Cb: &som.CbConfig{Dim: init.RawMatrix().Cols, InitFunc: func(*mat.Dense, []int) (*mat.Dense, error) {
@@ -217,29 +246,34 @@ func newMap(data, init *mat.Dense) *som.Map {
 	return m
 }
 
-// ---- subcommands -------------------------------------------------------------------
-
-func gosomBMU(dir string, repeat int) {
+// data.npy, init.npy and meta.json of a workload directory, and a gosom map
+// of that grid holding the initial codebook
+func loadSOMDir(dir string) (data, init *mat.Dense, mi metaInfo, m *som.Map) {
 	data, err := loadMatrix(filepath.Join(dir, "data.npy"))
 	if err != nil {
 		die("%v", err)
 	}
-	init, err := loadMatrix(filepath.Join(dir, "init.npy"))
-	if err != nil {
+	if init, err = loadMatrix(filepath.Join(dir, "init.npy")); err != nil {
 		die("%v", err)
 	}
-	m := newMap(data, init)
-	best := math.Inf(1)
+	mi = readMeta(dir)
+	return data, init, mi, newMap(data, init, mi.Rows, mi.Cols)
+}
+
+// ---- subcommands -------------------------------------------------------------------
+
+func gosomBMU(dir string, repeat int) {
+	data, init, mi, m := loadSOMDir(dir)
+	var times []float64
 	var idx []int
+	var err error
 	for r := 0; r < repeat; r++ {
 		t0 := time.Now()
 		idx, err = m.BMUs(data)
 		if err != nil {
 			die("gosom BMUs: %v", err)
 		}
-		if s := time.Since(t0).Seconds(); s < best {
-			best = s
-		}
+		times = append(times, time.Since(t0).Seconds())
 	}
 	ref := refBMUs(data, init)
 	agree := 0
@@ -248,21 +282,46 @@ func gosomBMU(dir string, repeat int) {
 			agree++
 		}
 	}
-	emit(map[string]interface{}{"peer": "gosom 1bcf4c0", "workload": "bmu", "seconds": best,
-		"call": "som.Map.BMUs(data)", "bmu_agreement": float64(agree) / float64(len(idx)),
+	n, _ := data.Dims()
+	emit(map[string]interface{}{"peer": "gosom 1bcf4c0", "workload": mi.Workload, "seconds": median(times),
+		"times": times, "n": n, "call": "som.Map.BMUs(data)", "bmu_agreement": float64(agree) / float64(len(idx)),
 		"checksum": checksum(idx)})
 }
 
+func gosomBMULatency(dir string, k int) {
+	data, init, _, m := loadSOMDir(dir)
+	cb := m.Codebook().(*mat.Dense)
+	n, _ := data.Dims()
+	ref := refBMUs(data, init)
+	lat := make([]float64, k)
+	agree := 0
+	for i := 0; i < 16 && i < n; i++ { // warm-up
+		som.ClosestVec(som.Euclidean, data.RawRowView(i), cb)
+	}
+	for i := 0; i < k; i++ {
+		x := data.RawRowView(i % n)
+		t0 := time.Now()
+		b, err := som.ClosestVec(som.Euclidean, x, cb)
+		lat[i] = time.Since(t0).Seconds()
+		if err != nil {
+			die("gosom ClosestVec: %v", err)
+		}
+		if b == ref[i%n] {
+			agree++
+		}
+	}
+	sort.Float64s(lat)
+	i99 := k * 99 / 100
+	if i99 >= k {
+		i99 = k - 1
+	}
+	emit(map[string]interface{}{"peer": "gosom 1bcf4c0", "workload": "bmu-latency", "p50_s": lat[k/2],
+		"p99_s": lat[i99], "calls": k, "bmu_agreement": float64(agree) / float64(k),
+		"call": "som.ClosestVec(som.Euclidean, x, m.Codebook()), one sample per call (the loop body of Map.BMUs)"})
+}
+
 func gosomTrain(dir, out string) {
-	data, err := loadMatrix(filepath.Join(dir, "data.npy"))
-	if err != nil {
-		die("%v", err)
-	}
-	init, err := loadMatrix(filepath.Join(dir, "init.npy"))
-	if err != nil {
-		die("%v", err)
-	}
-	m := newMap(data, init)
+	data, _, _, m := loadSOMDir(dir)
 	tc := &som.TrainConfig{Algorithm: "batch", Radius: 16, RDecay: "lin", NeighbFn: som.Gaussian,
 		LRate: 0.5, LDecay: "lin"}
 	t0 := time.Now()
@@ -355,13 +414,13 @@ func gopfieldHopfield(dir string) {
 		}
 	}
 	emit(map[string]interface{}{"peer": "gopfield 8170a0f", "workload": "hopfield", "seconds": secs,
-		"call": "Store(hebbian); Restore(p, \"sync\", 1) looped until unchanged (max 20)",
+		"call":  "Store(hebbian); Restore(p, \"sync\", 1) looped until unchanged (max 20)",
 		"exact": float64(exact) / float64(len(probes)), "store_seconds": storeS})
 }
 
 func gopfieldStorkey(dir string, p int) {
 	_, pats, secs := network(dir, "storkey", p)
-	emit(map[string]interface{}{"peer": "gopfield 8170a0f", "workload": "storkey", "seconds": secs,
+	emit(map[string]interface{}{"peer": "gopfield 8170a0f", "workload": fmt.Sprintf("storkey-p%d", len(pats)), "seconds": secs,
 		"patterns": len(pats), "n": len(pats[0]), "call": "Network.Store(patterns) with storkey"})
 }
 
@@ -382,13 +441,13 @@ func gopfieldLatency(dir string, k int) {
 	}
 	sort.Float64s(lat)
 	emit(map[string]interface{}{"peer": "gopfield 8170a0f", "workload": "hopfield-latency",
-		"p50_s": lat[k/2], "p99_s": lat[(k*99)/100], "probes": k,
+		"p50_s": lat[k/2], "p99_s": lat[(k*99)/100], "calls": k,
 		"call": "one probe: Restore(p, \"sync\", 1) looped until unchanged"})
 }
 
 func main() {
 	if len(os.Args) < 3 {
-		die("usage: somhop-peers-go gosom-bmu|gosom-train|gopfield-hopfield|gopfield-storkey|gopfield-latency DIR [ARG]")
+		die("usage: somhop-peers-go gosom-bmu|gosom-bmu-latency|gosom-train|gopfield-hopfield|gopfield-storkey|gopfield-latency DIR [ARG]")
 	}
 	arg := func(i int, def int) int {
 		if len(os.Args) > i {
@@ -403,6 +462,8 @@ func main() {
 	switch os.Args[1] {
 	case "gosom-bmu":
 		gosomBMU(os.Args[2], arg(3, 3))
+	case "gosom-bmu-latency":
+		gosomBMULatency(os.Args[2], arg(3, 1000))
 	case "gosom-train":
 		if len(os.Args) < 4 {
 			die("gosom-train DIR OUT.npy")
