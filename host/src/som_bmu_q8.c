@@ -236,6 +236,9 @@ struct bmu_q8 {
   double cn;            /* |c|_2 (upper bound) */
   double wn;            /* WN = max_j |w'_j|_2 */
   double ew;            /* EW = max_j |ew_j|_2 */
+  unsigned char *scr;   /* per-call working memory, kept for the next call (one caller
+                         * at a time, as the plan); grown when a call needs more */
+  size_t scr_bytes;
 };
 
 void somhop__q8_free(bmu_q8 *q) {
@@ -249,6 +252,7 @@ void somhop__q8_free(bmu_q8 *q) {
   free(q->wqs);
   free(q->hn);
   free(q->hd);
+  free(q->scr);
   free(q);
 }
 
@@ -1466,11 +1470,21 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
   }
 }
 
-int somhop__q8_run(const bmu_q8 *q, const void *x, int is_f32, const somhop_norm *nm, size_t n,
+static int grow_scratch(bmu_q8 *q, size_t bytes) {
+  void *p = algo_aligned3(bytes, 1, 1);
+  if (!p) return 0;
+  free(q->scr);
+  q->scr = p;
+  q->scr_bytes = bytes;
+  return 1;
+}
+
+int somhop__q8_run(bmu_q8 *q, const void *x, int is_f32, const somhop_norm *nm, size_t n,
                    unsigned nt, uint32_t *bmu, uint32_t *second, double *dist2,
                    uint64_t *rechecks, uint64_t *rescans) {
   *rechecks = *rescans = 0;
   if (n == 0) return 0;
+  size_t need;
   size_t maxt = (n + q->tile - 1) / q->tile;
   if (nt > maxt) nt = (unsigned)maxt;
   if (nt > 256) nt = 256;
@@ -1485,17 +1499,20 @@ int somhop__q8_run(const bmu_q8 *q, const void *x, int is_f32, const somhop_norm
   j->second = second;
   j->dist2 = dist2;
   j->stride = scratch_bytes(q);
-  j->scratch = algo_aligned3(nt, j->stride, 1);
-  if (!j->scratch) {
+  /* Working memory is kept between calls: allocating it afresh (the AMX
+   * level's D buffer alone is 32 x (mp+16) int32, above malloc's mmap
+   * threshold) cost an mmap, its page faults and an munmap per call, ~50 us
+   * of a one-sample call that otherwise takes ~1 us. */
+  if (!algo_mul(nt, j->stride, &need) || (need > q->scr_bytes && !grow_scratch(q, need))) {
     free(j);
     return SOMHOP_ENOMEM;
   }
+  j->scratch = q->scr;
   algo_parallel(nt, q8_task, j);
   for (unsigned t = 0; t < nt; t++) {
     *rechecks += j->rechecks[t];
     *rescans += j->rescans[t];
   }
-  free(j->scratch);
   free(j);
   return 0;
 }

@@ -32,8 +32,9 @@ void somhop__q8_free(bmu_q8 *q);
 /* Search n samples (float or double rows, raw when nm != NULL) with nt
  * threads: bmu/second/dist2 as somhop_bmu_plan_run. Returns 0, or
  * SOMHOP_ENOMEM. *rechecks = samples whose winner (or second) was decided
- * in float64 over candidates. */
-int somhop__q8_run(const bmu_q8 *q, const void *x, int is_f32, const somhop_norm *nm, size_t n,
+ * in float64 over candidates. The working memory stays in q for the next
+ * call (one caller at a time, as the plan). */
+int somhop__q8_run(bmu_q8 *q, const void *x, int is_f32, const somhop_norm *nm, size_t n,
                    unsigned nt, uint32_t *bmu, uint32_t *second, double *dist2,
                    uint64_t *rechecks, uint64_t *rescans);
 

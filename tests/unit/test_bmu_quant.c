@@ -340,6 +340,33 @@ static void test_amx_refused(void) {
 }
 #endif
 
+/* One plan, many calls of different sizes and thread counts: the working
+ * memory kept in the plan between calls (grown when a call needs more) must
+ * give every call the same answer as float64, in any order. */
+static void test_reuse(void) {
+  size_t m = 300, d = 64, n = 700;
+  double *cb = malloc(m * d * 8), *x = malloc(n * d * 8);
+  for (size_t i = 0; i < m * d; i++) cb[i] = urand();
+  for (size_t i = 0; i < n * d; i++) x[i] = urand();
+  uint32_t *b0 = malloc(n * 4), *b1 = malloc(n * 4);
+  somhop_bmu_f64(cb, m, d, x, n, 1, b0, NULL, NULL, NULL);
+  somhop_bmu_plan *p = NULL;
+  int rc = somhop_bmu_plan_create(cb, m, d, &p, NULL);
+  static const struct { size_t off, n; unsigned threads; } calls[] = {
+      {5, 1, 1}, {0, 700, 2}, {9, 1, 1}, {100, 33, 2}, {0, 700, 1}, {699, 1, 2}};
+  for (size_t c = 0; c < sizeof calls / sizeof calls[0]; c++) {
+    size_t o = calls[c].off, k = calls[c].n, bad = 0;
+    if (!rc) rc = somhop_bmu_plan_run(p, x + o * d, k, calls[c].threads, b1, NULL, NULL, NULL);
+    for (size_t i = 0; i < k; i++) bad += b1[i] != b0[o + i];
+    char name[160];
+    snprintf(name, sizeof name, "reuse (%s): call %zu (%zu samples, %u threads) on one plan == float64 (%zu differ)",
+             level_now, c + 1, k, calls[c].threads, bad);
+    CHECK(name, rc == 0 && bad == 0);
+  }
+  somhop_bmu_plan_free(p);
+  free(cb); free(x); free(b0); free(b1);
+}
+
 int main(void) {
   static const char *levels[] = {"c", "avx2", "vnni512", "amx"};
 #ifdef HAVE_SECCOMP_TEST
@@ -364,6 +391,7 @@ int main(void) {
     test_nonfinite();
     test_model();
     test_near_ties();
+    test_reuse();
   }
   /* amx is forced only where the CPU reports AMX-INT8 and the OS grants the
    * tile state; the CPU report says which. */

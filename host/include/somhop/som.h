@@ -410,8 +410,9 @@ void somhop_bmu_plan_update(somhop_bmu_plan *plan);
 void somhop_bmu_plan_free(somhop_bmu_plan *plan);   /* accepts NULL */
 
 /* Samples as float64 or float32 rows (n x d), already normalised. Working
- * memory is a few KiB per thread, allocated once per call; the data is never
- * copied as a whole. A plan may be run by one caller at a time (the
+ * memory is a few KiB per thread (the AMX level: 32 x m int32 per thread),
+ * kept in the plan and reused by its next call; the data is never copied as
+ * a whole. A plan may be run by one caller at a time (the
  * re-decision counter lives in it); different plans run concurrently. */
 int somhop_bmu_plan_run(somhop_bmu_plan *plan, const double *x, size_t n, unsigned threads,
                         uint32_t *bmu, uint32_t *second, double *dist2, somhop_err *err);
