@@ -41,44 +41,10 @@ if [ "${SOMHOP_ASAN:-0}" = 1 ]; then
   exit 0
 fi
 . "$SOMHOP_ROOT/tests/k8s/cluster_lib.sh"
-RN=$SOMHOP_ROOT/scripts/real-node.sh
 CTRL=$SOMHOP_BUILD/bin/somhop-controller
 SOMHOP=$SOMHOP_BUILD/bin/somhop
-NODE=somhop-real-1
 T0=$SECONDS
-for b in "$CTRL" "$SOMHOP" "$SOMHOP_BUILD/bin/somhop-node"; do
-  [ -x "$b" ] || { echo "not ok - binary $b missing (build it first)"; exit 1; }
-done
-if ! msg=$("$RN" preflight 2>&1); then
-  echo "not ok - real node preflight: $msg"
-  exit 1
-fi
-if ! "$RN" build >&2; then
-  echo "not ok - kubelet / kube-controller-manager build: see the messages above"
-  exit 1
-fi
-# One real node per machine at a time (the address, port 443 and the kubelet's cgroups are shared).
-mkdir -p "${SOMHOP_CACHE:-$HOME/.cache/somhop}/k8s"
-exec 8>"${SOMHOP_CACHE:-$HOME/.cache/somhop}/k8s/.real-node-test.lock"
-flock -w 900 8 || { echo "not ok - another real-node test holds the lock for 15 min"; exit 1; }
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/somhop-realnode-test.XXXXXX")
-"$RN" addr-up || { echo "not ok - 192.0.2.1/32 on lo"; exit 1; }
-# The apiserver on 192.0.2.1:443 = the "kubernetes" Service's ClusterIP and port, which the
-# kubelet hands to the runner as KUBERNETES_SERVICE_HOST/PORT (no kube-proxy needed).
-export SOMHOP_CLUSTER_ADDR=192.0.2.1 SOMHOP_CLUSTER_PORT=443 SOMHOP_SA_ADMISSION=1
-cluster_on_exit "'$RN' down"
-cluster_on_exit "'$RN' addr-down"
-cluster_on_exit "rm -rf '$WORK'"
-cluster_start
-cluster_apply_crd || { echo "not ok - CRD install"; exit 1; }
-K() { "$KUBECTL" "$@"; }
-
-t=$SECONDS
-if ! "$RN" up >"$WORK/up.log" 2>&1; then
-  not_ok "real node up" "$(tail -8 "$WORK/up.log" | tr '\n' ' ')"
-  exit 1
-fi
-echo "# real node up in $((SECONDS - t)) s (images, containerd, kube-controller-manager, kubelet)"
+real_node_start test "$CTRL" "$SOMHOP" "$SOMHOP_BUILD/bin/somhop-node"
 check_eq "node Ready" "$(K get node $NODE -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" True
 check_eq "kubelet is v1.34.4" "$(K get node $NODE -o jsonpath='{.status.nodeInfo.kubeletVersion}')" v1.34.4
 check_contains "runtime is containerd" "$(K get node $NODE -o jsonpath='{.status.nodeInfo.containerRuntimeVersion}')" "containerd://"

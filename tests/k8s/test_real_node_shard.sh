@@ -23,40 +23,9 @@ if [ "${SOMHOP_ASAN:-0}" = 1 ]; then
   exit 0
 fi
 . "$SOMHOP_ROOT/tests/k8s/cluster_lib.sh"
-RN=$SOMHOP_ROOT/scripts/real-node.sh
 CTRL=$SOMHOP_BUILD/bin/somhop-controller
 SOMHOP=$SOMHOP_BUILD/bin/somhop
-NODE=somhop-real-1
-for b in "$CTRL" "$SOMHOP"; do
-  [ -x "$b" ] || { echo "not ok - binary $b missing (build it first)"; exit 1; }
-done
-if ! msg=$("$RN" preflight 2>&1); then
-  echo "not ok - real node preflight: $msg"
-  exit 1
-fi
-if ! "$RN" build >&2; then
-  echo "not ok - kubelet / kube-controller-manager build: see the messages above"
-  exit 1
-fi
-# One real node per machine at a time (the address, port 443 and the kubelet's cgroups are shared).
-mkdir -p "${SOMHOP_CACHE:-$HOME/.cache/somhop}/k8s"
-exec 8>"${SOMHOP_CACHE:-$HOME/.cache/somhop}/k8s/.real-node-test.lock"
-flock -w 900 8 || { echo "not ok - another real-node test holds the lock for 15 min"; exit 1; }
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/somhop-realnode-shard.XXXXXX")
-"$RN" addr-up || { echo "not ok - 192.0.2.1/32 on lo"; exit 1; }
-export SOMHOP_CLUSTER_ADDR=192.0.2.1 SOMHOP_CLUSTER_PORT=443 SOMHOP_SA_ADMISSION=1
-cluster_on_exit "'$RN' down"
-cluster_on_exit "'$RN' addr-down"
-cluster_on_exit "rm -rf '$WORK'"
-cluster_start
-cluster_apply_crd || { echo "not ok - CRD install"; exit 1; }
-K() { "$KUBECTL" "$@"; }
-t=$SECONDS
-if ! "$RN" up >"$WORK/up.log" 2>&1; then
-  not_ok "real node up" "$(tail -8 "$WORK/up.log" | tr '\n' ' ')"
-  exit 1
-fi
-echo "# real node up in $((SECONDS - t)) s"
+real_node_start shard "$CTRL" "$SOMHOP"
 check_eq "node Ready with 2 sim FPGAs" \
   "$(K get node $NODE -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.status.allocatable.somhop\.dev/fpga-sim}')" True/2
 K apply -f "$SOMHOP_ROOT/controller/deploy/namespace.yaml" >/dev/null
