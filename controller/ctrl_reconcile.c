@@ -305,7 +305,19 @@ static int create_pod(rctx *r, int attempt, const char *node, const char *pool, 
   }
   free(jobjson);
   if (r->shard_ix) ctrl_shard_env(env, r->shard_ix, (int)jnum(r->job, "spec.shards", 1));
-  ctrl_xclbin_pod(r->job, ann, env); /* spec.xclbin: annotation + SOMHOP_XCLBIN */
+  ctrl_xclbin_pod(r->job, ann, env); /* spec.xclbin: annotation + SOMHOP_XCLBIN_NAME */
+  if (fpgas > 0 && js(r->job, "spec.xclbin")) {
+    /* for the runner's record of the load on the Node (host/src/cli/run_xclnode.h): how many
+     * slots it holds and which resource counts the node's slots */
+    const char *xn[] = {"SOMHOP_FPGAS", "SOMHOP_FPGA_RESOURCE"}, *xv[] = {buf, pool_resource(c, pool)};
+    snprintf(buf, sizeof buf, "%ld", fpgas);
+    for (int i = 0; i < 2; i++) {
+      cJSON *e = cJSON_CreateObject();
+      cJSON_AddStringToObject(e, "name", xn[i]);
+      cJSON_AddStringToObject(e, "value", xv[i] ? xv[i] : "");
+      cJSON_AddItemToArray(env, e);
+    }
+  }
   if (c->o.path_roots) { /* --runner-path-roots: where the runner may read and write (run_guard.c) */
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "name", "SOMHOP_PATH_ROOTS");

@@ -617,7 +617,7 @@ static void env_put(char **v, size_t *n, char *kv) {
 /* Build the process environment: the agent's own environment, the container's env (value and
  * the fieldRef subset; a name given again replaces the earlier value), then SOMHOP_TERMINATION_LOG
  * and friends, then --path-roots as SOMHOP_PATH_ROOTS (the node's confinement wins over the
- * Pod's). Returns count, or -1 with *why set for an unsupported valueFrom. */
+ * Pod's) and SOMHOP_XCLBIN_RECORD=agent. Returns count, or -1 with *why set for an unsupported valueFrom. */
 static int build_env(const cJSON *pod, const cJSON *ctr, const pod_rec *p, const char *term_file,
                      char ***out, const char **why) {
   size_t base = 0;
@@ -659,8 +659,11 @@ static int build_env(const cJSON *pod, const cJSON *ctr, const pod_rec *p, const
                           {"SOMHOP_POD_NAME", p->name},
                           {"SOMHOP_POD_NAMESPACE", p->ns},
                           {"SOMHOP_NODE_NAME", g.nodes[p->node].name},
-                          {"SOMHOP_PATH_ROOTS", g.o.path_roots}};
-  for (size_t i = 0; i < 5; i++) {
+                          {"SOMHOP_PATH_ROOTS", g.o.path_roots},
+                          /* the agent records xclbin loads itself (node_xclbin.c): the runner
+                           * must not write the Node annotation a second time */
+                          {"SOMHOP_XCLBIN_RECORD", "agent"}};
+  for (size_t i = 0; i < sizeof add / sizeof add[0]; i++) {
     char *kv = NULL;
     if (!add[i][1]) continue;
     if (asprintf(&kv, "%s=%s", add[i][0], add[i][1]) < 0) kv = NULL;

@@ -79,3 +79,4 @@ cluster-demo: deps
 $(BUILD)/obj/host/src/cli/cmd_run.o: HOST_INC += -Icontroller
 $(SOMHOP_BIN): $(KUBE_LIB)
 $(SOMHOP_BIN): SOMHOP_LIBS += $(KUBE_LIB) $(KUBE_LIBS)
+$(BUILD)/obj/host/src/cli/run_xclnode.o: HOST_INC += -Icontroller

@@ -4,7 +4,8 @@
 # accepted; the controller's ServiceAccount may do exactly what it needs (kubectl auth can-i);
 # and the real somhop-controller, authenticated with a token of that ServiceAccount (bearer-token
 # kubeconfig: exercises the kube client's token path), runs a job end to end on a somhop-node sim
-# node, with the runner reading a ConfigMap input through the runner Role.
+# node, with the runner reading a ConfigMap input through the runner Role; the runner may get and
+# patch Nodes, and the ValidatingAdmissionPolicy lets it change only the xclbin annotations.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/k8s/cluster_lib.sh
@@ -52,6 +53,10 @@ rsa=system:serviceaccount:default:somhop-runner
 check_eq "runner may get configmaps" "$(k auth can-i --as="$rsa" get configmaps -n default 2>/dev/null)" yes
 check_eq "runner may delete configmaps (the merge removes part ConfigMaps)" "$(k auth can-i --as="$rsa" delete configmaps -n default 2>/dev/null)" yes
 check_eq "runner may not list pods" "$(k auth can-i --as="$rsa" list pods -n default 2>/dev/null)" no
+check_eq "runner may get and patch nodes (records its xclbin load)" \
+  "$(k auth can-i --as="$rsa" get nodes 2>/dev/null)/$(k auth can-i --as="$rsa" patch nodes 2>/dev/null)" yes/yes
+check_eq "runner may not delete nodes, list them or patch their status" \
+  "$(k auth can-i --as="$rsa" delete nodes 2>/dev/null)/$(k auth can-i --as="$rsa" list nodes 2>/dev/null)/$(k auth can-i --as="$rsa" patch nodes --subresource=status 2>/dev/null)" no/no/no
 check_eq "the namespace's default ServiceAccount gets no ConfigMap access" \
   "$(k auth can-i --as=system:serviceaccount:default:default get configmaps -n default 2>/dev/null)" no
 
@@ -123,6 +128,18 @@ check_eq "runner result recorded" "$(k get fj rbac-job -o jsonpath='{.status.res
 check_eq "runner read the ConfigMap input (4 features)" "$(k get fj rbac-job -o jsonpath='{.status.result.steps[0].summary.features}')" 4
 n=$(k get cm rbac-out -o jsonpath='{.binaryData.model\.smf}' 2>/dev/null | base64 -d 2>/dev/null | head -c 8)
 check_eq "runner wrote the model to a ConfigMap (binaryData)" "$n" SOMHOPMF
+# The ValidatingAdmissionPolicy fences the runner's node patch to its two annotations.
+out=$(k --as="$rsa" label node rbac-sim somhop-test=x 2>&1)
+check_contains "policy: the runner's service account may not label a Node" "$out" "may not change a Node's labels"
+out=$(k --as="$rsa" annotate node rbac-sim other.example/x=1 2>&1)
+check_contains "policy: nor set another annotation" "$out" "may change only the Node annotations"
+out=$(k --as="$rsa" taint node rbac-sim somhop-test=x:NoSchedule 2>&1)
+check_contains "policy: nor taint it" "$out" "may not change a Node's spec"
+out=$(k --as="$rsa" annotate --overwrite node rbac-sim somhop.dev/xclbins=kx, somhop.dev/reprograms=1 2>&1)
+check_contains "policy: it may write somhop.dev/xclbins and somhop.dev/reprograms" "$out" "annotated"
+check_eq "  (written)" "$(k get node rbac-sim -o jsonpath='{.metadata.annotations.somhop\.dev/xclbins}')" "kx,"
+out=$(k label node rbac-sim somhop-test=x 2>&1)
+check_contains "policy: other users (the admin) are not affected" "$out" "labeled"
 if grep -qE "[Ff]orbidden|HTTP 403" "$work/ctrl.log"; then
   not_ok "controller log has no RBAC denials" "$(grep -E '[Ff]orbidden|HTTP 403' "$work/ctrl.log" | head -3)"
 else

@@ -12,8 +12,12 @@
  * Exit codes are the CLI's: 0 ok, 1 runtime/data/input error, 2 bad spec/usage, 3 model file
  * error, 4 accelerator/device error.
  *
+ * After a task whose backend loaded spec.xclbin it records the holding in its Node's
+ * annotation somhop.dev/xclbins (run_xclnode.h; best effort, never fails the job).
+ *
  * Sections: 1 options and context · 2 small helpers (files, base64) · 3 spec validation ·
- * 4 inputs · 5 running a step · 6 tasks · 7 outputs · 8 summary · 9 entry point.
+ * 4 inputs · 5 running a step · 6 tasks · 7 outputs · 7b sharded jobs · 7c the xclbin holding
+ * on the Node · 8 summary · 9 entry point.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,6 +41,7 @@
 #include "run_guard.h"
 #include "run_sha256.h"
 #include "run_shard.h"
+#include "run_xclnode.h"
 
 #define RUN_SUMMARY_MAX 4096          /* Kubernetes' per-container termination message limit */
 #define RUN_FETCH_MAX (1LL << 30)     /* largest input fetched over HTTP, bytes */
@@ -104,6 +109,7 @@ typedef struct run_ctx {
   const cJSON *xsrc;               /* spec.xclbinSource, NULL = the image's built-in xclbins */
   cJSON *xclbin;                   /* summary "xclbin": {name, sha256, bytes} once fetched + verified */
   cJSON *parts_left;               /* merge: part URLs the server would not delete (summary "partsLeft") */
+  cJSON *node_rec;                 /* summary "nodeXclbins": the holding recorded on the Node (run_xclnode.h) */
 } run_ctx;
 
 /* Record the failure (first one wins) and return exit code. */
@@ -1001,6 +1007,57 @@ static void merge_cleanup(run_ctx *r) {
   }
 }
 
+/* ---- 7c. The xclbin holding on the Node ------------------------------------------------ */
+
+/* After a task whose backend loaded spec.xclbin (sw_emu, hw_emu, hw; not cpu/ref, not
+ * hopfield-store, which runs no kernel, not the merge Pod): record it in the Node annotation
+ * somhop.dev/xclbins (run_xclnode.h). Who writes: $SOMHOP_XCLBIN_RECORD = "runner" (default),
+ * "agent" (somhop-node sets it: the sim agent records the load itself, the runner must not write
+ * a second time) or "off". The node is $SOMHOP_NODE (set by the controller), else
+ * $SOMHOP_NODE_NAME (somhop-node; a Pod's downward API spec.nodeName); the slots
+ * $SOMHOP_FPGA_SLOTS, else `$SOMHOP_FPGAS` (or spec.fpgas) slots claimed from the Node's
+ * annotation, whose length is the node's $SOMHOP_FPGA_RESOURCE allocatable. Best effort: a
+ * failure is one warning line and the summary's nodeXclbins.error; the job's result stands. */
+static void record_xclbin(run_ctx *r) {
+  const char *x = jstr(r->spec, "xclbin"), *who = getenv("SOMHOP_XCLBIN_RECORD");
+  if (r->plan || r->merge || !x || !*x || !strcmp(r->task, "hopfield-store") ||
+      (strcmp(r->backend, "sw_emu") && strcmp(r->backend, "hw_emu") && strcmp(r->backend, "hw")))
+    return;
+  if (who && *who && strcmp(who, "runner")) {
+    if (strcmp(who, "agent") && strcmp(who, "off"))
+      fprintf(stderr, "somhop run: warning: SOMHOP_XCLBIN_RECORD=%s is not runner|agent|off: not recording\n", who);
+    else
+      fprintf(stderr, "somhop run: xclbin %s: holding not written by the runner (SOMHOP_XCLBIN_RECORD=%s)\n", x, who);
+    r->node_rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(r->node_rec, "by", who);
+    return;
+  }
+  const char *node = getenv("SOMHOP_NODE");
+  if (!node || !*node) node = getenv("SOMHOP_NODE_NAME");
+  int slots[RUN_XCLNODE_MAX_SLOTS], n = run_xclnode_parse_slots(getenv("SOMHOP_FPGA_SLOTS"), slots, RUN_XCLNODE_MAX_SLOTS);
+  const char *fe = getenv("SOMHOP_FPGAS");
+  const cJSON *fp = cJSON_GetObjectItemCaseSensitive(r->spec, "fpgas");
+  int want = fe && *fe ? atoi(fe) : cJSON_IsNumber(fp) ? (int)fp->valuedouble : 1;
+  const char *res = getenv("SOMHOP_FPGA_RESOURCE");
+  char err[512] = "";
+  if (!node || !*node) snprintf(err, sizeof err, "no node name (SOMHOP_NODE and SOMHOP_NODE_NAME are unset)");
+  else if (n < 0) snprintf(err, sizeof err, "SOMHOP_FPGA_SLOTS=\"%s\" is not a list of slot indices 0..%d", getenv("SOMHOP_FPGA_SLOTS"), RUN_XCLNODE_MAX_SLOTS - 1);
+  else if (!r->kc && somhop_kube_config_auto(r->kubeconfig, &r->kcfg, err, sizeof err) < 0) {
+    /* err says why */
+  } else if (!r->kc && somhop_kube_client_new(r->kcfg, 30, &r->kc) < 0) {
+    snprintf(err, sizeof err, "cannot create a Kubernetes client");
+  }
+  if (err[0]) {
+    fprintf(stderr, "somhop run: warning: xclbin %s NOT recorded on node %s: %s (the job goes on)\n", x,
+            node && *node ? node : "?", err);
+    r->node_rec = cJSON_CreateObject();
+    cJSON_AddBoolToObject(r->node_rec, "recorded", 0);
+    cJSON_AddStringToObject(r->node_rec, "error", err);
+    return;
+  }
+  r->node_rec = run_xclnode_record(r->kc, node, res && *res ? res : NULL, slots, n, want, x);
+}
+
 /* ---- 8. Summary ------------------------------------------------------------------------ */
 
 /* Keep only scalar members of each step's summary (and nested objects one level down). */
@@ -1234,6 +1291,7 @@ int somhop_cmd_run(int argc, char **argv) {
   if ((rc = fetch_inputs(&r)) || (rc = fetch_xclbin(&r))) goto done;
   if (r.shard >= 0 && (rc = shard_range(&r))) goto done;
   if ((rc = run_task(&r))) goto done;
+  record_xclbin(&r); /* the backend loaded spec.xclbin: tell the Node (never fails the job) */
   if (!r.plan && (rc = upload_outputs(&r, outputs))) goto done;
 
 done:;
@@ -1252,6 +1310,7 @@ done:;
   if (r.merge) cJSON_AddNumberToObject(s, "mergedShards", r.shards);
   if (r.xclbin) cJSON_AddItemToObject(s, "xclbin", r.xclbin);
   if (r.parts_left) cJSON_AddItemToObject(s, "partsLeft", r.parts_left);
+  if (r.node_rec) cJSON_AddItemToObject(s, "nodeXclbins", r.node_rec);
   cJSON_AddNumberToObject(s, "exitCode", rc);
   cJSON_AddNumberToObject(s, "wallSeconds", (double)(long long)((cli_now() - t0) * 1000 + 0.5) / 1000);
   if (rc) cJSON_AddStringToObject(s, "error", r.err);
