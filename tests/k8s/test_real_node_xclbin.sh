@@ -43,7 +43,7 @@ wait_for 30 K get sa default -n default || not_ok "kube-controller-manager creat
 PORT=$((20000 + RANDOM % 20000))
 "$CTRL" --kubeconfig "$KUBECONFIG" --id rnx --metrics-addr "127.0.0.1:$PORT" --lease-namespace default \
   --lease-duration 4 --renew-deadline 3 --retry-period 1 --pending-report 0.1 --retry-backoff 0.5 \
-  --image somhop:dev --image-pull-policy Never --runner-host-network >>"$WORK/ctrl.log" 2>&1 &
+  --image somhop:dev --image-pull-policy Never --runner-host-network --runner-path-roots /tmp >>"$WORK/ctrl.log" 2>&1 &
 CPID=$!
 cluster_on_exit "kill -9 $CPID"
 wait_for 20 sh -c "[ \"\$(curl -s http://127.0.0.1:$PORT/readyz)\" = ok ]" ||
@@ -100,6 +100,7 @@ PATH=$SOMHOP_BUILD/bin:$PATH OCL_ICD_VENDORS=$SOMHOP_BUILD/lib/libsomhop_emu_icd
   --name aaa-sim --fpgas 2 --workdir "$WORK/standin" --status-seconds 2 --lease-seconds 8 >"$WORK/standin.log" 2>&1 &
 SPID=$!
 cluster_on_exit "kill $SPID"
+cluster_on_exit "rm -f /tmp/xb1.smf" # the stand-in's runner writes on this machine
 wait_for 20 sh -c "[ \"\$($KUBECTL get node aaa-sim -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}')\" = True ]" ||
   not_ok "stand-in node aaa-sim Ready" "$(tail -3 "$WORK/standin.log")"
 sleep 1 # the controller's informer sees the node

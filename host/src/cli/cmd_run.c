@@ -1044,7 +1044,7 @@ static void record_xclbin(run_ctx *r) {
   else if (n < 0) snprintf(err, sizeof err, "SOMHOP_FPGA_SLOTS=\"%s\" is not a list of slot indices 0..%d", getenv("SOMHOP_FPGA_SLOTS"), RUN_XCLNODE_MAX_SLOTS - 1);
   else if (!r->kc && somhop_kube_config_auto(r->kubeconfig, &r->kcfg, err, sizeof err) < 0) {
     /* err says why */
-  } else if (!r->kc && somhop_kube_client_new(r->kcfg, 30, &r->kc) < 0) {
+  } else if (!r->kc && somhop_kube_client_new(r->kcfg, 60, &r->kc) < 0) { /* as kube() */
     snprintf(err, sizeof err, "cannot create a Kubernetes client");
   }
   if (err[0]) {
