@@ -695,11 +695,12 @@ A256Q static void kernel_avx2(const bmu_q8 *q, const int8_t *xq, const q8_par *p
 #define VP 4   /* panels per block (64 neurons) */
 /* (Written out per accumulator, with R and P constants after inlining: GCC
  * keeps an array of vectors in memory, named variables in registers. The
- * vpdpbusd is inline assembly with the sample's 4 bytes as an embedded
- * broadcast memory operand: with the intrinsic, GCC 12 copied and spilled
- * the accumulators every step. Same instruction, same exact int32 sums.) */
-#define VDP(acc, wv, xp) \
-  __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(wv), "m"(*(xp)))
+ * vpdpbusd is inline assembly: with the intrinsic, GCC 12 copied and
+ * spilled the accumulators every step. The sample's 4 bytes are broadcast
+ * into a register once per sample and step, not as an embedded broadcast
+ * operand of each vpdpbusd: 4 + 6 loads per 24 vpdpbusd instead of 4 + 24,
+ * which exceeded the two 64-byte loads per cycle.) */
+#define VDP(acc, wv, xv) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(wv), "v"(xv))
 A512V static inline __attribute__((always_inline)) void vnni_block(
     const bmu_q8 *q, const int8_t *x, const q8_par *par, size_t pan, float *rows, size_t rs, float *mins,
     const int R, const int P) {
@@ -724,42 +725,42 @@ A512V static inline __attribute__((always_inline)) void vnni_block(
     __m512i w0 = _mm512_load_si512(wg), w1 = _mm512_load_si512(wg + ps);
     __m512i w2 = P > 2 ? _mm512_load_si512(wg + 2 * ps) : w0, w3 = P > 3 ? _mm512_load_si512(wg + 3 * ps) : w0;
     if (R > 0) {
-      const int32_t *xb0 = (const int32_t *)(const void *)(x0 + 4 * g);
+      __m512i xb0 = _mm512_set1_epi32(load4(x0 + 4 * g));
       VDP(a00, w0, xb0);
       VDP(a01, w1, xb0);
       if (P > 2) VDP(a02, w2, xb0);
       if (P > 3) VDP(a03, w3, xb0);
     }
     if (R > 1) {
-      const int32_t *xb1 = (const int32_t *)(const void *)(x1 + 4 * g);
+      __m512i xb1 = _mm512_set1_epi32(load4(x1 + 4 * g));
       VDP(a10, w0, xb1);
       VDP(a11, w1, xb1);
       if (P > 2) VDP(a12, w2, xb1);
       if (P > 3) VDP(a13, w3, xb1);
     }
     if (R > 2) {
-      const int32_t *xb2 = (const int32_t *)(const void *)(x2 + 4 * g);
+      __m512i xb2 = _mm512_set1_epi32(load4(x2 + 4 * g));
       VDP(a20, w0, xb2);
       VDP(a21, w1, xb2);
       if (P > 2) VDP(a22, w2, xb2);
       if (P > 3) VDP(a23, w3, xb2);
     }
     if (R > 3) {
-      const int32_t *xb3 = (const int32_t *)(const void *)(x3 + 4 * g);
+      __m512i xb3 = _mm512_set1_epi32(load4(x3 + 4 * g));
       VDP(a30, w0, xb3);
       VDP(a31, w1, xb3);
       if (P > 2) VDP(a32, w2, xb3);
       if (P > 3) VDP(a33, w3, xb3);
     }
     if (R > 4) {
-      const int32_t *xb4 = (const int32_t *)(const void *)(x4 + 4 * g);
+      __m512i xb4 = _mm512_set1_epi32(load4(x4 + 4 * g));
       VDP(a40, w0, xb4);
       VDP(a41, w1, xb4);
       if (P > 2) VDP(a42, w2, xb4);
       if (P > 3) VDP(a43, w3, xb4);
     }
     if (R > 5) {
-      const int32_t *xb5 = (const int32_t *)(const void *)(x5 + 4 * g);
+      __m512i xb5 = _mm512_set1_epi32(load4(x5 + 4 * g));
       VDP(a50, w0, xb5);
       VDP(a51, w1, xb5);
       if (P > 2) VDP(a52, w2, xb5);
@@ -769,25 +770,24 @@ A512V static inline __attribute__((always_inline)) void vnni_block(
   const float *hn = q->hn + pan * QPANEL;
   __m512 h0 = _mm512_load_ps(hn), h1 = _mm512_load_ps(hn + 16);
   __m512 h2 = P > 2 ? _mm512_load_ps(hn + 32) : h0, h3 = P > 3 ? _mm512_load_ps(hn + 48) : h0;
-#define VFIN(r, av0, av1, av2, av3)                                                   \
-  if (R > r) {                                                                        \
-    __m512 tf_ = _mm512_set1_ps(par[r].tf), mn_ = _mm512_load_ps(mins + 16 * r), s_;  \
-    float *row_ = rows + r * rs + pan * QPANEL;                                       \
-    s_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av0), h0);                          \
-    _mm512_store_ps(row_, s_);                                                        \
-    mn_ = _mm512_min_ps(mn_, s_);                                                     \
-    s_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av1), h1);                          \
-    _mm512_store_ps(row_ + 16, s_);                                                   \
-    mn_ = _mm512_min_ps(mn_, s_);                                                     \
-    if (P > 2) {                                                                      \
-      s_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av2), h2);                        \
-      _mm512_store_ps(row_ + 32, s_);                                                 \
-      mn_ = _mm512_min_ps(mn_, s_);                                                   \
-      s_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av3), h3);                        \
-      _mm512_store_ps(row_ + 48, s_);                                                 \
-      mn_ = _mm512_min_ps(mn_, s_);                                                   \
-    }                                                                                 \
-    _mm512_store_ps(mins + 16 * r, mn_);                                              \
+#define VFIN(r, av0, av1, av2, av3)                                                    \
+  if (R > r) {                                                                         \
+    __m512 tf_ = _mm512_set1_ps(par[r].tf), s0_, s1_, b_;                              \
+    float *row_ = rows + r * rs + pan * QPANEL;                                        \
+    s0_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av0), h0);                          \
+    s1_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av1), h1);                          \
+    _mm512_store_ps(row_, s0_);                                                        \
+    _mm512_store_ps(row_ + 16, s1_);                                                   \
+    b_ = _mm512_min_ps(s0_, s1_);                                                      \
+    if (P > 2) {                                                                       \
+      s0_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av2), h2);                        \
+      s1_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av3), h3);                        \
+      _mm512_store_ps(row_ + 32, s0_);                                                 \
+      _mm512_store_ps(row_ + 48, s1_);                                                 \
+      b_ = _mm512_min_ps(b_, _mm512_min_ps(s0_, s1_));                                 \
+    }                                                                                  \
+    _mm512_store_ps(rows + r * rs + q->mp + 16 + 4 * pan, b_);                         \
+    _mm512_store_ps(mins + 16 * r, _mm512_min_ps(_mm512_load_ps(mins + 16 * r), b_));  \
   }
   VFIN(0, a00, a01, a02, a03)
   VFIN(1, a10, a11, a12, a13)
@@ -800,7 +800,9 @@ A512V static inline __attribute__((always_inline)) void vnni_block(
 
 
 /* R samples (rows xq, stride d4) against every panel: rows (R x rs floats,
- * rs >= mp) get the scores, mins (R x 16) the lane minima. */
+ * rs = vnni_rs) get the mp scores, then (from float mp + 16) one vector of
+ * 16 lane minima per block of 64 neurons (32 for a last odd panel pair),
+ * and mins (R x 16) the lane minima of the whole row. */
 A512V static inline __attribute__((always_inline)) void vnni_rows_r(const bmu_q8 *q, const int8_t *xq,
                                                                    const q8_par *par, float *rows, size_t rs,
                                                                    float *mins, const int R) {
@@ -822,6 +824,27 @@ A512V static void kernel_vnni_rows(const bmu_q8 *q, const int8_t *xq, const q8_p
     case 1: vnni_rows_r(q, xq, par, rows, rs, mins, 1); break;
     default: break;
   }
+}
+
+/* Indices r < m with row[r] <= lim, ascending, into c (the count
+ * returned): only the blocks of 64 whose minima vector (vnni_block) has a
+ * lane <= lim are compared, about one block in most samples. */
+A512V static size_t select_blocks_512(const float *row, size_t mp, size_t m, float lim, uint32_t *c) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const float *bm = row + mp + 16;
+  size_t nbk = (mp / QPANEL + VP - 1) / VP, nc = 0;
+  __m512 vl = _mm512_set1_ps(lim);
+  for (size_t b = 0; b < nbk; b++) {
+    if (!_mm512_cmp_ps_mask(_mm512_load_ps(bm + 16 * b), vl, _CMP_LE_OQ)) continue;
+    size_t r1 = 64 * b + 64 < m ? 64 * b + 64 : m;
+    for (size_t r = 64 * b; r < r1; r += 16) {
+      __mmask16 in = r + 16 <= m ? 0xFFFF : (__mmask16)((1u << (m - r)) - 1u);
+      __mmask16 k = _mm512_mask_cmp_ps_mask(in, _mm512_load_ps(row + r), vl, _CMP_LE_OQ);
+      _mm512_storeu_si512(c + nc, _mm512_maskz_compress_epi32(k, _mm512_add_epi32(iota, _mm512_set1_epi32((int)r))));
+      nc += (size_t)__builtin_popcount((unsigned)k);
+    }
+  }
+  return nc;
 }
 
 /* The smallest of 16 lane minima and, in *m2, the second smallest (drop one
@@ -1004,9 +1027,9 @@ static size_t part(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 /* Candidate list entries: every neuron, and room for one 16-wide vector
  * store past the last one written (gather_512, select_512). */
 static size_t cand_len(const bmu_q8 *q) { return (q->mp > QLANES ? q->mp : QLANES) + 16; }
-/* VNNI score rows: row stride mp plus one cache line (rows a multiple of
- * 4 KB apart would share L1 sets). */
-static size_t vnni_rs(const bmu_q8 *q) { return q->mp + 16; }
+/* VNNI score rows: mp scores, one cache line (rows a multiple of 4 KB apart
+ * would share L1 sets), the block minima (select_blocks_512). */
+static size_t vnni_rs(const bmu_q8 *q) { return q->mp + 16 + 16 * ((q->mp / QPANEL + VP - 1) / VP); }
 static size_t scratch_bytes(const bmu_q8 *q) {
   int vnni = q->level == Q8_VNNI512;
   return part(q->tile * q->xs) + part(q->tile * sizeof(q8_par)) +
@@ -1274,7 +1297,7 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
     }
     float fl = (float)lim;   /* the largest float <= lim */
     if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
-    nc = select_512(drow, q->m, fl, cand);
+    nc = vmins ? select_blocks_512(drow, q->mp, q->m, fl, cand) : select_512(drow, q->m, fl, cand);
     if (nc == 1 && !want2) {
       r1 = cand[0];
       goto out;
