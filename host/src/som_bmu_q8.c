@@ -39,9 +39,11 @@
  * (s~_second + 2E when the second BMU is wanted) is re-scored with the
  * reference formula in index order, replacing only on strictly smaller,
  * which resolves ties to the lowest index exactly as the reference does.
- * The kernel keeps the best two per lane (16 lanes); if a lane's second is
- * inside the limit the lane may hold more candidates, and the sample is
- * re-scanned to list every candidate. Samples with non-finite or huge
+ * The C and AVX2 kernels keep the best two per lane (64 lanes); if a lane's
+ * second is inside the limit the lane may hold more candidates, and the
+ * sample is re-scanned to list every candidate. The AVX-512 levels write
+ * every score of a sample (VNNI: with the minima of each block of 64
+ * neurons) and list the candidates from that row. Samples with non-finite or huge
  * values get a plain float64 scan (the caller then reports them).
  */
 #include <math.h>
@@ -69,7 +71,6 @@
 #define QGROUP 32    /* neurons padded to a multiple of this (2 panels) */
 #define QTILE 48     /* samples per tile (QTILE_AMX for the AMX level: 2 x 2 blocks of 16) */
 #define QTILE_AMX 64
-#define QMT 12       /* samples per VNNI micro-tile */
 
 /* ====================================================================== */
 /* 1. CPU detection and override                                          */
