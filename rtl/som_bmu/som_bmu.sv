@@ -280,7 +280,11 @@ module som_bmu #(
   logic [P_W-1:0]   dk_q;             // issue cycles per group: D, 2Q or Q (split F = 1, 2, 4)
   logic [P_W-1:0]   pm1_q, dkm1_q;    // P - 1 (P = max(DK, L/R) cycles per group), DK - 1
   logic [G_W-1:0]   gm1_q;            // G - 1
-  logic [Q_W-1:0]   qnm1_q;           // Q - 1
+  logic [P_W-1:0]   pm2_q;            // P - 2 (used only when P >= 2)
+  logic [G_W-1:0]   gm2_q;            // G - 2 (used only when G >= 2)
+  logic             pm1z_q, gm1z_q;   // P == 1, G == 1
+  logic [Q_W-1:0]   qnm2_q;           // Q - 2 (used only when Q >= 2)
+  logic             qnm1z_q;          // Q == 1
   logic [1:0]       lf_q;             // log2 F: rows per sample (F = 4 if 4N <= S, 2 if 2N <= S)
   logic [63:0]      lmask_q;          // element mask of a row's last quad
   logic             size_ok_q, hit_q;
@@ -340,9 +344,14 @@ module som_bmu #(
     end
     if (state_q == StMul) begin   // shift-and-add: M*Q and N*Q, Q_W cycles
       pm1_q  <= (32'(dk_q) > LR) ? dk_q - 1'b1 : P_W'(LR - 1);
+      pm2_q  <= (32'(dk_q) > LR) ? dk_q - P_W'(2) : P_W'(LR - 2);
+      pm1z_q <= (32'(dk_q) > LR) ? dk_q == P_W'(1) : LR == 1;
       dkm1_q <= dk_q - 1'b1;
       gm1_q  <= g_q - 1'b1;
-      qnm1_q <= qn_q - 1'b1;
+      gm2_q  <= g_q - G_W'(2);
+      gm1z_q <= g_q == G_W'(1);
+      qnm2_q <= qn_q - Q_W'(2);
+      qnm1z_q <= qn_q == Q_W'(1);
       if (mul_b_q[0]) begin
         mq_q <= mq_q + mul_am_q;
         nq_q <= nq_q + mul_an_q;
@@ -424,6 +433,7 @@ module som_bmu #(
   logic [CNT_W-1:0]  ul_q;            // quads of the stream not yet taken
   logic              ul_one_q;        // ul_q == 1 (registered)
   logic              u_take, u_ready, u_lastq;
+  logic              ur_q;            // u_ready, registered from the next state (reset)
   logic [63:0]       u_quad;
 
   assign u_quad  = ub_q[63:0];
@@ -472,8 +482,8 @@ module som_bmu #(
   always_comb begin
     ub_next = (rd_valid && rd_ready) ? rd_data : u_take ? (ub_q >> 64) : ub_q;
     wlast_d = wlast_q;
-    if (state_q == StDecide || (state_q == StLoad && ld_done)) wlast_d = qnm1_q == '0;
-    else if (u_take) wlast_d = w_rowlast ? (qnm1_q == '0) : (wj_q + 1'b1 == qnm1_q);
+    if (state_q == StDecide || (state_q == StLoad && ld_done)) wlast_d = qnm1z_q;
+    else if (u_take) wlast_d = w_rowlast ? qnm1z_q : wj_q == qnm2_q;
   end
 
   // square-sum pipeline (shared): quad -> 4 squares -> sum -> row accumulator
@@ -530,7 +540,10 @@ module som_bmu #(
   logic [2:0]      ld_tail_q;         // square-sum pipeline drain after the last quad
 
   assign ld_take = state_q == StLoad && u_take;
-  assign u_ready = state_q == StLoad || fill_ok;
+  // u_ready = state_q == StLoad || fill_ok, as a register formed from the next values of its
+  // inputs (the unpacker's take, the reader's ready and the beat register's load select then
+  // start at a flip-flop instead of the FSM decode and the buffer/fill-count flags).
+  assign u_ready = ur_q;
 
   always_ff @(posedge ap_clk) begin
     if (state_q == StDecide) begin
@@ -584,6 +597,32 @@ module som_bmu #(
 
   assign fill_ok = state_q == StRun && !held_q[fbuf_q] && fleft_nz_q;
   assign f_take  = state_q == StRun && u_take;
+
+  // ur_q: next value of state_q == StLoad || fill_ok. StDecide goes to StLoad (ready) or, with
+  // the codebook resident, to StRun with empty buffers and fleft = N; the end of LOAD goes to
+  // StRun (N > 0) or StDrain; in StRun the next buffer / fill-count flags decide (the run ends
+  // only after the last sample was filled, when fleft_nz_q is already 0).
+  always_ff @(posedge ap_clk) begin
+    if (!rst_n_q) begin
+      ur_q <= 1'b0;
+    end else begin
+      unique case (state_q)
+        StDecide: ur_q <= size_ok && (!(keep_q && hit_q) || n_q != 0);
+        StLoad:   ur_q <= !ld_done || n_q != 0;
+        StRun: begin
+          logic sw, nb, rel_nb, fnz;
+          sw  = f_take && w_rowlast && (frow_q == S_W'(S - 1) || fleft_one_q);
+          nb  = fbuf_q ^ sw;                                   // fbuf_q's next value
+          rel_nb = release_v && release_b == nb;
+          fnz = (f_take && w_rowlast) ? !fleft_one_q : fleft_nz_q;
+          // held_q[nb]'s next value is held_q[nb] && !rel_nb: a buffer is set held only as
+          // it is left, and that one is never nb
+          ur_q <= (!held_q[nb] || rel_nb) && fnz;
+        end
+        default:  ur_q <= 1'b0;
+      endcase
+    end
+  end
 
   always_ff @(posedge ap_clk) begin
     xw_row_q  <= SR_W'(frow_q);
@@ -664,14 +703,19 @@ module som_bmu #(
   logic            i_qadv;            // the quad advances with the next issue cycle
   logic [2:0]      inflight_q;        // blocks started, records not yet in the FIFO (reset)
   logic [2:0]      rf_cnt_q;          // blocks in the record FIFO (reset)
+  logic [2:0]      tot_q;             // inflight_q + rf_cnt_q (reset)
+  logic            room_q;            // tot_q < BF - 1 (registered with it, reset)
+  logic            ilc_q, igl_q;      // ic_q == pm1_q, ig_q == gm1_q (while act_q; registered)
   logic            i_end, i_start, i_issue, i_glast, i_last_c;
 
-  assign i_last_c = ic_q == pm1_q;
-  assign i_glast  = ig_q == gm1_q;
+  // The group-end and block-end tests are registers formed one cycle ahead (ic_q / ig_q's
+  // next value against P - 1 / G - 1 is their current value against P - 2 / G - 2), so the
+  // block start below reads only flags.
+  assign i_last_c = ilc_q;
+  assign i_glast  = igl_q;
   assign i_end    = act_q && i_last_c && i_glast;
   assign i_start  = state_q == StRun && (!act_q || i_end) && full_q[act_q ? !cbuf_q : cbuf_q] &&
-                    !started_q[act_q ? !cbuf_q : cbuf_q] &&
-                    32'(inflight_q) + 32'(rf_cnt_q) < BF - 1;
+                    !started_q[act_q ? !cbuf_q : cbuf_q] && room_q;
   assign i_issue  = act_q && ic_q < dk_q;
 
   always_ff @(posedge ap_clk) begin
@@ -689,6 +733,13 @@ module som_bmu #(
         act_q  <= 1'b0;
         cbuf_q <= !cbuf_q;
       end
+    end
+    if (i_start) begin
+      ilc_q     <= pm1z_q;
+      igl_q     <= gm1z_q;
+    end else if (act_q) begin
+      ilc_q     <= i_last_c ? pm1z_q : ic_q == pm2_q;
+      if (i_last_c) igl_q <= ig_q == gm2_q;
     end
     if (i_start) begin
       ig_q      <= '0;
@@ -797,8 +848,6 @@ module som_bmu #(
   // issue cycle c, on element e(s) of quad i_quad(c): e = c mod 4 (F = 1),
   // 2 (c mod 2) + s mod 2 (F = 2), s mod 4 (F = 4). Rows with equal s mod NB share B.
   localparam int unsigned NB = (S < 4) ? S : 4;   // distinct codebook-element selects
-  logic [15:0]   wa_q [NB][L];        // codebook element (B register) of rows s mod NB
-  logic [15:0]   xa_q [S];            // sample element (A register)
   logic          cap;                 // acc holds a finished group this cycle
   logic          dr_act_q;            // drain running (reset)
 
@@ -809,18 +858,21 @@ module som_bmu #(
     else esel = sel;
   endfunction
 
+  // The A/B registers (sample and codebook element, loaded in stage im2) and the M register
+  // (prod, stage im3) are the registers of som_bmu_mul, one per cell: on an ECP5 the
+  // MULT18X18D's own input and output registers; elsewhere equal copies merge back into one
+  // register per row (A) or per row class s mod NB and column (B). xa_d / wa_d: their inputs.
+  logic [15:0]   wa_d [NB][L];
+  logic [15:0]   xa_d [S];
   for (genvar b = 0; b < NB; b++) begin : g_bsel
     logic [1:0] e;
     assign e = esel(lf_q, im2.sel, 2'(b));
     for (genvar l = 0; l < L; l++) begin : g_col
-      always_ff @(posedge ap_clk) if (im2.v) wa_q[b][l] <= cb_o_q[l][16 * e +: 16];
+      assign wa_d[b][l] = cb_o_q[l][16 * e +: 16];
     end
   end
-  always_ff @(posedge ap_clk) begin
-    if (im2.v) begin
-      for (int s = 0; s < S; s++)
-        xa_q[s] <= x_o_q[s >> lf_q][16 * esel(lf_q, im2.sel, 2'(s)) +: 16];
-    end
+  for (genvar s = 0; s < S; s++) begin : g_asel
+    assign xa_d[s] = x_o_q[s >> lf_q][16 * esel(lf_q, im2.sel, 2'(s)) +: 16];
   end
 
   logic [DW-1:0] sh_w [S][L];         // every cell's shadow register (the chain's taps and links)
@@ -835,8 +887,9 @@ module som_bmu #(
       end else begin : g_end
         assign sh_next = sh;
       end
+      som_bmu_mul u_mul (.clk_i(ap_clk), .ab_en_i(im2.v), .p_en_i(im3.v),
+                         .a_i(xa_d[s]), .b_i(wa_d[s % NB][l]), .p_o(prod));
       always_ff @(posedge ap_clk) begin
-        if (im3.v) prod <= 32'(xa_q[s]) * 32'(wa_q[s % NB][l]);
         if (im4.v) acc <= (im4.first ? DW'(0) : acc) + DW'(prod);
         if (cap) sh <= acc;
         else if (dr_act_q) sh <= sh_next;
@@ -1078,6 +1131,8 @@ module som_bmu #(
       rf_i_q     <= '0;
       rf_cnt_q   <= '0;
       inflight_q <= '0;
+      tot_q      <= '0;
+      room_q     <= 1'b1;
       pk_n_q     <= '0;
       out_v_q    <= 1'b0;
       rec_left_q <= '0;
@@ -1105,6 +1160,12 @@ module som_bmu #(
       if (rf_pop_rec) rf_i_q <= rf_pop_blk ? '0 : rf_i_q + 1'b1;
       rf_cnt_q   <= rf_cnt_q + 3'(rf_push) - 3'(rf_pop_blk);
       inflight_q <= inflight_q + 3'(i_start) - 3'(rf_push);
+      begin
+        logic [2:0] tot_d;
+        tot_d = tot_q + 3'(i_start) - 3'(rf_pop_blk);
+        tot_q  <= tot_d;
+        room_q <= 32'(tot_d) < BF - 1;
+      end
       if (rf_pop_rec) pk_n_q <= pk_flush ? '0 : pk_n_q + 1'b1;
       if (rf_pop_rec && pk_flush) out_v_q <= 1'b1;
       else if (wr_ready) out_v_q <= 1'b0;
@@ -1118,6 +1179,12 @@ module som_bmu #(
       assert (!(cap && dr_act_q && 32'(dr_c_q) != LR - 1))
         else $error("som_bmu: a group finished while the previous one still drains");
       assert (!(rf_push && rf_cnt_q == 3'(BF))) else $error("som_bmu: record FIFO overflow");
+      assert (ur_q == (state_q == StLoad || fill_ok))
+        else $error("som_bmu: registered unpacker ready out of step");
+      assert (tot_q == inflight_q + rf_cnt_q && room_q == (32'(tot_q) < BF - 1))
+        else $error("som_bmu: registered block count / room flag out of step");
+      assert (!act_q || (ilc_q == (ic_q == pm1_q) && igl_q == (ig_q == gm1_q)))
+        else $error("som_bmu: registered group-end / block-end flag out of step");
       assert (!(i_issue && !full_q[cbuf_q])) else $error("som_bmu: issue from an empty buffer");
       if (act_q) begin : a_addr   // the address counters equal ibase + quad(ic)
         /* verilator lint_off UNUSEDSIGNAL */
