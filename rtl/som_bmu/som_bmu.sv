@@ -288,6 +288,9 @@ module som_bmu #(
   logic [1:0]       lf_q;             // log2 F: rows per sample (F = 4 if 4N <= S, 2 if 2N <= S)
   logic [63:0]      lmask_q;          // element mask of a row's last quad
   logic             size_ok_q, hit_q;
+  logic             hit_a_q, hit_md_q; // the two halves of the resident-key compare (StSetup)
+  logic             gqok_q;           // gq_q <= CB_DEP (registered with gq_q)
+  logic             nnz_q;            // n_q != 0
   logic [CNT_W-1:0] mq_q, nq_q;       // M*Q, N*Q quads (sequential multiply)
   logic [Q_W-1:0]   mul_b_q;          // multiplier bits left (Q)
   logic [CNT_W-1:0] mul_am_q, mul_an_q, mul_ag_q, gq_q;
@@ -332,7 +335,10 @@ module som_bmu #(
         2'd3:    lmask_q <= 64'h0000_FFFF_FFFF_FFFF;
         default: lmask_q <= '1;
       endcase
-      hit_q     <= kv_q && ka_q == cb_addr_q && km_q == m_q && kd_q == d_q;
+      hit_a_q   <= ka_q == cb_addr_q;
+      hit_md_q  <= km_q == m_q && kd_q == d_q;
+      nnz_q     <= n_q != 0;
+      gqok_q    <= 1'b1;
       mul_b_q   <= Q_W'((d_q + 32'd3) >> 2);
       mul_am_q  <= CNT_W'(m_q);
       mul_an_q  <= CNT_W'(n_q);
@@ -352,10 +358,12 @@ module som_bmu #(
       gm1z_q <= g_q == G_W'(1);
       qnm2_q <= qn_q - Q_W'(2);
       qnm1z_q <= qn_q == Q_W'(1);
+      hit_q  <= kv_q && hit_a_q && hit_md_q;
       if (mul_b_q[0]) begin
         mq_q <= mq_q + mul_am_q;
         nq_q <= nq_q + mul_an_q;
         gq_q <= gq_q + mul_ag_q;
+        gqok_q <= gq_q + mul_ag_q <= CNT_W'(CB_DEP);
       end
       mul_b_q  <= mul_b_q >> 1;
       mul_am_q <= mul_am_q << 1;
@@ -377,10 +385,10 @@ module som_bmu #(
         StDecide: begin
           if (!size_ok) state_q <= StDone;
           else if (!(keep_q && hit_q)) state_q <= StLoad;
-          else if (n_q != 0) state_q <= StRun;
+          else if (nnz_q) state_q <= StRun;
           else state_q <= StDone;
         end
-        StLoad:   if (ld_done) state_q <= (n_q != 0) ? StRun : StDrain;
+        StLoad:   if (ld_done) state_q <= nnz_q ? StRun : StDrain;
         StRun:    if (run_done) state_q <= StDrain;
         StDrain:  if (wr_idle && !rd_busy && !rd_cmd_pend_q && !wr_cmd_pend_q) state_q <= StDone;
         StDone:   state_q <= StIdle;
@@ -396,7 +404,7 @@ module som_bmu #(
     end
   end
 
-  assign size_ok = size_ok_q && gq_q <= CNT_W'(CB_DEP);
+  assign size_ok = size_ok_q && gqok_q;
   assign ap_idle = state_q == StIdle;
   assign ap_done = state_q == StDone;
 
@@ -407,11 +415,11 @@ module som_bmu #(
       wr_cmd_pend_q <= 1'b0;
     end else begin
       if (state_q == StDecide && size_ok && !(keep_q && hit_q)) rd_cmd_pend_q <= 1'b1;
-      else if (state_q == StDecide && size_ok && n_q != 0) rd_cmd_pend_q <= 1'b1;
-      else if (state_q == StLoad && ld_done && n_q != 0) rd_cmd_pend_q <= 1'b1;
+      else if (state_q == StDecide && size_ok && nnz_q) rd_cmd_pend_q <= 1'b1;
+      else if (state_q == StLoad && ld_done && nnz_q) rd_cmd_pend_q <= 1'b1;
       else if (rd_cmd_ready) rd_cmd_pend_q <= 1'b0;
-      if (state_q == StDecide && size_ok && keep_q && hit_q && n_q != 0) wr_cmd_pend_q <= 1'b1;
-      else if (state_q == StLoad && ld_done && n_q != 0) wr_cmd_pend_q <= 1'b1;
+      if (state_q == StDecide && size_ok && keep_q && hit_q && nnz_q) wr_cmd_pend_q <= 1'b1;
+      else if (state_q == StLoad && ld_done && nnz_q) wr_cmd_pend_q <= 1'b1;
       else if (wr_cmd_ready) wr_cmd_pend_q <= 1'b0;
     end
   end
@@ -428,10 +436,12 @@ module som_bmu #(
   // current beat, shifted: its next quad at the bottom, already masked when it is a row's
   // last quad (so the squares' multipliers see a register, no mux or mask in front)
   logic [DATA_W-1:0] ub_q, ub_next;
+  logic [63:0]       ub_quad_d;       // ub_q[63:0]'s next value (masked)
   logic              uv_q;            // ub_q holds quads not yet taken (reset)
   logic [$clog2(QB+1)-1:0] up_q;      // next quad of the beat
   logic [CNT_W-1:0]  ul_q;            // quads of the stream not yet taken
-  logic              ul_one_q;        // ul_q == 1 (registered)
+  logic              ul_one_q;        // ul_q == 1 (registered; from the cycle after a load)
+  logic              ul_fix_q;        // ul_q was just loaded: ul_one_q is set this cycle
   logic              u_take, u_ready, u_lastq;
   logic              ur_q;            // u_ready, registered from the next state (reset)
   logic [63:0]       u_quad;
@@ -442,18 +452,23 @@ module som_bmu #(
   assign rd_ready = (state_q == StLoad || state_q == StRun) && (!uv_q || (u_take && u_lastq));
 
   always_ff @(posedge ap_clk) begin
-    ub_q <= {ub_next[DATA_W-1:64], wlast_d ? (ub_next[63:0] & lmask_q) : ub_next[63:0]};
+    ub_q <= {ub_next[DATA_W-1:64], ub_quad_d};
     if (!rst_n_q) begin
       uv_q <= 1'b0;
       up_q <= '0;
       ul_q <= '0;
       ul_one_q <= 1'b0;
+      ul_fix_q <= 1'b0;
     end else begin
+      // ul_one_q of a new stream is formed in the cycle after ul_q is loaded (no compare on
+      // the quad-count mux): no beat can arrive before then (the stream's read command is
+      // issued in the load cycle), so nothing is taken and nothing reads it in that cycle
+      ul_fix_q <= state_q == StDecide || (state_q == StLoad && ld_done);
+      if (ul_fix_q) ul_one_q <= ul_q == CNT_W'(1);
       if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
         uv_q <= 1'b0;
         up_q <= '0;
         ul_q <= (state_q == StDecide && !(keep_q && hit_q)) ? mq_q : nq_q;
-        ul_one_q <= ((state_q == StDecide && !(keep_q && hit_q)) ? mq_q : nq_q) == CNT_W'(1);
       end else begin
         if (rd_valid && rd_ready) begin
           uv_q <= 1'b1;
@@ -479,6 +494,7 @@ module som_bmu #(
   logic [63:0]    w_quad;
   assign w_rowlast = wlast_q;
   assign w_quad    = u_quad;          // masked on its way into ub_q
+  assign ub_quad_d = wlast_d ? (ub_next[63:0] & lmask_q) : ub_next[63:0];
   always_comb begin
     ub_next = (rd_valid && rd_ready) ? rd_data : u_take ? (ub_q >> 64) : ub_q;
     wlast_d = wlast_q;
@@ -488,6 +504,13 @@ module som_bmu #(
 
   // square-sum pipeline (shared): quad -> 4 squares -> sum -> row accumulator
   logic [31:0]    sq_q [4];
+  // sq_q[e] = w_quad[e]^2, one cycle after the quad is in ub_q: the multiplier's input
+  // registers load ub_q[63:0]'s next value every cycle (copies of ub_q's bits; merged with
+  // them outside the ECP5), its output register is sq_q
+  for (genvar e = 0; e < 4; e++) begin : g_sq
+    som_bmu_mul u_sq (.clk_i(ap_clk), .ab_en_i(1'b1), .p_en_i(1'b1),
+                      .a_i(ub_quad_d[16*e +: 16]), .b_i(ub_quad_d[16*e +: 16]), .p_o(sq_q[e]));
+  end
   logic [33:0]    sqs_q;
   logic [DW-1:0]  sacc_q;
   logic           sq_v_q, sqs_v_q, sacc_v_q;          // (reset)
@@ -507,7 +530,6 @@ module som_bmu #(
         wj_q <= wj_q + 1'b1;
       end
     end
-    for (int e = 0; e < 4; e++) sq_q[e] <= 32'(w_quad[16*e +: 16]) * 32'(w_quad[16*e +: 16]);
     sq_first_q  <= wj_q == '0;
     sq_last_q   <= w_rowlast;
     sq_row_q    <= (state_q == StLoad) ? wrow_q : {fbuf_q, 31'(frow_q)};
@@ -538,6 +560,7 @@ module som_bmu #(
   logic [63:0]     cbw_data_q;
   logic            ld_take;
   logic [2:0]      ld_tail_q;         // square-sum pipeline drain after the last quad
+  logic            ld_done_q;         // state_q == StLoad && ld_tail_q == 4 (registered, reset)
 
   assign ld_take = state_q == StLoad && u_take;
   // u_ready = state_q == StLoad || fill_ok, as a register formed from the next values of its
@@ -568,8 +591,11 @@ module som_bmu #(
   always_ff @(posedge ap_clk) begin
     if (state_q != StLoad) ld_tail_q <= '0;
     else if (ul_q == '0 && !uv_q && ld_tail_q != 3'd4) ld_tail_q <= ld_tail_q + 1'b1;
+    // next value of ld_done: LOAD is left when ld_tail_q reaches 4, which it does from 3
+    if (!rst_n_q) ld_done_q <= 1'b0;
+    else ld_done_q <= state_q == StLoad && ld_tail_q == 3'd3 && ul_q == '0 && !uv_q;
   end
-  assign ld_done = state_q == StLoad && ld_tail_q == 3'd4;
+  assign ld_done = ld_done_q;
 
   // ww banks: neuron m at bank m mod R, word m div R (written from the square-sum pipeline).
   // (the banks themselves are generate blocks g_wbank next to their read registers)
@@ -607,17 +633,20 @@ module som_bmu #(
       ur_q <= 1'b0;
     end else begin
       unique case (state_q)
-        StDecide: ur_q <= size_ok && (!(keep_q && hit_q) || n_q != 0);
-        StLoad:   ur_q <= !ld_done || n_q != 0;
+        StDecide: ur_q <= size_ok && (!(keep_q && hit_q) || nnz_q);
+        StLoad:   ur_q <= !ld_done || nnz_q;
         StRun: begin
-          logic sw, nb, rel_nb, fnz;
-          sw  = f_take && w_rowlast && (frow_q == S_W'(S - 1) || fleft_one_q);
-          nb  = fbuf_q ^ sw;                                   // fbuf_q's next value
-          rel_nb = release_v && release_b == nb;
-          fnz = (f_take && w_rowlast) ? !fleft_one_q : fleft_nz_q;
-          // held_q[nb]'s next value is held_q[nb] && !rel_nb: a buffer is set held only as
-          // it is left, and that one is never nb
-          ur_q <= (!held_q[nb] || rel_nb) && fnz;
+          // held_q[b]'s next value, for the buffer filled next, is held_q[b] && !(release
+          // of b): a buffer is set held only as it is left. Without a row-end take the
+          // buffer and fleft stay; with one, fleft_nz_q becomes !fleft_one_q and the buffer
+          // flips at the block's last row. Both cases from registers, then one select.
+          logic free_cur, free_oth, keep_v, rowend_v;
+          free_cur = !held_q[fbuf_q] || (release_v && release_b == fbuf_q);
+          free_oth = !held_q[!fbuf_q] || (release_v && release_b == !fbuf_q);
+          keep_v   = free_cur && fleft_nz_q;
+          rowend_v = !fleft_one_q &&
+                     ((frow_q == S_W'(S - 1) || fleft_one_q) ? free_oth : free_cur);
+          ur_q <= (uv_q && ur_q && w_rowlast) ? rowend_v : keep_v;
         end
         default:  ur_q <= 1'b0;
       endcase
@@ -1179,6 +1208,10 @@ module som_bmu #(
       assert (!(cap && dr_act_q && 32'(dr_c_q) != LR - 1))
         else $error("som_bmu: a group finished while the previous one still drains");
       assert (!(rf_push && rf_cnt_q == 3'(BF))) else $error("som_bmu: record FIFO overflow");
+      assert (!(ul_fix_q && (uv_q || rd_valid)))
+        else $error("som_bmu: a beat while the quad count's last flag is formed");
+      assert (ld_done_q == (state_q == StLoad && ld_tail_q == 3'd4))
+        else $error("som_bmu: registered load-done flag out of step");
       assert (ur_q == (state_q == StLoad || fill_ok))
         else $error("som_bmu: registered unpacker ready out of step");
       assert (tot_q == inflight_q + rf_cnt_q && room_q == (32'(tot_q) < BF - 1))
