@@ -224,6 +224,8 @@ struct bmu_q8 {
   double *cfd;          /* d: the centre c (the plan's float32 centre, exactly) */
   double *sw;           /* d: codebook step s_k (0 for a constant feature) */
   double *isw;          /* d: 1 / s_k (0 where s_k = 0) */
+  float *cf32, *sw32;   /* d (padded to 16): c and s_k as float, for the float32 first
+                           pass of the quantisation (its t needs no accuracy) */
   double *winf;         /* d: max_j |w'_jk| */
   double *hew;          /* d: max_j |ew_jk| */
   uint8_t *wq;          /* mp/16 panels of d4/4 groups of 64 bytes: lane l bytes 4l..4l+3
@@ -247,6 +249,8 @@ void somhop__q8_free(bmu_q8 *q) {
   free(q->cfd);
   free(q->sw);
   free(q->isw);
+  free(q->cf32);
+  free(q->sw32);
   free(q->winf);
   free(q->hew);
   free(q->wq);
@@ -288,13 +292,15 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
   q->cfd = malloc(d * sizeof(double));
   q->sw = malloc(d * sizeof(double));
   q->isw = malloc(d * sizeof(double));
+  q->cf32 = calloc((d + 15) / 16 * 16, sizeof(float));
+  q->sw32 = calloc((d + 15) / 16 * 16, sizeof(float));
   q->winf = calloc(d, sizeof(double));
   q->hew = calloc(d, sizeof(double));
   q->wq = algo_aligned3(q->mp, q->d4, 1);
   q->hn = algo_aligned3(q->mp, 1, sizeof(float));
   q->hd = malloc(m * sizeof(double));
   if (level == Q8_AMX) q->wqs = algo_aligned3(q->mp, q->xs, 1);
-  if (!q->hd || !q->cfd || !q->sw || !q->isw || !q->winf || !q->hew || !q->wq || !q->hn ||
+  if (!q->hd || !q->cfd || !q->sw || !q->isw || !q->cf32 || !q->sw32 || !q->winf || !q->hew || !q->wq || !q->hn ||
       (level == Q8_AMX && !q->wqs))
     goto fail;
   double cn2 = 0;
@@ -312,6 +318,8 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
   for (size_t k = 0; k < d; k++) {
     q->sw[k] = q->winf[k] / 127.0;
     q->isw[k] = q->sw[k] > 0 ? 1.0 / q->sw[k] : 0.0;
+    q->cf32[k] = cf[k];
+    q->sw32[k] = (float)q->sw[k];   /* winf < 1e15 (WN^2 < 1e30 below): no overflow */
   }
   memset(q->wq, 128, q->mp * q->d4);
   if (q->wqs) memset(q->wqs, 0, q->mp * q->xs);
@@ -433,35 +441,53 @@ static void quantise_c(const bmu_q8 *q, const float *xf, const double *y, int8_t
 #define A256Q __attribute__((target("avx2,fma")))
 
 /* The same computation, 8 features at a time (sums in a different order:
- * the bound only needs them accurate, not bit-equal). */
+ * the bound only needs them accurate, not bit-equal). The scale t may be
+ * any positive value: xq is clamped to [-Q, Q] and the bound is computed
+ * from the xq actually chosen (xh, e below), so t needs no accuracy. For
+ * float rows it therefore comes from a float32 first pass (16 features per
+ * vector, max |(x - c) s| in float32: one pass of 4 vector operations per
+ * 16 features instead of two float64 passes); |x'|^2 moved into the
+ * float64 pass. A non-finite amax or |x'|^2 (NaN, inf, overflow of x - c
+ * in float32) makes the sample special as before. */
+A512V static inline __attribute__((always_inline)) double amax32_512(const bmu_q8 *q, const float *xf) {
+  size_t d = q->d;
+  __m512 vmax = _mm512_setzero_ps();
+  for (size_t k = 0; k < d; k += 16) {   /* cf32, sw32 are padded to 16 */
+    __mmask16 m = d - k >= 16 ? 0xFFFF : (__mmask16)((1u << (d - k)) - 1u);
+    __m512 xd = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, xf + k), _mm512_loadu_ps(q->cf32 + k));
+    vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_mul_ps(xd, _mm512_loadu_ps(q->sw32 + k))));
+  }
+  return (double)_mm512_reduce_max_ps(vmax);
+}
+
 A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y, int8_t *xq,
                                q8_par *par) {
   size_t d = q->d, k;
-  __m512d vmax = _mm512_setzero_pd(), vn2 = _mm512_setzero_pd();
+  double amax;
+  if (xf) {
+    amax = amax32_512(q, xf);
+  } else {
+    __m512d vmax = _mm512_setzero_pd();
+    for (k = 0; k < d; k += 8) {
+      __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
+      __m512d xd = _mm512_sub_pd(_mm512_maskz_loadu_pd(m, y + k), _mm512_maskz_loadu_pd(m, q->cfd + k));
+      vmax = _mm512_max_pd(vmax, _mm512_abs_pd(_mm512_mul_pd(xd, _mm512_maskz_loadu_pd(m, q->sw + k))));
+    }
+    amax = _mm512_reduce_max_pd(vmax);
+  }
 #define LOADX(k_, m_)                                                            \
   (xf ? _mm512_cvtps_pd(_mm256_maskz_loadu_ps((m_), xf + (k_)))                  \
       : _mm512_maskz_loadu_pd((m_), y + (k_)))
+  memset(par, 0, sizeof *par);
+  double t = amax / q->qmax, inv = (double)q->qmax / amax;
+  if (!(t > 0x1p-100) || !isfinite(amax)) t = inv = 0;
+  __m512d vt = _mm512_set1_pd(t), vinv = _mm512_set1_pd(inv);
+  __m512d vq = _mm512_set1_pd(q->qmax), vnq = _mm512_set1_pd(-q->qmax);
+  __m512d sxh2 = _mm512_setzero_pd(), sex2 = sxh2, l1a = sxh2, l1b = sxh2, qs = sxh2, vn2 = sxh2;
   for (k = 0; k < d; k += 8) {
     __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
     __m512d xd = _mm512_sub_pd(LOADX(k, m), _mm512_maskz_loadu_pd(m, q->cfd + k));
     vn2 = _mm512_fmadd_pd(xd, xd, vn2);
-    vmax = _mm512_max_pd(vmax, _mm512_abs_pd(_mm512_mul_pd(xd, _mm512_maskz_loadu_pd(m, q->sw + k))));
-  }
-  double xn2 = _mm512_reduce_add_pd(vn2), amax = _mm512_reduce_max_pd(vmax);
-  memset(par, 0, sizeof *par);
-  if (!isfinite(xn2) || !isfinite(amax)) {
-    par->special = 1;
-    memset(xq, 0, q->xs);   /* the kernel still reads the row (and ignores its scores) */
-    return;
-  }
-  double t = amax / q->qmax, inv = (double)q->qmax / amax;
-  if (!(t > 0x1p-100)) t = inv = 0;
-  __m512d vt = _mm512_set1_pd(t), vinv = _mm512_set1_pd(inv);
-  __m512d vq = _mm512_set1_pd(q->qmax), vnq = _mm512_set1_pd(-q->qmax);
-  __m512d sxh2 = _mm512_setzero_pd(), sex2 = sxh2, l1a = sxh2, l1b = sxh2, qs = sxh2;
-  for (k = 0; k < d; k += 8) {
-    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
-    __m512d xd = _mm512_sub_pd(LOADX(k, m), _mm512_maskz_loadu_pd(m, q->cfd + k));
     __m512d r = _mm512_roundscale_pd(
         _mm512_mul_pd(_mm512_mul_pd(xd, _mm512_maskz_loadu_pd(m, q->sw + k)), vinv),
         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -477,6 +503,12 @@ A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y
     l1b = _mm512_fmadd_pd(_mm512_abs_pd(e), _mm512_maskz_loadu_pd(m, q->winf + k), l1b);
   }
 #undef LOADX
+  double xn2 = _mm512_reduce_add_pd(vn2);
+  if (!isfinite(xn2) || !isfinite(amax)) {
+    par->special = 1;
+    memset(xq, 0, q->xs);   /* the kernel still reads the row (and ignores its scores) */
+    return;
+  }
   for (k = d; k < q->xs; k++) xq[k] = 0;
   double sh = _mm512_reduce_add_pd(sxh2);
   par->tf = (float)t;
@@ -497,43 +529,21 @@ A512V static void quantise2_512(const bmu_q8 *q, const float *x0, const float *x
   const float *xf[2] = {x0, x1};
   int8_t *xq[2] = {xq0, xq1};
   q8_par *par[2] = {par0, par1};
-  __m512d vmax[2], vn2[2];
-#pragma GCC unroll 2
-  for (int u = 0; u < 2; u++) vmax[u] = vn2[u] = _mm512_setzero_pd();
-  for (k = 0; k < d; k += 8) {
-    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
-    __m512d c = _mm512_maskz_loadu_pd(m, q->cfd + k), sw = _mm512_maskz_loadu_pd(m, q->sw + k);
-#pragma GCC unroll 2
-    for (int u = 0; u < 2; u++) {
-      __m512d xd = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, xf[u] + k)), c);
-      vn2[u] = _mm512_fmadd_pd(xd, xd, vn2[u]);
-      vmax[u] = _mm512_max_pd(vmax[u], _mm512_abs_pd(_mm512_mul_pd(xd, sw)));
-    }
-  }
-  double xn2[2], t[2], inv[2];
-  int ok[2];
+  double amax[2] = {amax32_512(q, x0), amax32_512(q, x1)}, t[2], inv[2];
 #pragma GCC unroll 2
   for (int u = 0; u < 2; u++) {
-    xn2[u] = _mm512_reduce_add_pd(vn2[u]);
-    double amax = _mm512_reduce_max_pd(vmax[u]);
     memset(par[u], 0, sizeof *par[u]);
-    ok[u] = isfinite(xn2[u]) && isfinite(amax);
-    t[u] = amax / q->qmax;
-    inv[u] = (double)q->qmax / amax;
-    if (!(t[u] > 0x1p-100)) t[u] = inv[u] = 0;
-  }
-  if (!ok[0] || !ok[1]) {   /* rare: each on its own (the special case included) */
-    quantise_512(q, x0, NULL, xq0, par0);
-    quantise_512(q, x1, NULL, xq1, par1);
-    return;
+    t[u] = amax[u] / q->qmax;
+    inv[u] = (double)q->qmax / amax[u];
+    if (!(t[u] > 0x1p-100) || !isfinite(amax[u])) t[u] = inv[u] = 0;
   }
   __m512d vq = _mm512_set1_pd(q->qmax), vnq = _mm512_set1_pd(-q->qmax);
-  __m512d vt[2], vinv[2], sxh2[2], sex2[2], l1a[2], l1b[2], qs[2];
+  __m512d vt[2], vinv[2], sxh2[2], sex2[2], l1a[2], l1b[2], qs[2], vn2[2];
 #pragma GCC unroll 2
   for (int u = 0; u < 2; u++) {
     vt[u] = _mm512_set1_pd(t[u]);
     vinv[u] = _mm512_set1_pd(inv[u]);
-    sxh2[u] = sex2[u] = l1a[u] = l1b[u] = qs[u] = _mm512_setzero_pd();
+    sxh2[u] = sex2[u] = l1a[u] = l1b[u] = qs[u] = vn2[u] = _mm512_setzero_pd();
   }
   for (k = 0; k < d; k += 8) {
     __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
@@ -543,6 +553,7 @@ A512V static void quantise2_512(const bmu_q8 *q, const float *x0, const float *x
 #pragma GCC unroll 2
     for (int u = 0; u < 2; u++) {
       __m512d xd = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, xf[u] + k)), c);
+      vn2[u] = _mm512_fmadd_pd(xd, xd, vn2[u]);
       __m512d r = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_mul_pd(xd, sw), vinv[u]),
                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
       r = _mm512_max_pd(_mm512_min_pd(r, vq), vnq);
@@ -558,13 +569,19 @@ A512V static void quantise2_512(const bmu_q8 *q, const float *x0, const float *x
   }
 #pragma GCC unroll 2
   for (int u = 0; u < 2; u++) {
+    double xn2 = _mm512_reduce_add_pd(vn2[u]);
+    if (!isfinite(xn2) || !isfinite(amax[u])) {   /* rare: as quantise_512 */
+      par[u]->special = 1;
+      memset(xq[u], 0, q->xs);
+      continue;
+    }
     for (k = d; k < q->xs; k++) xq[u][k] = 0;
     double sh = _mm512_reduce_add_pd(sxh2[u]);
     par[u]->tf = (float)t[u];
     par[u]->off = 128 * (int32_t)_mm512_reduce_add_pd(qs[u]);   /* exact: |sum| < 2^24 */
-    par[u]->xn = sqrt(xn2[u]) * (1 + 0x1p-40);
+    par[u]->xn = sqrt(xn2) * (1 + 0x1p-40);
     par[u]->e = bound(q, sh, _mm512_reduce_add_pd(sex2[u]), _mm512_reduce_add_pd(l1a[u]),
-                      _mm512_reduce_add_pd(l1b[u]), xn2[u]);
+                      _mm512_reduce_add_pd(l1b[u]), xn2);
     if (!isfinite(par[u]->e) || sqrt(sh) * (q->wn + q->ew) > 1e30) par[u]->special = 1;
   }
 }

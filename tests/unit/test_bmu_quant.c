@@ -199,6 +199,19 @@ static void test_ranges(void) {
   for (size_t i = 0; i < m * d; i++) cb[i] = urand();
   for (size_t i = 0; i < n * d; i++) x[i] = i % 5 ? urand() : (i % 2 ? 1e150 : -1e120);
   compare("samples far outside the map", cb, m, d, x, n);
+  /* Float rows near FLT_MAX (x - c overflows in the float32 first pass of
+   * the quantisation: such a sample must go to the plain float64 scan), on a
+   * float-exact map, d 19 (a masked tail of the 16-wide pass). */
+  {
+    size_t d2 = 19, n2 = 40;
+    double *cb2 = malloc(m * d2 * 8), *x2 = malloc(n2 * d2 * 8);
+    for (size_t i = 0; i < m * d2; i++) cb2[i] = (double)(float)(urand() - 0.5);
+    for (size_t i = 0; i < n2 * d2; i++)
+      x2[i] = i % 7 ? (double)(float)urand() : (i % 2 ? (double)3.3e38f : -(double)3.3e38f);
+    compare("float rows near FLT_MAX", cb2, m, d2, x2, n2);
+    free(cb2);
+    free(x2);
+  }
   free(cb);
   free(x);
 }
