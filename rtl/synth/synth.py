@@ -1163,7 +1163,10 @@ XCUP_METHODS = ("flat", "hier", "flat-staged", "hier-staged")
 # hier: every submodule keeps its hierarchy (keep_hierarchy), so yosys synthesises each
 # unique module (one per parameter set) once, however often it is instantiated; `stat -top`
 # counts every instance and the logic depth composes module abstractions (logic_depth).
-KEEP_SUBMODULES = "setattr -mod -set keep_hierarchy 1 A:top %n"
+# The modules kept: SOMHOP_SYNTH_KEEP (a yosys module selection, default every module but the
+# top), e.g. '*hopfield_sum_tree*' for the repeated adder trees only.
+KEEP_SELECTION = os.environ.get("SOMHOP_SYNTH_KEEP", "A:top %n")
+KEEP_SUBMODULES = f"setattr -mod -set keep_hierarchy 1 {KEEP_SELECTION}"
 # *-staged: the same synth_xilinx script, cut at these labels into separate yosys processes
 # that hand the design on as an RTLIL checkpoint: each process starts with a fresh wasm32
 # heap (4 GiB at most), none holds the front end's memory and the fine-grained netlist at
@@ -1219,6 +1222,8 @@ def run_xcup(kernel, config, srcs, params, cu, workdir, timeout, method="flat"):
     log(f"{kernel}/{config}: xcup synthesis ({method})")
     base = {"kernel": kernel, "config": config, "params": params, "cu": cu, "method": method,
             "commands": [], "cpu_s": {"yosys": 0.0}}
+    if method.startswith("hier"):
+        base["kept_modules"] = KEEP_SELECTION
     stages = xcup_stage_scripts(kernel, srcs, params, method, tag, workdir)
     for n, (ys, ck) in enumerate(stages):
         st = f"{tag}.stage{n + 1}" if len(stages) > 1 else tag

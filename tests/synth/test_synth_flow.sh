@@ -160,6 +160,7 @@ import sys; sys.path.insert(0, 'rtl/synth'); import synth
 s = synth.kernel_sources('som_bmu')
 print(synth.chparam_cmd('som_bmu', {'S': 8, 'L': 256, 'MAX_M': 2048, 'MAX_D': 1024}, s), '|',
       synth.chparam_cmd('som_bmu', {'S': 2, 'L': 256}, s))" 2>&1)
+# shellcheck disable=SC2016  # $abstract is yosys' name, not a shell variable
 check_eq "chparam: none when the parameters are the module's defaults (one elaboration)" "$got" \
   'hierarchy -top som_bmu | chparam -set L 256 -set S 2 $abstract\som_bmu; hierarchy -top som_bmu'
 err=$("$synth" run --kernels som_bmu --ecp5-configs "" --xcup-configs ecp5 --xcup-methods ecp5=fast \
