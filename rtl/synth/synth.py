@@ -878,7 +878,10 @@ def _module_depth(mname, mod, abst, is_top, npaths):
         reach = {}
         idx = {b: k for k, (_, _, b) in enumerate(in_ports)}
         port_of = {k: (p, i) for k, (p, i, _) in enumerate(in_ports)}
-        for n in order:
+        comb_out = any(driver.get(b) is not None and
+                       (driver[b][0] is None or is_comb_node(driver[b][0]))
+                       for _, _, b in out_bits)
+        for n in (order if comb_out else ()):  # outputs all registered: no arcs
             m = 0
             for b in cin[n]:
                 d = driver.get(b)

@@ -128,7 +128,7 @@ check_eq "hier depth: 7 levels through both instances (= flattened), exact, 2 in
 # the flow's UltraScale+ methods on a behavioural design with a repeated submodule:
 # flat-staged (the same passes in three processes, RTLIL checkpoints) = flat exactly;
 # hier synthesises hier_probe_add once per parameter set and counts every instance
-res=$(python3 - "$work" <<'EOF2' 2>&1
+res=$(python3 - "$work" <<'EOF2' 2>"$work/methods.err"
 import json, sys
 sys.path.insert(0, "rtl/synth")
 import synth
