@@ -15,9 +15,16 @@ Results: one record per kernel x configuration x device (JSON). `check` compares
 against the committed bench/results/synth.json (Fmax more than 10 % below, or a
 configuration that no longer fits its device, fails).
 
+UltraScale+ methods per configuration (--xcup-methods CONFIG=METHOD, default
+default=flat-staged): flat (one yosys process), flat-staged (the same synth_xilinx script cut
+into processes with RTLIL checkpoints: wasm32 gives each process at most 4 GiB), hier /
+hier-staged (submodules kept, each unique module synthesised once, instances counted by
+`stat -top`, logic depth composed from module abstractions).
 Subcommands (python3 stdlib only):
-  run      [--kernels a,b] [--ecp5-configs c,..] [--xcup-configs c,..] [--out DIR] [--json F]
+  run      [--kernels a,b] [--ecp5-configs c,..] [--xcup-configs c,..] [--xcup-methods c=m,..]
+           [--out DIR] [--json F]
   check    --new F --ref F
+  compare  A.json B.json [--max-pct P] [--json F]   (UltraScale+ counts and depth of two runs)
   table    --json F                     (markdown table for docs/kernels.md)
   wrapper  --kernel K [--config C] [--out F] (write the ECP5 wrapper only)
   depth    --netlist F [--top T] [--paths N] (logic depth of a yosys xcup JSON netlist)
