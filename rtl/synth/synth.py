@@ -1250,6 +1250,8 @@ def run_xcup(kernel, config, srcs, params, cu, workdir, timeout, method="flat"):
                 log(f"{kernel}/{config}: stage {n + 1} of {len(stages)}: checkpoint "
                     f"{rel(ck)} of an earlier run reused ({prev.get('cpu_s')} CPU s)")
                 base["cpu_s"]["yosys"] += prev.get("cpu_s", 0.0)
+                base["cpu_s"]["reused_stages"] = round(
+                    base["cpu_s"].get("reused_stages", 0.0) + prev.get("cpu_s", 0.0), 1)
                 base.setdefault("reused_checkpoints", []).append(rel(ck))
                 continue
         if len(stages) > 1:
@@ -1367,7 +1369,10 @@ def cmd_run(a):
             me.ru_utime + me.ru_stime
 
     def save(partial):
-        d = results_doc(rev, versions, cpu_now(), time.time() - t_start,
+        # CPU of reused checkpoints (SOMHOP_SYNTH_RESUME) was spent by an earlier process
+        reused = sum(r.get("cpu_s", {}).get("reused_stages", 0.0) for r in recs
+                     if r.get("device") == "vu47p")
+        d = results_doc(rev, versions, cpu_now() + reused, time.time() - t_start,
                         recs + ([] if partial else combined_records(recs)))
         if partial:
             d["partial"] = f"{len(recs)} records so far; the run is not finished"
