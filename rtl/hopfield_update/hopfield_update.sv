@@ -370,9 +370,6 @@ module hopfield_update #(
       c_q         <= C_W'((n_q + 32'(U) - 32'd1) >> LT);
       wd_q        <= NW'((n_q + 32'd63) >> 6);
       // weight beats ceil(N * R / WPB): a radix-4 shift-add in StKsel (below)
-      wm_a_q      <= WM_W'(N_W'(n_q));
-      wm_b_q      <= RB_W'((n_q + 32'd3) >> 2);
-      wm_p_q      <= '0;
       last_mask_q <= (n_q[5:0] == 6'd0) ? '1 : ((64'd1 << n_q[5:0]) - 64'd1);
       skip_q      <= mode_q[1] && res_valid_q && res_addr_q == w_addr_q && res_n_q == n_q;
     end
@@ -382,7 +379,11 @@ module hopfield_update #(
   // step per StKsel cycle (no multiplier on a control path; StKsel lasts DB + 1 cycles,
   // at least WM_STEPS + 2: checked at elaboration), then + WPB - 1 and the shift
   always_ff @(posedge ap_clk) begin
-    if (state_q == StKsel) begin
+    if (state_q == StSetup) begin     // (one always_ff per register: yosys resolved two
+      wm_a_q <= WM_W'(N_W'(n_q));     // blocks writing wm_*_q as a driver conflict)
+      wm_b_q <= RB_W'((n_q + 32'd3) >> 2);
+      wm_p_q <= '0;
+    end else if (state_q == StKsel) begin
       wm_p_q    <= wm_p_q + (wm_b_q[0] ? wm_a_q : '0) + (wm_b_q[1] ? (wm_a_q << 1) : '0);
       wm_a_q    <= wm_a_q << 2;
       wm_b_q    <= wm_b_q >> 2;
@@ -619,8 +620,13 @@ module hopfield_update #(
     logic           v2;                  // dual: second row (is_row + 1 < N) valid
     logic [C_W-1:0] c;
   } meta_t;
-  meta_t meta_q [PL];
   meta_t meta0;
+  // the stages as one vector per field (yosys mis-elaborated an unpacked array of
+  // packed structs: `meta_q[k].v` became an undriven implicit wire)
+  logic [4+LT:0]  mv_q, mlast_q, mv2_q; // stages 0 .. 4+LT (the decision reads 4+LT)
+  logic [1+LT:0]  mfirst_q;              // stages 0 .. 1+LT (the accumulator)
+  logic           mhi0_q;                // .hi, used at stage 0 only
+  logic [C_W-1:0] mc0_q;                 // .c, used at stage 0 only
   logic [HB-1:0] oldp_q [PL];            // old bit of the row, per probe
   logic [HB-1:0] oldp2_q [PL];           // dual: old bit of the second row
 
@@ -643,8 +649,12 @@ module hopfield_update #(
   logic [DB*16-1:0] bw_q;
   logic [U-1:0]     winsl_q;
   always_ff @(posedge ap_clk) begin
-    meta_q[0] <= meta0;
-    for (int x = 1; x < PL; x++) meta_q[x] <= meta_q[x-1];
+    mv_q     <= {mv_q[3+LT:0], meta0.v};
+    mfirst_q <= {mfirst_q[LT:0], meta0.first};
+    mlast_q  <= {mlast_q[3+LT:0], meta0.last};
+    mv2_q    <= {mv2_q[3+LT:0], meta0.v2};
+    mhi0_q   <= meta0.hi;
+    mc0_q    <= meta0.c;
     for (int b = 0; b < HB; b++) oldp_q[0][b] <= old_q[b][0];
     for (int b = 0; b < HB; b++) oldp2_q[0][b] <= old_q[b][1];
     for (int x = 1; x < PL; x++) oldp_q[x] <= oldp_q[x-1];
@@ -664,9 +674,9 @@ module hopfield_update #(
     for (int b = 0; b < HB; b++) begin
       logic [U/2-1:0] lo;
       lo = cur_q[b][0 +: U/2] & ~winsl_q[U/2-1:0];
-      if (!pair_q) s_q[b] <= cur_q[b][32'(meta_q[0].c) * U +: U] & ~winsl_q;
+      if (!pair_q) s_q[b] <= cur_q[b][32'(mc0_q) * U +: U] & ~winsl_q;
       else if (dual_q) s_q[b] <= {lo, lo};
-      else if (meta_q[0].hi) s_q[b] <= {lo, (U/2)'(0)};
+      else if (mhi0_q) s_q[b] <= {lo, (U/2)'(0)};
       else s_q[b] <= {(U/2)'(0), lo};
     end
     bwp_q[0] <= bw_q;
@@ -680,10 +690,8 @@ module hopfield_update #(
 
   logic [HB-1:0] dec, dec2;
   logic          dec_v, dec_v2;
-  meta_t         m_acc;
-  assign m_acc = meta_q[1 + LT];
-  assign dec_v = meta_q[4 + LT].v && meta_q[4 + LT].last;
-  assign dec_v2 = dec_v && meta_q[4 + LT].v2;
+  assign dec_v = mv_q[4 + LT] && mlast_q[4 + LT];
+  assign dec_v2 = dec_v && mv2_q[4 + LT];
 
   // verilator tracing_off
   for (genvar b = 0; b < HB; b++) begin : g_probe
@@ -727,7 +735,7 @@ module hopfield_update #(
         px1[j+1] <= sel + bw2(bwp_q[j], DB - j - 1);
       end
       // T+2+LT: accumulate chunks, -r_i at the first
-      if (m_acc.v) acc <= (m_acc.first ? -rrd_q[LT + 1] : acc) +
+      if (mv_q[1 + LT]) acc <= (mfirst_q[1 + LT] ? -rrd_q[LT + 1] : acc) +
                           ((dual_q ? 32'(t_lo_q) : 32'(tsum)) << 1);
       // dual: the second row (upper half), no chunks, no forwarding (SYNC)
       acc2 <= -rrd2_q[LT + 1] + (32'(t_hi_q) << 1);
