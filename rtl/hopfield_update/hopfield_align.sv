@@ -93,9 +93,13 @@ module hopfield_align #(
 
   // next aligned beat after an emit: e1_n = min(s_n + WPB, send_n), both cases formed in
   // parallel from registers (a new segment: send + min(L, WPB); else min(s + 2 WPB, send))
-  logic          seg_end;
+  // seg_end = (e1_q == send_q), a register formed with e1_q / send_q: after an emit at a
+  // segment end e1 = send + min(L, WPB), send + L: equal iff L <= WPB; inside a segment
+  // e1 = min(s + 2 WPB, send): equal iff s + 2 WPB >= send; at a start: iff L <= WPB
+  // (set in the clear cycle, in which nothing is emitted)
+  logic          seg_end, se_q, lshort_q;
   logic [AW-1:0] s_n, send_n, e1_n, s2;
-  assign seg_end = e1_q == send_q;
+  assign seg_end = se_q;
   always_comb begin
     s_n    = seg_end ? send_q : s_q + AW'(WPB);
     send_n = seg_end ? send_q + len_q : send_q;
@@ -176,6 +180,10 @@ module hopfield_align #(
       e1_q   <= AW'((len_i < NW'(WPB)) ? o0_i + len_i : o0_i + NW'(WPB));
       q_q    <= '0;
     end else begin
+      if (clr_q) begin
+        lshort_q <= len_q <= AW'(WPB);
+        se_q     <= len_q <= AW'(WPB);
+      end
       if (take && dat_valid_i) begin
         rcvd_q  <= rcvd_q + AW'(WPB);
         rcvdm_q <= rcvd_q;
@@ -185,6 +193,7 @@ module hopfield_align #(
         s_q    <= s_n;
         send_q <= send_n;
         e1_q   <= e1_n;
+        se_q   <= seg_end ? lshort_q : !(s2 < send_q);
         q_q    <= seg_end ? '0 : q_q + 1'b1;
       end
     end

@@ -283,6 +283,7 @@ module hopfield_update #(
   logic [31:0]     nb_q;              // probes of the first fill (min(B, HB))
   logic [31:0]     np_q;              // next probe to load
   logic            more_q;            // np_q != B: probes left to load (registered)
+  logic [31:0]     pleft_q;           // B - np_q
   logic [NW-1:0]   npw_q;             // np * W: its first state word
   logic [31:0]     pid_q [HB];        // probe held by each slot
   logic [NW-1:0]   pwo_q [HB];        // its first state word
@@ -560,9 +561,13 @@ module hopfield_update #(
   always_ff @(posedge ap_clk) begin
     if (state_q == StKsel || ld_v) begin
       logic signed [N_W+1:0] rem;
-      rem = (state_q == StKsel || al_last) ? (N_W + 2)'(n_q[N_W-1:0]) : rs_rem_q - (N_W + 2)'(4 * WPB);
+      logic row0;
+      row0 = state_q == StKsel || al_last;
+      rem = row0 ? (N_W + 2)'(n_q[N_W-1:0]) : rs_rem_q - (N_W + 2)'(4 * WPB);
       rs_rem_q <= rem;
-      for (int e = 0; e < RT_E; e++) rs_msk_q[e] <= rem > (N_W + 2)'(e);
+      // rem > e, as compares of registers with constants (no subtract in front)
+      for (int e = 0; e < RT_E; e++)
+        rs_msk_q[e] <= row0 ? n_q[N_W-1:0] > N_W'(e) : rs_rem_q > (N_W + 2)'(e + 4 * WPB);
     end
   end
   always_comb begin
@@ -610,6 +615,24 @@ module hopfield_update #(
   logic [DATA_W-1:0] bd_data_q;
   logic [DB:1]       bd_hit_q;
   logic [LOG_WPB+1:0] bd_ws_q [DB + 1];
+  // per d for the current row ld_row_q (formed with its next value): column j = i - d
+  // exists (bge), its aligned beat (bj) and word (bwr)
+  logic [DB:1]        bge_q;
+  logic [N_W-1:0]     bj_q [DB + 1];
+  logic [LOG_WPB+1:0] bwr_q [DB + 1];
+  always_ff @(posedge ap_clk) begin
+    logic [N_W-1:0] row_n;
+    row_n = state_q == StKsel ? '0 : (ld_v && al_last) ? ld_row_q + 1'b1 : ld_row_q;
+    bj_q[0]  <= '0;     // unused entries
+    bwr_q[0] <= '0;
+    for (int d = 1; d <= DB; d++) begin
+      logic [N_W-1:0] j;
+      j = row_n - N_W'(d);
+      bge_q[d] <= 32'(row_n) >= d;
+      bj_q[d]  <= j >> (LOG_WPB + 2);
+      bwr_q[d] <= j[LOG_WPB+1:0];
+    end
+  end
   always_ff @(posedge ap_clk) begin
     bd_v_q    <= ld_v;
     bd_last_q <= al_last;
@@ -617,10 +640,8 @@ module hopfield_update #(
     bd_data_q <= al_data;
     bd_ws_q[0] <= '0;   // unused entry
     for (int d = 1; d <= DB; d++) begin
-      logic [N_W-1:0] j;
-      j = ld_row_q - N_W'(d);
-      bd_hit_q[d] <= 32'(ld_row_q) >= d && (j >> (LOG_WPB + 2)) == N_W'(al_q);
-      bd_ws_q[d]  <= j[LOG_WPB+1:0];
+      bd_hit_q[d] <= bge_q[d] && bj_q[d] == N_W'(al_q);
+      bd_ws_q[d]  <= bwr_q[d];
     end
   end
   always_comb begin
@@ -723,9 +744,12 @@ module hopfield_update #(
 
   // (a + b) mod 2^32 == 0 without a carry chain: bit i of the sum is 0 iff the carry into
   // it equals a_i ^ b_i, and then the carry out of bit i is a_i | b_i
+  // (the per-bit conditions as a vector and one reduction AND: a balanced tree)
   function automatic logic sum_zero(input logic [31:0] a, input logic [31:0] b);
-    sum_zero = !(a[0] ^ b[0]);
-    for (int i = 1; i < 32; i++) sum_zero &= (a[i] ^ b[i]) == (a[i-1] | b[i-1]);
+    logic [31:0] c;
+    c[0] = !(a[0] ^ b[0]);
+    for (int i = 1; i < 32; i++) c[i] = (a[i] ^ b[i]) == (a[i-1] | b[i-1]);
+    sum_zero = &c;
   endfunction
 
   /* verilator lint_off UNUSEDSIGNAL */
@@ -1048,11 +1072,13 @@ module hopfield_update #(
         np_q   <= '0;
         npw_q  <= '0;
         more_q <= !b0_q;
+        pleft_q <= b_q;
         nb_q   <= b_q < HB ? b_q : 32'(HB);
       end else if (pl_v && al_last) begin
         np_q   <= np_q + 1;
         npw_q  <= npw_q + wd_q;
-        more_q <= np_q + 1 != b_q;
+        more_q <= pleft_q != 32'd1;   // np_q + 1 != B
+        pleft_q <= pleft_q - 1;
       end
     end
   end
