@@ -16,3 +16,11 @@ $(BENCH_CPU_BIN): tests/bench/somhop_bench_cpu.c $(LIBSOMHOP)
 TEST_CMDS += tests/bench/test_bench_cpu.sh
 # The peer report (bench/peers/peers.py report) on a results file of its own.
 TEST_CMDS += tests/bench/test_bench_report.sh
+
+# The int8 / fp32 instruction ceiling of this core (vpdpbusd vs vfmadd231ps), issue 16.
+BENCH_DOTPEAK_BIN := $(BUILD)/bin/somhop-bench-dotpeak
+ALL_TARGETS += $(BENCH_DOTPEAK_BIN)
+
+$(BENCH_DOTPEAK_BIN): tests/bench/somhop_bench_dotpeak.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)

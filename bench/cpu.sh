@@ -26,6 +26,12 @@ else
 fi
 
 OUT=$WORK/results.jsonl
+# The int8 / fp32 instruction ceiling of this core (vpdpbusd vs vfmadd231ps zmm, one thread):
+# the most the quantised pass can gain over the FMA loop before any other work.
+DOTPEAK=$BUILD/bin/somhop-bench-dotpeak
+if [ -x "$DOTPEAK" ]; then
+  echo "# dot-product ceiling: $("$DOTPEAK")"
+fi
 echo "# load before the BMU runs: $(uptime)"
 "$BIN" bmu --data "$WORK/data.npy" --codebook "$WORK/init.npy" --repeat "$REPEAT" --threads "$THREADS" | tee -a "$OUT"
 # Where the default quantised level is AMX, the VNNI level too (its own run:

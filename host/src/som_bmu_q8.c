@@ -39,9 +39,11 @@
  * (s~_second + 2E when the second BMU is wanted) is re-scored with the
  * reference formula in index order, replacing only on strictly smaller,
  * which resolves ties to the lowest index exactly as the reference does.
- * The kernel keeps the best two per lane (16 lanes); if a lane's second is
- * inside the limit the lane may hold more candidates, and the sample is
- * re-scanned to list every candidate. Samples with non-finite or huge
+ * The C and AVX2 kernels keep the best two per lane (64 lanes); if a lane's
+ * second is inside the limit the lane may hold more candidates, and the
+ * sample is re-scanned to list every candidate. The AVX-512 levels write
+ * every score of a sample (VNNI: with the minima of each block of 64
+ * neurons) and list the candidates from that row. Samples with non-finite or huge
  * values get a plain float64 scan (the caller then reports them).
  */
 #include <math.h>
@@ -69,7 +71,6 @@
 #define QGROUP 32    /* neurons padded to a multiple of this (2 panels) */
 #define QTILE 48     /* samples per tile (QTILE_AMX for the AMX level: 2 x 2 blocks of 16) */
 #define QTILE_AMX 64
-#define QMT 12       /* samples per VNNI micro-tile */
 
 /* ====================================================================== */
 /* 1. CPU detection and override                                          */
@@ -223,6 +224,8 @@ struct bmu_q8 {
   double *cfd;          /* d: the centre c (the plan's float32 centre, exactly) */
   double *sw;           /* d: codebook step s_k (0 for a constant feature) */
   double *isw;          /* d: 1 / s_k (0 where s_k = 0) */
+  float *cf32, *sw32;   /* d (padded to 16): c and s_k as float, for the float32 first
+                           pass of the quantisation (its t needs no accuracy) */
   double *winf;         /* d: max_j |w'_jk| */
   double *hew;          /* d: max_j |ew_jk| */
   uint8_t *wq;          /* mp/16 panels of d4/4 groups of 64 bytes: lane l bytes 4l..4l+3
@@ -246,6 +249,8 @@ void somhop__q8_free(bmu_q8 *q) {
   free(q->cfd);
   free(q->sw);
   free(q->isw);
+  free(q->cf32);
+  free(q->sw32);
   free(q->winf);
   free(q->hew);
   free(q->wq);
@@ -287,13 +292,15 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
   q->cfd = malloc(d * sizeof(double));
   q->sw = malloc(d * sizeof(double));
   q->isw = malloc(d * sizeof(double));
+  q->cf32 = calloc((d + 15) / 16 * 16, sizeof(float));
+  q->sw32 = calloc((d + 15) / 16 * 16, sizeof(float));
   q->winf = calloc(d, sizeof(double));
   q->hew = calloc(d, sizeof(double));
   q->wq = algo_aligned3(q->mp, q->d4, 1);
   q->hn = algo_aligned3(q->mp, 1, sizeof(float));
   q->hd = malloc(m * sizeof(double));
   if (level == Q8_AMX) q->wqs = algo_aligned3(q->mp, q->xs, 1);
-  if (!q->hd || !q->cfd || !q->sw || !q->isw || !q->winf || !q->hew || !q->wq || !q->hn ||
+  if (!q->hd || !q->cfd || !q->sw || !q->isw || !q->cf32 || !q->sw32 || !q->winf || !q->hew || !q->wq || !q->hn ||
       (level == Q8_AMX && !q->wqs))
     goto fail;
   double cn2 = 0;
@@ -311,6 +318,8 @@ bmu_q8 *somhop__q8_create(int level, const double *cb, const float *cb32, size_t
   for (size_t k = 0; k < d; k++) {
     q->sw[k] = q->winf[k] / 127.0;
     q->isw[k] = q->sw[k] > 0 ? 1.0 / q->sw[k] : 0.0;
+    q->cf32[k] = cf[k];
+    q->sw32[k] = (float)q->sw[k];   /* winf < 1e15 (WN^2 < 1e30 below): no overflow */
   }
   memset(q->wq, 128, q->mp * q->d4);
   if (q->wqs) memset(q->wqs, 0, q->mp * q->xs);
@@ -432,35 +441,53 @@ static void quantise_c(const bmu_q8 *q, const float *xf, const double *y, int8_t
 #define A256Q __attribute__((target("avx2,fma")))
 
 /* The same computation, 8 features at a time (sums in a different order:
- * the bound only needs them accurate, not bit-equal). */
+ * the bound only needs them accurate, not bit-equal). The scale t may be
+ * any positive value: xq is clamped to [-Q, Q] and the bound is computed
+ * from the xq actually chosen (xh, e below), so t needs no accuracy. For
+ * float rows it therefore comes from a float32 first pass (16 features per
+ * vector, max |(x - c) s| in float32: one pass of 4 vector operations per
+ * 16 features instead of two float64 passes); |x'|^2 moved into the
+ * float64 pass. A non-finite amax or |x'|^2 (NaN, inf, overflow of x - c
+ * in float32) makes the sample special as before. */
+A512V static inline __attribute__((always_inline)) double amax32_512(const bmu_q8 *q, const float *xf) {
+  size_t d = q->d;
+  __m512 vmax = _mm512_setzero_ps();
+  for (size_t k = 0; k < d; k += 16) {   /* cf32, sw32 are padded to 16 */
+    __mmask16 m = d - k >= 16 ? 0xFFFF : (__mmask16)((1u << (d - k)) - 1u);
+    __m512 xd = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, xf + k), _mm512_loadu_ps(q->cf32 + k));
+    vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_mul_ps(xd, _mm512_loadu_ps(q->sw32 + k))));
+  }
+  return (double)_mm512_reduce_max_ps(vmax);
+}
+
 A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y, int8_t *xq,
                                q8_par *par) {
   size_t d = q->d, k;
-  __m512d vmax = _mm512_setzero_pd(), vn2 = _mm512_setzero_pd();
+  double amax;
+  if (xf) {
+    amax = amax32_512(q, xf);
+  } else {
+    __m512d vmax = _mm512_setzero_pd();
+    for (k = 0; k < d; k += 8) {
+      __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
+      __m512d xd = _mm512_sub_pd(_mm512_maskz_loadu_pd(m, y + k), _mm512_maskz_loadu_pd(m, q->cfd + k));
+      vmax = _mm512_max_pd(vmax, _mm512_abs_pd(_mm512_mul_pd(xd, _mm512_maskz_loadu_pd(m, q->sw + k))));
+    }
+    amax = _mm512_reduce_max_pd(vmax);
+  }
 #define LOADX(k_, m_)                                                            \
   (xf ? _mm512_cvtps_pd(_mm256_maskz_loadu_ps((m_), xf + (k_)))                  \
       : _mm512_maskz_loadu_pd((m_), y + (k_)))
+  memset(par, 0, sizeof *par);
+  double t = amax / q->qmax, inv = (double)q->qmax / amax;
+  if (!(t > 0x1p-100) || !isfinite(amax)) t = inv = 0;
+  __m512d vt = _mm512_set1_pd(t), vinv = _mm512_set1_pd(inv);
+  __m512d vq = _mm512_set1_pd(q->qmax), vnq = _mm512_set1_pd(-q->qmax);
+  __m512d sxh2 = _mm512_setzero_pd(), sex2 = sxh2, l1a = sxh2, l1b = sxh2, qs = sxh2, vn2 = sxh2;
   for (k = 0; k < d; k += 8) {
     __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
     __m512d xd = _mm512_sub_pd(LOADX(k, m), _mm512_maskz_loadu_pd(m, q->cfd + k));
     vn2 = _mm512_fmadd_pd(xd, xd, vn2);
-    vmax = _mm512_max_pd(vmax, _mm512_abs_pd(_mm512_mul_pd(xd, _mm512_maskz_loadu_pd(m, q->sw + k))));
-  }
-  double xn2 = _mm512_reduce_add_pd(vn2), amax = _mm512_reduce_max_pd(vmax);
-  memset(par, 0, sizeof *par);
-  if (!isfinite(xn2) || !isfinite(amax)) {
-    par->special = 1;
-    memset(xq, 0, q->xs);   /* the kernel still reads the row (and ignores its scores) */
-    return;
-  }
-  double t = amax / q->qmax, inv = (double)q->qmax / amax;
-  if (!(t > 0x1p-100)) t = inv = 0;
-  __m512d vt = _mm512_set1_pd(t), vinv = _mm512_set1_pd(inv);
-  __m512d vq = _mm512_set1_pd(q->qmax), vnq = _mm512_set1_pd(-q->qmax);
-  __m512d sxh2 = _mm512_setzero_pd(), sex2 = sxh2, l1a = sxh2, l1b = sxh2, qs = sxh2;
-  for (k = 0; k < d; k += 8) {
-    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
-    __m512d xd = _mm512_sub_pd(LOADX(k, m), _mm512_maskz_loadu_pd(m, q->cfd + k));
     __m512d r = _mm512_roundscale_pd(
         _mm512_mul_pd(_mm512_mul_pd(xd, _mm512_maskz_loadu_pd(m, q->sw + k)), vinv),
         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -476,6 +503,12 @@ A512V static void quantise_512(const bmu_q8 *q, const float *xf, const double *y
     l1b = _mm512_fmadd_pd(_mm512_abs_pd(e), _mm512_maskz_loadu_pd(m, q->winf + k), l1b);
   }
 #undef LOADX
+  double xn2 = _mm512_reduce_add_pd(vn2);
+  if (!isfinite(xn2) || !isfinite(amax)) {
+    par->special = 1;
+    memset(xq, 0, q->xs);   /* the kernel still reads the row (and ignores its scores) */
+    return;
+  }
   for (k = d; k < q->xs; k++) xq[k] = 0;
   double sh = _mm512_reduce_add_pd(sxh2);
   par->tf = (float)t;
@@ -496,43 +529,21 @@ A512V static void quantise2_512(const bmu_q8 *q, const float *x0, const float *x
   const float *xf[2] = {x0, x1};
   int8_t *xq[2] = {xq0, xq1};
   q8_par *par[2] = {par0, par1};
-  __m512d vmax[2], vn2[2];
-#pragma GCC unroll 2
-  for (int u = 0; u < 2; u++) vmax[u] = vn2[u] = _mm512_setzero_pd();
-  for (k = 0; k < d; k += 8) {
-    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
-    __m512d c = _mm512_maskz_loadu_pd(m, q->cfd + k), sw = _mm512_maskz_loadu_pd(m, q->sw + k);
-#pragma GCC unroll 2
-    for (int u = 0; u < 2; u++) {
-      __m512d xd = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, xf[u] + k)), c);
-      vn2[u] = _mm512_fmadd_pd(xd, xd, vn2[u]);
-      vmax[u] = _mm512_max_pd(vmax[u], _mm512_abs_pd(_mm512_mul_pd(xd, sw)));
-    }
-  }
-  double xn2[2], t[2], inv[2];
-  int ok[2];
+  double amax[2] = {amax32_512(q, x0), amax32_512(q, x1)}, t[2], inv[2];
 #pragma GCC unroll 2
   for (int u = 0; u < 2; u++) {
-    xn2[u] = _mm512_reduce_add_pd(vn2[u]);
-    double amax = _mm512_reduce_max_pd(vmax[u]);
     memset(par[u], 0, sizeof *par[u]);
-    ok[u] = isfinite(xn2[u]) && isfinite(amax);
-    t[u] = amax / q->qmax;
-    inv[u] = (double)q->qmax / amax;
-    if (!(t[u] > 0x1p-100)) t[u] = inv[u] = 0;
-  }
-  if (!ok[0] || !ok[1]) {   /* rare: each on its own (the special case included) */
-    quantise_512(q, x0, NULL, xq0, par0);
-    quantise_512(q, x1, NULL, xq1, par1);
-    return;
+    t[u] = amax[u] / q->qmax;
+    inv[u] = (double)q->qmax / amax[u];
+    if (!(t[u] > 0x1p-100) || !isfinite(amax[u])) t[u] = inv[u] = 0;
   }
   __m512d vq = _mm512_set1_pd(q->qmax), vnq = _mm512_set1_pd(-q->qmax);
-  __m512d vt[2], vinv[2], sxh2[2], sex2[2], l1a[2], l1b[2], qs[2];
+  __m512d vt[2], vinv[2], sxh2[2], sex2[2], l1a[2], l1b[2], qs[2], vn2[2];
 #pragma GCC unroll 2
   for (int u = 0; u < 2; u++) {
     vt[u] = _mm512_set1_pd(t[u]);
     vinv[u] = _mm512_set1_pd(inv[u]);
-    sxh2[u] = sex2[u] = l1a[u] = l1b[u] = qs[u] = _mm512_setzero_pd();
+    sxh2[u] = sex2[u] = l1a[u] = l1b[u] = qs[u] = vn2[u] = _mm512_setzero_pd();
   }
   for (k = 0; k < d; k += 8) {
     __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
@@ -542,6 +553,7 @@ A512V static void quantise2_512(const bmu_q8 *q, const float *x0, const float *x
 #pragma GCC unroll 2
     for (int u = 0; u < 2; u++) {
       __m512d xd = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, xf[u] + k)), c);
+      vn2[u] = _mm512_fmadd_pd(xd, xd, vn2[u]);
       __m512d r = _mm512_roundscale_pd(_mm512_mul_pd(_mm512_mul_pd(xd, sw), vinv[u]),
                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
       r = _mm512_max_pd(_mm512_min_pd(r, vq), vnq);
@@ -557,13 +569,19 @@ A512V static void quantise2_512(const bmu_q8 *q, const float *x0, const float *x
   }
 #pragma GCC unroll 2
   for (int u = 0; u < 2; u++) {
+    double xn2 = _mm512_reduce_add_pd(vn2[u]);
+    if (!isfinite(xn2) || !isfinite(amax[u])) {   /* rare: as quantise_512 */
+      par[u]->special = 1;
+      memset(xq[u], 0, q->xs);
+      continue;
+    }
     for (k = d; k < q->xs; k++) xq[u][k] = 0;
     double sh = _mm512_reduce_add_pd(sxh2[u]);
     par[u]->tf = (float)t[u];
     par[u]->off = 128 * (int32_t)_mm512_reduce_add_pd(qs[u]);   /* exact: |sum| < 2^24 */
-    par[u]->xn = sqrt(xn2[u]) * (1 + 0x1p-40);
+    par[u]->xn = sqrt(xn2) * (1 + 0x1p-40);
     par[u]->e = bound(q, sh, _mm512_reduce_add_pd(sex2[u]), _mm512_reduce_add_pd(l1a[u]),
-                      _mm512_reduce_add_pd(l1b[u]), xn2[u]);
+                      _mm512_reduce_add_pd(l1b[u]), xn2);
     if (!isfinite(par[u]->e) || sqrt(sh) * (q->wn + q->ew) > 1e30) par[u]->special = 1;
   }
 }
@@ -591,8 +609,6 @@ static void quantise(const bmu_q8 *q, const float *xf, const double *y, int8_t *
 typedef struct __attribute__((aligned(64))) q8_lanes {
   float b1[QLANES], b2[QLANES];
   int32_t i1[QLANES];
-  float rb1, rb2;       /* AVX-512 levels: the lane reduction (reduce_512), made per tile */
-  int32_t ri1, rwl;
 } q8_lanes;
 
 static void lanes_init(q8_lanes *st, size_t count) {
@@ -681,110 +697,193 @@ A256Q static void kernel_avx2(const bmu_q8 *q, const int8_t *xq, const q8_par *p
     }
 }
 
-/* ---- AVX-512 VNNI: micro-tile 12 samples x 32 neurons, 24 int32
- * accumulators, one vpdpbusd per 16 neurons x 4 features x 1 sample. */
-#define QUPD(sc, idx)                                                       \
-  do {                                                                      \
-    __mmask16 m1_ = _mm512_cmp_ps_mask((sc), b1, _CMP_LT_OQ);               \
-    b2 = _mm512_min_ps(b2, _mm512_max_ps(b1, (sc)));                        \
-    b1 = _mm512_min_ps(b1, (sc));                                           \
-    i1 = _mm512_mask_mov_epi32(i1, m1_, (idx));                             \
-  } while (0)
+/* ---- AVX-512 VNNI, score rows: a block of R samples x P panels (R P int32
+ * accumulators, R P vpdpbusd per 4 features: P codebook vectors loaded, R
+ * sample groups of 4 bytes as broadcast operands), all panels of the map
+ * for the R samples before the next R (the codebook streams from L2, the R
+ * score rows stay in L1 for the decision). Each accumulator starts at
+ * -off (the u8 offset 128 sum_k xq_k), so it ends as D_j itself: the same
+ * int32 value as (sum - off), exact by modular int32 arithmetic since
+ * |D_j| < 2^31. Score s~_j = hn_j - tf * float(D_j): the same float
+ * operations as before, so the same values and the same bound. Per
+ * sample, the running minimum of its scores in 16 lanes (lane l: neurons
+ * j with j mod 16 = l); the decision then takes one reduction and one
+ * compare pass over the row (no per-lane best/second/index tracking). */
+#define VR 6   /* samples per block */
+#define VP 4   /* panels per block (64 neurons) */
+/* (Written out per accumulator, with R and P constants after inlining: GCC
+ * keeps an array of vectors in memory, named variables in registers. The
+ * vpdpbusd is inline assembly: with the intrinsic, GCC 12 copied and
+ * spilled the accumulators every step. The sample's 4 bytes are broadcast
+ * into a register once per sample and step, not as an embedded broadcast
+ * operand of each vpdpbusd: 4 + 6 loads per 24 vpdpbusd instead of 4 + 24,
+ * which exceeded the two 64-byte loads per cycle.) */
+#define VDP(acc, wv, xv) __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(wv), "v"(xv))
+A512V static inline __attribute__((always_inline)) void vnni_block(
+    const bmu_q8 *q, const int8_t *x, const q8_par *par, size_t pan, float *rows, size_t rs, float *mins,
+    const int R, const int P) {
+  size_t g4 = q->d4 / 4, d4 = q->d4, ps = g4 * 64;
+  const uint8_t *w = q->wq + pan * ps;
+  const int8_t *x0 = x, *x1 = x + (R > 1) * d4, *x2 = x + (R > 2) * 2 * d4, *x3 = x + (R > 3) * 3 * d4,
+               *x4 = x + (R > 4) * 4 * d4, *x5 = x + (R > 5) * 5 * d4;
+  __m512i o0 = _mm512_set1_epi32(R > 0 ? -par[0].off : 0);
+  __m512i o1 = _mm512_set1_epi32(R > 1 ? -par[1].off : 0);
+  __m512i o2 = _mm512_set1_epi32(R > 2 ? -par[2].off : 0);
+  __m512i o3 = _mm512_set1_epi32(R > 3 ? -par[3].off : 0);
+  __m512i o4 = _mm512_set1_epi32(R > 4 ? -par[4].off : 0);
+  __m512i o5 = _mm512_set1_epi32(R > 5 ? -par[5].off : 0);
+  __m512i a00 = o0, a01 = o0, a02 = o0, a03 = o0;
+  __m512i a10 = o1, a11 = o1, a12 = o1, a13 = o1;
+  __m512i a20 = o2, a21 = o2, a22 = o2, a23 = o2;
+  __m512i a30 = o3, a31 = o3, a32 = o3, a33 = o3;
+  __m512i a40 = o4, a41 = o4, a42 = o4, a43 = o4;
+  __m512i a50 = o5, a51 = o5, a52 = o5, a53 = o5;
+  for (size_t g = 0; g < g4; g++) {
+    const uint8_t *wg = w + g * 64;
+    __m512i w0 = _mm512_load_si512(wg), w1 = _mm512_load_si512(wg + ps);
+    __m512i w2 = P > 2 ? _mm512_load_si512(wg + 2 * ps) : w0, w3 = P > 3 ? _mm512_load_si512(wg + 3 * ps) : w0;
+    if (R > 0) {
+      __m512i xb0 = _mm512_set1_epi32(load4(x0 + 4 * g));
+      VDP(a00, w0, xb0);
+      VDP(a01, w1, xb0);
+      if (P > 2) VDP(a02, w2, xb0);
+      if (P > 3) VDP(a03, w3, xb0);
+    }
+    if (R > 1) {
+      __m512i xb1 = _mm512_set1_epi32(load4(x1 + 4 * g));
+      VDP(a10, w0, xb1);
+      VDP(a11, w1, xb1);
+      if (P > 2) VDP(a12, w2, xb1);
+      if (P > 3) VDP(a13, w3, xb1);
+    }
+    if (R > 2) {
+      __m512i xb2 = _mm512_set1_epi32(load4(x2 + 4 * g));
+      VDP(a20, w0, xb2);
+      VDP(a21, w1, xb2);
+      if (P > 2) VDP(a22, w2, xb2);
+      if (P > 3) VDP(a23, w3, xb2);
+    }
+    if (R > 3) {
+      __m512i xb3 = _mm512_set1_epi32(load4(x3 + 4 * g));
+      VDP(a30, w0, xb3);
+      VDP(a31, w1, xb3);
+      if (P > 2) VDP(a32, w2, xb3);
+      if (P > 3) VDP(a33, w3, xb3);
+    }
+    if (R > 4) {
+      __m512i xb4 = _mm512_set1_epi32(load4(x4 + 4 * g));
+      VDP(a40, w0, xb4);
+      VDP(a41, w1, xb4);
+      if (P > 2) VDP(a42, w2, xb4);
+      if (P > 3) VDP(a43, w3, xb4);
+    }
+    if (R > 5) {
+      __m512i xb5 = _mm512_set1_epi32(load4(x5 + 4 * g));
+      VDP(a50, w0, xb5);
+      VDP(a51, w1, xb5);
+      if (P > 2) VDP(a52, w2, xb5);
+      if (P > 3) VDP(a53, w3, xb5);
+    }
+  }
+  const float *hn = q->hn + pan * QPANEL;
+  __m512 h0 = _mm512_load_ps(hn), h1 = _mm512_load_ps(hn + 16);
+  __m512 h2 = P > 2 ? _mm512_load_ps(hn + 32) : h0, h3 = P > 3 ? _mm512_load_ps(hn + 48) : h0;
+#define VFIN(r, av0, av1, av2, av3)                                                    \
+  if (R > r) {                                                                         \
+    __m512 tf_ = _mm512_set1_ps(par[r].tf), s0_, s1_, b_;                              \
+    float *row_ = rows + r * rs + pan * QPANEL;                                        \
+    s0_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av0), h0);                          \
+    s1_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av1), h1);                          \
+    _mm512_store_ps(row_, s0_);                                                        \
+    _mm512_store_ps(row_ + 16, s1_);                                                   \
+    b_ = _mm512_min_ps(s0_, s1_);                                                      \
+    if (P > 2) {                                                                       \
+      s0_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av2), h2);                        \
+      s1_ = _mm512_fnmadd_ps(tf_, _mm512_cvtepi32_ps(av3), h3);                        \
+      _mm512_store_ps(row_ + 32, s0_);                                                 \
+      _mm512_store_ps(row_ + 48, s1_);                                                 \
+      b_ = _mm512_min_ps(b_, _mm512_min_ps(s0_, s1_));                                 \
+    }                                                                                  \
+    _mm512_store_ps(rows + r * rs + q->mp + 16 + 4 * pan, b_);                         \
+    _mm512_store_ps(mins + 16 * r, _mm512_min_ps(_mm512_load_ps(mins + 16 * r), b_));  \
+  }
+  VFIN(0, a00, a01, a02, a03)
+  VFIN(1, a10, a11, a12, a13)
+  VFIN(2, a20, a21, a22, a23)
+  VFIN(3, a30, a31, a32, a33)
+  VFIN(4, a40, a41, a42, a43)
+  VFIN(5, a50, a51, a52, a53)
+#undef VFIN
+}
 
-A512V static inline void fin_vnni(q8_lanes *q0, const q8_par *par, __m512i da, __m512 hna,
-                                  __m512i ia, __m512i db, __m512 hnb, __m512i ib, size_t lo) {
-  __m512i off = _mm512_set1_epi32(par->off);
-  __m512 tf = _mm512_set1_ps(par->tf);
-  __m512 sa = _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(_mm512_sub_epi32(da, off)), hna);
-  __m512 sb = _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(_mm512_sub_epi32(db, off)), hnb);
-  for (int h = 0; h < 2; h++) {   /* panels pan, pan + 1: lanes lo + 0..15, lo + 16..31 */
-    float *qb1 = q0->b1 + lo, *qb2 = q0->b2 + lo;
-    int32_t *qi1 = q0->i1 + lo;
-    struct { float *b1, *b2; int32_t *i1; } qq = {qb1, qb2, qi1}, *q = &qq;
-    __m512 b1 = _mm512_load_ps(q->b1 + 16 * h), b2 = _mm512_load_ps(q->b2 + 16 * h);
-    __m512i i1 = _mm512_load_si512(q->i1 + 16 * h);
-    if (h == 0) QUPD(sa, ia);
-    else QUPD(sb, ib);
-    _mm512_store_ps(q->b1 + 16 * h, b1);
-    _mm512_store_ps(q->b2 + 16 * h, b2);
-    _mm512_store_si512(q->i1 + 16 * h, i1);
+
+/* R samples (rows xq, stride d4) against every panel: rows (R x rs floats,
+ * rs = vnni_rs) get the mp scores, then (from float mp + 16) one vector of
+ * 16 lane minima per block of 64 neurons (32 for a last odd panel pair),
+ * and mins (R x 16) the lane minima of the whole row. */
+A512V static inline __attribute__((always_inline)) void vnni_rows_r(const bmu_q8 *q, const int8_t *xq,
+                                                                   const q8_par *par, float *rows, size_t rs,
+                                                                   float *mins, const int R) {
+  size_t np = q->mp / QPANEL, pan = 0;   /* np is even */
+  const __m512 inf = _mm512_set1_ps(INFINITY);
+  for (int r = 0; r < R; r++) _mm512_store_ps(mins + 16 * r, inf);
+  for (; pan + VP <= np; pan += VP) vnni_block(q, xq, par, pan, rows, rs, mins, R, VP);
+  if (pan < np) vnni_block(q, xq, par, pan, rows, rs, mins, R, 2);
+}
+
+A512V static void kernel_vnni_rows(const bmu_q8 *q, const int8_t *xq, const q8_par *par, size_t ns, float *rows,
+                                   size_t rs, float *mins) {
+  switch (ns) {   /* ns <= VR */
+    case 6: vnni_rows_r(q, xq, par, rows, rs, mins, 6); break;
+    case 5: vnni_rows_r(q, xq, par, rows, rs, mins, 5); break;
+    case 4: vnni_rows_r(q, xq, par, rows, rs, mins, 4); break;
+    case 3: vnni_rows_r(q, xq, par, rows, rs, mins, 3); break;
+    case 2: vnni_rows_r(q, xq, par, rows, rs, mins, 2); break;
+    case 1: vnni_rows_r(q, xq, par, rows, rs, mins, 1); break;
+    default: break;
   }
 }
 
-A512V static void kernel_vnni(const bmu_q8 *q, const int8_t *xq, const q8_par *par, size_t ns,
-                              q8_lanes *st) {
-  size_t g4 = q->d4 / 4, d4 = q->d4;
+/* Indices r < m with row[r] <= lim, ascending, into c (the count
+ * returned): only the blocks of 64 whose minima vector (vnni_block) has a
+ * lane <= lim are compared, about one block in most samples. The blocks
+ * that can hold one are found first as a bit mask, 64 blocks at a time
+ * (no branch per block, whose outcome is where the minimum happens to be). */
+A512V static size_t select_blocks_512(const float *row, size_t mp, size_t m, float lim, uint32_t *c) {
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  for (size_t pan = 0; pan < q->mp / QPANEL; pan += 2) {
-    const uint8_t *wa = q->wq + pan * g4 * 64, *wb = wa + g4 * 64;
-    __m512 hna = _mm512_load_ps(q->hn + pan * QPANEL), hnb = _mm512_load_ps(q->hn + (pan + 1) * QPANEL);
-    __m512i ia = _mm512_add_epi32(iota, _mm512_set1_epi32((int)(pan * QPANEL)));
-    __m512i ib = _mm512_add_epi32(ia, _mm512_set1_epi32(QPANEL));
-    size_t lo = (pan * QPANEL) % QLANES;   /* 0 or 32 */
-    size_t s = 0;
-    for (; s + QMT <= ns; s += QMT) {
-      const int8_t *x = xq + s * d4;
-      __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
-              a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
-      __m512i c0 = a0, c1 = a0, c2 = a0, c3 = a0, c4 = a0, c5 = a0, c6 = a0, c7 = a0, c8 = a0,
-              c9 = a0, c10 = a0, c11 = a0;
-      for (size_t g = 0; g < g4; g++) {
-        __m512i va = _mm512_load_si512(wa + g * 64), vb = _mm512_load_si512(wb + g * 64);
-        __m512i xv;
-#define STEP(i)                                          \
-  xv = _mm512_set1_epi32(load4(x + (i) * d4 + 4 * g));   \
-  a##i = _mm512_dpbusd_epi32(a##i, va, xv);              \
-  c##i = _mm512_dpbusd_epi32(c##i, vb, xv);
-        STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5)
-        STEP(6) STEP(7) STEP(8) STEP(9) STEP(10) STEP(11)
-#undef STEP
+  const float *bm = row + mp + 16;
+  size_t nbk = (mp / QPANEL + VP - 1) / VP, nc = 0;
+  __m512 vl = _mm512_set1_ps(lim);
+  for (size_t b0 = 0; b0 < nbk; b0 += 64) {
+    size_t ne = nbk - b0 < 64 ? nbk - b0 : 64;
+    uint64_t hit = 0;
+    for (size_t b = 0; b < ne; b++)
+      hit |= (uint64_t)(_mm512_cmp_ps_mask(_mm512_load_ps(bm + 16 * (b0 + b)), vl, _CMP_LE_OQ) != 0) << b;
+    while (hit) {
+      size_t r0 = 64 * (b0 + (size_t)__builtin_ctzll(hit));
+      hit &= hit - 1;
+      for (size_t r = r0; r < r0 + 64 && r < m; r += 16) {
+        __mmask16 in = r + 16 <= m ? 0xFFFF : (__mmask16)((1u << (m - r)) - 1u);
+        __mmask16 k = _mm512_mask_cmp_ps_mask(in, _mm512_load_ps(row + r), vl, _CMP_LE_OQ);
+        _mm512_storeu_si512(c + nc, _mm512_maskz_compress_epi32(k, _mm512_add_epi32(iota, _mm512_set1_epi32((int)r))));
+        nc += (size_t)__builtin_popcount((unsigned)k);
       }
-#define FIN(i) \
-  if (!par[s + (i)].special) fin_vnni(&st[s + (i)], &par[s + (i)], a##i, hna, ia, c##i, hnb, ib, lo);
-      FIN(0) FIN(1) FIN(2) FIN(3) FIN(4) FIN(5)
-      FIN(6) FIN(7) FIN(8) FIN(9) FIN(10) FIN(11)
-#undef FIN
-    }
-    for (; s < ns; s++) {
-      if (par[s].special) continue;
-      const int8_t *x = xq + s * d4;
-      __m512i a = _mm512_setzero_si512(), c = a;
-      for (size_t g = 0; g < g4; g++) {
-        __m512i xv = _mm512_set1_epi32(load4(x + 4 * g));
-        a = _mm512_dpbusd_epi32(a, _mm512_load_si512(wa + g * 64), xv);
-        c = _mm512_dpbusd_epi32(c, _mm512_load_si512(wb + g * 64), xv);
-      }
-      fin_vnni(&st[s], &par[s], a, hna, ia, c, hnb, ib, lo);
     }
   }
+  return nc;
 }
 
-/* Scores of one sample against panels pan and pan + 1 (four int32 chains:
- * two panels x even/odd groups, exact sums as in the kernel). */
-A512V static void panel_scores_vnni2(const bmu_q8 *q, size_t pan, const int8_t *xq, const q8_par *par,
-                                     float *sc) {
-  size_t g4 = q->d4 / 4, g;
-  const uint8_t *wa = q->wq + pan * g4 * 64, *wb = wa + g4 * 64;
-  __m512i a0 = _mm512_setzero_si512(), a1 = a0, b0 = a0, b1 = a0;
-  for (g = 0; g + 2 <= g4; g += 2) {
-    __m512i x0 = _mm512_set1_epi32(load4(xq + 4 * g)), x1 = _mm512_set1_epi32(load4(xq + 4 * g + 4));
-    a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(wa + g * 64), x0);
-    b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(wb + g * 64), x0);
-    a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(wa + g * 64 + 64), x1);
-    b1 = _mm512_dpbusd_epi32(b1, _mm512_load_si512(wb + g * 64 + 64), x1);
+/* The smallest of 16 lane minima and, in *m2, the second smallest (drop one
+ * lane holding the minimum): a score of another neuron than the best one,
+ * hence >= the runner-up's score. */
+A512V static float lane_min2(const float *mins, float *m2) {
+  __m512 v = _mm512_load_ps(mins);
+  float b = _mm512_reduce_min_ps(v);
+  if (m2) {
+    __mmask16 e = _mm512_cmp_ps_mask(v, _mm512_set1_ps(b), _CMP_EQ_OQ);
+    *m2 = _mm512_reduce_min_ps(_mm512_mask_blend_ps((__mmask16)(e & (unsigned)-(int)e), v, _mm512_set1_ps(INFINITY)));
   }
-  if (g < g4) {
-    __m512i x0 = _mm512_set1_epi32(load4(xq + 4 * g));
-    a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(wa + g * 64), x0);
-    b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(wb + g * 64), x0);
-  }
-  __m512i off = _mm512_set1_epi32(par->off);
-  __m512 tf = _mm512_set1_ps(par->tf);
-  __m512i da = _mm512_sub_epi32(_mm512_add_epi32(a0, a1), off);
-  __m512i db = _mm512_sub_epi32(_mm512_add_epi32(b0, b1), off);
-  _mm512_storeu_ps(sc, _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(da), _mm512_load_ps(q->hn + pan * QPANEL)));
-  _mm512_storeu_ps(sc + QPANEL, _mm512_fnmadd_ps(tf, _mm512_cvtepi32_ps(db),
-                                                 _mm512_load_ps(q->hn + (pan + 1) * QPANEL)));
+  return b;
 }
 
 /* ---- AMX-INT8: tdpbssd (signed x signed, so no offset: D_j itself) on
@@ -910,10 +1009,6 @@ A512V static float scores_amx(void *row, const float *hn, size_t mp, float tf, f
 
 static void run_kernel(const bmu_q8 *q, const int8_t *xq, const q8_par *par, size_t ns, q8_lanes *st) {
 #if Q8_X86
-  if (q->level == Q8_VNNI512) {
-    kernel_vnni(q, xq, par, ns, st);
-    return;
-  }
   if (q->level == Q8_AVX2) {
     kernel_avx2(q, xq, par, ns, st);
     return;
@@ -922,15 +1017,9 @@ static void run_kernel(const bmu_q8 *q, const int8_t *xq, const q8_par *par, siz
   kernel_c(q, xq, par, ns, st);
 }
 
-/* All mp scores of one sample (the re-scan). */
+/* All mp scores of one sample (the re-scan; C and AVX2 levels: the AVX-512
+ * levels list candidates from full score rows and never re-scan). */
 static void all_scores(const bmu_q8 *q, const int8_t *xq, const q8_par *par, float *scores) {
-#if Q8_X86
-  if (q->level >= Q8_VNNI512) {
-    for (size_t pan = 0; pan < q->mp / QPANEL; pan += 2)
-      panel_scores_vnni2(q, pan, xq, par, scores + pan * QPANEL);
-    return;
-  }
-#endif
   for (size_t pan = 0; pan < q->mp / QPANEL; pan++) {
 #if Q8_X86
     if (q->level == Q8_AVX2) {
@@ -964,8 +1053,14 @@ static size_t part(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 /* Candidate list entries: every neuron, and room for one 16-wide vector
  * store past the last one written (gather_512, select_512). */
 static size_t cand_len(const bmu_q8 *q) { return (q->mp > QLANES ? q->mp : QLANES) + 16; }
+/* VNNI score rows: mp scores, one cache line (rows a multiple of 4 KB apart
+ * would share L1 sets), the block minima (select_blocks_512). */
+static size_t vnni_rs(const bmu_q8 *q) { return q->mp + 16 + 16 * ((q->mp / QPANEL + VP - 1) / VP); }
 static size_t scratch_bytes(const bmu_q8 *q) {
-  return part(q->tile * q->xs) + part(q->tile * sizeof(q8_par)) + part(q->tile * sizeof(q8_lanes)) +
+  int vnni = q->level == Q8_VNNI512;
+  return part(q->tile * q->xs) + part(q->tile * sizeof(q8_par)) +
+         (vnni ? part(VR * vnni_rs(q) * sizeof(float)) + part(VR * 16 * sizeof(float))
+               : part(q->tile * sizeof(q8_lanes))) +
          (q->level == Q8_AMX ? part(32 * amx_ds(q) * sizeof(int32_t)) : 0) +
          part(2 * q->d * sizeof(double)) + part(q->mp * sizeof(float)) +
          part(cand_len(q) * sizeof(uint32_t)) + part(q->mp * sizeof(double));
@@ -1099,78 +1194,36 @@ static inline void reduce_c(const q8_lanes *st, float *pb1, int32_t *pi1, int *p
 }
 
 #if Q8_X86
-/* The same with AVX-512 (same results). */
-A512V static void reduce_512(const q8_lanes *st, float *pb1, int32_t *pi1, int *pwl, float *pb2) {
-  const __m512 inf = _mm512_set1_ps(INFINITY);
-  const __m512i big = _mm512_set1_epi32(INT32_MAX);
-  __m512 b1[4];
-  __m512i i1[4];
-  __mmask16 v[4];
-  __m512 mn = inf;
-  for (int h = 0; h < 4; h++) {   /* invalid lanes (no neuron) count as +inf */
-    i1[h] = _mm512_load_si512(st->i1 + 16 * h);
-    v[h] = _mm512_cmpge_epi32_mask(i1[h], _mm512_setzero_si512());
-    b1[h] = _mm512_mask_blend_ps(v[h], inf, _mm512_load_ps(st->b1 + 16 * h));
-    mn = _mm512_min_ps(mn, b1[h]);
-  }
-  if (!(v[0] | v[1] | v[2] | v[3])) {
-    *pb1 = *pb2 = INFINITY;
-    *pi1 = -1;
-    *pwl = -1;
-    return;
-  }
-  float m = _mm512_reduce_min_ps(mn);
-  __m512 vm = _mm512_set1_ps(m);
-  __m512i ix = big;
-  for (int h = 0; h < 4; h++) {
-    __mmask16 e = _mm512_mask_cmp_ps_mask(v[h], b1[h], vm, _CMP_EQ_OQ);
-    ix = _mm512_min_epi32(ix, _mm512_mask_blend_epi32(e, big, i1[h]));
-  }
-  int32_t idx = _mm512_reduce_min_epi32(ix);
-  __m512i vi = _mm512_set1_epi32(idx);
-  __m512 sc = inf;
-  int wl = -1;
-  for (int h = 0; h < 4; h++) {
-    __mmask16 w = _mm512_mask_cmpeq_epi32_mask(v[h], i1[h], vi);
-    if (w) wl = 16 * h + __builtin_ctz((unsigned)w);
-    sc = _mm512_min_ps(sc, _mm512_mask_blend_ps(w, b1[h], _mm512_load_ps(st->b2 + 16 * h)));
-  }
-  *pb1 = m;
-  *pi1 = idx;
-  *pwl = wl;
-  *pb2 = _mm512_reduce_min_ps(sc);
-}
-
-/* The lanes' candidates: best indices with b1 <= lim, ascending by lane
- * (then sorted by the caller); -1 if some lane's second is <= lim (the
- * list may be incomplete). lim is a float: the largest one <= the limit. */
-A512V static long gather_512(const q8_lanes *st, float lim, uint32_t *c) {
-  __m512 vl = _mm512_set1_ps(lim);
-  long nc = 0;
-  for (int h = 0; h < 4; h++)
-    if (_mm512_cmp_ps_mask(_mm512_load_ps(st->b2 + 16 * h), vl, _CMP_LE_OQ)) return -1;
-  for (int h = 0; h < 4; h++) {
-    __m512i i1 = _mm512_load_si512(st->i1 + 16 * h);
-    __mmask16 k = _mm512_mask_cmp_ps_mask(_mm512_cmpge_epi32_mask(i1, _mm512_setzero_si512()),
-                                          _mm512_load_ps(st->b1 + 16 * h), vl, _CMP_LE_OQ);
-    _mm512_storeu_si512(c + nc, _mm512_maskz_compress_epi32(k, i1));
-    nc += __builtin_popcount((unsigned)k);
-  }
-  return nc;
-}
-
 /* Float64 dot product of y with codebook row at offset o (double or float
- * codebook), 8 lanes and a tree reduction. */
+ * codebook), 4 chains of 8 lanes and a tree reduction (any summation order
+ * is within narrow_f64's bound; one chain was latency-bound, 4 cycles per
+ * 8 features, the cost of the narrowing at d = 256). */
+#define DOT512_BODY(LOADW)                                                                   \
+  __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;                               \
+  size_t k = 0;                                                                               \
+  for (; k + 32 <= d; k += 32) {                                                              \
+    a0 = _mm512_fmadd_pd(_mm512_loadu_pd(y + k), LOADW(0xFF, k), a0);                         \
+    a1 = _mm512_fmadd_pd(_mm512_loadu_pd(y + k + 8), LOADW(0xFF, k + 8), a1);                 \
+    a2 = _mm512_fmadd_pd(_mm512_loadu_pd(y + k + 16), LOADW(0xFF, k + 16), a2);               \
+    a3 = _mm512_fmadd_pd(_mm512_loadu_pd(y + k + 24), LOADW(0xFF, k + 24), a3);               \
+  }                                                                                           \
+  for (; k < d; k += 8) {                                                                     \
+    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);                        \
+    a0 = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, y + k), LOADW(m, k), a0);                   \
+  }                                                                                           \
+  return _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(a0, a1), _mm512_add_pd(a2, a3)));
+#define LOADW64(m_, k_) _mm512_maskz_loadu_pd((m_), cb + o + (k_))
+#define LOADW32(m_, k_) _mm512_cvtps_pd(_mm256_maskz_loadu_ps((m_), cb32 + o + (k_)))
 A512V static double dot_512(const double *y, const double *cb, const float *cb32, size_t o, size_t d) {
-  __m512d acc = _mm512_setzero_pd();
-  for (size_t k = 0; k < d; k += 8) {
-    __mmask8 m = d - k >= 8 ? 0xFF : (__mmask8)((1u << (d - k)) - 1u);
-    __m512d w = cb ? _mm512_maskz_loadu_pd(m, cb + o + k)
-                   : _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, cb32 + o + k));
-    acc = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(m, y + k), w, acc);
+  if (cb) {
+    DOT512_BODY(LOADW64)
+  } else {
+    DOT512_BODY(LOADW32)
   }
-  return _mm512_reduce_add_pd(acc);
 }
+#undef LOADW64
+#undef LOADW32
+#undef DOT512_BODY
 
 /* Indices r < m with scores[r] <= lim (float), ascending, into c; returns the count. */
 A512V static size_t select_512(const float *scores, size_t m, float lim, uint32_t *c) {
@@ -1246,9 +1299,11 @@ static size_t narrow_f64(const bmu_q8 *q, const double *y, double xn, uint32_t *
   return kept;
 }
 
-/* One sample's decision from its lane state (or a re-scan). */
+/* One sample's decision: from its full row (AVX-512 levels: drow; AMX: D
+ * turned into scores here; VNNI: the scores, with vmins its 16 lane
+ * minima) or from its lane state (C, AVX2: st, or a re-scan). */
 static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *par, const q8_lanes *st,
-                   float *drow, double *y, double *tmp, float *scores, uint32_t *cand, double *xbuf,
+                   float *drow, const float *vmins, double *y, double *tmp, float *scores, uint32_t *cand, double *xbuf,
                    uint64_t *rechecks, uint64_t *rescans) {
   const bmu_q8 *q = j->q;
   size_t d = q->d;
@@ -1269,11 +1324,13 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
 #if Q8_X86
   if (drow) {
     /* AMX: drow holds the sample's D row; every score, then every neuron
-     * inside the limit (no lanes, no re-scan). The second smallest lane
+     * inside the limit (no lanes, no re-scan). VNNI: drow holds the scores
+     * already and vmins their 16 lane minima. The second smallest lane
      * minimum is a score of another neuron, so it is >= the runner-up's
      * score: the limit from it keeps every candidate for the second BMU. */
     float m2 = INFINITY;
-    float m1 = scores_amx(drow, q->hn, q->mp, par->tf, want2 ? &m2 : NULL);
+    float m1 = vmins ? lane_min2(vmins, want2 ? &m2 : NULL)
+                     : scores_amx(drow, q->hn, q->mp, par->tf, want2 ? &m2 : NULL);
     double lim = (double)(want2 ? m2 : m1) + e2;
     if (!isfinite(lim)) {
       (*rechecks)++;
@@ -1284,7 +1341,7 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
     }
     float fl = (float)lim;   /* the largest float <= lim */
     if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
-    nc = select_512(drow, q->m, fl, cand);
+    nc = vmins ? select_blocks_512(drow, q->mp, q->m, fl, cand) : select_512(drow, q->m, fl, cand);
     if (nc == 1 && !want2) {
       r1 = cand[0];
       goto out;
@@ -1295,19 +1352,12 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
   }
 #else
   (void)drow;
+  (void)vmins;
 #endif
   float b1, b2;
   int32_t i1;
   int wl;
-#if Q8_X86
-  if (q->level >= Q8_VNNI512) {   /* reduced per tile in q8_task */
-    b1 = st->rb1;
-    i1 = st->ri1;
-    wl = st->rwl;
-    b2 = st->rb2;
-  } else
-#endif
-    reduce_c(st, &b1, &i1, &wl, &b2);
+  reduce_c(st, &b1, &i1, &wl, &b2);
   if (!want2 && wl >= 0 && (double)b2 - (double)b1 > e2) {
     r1 = (uint32_t)i1;
     goto out;
@@ -1315,15 +1365,6 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
   (*rechecks)++;
   double lim = (want2 && b2 < INFINITY ? (double)b2 : (double)b1) + e2;
   int complete = wl >= 0 && isfinite(lim);
-#if Q8_X86
-  if (complete && q->level >= Q8_VNNI512) {
-    float fl = (float)lim;   /* the largest float <= lim */
-    if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
-    long r = gather_512(st, fl, cand);
-    if (r < 0) complete = 0;
-    else nc = (size_t)r;
-  } else
-#endif
   for (int l = 0; l < QLANES && complete; l++) {
     if ((double)st->b2[l] <= lim) complete = 0;   /* a third may hide behind it */
     else if (st->i1[l] >= 0 && (double)st->b1[l] <= lim) cand[nc++] = (uint32_t)st->i1[l];
@@ -1342,15 +1383,9 @@ static void decide(const q8_job *j, size_t i, const int8_t *xq, const q8_par *pa
     /* The largest float <= lim: scores[r] <= fl  <=>  (double)scores[r] <= lim. */
     float fl = (float)lim;
     if ((double)fl > lim) fl = nextafterf(fl, -INFINITY);
-#if Q8_X86
-    if (q->level >= Q8_VNNI512) nc = select_512(scores, q->m, fl, cand);
-    else
-#endif
-    {
-      nc = 0;
-      for (size_t r = 0; r < q->m; r++)
-        if (scores[r] <= fl) cand[nc++] = (uint32_t)r;
-    }
+    nc = 0;
+    for (size_t r = 0; r < q->m; r++)
+      if (scores[r] <= fl) cand[nc++] = (uint32_t)r;
     goto finish;
   }
   have_f1 = 1;
@@ -1388,8 +1423,17 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
   base += part(q->tile * q->xs);
   q8_par *par = (q8_par *)base;
   base += part(q->tile * sizeof(q8_par));
-  q8_lanes *st = (q8_lanes *)base;
-  base += part(q->tile * sizeof(q8_lanes));
+  q8_lanes *st = NULL;       /* C, AVX2, AMX (unused there): lane states */
+  float *vrows = NULL, *vmins = NULL;   /* VNNI: VR score rows and their lane minima */
+  if (q->level == Q8_VNNI512) {
+    vrows = (float *)base;
+    base += part(VR * vnni_rs(q) * sizeof(float));
+    vmins = (float *)base;
+    base += part(VR * 16 * sizeof(float));
+  } else {
+    st = (q8_lanes *)base;
+    base += part(q->tile * sizeof(q8_lanes));
+  }
   int32_t *dfull = NULL;   /* AMX: D, then scores, of 32 samples x mp neurons */
   if (q->level == Q8_AMX) {
     dfull = (int32_t *)base;
@@ -1441,23 +1485,32 @@ static void q8_task(void *ctx, unsigned t, unsigned nt) {
       for (size_t sb = 0; sb < ns; sb += 32) {
         kernel_amx(q, xq + sb * xs, dfull);
         for (size_t s = sb; s < ns && s < sb + 32; s++)
-          decide(j, s0 + s, xq + s * xs, &par[s], NULL, (float *)(void *)(dfull + (s - sb) * amx_ds(q)), y,
-                 tmp, scores, cand, xbuf, &rechecks, &rescans);
+          decide(j, s0 + s, xq + s * xs, &par[s], NULL, (float *)(void *)(dfull + (s - sb) * amx_ds(q)), NULL,
+                 y, tmp, scores, cand, xbuf, &rechecks, &rescans);
       }
       continue;
     }
+    if (q->level == Q8_VNNI512) {
+      /* VR samples at a time: their score rows and lane minima, then their
+       * decisions while the rows are in L1. */
+      for (size_t sb = 0; sb < ns; sb += VR) {
+        size_t nb = ns - sb < VR ? ns - sb : VR;
+        kernel_vnni_rows(q, xq + sb * xs, &par[sb], nb, vrows, vnni_rs(q), vmins);
+        for (size_t s = sb; s < sb + nb; s++)
+          decide(j, s0 + s, xq + s * xs, &par[s], NULL, vrows + (s - sb) * vnni_rs(q), vmins + 16 * (s - sb),
+                 y, tmp, scores, cand, xbuf, &rechecks, &rescans);
+      }
+      continue;
+    }
+#else
+    (void)vrows;
+    (void)vmins;
 #endif
     lanes_init(st, ns);
     run_kernel(q, xq, par, ns, st);
-#if Q8_X86
-    /* The lane reductions of the whole tile, before any decision: their
-     * latency chains overlap here, not behind a data-dependent branch. */
-    if (q->level >= Q8_VNNI512)
-      for (size_t s = 0; s < ns; s++)
-        if (!par[s].special) reduce_512(&st[s], &st[s].rb1, &st[s].ri1, &st[s].rwl, &st[s].rb2);
-#endif
     for (size_t s = 0; s < ns; s++)
-      decide(j, s0 + s, xq + s * xs, &par[s], &st[s], NULL, y, tmp, scores, cand, xbuf, &rechecks, &rescans);
+      decide(j, s0 + s, xq + s * xs, &par[s], &st[s], NULL, NULL, y, tmp, scores, cand, xbuf, &rechecks,
+             &rescans);
   }
 #if Q8_X86
   if (q->level == Q8_AMX) amx_end();

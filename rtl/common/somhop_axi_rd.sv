@@ -214,6 +214,7 @@ module somhop_axi_rd #(
   logic [DATA_W-1:0] mem_q [FIFO_DEPTH];
   logic [PW-1:0]     wp_q, rp_q;       // (reset)
   logic [CW-1:0]     cnt_q;            // beats in the RAM (reset)
+  logic              cnz_q, cone_q;    // cnt_q != 0, cnt_q == 1 (registered with it, reset)
   logic              fl_q;             // a RAM read is in flight to the output buffer (reset)
   logic [DATA_W-1:0] rd_q;             // RAM read register
   logic [2:0]        ov_q;             // output buffer entries valid, thermometer (reset)
@@ -228,9 +229,9 @@ module somhop_axi_rd #(
 
   // Entries held plus the one in flight stay below 3 whatever the consumer does.
   assign room      = !ov_q[2] && !(ov_q[1] && fl_q);
-  assign bypass    = r_fire && cnt_q == '0 && !fl_q && room;
+  assign bypass    = r_fire && !cnz_q && !fl_q && room;
   assign ram_wr    = r_fire && !bypass;
-  assign ram_rd    = cnt_q != '0 && room;
+  assign ram_rd    = cnz_q && room;
   assign release_beat = ram_rd || bypass;
   assign push      = fl_q || bypass;   // exclusive: bypass needs !fl_q
   assign push_data = fl_q ? rd_q : m_axi_rdata_i;
@@ -246,6 +247,8 @@ module somhop_axi_rd #(
       wp_q  <= '0;
       rp_q  <= '0;
       cnt_q <= '0;
+      cnz_q <= 1'b0;
+      cone_q <= 1'b0;
       fl_q  <= 1'b0;
       ov_q  <= '0;
       wi_q  <= '0;
@@ -254,6 +257,14 @@ module somhop_axi_rd #(
       if (ram_wr) wp_q <= wp_q + 1'b1;
       if (ram_rd) rp_q <= rp_q + 1'b1;
       cnt_q <= cnt_q + CW'(ram_wr) - CW'(ram_rd);
+      // zero / one flags of the count's next value, without a compare on it
+      if (ram_wr && !ram_rd) begin
+        cnz_q  <= 1'b1;
+        cone_q <= !cnz_q;
+      end else if (ram_rd && !ram_wr) begin
+        cnz_q  <= !cone_q;
+        cone_q <= cnt_q == CW'(2);
+      end
       fl_q  <= ram_rd;
       if (push) wi_q <= (wi_q == 2'd2) ? 2'd0 : wi_q + 2'd1;
       if (pop)  ri_q <= (ri_q == 2'd2) ? 2'd0 : ri_q + 2'd1;
@@ -267,7 +278,7 @@ module somhop_axi_rd #(
 
   assign dat_valid_o = ov_q[0];
   assign dat_data_o  = ob_q[ri_q];
-  assign busy_o      = act_q || pv_q || outst_q != '0 || cnt_q != '0 || fl_q || ov_q[0];
+  assign busy_o      = act_q || pv_q || outst_q != '0 || cnz_q || fl_q || ov_q[0];
 
   // ---- Assertions (active under verilator --assert) ------------------------
   // (synthesis tools skip them; Verilator does not define SYNTHESIS)
@@ -296,6 +307,8 @@ module somhop_axi_rd #(
         assert (bypass || cnt_q != CW'(FIFO_DEPTH)) else $error("axi_rd: read-data FIFO overflow");
       end
       assert (32'(cnt_q) + 32'(cred_q) <= FIFO_DEPTH) else $error("axi_rd: credit accounting broken");
+      assert (cnz_q == (cnt_q != '0) && cone_q == (cnt_q == CW'(1)))
+        else $error("axi_rd: registered RAM count flags out of step");
       if (cmd_fire) begin
         assert (cmd_beats_i != '0) else $error("axi_rd: empty command");
         assert (cmd_addr_i[BSH-1:0] == '0) else $error("axi_rd: unaligned command");

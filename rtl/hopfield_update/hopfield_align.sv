@@ -49,10 +49,19 @@ module hopfield_align #(
   logic [AW-1:0]       send_q;      // one past the segment's last word
   logic [AW-1:0]       len_q;
   logic [NW-1:0]       q_q;
-  logic [SW-1:0]       seg_q, segs_q;
-  logic                busy_q;      // seg_q != segs_q (registered)
-  logic                clr_q;       // the cycle after a start: clear the window
-  logic [WPB*64-1:0]   prev_q, cur_q;
+  logic [SW-1:0]       seg_q;       // segments emitted
+  logic [SW-1:0]       segl_q;      // segments left
+  logic                busy_q;      // segl_q != 0 (registered)
+  logic                one_q;       // segl_q == 1 (registered: busy_q's next value)
+  logic                b1_q;        // beats_q == 1 (registered: beats_nz_q's next value)
+  logic                clr_q;       // the cycle after a start: clear the window, form the
+                                    // flags of beats_q and segl_q (no beat arrives then)
+  // the beat window: three slots, prev / cur / free by one-hot pointers. An offered beat
+  // is always written into the free slot (the slots' enables hang off registers only, not
+  // off the accept test); taking it just rotates the pointers.
+  logic [WPB*64-1:0]   slot_q [3];
+  logic [2:0]          pp_q, cp_q, fp_q;
+  logic [WPB*64-1:0]   prev_w, cur_w;   // the slots under pp_q / cp_q
 
   logic                emit, take;
   assign emit = busy_q && e1_q <= rcvd_q;
@@ -65,7 +74,15 @@ module hopfield_align #(
   logic [3*WPB*64-1:0] win;
   logic [AW-1:0]       off_full;
   logic [LW-1:0]       off;
-  assign win      = {{(WPB*64){1'b0}}, cur_q, prev_q};
+  always_comb begin
+    prev_w = '0;
+    cur_w  = '0;
+    for (int j = 0; j < 3; j++) begin
+      if (pp_q[j]) prev_w = prev_w | slot_q[j];
+      if (cp_q[j]) cur_w  = cur_w | slot_q[j];
+    end
+  end
+  assign win      = {{(WPB*64){1'b0}}, cur_w, prev_w};
   assign off_full = s_q + AW'(2 * WPB) - rcvd_q;
   assign off      = off_full[LW-1:0];
 
@@ -76,9 +93,13 @@ module hopfield_align #(
 
   // next aligned beat after an emit: e1_n = min(s_n + WPB, send_n), both cases formed in
   // parallel from registers (a new segment: send + min(L, WPB); else min(s + 2 WPB, send))
-  logic          seg_end;
+  // seg_end = (e1_q == send_q), a register formed with e1_q / send_q: after an emit at a
+  // segment end e1 = send + min(L, WPB), send + L: equal iff L <= WPB; inside a segment
+  // e1 = min(s + 2 WPB, send): equal iff s + 2 WPB >= send; at a start: iff L <= WPB
+  // (set in the clear cycle, in which nothing is emitted)
+  logic          seg_end, se_q, lshort_q;
   logic [AW-1:0] s_n, send_n, e1_n, s2;
-  assign seg_end = e1_q == send_q;
+  assign seg_end = se_q;
   always_comb begin
     s_n    = seg_end ? send_q : s_q + AW'(WPB);
     send_n = seg_end ? send_q + len_q : send_q;
@@ -90,28 +111,58 @@ module hopfield_align #(
     if (!rst_ni) begin
       out_valid_o <= 1'b0;
       seg_q       <= '0;
-      segs_q      <= '0;
+      segl_q      <= '0;
       busy_q      <= 1'b0;
+      one_q       <= 1'b0;
       beats_q     <= '0;
       beats_nz_q  <= 1'b0;
+      b1_q        <= 1'b0;
     end else begin
       out_valid_o <= emit;
       if (start_i) begin
+        // busy_q, beats_nz_q follow in the clear cycle (in it no beat arrives, so take
+        // does not matter; rcvd_q = 0 keeps emit low; the kernel's read command is
+        // pending, which masks busy_o)
         seg_q      <= '0;
-        segs_q     <= segs_i;
-        busy_q     <= segs_i != '0;
+        segl_q     <= segs_i;
         beats_q    <= beats_i;
-        beats_nz_q <= beats_i != '0;
+      end else if (clr_q) begin
+        busy_q     <= segl_q != '0;
+        one_q      <= segl_q == SW'(1);
+        beats_nz_q <= beats_q != '0;
+        b1_q       <= beats_q == NW'(1);
       end else begin
         if (take && dat_valid_i) begin
           beats_q    <= beats_q - 1'b1;
-          beats_nz_q <= beats_q != NW'(1);
+          beats_nz_q <= !b1_q;
+          b1_q       <= beats_q == NW'(2);
         end
         if (emit && seg_end) begin
           seg_q  <= seg_q + 1'b1;
-          busy_q <= seg_q + 1'b1 != segs_q;
+          segl_q <= segl_q - 1'b1;
+          busy_q <= !one_q;
+          one_q  <= segl_q == SW'(2);
         end
       end
+    end
+  end
+
+  // the window slots: the free slot takes every offered beat; the clear cycle zeroes all
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      pp_q <= 3'b001;
+      cp_q <= 3'b010;
+      fp_q <= 3'b100;
+    end else if (take && dat_valid_i) begin
+      pp_q <= cp_q;
+      cp_q <= fp_q;
+      fp_q <= pp_q;
+    end
+  end
+  for (genvar j = 0; j < 3; j++) begin : g_slot
+    always_ff @(posedge clk_i) begin
+      if (clr_q) slot_q[j] <= '0;
+      else if (fp_q[j] && dat_valid_i) slot_q[j] <= dat_data_i;
     end
   end
 
@@ -129,12 +180,9 @@ module hopfield_align #(
       e1_q   <= AW'((len_i < NW'(WPB)) ? o0_i + len_i : o0_i + NW'(WPB));
       q_q    <= '0;
     end else begin
-      if (clr_q) begin                // (no beat can be taken in this cycle)
-        prev_q <= '0;
-        cur_q  <= '0;
-      end else if (take && dat_valid_i) begin
-        prev_q <= cur_q;
-        cur_q  <= dat_data_i;
+      if (clr_q) begin
+        lshort_q <= len_q <= AW'(WPB);
+        se_q     <= len_q <= AW'(WPB);
       end
       if (take && dat_valid_i) begin
         rcvd_q  <= rcvd_q + AW'(WPB);
@@ -145,6 +193,7 @@ module hopfield_align #(
         s_q    <= s_n;
         send_q <= send_n;
         e1_q   <= e1_n;
+        se_q   <= seg_end ? lshort_q : !(s2 < send_q);
         q_q    <= seg_end ? '0 : q_q + 1'b1;
       end
     end

