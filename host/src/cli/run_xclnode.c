@@ -5,6 +5,7 @@
  */
 #include "run_xclnode.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,15 @@
 /* ---- 1. The holdings string ------------------------------------------------------------ */
 
 /* Split "a,,b" into held[]; returns the entry count, -1 if too many or an entry too long. */
+/* A message into a fixed buffer, cut at its size (long paths and apiserver messages are
+ * only diagnostics; vsnprintf, so -Wformat-truncation has nothing to guess about). */
+__attribute__((format(printf, 3, 4))) static void xn_msg(char *buf, size_t n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, n, fmt, ap);
+  va_end(ap);
+}
+
 static int split(const char *cur, char held[][XN_ENTRY]) {
   int n = 0;
   if (!cur || !*cur) return 0;
@@ -159,13 +169,13 @@ cJSON *run_xclnode_record(somhop_kube_client *kc, const char *node, const char *
     nd = NULL;
     snprintf(path, sizeof path, "/api/v1/nodes/%s", node);
     if (somhop_kube_get(kc, path, &st, &nd) < 0) {
-      snprintf(why, sizeof why, "GET %s: %s", path, somhop_kube_errmsg(kc));
+      xn_msg(why, sizeof why, "GET %s: %s", path, somhop_kube_errmsg(kc));
       goto out;
     }
     if (st != 200) {
       char m[300] = "";
       somhop_kube_status_message(nd, m, sizeof m);
-      snprintf(why, sizeof why, "GET %s: HTTP %ld %s", path, st, m);
+      xn_msg(why, sizeof why, "GET %s: HTTP %ld %s", path, st, m);
       goto out;
     }
     const char *rv = jpath(nd, "metadata", "resourceVersion", NULL);
@@ -203,7 +213,7 @@ cJSON *run_xclnode_record(somhop_kube_client *kc, const char *node, const char *
     cJSON_Delete(resp);
     resp = NULL;
     if (somhop_kube_send(kc, "PATCH", path, SOMHOP_KUBE_MERGE_PATCH, patch, &st, &resp) < 0) {
-      snprintf(why, sizeof why, "PATCH %s: %s", path, somhop_kube_errmsg(kc));
+      xn_msg(why, sizeof why, "PATCH %s: %s", path, somhop_kube_errmsg(kc));
       goto out;
     }
     if (st == 200) {
@@ -213,7 +223,7 @@ cJSON *run_xclnode_record(somhop_kube_client *kc, const char *node, const char *
     if (st != 409) {
       char m[300] = "";
       somhop_kube_status_message(resp, m, sizeof m);
-      snprintf(why, sizeof why, "PATCH /api/v1/nodes/%s: HTTP %ld %s", node, st, m);
+      xn_msg(why, sizeof why, "PATCH /api/v1/nodes/%s: HTTP %ld %s", node, st, m);
       goto out;
     }
     conflicts++; /* another writer changed the Node since our GET: read again */
