@@ -264,6 +264,22 @@ pid_alive() {
   kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$STATE/"
 }
 
+# After `cmd & echo $! >PIDFILE` the child runs this shell's code until it execs the program;
+# until then its command line is this script's, and pid_alive would call a process that is
+# starting "exited" (seen under load: "etcd exited during start" with an empty log). Wait,
+# at most 10 s, until the program runs (pid_alive), or the process is gone or a zombie (the
+# caller's own checks then report it).
+await_exec() { # PIDFILE
+  local pid st i
+  pid=$(cat "$1")
+  for ((i = 0; i < 100; i++)); do
+    pid_alive "$1" && return 0
+    st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+    case $st in "" | Z | X) return 0 ;; esac
+    sleep 0.1
+  done
+}
+
 start_etcd() {
   local cport peer
   read -r cport peer <"$STATE/etcd.ports"
@@ -273,6 +289,7 @@ start_etcd() {
     --initial-cluster="somhop=http://127.0.0.1:$peer" --unsafe-no-fsync=true \
     --log-level=warn >>"$STATE/etcd.log" 2>&1 </dev/null &
   echo $! >"$STATE/etcd.pid"
+  await_exec "$STATE/etcd.pid"
 }
 
 start_apiserver() {
@@ -299,6 +316,7 @@ start_apiserver() {
     --cert-dir="$STATE/pki" \
     "${extra[@]}" >>"$STATE/kube-apiserver.log" 2>&1 </dev/null &
   echo $! >"$STATE/kube-apiserver.pid"
+  await_exec "$STATE/kube-apiserver.pid"
 }
 
 stop_pid() { # stop_pid PIDFILE NAME [GRACE_TENTHS]  (TERM, then KILL after the grace period)

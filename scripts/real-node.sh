@@ -177,6 +177,22 @@ pid_alive() { # PIDFILE: alive and its command line names our node state directo
   kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$NS/"
 }
 
+# After `cmd & echo $! >PIDFILE` the child runs this shell's code until it execs the program;
+# until then its command line is this script's, and pid_alive would call a process that is
+# starting "exited" (seen under load: "etcd exited during start" with an empty log). Wait,
+# at most 10 s, until the program runs (pid_alive), or the process is gone or a zombie (the
+# caller's own checks then report it).
+await_exec() { # PIDFILE
+  local pid st i
+  pid=$(cat "$1")
+  for ((i = 0; i < 100; i++)); do
+    pid_alive "$1" && return 0
+    st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)
+    case $st in "" | Z | X) return 0 ;; esac
+    sleep 0.1
+  done
+}
+
 stop_pid() { # PIDFILE [SIGNAL] [GRACE_TENTHS]
   local pf=$1 sig=${2:-TERM} grace=${3:-100} pid i
   [ -f "$pf" ] || return 0
@@ -265,6 +281,7 @@ EOF
 start_containerd() {
   setsid containerd --config "$NS/containerd/config.toml" >>"$NS/containerd.log" 2>&1 </dev/null &
   echo $! >"$NS/containerd.pid"
+  await_exec "$NS/containerd.pid"
   local deadline=$((SECONDS + START_TIMEOUT))
   until ctr_ version >/dev/null 2>&1; do
     pid_alive "$NS/containerd.pid" || { tail -20 "$NS/containerd.log" >&2; die "containerd exited during start"; }
@@ -284,6 +301,7 @@ start_kcm() {
     --concurrent-gc-syncs=5 --namespace-sync-period=10s \
     --cert-dir="$NS/kcm-pki" >>"$NS/kube-controller-manager.log" 2>&1 </dev/null &
   echo $! >"$NS/kube-controller-manager.pid"
+  await_exec "$NS/kube-controller-manager.pid"
 }
 
 start_kubelet() {
@@ -292,6 +310,7 @@ start_kubelet() {
     --node-ip="$ADDR" --node-labels=somhop.dev/fpga=sim -v=1 \
     >>"$NS/kubelet.log" 2>&1 </dev/null &
   echo $! >"$NS/kubelet.pid"
+  await_exec "$NS/kubelet.pid"
 }
 
 node_ready() {
