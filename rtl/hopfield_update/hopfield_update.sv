@@ -970,6 +970,18 @@ module hopfield_update #(
   logic [NW-1:0]           wfw_q;         // flat word of the probe's first state word
   logic [NW-1:0]           wbeats_q, wleft_q;
   logic                    wfirst_q, wone_q, wdone_q;   // first / last beat next, all sent
+  logic                    wdone_d, wr_cmd_pend_d;
+  // wext_q's load / shift controls registered one cycle early from the next-state values
+  // (state_d, wdone_d, wr_cmd_pend_d) and replicated per slice of wext_q (keep: not merged),
+  // so the FSM state register does not drive the window's ~800 enables through the
+  // wr_valid decode (2026-12-02, issue 11). wld_q[i] == (state_q == StWrSetup) and
+  // wsh_q[i] == (state_q == StWrState && !wdone_q && !wr_cmd_pend_q) in every cycle.
+  localparam int unsigned WX_W  = MAX_N + DATA_W;
+  localparam int unsigned WX_NS = 8;                              // control copies
+  localparam int unsigned WX_SL = (WX_W + WX_NS - 1) / WX_NS;     // bits per copy
+  (* keep *) logic [WX_NS-1:0] wld_q;
+  (* keep *) logic [WX_NS-1:0] wsh_q;
+  (* keep *) logic             wsh_c_q;                           // copy for the counters
   logic [BYTES-1:0]        wsf_q, wsl_q;                // strobes of the first / last beat
   logic [31:0]             sw_word;
   logic [63:0]             sw_byte_addr;
@@ -977,15 +989,12 @@ module hopfield_update #(
   always_ff @(posedge ap_clk) begin
     if (state_q == StScan) wb_q <= fin_lo;
     if (state_q == StWrSetup) begin
-      logic [MAX_N-1:0] cs;
       logic [NW-1:0]    fw;
       logic [31:0]      id;
-      cs = '0;
       fw = '0;
       id = '0;
       for (int b = 0; b < HB; b++)
         if (wb_q == b) begin
-          cs = cur_q[b];
           fw = pwo_q[b];
           id = pid_q[b];
         end
@@ -996,23 +1005,55 @@ module hopfield_update #(
         o   = fw & NW'(WPB - 1);
         e   = (o + wd_q) & NW'(WPB - 1);
         nbt = (o + wd_q + NW'(WPB - 1)) >> LOG_WPB;
-        wext_q   <= {{DATA_W{1'b0}}, cs} << (64 * 32'(o));
         wbeats_q <= nbt;
         wleft_q  <= nbt;
         wone_q   <= nbt == NW'(1);
         wfirst_q <= 1'b1;
-        wdone_q  <= 1'b0;
         wsf_q    <= {BYTES{1'b1}} << (8 * 32'(o));
         wsl_q    <= e == '0 ? {BYTES{1'b1}} : ~({BYTES{1'b1}} << (8 * 32'(e)));
       end
-    end else if (state_q == StWrState && wr_valid && wr_ready) begin
-      // one beat out: the next beat moves to the bottom of wext_q
-      wext_q   <= wext_q >> DATA_W;
+    end else if (wsh_c_q && wr_ready) begin
       wleft_q  <= wleft_q - 1'b1;
       wone_q   <= wleft_q == NW'(2);
       wfirst_q <= 1'b0;
-      wdone_q  <= wone_q;
     end
+    wdone_q <= wdone_d;
+  end
+  always_comb begin
+    wdone_d = wdone_q;
+    if (state_q == StWrSetup) wdone_d = 1'b0;
+    else if (state_q == StWrState && wr_valid && wr_ready) wdone_d = wone_q;
+  end
+
+  // the window: per slice, load in StWrSetup, shift down one beat per beat sent
+  logic [WX_W-1:0] wext_ld, wext_sh;
+  assign wext_sh = wext_q >> DATA_W;
+  always_comb begin
+    logic [MAX_N-1:0] cs;
+    logic [NW-1:0]    fw;
+    cs = '0;
+    fw = '0;
+    for (int b = 0; b < HB; b++)
+      if (wb_q == b) begin
+        cs = cur_q[b];
+        fw = pwo_q[b];
+      end
+    wext_ld = {{DATA_W{1'b0}}, cs} << (64 * 32'(fw & NW'(WPB - 1)));
+  end
+  for (genvar i = 0; i < WX_NS; i++) begin : g_wx
+    localparam int unsigned LO = i * WX_SL;
+    localparam int unsigned HI = (LO + WX_SL > WX_W ? WX_W : LO + WX_SL) - 1;
+    always_ff @(posedge ap_clk) begin
+      if (wld_q[i]) wext_q[HI:LO] <= wext_ld[HI:LO];
+      else if (wsh_q[i] && wr_ready) wext_q[HI:LO] <= wext_sh[HI:LO];
+    end
+  end
+  always_ff @(posedge ap_clk) begin
+    for (int i = 0; i < WX_NS; i++) begin
+      wld_q[i] <= rst_n_q && state_d == StWrSetup;
+      wsh_q[i] <= rst_n_q && state_d == StWrState && !wdone_d && !wr_cmd_pend_d;
+    end
+    wsh_c_q <= rst_n_q && state_d == StWrState && !wdone_d && !wr_cmd_pend_d;
   end
   assign wr_done_state = wdone_q && !wr_cmd_pend_q;
 
@@ -1025,7 +1066,7 @@ module hopfield_update #(
       if (wb_q == b) sw_word = {conv_q[b], sweeps_cnt_q[b][30:0]};
   end
   assign sw_byte_addr = sw_addr_q + (64'(wpid_q) << 2);
-  assign wr_valid = (state_q == StWrState && !wdone_q && !wr_cmd_pend_q) ||
+  assign wr_valid = wsh_c_q ||
                     (state_q == StWrSweep && !sw_sent_q && !wr_cmd_pend_q);
   assign wr_data  = state_q == StWrState ? wext_q[DATA_W-1:0]
                                          : {(DATA_W/32){sw_word}};
@@ -1038,6 +1079,12 @@ module hopfield_update #(
   assign wr_cmd_beats = state_q == StWrState ? CNT_W'(wbeats_q) : CNT_W'(1);
 
   // ---- control registers -------------------------------------------------------------------
+  always_comb begin
+    wr_cmd_pend_d = wr_cmd_pend_q;
+    if (state_q == StWrSetup) wr_cmd_pend_d = 1'b1;                     // -> StWrState
+    else if (state_q == StWrState && wr_done_state) wr_cmd_pend_d = 1'b1;  // -> StWrSweep
+    else if (wr_cmd_ready) wr_cmd_pend_d = 1'b0;
+  end
   always_ff @(posedge ap_clk) begin
     if (!rst_n_q) begin
       state_q       <= StIdle;
@@ -1054,9 +1101,7 @@ module hopfield_update #(
       rd_busy_q <= rd_busy;
       if (ld_go || pr_st) rd_cmd_pend_q <= 1'b1;
       else if (rd_cmd_ready) rd_cmd_pend_q <= 1'b0;
-      if (state_q == StWrSetup) wr_cmd_pend_q <= 1'b1;                     // -> StWrState
-      else if (state_q == StWrState && wr_done_state) wr_cmd_pend_q <= 1'b1;  // -> StWrSweep
-      else if (wr_cmd_ready) wr_cmd_pend_q <= 1'b0;
+      wr_cmd_pend_q <= wr_cmd_pend_d;
       if (state_q != StWrSweep) sw_sent_q <= 1'b0;
       else if (wr_valid && wr_ready) sw_sent_q <= 1'b1;
       // resident weights
