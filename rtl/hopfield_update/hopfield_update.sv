@@ -972,16 +972,16 @@ module hopfield_update #(
   logic                    wfirst_q, wone_q, wdone_q;   // first / last beat next, all sent
   logic                    wdone_d, wr_cmd_pend_d;
   // wext_q's load / shift controls registered one cycle early from the next-state values
-  // (state_d, wdone_d, wr_cmd_pend_d) and replicated per slice of wext_q (keep: not merged),
+  // (state_d, wdone_d, wr_cmd_pend_d) and replicated per slice of wext_q (kept: not merged),
   // so the FSM state register does not drive the window's ~800 enables through the
   // wr_valid decode (2026-12-02, issue 11). wld_q[i] == (state_q == StWrSetup) and
   // wsh_q[i] == (state_q == StWrState && !wdone_q && !wr_cmd_pend_q) in every cycle.
   localparam int unsigned WX_W  = MAX_N + DATA_W;
   localparam int unsigned WX_NS = 8;                              // control copies
   localparam int unsigned WX_SL = (WX_W + WX_NS - 1) / WX_NS;     // bits per copy
-  (* keep *) logic [WX_NS-1:0] wld_q;
-  (* keep *) logic [WX_NS-1:0] wsh_q;
-  (* keep *) logic             wsh_c_q;                           // copy for the counters
+  logic [WX_NS-1:0] wld_q;
+  logic [WX_NS-1:0] wsh_q;
+  logic             wsh_c_q;                                      // copy for the counters
   logic [BYTES-1:0]        wsf_q, wsl_q;                // strobes of the first / last beat
   logic [31:0]             sw_word;
   logic [63:0]             sw_byte_addr;
@@ -1048,13 +1048,16 @@ module hopfield_update #(
       else if (wsh_q[i] && wr_ready) wext_q[HI:LO] <= wext_sh[HI:LO];
     end
   end
-  always_ff @(posedge ap_clk) begin
-    for (int i = 0; i < WX_NS; i++) begin
-      wld_q[i] <= rst_n_q && state_d == StWrSetup;
-      wsh_q[i] <= rst_n_q && state_d == StWrState && !wdone_d && !wr_cmd_pend_d;
-    end
-    wsh_c_q <= rst_n_q && state_d == StWrState && !wdone_d && !wr_cmd_pend_d;
+  // keep on the always_ff blocks (it reaches the flip-flop cells; on the signal it does not):
+  // without it yosys' opt_merge folds the copies into one flip-flop each
+  logic wld_d, wsh_d;
+  assign wld_d = rst_n_q && state_d == StWrSetup;
+  assign wsh_d = rst_n_q && state_d == StWrState && !wdone_d && !wr_cmd_pend_d;
+  for (genvar i = 0; i < WX_NS; i++) begin : g_wxc
+    (* keep *) always_ff @(posedge ap_clk) wld_q[i] <= wld_d;
+    (* keep *) always_ff @(posedge ap_clk) wsh_q[i] <= wsh_d;
   end
+  (* keep *) always_ff @(posedge ap_clk) wsh_c_q <= wsh_d;
   assign wr_done_state = wdone_q && !wr_cmd_pend_q;
 
   logic [BYTES-1:0] st_strb;
