@@ -971,6 +971,16 @@ module hopfield_update #(
   logic [NW-1:0]           wbeats_q, wleft_q;
   logic                    wfirst_q, wone_q, wdone_q;   // first / last beat next, all sent
   logic                    wdone_d, wr_cmd_pend_d;
+  // per slot, its last beat's word offset and its beat count, registered from pwo_q (free
+  // running; pwo_q is written at the probe's last load beat, >= 2 cycles before StWrSetup:
+  // StScan lies between), so StWrSetup has no adder in front of wsl_q / wbeats_q
+  logic [NW-1:0]           pe_q [HB];
+  logic [NW-1:0]           pnbt_q [HB];
+  always_ff @(posedge ap_clk)
+    for (int b = 0; b < HB; b++) begin
+      pe_q[b]   <= ((pwo_q[b] & NW'(WPB - 1)) + wd_q) & NW'(WPB - 1);
+      pnbt_q[b] <= ((pwo_q[b] & NW'(WPB - 1)) + wd_q + NW'(WPB - 1)) >> LOG_WPB;
+    end
   // wext_q's load / shift controls registered one cycle early from the next-state values
   // (state_d, wdone_d, wr_cmd_pend_d) and replicated per slice of wext_q (kept: not merged),
   // so the FSM state register does not drive the window's ~800 enables through the
@@ -1003,8 +1013,13 @@ module hopfield_update #(
       begin
         logic [NW-1:0] o, e, nbt;
         o   = fw & NW'(WPB - 1);
-        e   = (o + wd_q) & NW'(WPB - 1);
-        nbt = (o + wd_q + NW'(WPB - 1)) >> LOG_WPB;
+        e   = '0;
+        nbt = '0;
+        for (int b = 0; b < HB; b++)
+          if (wb_q == b) begin
+            e   = pe_q[b];
+            nbt = pnbt_q[b];
+          end
         wbeats_q <= nbt;
         wleft_q  <= nbt;
         wone_q   <= nbt == NW'(1);
