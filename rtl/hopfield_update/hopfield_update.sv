@@ -982,7 +982,7 @@ module hopfield_update #(
       pnbt_q[b] <= ((pwo_q[b] & NW'(WPB - 1)) + wd_q + NW'(WPB - 1)) >> LOG_WPB;
     end
   // wext_q's load / shift controls registered one cycle early from the next-state values
-  // (state_d, wdone_d, wr_cmd_pend_d) and replicated per slice of wext_q (kept: not merged),
+  // (state transitions, wdone_d, wr_cmd_pend_d) and replicated per slice of wext_q (kept: not merged),
   // so the FSM state register does not drive the window's ~800 enables through the
   // wr_valid decode (2026-12-02, issue 11). wld_q[i] == (state_q == StWrSetup) and
   // wsh_q[i] == (state_q == StWrState && !wdone_q && !wr_cmd_pend_q) in every cycle.
@@ -1066,8 +1066,11 @@ module hopfield_update #(
   // keep on the always_ff blocks (it reaches the flip-flop cells; on the signal it does not):
   // without it yosys' opt_merge folds the copies into one flip-flop each
   logic wld_d, wsh_d;
-  assign wld_d = rst_n_q && state_d == StWrSetup;
-  assign wsh_d = rst_n_q && state_d == StWrState && !wdone_d && !wr_cmd_pend_d;
+  // next state is StWrSetup / stays StWrState, named directly (not through state_d: the whole
+  // next-state logic in front of these flags was 9 UltraScale+ LUT levels); StWrState is
+  // entered only from StWrSetup, which sets wr_cmd_pend, so the entry cycle's flag is 0
+  assign wld_d = rst_n_q && state_q == StScan && fin_any;
+  assign wsh_d = rst_n_q && state_q == StWrState && !wr_done_state && !wdone_d && !wr_cmd_pend_d;
   for (genvar i = 0; i < WX_NS; i++) begin : g_wxc
     (* keep *) always_ff @(posedge ap_clk) wld_q[i] <= wld_d;
     (* keep *) always_ff @(posedge ap_clk) wsh_q[i] <= wsh_d;
