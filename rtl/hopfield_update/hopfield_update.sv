@@ -970,6 +970,28 @@ module hopfield_update #(
   logic [NW-1:0]           wfw_q;         // flat word of the probe's first state word
   logic [NW-1:0]           wbeats_q, wleft_q;
   logic                    wfirst_q, wone_q, wdone_q;   // first / last beat next, all sent
+  logic                    wdone_d, wr_cmd_pend_d;
+  // per slot, its last beat's word offset and its beat count, registered from pwo_q (free
+  // running; pwo_q is written at the probe's last load beat, >= 2 cycles before StWrSetup:
+  // StScan lies between), so StWrSetup has no adder in front of wsl_q / wbeats_q
+  logic [NW-1:0]           pe_q [HB];
+  logic [NW-1:0]           pnbt_q [HB];
+  always_ff @(posedge ap_clk)
+    for (int b = 0; b < HB; b++) begin
+      pe_q[b]   <= ((pwo_q[b] & NW'(WPB - 1)) + wd_q) & NW'(WPB - 1);
+      pnbt_q[b] <= ((pwo_q[b] & NW'(WPB - 1)) + wd_q + NW'(WPB - 1)) >> LOG_WPB;
+    end
+  // wext_q's load / shift controls registered one cycle early from the next-state values
+  // (state transitions, wdone_d, wr_cmd_pend_d) and replicated per slice of wext_q (kept: not merged),
+  // so the FSM state register does not drive the window's ~800 enables through the
+  // wr_valid decode (2026-12-02, issue 11). wld_q[i] == (state_q == StWrSetup) and
+  // wsh_q[i] == (state_q == StWrState && !wdone_q && !wr_cmd_pend_q) in every cycle.
+  localparam int unsigned WX_W  = MAX_N + DATA_W;
+  localparam int unsigned WX_NS = 8;                              // control copies
+  localparam int unsigned WX_SL = (WX_W + WX_NS - 1) / WX_NS;     // bits per copy
+  logic [WX_NS-1:0] wld_q;
+  logic [WX_NS-1:0] wsh_q;
+  logic             wsh_c_q;                                      // copy for the counters
   logic [BYTES-1:0]        wsf_q, wsl_q;                // strobes of the first / last beat
   logic [31:0]             sw_word;
   logic [63:0]             sw_byte_addr;
@@ -977,15 +999,12 @@ module hopfield_update #(
   always_ff @(posedge ap_clk) begin
     if (state_q == StScan) wb_q <= fin_lo;
     if (state_q == StWrSetup) begin
-      logic [MAX_N-1:0] cs;
       logic [NW-1:0]    fw;
       logic [31:0]      id;
-      cs = '0;
       fw = '0;
       id = '0;
       for (int b = 0; b < HB; b++)
         if (wb_q == b) begin
-          cs = cur_q[b];
           fw = pwo_q[b];
           id = pid_q[b];
         end
@@ -994,26 +1013,69 @@ module hopfield_update #(
       begin
         logic [NW-1:0] o, e, nbt;
         o   = fw & NW'(WPB - 1);
-        e   = (o + wd_q) & NW'(WPB - 1);
-        nbt = (o + wd_q + NW'(WPB - 1)) >> LOG_WPB;
-        wext_q   <= {{DATA_W{1'b0}}, cs} << (64 * 32'(o));
+        e   = '0;
+        nbt = '0;
+        for (int b = 0; b < HB; b++)
+          if (wb_q == b) begin
+            e   = pe_q[b];
+            nbt = pnbt_q[b];
+          end
         wbeats_q <= nbt;
         wleft_q  <= nbt;
         wone_q   <= nbt == NW'(1);
         wfirst_q <= 1'b1;
-        wdone_q  <= 1'b0;
         wsf_q    <= {BYTES{1'b1}} << (8 * 32'(o));
         wsl_q    <= e == '0 ? {BYTES{1'b1}} : ~({BYTES{1'b1}} << (8 * 32'(e)));
       end
-    end else if (state_q == StWrState && wr_valid && wr_ready) begin
-      // one beat out: the next beat moves to the bottom of wext_q
-      wext_q   <= wext_q >> DATA_W;
+    end else if (wsh_c_q && wr_ready) begin
       wleft_q  <= wleft_q - 1'b1;
       wone_q   <= wleft_q == NW'(2);
       wfirst_q <= 1'b0;
-      wdone_q  <= wone_q;
+    end
+    wdone_q <= wdone_d;
+  end
+  always_comb begin
+    wdone_d = wdone_q;
+    if (state_q == StWrSetup) wdone_d = 1'b0;
+    else if (state_q == StWrState && wr_valid && wr_ready) wdone_d = wone_q;
+  end
+
+  // the window: per slice, load in StWrSetup, shift down one beat per beat sent
+  logic [WX_W-1:0] wext_ld, wext_sh;
+  assign wext_sh = wext_q >> DATA_W;
+  always_comb begin
+    logic [MAX_N-1:0] cs;
+    logic [NW-1:0]    fw;
+    cs = '0;
+    fw = '0;
+    for (int b = 0; b < HB; b++)
+      if (wb_q == b) begin
+        cs = cur_q[b];
+        fw = pwo_q[b];
+      end
+    wext_ld = {{DATA_W{1'b0}}, cs} << (64 * 32'(fw & NW'(WPB - 1)));
+  end
+  for (genvar i = 0; i < WX_NS; i++) begin : g_wx
+    localparam int unsigned LO = i * WX_SL;
+    localparam int unsigned HI = (LO + WX_SL > WX_W ? WX_W : LO + WX_SL) - 1;
+    always_ff @(posedge ap_clk) begin
+      if (wld_q[i]) wext_q[HI:LO] <= wext_ld[HI:LO];
+      else if (wsh_q[i] && wr_ready) wext_q[HI:LO] <= wext_sh[HI:LO];
     end
   end
+  // keep on the always_ff blocks (it reaches the flip-flop cells; on the signal it does not):
+  // without it yosys' opt_merge folds the copies into one flip-flop each
+  logic wld_d, wsh_d;
+  // next state is StWrSetup / stays StWrState, named directly (not through state_d: the whole
+  // next-state logic in front of these flags was 9 UltraScale+ LUT levels); StWrState is
+  // entered only from StWrSetup, which sets wr_cmd_pend, so the entry cycle's flag is 0
+  assign wld_d = rst_n_q && state_q == StScan && fin_any;
+  assign wsh_d = rst_n_q && state_q == StWrState && !wr_done_state && !wdone_d && !wr_cmd_pend_d;
+  for (genvar i = 0; i < WX_NS; i++) begin : g_wxc
+    (* keep *) always_ff @(posedge ap_clk) wld_q[i] <= wld_d;
+    (* keep *) always_ff @(posedge ap_clk) wsh_q[i] <= wsh_d;
+  end
+  (* keep *) always_ff @(posedge ap_clk) wsh_c_q <= wsh_d;
   assign wr_done_state = wdone_q && !wr_cmd_pend_q;
 
   logic [BYTES-1:0] st_strb;
@@ -1025,7 +1087,7 @@ module hopfield_update #(
       if (wb_q == b) sw_word = {conv_q[b], sweeps_cnt_q[b][30:0]};
   end
   assign sw_byte_addr = sw_addr_q + (64'(wpid_q) << 2);
-  assign wr_valid = (state_q == StWrState && !wdone_q && !wr_cmd_pend_q) ||
+  assign wr_valid = wsh_c_q ||
                     (state_q == StWrSweep && !sw_sent_q && !wr_cmd_pend_q);
   assign wr_data  = state_q == StWrState ? wext_q[DATA_W-1:0]
                                          : {(DATA_W/32){sw_word}};
@@ -1038,6 +1100,12 @@ module hopfield_update #(
   assign wr_cmd_beats = state_q == StWrState ? CNT_W'(wbeats_q) : CNT_W'(1);
 
   // ---- control registers -------------------------------------------------------------------
+  always_comb begin
+    wr_cmd_pend_d = wr_cmd_pend_q;
+    if (state_q == StWrSetup) wr_cmd_pend_d = 1'b1;                     // -> StWrState
+    else if (state_q == StWrState && wr_done_state) wr_cmd_pend_d = 1'b1;  // -> StWrSweep
+    else if (wr_cmd_ready) wr_cmd_pend_d = 1'b0;
+  end
   always_ff @(posedge ap_clk) begin
     if (!rst_n_q) begin
       state_q       <= StIdle;
@@ -1054,9 +1122,7 @@ module hopfield_update #(
       rd_busy_q <= rd_busy;
       if (ld_go || pr_st) rd_cmd_pend_q <= 1'b1;
       else if (rd_cmd_ready) rd_cmd_pend_q <= 1'b0;
-      if (state_q == StWrSetup) wr_cmd_pend_q <= 1'b1;                     // -> StWrState
-      else if (state_q == StWrState && wr_done_state) wr_cmd_pend_q <= 1'b1;  // -> StWrSweep
-      else if (wr_cmd_ready) wr_cmd_pend_q <= 1'b0;
+      wr_cmd_pend_q <= wr_cmd_pend_d;
       if (state_q != StWrSweep) sw_sent_q <= 1'b0;
       else if (wr_valid && wr_ready) sw_sent_q <= 1'b1;
       // resident weights
