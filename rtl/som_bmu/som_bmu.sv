@@ -284,9 +284,11 @@ module som_bmu #(
   logic [G_W-1:0]   gm2_q;            // G - 2 (used only when G >= 2)
   logic             pm1z_q, gm1z_q;   // P == 1, G == 1
   logic [Q_W-1:0]   qnm2_q;           // Q - 2 (used only when Q >= 2)
+  logic [Q_W-1:0]   qnm3_q;           // Q - 3 (used only when Q >= 3)
   logic             qnm1z_q;          // Q == 1
+  logic             qnm2z_q, qge3_q;  // Q == 2, Q >= 3
   logic [1:0]       lf_q;             // log2 F: rows per sample (F = 4 if 4N <= S, 2 if 2N <= S)
-  logic [63:0]      lmask_q;          // element mask of a row's last quad
+  logic [3:0]       lkill_q;          // elements of a row's last quad past D (zeroed)
   logic             size_ok_q, hit_q;
   logic             hit_a_q, hit_md_q; // the two halves of the resident-key compare (StSetup)
   logic             gqok_q;           // gq_q <= CB_DEP (registered with gq_q)
@@ -330,10 +332,10 @@ module som_bmu #(
         dk_q <= P_W'(d_q);
       end
       unique case (d_q[1:0])
-        2'd1:    lmask_q <= 64'h0000_0000_0000_FFFF;
-        2'd2:    lmask_q <= 64'h0000_0000_FFFF_FFFF;
-        2'd3:    lmask_q <= 64'h0000_FFFF_FFFF_FFFF;
-        default: lmask_q <= '1;
+        2'd1:    lkill_q <= 4'b1110;
+        2'd2:    lkill_q <= 4'b1100;
+        2'd3:    lkill_q <= 4'b1000;
+        default: lkill_q <= 4'b0000;
       endcase
       hit_a_q   <= ka_q == cb_addr_q;
       hit_md_q  <= km_q == m_q && kd_q == d_q;
@@ -357,7 +359,10 @@ module som_bmu #(
       gm2_q  <= g_q - G_W'(2);
       gm1z_q <= g_q == G_W'(1);
       qnm2_q <= qn_q - Q_W'(2);
+      qnm3_q <= qn_q - Q_W'(3);
       qnm1z_q <= qn_q == Q_W'(1);
+      qnm2z_q <= qn_q == Q_W'(2);
+      qge3_q  <= qn_q >= Q_W'(3);
       hit_q  <= kv_q && hit_a_q && hit_md_q;
       if (mul_b_q[0]) begin
         mq_q <= mq_q + mul_am_q;
@@ -489,17 +494,22 @@ module som_bmu #(
   // ---- row walker: (row, quad-in-row) of each taken quad; mask of the row's last quad ------
   logic [Q_W-1:0] wj_q;               // quad in row
   logic           wlast_q, wlast_d;   // wj_q == Q - 1 (registered with wj_q), its next value
+  logic           wpen_q;             // wj_q == Q - 2 (registered with wj_q; Q >= 2 only)
   logic [31:0]    wrow_q;             // row (neuron m in LOAD, sample in RUN)
   logic           w_rowlast;
   logic [63:0]    w_quad;
   assign w_rowlast = wlast_q;
   assign w_quad    = u_quad;          // masked on its way into ub_q
-  assign ub_quad_d = wlast_d ? (ub_next[63:0] & lmask_q) : ub_next[63:0];
+  // per element: zero past D in a row's last quad (one kill flag per element, not a 64-bit
+  // mask, so each bit's next value is one function of its three sources and three selects)
+  for (genvar e = 0; e < 4; e++) begin : g_uqd
+    assign ub_quad_d[16*e +: 16] = (wlast_d && lkill_q[e]) ? 16'd0 : ub_next[16*e +: 16];
+  end
   always_comb begin
     ub_next = (rd_valid && rd_ready) ? rd_data : u_take ? (ub_q >> 64) : ub_q;
     wlast_d = wlast_q;
     if (state_q == StDecide || (state_q == StLoad && ld_done)) wlast_d = qnm1z_q;
-    else if (u_take) wlast_d = w_rowlast ? qnm1z_q : wj_q == qnm2_q;
+    else if (u_take) wlast_d = w_rowlast ? qnm1z_q : wpen_q;
   end
 
   // square-sum pipeline (shared): quad -> 4 squares -> sum -> row accumulator
@@ -519,15 +529,20 @@ module som_bmu #(
 
   always_ff @(posedge ap_clk) begin
     wlast_q <= wlast_d;
+    // wpen_q (the next quad is the row's last) moves with wj_q, formed from registers (the
+    // row-last decision of the unpacker reads a flip-flop instead of a Q_W-bit compare)
     if (state_q == StDecide || (state_q == StLoad && ld_done)) begin
       wj_q   <= '0;
+      wpen_q <= qnm2z_q;
       wrow_q <= '0;
     end else if (u_take) begin
       if (w_rowlast) begin
         wj_q   <= '0;
+        wpen_q <= qnm2z_q;
         wrow_q <= wrow_q + 1'b1;
       end else begin
-        wj_q <= wj_q + 1'b1;
+        wj_q   <= wj_q + 1'b1;
+        wpen_q <= qge3_q && wj_q == qnm3_q;
       end
     end
     sq_first_q  <= wj_q == '0;
@@ -1214,6 +1229,8 @@ module som_bmu #(
         else $error("som_bmu: registered load-done flag out of step");
       assert (ur_q == (state_q == StLoad || fill_ok))
         else $error("som_bmu: registered unpacker ready out of step");
+      assert (!((state_q == StLoad || state_q == StRun) && !qnm1z_q) || wpen_q == (wj_q == qnm2_q))
+        else $error("som_bmu: registered row-penultimate flag out of step");
       assert (tot_q == inflight_q + rf_cnt_q && room_q == (32'(tot_q) < BF - 1))
         else $error("som_bmu: registered block count / room flag out of step");
       assert (!act_q || (ilc_q == (ic_q == pm1_q) && igl_q == (ig_q == gm1_q)))
