@@ -44,8 +44,13 @@
 SOMHOP_CONFIGS := default ecp5 small
 SOMHOP_CFG_PARAMS := BMU_S BMU_L BMU_CU BMU_MAX_M BMU_MAX_D BMU_MAX_CB HOP_U HOP_B HOP_CU HOP_MAX_N
 
-# default: the largest that fits a VU47P (AWS F2 / Alveo U55C, the same die) by resource
-# count with both kernels: som_bmu 3 CUs x (8 x 256) DSP48E2 cells, codebooks of 2 MiB
+# MEASURED 2026-12-03 (rtl/synth, yosys synth_xilinx of one CU each; docs/kernels.md): the
+# 3 + 3 design below does NOT fit a VU47P / U55C: hopfield_update takes 512 URAM per CU (not
+# 256: 1,536 of 960 for 3 CUs) and the LUT/FF estimates were 2-4x low (som_bmu 243 k LUT /
+# 321 k FF per CU, hopfield_update 299 k / 265 k; 3 + 3 = 125 % of the LUTs). Left at 3 + 3
+# for now: it is also the emulation platform's default xclbin that the tests and demo run.
+# default: meant as the largest that fits a VU47P (AWS F2 / Alveo U55C, the same die) by
+# resource count with both kernels: som_bmu 3 CUs x (8 x 256) DSP48E2 cells, codebooks of 2 MiB
 # (1024 x 1024, 2048 x 512, ...) in BRAM; hopfield_update 3 CUs of 2048 weights/cycle, 4
 # probes per weight pass, 8 MiB of weights each in URAM; one CU of each kernel per SLR.
 # Resource count (design formulas of docs/kernels.md "RTL: resources"; not Vivado, and

@@ -17,7 +17,7 @@
 #              committed logic depth (rtl/synth/synth.py check --depth).
 # Environment: SYNTH_KERNELS (default som_bmu,hopfield_update), SYNTH_ECP5_CONFIGS
 # (default ecp5), SYNTH_XCUP_CONFIGS (default default,ecp5), SOMHOP_BUILD (results in
-# $SOMHOP_BUILD/synth/), SOMHOP_SYNTH_CPU_LIMIT (CPU seconds per tool run, default 1200: a run
+# $SOMHOP_BUILD/synth/), SOMHOP_SYNTH_CPU_LIMIT (CPU seconds per tool run, default 3600: a run
 # that needs more stops with an error naming the limit), SOMHOP_SYNTH_TIMEOUT (wall seconds
 # per tool run, default 14400, a backstop),
 # SYNTH_JOBS (tool runs in parallel, default 1: use 2+ only when cores are free),
