@@ -1362,25 +1362,24 @@ def combined_records(recs):
     return out
 
 
+def config_map(text, opt, what, known):
+    """'CONFIG=VALUE,...' -> {CONFIG: VALUE}, every VALUE one of `known` (dies naming them)."""
+    out = {}
+    for item in [x for x in text.split(",") if x]:
+        c, sep, v = item.partition("=")
+        if not sep or v not in known:
+            die(f"{opt} '{item}': expected CONFIG={what}, {what} one of {', '.join(known)}")
+        out[c] = v
+    return out
+
+
 def cmd_run(a):
     kernels = [k for k in a.kernels.split(",") if k]
     for k in kernels:
         if k not in KERNELS:
             die(f"unknown kernel '{k}' (known: {', '.join(KERNELS)})")
-    methods = {}
-    for item in [x for x in a.xcup_methods.split(",") if x]:
-        c, sep, m = item.partition("=")
-        if not sep or m not in XCUP_METHODS:
-            die(f"--xcup-methods '{item}': expected CONFIG=METHOD, METHOD one of "
-                f"{', '.join(XCUP_METHODS)}")
-        methods[c] = m
-    engines = {}
-    for item in [x for x in a.xcup_engines.split(",") if x]:
-        c, sep, e = item.partition("=")
-        if not sep or e not in XCUP_ENGINES:
-            die(f"--xcup-engines '{item}': expected CONFIG=ENGINE, ENGINE one of "
-                f"{', '.join(XCUP_ENGINES)}")
-        engines[c] = e
+    methods = config_map(a.xcup_methods, "--xcup-methods", "METHOD", XCUP_METHODS)
+    engines = config_map(a.xcup_engines, "--xcup-engines", "ENGINE", XCUP_ENGINES)
     out = os.path.abspath(a.out)
     if out.startswith("/tmp/") or out == "/tmp":
         die("--out must not be under /tmp (the WebAssembly tools cannot write there)")
