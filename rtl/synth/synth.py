@@ -160,7 +160,7 @@ def tool_env():
 
 # CPU seconds one tool run may use (RLIMIT_CPU): a run that needs more is stopped with a clear
 # error instead of running for hours on a loaded machine. 3600: the largest single run, stage
-# 2 of hopfield_update `default`, took 1,803 CPU s (wasm, 2026-12-03); the budget of
+# 2 of hopfield_update `default`, took 1,803 (wasm) / 2,009 (native) CPU s on 2026-12-03; the budget of
 # 20 CPU minutes for the whole flow (CPU_BUDGET_S) is checked separately and reported.
 # The wall-clock timeout (--timeout) is only a backstop.
 CPU_LIMIT_S = int(os.environ.get("SOMHOP_SYNTH_CPU_LIMIT", "3600"))
