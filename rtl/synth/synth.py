@@ -159,9 +159,10 @@ def tool_env():
 
 
 # CPU seconds one tool run may use (RLIMIT_CPU): a run that needs more is stopped with a clear
-# error instead of running for hours on a loaded machine. 3600: the largest single run, stage
-# 2 of hopfield_update `default`, took 1,803 (wasm) / 2,009 (native) CPU s on 2026-12-03; the budget of
-# 20 CPU minutes for the whole flow (CPU_BUDGET_S) is checked separately and reported.
+# error instead of running for hours on a loaded machine. 3600: the largest single run,
+# stage 2 of hopfield_update `default`, took 1,803 (wasm) / 2,009 (native) CPU s on
+# 2026-12-03; the budget of 20 CPU minutes for the whole flow (CPU_BUDGET_S) is checked
+# separately and reported.
 # The wall-clock timeout (--timeout) is only a backstop.
 CPU_LIMIT_S = int(os.environ.get("SOMHOP_SYNTH_CPU_LIMIT", "3600"))
 
@@ -1397,7 +1398,7 @@ def cmd_run(a):
         for config in [c for c in a.ecp5_configs.split(",") if c]:
             params, _, psrc = resolve_config(k, config, srcs)
             tasks.append(("ecp5", k, config, srcs, params, 1, psrc))
-        for config in [c for c in a.xcup_configs.split(",") if c]:
+        for config in xconfigs:
             params, cu, psrc = resolve_config(k, config, srcs)
             tasks.append(("xcup", k, config, srcs, params, cu, psrc,
                           methods.get(config, "flat"), engines.get(config, "wasm")))
